@@ -1,0 +1,18 @@
+// Public API of @troupe/core. Named exports only; types with `export type`.
+
+export { ErrorCodes, TroupeError, invalidArgument, isTroupeError, abortedError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { systemClock, SimulatedClock } from './clock.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { createIds, createRng } from './ids.js';
+export type { IdGenerator, Rng } from './ids.js';
+export type * from './backends.js';
+export type * from './model.js';
+export { SESSION_FORMAT_VERSION } from './session.js';
+export type {
+  SessionLogEntry,
+  SessionSnapshot,
+  SessionStore,
+  StoredLogEntry,
+  UsageTotals,
+} from './session.js';
