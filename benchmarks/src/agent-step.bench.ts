@@ -1,0 +1,142 @@
+/**
+ * Orchestration overhead per agent step, side by side in one run.
+ *
+ * Every contestant runs the same scenario (see lib/peers/common.ts): 5 model calls and 4 calls
+ * of a trivial zod-typed `add({ a, b })` tool, with a model that answers at once, so what is
+ * measured is the framework's own work per step (run time / 9 steps). Contestants:
+ * - floor: a hand-written loop (async model call, zod parse, message appends), no framework;
+ * - `@openai/agents`: a custom `Model`, `tool()` with a zod schema, `run(agent, input)`, tracing off;
+ * - `@langchain/langgraph`: a fake `BaseChatModel` emitting tool calls, prebuilt ReAct agent;
+ * - Troupe: `defineTool`, `defineAgent`, `createTeam` (inline placement) and `scriptedModel`.
+ *
+ * Mastra is not compared: its current versions require Node >= 22 and this machine runs Node 20.
+ *
+ * Heap per in-flight run: 100 runs are started at once and each parks in its third model call
+ * (on a promise the suite controls); heap after a full GC while they are parked, minus heap
+ * before they started, divided by 100.
+ */
+import {
+  collectGarbage,
+  figure,
+  fmtUs,
+  heading,
+  heapUsed,
+  measure,
+  ratio,
+  table,
+} from './lib/harness.js';
+import {
+  type Contestant,
+  FINAL_TEXT,
+  MODEL_CALLS_PER_RUN,
+  STEPS_PER_RUN,
+  TOOL_CALLS_PER_RUN,
+} from './lib/peers/common.js';
+import { createFloor } from './lib/peers/floor.js';
+import { createLangGraph } from './lib/peers/langgraph.js';
+import { createOpenAIAgents } from './lib/peers/openai-agents.js';
+
+const IN_FLIGHT = 100;
+const HEAP_ROUNDS = 3;
+/** Troupe's goals: per step at least this many times faster than the fastest peer... */
+const SPEEDUP_GOAL = 10;
+/** ...and at most this much heap per in-flight run. */
+const HEAP_BUDGET_BYTES = 10 * 1024;
+
+/** One run, checked: the right answer after exactly 5 model calls and 4 tool calls. */
+async function verify(contestant: Contestant): Promise<void> {
+  contestant.tally.reset();
+  const text = await contestant.run();
+  const { modelCalls, toolCalls } = contestant.tally;
+  if (
+    text !== FINAL_TEXT ||
+    modelCalls !== MODEL_CALLS_PER_RUN ||
+    toolCalls !== TOOL_CALLS_PER_RUN
+  ) {
+    throw new Error(
+      `${contestant.name}: a run made ${modelCalls} model calls and ${toolCalls} tool calls and answered ${JSON.stringify(text)}; expected ${MODEL_CALLS_PER_RUN}, ${TOOL_CALLS_PER_RUN} and ${JSON.stringify(FINAL_TEXT)}`,
+    );
+  }
+  contestant.tally.reset();
+}
+
+async function untilParked(contestant: Contestant, count: number): Promise<void> {
+  // Each turn of this loop lets every pending promise chain and immediate run once; a run
+  // that takes more than this many macrotask turns to reach its third model call is broken.
+  for (let turn = 0; turn < 10_000; turn++) {
+    if (contestant.tally.parked >= count) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error(
+    `${contestant.name}: only ${contestant.tally.parked} of ${count} runs reached the gate`,
+  );
+}
+
+/** Bytes of heap per run with {@link IN_FLIGHT} runs parked mid-run (median of rounds). */
+async function heapPerInFlightRun(contestant: Contestant): Promise<number> {
+  const samples: number[] = [];
+  for (let round = 0; round < HEAP_ROUNDS; round++) {
+    const before = heapUsed();
+    contestant.tally.closeGate();
+    const runs: Promise<string>[] = [];
+    for (let i = 0; i < IN_FLIGHT; i++) runs.push(contestant.run());
+    await untilParked(contestant, IN_FLIGHT);
+    const during = heapUsed();
+    contestant.tally.openGate();
+    const answers = await Promise.all(runs);
+    if (answers.some((answer) => answer !== FINAL_TEXT))
+      throw new Error(`${contestant.name}: a gated run went wrong`);
+    samples.push((during - before) / IN_FLIGHT);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] as number;
+}
+
+function kb(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+export default async function agentStep(): Promise<void> {
+  heading(
+    `Agent step overhead: ${MODEL_CALLS_PER_RUN} model calls + ${TOOL_CALLS_PER_RUN} tool calls per run, zero-latency model`,
+  );
+  const floor = createFloor();
+  const peers = [createOpenAIAgents(), createLangGraph()];
+  const contestants: Contestant[] = [floor, ...peers];
+
+  for (const contestant of contestants) await verify(contestant);
+  figure(
+    'checked',
+    `each contestant made ${MODEL_CALLS_PER_RUN} model calls and ${TOOL_CALLS_PER_RUN} tool calls in one run`,
+  );
+
+  const timings = await measure(
+    Object.fromEntries(contestants.map((c) => [c.name, () => c.run()])),
+  );
+  table(contestants.map((c) => timings[c.name]).filter((m) => m !== undefined));
+  const stepUs = new Map<Contestant, number>();
+  for (const contestant of contestants) {
+    const timing = timings[contestant.name];
+    if (timing === undefined) throw new Error(`no timing for ${contestant.name}`);
+    stepUs.set(contestant, timing.meanUs / STEPS_PER_RUN);
+    figure(
+      `${contestant.name} per step`,
+      `${fmtUs(timing.meanUs / STEPS_PER_RUN)} (${Math.round(timing.opsPerSec).toLocaleString('en-US')} runs/s)`,
+    );
+  }
+
+  collectGarbage();
+  const heap = new Map<Contestant, number>();
+  for (const contestant of contestants) {
+    heap.set(contestant, await heapPerInFlightRun(contestant));
+    figure(
+      `${contestant.name} heap per in-flight run (${IN_FLIGHT} in flight)`,
+      kb(heap.get(contestant) ?? 0),
+    );
+  }
+
+  const step = (c: Contestant): number => stepUs.get(c) ?? Number.NaN;
+  const fastestPeer = peers.reduce((best, peer) => (step(peer) < step(best) ? peer : best));
+  ratio(`agent step: fastest peer (${fastestPeer.name}) / floor`, step(fastestPeer) / step(floor));
+  for (const contestant of contestants) await contestant.close?.();
+}
