@@ -1,1 +1,5 @@
-export {};
+// Public API of @troupe/redis. Named exports only; types with `export type`.
+
+export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
+export type { RedisSharedStateOptions } from './shared-state.js';
+export { createRedisSharedState } from './shared-state.js';

@@ -1,0 +1,164 @@
+/**
+ * Starts a real `redis-server` for tests: a free loopback port, no persistence, stopped (and
+ * restartable on the same port) by the test. Tests that need Redis fail with a clear message
+ * when the binary is missing.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+
+/** A running test server. */
+export interface TestRedisServer {
+  readonly port: number;
+  readonly host: '127.0.0.1';
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Stops the server (SIGTERM, no save) and waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, empty (no persistence), and waits until it answers PING. */
+  restart(): Promise<void>;
+}
+
+const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+// Real time is unavoidable here: we wait for a real process to come up.
+const STARTUP_TIMEOUT_MS = 10_000;
+
+/** Throws a clear error when `redis-server` is not installed. */
+export function assertRedisServerInstalled(): void {
+  const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new Error(
+      `redis-server is not installed (tried "${BINARY}"): run \`apt-get install redis-server\` ` +
+        '(.ci/run installs it) or set REDIS_SERVER_BIN',
+    );
+  }
+}
+
+/** A port the OS considers free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves true when a server on `port` answers `PING` with `+PONG`. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('utf8');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function launch(port: number): ChildProcess {
+  return spawn(
+    BINARY,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--loglevel',
+      'warning',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
+async function waitUntilUp(child: ChildProcess, port: number): Promise<void> {
+  let exited = false;
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.once('exit', () => {
+    exited = true;
+  });
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`redis-server on port ${port} exited at startup: ${stderr.trim()}`);
+    if (await ping(port)) return;
+    await sleep(20);
+  }
+  child.kill('SIGKILL');
+  throw new Error(
+    `redis-server on port ${port} did not answer PING within ${STARTUP_TIMEOUT_MS} ms`,
+  );
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts `redis-server` on a free loopback port with no persistence and waits until it
+ * answers PING.
+ *
+ * @example
+ * ```ts
+ * const server = await startRedisServer();
+ * const redis = new Redis(server.port, '127.0.0.1');
+ * // ...
+ * await server.stop();
+ * ```
+ */
+export async function startRedisServer(): Promise<TestRedisServer> {
+  assertRedisServerInstalled();
+  let lastError: unknown;
+  // Another process may grab the free port between the probe and the launch: retry a few times.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    let child: ChildProcess | undefined = launch(port);
+    try {
+      await waitUntilUp(child, port);
+    } catch (error) {
+      lastError = error;
+      await stopChild(child);
+      continue;
+    }
+    const server: TestRedisServer = {
+      port,
+      host: '127.0.0.1',
+      url: `redis://127.0.0.1:${port}`,
+      stop: async () => {
+        const running = child;
+        child = undefined;
+        await stopChild(running);
+      },
+      restart: async () => {
+        await stopChild(child);
+        child = launch(port);
+        await waitUntilUp(child, port);
+      },
+    };
+    return server;
+  }
+  throw lastError instanceof Error ? lastError : new Error('could not start redis-server');
+}
