@@ -1,0 +1,95 @@
+/**
+ * Timer-driven cleanup of expired entries, one clock timer per time slot instead of one per
+ * entry. Entries link into their slot's list (intrusive, doubly linked), so adding, moving and
+ * removing an entry is O(1) with no allocation beyond the entry itself.
+ *
+ * Cleanup is only memory hygiene: readers compare `expiresAt` with `clock.now()` themselves,
+ * so an entry swept late (or never) is still treated as expired from its `expiresAt` on.
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+
+/** Fields the wheel keeps on each entry. */
+export interface WheelEntry {
+  expiresAt: number;
+  slot: Slot<this> | undefined;
+  prev: this | undefined;
+  next: this | undefined;
+}
+
+export interface Slot<T> {
+  readonly at: number;
+  head: T | undefined;
+  handle: TimerHandle | undefined;
+}
+
+export class ExpiryWheel<T extends WheelEntry> {
+  readonly #clock: Clock;
+  readonly #slotMs: number;
+  readonly #onExpire: (entry: T) => void;
+  readonly #slots = new Map<number, Slot<T>>();
+
+  /**
+   * @param slotMs width of a slot: an entry is swept at most this long after it expires.
+   * @param onExpire called for each expired entry when its slot's timer fires (already unlinked).
+   */
+  constructor(clock: Clock, slotMs: number, onExpire: (entry: T) => void) {
+    this.#clock = clock;
+    this.#slotMs = slotMs;
+    this.#onExpire = onExpire;
+  }
+
+  add(entry: T): void {
+    // Round up: every entry in a slot has expired by the time the slot's timer fires.
+    const at = Math.ceil(entry.expiresAt / this.#slotMs) * this.#slotMs;
+    let slot = this.#slots.get(at);
+    if (slot === undefined) {
+      const created: Slot<T> = { at, head: undefined, handle: undefined };
+      created.handle = this.#clock.setTimeout(() => this.#sweep(created), at - this.#clock.now());
+      this.#slots.set(at, created);
+      slot = created;
+    }
+    entry.slot = slot;
+    entry.prev = undefined;
+    entry.next = slot.head;
+    if (slot.head !== undefined) slot.head.prev = entry;
+    slot.head = entry;
+  }
+
+  /** Unlinks an entry. An emptied slot keeps its timer: it fires once and finds nothing, which
+   * is cheaper than clearing and re-arming timers as claims come and go. */
+  remove(entry: T): void {
+    const slot = entry.slot;
+    if (slot === undefined) return;
+    if (entry.prev !== undefined) entry.prev.next = entry.next;
+    else slot.head = entry.next;
+    if (entry.next !== undefined) entry.next.prev = entry.prev;
+    entry.slot = undefined;
+    entry.prev = undefined;
+    entry.next = undefined;
+  }
+
+  /** Stops every timer (on close). */
+  clear(): void {
+    for (const slot of this.#slots.values()) {
+      if (slot.handle !== undefined) this.#clock.clearTimeout(slot.handle);
+      slot.handle = undefined;
+      slot.head = undefined;
+    }
+    this.#slots.clear();
+  }
+
+  #sweep(slot: Slot<T>): void {
+    this.#slots.delete(slot.at);
+    slot.handle = undefined;
+    const now = this.#clock.now();
+    let entry = slot.head;
+    while (entry !== undefined) {
+      const next = entry.next;
+      this.remove(entry);
+      // A clock whose timers fire early must not expire live entries: re-file those.
+      if (entry.expiresAt <= now) this.#onExpire(entry);
+      else this.add(entry);
+      entry = next;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The claims on one resource, sorted by `start`, for conflict checks in O(log n).
+ *
+ * The shared state only ever stores pairwise-disjoint ranges here: a claim is inserted after
+ * every overlapping entry was either refused as a conflict, expired and removed, or the
+ * claimant's own previous entry (removed: a re-claim replaces it). Disjoint ranges sorted by
+ * `start` are also sorted by `end`, so "the first entry whose `end >= start` of the query" is
+ * a binary search, and the overlapping entries are a contiguous run from there.
+ *
+ * Storage is a list of small sorted blocks (at most {@link MAX_BLOCK} entries each) instead of
+ * one array: inserting or removing shifts at most one block (a few hundred pointers), not every
+ * claim on a hot file, and a lookup is two binary searches.
+ *
+ *   blocks: [ [a b c ... ] [k l m ... ] [x y ...] ]   each sorted by start, blocks in order
+ */
+
+/** The fields the index reads. Ranges are inclusive and never change while indexed. */
+export interface Range {
+  readonly start: number;
+  readonly end: number;
+}
+
+const MAX_BLOCK = 256;
+
+export class IntervalIndex<T extends Range> {
+  #blocks: T[][] = [];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The first entry (by start) overlapping the inclusive range `[start, end]`, ignoring
+   * `skip`. O(log n): disjoint entries make the overlapping ones a contiguous run.
+   */
+  firstOverlap(start: number, end: number, skip: T | undefined): T | undefined {
+    const blocks = this.#blocks;
+    // First block whose last entry ends at or after `start`.
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const block = blocks[mid]!;
+      if (block[block.length - 1]!.end < start) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === blocks.length) return undefined;
+    let b = lo;
+    let block = blocks[b]!;
+    let i = firstEndAtLeast(block, start);
+    let entry = block[i]!;
+    if (entry === skip) {
+      // `skip` is one entry, so the next one is the only other candidate to look at first.
+      if (++i === block.length) {
+        if (++b === blocks.length) return undefined;
+        block = blocks[b]!;
+        i = 0;
+      }
+      entry = block[i]!;
+    }
+    return entry.start <= end ? entry : undefined;
+  }
+
+  /** Adds an entry that overlaps no indexed entry (the caller checked). */
+  insert(entry: T): void {
+    const blocks = this.#blocks;
+    this.#size++;
+    if (blocks.length === 0) {
+      blocks.push([entry]);
+      return;
+    }
+    const b = this.#blockFor(entry.start);
+    const block = blocks[b]!;
+    block.splice(firstStartAtLeast(block, entry.start), 0, entry);
+    if (block.length > MAX_BLOCK) {
+      // Split in half so both halves have room to grow before the next split.
+      blocks.splice(b + 1, 0, block.splice(MAX_BLOCK >>> 1));
+    }
+  }
+
+  /** Removes this exact entry; false if it is not indexed. */
+  remove(entry: T): boolean {
+    const blocks = this.#blocks;
+    if (blocks.length === 0) return false;
+    const b = this.#blockFor(entry.start);
+    const block = blocks[b]!;
+    const i = firstStartAtLeast(block, entry.start);
+    if (block[i] !== entry) return false;
+    this.#size--;
+    if (block.length === 1) blocks.splice(b, 1);
+    else block.splice(i, 1);
+    return true;
+  }
+
+  /** Every entry in start order (for tests and debugging). */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (const block of this.#blocks) yield* block;
+  }
+
+  /** Index of the block that holds (or would hold) an entry starting at `start`. */
+  #blockFor(start: number): number {
+    const blocks = this.#blocks;
+    let lo = 0;
+    let hi = blocks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const block = blocks[mid]!;
+      if (block[block.length - 1]!.start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function firstEndAtLeast<T extends Range>(block: readonly T[], value: number): number {
+  let lo = 0;
+  let hi = block.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (block[mid]!.end < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function firstStartAtLeast<T extends Range>(block: readonly T[], value: number): number {
+  let lo = 0;
+  let hi = block.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (block[mid]!.start < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

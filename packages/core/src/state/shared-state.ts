@@ -1,0 +1,315 @@
+import type {
+  Claim,
+  ClaimQuery,
+  ClaimRequest,
+  ClaimResult,
+  Discovery,
+  DiscoveryQuery,
+  SharedStateBackend,
+} from '../backends.js';
+import type { Clock } from '../clock.js';
+import { invalidArgument } from '../errors.js';
+import { ExpiryWheel, type Slot } from './expiry-wheel.js';
+import { IntervalIndex } from './interval-index.js';
+import {
+  closedError,
+  frozenJsonCopy,
+  optionalRecord,
+  requireClock,
+  requireDuration,
+  requireIndex,
+  requireName,
+  requirePositiveInteger,
+  requireRecord,
+} from './validate.js';
+
+/** `end` of a claim made without a range: the whole resource is `[0, MAX_CLAIM_END]`. */
+export const MAX_CLAIM_END = Number.MAX_SAFE_INTEGER;
+
+/** Default claim TTL when neither the request nor the options give one: 5 minutes. */
+export const DEFAULT_CLAIM_TTL_MS = 300_000;
+
+/** Width of an expiry sweep slot: expired entries are dropped from memory at most this late. */
+const SWEEP_SLOT_MS = 1_000;
+
+export interface SharedStateOptions {
+  readonly clock: Clock;
+  /** TTL of a claim or renewal that names none. Default {@link DEFAULT_CLAIM_TTL_MS}. */
+  readonly defaultTtlMs?: number;
+}
+
+/** The in-memory {@link SharedStateBackend}, plus introspection for tests. */
+export interface MemorySharedState extends SharedStateBackend {
+  /**
+   * Claim entries held in memory, including expired ones not swept yet (they are invisible to
+   * every other method). For leak checks in tests.
+   */
+  size(): number;
+}
+
+/** One stored claim: its frozen public view plus index bookkeeping. */
+interface Entry {
+  readonly agent: string;
+  readonly resource: string;
+  readonly start: number;
+  readonly end: number;
+  claim: Claim;
+  expiresAt: number;
+  slot: Slot<Entry> | undefined;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+}
+
+/** Everything about one resource; conflict checks never look outside it. */
+interface ResourceIndex {
+  /** agent -> entry, in grant order (a re-claim deletes and re-inserts). */
+  readonly byAgent: Map<string, Entry>;
+  readonly ranges: IntervalIndex<Entry>;
+}
+
+/**
+ * Creates the in-memory shared state: claims on resources (with fencing tokens and TTLs) and
+ * shared discoveries. Every rule of DESIGN.md "Shared state" holds; see docs/shared-state.md.
+ *
+ * Cost: `claim` is O(log k) for k claims on that resource (independent of other resources),
+ * `release` and expiry are O(1) apart from the O(log k) range index update, `claims()` is
+ * linear in what it lists.
+ *
+ * @example
+ * ```ts
+ * const state = createSharedState({ clock: new SimulatedClock(), defaultTtlMs: 60_000 });
+ * const first = await state.claim({ agent: 'a', resource: 'src/app.ts', start: 10, end: 20 });
+ * const second = await state.claim({ agent: 'b', resource: 'src/app.ts', start: 20, end: 30 });
+ * console.log(first.ok, second.ok); // true false (20 is in both ranges)
+ * ```
+ */
+export function createSharedState(options: SharedStateOptions): MemorySharedState {
+  const opts = requireRecord(options, 'options');
+  const clock = requireClock(opts.clock);
+  const defaultTtlMs =
+    opts.defaultTtlMs === undefined
+      ? DEFAULT_CLAIM_TTL_MS
+      : requireDuration(opts.defaultTtlMs, 'options.defaultTtlMs');
+
+  const resources = new Map<string, ResourceIndex>();
+  const wheel = new ExpiryWheel<Entry>(clock, SWEEP_SLOT_MS, (entry) => drop(entry));
+  const discoveries: Discovery[] = [];
+  const discoveriesByTopic = new Map<string, Discovery[]>();
+  let lastToken = 0;
+  let entries = 0;
+  let closed = false;
+
+  const open = (): void => {
+    if (closed) throw closedError('shared state');
+  };
+
+  /** Removes an entry from every index; the resource goes when its last entry does. */
+  function drop(entry: Entry): void {
+    const index = resources.get(entry.resource);
+    if (index === undefined || index.byAgent.get(entry.agent) !== entry) return;
+    index.byAgent.delete(entry.agent);
+    index.ranges.remove(entry);
+    wheel.remove(entry);
+    entries--;
+    if (index.byAgent.size === 0) resources.delete(entry.resource);
+  }
+
+  /** The agent's live entry on a resource; an expired one found on the way is dropped. */
+  function liveEntry(agent: string, resource: string, now: number): Entry | undefined {
+    const entry = resources.get(resource)?.byAgent.get(agent);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > now) return entry;
+    drop(entry);
+    return undefined;
+  }
+
+  function claimView(entry: Entry, grantedAt: number, token: number): Claim {
+    return Object.freeze({
+      agent: entry.agent,
+      resource: entry.resource,
+      start: entry.start,
+      end: entry.end,
+      token,
+      grantedAt,
+      expiresAt: entry.expiresAt,
+    });
+  }
+
+  return {
+    async claim(request: ClaimRequest): Promise<ClaimResult> {
+      open();
+      const req = requireRecord(request, 'request');
+      const agent = requireName(req.agent, 'agent');
+      const resource = requireName(req.resource, 'resource');
+      const start = req.start === undefined ? 0 : requireIndex(req.start, 'start');
+      const end = req.end === undefined ? MAX_CLAIM_END : requireIndex(req.end, 'end');
+      if (start > end) throw invalidArgument('start must be <= end', { start, end });
+      const ttlMs = req.ttlMs === undefined ? defaultTtlMs : requireDuration(req.ttlMs, 'ttlMs');
+
+      const now = clock.now();
+      let index = resources.get(resource);
+      const own = index?.byAgent.get(agent);
+      if (index !== undefined) {
+        // Each overlapping entry is the claimant's own (skipped), expired (dropped, then look
+        // again), or another agent's live claim: the conflict.
+        for (;;) {
+          const other = index.ranges.firstOverlap(start, end, own);
+          if (other === undefined) break;
+          if (other.expiresAt > now) return { ok: false, conflict: other.claim };
+          drop(other);
+          if (index.byAgent.size === 0) break;
+        }
+      }
+      if (own !== undefined) drop(own);
+      index = resources.get(resource);
+      if (index === undefined) {
+        index = { byAgent: new Map(), ranges: new IntervalIndex() };
+        resources.set(resource, index);
+      }
+      const entry: Entry = {
+        agent,
+        resource,
+        start,
+        end,
+        claim: undefined as unknown as Claim,
+        expiresAt: now + ttlMs,
+        slot: undefined,
+        prev: undefined,
+        next: undefined,
+      };
+      entry.claim = claimView(entry, now, ++lastToken);
+      index.byAgent.set(agent, entry);
+      index.ranges.insert(entry);
+      wheel.add(entry);
+      entries++;
+      return { ok: true, claim: entry.claim };
+    },
+
+    async release(agent: string, resource: string): Promise<boolean> {
+      open();
+      requireName(agent, 'agent');
+      requireName(resource, 'resource');
+      const entry = liveEntry(agent, resource, clock.now());
+      if (entry === undefined) return false;
+      drop(entry);
+      return true;
+    },
+
+    async renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined> {
+      open();
+      requireName(agent, 'agent');
+      requireName(resource, 'resource');
+      const ttl = ttlMs === undefined ? defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
+      const now = clock.now();
+      const entry = liveEntry(agent, resource, now);
+      if (entry === undefined) return undefined;
+      wheel.remove(entry);
+      entry.expiresAt = now + ttl;
+      entry.claim = claimView(entry, entry.claim.grantedAt, entry.claim.token);
+      wheel.add(entry);
+      return entry.claim;
+    },
+
+    async claims(query?: ClaimQuery): Promise<Claim[]> {
+      open();
+      const q = optionalRecord(query, 'query');
+      const resource = q.resource === undefined ? undefined : requireName(q.resource, 'resource');
+      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
+      const now = clock.now();
+      const out: Claim[] = [];
+      if (resource !== undefined) {
+        const index = resources.get(resource);
+        if (index === undefined) return out;
+        if (agent !== undefined) {
+          const entry = index.byAgent.get(agent);
+          if (entry !== undefined && entry.expiresAt > now) out.push(entry.claim);
+          return out;
+        }
+        // Per-resource maps are already in grant order.
+        for (const entry of index.byAgent.values()) {
+          if (entry.expiresAt > now) out.push(entry.claim);
+        }
+        return out;
+      }
+      for (const index of resources.values()) {
+        for (const entry of index.byAgent.values()) {
+          if (entry.expiresAt > now && (agent === undefined || entry.agent === agent)) {
+            out.push(entry.claim);
+          }
+        }
+      }
+      return out.sort((a, b) => a.token - b.token);
+    },
+
+    async discover<T = unknown>(entry: {
+      agent: string;
+      topic: string;
+      content: T;
+    }): Promise<Discovery<T>> {
+      open();
+      const e = requireRecord(entry, 'entry');
+      const agent = requireName(e.agent, 'agent');
+      const topic = requireName(e.topic, 'topic');
+      if (!('content' in e)) throw invalidArgument('content is required');
+      const content = frozenJsonCopy(e.content, 'content') as T;
+      const discovery: Discovery<T> = Object.freeze({
+        seq: discoveries.length + 1,
+        agent,
+        topic,
+        content,
+        at: clock.now(),
+      });
+      discoveries.push(discovery);
+      const byTopic = discoveriesByTopic.get(topic);
+      if (byTopic === undefined) discoveriesByTopic.set(topic, [discovery]);
+      else byTopic.push(discovery);
+      return discovery;
+    },
+
+    async discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]> {
+      open();
+      const q = optionalRecord(query, 'query');
+      const topic = q.topic === undefined ? undefined : requireName(q.topic, 'topic');
+      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
+      const afterSeq = q.afterSeq === undefined ? 0 : requireIndex(q.afterSeq, 'afterSeq');
+      const limit =
+        q.limit === undefined ? Number.POSITIVE_INFINITY : requirePositiveInteger(q.limit, 'limit');
+      const source = topic === undefined ? discoveries : (discoveriesByTopic.get(topic) ?? []);
+      // Seqs are dense in the full list (seq = index + 1); a topic's list is sorted by seq.
+      let i =
+        topic === undefined ? Math.min(afterSeq, source.length) : firstAfter(source, afterSeq);
+      const out: Discovery<T>[] = [];
+      for (; i < source.length && out.length < limit; i++) {
+        const d = source[i]!;
+        if (agent === undefined || d.agent === agent) out.push(d as Discovery<T>);
+      }
+      return out;
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      wheel.clear();
+      resources.clear();
+      discoveries.length = 0;
+      discoveriesByTopic.clear();
+      entries = 0;
+    },
+
+    size(): number {
+      return entries;
+    },
+  };
+}
+
+/** Index of the first entry with `seq > afterSeq` in a seq-sorted list. */
+function firstAfter(list: readonly { seq: number }[], afterSeq: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.seq <= afterSeq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
