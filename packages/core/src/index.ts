@@ -16,3 +16,9 @@ export type {
   StoredLogEntry,
   UsageTotals,
 } from './session.js';
+export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/shared-state.js';
+export type { MemorySharedState, SharedStateOptions } from './state/shared-state.js';
+export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
+export type { BusOptions, MemoryBus } from './bus/bus.js';
+export { applyUpdates } from './updates/apply-updates.js';
+export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
