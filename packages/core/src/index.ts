@@ -20,5 +20,12 @@ export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/
 export type { MemorySharedState, SharedStateOptions } from './state/shared-state.js';
 export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
 export type { BusOptions, MemoryBus } from './bus/bus.js';
+export { createRateLimiter } from './limiter/index.js';
+export type {
+  RateLimiter,
+  RateLimiterLease,
+  RateLimiterOptions,
+  RateLimiterResult,
+} from './limiter/index.js';
 export { applyUpdates } from './updates/apply-updates.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';

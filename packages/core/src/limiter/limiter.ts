@@ -1,0 +1,472 @@
+import type {
+  AcquireOptions,
+  LimiterUsage,
+  LimitReason,
+  RateLimitFeedback,
+  TryAcquireOptions,
+} from '../backends.js';
+import type { Clock } from '../clock.js';
+import { abortedError, invalidArgument, TroupeError } from '../errors.js';
+import { KeyState, type Waiter } from './key-state.js';
+import {
+  parseFeedback,
+  parseKeys,
+  parseLimiterOptions,
+  parseSettle,
+  parseWeight,
+  type Weight,
+} from './options.js';
+import type {
+  RateLimiter,
+  RateLimiterLease,
+  RateLimiterOptions,
+  RateLimiterResult,
+} from './types.js';
+import { NANOS_PER_USD, REASONS } from './window.js';
+
+type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
+
+const closedError = (): TroupeError => new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
+
+/**
+ * Creates the in-memory sliding-window rate limiter. See `packages/core/docs/limiter.md`.
+ *
+ * @example
+ * ```ts
+ * const limiter = createRateLimiter({ clock: systemClock, rules: [
+ *   { key: 'openai', windowMs: 60_000, requests: 500, tokens: 200_000 },
+ *   { key: 'team', budgetUsd: 5 },
+ * ]});
+ * const lease = await limiter.acquire(['openai', 'team'], { tokens: 1_200, maxWaitMs: 30_000 });
+ * lease.settle({ tokens: 950, costUsd: 0.004 });
+ * ```
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  const { clock, windows } = parseLimiterOptions(options);
+  return new MemoryRateLimiter(clock, windows);
+}
+
+class MemoryRateLimiter implements RateLimiter {
+  readonly #clock: Clock;
+  readonly #states = new Map<string, KeyState>();
+  readonly #waiters = new Set<Waiter>();
+  /** Scratch weight for `tryAcquire` (synchronous, so one is enough). */
+  readonly #weight: Weight = { requests: 1, tokens: 0, cost: 0 };
+  #closed = false;
+
+  constructor(clock: Clock, windows: readonly import('./window.js').RuleWindow[]) {
+    this.#clock = clock;
+    for (const window of windows) this.#states.set(window.key, new KeyState(window.key, window));
+  }
+
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): RateLimiterResult {
+    if (this.#closed) throw closedError();
+    const weight = this.#weight;
+    parseWeight(options, weight, false);
+    const now = this.#clock.now();
+    let names: readonly string[];
+    let states: readonly KeyState[];
+    if (typeof keys === 'string' && keys.length > 0) {
+      // Hot path: one key, no array to build.
+      const state = this.#states.get(keys);
+      if (state === undefined) return { ok: true, lease: this.#admit([keys], [], weight, now) };
+      names = state.keys;
+      states = state.self;
+    } else {
+      names = parseKeys(keys);
+      states = this.#existing(names);
+    }
+    this.#checkCapacity(states, weight);
+    for (let i = 0; i < states.length; i++) {
+      if (states[i]!.first !== undefined) return this.#queueRefusal(states, weight, now);
+    }
+    if (this.#admissible(states, weight, now)) {
+      return { ok: true, lease: this.#admit(names, states, weight, now) };
+    }
+    return this.#refusal(states, weight, now);
+  }
+
+  acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<RateLimiterLease> {
+    try {
+      if (this.#closed) throw closedError();
+      const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
+      parseWeight(options, weight, true);
+      const names = parseKeys(keys);
+      const signal = options?.signal;
+      const maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
+      if (signal?.aborted) throw abortedError(signal, 'limiter acquire');
+      const now = this.#clock.now();
+      const existing = this.#existing(names);
+      this.#checkCapacity(existing, weight);
+      if (
+        existing.every((state) => state.first === undefined) &&
+        this.#admissible(existing, weight, now)
+      ) {
+        return Promise.resolve(this.#admit(names, existing, weight, now));
+      }
+      if (maxWaitMs <= 0) throw this.#rateLimited(names, 0, this.#refusal(existing, weight, now));
+      // Unruled keys get a state too, so later requests on them queue behind this waiter.
+      const states = names.map((key) => this.#stateFor(key));
+      return new Promise<RateLimiterLease>((resolve, reject) => {
+        const waiter: Waiter = {
+          keys: names,
+          states,
+          nodes: [],
+          weight,
+          since: now,
+          maxWaitMs,
+          signal,
+          resolve,
+          reject,
+          wake: undefined,
+          wakeAt: Number.NaN,
+          deadline: undefined,
+          onAbort: undefined,
+          done: false,
+        };
+        for (const state of states) waiter.nodes.push(state.append(waiter));
+        this.#waiters.add(waiter);
+        if (Number.isFinite(maxWaitMs)) {
+          waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter), maxWaitMs);
+        }
+        if (signal !== undefined) {
+          waiter.onAbort = () => this.#giveUp(waiter, abortedError(signal, 'limiter acquire'));
+          signal.addEventListener('abort', waiter.onAbort, { once: true });
+        }
+        this.#pump(states);
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  usage(key: string): LimiterUsage {
+    if (this.#closed) throw closedError();
+    if (typeof key !== 'string' || key.length === 0) {
+      throw invalidArgument('key must be a non-empty string', { key });
+    }
+    const window = this.#states.get(key)?.window;
+    if (window === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
+    window.evict(this.#clock.now());
+    return {
+      requests: window.requests,
+      tokens: window.tokens,
+      costUsd: window.cost / NANOS_PER_USD,
+    };
+  }
+
+  observe(key: string, feedback: RateLimitFeedback): void {
+    if (this.#closed) throw closedError();
+    if (typeof key !== 'string' || key.length === 0) {
+      throw invalidArgument('key must be a non-empty string', { key });
+    }
+    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
+      parseFeedback(feedback);
+    const now = this.#clock.now();
+    const windowMs = this.#states.get(key)?.window?.windowMs;
+    const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
+    let requestsUntil = Number.NEGATIVE_INFINITY;
+    let tokensUntil = Number.NEGATIVE_INFINITY;
+    if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
+    if (remainingRequests === 0) {
+      const reset = resetRequestsMs ?? fallback;
+      if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
+    }
+    if (remainingTokens === 0) {
+      const reset = resetTokensMs ?? fallback;
+      if (reset !== undefined) tokensUntil = now + reset;
+    }
+    if (requestsUntil <= now && tokensUntil <= now) return;
+    const state = this.#stateFor(key);
+    state.pausedRequestsUntil = Math.max(state.pausedRequestsUntil, requestsUntil);
+    state.pausedTokensUntil = Math.max(state.pausedTokensUntil, tokensUntil);
+    // Re-arm the head waiter's timer for the later time.
+    this.#pump(state.self);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of [...this.#waiters]) this.#giveUp(waiter, closedError(), false);
+  }
+
+  /** Called by a lease after it settled or cancelled: capacity may have come back. */
+  released(states: readonly KeyState[]): void {
+    if (this.#waiters.size > 0) this.#pump(states);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // -- admission ------------------------------------------------------------------------------
+
+  #existing(names: readonly string[]): KeyState[] {
+    const states: KeyState[] = [];
+    for (const key of names) {
+      const state = this.#states.get(key);
+      if (state !== undefined) states.push(state);
+    }
+    return states;
+  }
+
+  #stateFor(key: string): KeyState {
+    let state = this.#states.get(key);
+    if (state === undefined) {
+      state = new KeyState(key, undefined);
+      this.#states.set(key, state);
+    }
+    return state;
+  }
+
+  #checkCapacity(states: readonly KeyState[], weight: Weight): void {
+    for (let i = 0; i < states.length; i++) {
+      const window = states[i]!.window;
+      const reason = window?.exceeds(weight.requests, weight.tokens, weight.cost);
+      if (reason === undefined || window === undefined) continue;
+      const limit =
+        reason === 'requests'
+          ? window.maxRequests
+          : reason === 'tokens'
+            ? window.maxTokens
+            : window.maxCost / NANOS_PER_USD;
+      const asked =
+        reason === 'requests'
+          ? weight.requests
+          : reason === 'tokens'
+            ? weight.tokens
+            : weight.cost / NANOS_PER_USD;
+      throw new TroupeError(
+        'ERR_LIMIT_EXCEEDS_CAPACITY',
+        `${reason} ${asked} is more than key '${window.key}' allows in total (${limit})`,
+        { details: { key: window.key, reason, limit, requested: asked } },
+      );
+    }
+  }
+
+  #admissible(states: readonly KeyState[], weight: Weight, now: number): boolean {
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i]!;
+      if (state.pausedRequestsUntil > now || state.pausedTokensUntil > now) return false;
+      const window = state.window;
+      if (window === undefined) continue;
+      window.evict(now);
+      if (!window.admits(weight.requests, weight.tokens, weight.cost)) return false;
+    }
+    return true;
+  }
+
+  #admit(
+    names: readonly string[],
+    states: readonly KeyState[],
+    weight: Weight,
+    now: number,
+  ): MemoryLease {
+    const { requests, tokens, cost } = weight;
+    const seqs: number[] | number =
+      states.length === 1
+        ? (states[0]!.window?.push(now, requests, tokens, cost) ?? -1)
+        : states.map((state) => state.window?.push(now, requests, tokens, cost) ?? -1);
+    return new MemoryLease(this, names, states, seqs, now, requests, tokens, cost);
+  }
+
+  /**
+   * Why a weight does not fit, and the exact wait until it does (assuming nothing else is
+   * admitted): the largest wait over every key and dimension, since all must fit at once and
+   * each only gets better with time. Ties report requests, then tokens, then budget.
+   */
+  #refusal(states: readonly KeyState[], weight: Weight, now: number): Refusal {
+    let reason: LimitReason = 'requests';
+    let wait = 0;
+    for (const state of states) {
+      const window = state.window;
+      window?.evict(now);
+      for (let d = 0 as 0 | 1 | 2; d <= 2; d = (d + 1) as 0 | 1 | 2) {
+        const amount = d === 0 ? weight.requests : d === 1 ? weight.tokens : weight.cost;
+        let ms = window === undefined ? 0 : window.waitMs(d, amount, now);
+        const paused =
+          d === 0 ? state.pausedRequestsUntil : d === 1 ? state.pausedTokensUntil : now;
+        if (paused - now > ms) ms = paused - now;
+        if (ms > wait) {
+          wait = ms;
+          reason = REASONS[d]!;
+        }
+      }
+    }
+    return { ok: false, reason, retryAfterMs: wait };
+  }
+
+  /**
+   * `tryAcquire` on a key with waiters never jumps the queue. The refusal reports the larger
+   * of its own wait and the wait of the waiter the queue is stuck behind: a lower bound.
+   */
+  #queueRefusal(states: readonly KeyState[], weight: Weight, now: number): Refusal {
+    let best = this.#admissible(states, weight, now)
+      ? undefined
+      : this.#refusal(states, weight, now);
+    for (const state of states) {
+      let waiter = state.first?.waiter;
+      if (waiter === undefined) continue;
+      // Follow the chain of "blocked behind" to a waiter at the head of all its queues.
+      // Terminates: each step goes to a strictly earlier waiter.
+      for (;;) {
+        const node: { state: KeyState } | undefined = waiter.nodes.find((n) => n.state.first !== n);
+        if (node === undefined) break;
+        waiter = node.state.first!.waiter;
+      }
+      if (this.#admissible(waiter.states, waiter.weight, now)) continue;
+      const refusal = this.#refusal(waiter.states, waiter.weight, now);
+      if (best === undefined || refusal.retryAfterMs > best.retryAfterMs) best = refusal;
+    }
+    return best ?? { ok: false, reason: 'requests', retryAfterMs: 0 };
+  }
+
+  // -- waiters --------------------------------------------------------------------------------
+
+  /**
+   * Admits queue heads that fit, in order, and arms the capacity timer of the ones that do
+   * not. A waiter is only considered at the head of every queue it is in: a later request
+   * never overtakes an earlier one, even one that would fit.
+   */
+  #pump(changed: readonly KeyState[]): void {
+    if (this.#waiters.size === 0) return;
+    const now = this.#clock.now();
+    const todo = [...changed];
+    while (todo.length > 0) {
+      const waiter = todo.pop()!.first?.waiter;
+      if (waiter === undefined || !waiter.nodes.every((node) => node.state.first === node))
+        continue;
+      if (this.#admissible(waiter.states, waiter.weight, now)) {
+        this.#remove(waiter);
+        waiter.resolve(this.#admit(waiter.keys, waiter.states, waiter.weight, now));
+        todo.push(...waiter.states);
+      } else {
+        this.#arm(waiter, now, now + this.#refusal(waiter.states, waiter.weight, now).retryAfterMs);
+      }
+    }
+  }
+
+  #arm(waiter: Waiter, now: number, at: number): void {
+    if (waiter.wakeAt === at) return;
+    if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
+    waiter.wake = undefined;
+    waiter.wakeAt = at;
+    // Infinity: only a refund (settle/cancel), maxWaitMs or abort can end this wait.
+    if (!Number.isFinite(at)) return;
+    waiter.wake = this.#clock.setTimeout(() => {
+      waiter.wake = undefined;
+      waiter.wakeAt = Number.NaN;
+      this.#pump(waiter.states);
+    }, at - now);
+  }
+
+  #expire(waiter: Waiter): void {
+    waiter.deadline = undefined;
+    // Capacity freeing at the very deadline still counts: admit first, then give up.
+    this.#pump(waiter.states);
+    if (waiter.done) return;
+    const now = this.#clock.now();
+    const refusal = this.#refusal(waiter.states, waiter.weight, now);
+    this.#giveUp(waiter, this.#rateLimited(waiter.keys, now - waiter.since, refusal));
+  }
+
+  #rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {
+    return new TroupeError(
+      'ERR_RATE_LIMITED',
+      `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
+      { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
+    );
+  }
+
+  #giveUp(waiter: Waiter, error: TroupeError, pump = true): void {
+    if (waiter.done) return;
+    this.#remove(waiter);
+    waiter.reject(error);
+    // The ones queued behind it may fit now.
+    if (pump) this.#pump(waiter.states);
+  }
+
+  #remove(waiter: Waiter): void {
+    waiter.done = true;
+    this.#waiters.delete(waiter);
+    for (const node of waiter.nodes) node.state.unlink(node);
+    if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
+    if (waiter.deadline !== undefined) this.#clock.clearTimeout(waiter.deadline);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.wake = undefined;
+    waiter.deadline = undefined;
+    const now = this.#clock.now();
+    for (const state of waiter.states) {
+      if (state.idle(now) && this.#states.get(state.key) === state) this.#states.delete(state.key);
+    }
+  }
+}
+
+/**
+ * One admission's reservation: an entry in the window of every limited key it names (all
+ * with the same weight). `seqs` locates the entries; a window ignores an entry that left it.
+ */
+class MemoryLease implements RateLimiterLease {
+  readonly keys: readonly string[];
+  readonly admittedAt: number;
+  readonly #owner: MemoryRateLimiter;
+  readonly #states: readonly KeyState[];
+  /** The entry seq per state, or the only one when there is a single state (no array). */
+  readonly #seqs: number[] | number;
+  readonly #requests: number;
+  readonly #tokens: number;
+  readonly #cost: number;
+  #done = false;
+
+  constructor(
+    owner: MemoryRateLimiter,
+    keys: readonly string[],
+    states: readonly KeyState[],
+    seqs: number[] | number,
+    admittedAt: number,
+    requests: number,
+    tokens: number,
+    cost: number,
+  ) {
+    this.#owner = owner;
+    this.keys = keys;
+    this.#states = states;
+    this.#seqs = seqs;
+    this.admittedAt = admittedAt;
+    this.#requests = requests;
+    this.#tokens = tokens;
+    this.#cost = cost;
+  }
+
+  settle(actual: { tokens?: number; costUsd?: number }): void {
+    const { tokens, cost } = parseSettle(actual);
+    if (this.#done) return;
+    this.#done = true;
+    this.#apply(
+      0,
+      tokens === undefined ? 0 : tokens - this.#tokens,
+      cost === undefined ? 0 : cost - this.#cost,
+    );
+  }
+
+  cancel(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#apply(-this.#requests, -this.#tokens, -this.#cost);
+  }
+
+  #apply(dRequests: number, dTokens: number, dCost: number): void {
+    if (this.#owner.closed || (dRequests === 0 && dTokens === 0 && dCost === 0)) return;
+    const now = this.#owner.clock.now();
+    const states = this.#states;
+    for (let i = 0; i < states.length; i++) {
+      const seq = typeof this.#seqs === 'number' ? this.#seqs : this.#seqs[i]!;
+      states[i]!.window?.adjust(seq, now, dRequests, dTokens, dCost);
+    }
+    this.#owner.released(states);
+  }
+}
