@@ -1,0 +1,452 @@
+import {
+  type Clock,
+  createIds,
+  type IdGenerator,
+  invalidArgument,
+  TroupeError,
+} from '@troupe/core';
+import type { Embedder } from '../embedders/embedder.js';
+import {
+  filterSchema,
+  inputSchema,
+  patchSchema,
+  querySchema,
+  storeOptionsSchema,
+} from '../schemas.js';
+import {
+  compositeScore,
+  DEFAULT_HALF_LIFE_MS,
+  DEFAULT_RRF_K,
+  DEFAULT_WEIGHTS,
+  decay,
+} from '../scoring.js';
+import type {
+  MemoryEntry,
+  MemoryFilter,
+  MemoryInput,
+  MemoryPatch,
+  MemoryScope,
+  MemoryStore,
+  MemoryStoreOptions,
+  MemoryType,
+  ScoreWeights,
+  SearchQuery,
+  SearchResult,
+} from '../types.js';
+import { vectorNorm } from '../vector.js';
+import type { VectorPool } from '../vector-pool.js';
+import { queryTerms } from './tokenize.js';
+import { parseOptions } from './validate.js';
+import { VectorIndex } from './vector-index.js';
+
+/** A filter after validation: scope fields present, types deduplicated (absent = all). */
+export interface Filter {
+  readonly scope: MemoryScope;
+  readonly types: readonly MemoryType[] | undefined;
+}
+
+/** An entry as the backends hand it to the base: what scoring needs. */
+export interface Candidate {
+  readonly id: string;
+  readonly importance: number;
+  readonly evergreen: boolean;
+  readonly accessedAt: number;
+}
+
+/** A validated new entry, id assigned, times set, vector resolved. */
+export interface NewRecord {
+  readonly id: string;
+  readonly content: string;
+  readonly type: MemoryType;
+  readonly importance: number;
+  readonly tags: readonly string[];
+  readonly scope: MemoryScope;
+  readonly evergreen: boolean;
+  readonly createdAt: number;
+  readonly vector: Vector | undefined;
+}
+
+/** A validated patch; `vector: null` removes the vector, `undefined` keeps it. */
+export interface ResolvedPatch {
+  readonly content?: string;
+  readonly type?: MemoryType;
+  readonly importance?: number;
+  readonly tags?: readonly string[];
+  readonly scope?: MemoryScope;
+  readonly evergreen?: boolean;
+  readonly vector?: Vector | null;
+}
+
+export interface Vector {
+  readonly values: Float32Array;
+  readonly norm: number;
+}
+
+/** Vector-search candidates: parallel arrays of entry ids and matrix slots. */
+export interface VectorCandidates {
+  readonly ids: readonly string[];
+  readonly slots: Int32Array;
+}
+
+/**
+ * What both backends share: validation at the boundary, the closed state, embedding, the vector
+ * matrix, and the search pipeline (fusion, decay, composite score, limits). A backend supplies
+ * storage and its indexes through the abstract hooks, all synchronous.
+ */
+export abstract class BaseStore implements MemoryStore {
+  protected readonly clock: Clock;
+  protected readonly embedder: Embedder | undefined;
+  readonly #ids: IdGenerator;
+  readonly #weights: ScoreWeights;
+  readonly #halfLifeMs: number;
+  readonly #rrfK: number;
+  readonly #depth: number;
+  readonly #pool: VectorPool | undefined;
+  readonly #poolMin: number;
+  readonly #minSimilarity: number;
+  #dims: number | undefined;
+  #index: VectorIndex | undefined;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions, what: string) {
+    const parsed = parseOptions(storeOptionsSchema, options, what);
+    this.clock = options.clock;
+    this.embedder = options.embedder;
+    const embedderDims = options.embedder?.dimensions;
+    if (
+      parsed.dimensions !== undefined &&
+      embedderDims !== undefined &&
+      parsed.dimensions !== embedderDims
+    ) {
+      throw invalidArgument(
+        `${what}.dimensions: ${parsed.dimensions} differs from the embedder's ${embedderDims}`,
+        {
+          field: `${what}.dimensions`,
+        },
+      );
+    }
+    this.#dims = parsed.dimensions ?? embedderDims;
+    this.#weights = resolveWeights(DEFAULT_WEIGHTS, parsed.weights, `${what}.weights`);
+    this.#halfLifeMs = parsed.halfLifeMs ?? DEFAULT_HALF_LIFE_MS;
+    this.#rrfK = parsed.rrfK ?? DEFAULT_RRF_K;
+    this.#depth = parsed.candidateDepth ?? 100;
+    this.#pool = options.pool;
+    this.#poolMin = parsed.poolMinCandidates ?? 4096;
+    this.#minSimilarity = parsed.minSimilarity ?? 0;
+    this.#ids = createIds(parsed.idSeed === undefined ? {} : { seed: parsed.idSeed });
+  }
+
+  // ---- backend hooks -------------------------------------------------------------------------
+  protected abstract insert(record: NewRecord): MemoryEntry;
+  protected abstract read(id: string): MemoryEntry | undefined;
+  protected abstract has(id: string): boolean;
+  protected abstract change(id: string, patch: ResolvedPatch): MemoryEntry | undefined;
+  protected abstract remove(id: string): boolean;
+  protected abstract listFiltered(filter: Filter, limit: number): MemoryEntry[];
+  protected abstract countFiltered(filter: Filter): number;
+  /** Entry ids by keyword relevance, best first, at most `depth`. */
+  protected abstract keywordRanks(
+    terms: readonly string[],
+    filter: Filter,
+    depth: number,
+  ): string[];
+  protected abstract vectorCandidates(filter: Filter): VectorCandidates;
+  /** Every entry the filter admits (searches with neither text nor embedding). */
+  protected abstract allCandidates(filter: Filter): Candidate[];
+  protected abstract candidates(ids: readonly string[]): Map<string, Candidate>;
+  /** Marks the entries accessed at `now` and returns them, in order, skipping vanished ones. */
+  protected abstract touch(ids: readonly string[], now: number): MemoryEntry[];
+  protected abstract readMany(ids: readonly string[]): MemoryEntry[];
+  protected abstract closeBackend(): void;
+
+  // ---- vectors -------------------------------------------------------------------------------
+  /** The matrix, created when the first vector arrives (or `dims` is known). */
+  protected vectorIndex(dims?: number): VectorIndex | undefined {
+    if (this.#index === undefined) {
+      const d = dims ?? this.#dims;
+      if (d === undefined) return undefined;
+      this.#dims = d;
+      this.#index = new VectorIndex(d);
+    }
+    return this.#index;
+  }
+
+  /** Checks a vector against the store's length and computes its norm (once, here). */
+  protected checkVector(values: Float32Array, field: string, store = true): Vector {
+    if (this.#dims !== undefined && values.length !== this.#dims) {
+      throw invalidArgument(`${field}: expected ${this.#dims} dimensions, got ${values.length}`, {
+        field,
+      });
+    }
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw invalidArgument(`${field}: values must be finite numbers`, { field, index: i });
+      }
+    }
+    const norm = vectorNorm(values);
+    if (norm === 0) throw invalidArgument(`${field}: must not be all zeros`, { field });
+    // A stored vector fixes the store's length; a query's never does.
+    if (store) this.vectorIndex(values.length);
+    return { values: Float32Array.from(values), norm };
+  }
+
+  async #embed(text: string, field: string, store = true): Promise<Vector | undefined> {
+    if (this.embedder === undefined) return undefined;
+    const [values] = await this.embedder.embed([text]);
+    this.#assertOpen();
+    if (values === undefined)
+      throw new TroupeError('ERR_INTERNAL', 'the embedder returned no vector');
+    // Text with nothing to embed (punctuation only) gets no vector rather than an error.
+    if (values.every((v) => v === 0)) return undefined;
+    return this.checkVector(values, field, store);
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+  async add(input: MemoryInput): Promise<MemoryEntry> {
+    this.#assertOpen();
+    const parsed = parseOptions(inputSchema, input, 'entry');
+    if (parsed.id !== undefined && this.has(parsed.id)) {
+      throw invalidArgument(`entry.id: an entry with id ${parsed.id} exists`, {
+        field: 'entry.id',
+      });
+    }
+    const vector =
+      parsed.embedding === undefined
+        ? await this.#embed(parsed.content, 'entry.embedding')
+        : this.checkVector(parsed.embedding, 'entry.embedding');
+    this.#assertOpen();
+    const id = parsed.id ?? this.#ids.next('mem');
+    if (this.has(id))
+      throw invalidArgument(`entry.id: an entry with id ${id} exists`, { field: 'entry.id' });
+    return this.insert({
+      id,
+      content: parsed.content,
+      type: (parsed.type ?? 'semantic') as MemoryType,
+      importance: parsed.importance ?? 0.5,
+      tags: [...(parsed.tags ?? [])],
+      scope: cleanScope(parsed.scope),
+      evergreen: parsed.evergreen ?? false,
+      createdAt: this.clock.now(),
+      vector,
+    });
+  }
+
+  async get(id: string): Promise<MemoryEntry | undefined> {
+    this.#assertOpen();
+    return typeof id === 'string' ? this.read(id) : undefined;
+  }
+
+  async update(id: string, patch: MemoryPatch): Promise<MemoryEntry | undefined> {
+    this.#assertOpen();
+    const parsed = parseOptions(patchSchema, patch, 'patch');
+    let vector: Vector | null | undefined;
+    if (parsed.embedding === null) vector = null;
+    else if (parsed.embedding !== undefined)
+      vector = this.checkVector(parsed.embedding, 'patch.embedding');
+    else if (parsed.content !== undefined)
+      vector = await this.#embed(parsed.content, 'patch.embedding');
+    this.#assertOpen();
+    const resolved: ResolvedPatch = {
+      ...(parsed.content === undefined ? {} : { content: parsed.content }),
+      ...(parsed.type === undefined ? {} : { type: parsed.type as MemoryType }),
+      ...(parsed.importance === undefined ? {} : { importance: parsed.importance }),
+      ...(parsed.tags === undefined ? {} : { tags: [...parsed.tags] }),
+      ...(parsed.scope === undefined ? {} : { scope: cleanScope(parsed.scope) }),
+      ...(parsed.evergreen === undefined ? {} : { evergreen: parsed.evergreen }),
+      ...(vector === undefined ? {} : { vector }),
+    };
+    return this.change(id, resolved);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    this.#assertOpen();
+    return typeof id === 'string' ? this.remove(id) : false;
+  }
+
+  forget(id: string): Promise<boolean> {
+    return this.delete(id);
+  }
+
+  async list(filter: MemoryFilter & { readonly limit?: number } = {}): Promise<MemoryEntry[]> {
+    this.#assertOpen();
+    const parsed = parseOptions(filterSchema, filter, 'filter');
+    return this.listFiltered(toFilter(parsed), parsed.limit ?? Number.POSITIVE_INFINITY);
+  }
+
+  async count(filter: MemoryFilter = {}): Promise<number> {
+    this.#assertOpen();
+    return this.countFiltered(toFilter(parseOptions(filterSchema, filter, 'filter')));
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult[]> {
+    this.#assertOpen();
+    const q = parseOptions(querySchema, query, 'query');
+    const weights =
+      q.weights === undefined
+        ? this.#weights
+        : resolveWeights(this.#weights, q.weights, 'query.weights');
+    const halfLifeMs = q.halfLifeMs ?? this.#halfLifeMs;
+    const limit = q.limit ?? 10;
+    const minScore = q.minScore ?? 0;
+    const filter = toFilter(q);
+    const terms = q.text === undefined ? [] : queryTerms(q.text);
+
+    let queryVector: Vector | undefined;
+    if (q.embedding !== undefined)
+      queryVector = this.checkVector(q.embedding, 'query.embedding', false);
+    else if (q.text !== undefined && terms.length > 0)
+      queryVector = await this.#embed(q.text, 'query.embedding', false);
+
+    const keywordRank = new Map<string, number>();
+    const vectorRank = new Map<string, number>();
+    let pool: Map<string, Candidate>;
+    let fused: Map<string, number> | undefined;
+    let maxFused = 0;
+    if (terms.length === 0 && queryVector === undefined) {
+      pool = new Map(this.allCandidates(filter).map((c) => [c.id, c]));
+    } else {
+      const k = this.#rrfK;
+      fused = new Map();
+      // Fusion tracks the maximum as it goes: normalizing is then one pass over the fused set.
+      const addRank = (id: string, rank: number): void => {
+        const value = (fused!.get(id) ?? 0) + 1 / (k + rank);
+        fused!.set(id, value);
+        if (value > maxFused) maxFused = value;
+      };
+      if (terms.length > 0) {
+        const ids = this.keywordRanks(terms, filter, this.#depth);
+        for (let i = 0; i < ids.length; i++) {
+          keywordRank.set(ids[i]!, i + 1);
+          addRank(ids[i]!, i + 1);
+        }
+      }
+      if (queryVector !== undefined) {
+        const ids = await this.#vectorRanks(
+          queryVector,
+          filter,
+          q.minSimilarity ?? this.#minSimilarity,
+        );
+        for (let i = 0; i < ids.length; i++) {
+          vectorRank.set(ids[i]!, i + 1);
+          addRank(ids[i]!, i + 1);
+        }
+      }
+      pool = this.candidates([...fused.keys()]);
+    }
+
+    const now = this.clock.now();
+    const hits: { id: string; score: number; relevance: number; recency: number }[] = [];
+    for (const c of pool.values()) {
+      const relevance = fused === undefined ? 0 : (fused.get(c.id) ?? 0) / maxFused;
+      const recency = decay(now - c.accessedAt, halfLifeMs, c.evergreen);
+      const score = compositeScore({ relevance, importance: c.importance, recency }, weights);
+      if (score >= minScore) hits.push({ id: c.id, score, relevance, recency });
+    }
+    hits.sort(
+      (a, b) =>
+        b.score - a.score || b.relevance - a.relevance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+    const top = hits.slice(0, limit);
+    const ids = top.map((h) => h.id);
+    const entries = q.peek === true ? this.readMany(ids) : this.touch(ids, now);
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const results: SearchResult[] = [];
+    for (const hit of top) {
+      const entry = byId.get(hit.id);
+      if (entry === undefined) continue;
+      const kr = keywordRank.get(hit.id);
+      const vr = vectorRank.get(hit.id);
+      results.push({
+        entry,
+        score: hit.score,
+        relevance: hit.relevance,
+        recency: hit.recency,
+        ...(kr === undefined ? {} : { keywordRank: kr }),
+        ...(vr === undefined ? {} : { vectorRank: vr }),
+      });
+    }
+    return results;
+  }
+
+  async #vectorRanks(query: Vector, filter: Filter, minSimilarity: number): Promise<string[]> {
+    const index = this.#index;
+    if (index === undefined) return [];
+    const { ids, slots } = this.vectorCandidates(filter);
+    const k = Math.min(this.#depth, slots.length);
+    const top =
+      this.#pool !== undefined && slots.length >= this.#poolMin
+        ? await this.#pool.topK({
+            matrix: index.matrixBuffer,
+            norms: index.normsBuffer,
+            dims: index.dims,
+            query: query.values,
+            queryNorm: query.norm,
+            slots,
+            k,
+          })
+        : index.scan(query.values, query.norm, slots, k);
+    this.#assertOpen();
+    const out: string[] = [];
+    // Only vectors close enough to the query count as matches: an unrelated entry must not gain
+    // relevance just because the list has room.
+    for (let i = 0; i < top.indices.length; i++) {
+      const score = top.scores[i]!;
+      if (score > 0 && score >= minSimilarity) out.push(ids[top.indices[i]!]!);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.closeBackend();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new TroupeError('ERR_CLOSED', 'the memory store is closed');
+  }
+}
+
+type LooseScope = { [K in keyof MemoryScope]?: string | undefined };
+
+/** A scope without keys whose value is `undefined`, so the fields present are the ones set. */
+function cleanScope(scope: LooseScope | undefined): MemoryScope {
+  const out: Record<string, string> = {};
+  if (scope !== undefined)
+    for (const [key, value] of Object.entries(scope)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function toFilter(parsed: {
+  scope?: LooseScope | undefined;
+  types?: readonly string[] | undefined;
+}): Filter {
+  const types =
+    parsed.types === undefined ? undefined : ([...new Set(parsed.types)] as MemoryType[]);
+  return {
+    scope: cleanScope(parsed.scope),
+    types: types !== undefined && types.length === 3 ? undefined : types,
+  };
+}
+
+function resolveWeights(
+  base: ScoreWeights,
+  over:
+    | {
+        relevance?: number | undefined;
+        importance?: number | undefined;
+        recency?: number | undefined;
+      }
+    | undefined,
+  field: string,
+): ScoreWeights {
+  const weights = {
+    relevance: over?.relevance ?? base.relevance,
+    importance: over?.importance ?? base.importance,
+    recency: over?.recency ?? base.recency,
+  };
+  if (!(weights.relevance + weights.importance + weights.recency > 0)) {
+    throw invalidArgument(`${field}: at least one weight must be positive`, { field });
+  }
+  return Object.freeze(weights);
+}
