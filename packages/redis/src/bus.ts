@@ -1,0 +1,393 @@
+import {
+  abortedError,
+  type BusBackend,
+  invalidArgument,
+  type Message,
+  type ReadOptions,
+  type TimerHandle,
+  TroupeError,
+  type WaitOptions,
+} from '@troupe/core';
+import type { Redis } from 'ioredis';
+import {
+  defineScript,
+  quit,
+  type RedisBackendOptions,
+  resolveCommon,
+  toTroupeError,
+} from './internal/connection.js';
+
+/** Options of {@link createRedisBus}. */
+export interface RedisBusOptions extends RedisBackendOptions {}
+
+// KEYS: topic stream, per-topic seq hash. ARGV: topic, from, body, at.
+// The seq is the stream entry id (`<seq>-0`), so XRANGE/XREAD by seq need no lookup.
+const POST_SCRIPT = `
+local seq = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('XADD', KEYS[1], seq .. '-0', 'f', ARGV[2], 'b', ARGV[3], 'at', ARGV[4])
+return seq
+`;
+
+type StreamEntry = [id: string, fields: string[]];
+type XReadReply = [key: string, entries: StreamEntry[]][] | null;
+
+interface Waiter {
+  readonly topic: string;
+  readonly afterSeq: number;
+  readonly limit: number;
+  resolve(messages: Message[]): void;
+  reject(error: unknown): void;
+  timer: TimerHandle | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const isIndex = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
+
+function decodeMessage(topic: string, entry: StreamEntry): Message {
+  const [id, fields] = entry;
+  let from = '';
+  let body: unknown;
+  let at = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1]!;
+    if (fields[i] === 'f') from = value;
+    else if (fields[i] === 'b') body = value === '' ? undefined : JSON.parse(value);
+    else if (fields[i] === 'at') at = Number(value);
+  }
+  return { seq: Number(id.slice(0, id.indexOf('-'))), topic, from, body, at };
+}
+
+/**
+ * A {@link BusBackend} on Redis Streams, shared by every process that uses the same Redis,
+ * prefix and team.
+ *
+ * - `post` runs one script: `HINCRBY` gives the topic's next seq, `XADD` stores the message
+ *   with `<seq>-0` as its id. Seqs are per topic from 1, in the order Redis ran the posts.
+ * - `read` is one `XRANGE` from `afterSeq + 1`.
+ * - `wait` is served by one blocking reader per bus: a dedicated connection sitting in
+ *   `XREAD BLOCK 0` on every topic that has waiters, each from the lowest `afterSeq` waiting on
+ *   it. A post anywhere wakes it, never a poll. A waiter on a topic the reader is not yet
+ *   watching re-arms it through a small control stream (race-free: XREAD reads by id, so a
+ *   wake or a post that lands before the block is still seen). Timeouts run on the `clock`;
+ *   a waiter that times out or is aborted is simply dropped from the reader's table.
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from '@troupe/core';
+ * import { createRedisBus } from '@troupe/redis';
+ *
+ * const bus = createRedisBus({ redis: 'redis://127.0.0.1:6379', clock: systemClock, team: 'alpha' });
+ * const next = bus.wait('plan', { afterSeq: 0, timeoutMs: 5_000 });
+ * await bus.post('plan', { from: 'lead', body: { step: 1 } });
+ * console.log(await next); // [{ seq: 1, topic: 'plan', from: 'lead', body: { step: 1 }, at: ... }]
+ * await bus.close();
+ * ```
+ */
+export function createRedisBus(options: RedisBusOptions): BusBackend {
+  const { connection, clock, base } = resolveCommon(options, 'createRedisBus');
+  const { client } = connection;
+  const postScript = defineScript(client, 'troupeBusPost', POST_SCRIPT);
+  const seqKey = `${base}bseq`;
+  const streamKey = (topic: string): string => `${base}b:${topic}`;
+  // One control stream per bus instance; a random suffix keeps two processes apart.
+  const controlKey = `${base}bctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
+  let closed = false;
+
+  const waiting = new Map<string, Set<Waiter>>();
+  let reader: Redis | undefined;
+  let running = false;
+  /** Topic -> cursor of the XREAD now in flight (undefined when none is). */
+  let watching: Map<string, number> | undefined;
+  let controlId = '0-0';
+  let wakeSent = false;
+
+  const checkOpen = (op: string): void => {
+    if (closed) throw new TroupeError('ERR_CLOSED', `bus is closed (${op})`);
+  };
+
+  const settle = (waiter: Waiter): void => {
+    const set = waiting.get(waiter.topic);
+    if (set !== undefined) {
+      set.delete(waiter);
+      if (set.size === 0) waiting.delete(waiter.topic);
+    }
+    if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+  };
+
+  const failAll = (error: unknown): void => {
+    for (const set of [...waiting.values()]) {
+      for (const waiter of [...set]) {
+        settle(waiter);
+        waiter.reject(error);
+      }
+    }
+  };
+
+  /** Makes the in-flight XREAD return so the next one covers the current waiters. */
+  const wake = (): void => {
+    if (wakeSent) return;
+    wakeSent = true;
+    client.xadd(controlKey, 'MAXLEN', '~', 16, '*', 'w', '1').then(
+      () => client.pexpire(controlKey, 60_000),
+      (error: unknown) => {
+        wakeSent = false;
+        failAll(toTroupeError(error, 'wait'));
+      },
+    );
+  };
+
+  const deliver = (reply: XReadReply): void => {
+    if (reply === null) return;
+    for (const [key, entries] of reply) {
+      if (key === controlKey) {
+        const last = entries[entries.length - 1];
+        if (last !== undefined) controlId = last[0];
+        continue;
+      }
+      const topic = key.slice(base.length + 2);
+      const set = waiting.get(topic);
+      if (set === undefined) continue;
+      const messages = entries.map((entry) => decodeMessage(topic, entry));
+      for (const waiter of [...set]) {
+        const mine = messages.filter((m) => m.seq > waiter.afterSeq).slice(0, waiter.limit);
+        if (mine.length === 0) continue;
+        settle(waiter);
+        waiter.resolve(mine);
+      }
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    running = true;
+    reader ??= connection.duplicateForBlocking();
+    try {
+      while (!closed && waiting.size > 0) {
+        const cursors = new Map<string, number>();
+        for (const [topic, set] of waiting) {
+          let min = Number.POSITIVE_INFINITY;
+          for (const waiter of set) min = Math.min(min, waiter.afterSeq);
+          cursors.set(topic, min);
+        }
+        const keys = [...cursors.keys()].map(streamKey);
+        const ids = [...cursors.values()].map((seq) => `${seq}-0`);
+        watching = cursors;
+        wakeSent = false;
+        let reply: XReadReply;
+        try {
+          reply = (await reader.xread(
+            'BLOCK',
+            0,
+            'STREAMS',
+            controlKey,
+            ...keys,
+            controlId,
+            ...ids,
+          )) as XReadReply;
+        } catch (error) {
+          watching = undefined;
+          if (!closed) failAll(toTroupeError(error, 'wait'));
+          return;
+        }
+        watching = undefined;
+        deliver(reply);
+      }
+    } finally {
+      running = false;
+      watching = undefined;
+    }
+  };
+
+  const ensureCovered = (waiter: Waiter): void => {
+    if (!running) {
+      void loop();
+      return;
+    }
+    const cursor = watching?.get(waiter.topic);
+    // Not in flight yet (the loop is between reads): the next XREAD will include it.
+    if (watching === undefined) return;
+    if (cursor === undefined || cursor > waiter.afterSeq) wake();
+  };
+
+  /**
+   * Wakes this process's waiters on `topic` before `post` returns: a waiter right behind the
+   * new message gets it at once (no trip through the reader); one further behind gets the gap
+   * read by XRANGE. Remote posts reach waiters through the blocking reader.
+   */
+  const wakeLocal = async (topic: string, message: Message): Promise<void> => {
+    const set = waiting.get(topic);
+    if (set === undefined) return;
+    const behind: Waiter[] = [];
+    for (const waiter of [...set]) {
+      if (waiter.afterSeq === message.seq - 1) {
+        settle(waiter);
+        waiter.resolve([message]);
+      } else if (waiter.afterSeq < message.seq - 1) {
+        behind.push(waiter);
+      }
+    }
+    if (behind.length === 0) return;
+    const from = Math.min(...behind.map((w) => w.afterSeq)) + 1;
+    let entries: StreamEntry[];
+    try {
+      entries = (await client.xrange(
+        streamKey(topic),
+        `${from}-0`,
+        `${message.seq}-0`,
+      )) as StreamEntry[];
+    } catch {
+      return; // the blocking reader still delivers them
+    }
+    const messages = entries.map((entry) => decodeMessage(topic, entry));
+    for (const waiter of behind) {
+      if (!set.has(waiter)) continue;
+      const mine = messages.filter((m) => m.seq > waiter.afterSeq).slice(0, waiter.limit);
+      if (mine.length === 0) continue;
+      settle(waiter);
+      waiter.resolve(mine);
+    }
+  };
+
+  const checkTopic = (topic: unknown): void => {
+    if (typeof topic !== 'string' || topic.length === 0)
+      throw invalidArgument('topic must be a non-empty string', { topic });
+  };
+  const checkRead = (options: ReadOptions): { afterSeq: number; limit: number } => {
+    const { afterSeq = 0, limit = 100 } = options;
+    if (!isIndex(afterSeq))
+      throw invalidArgument('afterSeq must be a non-negative integer', { afterSeq });
+    if (!(isIndex(limit) && limit > 0))
+      throw invalidArgument('limit must be a positive integer', { limit });
+    return { afterSeq, limit };
+  };
+
+  const read = async <T>(topic: string, options: ReadOptions = {}): Promise<Message<T>[]> => {
+    checkOpen('read');
+    checkTopic(topic);
+    const { afterSeq, limit } = checkRead(options ?? {});
+    let entries: StreamEntry[];
+    try {
+      entries = (await client.xrange(
+        streamKey(topic),
+        `${afterSeq + 1}-0`,
+        '+',
+        'COUNT',
+        limit,
+      )) as StreamEntry[];
+    } catch (error) {
+      throw toTroupeError(error, 'read');
+    }
+    return entries.map((entry) => decodeMessage(topic, entry) as Message<T>);
+  };
+
+  return {
+    async post<T = unknown>(
+      topic: string,
+      message: { from: string; body: T },
+    ): Promise<{ seq: number }> {
+      checkOpen('post');
+      checkTopic(topic);
+      if (typeof message !== 'object' || message === null)
+        throw invalidArgument('message must be an object');
+      const { from, body } = message;
+      if (typeof from !== 'string' || from.length === 0)
+        throw invalidArgument('from must be a non-empty string', { from });
+      let text: string;
+      try {
+        text = body === undefined ? '' : JSON.stringify(body);
+      } catch (error) {
+        throw new TroupeError('ERR_INVALID_ARGUMENT', 'body must be JSON-serializable', {
+          cause: error,
+        });
+      }
+      const at = clock.now();
+      let seq: number;
+      try {
+        seq = (await postScript([streamKey(topic), seqKey], [topic, from, text, at])) as number;
+      } catch (error) {
+        throw toTroupeError(error, 'post');
+      }
+      await wakeLocal(topic, {
+        seq,
+        topic,
+        from,
+        body: text === '' ? undefined : JSON.parse(text),
+        at,
+      });
+      return { seq };
+    },
+
+    read,
+
+    wait<T = unknown>(topic: string, options: WaitOptions = {}): Promise<Message<T>[]> {
+      try {
+        checkOpen('wait');
+        checkTopic(topic);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const opts = options ?? {};
+      let afterSeq: number;
+      let limit: number;
+      try {
+        ({ afterSeq, limit } = checkRead(opts));
+        if (
+          opts.timeoutMs !== undefined &&
+          !(Number.isFinite(opts.timeoutMs) && opts.timeoutMs >= 0)
+        ) {
+          throw invalidArgument('timeoutMs must be a non-negative finite number', {
+            timeoutMs: opts.timeoutMs,
+          });
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const { signal, timeoutMs } = opts;
+      if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
+      return new Promise<Message<T>[]>((resolve, reject) => {
+        const waiter: Waiter = {
+          topic,
+          afterSeq,
+          limit,
+          resolve: resolve as (messages: Message[]) => void,
+          reject,
+          timer: undefined,
+          signal,
+          onAbort: undefined,
+        };
+        if (timeoutMs !== undefined) {
+          waiter.timer = clock.setTimeout(() => {
+            waiter.timer = undefined;
+            settle(waiter);
+            resolve([]);
+          }, timeoutMs);
+        }
+        if (signal !== undefined) {
+          waiter.onAbort = () => {
+            settle(waiter);
+            reject(abortedError(signal, 'wait'));
+          };
+          signal.addEventListener('abort', waiter.onAbort, { once: true });
+        }
+        let set = waiting.get(topic);
+        if (set === undefined) {
+          set = new Set();
+          waiting.set(topic, set);
+        }
+        set.add(waiter);
+        ensureCovered(waiter);
+      });
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      failAll(new TroupeError('ERR_CLOSED', 'bus was closed while waiting'));
+      if (reader !== undefined) reader.disconnect();
+      if (client.status === 'ready') await client.del(controlKey).catch(() => {});
+      await connection.close();
+    },
+  };
+}
