@@ -2,3 +2,7 @@
 // Contract suites import vitest; the doubles alone are also at @troupe/core/testing/doubles.
 
 export * from './doubles.js';
+export { sharedStateContract } from './contracts/shared-state.js';
+export type { SharedStateFixture } from './contracts/shared-state.js';
+export { busContract } from './contracts/bus.js';
+export type { BusFixture } from './contracts/bus.js';
