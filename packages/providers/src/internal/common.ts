@@ -1,0 +1,107 @@
+import type { ModelRequest, ModelUsage } from '@troupe/core';
+import type { Pricing } from '../pricing.js';
+import { costOf } from '../pricing.js';
+import { malformedResponse } from './failure.js';
+import type { SseEvent } from './sse.js';
+import { SseParser } from './sse.js';
+
+/** Decodes a body into SSE events. A stream that ends mid-event is malformed. */
+export async function* sseEvents(
+  body: AsyncIterable<Uint8Array>,
+  provider: string,
+): AsyncGenerator<SseEvent> {
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  const ready: SseEvent[] = [];
+  const emit = (event: SseEvent): void => {
+    ready.push(event);
+  };
+  for await (const chunk of body) {
+    parser.push(decoder.decode(chunk, { stream: true }), emit);
+    // Index walk, then truncate: no Array.shift on the hot path.
+    for (let i = 0; i < ready.length; i++) yield ready[i] as SseEvent;
+    ready.length = 0;
+  }
+  parser.push(`${decoder.decode()}\n`, emit);
+  for (const event of ready) yield event;
+  if (parser.pending) throw malformedResponse(`${provider} stream ended in the middle of an event`);
+}
+
+/** Parses a JSON payload from the server; bad JSON is a malformed response. */
+export function parseJson(text: string, provider: string, requestId: string | undefined): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw malformedResponse(`${provider} sent malformed JSON: ${(error as Error).message}`, {
+      ...(requestId === undefined ? {} : { requestId }),
+      sample: text.slice(0, 200),
+    });
+  }
+}
+
+/**
+ * Tool arguments as the model sent them: parsed JSON, `{}` for nothing, or the raw text when
+ * it is not JSON, so the tool's own validation reports the problem to the model.
+ */
+export function parseToolArguments(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** Fills `costUsd` from the pricing table, when there is one. */
+export function priced(usage: ModelUsage, pricing: Pricing | undefined): ModelUsage {
+  return pricing === undefined ? usage : { ...usage, costUsd: costOf(usage, pricing) };
+}
+
+/** About four characters a token: good enough for a limiter's up-front reservation. */
+export function estimateRequestTokens(request: ModelRequest, outputTokens: number): number {
+  let chars = request.system?.length ?? 0;
+  for (const message of request.messages) {
+    chars += message.content.length;
+    if (message.role === 'assistant' && message.toolCalls !== undefined) {
+      for (const call of message.toolCalls)
+        chars += call.name.length + JSON.stringify(call.arguments ?? {}).length;
+    }
+  }
+  for (const tool of request.tools)
+    chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
+  return Math.ceil(chars / 4) + outputTokens;
+}
+
+/** A plain-object view of unknown JSON, for defensive field access. */
+export type Json = { readonly [key: string]: unknown };
+
+export function asObject(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : undefined;
+}
+
+export function asArray(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function asString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function asNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Pulls `{ error: { message, type } }` (both providers' shape) out of an error body. */
+export function describeErrorBody(text: string): { message: string; type?: string } {
+  try {
+    const error = asObject(asObject(JSON.parse(text))?.error);
+    const message = asString(error?.message);
+    const type = asString(error?.type) ?? asString(error?.code);
+    if (message !== undefined) return type === undefined ? { message } : { message, type };
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return { message: text.trim().slice(0, 500) || '(empty body)' };
+}

@@ -1,0 +1,268 @@
+import type { Clock, RateLimitFeedback, TimerHandle } from '@troupe/core';
+import { abortedError, TroupeError } from '@troupe/core';
+import type { Dispatcher } from 'undici';
+import type { ResolvedOptions } from '../options.js';
+import { providerPool } from '../pool.js';
+import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
+import { AttemptFailure, failureFromStatus } from './failure.js';
+
+/** What a reader may do while it consumes a successful response. */
+export interface ReadContext {
+  /** A delta reached the caller: from now on this attempt must not be retried. */
+  markEmitted(): void;
+  /** `x-request-id` / `request-id` of the response, for error details. */
+  readonly requestId: string | undefined;
+}
+
+/** One provider call: where it goes, what it sends, how its answer and its errors are read. */
+export interface Exchange<T> {
+  readonly provider: string;
+  readonly origin: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Pulls the provider's own message and type out of an error body. */
+  describeError(text: string): { message: string; type?: string };
+  /** Consumes a 2xx body. Throws {@link AttemptFailure} or `TroupeError` on bad content. */
+  read(body: AsyncIterable<Uint8Array>, context: ReadContext): Promise<T>;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+const MAX_ERROR_BODY = 64 * 1024;
+const noop = (): void => {};
+
+/** A clock timer, or none for `Infinity` (node and SimulatedClock would fire it at once). */
+function arm(clock: Clock, fn: () => void, ms: number): TimerHandle | undefined {
+  return Number.isFinite(ms) && ms <= MAX_TIMER_MS ? clock.setTimeout(fn, ms) : undefined;
+}
+
+function disarm(clock: Clock, handle: TimerHandle | undefined): void {
+  if (handle !== undefined) clock.clearTimeout(handle);
+}
+
+function timeoutError(which: 'total' | 'first-byte' | 'idle', ms: number): TroupeError {
+  const what = {
+    total: 'the request',
+    'first-byte': 'the first byte',
+    idle: 'the next piece of the stream',
+  }[which];
+  return new TroupeError(
+    'ERR_TIMEOUT',
+    `model request timed out after ${ms} ms waiting for ${what}`,
+    {
+      details: { timeout: which, timeoutMs: ms },
+    },
+  );
+}
+
+// Connection-level failures worth a retry: resets, refusals, sockets closed under us.
+const RETRYABLE_CODE = /^(?:E[A-Z]+|UND_ERR_(?:SOCKET|CLOSED|CONNECT_TIMEOUT))$/;
+
+function classify(error: unknown, origin: string): AttemptFailure | undefined {
+  if (error instanceof AttemptFailure) return error;
+  if (error instanceof TroupeError) return new AttemptFailure(error, false);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && RETRYABLE_CODE.test(code)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new AttemptFailure(
+      new TroupeError('ERR_PROVIDER_UNAVAILABLE', `connection to ${origin} failed: ${message}`, {
+        cause: error,
+        details: { reason: 'connection', code },
+      }),
+      true,
+    );
+  }
+  return undefined;
+}
+
+function withAttempts(error: TroupeError, attempts: number): TroupeError {
+  return new TroupeError(error.code, error.message, {
+    cause: error.cause,
+    details: { ...error.details, attempts },
+  });
+}
+
+function firstHeader(
+  headers: Dispatcher.ResponseData['headers'],
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Runs one model call: attempts with retries and jittered backoff, a total deadline, a
+ * first-byte deadline per attempt, an idle watchdog on the body, and abort. Everything that
+ * ends the call early (abort, a timeout) settles the returned promise at once, then tears down
+ * the request, which makes undici destroy its socket so the pool slot is freed.
+ */
+export async function send<T>(
+  options: ResolvedOptions,
+  exchange: Exchange<T>,
+  signal: AbortSignal | undefined,
+  onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined,
+): Promise<T> {
+  if (signal?.aborted) throw abortedError(signal, 'model request');
+  const { clock } = options;
+  const call = new AbortController();
+  let outcome: TroupeError | undefined;
+  let settle: (error: TroupeError) => void = noop;
+  const stopped = new Promise<never>((_, reject) => {
+    settle = reject;
+  });
+  stopped.catch(noop);
+  const stop = (error: TroupeError): void => {
+    if (outcome !== undefined) return;
+    outcome = error;
+    settle(error);
+    call.abort(error);
+  };
+  const onAbort = (): void => stop(abortedError(signal, 'model request'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const total = arm(clock, () => stop(timeoutError('total', options.timeoutMs)), options.timeoutMs);
+  const dispatcher = options.dispatcher ?? providerPool(exchange.origin, options.connections);
+
+  const once = async (progress: { emitted: boolean }): Promise<T> => {
+    const firstByte = arm(
+      clock,
+      () => stop(timeoutError('first-byte', options.firstByteTimeoutMs)),
+      options.firstByteTimeoutMs,
+    );
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await dispatcher.request({
+        origin: exchange.origin,
+        path: exchange.path,
+        method: 'POST',
+        headers: exchange.headers,
+        body: exchange.body,
+        signal: call.signal,
+        // Our clock owns every deadline; undici's own real-time ones would race it.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+    } finally {
+      disarm(clock, firstByte);
+    }
+    const headers = response.headers;
+    const feedback = parseRateLimitHeaders(headers, clock);
+    if (onRateLimit !== undefined && hasFeedback(feedback)) onRateLimit(feedback);
+    const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
+    const body = watch(response.body);
+    const status = response.statusCode;
+    if (status >= 300) {
+      const text = await readText(body);
+      const { message, type } = exchange.describeError(text);
+      const retryAfterMs = parseRetryAfter(headers, clock);
+      const details: Record<string, unknown> = { status, provider: exchange.provider };
+      if (requestId !== undefined) details.requestId = requestId;
+      if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
+      if (type !== undefined) details.type = type;
+      throw failureFromStatus(
+        status,
+        `${exchange.provider} answered ${status}: ${message}`,
+        details,
+        retryAfterMs,
+      );
+    }
+    return exchange.read(body, {
+      requestId,
+      markEmitted: () => {
+        progress.emitted = true;
+      },
+    });
+  };
+
+  // Feeds body chunks through, restarting the idle watchdog on each one. One timer re-armed
+  // lazily (when it fires early it sleeps the remainder) instead of clear+set per chunk.
+  async function* watch(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    const idle = options.idleTimeoutMs;
+    let last = clock.now();
+    let timer: TimerHandle | undefined;
+    const check = (): void => {
+      const quiet = clock.now() - last;
+      if (quiet >= idle) stop(timeoutError('idle', idle));
+      else timer = arm(clock, check, idle - quiet);
+    };
+    timer = arm(clock, check, idle);
+    try {
+      for await (const chunk of body) {
+        last = clock.now();
+        yield chunk;
+      }
+    } finally {
+      disarm(clock, timer);
+    }
+  }
+
+  const attempts = async (): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      const progress = { emitted: false };
+      let failure: AttemptFailure | undefined;
+      try {
+        return await once(progress);
+      } catch (error) {
+        if (outcome !== undefined) throw outcome;
+        failure = classify(error, exchange.origin);
+        if (failure === undefined) throw error;
+      }
+      const tries = attempt + 1;
+      if (!failure.retryable || progress.emitted || attempt >= options.maxRetries) {
+        throw withAttempts(failure.error, tries);
+      }
+      const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
+      if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
+      options.onRetry?.({ attempt: tries, delayMs, error: failure.error });
+      await sleep(clock, delayMs, call.signal);
+    }
+  };
+
+  try {
+    return await Promise.race([attempts(), stopped]);
+  } finally {
+    disarm(clock, total);
+    signal?.removeEventListener('abort', onAbort);
+    // Whatever is still in flight (a body a reader gave up on) is torn down with its socket.
+    if (!call.signal.aborted) call.abort();
+  }
+}
+
+/** Backoff before retry `attempt + 1`: exponential, capped, with "equal jitter". */
+function backoff(options: ResolvedOptions, attempt: number): number {
+  const ceiling = Math.min(options.retryMaxDelayMs, options.retryBaseDelayMs * 2 ** attempt);
+  return ceiling / 2 + options.rng.next() * (ceiling / 2);
+}
+
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      disarm(clock, handle);
+      reject(signal.reason);
+    };
+    const handle = arm(
+      clock,
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      ms,
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of body) {
+    if (text.length < MAX_ERROR_BODY) text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Reads a whole body as text (2xx answers that do not stream). */
+export { readText };

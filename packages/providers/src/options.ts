@@ -1,0 +1,176 @@
+import type { Clock, Rng, TroupeError } from '@troupe/core';
+import { createRng, invalidArgument, systemClock } from '@troupe/core';
+import type { Dispatcher } from 'undici';
+import { DEFAULT_CONNECTIONS } from './pool.js';
+import type { Pricing } from './pricing.js';
+import { validatePricing } from './pricing.js';
+
+/** What `onRetry` hears before each retry's wait. */
+export interface RetryInfo {
+  /** 1 for the first retry. */
+  readonly attempt: number;
+  /** How long the call waits before retrying (retry-after, or backoff with jitter). */
+  readonly delayMs: number;
+  /** The failure being retried. */
+  readonly error: TroupeError;
+}
+
+/**
+ * Options both providers share: time, retries, pooling, pricing.
+ *
+ * @example
+ * ```ts
+ * const shared: ProviderOptions = { timeoutMs: 120_000, maxRetries: 4, connections: 8 };
+ * ```
+ */
+export interface ProviderOptions {
+  /** Source of time for every timeout and backoff. Default `systemClock`. */
+  readonly clock?: Clock;
+  /** Whole call, retries and backoff included. Default 300 000 ms. `Infinity` disables. */
+  readonly timeoutMs?: number;
+  /** From sending a request until its response headers arrive. Default 120 000 ms. */
+  readonly firstByteTimeoutMs?: number;
+  /** Longest silence between two pieces of a response body. Default 60 000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Retries after the first attempt, on 429, 5xx and connection resets. Default 2. */
+  readonly maxRetries?: number;
+  /** Backoff before retry n is about `retryBaseDelayMs * 2^(n-1)`, jittered. Default 500 ms. */
+  readonly retryBaseDelayMs?: number;
+  /** Cap on the backoff (not on retry-after). Default 8 000 ms. */
+  readonly retryMaxDelayMs?: number;
+  /** A retry-after longer than this is not waited out: the call fails at once. Default 60 000 ms. */
+  readonly maxRetryAfterMs?: number;
+  /** Jitter source; pass a seeded one for reproducible backoff. Default: seeded from `seed`. */
+  readonly rng?: Rng;
+  /** Seed for the default jitter source. Default: random. */
+  readonly seed?: number | string;
+  /** Bound on the shared keep-alive pool for this origin (first model to use it sets it). Default 20. */
+  readonly connections?: number;
+  /** Use this undici dispatcher instead of the shared pool (proxies, tests, benchmarks). */
+  readonly dispatcher?: Dispatcher;
+  /** Extra request headers, sent on every call. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Prices used to fill `usage.costUsd`. */
+  readonly pricing?: Pricing;
+  /** `'auto'` (default) streams when the request has `onDelta`; `true`/`false` force it. */
+  readonly stream?: boolean | 'auto';
+  /** Overrides the model's `id`. */
+  readonly id?: string;
+  /** Called before each retry's wait (logging, tests). */
+  readonly onRetry?: (info: RetryInfo) => void;
+}
+
+/** {@link ProviderOptions} after validation, defaults filled in. */
+export interface ResolvedOptions {
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly rng: Rng;
+  readonly connections: number;
+  readonly dispatcher: Dispatcher | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly pricing: Pricing | undefined;
+  readonly stream: boolean | 'auto';
+  readonly onRetry: ((info: RetryInfo) => void) | undefined;
+}
+
+function duration(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw invalidArgument(`${name} must be a positive number of milliseconds (or Infinity)`, {
+      [name]: value,
+    });
+  }
+  return value;
+}
+
+function nonNegative(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  integer = false,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw invalidArgument(
+      `${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`,
+      { [name]: value },
+    );
+  }
+  return value;
+}
+
+/** Validates the shared options once, naming the offending option. */
+export function resolveOptions(options: ProviderOptions): ResolvedOptions {
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  if (!Number.isInteger(connections) || connections < 1) {
+    throw invalidArgument('connections must be a positive integer', { connections });
+  }
+  if (
+    options.stream !== undefined &&
+    options.stream !== 'auto' &&
+    typeof options.stream !== 'boolean'
+  ) {
+    throw invalidArgument("stream must be true, false or 'auto'", { stream: options.stream });
+  }
+  if (options.headers !== undefined) {
+    for (const [key, value] of Object.entries(options.headers)) {
+      if (typeof value !== 'string')
+        throw invalidArgument(`headers.${key} must be a string`, { [key]: value });
+    }
+  }
+  validatePricing(options.pricing);
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  if (typeof seed === 'number' && !Number.isFinite(seed))
+    throw invalidArgument('seed must be a finite number or a string', { seed });
+  return {
+    clock: options.clock ?? systemClock,
+    timeoutMs: duration('timeoutMs', options.timeoutMs, 300_000),
+    firstByteTimeoutMs: duration('firstByteTimeoutMs', options.firstByteTimeoutMs, 120_000),
+    idleTimeoutMs: duration('idleTimeoutMs', options.idleTimeoutMs, 60_000),
+    maxRetries: nonNegative('maxRetries', options.maxRetries, 2, true),
+    retryBaseDelayMs: nonNegative('retryBaseDelayMs', options.retryBaseDelayMs, 500),
+    retryMaxDelayMs: nonNegative('retryMaxDelayMs', options.retryMaxDelayMs, 8_000),
+    maxRetryAfterMs: nonNegative('maxRetryAfterMs', options.maxRetryAfterMs, 60_000),
+    rng: options.rng ?? createRng(seed),
+    connections,
+    dispatcher: options.dispatcher,
+    headers: { ...options.headers },
+    pricing: options.pricing,
+    stream: options.stream ?? 'auto',
+    onRetry: options.onRetry,
+  };
+}
+
+/** Parses a base URL option into an origin and a path prefix without a trailing slash. */
+export function parseBaseURL(name: string, value: unknown): { origin: string; basePath: string } {
+  if (typeof value !== 'string' || value === '')
+    throw invalidArgument(`${name} must be a URL string`, { [name]: value });
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalidArgument(`${name} must be a valid URL`, { [name]: value });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalidArgument(`${name} must be an http or https URL`, { [name]: value });
+  }
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+}
+
+/** Checks a required non-empty string option. */
+export function requireString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '')
+    throw invalidArgument(`${name} must be a non-empty string`, { [name]: value });
+  return value;
+}

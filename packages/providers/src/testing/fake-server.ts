@@ -1,0 +1,382 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Clock, StopReason, TimerHandle } from '@troupe/core';
+import { systemClock } from '@troupe/core';
+import { anthropicProblem, openaiProblem } from './fake-validate.js';
+import type { FakeToolCall, FakeUsage, WireReply } from './fake-wire.js';
+import {
+  anthropicBody,
+  anthropicFrames,
+  errorBody,
+  errorFrame,
+  errorType,
+  openaiBody,
+  openaiFrames,
+} from './fake-wire.js';
+
+export type { FakeToolCall, FakeUsage } from './fake-wire.js';
+
+/**
+ * How a reply misbehaves. "Events" are SSE frames when streaming; without streaming, any
+ * `afterEvents` means "after half the body".
+ */
+export type FakeFault =
+  /** Hold the response headers back this long. */
+  | { readonly kind: 'slow-first-byte'; readonly delayMs: number }
+  /** Go quiet after `afterEvents` frames, for `delayMs` (absent: until the client gives up). */
+  | { readonly kind: 'stall'; readonly afterEvents: number; readonly delayMs?: number }
+  /** Answer with an error status in the protocol's error shape. */
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      /** `retry-after` header value (seconds or an HTTP date). */
+      readonly retryAfter?: string;
+      /** `retry-after-ms` header value. */
+      readonly retryAfterMs?: number;
+      readonly message?: string;
+    }
+  /** A 200 whose body (or one stream frame) is not JSON. */
+  | { readonly kind: 'malformed-json' }
+  /** `socket.destroy()`: before any response, or after `afterEvents` frames. */
+  | { readonly kind: 'reset'; readonly afterEvents?: number }
+  /** A provider error event mid-stream (e.g. Anthropic `overloaded_error`), then the end. */
+  | {
+      readonly kind: 'stream-error';
+      readonly afterEvents: number;
+      readonly type: string;
+      readonly message?: string;
+    };
+
+/** One scripted answer. */
+export interface FakeReply {
+  readonly text?: string;
+  readonly toolCalls?: readonly FakeToolCall[];
+  /** Default: a rough count from the request and reply sizes. */
+  readonly usage?: FakeUsage;
+  /** Default `tool_calls` when there are tool calls, else `end`. */
+  readonly stopReason?: StopReason;
+  /** Characters per streamed text or argument fragment. Default 4. */
+  readonly chunkSize?: number;
+  /** Extra response headers (rate-limit headers, say). */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly fault?: FakeFault;
+}
+
+/** A request as the fake server saw it. */
+export interface RecordedRequest {
+  readonly protocol: 'openai' | 'anthropic';
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The parsed JSON body, or the raw text when it was not JSON. */
+  readonly body: unknown;
+  readonly stream: boolean;
+  /** Which connection carried it: 1 for the first socket the server accepted. */
+  readonly socket: number;
+}
+
+/** A list of replies served in order, or a function of each request. */
+export type FakeScript =
+  | readonly FakeReply[]
+  | ((request: RecordedRequest) => FakeReply | Promise<FakeReply>);
+
+export interface FakeModelServerOptions {
+  readonly replies?: FakeScript;
+  /** When set, requests must carry this key (`Authorization: Bearer` or `x-api-key`), else 401. */
+  readonly apiKey?: string;
+  /** Clock for scripted delays. Default `systemClock` (delays are real network time). */
+  readonly clock?: Clock;
+}
+
+/** A running fake server. */
+export interface FakeModelServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** `${url}/v1`, for `openaiCompatible({ baseURL })`. */
+  readonly openaiBaseURL: string;
+  /** `url`, for `anthropic({ baseURL })`. */
+  readonly anthropicBaseURL: string;
+  readonly requests: readonly RecordedRequest[];
+  /** Sockets accepted so far. */
+  readonly socketsOpened: number;
+  /** Sockets open now. */
+  readonly socketsOpen: number;
+  /** Most sockets open at once. */
+  readonly maxSocketsOpen: number;
+  /** Appends replies to a list script. */
+  reply(...replies: FakeReply[]): void;
+  /** Resolves once `predicate()` holds; checked after every request and socket change. */
+  waitUntil(predicate: () => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+const decoder = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
+
+function approxTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 (random port) that speaks OpenAI Chat Completions
+ * (`POST /v1/chat/completions`) and the Anthropic Messages API (`POST /v1/messages`), streaming
+ * and not, exactly as the providers frame them, and misbehaves on command.
+ *
+ * @example
+ * ```ts
+ * const server = await createFakeModelServer({
+ *   replies: [{ toolCalls: [{ name: 'search', arguments: { q: 'x' } }] }, { text: 'done' }],
+ * });
+ * const model = openaiCompatible({ baseURL: server.openaiBaseURL, model: 'fake' });
+ * await model.generate({ messages: [{ role: 'user', content: 'go' }], tools: [] });
+ * await server.close();
+ * ```
+ */
+export async function createFakeModelServer(
+  options: FakeModelServerOptions = {},
+): Promise<FakeModelServer> {
+  const clock = options.clock ?? systemClock;
+  const script = options.replies;
+  const queue: FakeReply[] = Array.isArray(script) ? [...(script as readonly FakeReply[])] : [];
+  const replyFn = typeof script === 'function' ? script : undefined;
+  const requests: RecordedRequest[] = [];
+  const sockets = new Map<Socket, number>();
+  const timers = new Set<TimerHandle>();
+  const waiters: { predicate: () => boolean; resolve: () => void }[] = [];
+  let opened = 0;
+  let maxOpen = 0;
+  let serial = 0;
+
+  const changed = (): void => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const waiter = waiters[i] as (typeof waiters)[number];
+      if (waiter.predicate()) {
+        waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  };
+
+  /** Waits `ms` on the clock, or until the response closes; true if it is still writable. */
+  const pause = (res: ServerResponse, ms: number | undefined): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (res.destroyed) {
+        resolve(false);
+        return;
+      }
+      let handle: TimerHandle | undefined;
+      const onClose = (): void => {
+        if (handle !== undefined) {
+          clock.clearTimeout(handle);
+          timers.delete(handle);
+        }
+        resolve(false);
+      };
+      res.once('close', onClose);
+      if (ms !== undefined) {
+        handle = clock.setTimeout(() => {
+          if (handle !== undefined) timers.delete(handle);
+          res.off('close', onClose);
+          resolve(!res.destroyed);
+        }, ms);
+        timers.add(handle);
+      }
+    });
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: String(error), type: 'server_error' } }));
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, ++opened);
+    maxOpen = Math.max(maxOpen, sockets.size);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      changed();
+    });
+    changed();
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = decoder(chunks);
+    const path = (req.url ?? '/').split('?')[0] as string;
+    const protocol = path.endsWith('/chat/completions')
+      ? 'openai'
+      : path.endsWith('/messages')
+        ? 'anthropic'
+        : undefined;
+    if (req.method !== 'POST' || protocol === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(errorBody('openai', 'not_found', `no route for ${req.method} ${path}`));
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      body = raw;
+    }
+    const stream =
+      typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true;
+    const socket = req.socket;
+    const recorded: RecordedRequest = {
+      protocol,
+      path,
+      headers: req.headers,
+      body,
+      stream,
+      socket: sockets.get(socket) ?? 0,
+    };
+    requests.push(recorded);
+    const requestId = `req_${++serial}`;
+    const idHeader = protocol === 'openai' ? 'x-request-id' : 'request-id';
+    const fail = (status: number, message: string, extra: Record<string, string> = {}): void => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        [idHeader]: requestId,
+        ...extra,
+      });
+      res.end(errorBody(protocol, errorType(protocol, status), message));
+    };
+    changed();
+
+    const key =
+      protocol === 'openai'
+        ? /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1]
+        : req.headers['x-api-key'];
+    if (protocol === 'anthropic' && typeof key !== 'string')
+      return fail(401, 'x-api-key header is required');
+    if (options.apiKey !== undefined && key !== options.apiKey) return fail(401, 'invalid api key');
+    if (protocol === 'anthropic' && req.headers['anthropic-version'] === undefined) {
+      return fail(400, 'anthropic-version header is required');
+    }
+    const problem = protocol === 'openai' ? openaiProblem(body) : anthropicProblem(body);
+    if (problem !== undefined) return fail(400, problem);
+
+    const reply = replyFn !== undefined ? await replyFn(recorded) : queue.shift();
+    if (reply === undefined) return fail(500, 'fake server: no scripted reply left');
+    const fault = reply.fault;
+    if (fault?.kind === 'reset' && fault.afterEvents === undefined) {
+      socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'slow-first-byte' && !(await pause(res, fault.delayMs))) return;
+    if (fault?.kind === 'status') {
+      const extra: Record<string, string> = { ...reply.headers };
+      if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
+      if (fault.retryAfterMs !== undefined) extra['retry-after-ms'] = String(fault.retryAfterMs);
+      return fail(fault.status, fault.message ?? `fake ${fault.status}`, extra);
+    }
+
+    const wire = normalise(reply, body, requestId);
+    const headers: Record<string, string> = {
+      'content-type': stream ? 'text/event-stream' : 'application/json',
+      [idHeader]: requestId,
+      ...reply.headers,
+    };
+    if (stream) headers['cache-control'] = 'no-cache';
+    let frames: string[];
+    if (stream) {
+      frames = protocol === 'openai' ? openaiFrames(wire) : anthropicFrames(wire);
+      if (fault?.kind === 'malformed-json') frames.splice(1, 0, 'data: {"choices": [oops\n\n');
+    } else {
+      const whole =
+        fault?.kind === 'malformed-json'
+          ? '{"id": "broken", "content": ['
+          : protocol === 'openai'
+            ? openaiBody(wire)
+            : anthropicBody(wire);
+      const half = Math.floor(whole.length / 2);
+      // Split so a stall or reset "mid-body" has something before it.
+      frames = [whole.slice(0, half), whole.slice(half)];
+    }
+    const at =
+      fault !== undefined && 'afterEvents' in fault ? (stream ? fault.afterEvents : 1) : -1;
+    res.writeHead(200, headers);
+    res.flushHeaders();
+    for (let i = 0; i <= frames.length; i++) {
+      if (i === at && fault !== undefined) {
+        if (fault.kind === 'reset') {
+          socket.destroy();
+          return;
+        }
+        if (fault.kind === 'stall' && !(await pause(res, fault.delayMs))) return;
+        if (fault.kind === 'stream-error') {
+          res.end(errorFrame(protocol, fault.type, fault.message ?? fault.type));
+          return;
+        }
+      }
+      const frame = frames[i];
+      if (frame !== undefined) res.write(frame);
+    }
+    res.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fake server has no port');
+  const url = `http://127.0.0.1:${address.port}`;
+
+  return {
+    url,
+    openaiBaseURL: `${url}/v1`,
+    anthropicBaseURL: url,
+    requests,
+    get socketsOpened() {
+      return opened;
+    },
+    get socketsOpen() {
+      return sockets.size;
+    },
+    get maxSocketsOpen() {
+      return maxOpen;
+    },
+    reply(...replies) {
+      if (replyFn !== undefined)
+        throw new Error('this fake server answers with a function; reply() adds nothing');
+      queue.push(...replies);
+    },
+    waitUntil(predicate) {
+      if (predicate()) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ predicate, resolve }));
+    },
+    async close() {
+      for (const handle of timers) clock.clearTimeout(handle);
+      timers.clear();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function normalise(reply: FakeReply, body: unknown, requestId: string): WireReply {
+  const text = reply.text ?? '';
+  const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
+    id: call.id ?? `call_${requestId}_${index}`,
+    name: call.name,
+    arguments: call.arguments,
+  }));
+  const request = body as { model?: unknown; stream_options?: { include_usage?: unknown } };
+  const chunkSize = reply.chunkSize ?? 4;
+  return {
+    id: `msg_${requestId}`,
+    model: typeof request.model === 'string' ? request.model : 'fake',
+    text,
+    toolCalls,
+    usage: reply.usage ?? {
+      inputTokens: approxTokens(JSON.stringify(body)),
+      outputTokens: approxTokens(text + JSON.stringify(toolCalls)),
+    },
+    stopReason: reply.stopReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'end'),
+    chunkSize: Number.isInteger(chunkSize) && chunkSize > 0 ? chunkSize : 4,
+    // Anthropic always reports usage; OpenAI only when asked.
+    includeUsage: request.stream_options?.include_usage === true,
+  };
+}
