@@ -15,6 +15,8 @@ export {
   fuseRanks,
   rrfTerm,
 } from './scoring.js';
+export type { SqliteStoreOptions } from './sqlite-store.js';
+export { createSqliteStore } from './sqlite-store.js';
 export type {
   MemoryEntry,
   MemoryFilter,

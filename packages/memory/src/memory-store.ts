@@ -297,13 +297,9 @@ class InMemoryStore extends BaseStore {
       const value = rec.scope[field];
       if (value === undefined) continue;
       const index = this.#byScope[field];
-      let set = index.get(value);
-      if (set === undefined) index.set(value, (set = new Set()));
-      set.add(rec.id);
+      setOf(index, value).add(rec.id);
     }
-    let set = this.#byType.get(rec.type);
-    if (set === undefined) this.#byType.set(rec.type, (set = new Set()));
-    set.add(rec.id);
+    setOf(this.#byType, rec.type).add(rec.id);
   }
 
   #unindexScope(rec: Rec): void {
@@ -327,7 +323,10 @@ class InMemoryStore extends BaseStore {
     this.#totalLength += tokens.length;
     for (const [term, tf] of terms) {
       let postings = this.#postings.get(term);
-      if (postings === undefined) this.#postings.set(term, (postings = new Map()));
+      if (postings === undefined) {
+        postings = new Map();
+        this.#postings.set(term, postings);
+      }
       postings.set(rec.id, tf);
     }
   }
@@ -356,6 +355,15 @@ class InMemoryStore extends BaseStore {
       accessCount: rec.accessCount,
     };
   }
+}
+
+function setOf<K>(index: Map<K, Set<string>>, key: K): Set<string> {
+  let set = index.get(key);
+  if (set === undefined) {
+    set = new Set();
+    index.set(key, set);
+  }
+  return set;
 }
 
 function admits(rec: Rec, filter: Filter): boolean {

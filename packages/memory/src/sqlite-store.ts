@@ -1,0 +1,470 @@
+import { invalidArgument, TroupeError } from '@troupe/core';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import {
+  BaseStore,
+  type Candidate,
+  type Filter,
+  type NewRecord,
+  type ResolvedPatch,
+  type Vector,
+  type VectorCandidates,
+} from './internal/base-store.js';
+import { parseOptions } from './internal/validate.js';
+import type {
+  MemoryEntry,
+  MemoryScope,
+  MemoryStore,
+  MemoryStoreOptions,
+  MemoryType,
+} from './types.js';
+import { SCOPE_FIELDS } from './types.js';
+
+/** The on-disk layout this code reads and writes. */
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS memory_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memories (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  content TEXT NOT NULL,
+  type TEXT NOT NULL,
+  importance REAL NOT NULL,
+  tags TEXT NOT NULL,
+  scope_team TEXT,
+  scope_agent TEXT,
+  scope_session TEXT,
+  scope_user TEXT,
+  evergreen INTEGER NOT NULL,
+  created_at REAL NOT NULL,
+  accessed_at REAL NOT NULL,
+  access_count INTEGER NOT NULL,
+  embedding BLOB,
+  norm REAL
+);
+CREATE INDEX IF NOT EXISTS memories_team ON memories(scope_team, type);
+CREATE INDEX IF NOT EXISTS memories_agent ON memories(scope_agent, type);
+CREATE INDEX IF NOT EXISTS memories_session ON memories(scope_session, type);
+CREATE INDEX IF NOT EXISTS memories_user ON memories(scope_user, type);
+CREATE INDEX IF NOT EXISTS memories_type ON memories(type);
+CREATE INDEX IF NOT EXISTS memories_created ON memories(created_at, id);
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(content, content='memories', content_rowid='seq');
+CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
+  INSERT INTO memories_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
+  INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+END;
+CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF content ON memories BEGIN
+  INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  INSERT INTO memories_fts(rowid, content) VALUES (new.seq, new.content);
+END;
+`;
+
+/**
+ * Options of {@link createSqliteStore}: the shared store options plus where the database lives.
+ *
+ * @example
+ * ```ts
+ * const options: SqliteStoreOptions = { clock: systemClock, path: './memory.db' };
+ * ```
+ */
+export interface SqliteStoreOptions extends MemoryStoreOptions {
+  /** Database file; default `':memory:'`. */
+  readonly path?: string;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  content: string;
+  type: string;
+  importance: number;
+  tags: string;
+  scope_team: string | null;
+  scope_agent: string | null;
+  scope_session: string | null;
+  scope_user: string | null;
+  evergreen: number;
+  created_at: number;
+  accessed_at: number;
+  access_count: number;
+}
+
+interface CandidateRow {
+  id: string;
+  importance: number;
+  evergreen: number;
+  accessed_at: number;
+}
+
+const ROW_COLUMNS =
+  'seq, id, content, type, importance, tags, scope_team, scope_agent, scope_session, scope_user, evergreen, created_at, accessed_at, access_count';
+
+const pathSchema = z.object({ path: z.string().min(1).optional() });
+
+/** A Float32Array over a BLOB without copying when aligned (SQLite buffers usually are). */
+function blobToVector(blob: Buffer): Float32Array {
+  if (blob.byteOffset % 4 === 0)
+    return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+  return new Float32Array(new Uint8Array(blob).buffer);
+}
+
+function vectorToBlob(values: Float32Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+/** Terms as an FTS5 query: each quoted (no operator injection), any of them may match. */
+function ftsQuery(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+}
+
+/**
+ * The SQLite backend: one row per entry (embedding as a BLOB beside its norm), an index per scope
+ * column, FTS5 for keywords, WAL journaling. Vectors are also held in an in-process matrix,
+ * loaded at open and kept in step with every write, so vector scans never read BLOBs; the store
+ * therefore assumes it is its file's only writer.
+ */
+class SqliteStore extends BaseStore {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Row `seq` → matrix slot, and slot → entry id. */
+  readonly #slotOf = new Map<number, number>();
+  readonly #idOfSlot: string[] = [];
+
+  constructor(options: SqliteStoreOptions) {
+    super(options, 'createSqliteStore options');
+    const { path } = parseOptions(pathSchema, options, 'createSqliteStore options');
+    try {
+      this.#db = new Database(path ?? ':memory:');
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.exec(SCHEMA);
+    } catch (cause) {
+      throw new TroupeError(
+        'ERR_BACKEND_UNAVAILABLE',
+        `cannot open the memory database at ${path ?? ':memory:'}`,
+        {
+          cause,
+        },
+      );
+    }
+    const version = this.#db
+      .prepare('SELECT value FROM memory_meta WHERE key = ?')
+      .pluck()
+      .get('schema') as string | undefined;
+    if (version === undefined) {
+      this.#db
+        .prepare('INSERT INTO memory_meta (key, value) VALUES (?, ?)')
+        .run('schema', SCHEMA_VERSION);
+    } else if (version !== SCHEMA_VERSION) {
+      this.#db.close();
+      throw new TroupeError(
+        'ERR_UNKNOWN_VERSION',
+        `memory database schema ${version} is not ${SCHEMA_VERSION}`,
+      );
+    }
+    this.#loadVectors(options.dimensions);
+  }
+
+  #loadVectors(dimensions: number | undefined): void {
+    const rows = this.#db
+      .prepare('SELECT seq, id, embedding, norm FROM memories WHERE norm IS NOT NULL ORDER BY seq')
+      .all() as { seq: number; id: string; embedding: Buffer; norm: number }[];
+    for (const row of rows) {
+      const values = blobToVector(row.embedding);
+      if (dimensions !== undefined && values.length !== dimensions) {
+        this.#db.close();
+        throw invalidArgument(
+          `createSqliteStore options.dimensions: the database holds ${values.length}-dimension vectors`,
+          { field: 'createSqliteStore options.dimensions' },
+        );
+      }
+      this.#place(row.seq, row.id, { values, norm: row.norm });
+    }
+  }
+
+  #place(seq: number, id: string, vector: Vector): void {
+    const slot = this.vectorIndex(vector.values.length)!.add(vector.values, vector.norm);
+    this.#slotOf.set(seq, slot);
+    this.#idOfSlot[slot] = id;
+  }
+
+  #unplace(seq: number): void {
+    const slot = this.#slotOf.get(seq);
+    if (slot === undefined) return;
+    this.vectorIndex()!.remove(slot);
+    this.#slotOf.delete(seq);
+  }
+
+  #statement(key: string, sql: () => string): Database.Statement {
+    let statement = this.#statements.get(key);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql());
+      this.#statements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** `WHERE` terms and parameters for a filter, and a cache key for its statement shape. */
+  #where(filter: Filter, alias = ''): { key: string; sql: string; params: unknown[] } {
+    const terms: string[] = [];
+    const params: unknown[] = [];
+    let key = '';
+    for (const field of SCOPE_FIELDS) {
+      const value = filter.scope[field];
+      if (value === undefined) continue;
+      terms.push(`${alias}scope_${field} = ?`);
+      params.push(value);
+      key += field[0];
+    }
+    if (filter.types !== undefined) {
+      terms.push(`${alias}type IN (${filter.types.map(() => '?').join(', ')})`);
+      params.push(...filter.types);
+      key += `t${filter.types.length}`;
+    }
+    return { key, sql: terms.length === 0 ? '1' : terms.join(' AND '), params };
+  }
+
+  #toEntry(row: Row): MemoryEntry {
+    const scope: Record<string, string> = {};
+    if (row.scope_team !== null) scope.team = row.scope_team;
+    if (row.scope_agent !== null) scope.agent = row.scope_agent;
+    if (row.scope_session !== null) scope.session = row.scope_session;
+    if (row.scope_user !== null) scope.user = row.scope_user;
+    const slot = this.#slotOf.get(row.seq);
+    return {
+      id: row.id,
+      content: row.content,
+      type: row.type as MemoryType,
+      importance: row.importance,
+      tags: JSON.parse(row.tags) as string[],
+      ...(slot === undefined ? {} : { embedding: this.vectorIndex()!.get(slot) }),
+      scope: scope as MemoryScope,
+      evergreen: row.evergreen === 1,
+      createdAt: row.created_at,
+      accessedAt: row.accessed_at,
+      accessCount: row.access_count,
+    };
+  }
+
+  #row(id: string): Row | undefined {
+    return this.#statement('row', () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id = ?`).get(
+      id,
+    ) as Row | undefined;
+  }
+
+  protected insert(record: NewRecord): MemoryEntry {
+    const s = record.scope;
+    const info = this.#statement(
+      'insert',
+      () =>
+        'INSERT INTO memories (id, content, type, importance, tags, scope_team, scope_agent, scope_session, scope_user, evergreen, created_at, accessed_at, access_count, embedding, norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
+    ).run(
+      record.id,
+      record.content,
+      record.type,
+      record.importance,
+      JSON.stringify(record.tags),
+      s.team ?? null,
+      s.agent ?? null,
+      s.session ?? null,
+      s.user ?? null,
+      record.evergreen ? 1 : 0,
+      record.createdAt,
+      record.createdAt,
+      record.vector === undefined ? null : vectorToBlob(record.vector.values),
+      record.vector === undefined ? null : record.vector.norm,
+    );
+    const seq = Number(info.lastInsertRowid);
+    if (record.vector !== undefined) this.#place(seq, record.id, record.vector);
+    return this.#toEntry(this.#row(record.id)!);
+  }
+
+  protected read(id: string): MemoryEntry | undefined {
+    const row = this.#row(id);
+    return row === undefined ? undefined : this.#toEntry(row);
+  }
+
+  protected has(id: string): boolean {
+    return (
+      this.#statement('has', () => 'SELECT 1 FROM memories WHERE id = ?').get(id) !== undefined
+    );
+  }
+
+  protected change(id: string, patch: ResolvedPatch): MemoryEntry | undefined {
+    const row = this.#row(id);
+    if (row === undefined) return undefined;
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    const set = (column: string, value: unknown): void => {
+      sets.push(`${column} = ?`);
+      params.push(value);
+    };
+    if (patch.content !== undefined) set('content', patch.content);
+    if (patch.type !== undefined) set('type', patch.type);
+    if (patch.importance !== undefined) set('importance', patch.importance);
+    if (patch.tags !== undefined) set('tags', JSON.stringify(patch.tags));
+    if (patch.evergreen !== undefined) set('evergreen', patch.evergreen ? 1 : 0);
+    if (patch.scope !== undefined) {
+      for (const field of SCOPE_FIELDS) set(`scope_${field}`, patch.scope[field] ?? null);
+    }
+    if (patch.vector !== undefined) {
+      set('embedding', patch.vector === null ? null : vectorToBlob(patch.vector.values));
+      set('norm', patch.vector === null ? null : patch.vector.norm);
+    }
+    if (sets.length > 0) {
+      this.#db
+        .prepare(`UPDATE memories SET ${sets.join(', ')} WHERE seq = ?`)
+        .run(...params, row.seq);
+    }
+    if (patch.vector !== undefined) {
+      this.#unplace(row.seq);
+      if (patch.vector !== null) this.#place(row.seq, id, patch.vector);
+    }
+    return this.#toEntry(this.#row(id)!);
+  }
+
+  protected remove(id: string): boolean {
+    const seq = this.#statement('seq', () => 'SELECT seq FROM memories WHERE id = ?')
+      .pluck()
+      .get(id) as number | undefined;
+    if (seq === undefined) return false;
+    this.#statement('delete', () => 'DELETE FROM memories WHERE seq = ?').run(seq);
+    this.#unplace(seq);
+    return true;
+  }
+
+  protected listFiltered(filter: Filter, limit: number): MemoryEntry[] {
+    const where = this.#where(filter);
+    const rows = this.#statement(
+      `list:${where.key}`,
+      () =>
+        `SELECT ${ROW_COLUMNS} FROM memories WHERE ${where.sql} ORDER BY created_at, id LIMIT ?`,
+    ).all(...where.params, Number.isFinite(limit) ? limit : -1) as Row[];
+    return rows.map((row) => this.#toEntry(row));
+  }
+
+  protected countFiltered(filter: Filter): number {
+    const where = this.#where(filter);
+    return this.#statement(
+      `count:${where.key}`,
+      () => `SELECT count(*) FROM memories WHERE ${where.sql}`,
+    )
+      .pluck()
+      .get(...where.params) as number;
+  }
+
+  protected keywordRanks(terms: readonly string[], filter: Filter, depth: number): string[] {
+    const where = this.#where(filter, 'm.');
+    // bm25() is lower for better matches; ties go to the older row, as in the memory backend.
+    return this.#statement(
+      `keyword:${where.key}`,
+      () =>
+        `SELECT m.id FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts), m.seq LIMIT ?`,
+    )
+      .pluck()
+      .all(ftsQuery(terms), ...where.params, depth) as string[];
+  }
+
+  protected vectorCandidates(filter: Filter): VectorCandidates {
+    const ids: string[] = [];
+    const slots: number[] = [];
+    const where = this.#where(filter);
+    if (where.params.length === 0) {
+      for (const slot of this.#slotOf.values()) {
+        ids.push(this.#idOfSlot[slot]!);
+        slots.push(slot);
+      }
+    } else {
+      const seqs = this.#statement(
+        `vector:${where.key}`,
+        () => `SELECT seq FROM memories WHERE ${where.sql} AND norm IS NOT NULL`,
+      )
+        .pluck()
+        .all(...where.params) as number[];
+      for (const seq of seqs) {
+        const slot = this.#slotOf.get(seq);
+        if (slot === undefined) continue;
+        ids.push(this.#idOfSlot[slot]!);
+        slots.push(slot);
+      }
+    }
+    return { ids, slots: Int32Array.from(slots) };
+  }
+
+  protected allCandidates(filter: Filter): Candidate[] {
+    const where = this.#where(filter);
+    const rows = this.#statement(
+      `all:${where.key}`,
+      () => `SELECT id, importance, evergreen, accessed_at FROM memories WHERE ${where.sql}`,
+    ).all(...where.params) as CandidateRow[];
+    return rows.map(toCandidate);
+  }
+
+  protected candidates(ids: readonly string[]): Map<string, Candidate> {
+    const rows = this.#statement(
+      'candidates',
+      () =>
+        'SELECT id, importance, evergreen, accessed_at FROM memories WHERE id IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify(ids)) as CandidateRow[];
+    return new Map(rows.map((row) => [row.id, toCandidate(row)]));
+  }
+
+  protected touch(ids: readonly string[], now: number): MemoryEntry[] {
+    const update = this.#statement(
+      'touch',
+      () => 'UPDATE memories SET accessed_at = ?, access_count = access_count + 1 WHERE id = ?',
+    );
+    this.#db.transaction(() => {
+      for (const id of ids) update.run(now, id);
+    })();
+    return this.readMany(ids);
+  }
+
+  protected readMany(ids: readonly string[]): MemoryEntry[] {
+    const rows = this.#statement(
+      'many',
+      () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as Row[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const out: MemoryEntry[] = [];
+    for (const id of ids) {
+      const row = byId.get(id);
+      if (row !== undefined) out.push(this.#toEntry(row));
+    }
+    return out;
+  }
+
+  protected closeBackend(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+function toCandidate(row: CandidateRow): Candidate {
+  return {
+    id: row.id,
+    importance: row.importance,
+    evergreen: row.evergreen === 1,
+    accessedAt: row.accessed_at,
+  };
+}
+
+/**
+ * A {@link MemoryStore} on SQLite (better-sqlite3): WAL journaling, FTS5 `bm25` for keywords,
+ * scope and type filters as indexed `WHERE` clauses, embeddings stored as BLOBs with their norm.
+ * Entries survive a restart: open the same `path` again.
+ *
+ * @example
+ * ```ts
+ * const memory = createSqliteStore({ clock: systemClock, path: './memory.db',
+ *   embedder: createHashEmbedder() });
+ * await memory.add({ content: 'Invoices go out on the 1st', scope: { team: 'billing' } });
+ * await memory.close();
+ * ```
+ */
+export function createSqliteStore(options: SqliteStoreOptions): MemoryStore {
+  return new SqliteStore(options);
+}
