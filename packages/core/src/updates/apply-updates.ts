@@ -56,7 +56,9 @@ export function applyUpdates(
   const next: Record<string, unknown> = { ...state };
   // Containers created by this call (copied lists, merged objects): safe to mutate in place.
   // Anything else reachable from `next` belongs to the caller.
-  const owned = new Set<unknown>();
+  // Kept apart: a merged object at a key must never be taken for an owned list.
+  const ownedLists = new Set<unknown>();
+  const ownedObjects = new Set<unknown>();
   for (let i = 0; i < updates.length; i++) {
     const update = updates[i]!;
     const key = update.key;
@@ -69,16 +71,16 @@ export function applyUpdates(
         break;
       case 'append': {
         const current = own(next, key);
-        if (owned.has(current)) {
+        if (ownedLists.has(current)) {
           (current as unknown[]).push(update.value);
         } else if (current === undefined) {
           const list = [update.value];
-          owned.add(list);
+          ownedLists.add(list);
           next[key] = list;
         } else if (Array.isArray(current)) {
           const list = current.slice();
           list.push(update.value);
-          owned.add(list);
+          ownedLists.add(list);
           next[key] = list;
         } else {
           throw invalidUpdate(i, update.op, key, current);
@@ -89,11 +91,11 @@ export function applyUpdates(
         const current = own(next, key);
         if (current === undefined) {
           const merged = mergeInto({}, update.value);
-          owned.add(merged);
+          ownedObjects.add(merged);
           next[key] = merged;
         } else if (isPlainObject(current)) {
-          const target = owned.has(current) ? current : { ...current };
-          owned.add(target);
+          const target = ownedObjects.has(current) ? current : { ...current };
+          ownedObjects.add(target);
           next[key] = mergeInto(target, update.value);
         } else {
           throw invalidUpdate(i, update.op, key, current);
