@@ -171,13 +171,12 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
         const { limiter, clock, lease } = await open([
           { key: 'llm', windowMs: 1_000, requests: 2, tokens: 100 },
         ]);
-        await lease('llm', { tokens: 90 });
+        await lease('llm', { tokens: 10 });
         await clock.advance(400);
-        await lease('llm', { tokens: 0 });
-        // requests free at 1000 (first entry leaves), tokens free at 1000 too for 50 tokens;
-        // 0 tokens fit now but requests do not until the first leaves.
+        await lease('llm', { tokens: 80 });
+        // Requests fit again at 1000 (the first entry leaves); 50 more tokens only at 1400.
         const refused = await limiter.tryAcquire('llm', { tokens: 50 });
-        expect(refused).toEqual({ ok: false, reason: 'requests', retryAfterMs: 600 });
+        expect(refused).toEqual({ ok: false, reason: 'tokens', retryAfterMs: 1_000 });
       });
 
       it('refuses a spent lifetime budget with retryAfterMs Infinity', async () => {
