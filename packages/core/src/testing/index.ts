@@ -6,3 +6,6 @@ export { sharedStateContract } from './contracts/shared-state.js';
 export type { SharedStateFixture } from './contracts/shared-state.js';
 export { busContract } from './contracts/bus.js';
 export type { BusFixture } from './contracts/bus.js';
+export { limiterContract } from './contracts/limiter.js';
+export type { LimiterContractSetup, LimiterContractSubject } from './contracts/limiter.js';
+export { sampleSnapshot, sessionStoreContract } from './contracts/session-store.js';

@@ -448,7 +448,12 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
         await lease('api');
         const order: number[] = [];
         const waiters = [0, 1, 2].map((i) =>
-          track(limiter.acquire('api').then((l) => (order.push(i), l))),
+          track(
+            limiter.acquire('api').then((admitted) => {
+              order.push(i);
+              return admitted;
+            }),
+          ),
         );
         await clock.advance(3_000);
         await flush();
