@@ -29,3 +29,18 @@ export type {
 } from './limiter/index.js';
 export { applyUpdates } from './updates/apply-updates.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
+export type { LogQuery } from './session.js';
+export { createMemorySessionStore } from './session/memory-store.js';
+export { isSecretKey, redactSecrets } from './session/redact.js';
+export { createSessionSaver } from './session/saver.js';
+export type {
+  HistoryRange,
+  SessionSaver,
+  SessionSaverOptions,
+  SessionSaverStats,
+} from './session/saver.js';
+export { createSessionLog } from './session/log.js';
+export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/log.js';
+export { flushOnExit } from './session/exit.js';
+export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';
+export type { RetryOptions, WriteErrorHandler, WriteErrorInfo } from './session/retry.js';

@@ -1,0 +1,305 @@
+import type { Clock, TimerHandle } from '../clock.js';
+import { invalidArgument } from '../errors.js';
+import { checkLogEntry, closedError } from './checks.js';
+import { redactSecrets } from './redact.js';
+import {
+  type Backoff,
+  parseRetry,
+  type RetryOptions,
+  report,
+  retryable,
+  type WriteErrorHandler,
+} from './retry.js';
+import type { SessionLogEntry, SessionStore } from './types.js';
+
+/** Options for {@link createSessionLog}. */
+export interface SessionLogOptions {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  /** Writes start at least this far apart, and no entry waits longer (default 500 ms). */
+  readonly flushIntervalMs?: number;
+  /**
+   * Most entries per transaction (default 1000). A bigger backlog is written as several
+   * transactions in the same round, yielding to the event loop between them, so one write
+   * never blocks the loop for long on a synchronous driver.
+   */
+  readonly maxBatch?: number;
+  readonly retry?: RetryOptions;
+  /** Store errors, reported here and never thrown at the caller of `append`. */
+  readonly onError?: WriteErrorHandler;
+}
+
+/** Counters since the log was created. */
+export interface SessionLogStats {
+  readonly appended: number;
+  /** Entries durable in the store. */
+  readonly written: number;
+  /** `store.appendLog` calls (transactions) that succeeded. */
+  readonly batches: number;
+  readonly errors: number;
+}
+
+/** A batched, single-writer session log. See {@link createSessionLog}. */
+export interface SessionLog {
+  /** Buffers an entry and returns at once; the store is called later, in a batch. */
+  append(entry: SessionLogEntry): void;
+  /** Resolves once every entry appended before the call is durable (writes now, not on the timer). */
+  flush(): Promise<void>;
+  /**
+   * Writes every buffered entry before returning, when the store has `appendLogSync`
+   * (SQLite, memory); returns false and writes nothing otherwise. For `exit` and signal handlers.
+   */
+  flushSync(): boolean;
+  /** Flushes, then drops later appends (reported to `onError` as `ERR_CLOSED`). */
+  close(): Promise<void>;
+  /** Entries appended and not yet durable. */
+  pending(): number;
+  stats(): SessionLogStats;
+}
+
+/** A write round: `[offset, end)` is the transaction in flight, `[end, limit)` still to write. */
+interface Round {
+  readonly entries: SessionLogEntry[];
+  offset: number;
+  end: number;
+  limit: number;
+}
+
+interface Waiter {
+  target: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The session log: team events buffered in memory and written in batches by one writer.
+ *
+ * - A write round starts at most every `flushIntervalMs` (default 500 ms) and takes the whole
+ *   buffer; an entry appended to an idle log is written at once, later ones wait for the
+ *   interval. So a crash loses at most the last `flushIntervalMs` of entries.
+ * - Each `store.appendLog` call is one transaction of at most `maxBatch` entries.
+ * - One writer: never two rounds, nor two transactions, in flight; entries keep their order.
+ * - Store errors are retried with backoff on the clock and reported to `onError`; a failed
+ *   batch goes back to the front of the buffer.
+ * - Secret keys in `data` are removed before writing, as in snapshots.
+ *
+ * @example
+ * ```ts
+ * const log = createSessionLog({ store, clock, flushIntervalMs: 500 });
+ * const stop = flushOnExit(log); // SIGINT, SIGTERM, beforeExit
+ * log.append({ sessionId: 's1', type: 'turn.started', at: clock.now(), data: { turn: 1 } });
+ * await log.close();
+ * stop();
+ * ```
+ */
+export function createSessionLog(options: SessionLogOptions): SessionLog {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('options must be an object');
+  const { store, clock, flushIntervalMs = 500, maxBatch = 1_000, onError } = options;
+  if (typeof store?.appendLog !== 'function')
+    throw invalidArgument('options.store must be a SessionStore');
+  if (typeof clock?.setTimeout !== 'function')
+    throw invalidArgument('options.clock must be a Clock');
+  if (!(Number.isFinite(flushIntervalMs) && flushIntervalMs >= 0)) {
+    throw invalidArgument('options.flushIntervalMs must be a non-negative finite number', {
+      flushIntervalMs,
+    });
+  }
+  if (!(Number.isSafeInteger(maxBatch) && maxBatch >= 1)) {
+    throw invalidArgument('options.maxBatch must be a positive integer', { maxBatch });
+  }
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw invalidArgument('options.onError must be a function');
+  }
+  const backoff: Backoff = parseRetry(options.retry);
+  // Only flushSync uses it: rounds always go through appendLog, the one async contract.
+  const writeSync = store.appendLogSync?.bind(store);
+
+  let buffer: SessionLogEntry[] = [];
+  /** The round in progress: its entries from `offset` on are not written yet. */
+  let current: Round | undefined;
+  let writing = false;
+  let timer: TimerHandle | undefined;
+  let lastRoundAt = Number.NEGATIVE_INFINITY;
+  let attempts = 0;
+  let waiters: Waiter[] = [];
+  let closing: Promise<void> | undefined;
+  const stats = { appended: 0, written: 0, batches: 0, errors: 0 };
+
+  const arm = (delay: number): void => {
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      void round();
+    }, delay);
+  };
+
+  const armForInterval = (): void => {
+    if (timer !== undefined) return;
+    if (waiters.length > 0) arm(0);
+    else arm(Math.max(0, lastRoundAt + flushIntervalMs - clock.now()));
+  };
+
+  const settle = (error?: unknown): void => {
+    if (waiters.length === 0) return;
+    const keep: Waiter[] = [];
+    for (const waiter of waiters) {
+      if (error !== undefined) waiter.reject(error);
+      else if (waiter.target <= stats.written) waiter.resolve();
+      else keep.push(waiter);
+    }
+    waiters = keep;
+  };
+
+  const yieldToLoop = (): Promise<void> => new Promise((resolve) => clock.setTimeout(resolve, 0));
+
+  const round = async (): Promise<void> => {
+    if (buffer.length === 0) {
+      writing = false;
+      return;
+    }
+    writing = true;
+    lastRoundAt = clock.now();
+    const round: Round = { entries: buffer, offset: 0, end: 0, limit: buffer.length };
+    buffer = [];
+    current = round;
+    while (round.offset < round.limit) {
+      round.end = Math.min(round.limit, round.offset + maxBatch);
+      const chunk = prepare(round.entries, round.offset, round.end);
+      try {
+        await store.appendLog(chunk);
+      } catch (error) {
+        current = undefined;
+        failed(error, round.entries.slice(round.offset, round.limit));
+        return;
+      }
+      round.offset = round.end;
+      stats.written += chunk.length;
+      stats.batches++;
+      attempts = 0;
+      settle();
+      // Between transactions, let the actors run (unless someone is waiting on a flush).
+      if (round.offset < round.limit && waiters.length === 0) await yieldToLoop();
+    }
+    current = undefined;
+    writing = false;
+    if (buffer.length > 0) armForInterval();
+  };
+
+  const failed = (error: unknown, unwritten: SessionLogEntry[]): void => {
+    // Back to the front: entries keep their order across retries.
+    buffer = unwritten.concat(buffer);
+    stats.errors++;
+    attempts++;
+    const willRetry = retryable(error) && attempts < backoff.maxAttempts;
+    report(onError, error, {
+      sessionId: unwritten[0]?.sessionId,
+      operation: 'log',
+      attempt: attempts,
+      willRetry,
+    });
+    if (willRetry) {
+      // Still the one writer: `writing` stays set until the retry's round ends.
+      arm(backoff.delay(attempts));
+      return;
+    }
+    // Given up: the entries stay buffered for the next append or flush.
+    attempts = 0;
+    writing = false;
+    settle(error);
+  };
+
+  const flush = (): Promise<void> => {
+    const target = stats.appended;
+    if (stats.written >= target) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      waiters.push({ target, resolve, reject });
+      if (!writing) {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        timer = undefined;
+        void round();
+      }
+    });
+  };
+
+  return {
+    append(entry: SessionLogEntry): void {
+      checkLogEntry(entry);
+      if (closing !== undefined) {
+        stats.errors++;
+        report(onError, closedError('session log'), {
+          sessionId: entry.sessionId,
+          operation: 'log',
+          attempt: 1,
+          willRetry: false,
+        });
+        return;
+      }
+      buffer.push(entry);
+      stats.appended++;
+      if (!writing) armForInterval();
+    },
+
+    flush,
+
+    flushSync(): boolean {
+      if (writeSync === undefined) return false;
+      // Take over the current round's tail after the transaction in flight (a store with
+      // appendLogSync does its appendLog work inside the call, so that one is already written).
+      let entries = buffer;
+      if (current !== undefined) {
+        entries = current.entries.slice(current.end, current.limit).concat(buffer);
+        current.limit = current.end;
+      }
+      buffer = [];
+      for (let offset = 0; offset < entries.length; ) {
+        const end = Math.min(entries.length, offset + maxBatch);
+        const chunk = prepare(entries, offset, end);
+        try {
+          writeSync(chunk);
+        } catch (error) {
+          buffer = entries.slice(offset).concat(buffer);
+          stats.errors++;
+          report(onError, error, {
+            sessionId: chunk[0]?.sessionId,
+            operation: 'log',
+            attempt: 1,
+            willRetry: false,
+          });
+          return false;
+        }
+        offset = end;
+        stats.written += chunk.length;
+        stats.batches++;
+      }
+      settle();
+      return true;
+    },
+
+    close(): Promise<void> {
+      closing ??= flush().finally(() => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        timer = undefined;
+      });
+      return closing;
+    },
+
+    pending(): number {
+      return stats.appended - stats.written;
+    },
+
+    stats(): SessionLogStats {
+      return { ...stats };
+    },
+  };
+}
+
+/** The entries of `[from, to)`, with secret keys removed from their data. */
+function prepare(entries: readonly SessionLogEntry[], from: number, to: number): SessionLogEntry[] {
+  const out = new Array<SessionLogEntry>(to - from);
+  for (let i = from; i < to; i++) {
+    const entry = entries[i]!;
+    const data = redactSecrets(entry.data);
+    out[i - from] = data === entry.data ? entry : { ...entry, data };
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+import { invalidArgument, isTroupeError } from '../errors.js';
+
+/** How a background writer retries a failing store. */
+export interface RetryOptions {
+  /** First backoff, ms (default 100); doubles per consecutive failure. */
+  readonly baseMs?: number;
+  /** Backoff cap, ms (default 5000). */
+  readonly maxMs?: number;
+  /**
+   * Consecutive failures before a write is given up (default 5): its data stays queued for the
+   * next trigger (a new entry, a `save()`, a `flush()`), and callers waiting on it are rejected.
+   */
+  readonly maxAttempts?: number;
+}
+
+/** What an `onError` callback learns besides the error itself. */
+export interface WriteErrorInfo {
+  /** The session whose write failed (the first of the batch for a log write). */
+  readonly sessionId: string | undefined;
+  readonly operation: 'snapshot' | 'history' | 'log';
+  /** Consecutive failures so far, from 1. */
+  readonly attempt: number;
+  /** False when the write was given up or its data was refused as invalid. */
+  readonly willRetry: boolean;
+}
+
+/** Receives store errors that background writers caught (they never throw into the caller). */
+export type WriteErrorHandler = (error: unknown, info: WriteErrorInfo) => void;
+
+export interface Backoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly maxAttempts: number;
+  delay(attempt: number): number;
+}
+
+export function parseRetry(retry: RetryOptions | undefined): Backoff {
+  const { baseMs = 100, maxMs = 5_000, maxAttempts = 5 } = retry ?? {};
+  if (!(Number.isFinite(baseMs) && baseMs >= 0)) {
+    throw invalidArgument('options.retry.baseMs must be a non-negative finite number', { baseMs });
+  }
+  if (!(Number.isFinite(maxMs) && maxMs >= baseMs)) {
+    throw invalidArgument('options.retry.maxMs must be a finite number >= retry.baseMs', { maxMs });
+  }
+  if (!(Number.isSafeInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw invalidArgument('options.retry.maxAttempts must be a positive integer', { maxAttempts });
+  }
+  return {
+    baseMs,
+    maxMs,
+    maxAttempts,
+    delay: (attempt) => Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1)),
+  };
+}
+
+/** Invalid data never becomes valid by waiting: such errors are not retried. */
+export function retryable(error: unknown): boolean {
+  return !(isTroupeError(error, 'ERR_INVALID_ARGUMENT') || isTroupeError(error, 'ERR_CLOSED'));
+}
+
+/** Calls the user's handler; a handler that throws must not break the writer. */
+export function report(
+  handler: WriteErrorHandler | undefined,
+  error: unknown,
+  info: WriteErrorInfo,
+) {
+  if (handler === undefined) return;
+  try {
+    handler(error, info);
+  } catch {
+    // The handler's own failure has nowhere better to go.
+  }
+}

@@ -1,0 +1,115 @@
+import type { ChatMessage } from '../model.js';
+
+/**
+ * Persistence interfaces. `@troupe/sqlite` implements {@link SessionStore} on SQLite; core has
+ * an in-memory one (`createMemorySessionStore`). Both pass `sessionStoreContract` from
+ * `@troupe/core/testing`.
+ */
+
+/**
+ * The snapshot format this code writes; loading any other version is `ERR_UNKNOWN_VERSION`.
+ *
+ * @example
+ * ```ts
+ * const snapshot: SessionSnapshot = { version: SESSION_FORMAT_VERSION, ...rest };
+ * ```
+ */
+export const SESSION_FORMAT_VERSION = 1;
+
+/** Totals an agent accumulated in a session. */
+export interface UsageTotals {
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
+  readonly costUsd: number;
+}
+
+/** An agent's state at the end of a turn. History is stored separately, append-only. */
+export interface SessionSnapshot {
+  readonly sessionId: string;
+  /** The agent's name in its team. */
+  readonly agent: string;
+  /** Format version; {@link SESSION_FORMAT_VERSION} when written by this code. */
+  readonly version: number;
+  /**
+   * Strictly increasing per session. A store never replaces a snapshot with one whose
+   * revision is lower or equal: a late, older save cannot overwrite a newer one.
+   */
+  readonly revision: number;
+  /** The agent's context, with secret keys already removed. */
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly usage: UsageTotals;
+  /** Number of history messages this snapshot covers. */
+  readonly historyLength: number;
+  readonly updatedAt: number;
+}
+
+/** One line of the session log (team events, in order). */
+export interface SessionLogEntry {
+  readonly sessionId: string;
+  /** Event type, e.g. `turn.started`. */
+  readonly type: string;
+  readonly at: number;
+  /** Any JSON value; stored as JSON (so `undefined` reads back as `null`). */
+  readonly data: unknown;
+}
+
+/** A stored log line with its store-assigned sequence number (from 1). */
+export interface StoredLogEntry extends SessionLogEntry {
+  readonly seq: number;
+}
+
+/** Filter for {@link SessionStore.readLog}. */
+export interface LogQuery {
+  readonly sessionId?: string;
+  /** Only lines with `seq > afterSeq` (default 0). */
+  readonly afterSeq?: number;
+  /** At most this many lines (default: all). */
+  readonly limit?: number;
+}
+
+/**
+ * Where sessions live. Methods resolve once the write is durable. Values are stored as JSON.
+ * Errors are `TroupeError`: `ERR_INVALID_ARGUMENT` (nothing changed), `ERR_UNKNOWN_VERSION`
+ * (a snapshot in a format this code cannot read), `ERR_CLOSED`, `ERR_BACKEND_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * await store.saveSnapshot(snapshot);
+ * await store.appendHistory('s1', 0, [{ role: 'user', content: 'hi' }]);
+ * const loaded = await store.loadSnapshot('s1');
+ * ```
+ */
+export interface SessionStore {
+  /** Writes the snapshot unless the stored one has an equal or higher revision. */
+  saveSnapshot(snapshot: SessionSnapshot): Promise<void>;
+  /** The latest snapshot, or undefined. `ERR_UNKNOWN_VERSION` for a format it cannot read. */
+  loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined>;
+  /**
+   * Appends messages at positions `fromIndex, fromIndex + 1, ...`. Positions already stored
+   * are left as they are, so a retried append never duplicates. A `fromIndex` past the end of
+   * the stored history (a gap) is `ERR_INVALID_ARGUMENT`.
+   */
+  appendHistory(
+    sessionId: string,
+    fromIndex: number,
+    messages: readonly ChatMessage[],
+  ): Promise<void>;
+  /** History in order, from position `fromIndex` (default 0). */
+  loadHistory(sessionId: string, fromIndex?: number): Promise<ChatMessage[]>;
+  /** Appends log lines in one transaction: all of them or none. */
+  appendLog(entries: readonly SessionLogEntry[]): Promise<void>;
+  /**
+   * Optional: the same as {@link appendLog}, done before returning. Stores on a synchronous
+   * driver (SQLite) provide it so a session log can flush inside a process `exit` handler.
+   */
+  appendLogSync?(entries: readonly SessionLogEntry[]): void;
+  /** Log lines in `seq` order. */
+  readLog(query?: LogQuery): Promise<StoredLogEntry[]>;
+  /** Session ids with a snapshot. */
+  listSessions(): Promise<string[]>;
+  /** Idempotent; later calls to other methods reject with `ERR_CLOSED`. */
+  close(): Promise<void>;
+}

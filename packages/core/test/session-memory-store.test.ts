@@ -1,0 +1,4 @@
+import { createMemorySessionStore } from '@troupe/core';
+import { sessionStoreContract } from '@troupe/core/testing';
+
+sessionStoreContract('memory', () => createMemorySessionStore());

@@ -1,0 +1,341 @@
+import {
+  type ChatMessage,
+  invalidArgument,
+  isTroupeError,
+  type LogQuery,
+  SESSION_FORMAT_VERSION,
+  type SessionLogEntry,
+  type SessionSnapshot,
+  type SessionStore,
+  type StoredLogEntry,
+  TroupeError,
+} from '@troupe/core';
+import Database from 'better-sqlite3';
+import { prepareDatabase } from './schema.js';
+
+/** Options for {@link createSqliteSessionStore}. */
+export interface SqliteSessionStoreOptions {
+  /** Database file; created if missing. `':memory:'` works but is gone on close. */
+  readonly path: string;
+  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  readonly busyTimeoutMs?: number;
+  /**
+   * `'NORMAL'` (default): commits survive a process crash; an OS crash or power loss may lose
+   * the last few. `'FULL'`: every commit is fsynced, also surviving power loss, but slower.
+   */
+  readonly synchronous?: 'NORMAL' | 'FULL';
+}
+
+/** A {@link SessionStore} on SQLite, plus what only SQLite can offer. */
+export interface SqliteSessionStore extends SessionStore {
+  /** Writes log lines in one transaction before returning: safe inside an `exit` handler. */
+  appendLogSync(entries: readonly SessionLogEntry[]): void;
+  /** The file this store writes. */
+  readonly path: string;
+}
+
+interface Row {
+  version: number;
+  body: string;
+}
+interface LogRow {
+  seq: number;
+  session_id: string;
+  type: string;
+  at: number;
+  data: string;
+}
+
+/**
+ * A {@link SessionStore} on SQLite (better-sqlite3): WAL journal, `synchronous=NORMAL`, every
+ * statement prepared once. Snapshots are versioned (an unknown format loads as
+ * `ERR_UNKNOWN_VERSION`), history is append-only and idempotent by position, and each
+ * `appendLog` call is one transaction.
+ *
+ * better-sqlite3 is synchronous: each method does its work inside the call and returns a
+ * settled promise, so a write is on disk before the caller's next line runs. Keep calls on hot
+ * paths batched (the session log and saver in `@troupe/core` do).
+ *
+ * @example
+ * ```ts
+ * import { createSessionLog, createSessionSaver, systemClock } from '@troupe/core';
+ * import { createSqliteSessionStore } from '@troupe/sqlite';
+ *
+ * const store = createSqliteSessionStore({ path: 'troupe.db' });
+ * const log = createSessionLog({ store, clock: systemClock });
+ * log.append({ sessionId: 's1', type: 'turn.started', at: systemClock.now(), data: {} });
+ * await log.close();
+ * await store.close();
+ * ```
+ */
+export function createSqliteSessionStore(options: SqliteSessionStoreOptions): SqliteSessionStore {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('options must be an object');
+  const { path, busyTimeoutMs = 5_000, synchronous = 'NORMAL' } = options;
+  if (typeof path !== 'string' || path.length === 0) {
+    throw invalidArgument('options.path must be a non-empty string', { path });
+  }
+  if (!(Number.isSafeInteger(busyTimeoutMs) && busyTimeoutMs >= 0)) {
+    throw invalidArgument('options.busyTimeoutMs must be a non-negative integer', {
+      busyTimeoutMs,
+    });
+  }
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw invalidArgument("options.synchronous must be 'NORMAL' or 'FULL'", { synchronous });
+  }
+
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: busyTimeoutMs });
+  } catch (error) {
+    throw unavailable(error, `cannot open ${path}`);
+  }
+  try {
+    prepareDatabase(db, path, synchronous);
+  } catch (error) {
+    db.close();
+    throw isTroupeError(error) ? error : unavailable(error, `cannot prepare ${path}`);
+  }
+
+  // Prepared once: a statement per query shape.
+  const upsertSnapshot = db.prepare<[string, number, number, string]>(
+    `INSERT INTO snapshots (session_id, version, revision, body) VALUES (?, ?, ?, ?)
+     ON CONFLICT (session_id) DO UPDATE SET version = excluded.version,
+       revision = excluded.revision, body = excluded.body
+     WHERE excluded.revision > snapshots.revision`,
+  );
+  const selectSnapshot = db.prepare<[string], Row>(
+    'SELECT version, body FROM snapshots WHERE session_id = ?',
+  );
+  const selectSessions = db
+    .prepare<[], string>('SELECT session_id FROM snapshots ORDER BY session_id')
+    .pluck();
+  const historyLength = db
+    .prepare<[string], number>(
+      'SELECT COALESCE(MAX(position) + 1, 0) FROM history WHERE session_id = ?',
+    )
+    .pluck();
+  const insertMessage = db.prepare<[string, number, string]>(
+    'INSERT OR IGNORE INTO history (session_id, position, message) VALUES (?, ?, ?)',
+  );
+  const selectHistory = db
+    .prepare<[string, number], string>(
+      'SELECT message FROM history WHERE session_id = ? AND position >= ? ORDER BY position',
+    )
+    .pluck();
+  const insertLog = db.prepare<[string, string, number, string]>(
+    'INSERT INTO log (session_id, type, at, data) VALUES (?, ?, ?, ?)',
+  );
+  // LIMIT -1 is SQLite for "no limit".
+  const selectLog = db.prepare<[number, number], LogRow>(
+    'SELECT seq, session_id, type, at, data FROM log WHERE seq > ? ORDER BY seq LIMIT ?',
+  );
+  const selectSessionLog = db.prepare<[string, number, number], LogRow>(
+    'SELECT seq, session_id, type, at, data FROM log WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+
+  const appendMessages = db.transaction(
+    (sessionId: string, fromIndex: number, messages: readonly string[]) => {
+      const length = historyLength.get(sessionId) ?? 0;
+      if (fromIndex > length) {
+        throw invalidArgument(
+          `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${length} messages)`,
+          { sessionId, fromIndex, length },
+        );
+      }
+      for (let i = length - fromIndex; i < messages.length; i++) {
+        insertMessage.run(sessionId, fromIndex + i, messages[i]!);
+      }
+    },
+  );
+  const appendRows = db.transaction((rows: readonly [string, string, number, string][]) => {
+    for (const row of rows) insertLog.run(...row);
+  });
+
+  let closed = false;
+  // Every method: closed check, then the work, with driver errors made TroupeErrors.
+  const run = <T>(work: () => T): T => {
+    if (closed) throw new TroupeError('ERR_CLOSED', 'session store is closed');
+    try {
+      return work();
+    } catch (error) {
+      throw isTroupeError(error) ? error : unavailable(error, `session store ${path} failed`);
+    }
+  };
+
+  const appendLogSync = (entries: readonly SessionLogEntry[]): void =>
+    run(() => {
+      if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+      // Validate and serialize all before the transaction: a bad entry writes nothing.
+      const rows = entries.map((entry, i): [string, string, number, string] => {
+        checkLogEntry(entry, i);
+        return [entry.sessionId, entry.type, entry.at, JSON.stringify(entry.data) ?? 'null'];
+      });
+      if (rows.length > 0) appendRows(rows);
+    });
+
+  return {
+    path,
+
+    async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
+      run(() => {
+        checkSnapshot(snapshot);
+        upsertSnapshot.run(
+          snapshot.sessionId,
+          snapshot.version,
+          snapshot.revision,
+          JSON.stringify(snapshot),
+        );
+      });
+    },
+
+    async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
+      return run(() => {
+        checkSessionId(sessionId, 'sessionId');
+        const row = selectSnapshot.get(sessionId);
+        if (row === undefined) return undefined;
+        if (row.version !== SESSION_FORMAT_VERSION) {
+          throw new TroupeError(
+            'ERR_UNKNOWN_VERSION',
+            `session ${sessionId} was saved in snapshot format version ${row.version}, but this code reads only version ${SESSION_FORMAT_VERSION}; upgrade @troupe/core to load it`,
+            { details: { sessionId, version: row.version, supported: SESSION_FORMAT_VERSION } },
+          );
+        }
+        return JSON.parse(row.body) as SessionSnapshot;
+      });
+    },
+
+    async appendHistory(sessionId: string, fromIndex: number, messages: readonly ChatMessage[]) {
+      run(() => {
+        checkSessionId(sessionId, 'sessionId');
+        checkIndex(fromIndex, 'fromIndex');
+        if (!Array.isArray(messages))
+          throw invalidArgument('messages must be an array', { messages });
+        const texts = messages.map((message, i) => {
+          if (typeof message !== 'object' || message === null || typeof message.role !== 'string') {
+            throw invalidArgument(`messages[${i}] must be a chat message with a role`, {
+              index: i,
+            });
+          }
+          return JSON.stringify(message);
+        });
+        appendMessages(sessionId, fromIndex, texts);
+      });
+    },
+
+    async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
+      return run(() => {
+        checkSessionId(sessionId, 'sessionId');
+        checkIndex(fromIndex, 'fromIndex');
+        return selectHistory
+          .all(sessionId, fromIndex)
+          .map((text) => JSON.parse(text) as ChatMessage);
+      });
+    },
+
+    async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
+      appendLogSync(entries);
+    },
+
+    appendLogSync,
+
+    async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
+      return run(() => {
+        const { sessionId, afterSeq = 0, limit = -1 } = query;
+        if (sessionId !== undefined) checkSessionId(sessionId, 'query.sessionId');
+        checkIndex(afterSeq, 'query.afterSeq');
+        if (query.limit !== undefined) checkIndex(limit, 'query.limit');
+        const rows =
+          sessionId === undefined
+            ? selectLog.all(afterSeq, limit)
+            : selectSessionLog.all(sessionId, afterSeq, limit);
+        return rows.map((row) => ({
+          seq: row.seq,
+          sessionId: row.session_id,
+          type: row.type,
+          at: row.at,
+          data: JSON.parse(row.data) as unknown,
+        }));
+      });
+    },
+
+    async listSessions(): Promise<string[]> {
+      return run(() => selectSessions.all());
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
+
+function unavailable(error: unknown, message: string): TroupeError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return new TroupeError(
+    'ERR_BACKEND_UNAVAILABLE',
+    `${message}: ${(error as Error)?.message ?? String(error)}`,
+    {
+      cause: error,
+      details: typeof code === 'string' ? { sqliteCode: code } : {},
+    },
+  );
+}
+
+function checkSessionId(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw invalidArgument(`${name} must be a non-empty string`, { [name]: value });
+  }
+}
+
+function checkIndex(value: unknown, name: string): asserts value is number {
+  if (!(Number.isSafeInteger(value) && (value as number) >= 0)) {
+    throw invalidArgument(`${name} must be a non-negative integer`, { [name]: value });
+  }
+}
+
+function checkSnapshot(snapshot: SessionSnapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null)
+    throw invalidArgument('snapshot must be an object');
+  checkSessionId(snapshot.sessionId, 'snapshot.sessionId');
+  if (!(Number.isSafeInteger(snapshot.version) && snapshot.version > 0)) {
+    throw invalidArgument('snapshot.version must be a positive integer', {
+      version: snapshot.version,
+    });
+  }
+  if (!Number.isFinite(snapshot.revision)) {
+    throw invalidArgument('snapshot.revision must be a finite number', {
+      revision: snapshot.revision,
+    });
+  }
+  if (typeof snapshot.agent !== 'string') {
+    throw invalidArgument('snapshot.agent must be a string', { agent: snapshot.agent });
+  }
+  checkIndex(snapshot.historyLength, 'snapshot.historyLength');
+  if (
+    typeof snapshot.context !== 'object' ||
+    snapshot.context === null ||
+    Array.isArray(snapshot.context)
+  ) {
+    throw invalidArgument('snapshot.context must be an object', { context: snapshot.context });
+  }
+  if (typeof snapshot.usage !== 'object' || snapshot.usage === null) {
+    throw invalidArgument('snapshot.usage must be an object', { usage: snapshot.usage });
+  }
+  if (!Number.isFinite(snapshot.updatedAt)) {
+    throw invalidArgument('snapshot.updatedAt must be a finite number', {
+      updatedAt: snapshot.updatedAt,
+    });
+  }
+}
+
+function checkLogEntry(entry: SessionLogEntry, i: number): void {
+  if (typeof entry !== 'object' || entry === null)
+    throw invalidArgument(`entries[${i}] must be an object`);
+  checkSessionId(entry.sessionId, `entries[${i}].sessionId`);
+  if (typeof entry.type !== 'string' || entry.type.length === 0) {
+    throw invalidArgument(`entries[${i}].type must be a non-empty string`, { type: entry.type });
+  }
+  if (!Number.isFinite(entry.at)) throw invalidArgument(`entries[${i}].at must be a finite number`);
+}

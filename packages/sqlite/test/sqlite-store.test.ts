@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isTroupeError } from '@troupe/core';
+import { sampleSnapshot, sessionStoreContract } from '@troupe/core/testing';
+import { createSqliteSessionStore, SCHEMA_VERSION } from '@troupe/sqlite';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'troupe-sqlite-'));
+let files = 0;
+const freshPath = (): string => join(dir, `store-${files++}.db`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+sessionStoreContract('sqlite', () => createSqliteSessionStore({ path: freshPath() }));
+
+describe('createSqliteSessionStore', () => {
+  it('keeps snapshots, history and log across a close and reopen', async () => {
+    const path = freshPath();
+    const first = createSqliteSessionStore({ path });
+    await first.saveSnapshot(sampleSnapshot({ historyLength: 1 }));
+    await first.appendHistory('s1', 0, [{ role: 'user', content: 'hello' }]);
+    await first.appendLog([{ sessionId: 's1', type: 'turn.ended', at: 5, data: { turn: 1 } }]);
+    await first.close();
+
+    const second = createSqliteSessionStore({ path });
+    expect(await second.loadSnapshot('s1')).toEqual(sampleSnapshot({ historyLength: 1 }));
+    expect(await second.loadHistory('s1')).toEqual([{ role: 'user', content: 'hello' }]);
+    expect(await second.readLog()).toEqual([
+      { seq: 1, sessionId: 's1', type: 'turn.ended', at: 5, data: { turn: 1 } },
+    ]);
+    await second.close();
+  });
+
+  it('opens the database in WAL mode with synchronous=NORMAL', async () => {
+    const path = freshPath();
+    const store = createSqliteSessionStore({ path });
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    await store.close();
+  });
+
+  it('refuses a database written by a newer schema with ERR_UNKNOWN_VERSION', () => {
+    const path = freshPath();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    let caught: unknown;
+    try {
+      createSqliteSessionStore({ path });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isTroupeError(caught, 'ERR_UNKNOWN_VERSION')).toBe(true);
+    expect((caught as Error).message).toContain(`version ${SCHEMA_VERSION + 1}`);
+  });
+
+  it('rejects bad options naming the option', () => {
+    const attempt = (options: object) => {
+      try {
+        createSqliteSessionStore(options as never);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    const noPath = attempt({});
+    expect(isTroupeError(noPath, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((noPath as Error).message).toContain('options.path');
+    expect((attempt({ path: freshPath(), synchronous: 'OFF' }) as Error).message).toContain(
+      'options.synchronous',
+    );
+    expect((attempt({ path: freshPath(), busyTimeoutMs: -1 }) as Error).message).toContain(
+      'options.busyTimeoutMs',
+    );
+  });
+
+  it('reports a database it cannot open as ERR_BACKEND_UNAVAILABLE', () => {
+    let caught: unknown;
+    try {
+      createSqliteSessionStore({ path: join(dir, 'missing-dir', 'x', 'store.db') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isTroupeError(caught, 'ERR_BACKEND_UNAVAILABLE')).toBe(true);
+  });
+});
