@@ -1,21 +1,30 @@
 import {
   abortedError,
   type BusBackend,
-  invalidArgument,
   type Message,
   type ReadOptions,
   type TimerHandle,
-  TroupeError,
   type WaitOptions,
 } from '@troupe/core';
 import type { Redis } from 'ioredis';
 import {
   defineScript,
-  quit,
   type RedisBackendOptions,
   resolveCommon,
   toTroupeError,
 } from './internal/connection.js';
+import {
+  closedError,
+  jsonText,
+  optionalRecord,
+  optionalSignal,
+  parseFrozen,
+  requireDelay,
+  requireIndex,
+  requireName,
+  requirePositiveInteger,
+  requireRecord,
+} from './internal/validate.js';
 
 /** Options of {@link createRedisBus}. */
 export interface RedisBusOptions extends RedisBackendOptions {}
@@ -42,9 +51,6 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
-const isIndex = (value: unknown): value is number =>
-  Number.isSafeInteger(value) && (value as number) >= 0;
-
 function decodeMessage(topic: string, entry: StreamEntry): Message {
   const [id, fields] = entry;
   let from = '';
@@ -53,10 +59,10 @@ function decodeMessage(topic: string, entry: StreamEntry): Message {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1]!;
     if (fields[i] === 'f') from = value;
-    else if (fields[i] === 'b') body = value === '' ? undefined : JSON.parse(value);
+    else if (fields[i] === 'b') body = parseFrozen(value);
     else if (fields[i] === 'at') at = Number(value);
   }
-  return { seq: Number(id.slice(0, id.indexOf('-'))), topic, from, body, at };
+  return Object.freeze({ seq: Number(id.slice(0, id.indexOf('-'))), topic, from, body, at });
 }
 
 /**
@@ -103,8 +109,8 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
   let controlId = '0-0';
   let wakeSent = false;
 
-  const checkOpen = (op: string): void => {
-    if (closed) throw new TroupeError('ERR_CLOSED', `bus is closed (${op})`);
+  const checkOpen = (): void => {
+    if (closed) throw closedError('bus');
   };
 
   const settle = (waiter: Waiter): void => {
@@ -250,23 +256,15 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     }
   };
 
-  const checkTopic = (topic: unknown): void => {
-    if (typeof topic !== 'string' || topic.length === 0)
-      throw invalidArgument('topic must be a non-empty string', { topic });
-  };
-  const checkRead = (options: ReadOptions): { afterSeq: number; limit: number } => {
-    const { afterSeq = 0, limit = 100 } = options;
-    if (!isIndex(afterSeq))
-      throw invalidArgument('afterSeq must be a non-negative integer', { afterSeq });
-    if (!(isIndex(limit) && limit > 0))
-      throw invalidArgument('limit must be a positive integer', { limit });
-    return { afterSeq, limit };
+  const parseRead = (options: unknown): { afterSeq: number; limit: number } => {
+    const o = optionalRecord(options, 'options');
+    return {
+      afterSeq: o.afterSeq === undefined ? 0 : requireIndex(o.afterSeq, 'afterSeq'),
+      limit: o.limit === undefined ? 100 : requirePositiveInteger(o.limit, 'limit'),
+    };
   };
 
-  const read = async <T>(topic: string, options: ReadOptions = {}): Promise<Message<T>[]> => {
-    checkOpen('read');
-    checkTopic(topic);
-    const { afterSeq, limit } = checkRead(options ?? {});
+  const readRange = async (topic: string, afterSeq: number, limit: number): Promise<Message[]> => {
     let entries: StreamEntry[];
     try {
       entries = (await client.xrange(
@@ -279,7 +277,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     } catch (error) {
       throw toTroupeError(error, 'read');
     }
-    return entries.map((entry) => decodeMessage(topic, entry) as Message<T>);
+    return entries.map((entry) => decodeMessage(topic, entry));
   };
 
   return {
@@ -287,21 +285,11 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
       topic: string,
       message: { from: string; body: T },
     ): Promise<{ seq: number }> {
-      checkOpen('post');
-      checkTopic(topic);
-      if (typeof message !== 'object' || message === null)
-        throw invalidArgument('message must be an object');
-      const { from, body } = message;
-      if (typeof from !== 'string' || from.length === 0)
-        throw invalidArgument('from must be a non-empty string', { from });
-      let text: string;
-      try {
-        text = body === undefined ? '' : JSON.stringify(body);
-      } catch (error) {
-        throw new TroupeError('ERR_INVALID_ARGUMENT', 'body must be JSON-serializable', {
-          cause: error,
-        });
-      }
+      checkOpen();
+      requireName(topic, 'topic');
+      const m = requireRecord(message, 'message');
+      const from = requireName(m.from, 'from');
+      const text = jsonText(m.body, 'body');
       const at = clock.now();
       let seq: number;
       try {
@@ -309,43 +297,35 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
       } catch (error) {
         throw toTroupeError(error, 'post');
       }
-      await wakeLocal(topic, {
-        seq,
-        topic,
-        from,
-        body: text === '' ? undefined : JSON.parse(text),
-        at,
-      });
+      await wakeLocal(topic, Object.freeze({ seq, topic, from, body: parseFrozen(text), at }));
       return { seq };
     },
 
-    read,
+    async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
+      checkOpen();
+      requireName(topic, 'topic');
+      const { afterSeq, limit } = parseRead(options);
+      return (await readRange(topic, afterSeq, limit)) as Message<T>[];
+    },
 
-    wait<T = unknown>(topic: string, options: WaitOptions = {}): Promise<Message<T>[]> {
-      try {
-        checkOpen('wait');
-        checkTopic(topic);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const opts = options ?? {};
+    wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> {
       let afterSeq: number;
       let limit: number;
+      let timeoutMs: number | undefined;
+      let signal: AbortSignal | undefined;
       try {
-        ({ afterSeq, limit } = checkRead(opts));
-        if (
-          opts.timeoutMs !== undefined &&
-          !(Number.isFinite(opts.timeoutMs) && opts.timeoutMs >= 0)
-        ) {
-          throw invalidArgument('timeoutMs must be a non-negative finite number', {
-            timeoutMs: opts.timeoutMs,
-          });
-        }
+        checkOpen();
+        requireName(topic, 'topic');
+        ({ afterSeq, limit } = parseRead(options));
+        const o = options as { timeoutMs?: unknown; signal?: unknown } | undefined;
+        timeoutMs = o?.timeoutMs === undefined ? undefined : requireDelay(o.timeoutMs, 'timeoutMs');
+        signal = optionalSignal(o?.signal, 'signal');
       } catch (error) {
         return Promise.reject(error);
       }
-      const { signal, timeoutMs } = opts;
       if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
+      // "Do not wait": whatever is there now.
+      if (timeoutMs === 0) return readRange(topic, afterSeq, limit) as Promise<Message<T>[]>;
       return new Promise<Message<T>[]>((resolve, reject) => {
         const waiter: Waiter = {
           topic,
@@ -357,6 +337,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
           signal,
           onAbort: undefined,
         };
+        // The timer is set now, on the caller's clock tick, not after a round trip.
         if (timeoutMs !== undefined) {
           waiter.timer = clock.setTimeout(() => {
             waiter.timer = undefined;
@@ -377,6 +358,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
           waiting.set(topic, set);
         }
         set.add(waiter);
+        // No read first: the reader's XREAD from afterSeq returns at once when messages exist.
         ensureCovered(waiter);
       });
     },
@@ -384,7 +366,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      failAll(new TroupeError('ERR_CLOSED', 'bus was closed while waiting'));
+      failAll(closedError('bus'));
       if (reader !== undefined) reader.disconnect();
       if (client.status === 'ready') await client.del(controlKey).catch(() => {});
       await connection.close();

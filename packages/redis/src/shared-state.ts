@@ -6,8 +6,8 @@ import {
   type Discovery,
   type DiscoveryQuery,
   invalidArgument,
+  MAX_CLAIM_END,
   type SharedStateBackend,
-  TroupeError,
 } from '@troupe/core';
 import {
   defineScript,
@@ -17,7 +17,18 @@ import {
   type ScriptRunner,
   toTroupeError,
 } from './internal/connection.js';
-import { LUA_NUM, LUA_SPLIT, LUA_UNPAIR } from './internal/lua.js';
+import { LUA_SPLIT, LUA_UNPAIR } from './internal/lua.js';
+import {
+  closedError,
+  jsonText,
+  optionalRecord,
+  parseFrozen,
+  requireDuration,
+  requireIndex,
+  requireName,
+  requirePositiveInteger,
+  requireRecord,
+} from './internal/validate.js';
 
 /** Options of {@link createRedisSharedState}. */
 export interface RedisSharedStateOptions extends RedisBackendOptions {
@@ -31,7 +42,7 @@ export interface RedisSharedStateOptions extends RedisBackendOptions {
 }
 
 // A claim entry in its resource's hash (field = agent): "start|end|token|grantedAt|expiresAt".
-const CLAIM = `${LUA_NUM}${LUA_SPLIT}${LUA_UNPAIR}
+const CLAIM = `${LUA_SPLIT}${LUA_UNPAIR}
 local function pttl_at_least(key, ms)
   local cur = redis.call('PTTL', key)
   if cur >= 0 and cur < ms then redis.call('PEXPIRE', key, ms) end
@@ -43,8 +54,8 @@ end
 // ARGV: agent, start, end, now, expiresAt, ttl+margin, index member, base.
 const CLAIM_SCRIPT = `${CLAIM}
 local now = tonumber(ARGV[4])
-local s = num(ARGV[2])
-local e = num(ARGV[3])
+local s = tonumber(ARGV[2])
+local e = tonumber(ARGV[3])
 local entries = redis.call('HGETALL', KEYS[1])
 local best, bestValue, bestToken = nil, nil, nil
 local resource = ARGV[9]
@@ -54,7 +65,7 @@ for i = 1, #entries, 2 do
   if tonumber(f[5]) <= now then
     redis.call('HDEL', KEYS[1], agent)
     redis.call('ZREM', KEYS[2], string.len(agent) .. ':' .. agent .. resource)
-  elseif agent ~= ARGV[1] and num(f[1]) <= e and s <= num(f[2]) then
+  elseif agent ~= ARGV[1] and tonumber(f[1]) <= e and s <= tonumber(f[2]) then
     local token = tonumber(f[3])
     if bestToken == nil or token < bestToken then
       best, bestValue, bestToken = agent, value, token
@@ -142,35 +153,17 @@ redis.call('XADD', KEYS[3], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', 
 return seq
 `;
 
-const isNonEmptyString = (value: unknown): value is string =>
-  typeof value === 'string' && value.length > 0;
-const isIndex = (value: unknown): value is number =>
-  Number.isSafeInteger(value) && (value as number) >= 0;
-
-/** Encodes a range bound; the open end of a whole-resource claim is +infinity. */
-const bound = (n: number): string => (n === Number.POSITIVE_INFINITY ? 'inf' : String(n));
-const unbound = (s: string): number => (s === 'inf' ? Number.POSITIVE_INFINITY : Number(s));
-
 function decodeClaim(agent: string, resource: string, value: string): Claim {
   const [start = '0', end = '0', token = '0', grantedAt = '0', expiresAt = '0'] = value.split('|');
-  return {
+  return Object.freeze({
     agent,
     resource,
-    start: unbound(start),
-    end: unbound(end),
+    start: Number(start),
+    end: Number(end),
     token: Number(token),
     grantedAt: Number(grantedAt),
     expiresAt: Number(expiresAt),
-  };
-}
-
-function encodeContent(content: unknown): string {
-  // '' marks undefined, which JSON cannot carry; every JSON text is non-empty.
-  return content === undefined ? '' : JSON.stringify(content);
-}
-
-function decodeContent(text: string): unknown {
-  return text === '' ? undefined : JSON.parse(text);
+  });
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -179,13 +172,13 @@ function decodeDiscovery(entry: StreamEntry): Discovery {
   const [id, fields] = entry;
   const map = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  return {
+  return Object.freeze({
     seq: Number(id.slice(0, id.indexOf('-'))),
     agent: map.get('a') ?? '',
     topic: map.get('t') ?? '',
-    content: decodeContent(map.get('c') ?? ''),
+    content: parseFrozen(map.get('c') ?? 'null'),
     at: Number(map.get('at') ?? 0),
-  };
+  });
 }
 
 /**
@@ -199,7 +192,7 @@ function decodeDiscovery(entry: StreamEntry): Discovery {
  *   every read, so an expired claim never conflicts and is never listed. Redis TTLs only
  *   garbage-collect keys (`gcMarginMs` after the latest expiry).
  * - Discoveries take `seq` from an `INCR` counter and live in Redis Streams (one for all,
- *   one per topic) with the seq as the entry id.
+ *   one per topic) with the seq as the entry id. Content must be JSON.
  *
  * @example
  * ```ts
@@ -213,13 +206,16 @@ function decodeDiscovery(entry: StreamEntry): Discovery {
  * ```
  */
 export function createRedisSharedState(options: RedisSharedStateOptions): SharedStateBackend {
-  const defaultTtlMs = options?.defaultTtlMs ?? 300_000;
-  if (!(typeof defaultTtlMs === 'number' && Number.isFinite(defaultTtlMs) && defaultTtlMs > 0)) {
-    throw invalidArgument('defaultTtlMs must be a positive finite number', { defaultTtlMs });
-  }
-  const gcMarginMs = options?.gcMarginMs ?? 60_000;
+  requireRecord(options, 'options');
+  const defaultTtlMs =
+    options.defaultTtlMs === undefined
+      ? 300_000
+      : requireDuration(options.defaultTtlMs, 'options.defaultTtlMs');
+  const gcMarginMs = options.gcMarginMs ?? 60_000;
   if (!(typeof gcMarginMs === 'number' && Number.isFinite(gcMarginMs) && gcMarginMs >= 0)) {
-    throw invalidArgument('gcMarginMs must be a non-negative finite number', { gcMarginMs });
+    throw invalidArgument('options.gcMarginMs must be a non-negative finite number', {
+      gcMarginMs,
+    });
   }
   const { connection, clock, base } = resolveCommon(options, 'createRedisSharedState');
   const { client } = connection;
@@ -233,59 +229,43 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
   const resourceKey = (resource: string): string => `${base}c:${resource}`;
   let closed = false;
 
+  const open = (): void => {
+    if (closed) throw closedError('shared state');
+  };
   const run = async (
     script: ScriptRunner,
     keys: string[],
     args: (string | number)[],
     op: string,
   ): Promise<unknown> => {
-    if (closed) throw new TroupeError('ERR_CLOSED', `shared state is closed (${op})`);
+    open();
     try {
       return await script(keys, args);
     } catch (error) {
       throw toTroupeError(error, op);
     }
   };
-  const checkOpen = (op: string): void => {
-    if (closed) throw new TroupeError('ERR_CLOSED', `shared state is closed (${op})`);
-  };
-  const checkTtl = (ttlMs: unknown): number => {
-    if (ttlMs === undefined) return defaultTtlMs;
-    if (!(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0)) {
-      throw invalidArgument('ttlMs must be a positive finite number', { ttlMs });
-    }
-    return ttlMs;
-  };
-  const checkAgentResource = (agent: unknown, resource: unknown): void => {
-    if (!isNonEmptyString(agent))
-      throw invalidArgument('agent must be a non-empty string', { agent });
-    if (!isNonEmptyString(resource))
-      throw invalidArgument('resource must be a non-empty string', { resource });
-  };
+  const ttlOf = (ttlMs: unknown): number =>
+    ttlMs === undefined ? defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
 
   return {
     async claim(request: ClaimRequest): Promise<ClaimResult> {
-      checkOpen('claim');
-      if (typeof request !== 'object' || request === null)
-        throw invalidArgument('claim request must be an object');
-      const { agent, resource } = request;
-      checkAgentResource(agent, resource);
-      const ttlMs = checkTtl(request.ttlMs);
-      const start = request.start ?? 0;
-      const end = request.end ?? (request.start === undefined ? Number.POSITIVE_INFINITY : start);
-      if (!isIndex(start)) throw invalidArgument('start must be a non-negative integer', { start });
-      if (end !== Number.POSITIVE_INFINITY && !isIndex(end)) {
-        throw invalidArgument('end must be a non-negative integer', { end });
-      }
+      open();
+      const req = requireRecord(request, 'request');
+      const agent = requireName(req.agent, 'agent');
+      const resource = requireName(req.resource, 'resource');
+      const start = req.start === undefined ? 0 : requireIndex(req.start, 'start');
+      const end = req.end === undefined ? MAX_CLAIM_END : requireIndex(req.end, 'end');
       if (start > end) throw invalidArgument('start must be <= end', { start, end });
+      const ttlMs = ttlOf(req.ttlMs);
       const now = clock.now();
       const reply = (await run(
         claimScript,
         [resourceKey(resource), indexKey, tokenKey],
         [
           agent,
-          bound(start),
-          bound(end),
+          start,
+          end,
           now,
           now + ttlMs,
           Math.ceil(ttlMs + gcMarginMs),
@@ -300,8 +280,9 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
     },
 
     async release(agent: string, resource: string): Promise<boolean> {
-      checkOpen('release');
-      checkAgentResource(agent, resource);
+      open();
+      requireName(agent, 'agent');
+      requireName(resource, 'resource');
       const reply = (await run(
         renewScript,
         [resourceKey(resource), indexKey],
@@ -312,9 +293,10 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
     },
 
     async renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined> {
-      checkOpen('renew');
-      checkAgentResource(agent, resource);
-      const ttl = checkTtl(ttlMs);
+      open();
+      requireName(agent, 'agent');
+      requireName(resource, 'resource');
+      const ttl = ttlOf(ttlMs);
       const now = clock.now();
       const reply = (await run(
         renewScript,
@@ -325,17 +307,14 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       return reply[0] === 1 ? decodeClaim(agent, resource, reply[1] ?? '') : undefined;
     },
 
-    async claims(query: ClaimQuery = {}): Promise<Claim[]> {
-      checkOpen('claims');
-      const { resource, agent } = query ?? {};
-      if (resource !== undefined && !isNonEmptyString(resource)) {
-        throw invalidArgument('resource must be a non-empty string', { resource });
-      }
-      if (agent !== undefined && !isNonEmptyString(agent)) {
-        throw invalidArgument('agent must be a non-empty string', { agent });
-      }
+    async claims(query?: ClaimQuery): Promise<Claim[]> {
+      open();
+      const q = optionalRecord(query, 'query');
+      const resource = q.resource === undefined ? undefined : requireName(q.resource, 'resource');
+      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
       const now = clock.now();
       if (resource !== undefined) {
+        // Only this resource's hash is read; sorting by token gives grant order.
         const flat = (await run(
           listResourceScript,
           [resourceKey(resource)],
@@ -366,22 +345,12 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       topic: string;
       content: T;
     }): Promise<Discovery<T>> {
-      checkOpen('discover');
-      if (typeof entry !== 'object' || entry === null)
-        throw invalidArgument('discovery must be an object');
-      const { agent, topic, content } = entry;
-      if (!isNonEmptyString(agent))
-        throw invalidArgument('agent must be a non-empty string', { agent });
-      if (!isNonEmptyString(topic))
-        throw invalidArgument('topic must be a non-empty string', { topic });
-      let text: string;
-      try {
-        text = encodeContent(content);
-      } catch (error) {
-        throw new TroupeError('ERR_INVALID_ARGUMENT', 'content must be JSON-serializable', {
-          cause: error,
-        });
-      }
+      open();
+      const e = requireRecord(entry, 'entry');
+      const agent = requireName(e.agent, 'agent');
+      const topic = requireName(e.topic, 'topic');
+      if (!('content' in e)) throw invalidArgument('content is required');
+      const text = jsonText(e.content, 'content');
       const at = clock.now();
       const seq = (await run(
         discoverScript,
@@ -389,26 +358,24 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
         [agent, topic, text, at],
         'discover',
       )) as number;
-      return { seq, agent, topic, content: decodeContent(text) as T, at };
+      return Object.freeze({ seq, agent, topic, content: parseFrozen(text) as T, at });
     },
 
-    async discoveries<T = unknown>(query: DiscoveryQuery = {}): Promise<Discovery<T>[]> {
-      checkOpen('discoveries');
-      const { topic, agent, afterSeq = 0, limit } = query ?? {};
-      if (topic !== undefined && !isNonEmptyString(topic))
-        throw invalidArgument('topic must be a non-empty string', { topic });
-      if (agent !== undefined && !isNonEmptyString(agent))
-        throw invalidArgument('agent must be a non-empty string', { agent });
-      if (!isIndex(afterSeq))
-        throw invalidArgument('afterSeq must be a non-negative integer', { afterSeq });
-      if (limit !== undefined && !isIndex(limit))
-        throw invalidArgument('limit must be a non-negative integer', { limit });
-      const want = limit ?? Number.POSITIVE_INFINITY;
+    async discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]> {
+      open();
+      const q = optionalRecord(query, 'query');
+      const topic = q.topic === undefined ? undefined : requireName(q.topic, 'topic');
+      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
+      const afterSeq = q.afterSeq === undefined ? 0 : requireIndex(q.afterSeq, 'afterSeq');
+      const want =
+        q.limit === undefined ? Number.POSITIVE_INFINITY : requirePositiveInteger(q.limit, 'limit');
       const key = topic === undefined ? `${base}d` : `${base}dt:${topic}`;
       const out: Discovery<T>[] = [];
       let from = afterSeq + 1;
+      // Seqs are the stream ids, so XRANGE starts right after afterSeq; an agent filter reads
+      // on in batches until it has `limit` matches or the stream ends.
       while (out.length < want) {
-        const batch = Math.min(agent === undefined ? want - out.length : 1_000, 1_000);
+        const batch = agent === undefined ? Math.min(want - out.length, 1_000) : 1_000;
         let entries: StreamEntry[];
         try {
           entries = (await client.xrange(key, `${from}-0`, '+', 'COUNT', batch)) as StreamEntry[];
