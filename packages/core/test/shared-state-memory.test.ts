@@ -1,0 +1,280 @@
+import {
+  type Claim,
+  type Clock,
+  createSharedState,
+  SimulatedClock,
+  type TimerHandle,
+  TroupeError,
+} from '@troupe/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+/** A clock whose timers fire only when the test says so: "however late its timer fires". */
+class ManualClock implements Clock {
+  time = 0;
+  readonly timers = new Map<object, () => void>();
+  now(): number {
+    return this.time;
+  }
+  setTimeout(fn: () => void): TimerHandle {
+    const handle = {};
+    this.timers.set(handle, fn);
+    return handle;
+  }
+  clearTimeout(handle: TimerHandle): void {
+    this.timers.delete(handle);
+  }
+  /** Fires every timer set so far, whatever its due time (early or late). */
+  fireAll(): void {
+    const due = [...this.timers.values()];
+    this.timers.clear();
+    for (const fn of due) fn();
+  }
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof TroupeError ? error.code : String(error);
+  }
+  return undefined;
+}
+
+describe('createSharedState (memory)', () => {
+  it('refuses bad options with ERR_INVALID_ARGUMENT naming the option', () => {
+    const clock = new SimulatedClock();
+    expect(codeOf(() => createSharedState(undefined as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => createSharedState({} as never))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => createSharedState({ clock: { now: () => 0 } } as never))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    for (const defaultTtlMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, '5']) {
+      expect(codeOf(() => createSharedState({ clock, defaultTtlMs } as never))).toBe(
+        'ERR_INVALID_ARGUMENT',
+      );
+    }
+    try {
+      createSharedState({ clock, defaultTtlMs: -1 });
+    } catch (error) {
+      expect((error as Error).message).toContain('options.defaultTtlMs');
+    }
+  });
+
+  it('defaults the claim TTL to 5 minutes', async () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const result = await state.claim({ agent: 'a', resource: 'f' });
+    expect(result.ok && result.claim.expiresAt).toBe(300_000);
+  });
+
+  it('returns frozen claims and discoveries', async () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const result = await state.claim({ agent: 'a', resource: 'f' });
+    const discovery = await state.discover({ agent: 'a', topic: 't', content: { nested: [1] } });
+    expect(Object.isFrozen(result.ok && result.claim)).toBe(true);
+    expect(Object.isFrozen(discovery)).toBe(true);
+    expect(Object.isFrozen((discovery.content as { nested: number[] }).nested)).toBe(true);
+  });
+
+  describe('expiry whatever the timers do', () => {
+    it('never lists or conflicts an expired claim whose timer has not fired', async () => {
+      const clock = new ManualClock();
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f', start: 0, end: 10, ttlMs: 100 });
+      clock.time = 100; // no timer fires
+      expect(await state.claims()).toEqual([]);
+      expect(await state.release('a', 'f')).toBe(false);
+      expect(await state.renew('a', 'f', 100)).toBeUndefined();
+      const b = await state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 });
+      expect(b.ok).toBe(true);
+    });
+
+    it('drops an expired claim found in the way of a new one', async () => {
+      const clock = new ManualClock();
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f', start: 0, end: 10, ttlMs: 100 });
+      clock.time = 500;
+      await state.claim({ agent: 'b', resource: 'f', start: 0, end: 10 });
+      expect(state.size()).toBe(1);
+    });
+
+    it('lets a late timer fire after the claim was replaced without touching the new one', async () => {
+      const clock = new ManualClock();
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f', ttlMs: 100 });
+      clock.time = 200;
+      const b = await state.claim({ agent: 'b', resource: 'f', ttlMs: 10_000 });
+      clock.fireAll(); // a's timer, long overdue, and b's, early
+      expect((await state.claims()).map((c) => c.token)).toEqual([b.ok ? b.claim.token : -1]);
+      expect(state.size()).toBe(1);
+    });
+
+    it('keeps a live claim when a timer fires early', async () => {
+      const clock = new ManualClock();
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f', ttlMs: 5_000 });
+      clock.time = 10;
+      clock.fireAll();
+      expect(await state.claims()).toHaveLength(1);
+      expect(state.size()).toBe(1);
+      expect(clock.timers.size).toBe(1); // re-armed for the real expiry
+    });
+  });
+
+  describe('cleanup', () => {
+    it('sweeps expired claims from memory within a second of expiry, leaving no timer', async () => {
+      const clock = new SimulatedClock();
+      const state = createSharedState({ clock });
+      for (let i = 0; i < 100; i++) {
+        await state.claim({
+          agent: `a${i}`,
+          resource: `f${i % 7}`,
+          start: i,
+          end: i,
+          ttlMs: 50 + i,
+        });
+      }
+      expect(state.size()).toBe(100);
+      await clock.advance(1_200);
+      expect(state.size()).toBe(0);
+      expect(clock.pending()).toBe(0);
+    });
+
+    it('uses one timer per second of expiry times, not one per claim', async () => {
+      const clock = new SimulatedClock();
+      const state = createSharedState({ clock });
+      for (let i = 0; i < 1_000; i++) {
+        await state.claim({ agent: `a${i}`, resource: 'f', start: i, end: i, ttlMs: 10_000 });
+      }
+      expect(clock.pending()).toBe(1);
+    });
+
+    it('holds one entry per (agent, resource) however often it is re-claimed', async () => {
+      const clock = new SimulatedClock();
+      const state = createSharedState({ clock });
+      for (let i = 0; i < 500; i++)
+        await state.claim({ agent: 'a', resource: 'f', start: i, end: i + 3 });
+      expect(state.size()).toBe(1);
+    });
+
+    it('clears its timers and memory on close', async () => {
+      const clock = new SimulatedClock();
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f' });
+      await state.claim({ agent: 'a', resource: 'g', ttlMs: 5_000 });
+      await state.close();
+      expect(clock.pending()).toBe(0);
+      expect(state.size()).toBe(0);
+    });
+  });
+
+  describe('against a naive array store that scans every claim', () => {
+    interface NaiveClaim {
+      agent: string;
+      resource: string;
+      start: number;
+      end: number;
+      expiresAt: number;
+      token: number;
+    }
+
+    type Op =
+      | { kind: 'claim'; agent: number; resource: number; start: number; len: number; ttl: number }
+      | { kind: 'release'; agent: number; resource: number }
+      | { kind: 'renew'; agent: number; resource: number; ttl: number }
+      | { kind: 'advance'; ms: number };
+
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          kind: fc.constant('claim' as const),
+          agent: fc.nat(5),
+          resource: fc.nat(2),
+          start: fc.nat(60),
+          len: fc.nat(12),
+          ttl: fc.integer({ min: 1, max: 3_000 }),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('release' as const),
+          agent: fc.nat(5),
+          resource: fc.nat(2),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('renew' as const),
+          agent: fc.nat(5),
+          resource: fc.nat(2),
+          ttl: fc.integer({ min: 1, max: 3_000 }),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('advance' as const),
+          ms: fc.integer({ min: 0, max: 1_500 }),
+        }),
+      },
+    );
+
+    it('agrees on every grant, conflict, release, renew and listing', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
+          const clock = new SimulatedClock();
+          const state = createSharedState({ clock });
+          let naive: NaiveClaim[] = [];
+          let lastToken = 0;
+          const live = () => naive.filter((c) => c.expiresAt > clock.now());
+          for (const o of ops) {
+            if (o.kind === 'advance') {
+              await clock.advance(o.ms);
+              continue;
+            }
+            const agent = `a${o.agent}`;
+            const resource = `r${o.resource}`;
+            if (o.kind === 'claim') {
+              const start = o.start;
+              const end = o.start + o.len;
+              const blockers = live().filter(
+                (c) =>
+                  c.resource === resource && c.agent !== agent && c.start <= end && start <= c.end,
+              );
+              const result = await state.claim({ agent, resource, start, end, ttlMs: o.ttl });
+              expect(result.ok).toBe(blockers.length === 0);
+              if (result.ok) {
+                naive = naive.filter((c) => !(c.agent === agent && c.resource === resource));
+                const token = result.claim.token;
+                expect(token).toBeGreaterThan(lastToken);
+                lastToken = token;
+                naive.push({ agent, resource, start, end, expiresAt: clock.now() + o.ttl, token });
+              } else {
+                expect(blockers.map((c) => c.token)).toContain(result.conflict.token);
+              }
+            } else if (o.kind === 'release') {
+              const had = live().some((c) => c.agent === agent && c.resource === resource);
+              expect(await state.release(agent, resource)).toBe(had);
+              naive = naive.filter((c) => !(c.agent === agent && c.resource === resource));
+            } else {
+              const mine = live().find((c) => c.agent === agent && c.resource === resource);
+              const renewed = await state.renew(agent, resource, o.ttl);
+              expect(renewed?.token).toBe(mine?.token);
+              if (mine) mine.expiresAt = clock.now() + o.ttl;
+            }
+            const view = (cs: readonly (Claim | NaiveClaim)[]) =>
+              cs.map((c) => [c.agent, c.resource, c.start, c.end, c.expiresAt, c.token]);
+            expect(view(await state.claims())).toEqual(
+              view(live().sort((x, y) => x.token - y.token)),
+            );
+          }
+          await state.close();
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+});
