@@ -17,6 +17,8 @@ export {
 } from './scoring.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
 export { createSqliteStore } from './sqlite-store.js';
+export type { MemoryToolsOptions } from './tools.js';
+export { memoryTools } from './tools.js';
 export type {
   MemoryEntry,
   MemoryFilter,
