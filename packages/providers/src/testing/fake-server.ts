@@ -310,7 +310,14 @@ export async function createFakeModelServer(
         }
       }
       const frame = frames[i];
-      if (frame !== undefined) res.write(frame);
+      if (frame === undefined) continue;
+      if (i + 1 === at) {
+        // Before a fault, make sure what precedes it has left this process: a destroyed socket
+        // drops writes still buffered in it.
+        await new Promise<void>((resolve) => res.write(frame, () => resolve()));
+      } else {
+        res.write(frame);
+      }
     }
     res.end();
   }
