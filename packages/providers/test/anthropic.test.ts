@@ -86,7 +86,7 @@ describe('anthropic without streaming', () => {
       ],
       tools: [search],
     });
-    expect((server.requests[0]?.body as { messages: unknown }).messages).toEqual([
+    expect(server.requests[0]?.body).toHaveProperty('messages', [
       { role: 'user', content: 'Find a and b' },
       {
         role: 'assistant',
