@@ -35,6 +35,7 @@ import {
 import { createFloor } from './lib/peers/floor.js';
 import { createLangGraph } from './lib/peers/langgraph.js';
 import { createOpenAIAgents } from './lib/peers/openai-agents.js';
+import { createTroupe, ROTATE_EVERY } from './lib/peers/troupe.js';
 
 const IN_FLIGHT = 100;
 const HEAP_ROUNDS = 3;
@@ -72,24 +73,43 @@ async function untilParked(contestant: Contestant, count: number): Promise<void>
   );
 }
 
-/** Bytes of heap per run with {@link IN_FLIGHT} runs parked mid-run (median of rounds). */
-async function heapPerInFlightRun(contestant: Contestant): Promise<number> {
-  const samples: number[] = [];
+interface HeapFigures {
+  /** Heap per in-flight run, bytes (median of rounds). */
+  readonly perRun: number;
+  /** Heap per prepared lane before its run starts (Troupe: an idle agent), bytes. */
+  readonly perLane: number;
+}
+
+/** Heap per run with {@link IN_FLIGHT} runs parked mid-run (median of rounds). */
+async function heapPerInFlightRun(contestant: Contestant): Promise<HeapFigures> {
+  const perRun: number[] = [];
+  const perLane: number[] = [];
   for (let round = 0; round < HEAP_ROUNDS; round++) {
+    const empty = heapUsed();
+    const lanes = contestant.lanes ? await contestant.lanes(IN_FLIGHT) : undefined;
     const before = heapUsed();
     contestant.tally.closeGate();
     const runs: Promise<string>[] = [];
-    for (let i = 0; i < IN_FLIGHT; i++) runs.push(contestant.run());
+    for (let i = 0; i < IN_FLIGHT; i++) runs.push(lanes ? lanes.run(i) : contestant.run());
     await untilParked(contestant, IN_FLIGHT);
     const during = heapUsed();
     contestant.tally.openGate();
     const answers = await Promise.all(runs);
-    if (answers.some((answer) => answer !== FINAL_TEXT))
-      throw new Error(`${contestant.name}: a gated run went wrong`);
-    samples.push((during - before) / IN_FLIGHT);
+    await lanes?.close();
+    if (answers.some((answer) => answer !== FINAL_TEXT)) {
+      throw new Error(
+        `${contestant.name}: a gated run answered ${JSON.stringify(answers.find((a) => a !== FINAL_TEXT))}`,
+      );
+    }
+    perRun.push((during - before) / IN_FLIGHT);
+    perLane.push((before - empty) / IN_FLIGHT);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)] as number;
+  return { perRun: median(perRun), perLane: median(perLane) };
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)] as number;
 }
 
 function kb(bytes: number): string {
@@ -102,12 +122,19 @@ export default async function agentStep(): Promise<void> {
   );
   const floor = createFloor();
   const peers = [createOpenAIAgents(), createLangGraph()];
-  const contestants: Contestant[] = [floor, ...peers];
+  const troupe = createTroupe();
+  // Informational: spawn + run + stop per run, for callers that make an agent per task.
+  const troupeFresh = createTroupe({ rotateEvery: 1 });
+  const contestants: Contestant[] = [floor, ...peers, troupe, troupeFresh];
 
   for (const contestant of contestants) await verify(contestant);
   figure(
     'checked',
     `each contestant made ${MODEL_CALLS_PER_RUN} model calls and ${TOOL_CALLS_PER_RUN} tool calls in one run`,
+  );
+  figure(
+    'troupe agent rotation',
+    `a fresh agent every ${ROTATE_EVERY} runs (bounds session history; spawn + stop are timed)`,
   );
 
   const timings = await measure(
@@ -126,17 +153,40 @@ export default async function agentStep(): Promise<void> {
   }
 
   collectGarbage();
-  const heap = new Map<Contestant, number>();
-  for (const contestant of contestants) {
-    heap.set(contestant, await heapPerInFlightRun(contestant));
+  const heap = new Map<Contestant, HeapFigures>();
+  // The fresh-agent variant holds runs in flight exactly like `troupe` (one agent per lane).
+  for (const contestant of [floor, ...peers, troupe]) {
+    const figures = await heapPerInFlightRun(contestant);
+    heap.set(contestant, figures);
     figure(
       `${contestant.name} heap per in-flight run (${IN_FLIGHT} in flight)`,
-      kb(heap.get(contestant) ?? 0),
+      `${kb(figures.perRun)}${contestant.lanes ? ` (+ ${kb(figures.perLane)} per idle agent, spawned before)` : ''}`,
     );
   }
 
   const step = (c: Contestant): number => stepUs.get(c) ?? Number.NaN;
   const fastestPeer = peers.reduce((best, peer) => (step(peer) < step(best) ? peer : best));
-  ratio(`agent step: fastest peer (${fastestPeer.name}) / floor`, step(fastestPeer) / step(floor));
+  ratio(
+    `agent step: fastest peer (${fastestPeer.name}) / troupe`,
+    step(fastestPeer) / step(troupe),
+    { min: SPEEDUP_GOAL },
+  );
+  ratio('agent step: troupe / floor (informational)', step(troupe) / step(floor));
+  ratio(
+    `agent step: fastest peer / troupe with a fresh agent per run (informational)`,
+    step(fastestPeer) / step(troupeFresh),
+  );
+  const troupeHeap = heap.get(troupe)?.perRun ?? Number.NaN;
+  ratio(
+    `heap per in-flight run: troupe / ${kb(HEAP_BUDGET_BYTES)} budget`,
+    troupeHeap / HEAP_BUDGET_BYTES,
+    { max: 1 },
+  );
+  for (const peer of peers) {
+    ratio(
+      `heap per in-flight run: ${peer.name} / troupe (informational)`,
+      (heap.get(peer)?.perRun ?? Number.NaN) / troupeHeap,
+    );
+  }
   for (const contestant of contestants) await contestant.close?.();
 }

@@ -76,11 +76,16 @@ export class Tally {
   }
 
   /**
-   * Called by a model at each call. Returns a promise to await when the call must park, and
-   * `undefined` otherwise (so the ungated path costs no extra await).
+   * Called by a model at each call: counts it, and returns a promise to await when the call
+   * must park, `undefined` otherwise (so the ungated path costs no extra await).
    */
   model(toolResults: number): Promise<void> | undefined {
     this.modelCalls++;
+    return this.park(toolResults);
+  }
+
+  /** The gate alone (for a model that counts its calls elsewhere). */
+  park(toolResults: number): Promise<void> | undefined {
     if (this.#gate === undefined || toolResults !== GATE_AT_TOOL_RESULTS) return undefined;
     this.parked++;
     return this.#gate.then(() => {
@@ -94,12 +99,23 @@ export class Tally {
   }
 }
 
+/** Runs that can be in flight at once, prepared ahead (Troupe: one agent per lane). */
+export interface Lanes {
+  run(lane: number): Promise<string>;
+  close(): Promise<void>;
+}
+
 /** A contestant: one configured agent that can run the scenario any number of times. */
 export interface Contestant {
   readonly name: string;
   readonly tally: Tally;
   /** One run of the scenario; resolves with the final text. */
   run(): Promise<string>;
-  /** Releases anything the contestant holds (teams, pools). */
+  /**
+   * Prepares `count` runs that can be in flight at once, for the heap measurement. Without it,
+   * `run()` is called `count` times concurrently.
+   */
+  lanes?(count: number): Promise<Lanes>;
+  /** Releases anything the contestant holds (teams, agents). */
   close?(): Promise<void>;
 }
