@@ -13,7 +13,9 @@
  *
  * Heap per in-flight run: 100 runs are started at once and each parks in its third model call
  * (on a promise the suite controls); heap after a full GC while they are parked, minus heap
- * before they started, divided by 100.
+ * before they started, divided by 100 (median of 3 rounds). Troupe runs one message per agent
+ * at a time, so its 100 runs go to 100 agents spawned before the baseline; their idle heap is
+ * printed beside it.
  */
 import {
   collectGarbage,
