@@ -44,3 +44,35 @@ export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/l
 export { flushOnExit } from './session/exit.js';
 export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';
 export type { RetryOptions, WriteErrorHandler, WriteErrorInfo } from './session/retry.js';
+// Tools, agents, teams, events, placement (packages/core/docs/agents.md).
+export { defineTool, toolResult, DEFAULT_TOOL_TIMEOUT_MS } from './tools/define-tool.js';
+export type { AnyTool, Tool, ToolContext, ToolOptions, ToolResultWithUpdates } from './tools/define-tool.js';
+export { toolSpec, toolSpecs, DEFAULT_TOOL_FORMAT } from './tools/schema-cache.js';
+export type { Role } from './tools/tool-set.js';
+export { defineAgent } from './agent/define-agent.js';
+export type { AgentDefinition, AgentOptions } from './agent/define-agent.js';
+export type { RunResult } from './agent/run-result.js';
+export { createTeam } from './team/create-team.js';
+export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-team.js';
+export type { SupervisionOptions } from './team/supervisor.js';
+export { TEAM_TOOL_NAMES, TEAM_TOPIC, inboxTopic } from './team/team-tools.js';
+export type { TeamMember } from './team/team-tools.js';
+export { agentSessionId } from './team/persistence.js';
+export { DEFAULT_EVENT_BUFFER } from './events/event-hub.js';
+export type { EventListener, EventStream, EventStreamOptions } from './events/event-hub.js';
+export type {
+  AgentState,
+  ErrorInfo,
+  RunStatus,
+  TeamEvent,
+  TeamEventOf,
+  TeamEventType,
+  Usage,
+} from './events/team-events.js';
+export type {
+  AgentFactory,
+  AgentModuleRef,
+  AgentSource,
+  PlacementOption,
+  PoolOptions,
+} from './placement/types.js';

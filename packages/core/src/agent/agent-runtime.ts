@@ -1,0 +1,501 @@
+import type { Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
+import type { Clock } from '../clock.js';
+import { abortedError, isTroupeError, TroupeError } from '../errors.js';
+import type { AgentState, EventSink, RunStatus } from '../events/team-events.js';
+import type { ChatMessage, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../model.js';
+import type { ContextUpdate } from '../tools/context-update.js';
+import {
+  runToolCalls,
+  type ToolObserver,
+  type ToolTurn,
+  type ToolTurnEnv,
+} from '../tools/run-tools.js';
+import { toolSpecs } from '../tools/schema-cache.js';
+import type { Role, ToolSet } from '../tools/tool-set.js';
+import type { AgentDefinition } from './define-agent.js';
+import { type AgentActor, actorState, startAgentActor } from './machine.js';
+import type { RunResult } from './run-result.js';
+import { addUsage, newUsage, type UsageCounter, usageSnapshot } from './usage.js';
+
+/** What an agent reaches in its host (the team inline, proxies in a pool worker). */
+export interface AgentEnv {
+  readonly clock: Clock;
+  readonly limiter: LimiterBackend;
+  readonly events: EventSink;
+  applyUpdates(
+    context: Readonly<Record<string, unknown>>,
+    updates: readonly ContextUpdate[],
+  ): Record<string, unknown>;
+  /** After every turn (persistence): history from `fromIndex` is new since the last call. */
+  afterTurn?(agent: AgentRuntime, fromIndex: number): void;
+  /** After every state change. */
+  onState?(agent: AgentRuntime, state: AgentState): void;
+  /** A run failed (the model or the runtime threw): the supervisor decides what next. */
+  onFailure(agent: AgentRuntime, error: TroupeError): void;
+}
+
+/** How an agent is made: its definition, its name and role in the team, its tools. */
+export interface AgentSpec {
+  readonly name: string;
+  readonly definition: AgentDefinition;
+  readonly role: Role | undefined;
+  readonly tools: ToolSet;
+  readonly limiterKeys: readonly string[];
+}
+
+// Frozen events: sending one allocates nothing on our side.
+const WAIT_LEASE = Object.freeze({ type: 'WAIT_LEASE' } as const);
+const CALL_MODEL = Object.freeze({ type: 'CALL_MODEL' } as const);
+const RUN_TOOLS = Object.freeze({ type: 'RUN_TOOLS' } as const);
+const FINISH = Object.freeze({ type: 'FINISH' } as const);
+const STOP_RUN = Object.freeze({ type: 'STOP_RUN' } as const);
+const FAIL = Object.freeze({ type: 'FAIL' } as const);
+type Move =
+  | typeof WAIT_LEASE
+  | typeof CALL_MODEL
+  | typeof RUN_TOOLS
+  | typeof FINISH
+  | typeof STOP_RUN
+  | typeof FAIL;
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** One run: from a message to a final answer, max turns, an interrupt, a cancel or a failure. */
+class Run {
+  readonly id: string;
+  readonly controller = new AbortController();
+  readonly usage: UsageCounter = newUsage();
+  readonly promise: Promise<RunResult>;
+  resolve!: (result: RunResult) => void;
+  turns = 0;
+  text = '';
+  stale = false;
+  toolTurn: ToolTurn | undefined = undefined;
+  constructor(id: string) {
+    this.id = id;
+    this.promise = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+}
+
+/**
+ * One agent: its actor, history (append-only), context and usage, and the loop that runs a
+ * message to an answer. Placement-neutral: the team hosts it inline, a pool worker hosts it there.
+ */
+export class AgentRuntime {
+  readonly name: string;
+  readonly definition: AgentDefinition;
+  readonly role: Role | undefined;
+  readonly tools: ToolSet;
+  readonly limiterKeys: readonly string[];
+  /** Every message of every run, append-only. */
+  readonly history: ChatMessage[] = [];
+  /** The agent's context, changed only by tools' updates. */
+  context: Readonly<Record<string, unknown>> = EMPTY;
+  /** Totals over the agent's life (all runs). */
+  readonly usage: UsageCounter = newUsage();
+  restarts = 0;
+  #runs = 0;
+  #savedUpTo = 0;
+  #actor: AgentActor;
+  #state: AgentState;
+  #run: Run | undefined = undefined;
+  #env: AgentEnv;
+  #specs: readonly ToolSpec[];
+  #toolEnv: { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] };
+  #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
+
+  constructor(spec: AgentSpec, env: AgentEnv) {
+    this.name = spec.name;
+    this.definition = spec.definition;
+    this.role = spec.role;
+    this.tools = spec.tools;
+    this.limiterKeys = spec.limiterKeys;
+    this.#env = env;
+    this.#specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
+    this.#actor = startAgentActor();
+    this.#state = actorState(this.#actor);
+    const providerKey = spec.limiterKeys[0];
+    if (providerKey !== undefined) {
+      this.#onRateLimit = (feedback) => {
+        const observed = env.limiter.observe(providerKey, feedback);
+        if (observed instanceof Promise) observed.catch(() => {});
+      };
+    }
+    this.#toolEnv = {
+      agent: spec.name,
+      clock: env.clock,
+      context: () => this.context,
+      update: (updates) => {
+        this.context = env.applyUpdates(this.context, updates);
+      },
+      observer: undefined,
+    };
+  }
+
+  /** The actor's state. */
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  /** True while a run is in progress. */
+  get busy(): boolean {
+    return this.#run !== undefined;
+  }
+
+  /** Number of runs started. */
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /**
+   * Starts a run with `content` as the user message. A run in progress is interrupted first:
+   * its message stays in history, its pending reply is dropped, dangling tool calls get a
+   * synthetic result, and its promise resolves with status `interrupted`.
+   */
+  send(content: string): Promise<RunResult> {
+    if (this.#state === 'failed') {
+      return Promise.resolve(this.#closedResult());
+    }
+    const previous = this.#run;
+    if (previous !== undefined) this.#stop(previous, 'interrupted');
+    this.history.push({ role: 'user', content });
+    const run = new Run(`${this.name}:${++this.#runs}`);
+    this.#run = run;
+    const events = this.#env.events;
+    if (events.active)
+      events.emit({
+        type: 'run.started',
+        at: this.#env.clock.now(),
+        agent: this.name,
+        runId: run.id,
+      });
+    void this.#drive(run);
+    return run.promise;
+  }
+
+  /** Stops the run in progress (status `cancelled`); false when there was none. */
+  cancel(): boolean {
+    const run = this.#run;
+    if (run === undefined) return false;
+    this.#stop(run, 'cancelled');
+    return true;
+  }
+
+  /** A fresh actor after a failure: history, context and usage are kept. */
+  restart(): void {
+    this.#actor.stop();
+    this.#actor = startAgentActor();
+    this.restarts++;
+    this.#setState(actorState(this.#actor));
+  }
+
+  /** Cancels any run and stops the actor. */
+  stop(): void {
+    this.cancel();
+    this.#actor.stop();
+  }
+
+  /** Marks the agent failed for good (the supervisor gave up): later sends resolve `failed`. */
+  markFailed(): void {
+    if (this.#state !== 'failed') this.#move(FAIL);
+  }
+
+  /** Fails the run in progress from outside (a worker died, say). */
+  fail(error: TroupeError): void {
+    const run = this.#run;
+    if (run !== undefined) this.#fail(run, error);
+    else {
+      this.#move(FAIL);
+      this.#env.onFailure(this, error);
+    }
+  }
+
+  async #drive(run: Run): Promise<void> {
+    const definition = this.definition;
+    const env = this.#env;
+    const events = env.events;
+    const request: ModelRequest = {
+      system: definition.instructions,
+      messages: this.history,
+      tools: this.#specs,
+      signal: run.controller.signal,
+      ...(this.#onRateLimit === undefined ? {} : { onRateLimit: this.#onRateLimit }),
+      ...(definition.maxOutputTokens === undefined
+        ? {}
+        : { maxOutputTokens: definition.maxOutputTokens }),
+      ...(definition.temperature === undefined ? {} : { temperature: definition.temperature }),
+    };
+    try {
+      for (;;) {
+        if (run.turns >= definition.maxTurns) {
+          this.#move(FINISH);
+          this.#end(run, 'max_turns');
+          return;
+        }
+        const turn = ++run.turns;
+        if (events.active)
+          events.emit({
+            type: 'turn.started',
+            at: env.clock.now(),
+            agent: this.name,
+            runId: run.id,
+            turn,
+          });
+        const lease = await this.#lease(run, request);
+        if (lease === undefined) return;
+        this.#move(CALL_MODEL);
+        if (events.active) {
+          events.emit({
+            type: 'model.requested',
+            at: env.clock.now(),
+            agent: this.name,
+            runId: run.id,
+            turn,
+            messages: this.history.length,
+          });
+        }
+        let response: ModelResponse;
+        try {
+          response = await definition.model.generate(request);
+        } catch (error) {
+          // The request was made (or may have been): it counts, with no tokens.
+          settle(lease, 0, undefined);
+          throw error;
+        }
+        const usage = response.usage;
+        settle(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
+        addUsage(run.usage, usage);
+        addUsage(this.usage, usage);
+        if (run.stale) return; // an interrupted turn's reply is dropped
+        const calls = response.toolCalls;
+        if (events.active) {
+          events.emit({
+            type: 'model.answered',
+            at: env.clock.now(),
+            agent: this.name,
+            runId: run.id,
+            turn,
+            toolCalls: calls.length,
+            inputTokens: usage.inputTokens,
+            outputTokens: usage.outputTokens,
+            stopReason: response.stopReason,
+          });
+        }
+        run.text = response.text;
+        if (calls.length === 0) {
+          this.history.push({ role: 'assistant', content: response.text });
+          this.#move(FINISH);
+          this.#afterTurn();
+          this.#end(run, 'completed');
+          return;
+        }
+        this.history.push({ role: 'assistant', content: response.text, toolCalls: calls });
+        this.#move(RUN_TOOLS);
+        this.#toolEnv.observer = events.active ? this.#observer(run) : undefined;
+        const toolTurn = runToolCalls(calls, this.tools, this.#toolEnv);
+        run.toolTurn = toolTurn;
+        const results = await toolTurn.done;
+        run.toolTurn = undefined;
+        if (results === undefined || run.stale) return;
+        for (let i = 0; i < results.length; i++) this.history.push(results[i]!);
+        this.#afterTurn();
+      }
+    } catch (error) {
+      if (run.stale) return;
+      this.#fail(run, error);
+    }
+  }
+
+  /** A lease for the next model call: at once when the limiter admits, else after a wait. */
+  async #lease(run: Run, request: ModelRequest): Promise<Lease | undefined> {
+    const env = this.#env;
+    const estimate = this.definition.model.estimateTokens?.(request) ?? 0;
+    const options = { tokens: estimate };
+    let tried = env.limiter.tryAcquire(this.limiterKeys, options);
+    if (tried instanceof Promise) tried = await tried;
+    if (run.stale) {
+      if (tried.ok) cancel(tried.lease);
+      return undefined;
+    }
+    if (tried.ok) return tried.lease;
+    this.#move(WAIT_LEASE);
+    const since = env.clock.now();
+    const lease = await env.limiter.acquire(this.limiterKeys, {
+      tokens: estimate,
+      signal: run.controller.signal,
+    });
+    if (run.stale) {
+      cancel(lease);
+      return undefined;
+    }
+    const events = env.events;
+    if (events.active) {
+      events.emit({
+        type: 'lease.waited',
+        at: env.clock.now(),
+        agent: this.name,
+        runId: run.id,
+        waitedMs: env.clock.now() - since,
+      });
+    }
+    return lease;
+  }
+
+  #observer(run: Run): ToolObserver {
+    const events = this.#env.events;
+    const clock = this.#env.clock;
+    const agent = this.name;
+    return {
+      called: (call: ToolCall) =>
+        events.emit({
+          type: 'tool.called',
+          at: clock.now(),
+          agent,
+          runId: run.id,
+          tool: call.name,
+          callId: call.id,
+        }),
+      returned: (call: ToolCall, isError: boolean, durationMs: number) =>
+        events.emit({
+          type: 'tool.returned',
+          at: clock.now(),
+          agent,
+          runId: run.id,
+          tool: call.name,
+          callId: call.id,
+          isError,
+          durationMs,
+        }),
+    };
+  }
+
+  /** Interrupt or cancel: abandon the run, close dangling tool calls, go idle. */
+  #stop(run: Run, status: 'interrupted' | 'cancelled'): void {
+    run.stale = true;
+    const reason = abortedError(
+      undefined,
+      status === 'interrupted' ? 'run (interrupted)' : 'run (cancelled)',
+    );
+    run.controller.abort(reason);
+    run.toolTurn?.abort(reason);
+    run.toolTurn = undefined;
+    this.#closeDanglingCalls(status);
+    this.#move(STOP_RUN);
+    const events = this.#env.events;
+    if (status === 'interrupted' && events.active) {
+      events.emit({
+        type: 'agent.interrupted',
+        at: this.#env.clock.now(),
+        agent: this.name,
+        runId: run.id,
+      });
+    }
+    this.#end(run, status);
+  }
+
+  #closeDanglingCalls(status: string): void {
+    const last = this.history[this.history.length - 1];
+    if (last?.role !== 'assistant' || last.toolCalls === undefined) return;
+    for (const call of last.toolCalls) {
+      this.history.push({
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.name,
+        content: `Tool call abandoned: the run was ${status} before it finished.`,
+        isError: true,
+      });
+    }
+  }
+
+  #fail(run: Run, error: unknown): void {
+    const failure = isTroupeError(error)
+      ? error
+      : new TroupeError(
+          'ERR_INTERNAL',
+          `agent "${this.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+    run.stale = true;
+    run.toolTurn?.abort(failure);
+    this.#closeDanglingCalls('failed');
+    this.#move(FAIL);
+    this.#end(run, 'failed', failure);
+    this.#env.onFailure(this, failure);
+  }
+
+  #end(run: Run, status: RunStatus, error?: TroupeError): void {
+    if (this.#run === run) this.#run = undefined;
+    const usage = usageSnapshot(run.usage);
+    const result: RunResult = {
+      runId: run.id,
+      agent: this.name,
+      status,
+      text: run.text,
+      turns: run.turns,
+      usage,
+      ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
+    };
+    const events = this.#env.events;
+    if (events.active) {
+      events.emit({
+        type: 'run.finished',
+        at: this.#env.clock.now(),
+        agent: this.name,
+        runId: run.id,
+        status,
+        turns: run.turns,
+        usage,
+      });
+    }
+    run.resolve(result);
+  }
+
+  #afterTurn(): void {
+    const hook = this.#env.afterTurn;
+    if (hook === undefined) return;
+    const from = this.#savedUpTo;
+    this.#savedUpTo = this.history.length;
+    hook(this, from);
+  }
+
+  #closedResult(): RunResult {
+    return {
+      runId: `${this.name}:${this.#runs}`,
+      agent: this.name,
+      status: 'failed',
+      text: '',
+      turns: 0,
+      usage: usageSnapshot(newUsage()),
+      error: {
+        code: 'ERR_CLOSED',
+        message: `agent "${this.name}" has failed and is no longer restarted`,
+      },
+    };
+  }
+
+  #move(event: Move): void {
+    this.#actor.send(event);
+    this.#setState(actorState(this.#actor));
+  }
+
+  #setState(state: AgentState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#env.onState?.(this, state);
+    const events = this.#env.events;
+    if (events.active)
+      events.emit({ type: 'agent.state', at: this.#env.clock.now(), agent: this.name, state });
+  }
+}
+
+function settle(lease: Lease, tokens: number, costUsd: number | undefined): void {
+  const done = lease.settle(costUsd === undefined ? { tokens } : { tokens, costUsd });
+  if (done instanceof Promise) done.catch(() => {});
+}
+
+function cancel(lease: Lease): void {
+  const done = lease.cancel();
+  if (done instanceof Promise) done.catch(() => {});
+}

@@ -1,0 +1,63 @@
+import { type ActorRefFrom, createActor, setup } from 'xstate';
+import type { AgentState } from '../events/team-events.js';
+
+/** Events the agent runtime sends its actor as a run moves on. */
+export type AgentMachineEvent =
+  | { readonly type: 'WAIT_LEASE' }
+  | { readonly type: 'CALL_MODEL' }
+  | { readonly type: 'RUN_TOOLS' }
+  | { readonly type: 'FINISH' }
+  | { readonly type: 'STOP_RUN' }
+  | { readonly type: 'FAIL' };
+
+/**
+ * The agent's lifecycle as an xstate v5 machine: it alone decides which moves are legal and
+ * what state the agent is in. The runtime does the effects (lease, model call, tools) and sends
+ * an event per move; the machine keeps no per-step context, so a send allocates nothing beyond
+ * xstate's own snapshot. A lease granted at once skips `waitingForLease`.
+ *
+ * ```
+ * idle/done ──WAIT_LEASE──▶ waitingForLease ──CALL_MODEL──▶ callingModel ──RUN_TOOLS──▶ runningTools
+ *     │                                                      ▲   │ FINISH                 │
+ *     └─────────────────────CALL_MODEL───────────────────────┘   ▼                        │
+ *                                              done ◀──FINISH────┴───── CALL_MODEL/WAIT ◀─┘
+ * any busy state ──STOP_RUN (interrupt, cancel)──▶ idle;  any ──FAIL──▶ failed (final)
+ * ```
+ */
+export const agentMachine = setup({
+  types: { events: {} as AgentMachineEvent },
+}).createMachine({
+  id: 'agent',
+  initial: 'idle',
+  on: { FAIL: '.failed' },
+  states: {
+    idle: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel' } },
+    waitingForLease: { on: { CALL_MODEL: 'callingModel', STOP_RUN: 'idle' } },
+    callingModel: { on: { RUN_TOOLS: 'runningTools', FINISH: 'done', STOP_RUN: 'idle' } },
+    runningTools: {
+      on: {
+        WAIT_LEASE: 'waitingForLease',
+        CALL_MODEL: 'callingModel',
+        FINISH: 'done',
+        STOP_RUN: 'idle',
+      },
+    },
+    done: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel' } },
+    failed: { type: 'final' },
+  },
+});
+
+/** A running agent actor. */
+export type AgentActor = ActorRefFrom<typeof agentMachine>;
+
+/** Starts a root actor for one agent: never a child of a shared parent (spawning is quadratic). */
+export function startAgentActor(): AgentActor {
+  const actor = createActor(agentMachine);
+  actor.start();
+  return actor;
+}
+
+/** The actor's state as the public {@link AgentState}. */
+export function actorState(actor: AgentActor): AgentState {
+  return actor.getSnapshot().value as AgentState;
+}

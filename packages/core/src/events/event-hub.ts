@@ -1,0 +1,198 @@
+import { invalidArgument } from '../errors.js';
+import type { EventSink, TeamEvent, TeamEventOf, TeamEventType } from './team-events.js';
+
+/** Default capacity of one {@link EventStream}'s buffer. */
+export const DEFAULT_EVENT_BUFFER = 10_000;
+
+/** A listener for one event type, or for every type (`'*'`). */
+export type EventListener<T extends TeamEventType | '*'> = (
+  event: T extends TeamEventType ? TeamEventOf<T> : TeamEvent,
+) => void;
+
+/** Options of `team.events()`. */
+export interface EventStreamOptions {
+  /** Buffered events before the oldest are dropped. Default 10,000. */
+  readonly bufferSize?: number;
+  /** Only these types (default: all). */
+  readonly types?: readonly TeamEventType[];
+}
+
+/**
+ * An async iterable of team events for one consumer. Woken by the events themselves. A slow
+ * consumer's buffer is bounded: when full, the oldest event is dropped and the next read yields
+ * an `events.dropped` event with the count first. It ends when the team closes or on `close()`.
+ */
+export interface EventStream extends AsyncIterableIterator<TeamEvent> {
+  /** Stops this stream; a pending read resolves as done. */
+  close(): void;
+}
+
+class Stream implements EventStream {
+  #hub: EventHub;
+  #types: ReadonlySet<TeamEventType> | undefined;
+  #ring: (TeamEvent | undefined)[];
+  #head = 0;
+  #size = 0;
+  #dropped = 0;
+  #closed = false;
+  #waiter: ((result: IteratorResult<TeamEvent>) => void) | undefined;
+
+  constructor(hub: EventHub, capacity: number, types: readonly TeamEventType[] | undefined) {
+    this.#hub = hub;
+    this.#ring = new Array(capacity);
+    this.#types = types === undefined ? undefined : new Set(types);
+  }
+
+  push(event: TeamEvent): void {
+    if (this.#types !== undefined && !this.#types.has(event.type)) return;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter({ value: event, done: false });
+      return;
+    }
+    const ring = this.#ring;
+    if (this.#size === ring.length) {
+      // Drop-oldest: overwrite the head slot and move the head on.
+      ring[this.#head] = event;
+      this.#head = (this.#head + 1) % ring.length;
+      this.#dropped++;
+      return;
+    }
+    ring[(this.#head + this.#size) % ring.length] = event;
+    this.#size++;
+  }
+
+  next(): Promise<IteratorResult<TeamEvent>> {
+    if (this.#dropped > 0) {
+      const count = this.#dropped;
+      this.#dropped = 0;
+      return Promise.resolve({
+        value: { type: 'events.dropped', at: this.#hub.now(), count },
+        done: false,
+      });
+    }
+    if (this.#size > 0) {
+      const value = this.#ring[this.#head]!;
+      this.#ring[this.#head] = undefined;
+      this.#head = (this.#head + 1) % this.#ring.length;
+      this.#size--;
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<TeamEvent>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#hub.detach(this);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.({ value: undefined, done: true });
+  }
+
+  /** Ends after the buffered events are read (team close). */
+  end(): void {
+    this.#closed = true;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): EventStream {
+    return this;
+  }
+}
+
+/**
+ * Fans events out to listeners and streams. `active` is true only while someone listens, so
+ * emitters skip building events otherwise; `onActiveChange` tells remote emitters (pool workers).
+ */
+export class EventHub implements EventSink {
+  active = false;
+  #byType = new Map<string, Set<(event: TeamEvent) => void>>();
+  #streams = new Set<Stream>();
+  #count = 0;
+  #now: () => number;
+  #onActiveChange: ((active: boolean) => void) | undefined;
+
+  constructor(now: () => number, onActiveChange?: (active: boolean) => void) {
+    this.#now = now;
+    this.#onActiveChange = onActiveChange;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  emit(event: TeamEvent): void {
+    if (!this.active) return;
+    const exact = this.#byType.get(event.type);
+    if (exact !== undefined) for (const fn of exact) fn(event);
+    const any = this.#byType.get('*');
+    if (any !== undefined) for (const fn of any) fn(event);
+    for (const stream of this.#streams) stream.push(event);
+  }
+
+  on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void {
+    if (typeof listener !== 'function') throw invalidArgument('listener must be a function');
+    const fn = listener as (event: TeamEvent) => void;
+    let set = this.#byType.get(type);
+    if (set === undefined) {
+      set = new Set();
+      this.#byType.set(type, set);
+    }
+    if (set.has(fn)) return () => {};
+    set.add(fn);
+    this.#change(1);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      set.delete(fn);
+      this.#change(-1);
+    };
+  }
+
+  stream(options: EventStreamOptions = {}): EventStream {
+    const size = options.bufferSize ?? DEFAULT_EVENT_BUFFER;
+    if (!(Number.isInteger(size) && size > 0))
+      throw invalidArgument('bufferSize must be a positive integer', { bufferSize: size });
+    const stream = new Stream(this, size, options.types);
+    this.#streams.add(stream);
+    this.#change(1);
+    return stream;
+  }
+
+  detach(stream: Stream): void {
+    if (this.#streams.delete(stream)) this.#change(-1);
+  }
+
+  /** Ends every stream (they drain what they buffered) and drops every listener. */
+  close(): void {
+    for (const stream of this.#streams) stream.end();
+    this.#streams.clear();
+    this.#byType.clear();
+    this.#count = 0;
+    this.#setActive(false);
+  }
+
+  #change(delta: number): void {
+    this.#count += delta;
+    this.#setActive(this.#count > 0);
+  }
+
+  #setActive(active: boolean): void {
+    if (active === this.active) return;
+    this.active = active;
+    this.#onActiveChange?.(active);
+  }
+}

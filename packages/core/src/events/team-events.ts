@@ -1,0 +1,133 @@
+/**
+ * Typed team events: a discriminated union on `type`. Every event carries `at` (the team clock's
+ * time) and, except `events.dropped`, the `agent` it is about. Events are plain, structured-clone
+ * safe objects (pool workers send them to the coordinator).
+ */
+
+/** Visible states of an agent actor. */
+export type AgentState =
+  | 'idle'
+  | 'waitingForLease'
+  | 'callingModel'
+  | 'runningTools'
+  | 'done'
+  | 'failed';
+
+/** How a run ended. */
+export type RunStatus = 'completed' | 'max_turns' | 'interrupted' | 'cancelled' | 'failed';
+
+/** Usage totals of a run or an agent. */
+export interface Usage {
+  readonly requests: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly cacheReadTokens: number;
+  readonly cacheWriteTokens: number;
+  readonly costUsd: number;
+}
+
+/** An error as events and results carry it. */
+export interface ErrorInfo {
+  readonly code: string;
+  readonly message: string;
+}
+
+interface Base {
+  readonly at: number;
+  readonly agent: string;
+}
+
+export type TeamEvent =
+  | (Base & { readonly type: 'agent.started'; readonly role?: string })
+  | (Base & { readonly type: 'agent.stopped' })
+  | (Base & { readonly type: 'agent.state'; readonly state: AgentState })
+  | (Base & { readonly type: 'run.started'; readonly runId: string })
+  | (Base & {
+      readonly type: 'run.finished';
+      readonly runId: string;
+      readonly status: RunStatus;
+      readonly turns: number;
+      readonly usage: Usage;
+    })
+  | (Base & { readonly type: 'agent.interrupted'; readonly runId: string })
+  | (Base & { readonly type: 'turn.started'; readonly runId: string; readonly turn: number })
+  | (Base & { readonly type: 'lease.waited'; readonly runId: string; readonly waitedMs: number })
+  | (Base & {
+      readonly type: 'model.requested';
+      readonly runId: string;
+      readonly turn: number;
+      readonly messages: number;
+    })
+  | (Base & {
+      readonly type: 'model.answered';
+      readonly runId: string;
+      readonly turn: number;
+      readonly toolCalls: number;
+      readonly inputTokens: number;
+      readonly outputTokens: number;
+      readonly stopReason: string;
+    })
+  | (Base & {
+      readonly type: 'tool.called';
+      readonly runId: string;
+      readonly tool: string;
+      readonly callId: string;
+    })
+  | (Base & {
+      readonly type: 'tool.returned';
+      readonly runId: string;
+      readonly tool: string;
+      readonly callId: string;
+      readonly isError: boolean;
+      readonly durationMs: number;
+    })
+  | (Base & {
+      readonly type: 'claim.granted';
+      readonly resource: string;
+      readonly start: number;
+      readonly end: number;
+      readonly token: number;
+    })
+  | (Base & {
+      readonly type: 'claim.conflicted';
+      readonly resource: string;
+      /** The agent holding the conflicting claim. */
+      readonly holder: string;
+      readonly start: number;
+      readonly end: number;
+    })
+  | (Base & {
+      readonly type: 'claim.released';
+      readonly resource: string;
+      readonly released: boolean;
+    })
+  | (Base & { readonly type: 'discovery.shared'; readonly topic: string; readonly seq: number })
+  | (Base & {
+      readonly type: 'message.posted';
+      readonly topic: string;
+      readonly seq: number;
+      readonly to?: string;
+    })
+  | (Base & {
+      readonly type: 'agent.failed';
+      readonly error: ErrorInfo;
+      readonly restarts: number;
+      readonly final: boolean;
+    })
+  | (Base & { readonly type: 'agent.restarted'; readonly restarts: number })
+  | { readonly type: 'events.dropped'; readonly at: number; readonly count: number };
+
+/** Every event type name. */
+export type TeamEventType = TeamEvent['type'];
+
+/** The event of one type. */
+export type TeamEventOf<T extends TeamEventType> = Extract<TeamEvent, { type: T }>;
+
+/**
+ * Where agents report events. `active` is false when nobody listens: callers check it before
+ * building an event, so observability costs one property read when off.
+ */
+export interface EventSink {
+  readonly active: boolean;
+  emit(event: TeamEvent): void;
+}

@@ -1,0 +1,139 @@
+import { type AgentEnv, AgentRuntime } from '../agent/agent-runtime.js';
+import type { RunResult } from '../agent/run-result.js';
+import { usageSnapshot } from '../agent/usage.js';
+import type { LimiterBackend } from '../backends.js';
+import type { Clock } from '../clock.js';
+import { TroupeError } from '../errors.js';
+import type { EventSink } from '../events/team-events.js';
+import type { ChatMessage } from '../model.js';
+import type { AnyTool } from '../tools/define-tool.js';
+import { resolveToolSet } from '../tools/tool-set.js';
+import { applyUpdates } from '../updates/apply-updates.js';
+import { loadAgent } from './load-agent.js';
+import type { Placement, PlacementHooks, SpawnRequest } from './types.js';
+
+/** What an inline placement (and a pool worker host) runs agents against. */
+export interface InlineServices {
+  readonly clock: Clock;
+  readonly limiter: LimiterBackend;
+  readonly events: EventSink;
+  readonly teamTools: readonly AnyTool[];
+  /** Keys when neither the definition nor ... say: `undefined` means `[model.id]`. */
+  readonly limiterKeys: readonly string[] | undefined;
+}
+
+/**
+ * Agents as root actors in the coordinator thread: a Map from name to runtime is the registry
+ * (never children of one xstate parent). Also the engine of each pool worker host.
+ */
+export class InlinePlacement implements Placement {
+  readonly kind: 'inline' | 'pool' = 'inline';
+  readonly #agents = new Map<string, AgentRuntime>();
+  readonly #services: InlineServices;
+  readonly #env: AgentEnv;
+
+  constructor(services: InlineServices, hooks: PlacementHooks) {
+    this.#services = services;
+    const afterTurn = hooks.afterTurn;
+    this.#env = {
+      clock: services.clock,
+      limiter: services.limiter,
+      events: services.events,
+      applyUpdates,
+      onState: (agent, state) => hooks.onState(agent.name, state),
+      onFailure: (agent, error) => hooks.onFailure(agent.name, error),
+      ...(afterTurn === undefined
+        ? {}
+        : {
+            afterTurn: (agent: AgentRuntime, fromIndex: number) =>
+              afterTurn(agent.name, {
+                context: agent.context,
+                usage: usageSnapshot(agent.usage),
+                historyLength: agent.history.length,
+                fromIndex,
+                messages: agent.history.slice(fromIndex),
+              }),
+          }),
+    };
+  }
+
+  async spawn(request: SpawnRequest): Promise<void> {
+    const definition = await loadAgent(
+      request.source,
+      request.name,
+      request.role,
+      this.#services.clock,
+    );
+    this.spawnDefinition(request.name, request.role ?? definition.role, definition);
+  }
+
+  /** The synchronous part of spawn, for definitions already at hand. */
+  spawnDefinition(
+    name: string,
+    role: SpawnRequest['role'],
+    definition: Awaited<ReturnType<typeof loadAgent>>,
+  ): AgentRuntime {
+    const tools = resolveToolSet(definition.tools, this.#services.teamTools, role);
+    const limiterKeys = definition.limiterKeys ??
+      this.#services.limiterKeys ?? [definition.model.id];
+    const agent = new AgentRuntime({ name, definition, role, tools, limiterKeys }, this.#env);
+    this.#agents.set(name, agent);
+    return agent;
+  }
+
+  get(name: string): AgentRuntime {
+    const agent = this.#agents.get(name);
+    if (agent === undefined)
+      throw new TroupeError('ERR_NOT_FOUND', `no agent named "${name}"`, { details: { name } });
+    return agent;
+  }
+
+  send(name: string, content: string): Promise<RunResult> {
+    return this.get(name).send(content);
+  }
+
+  async cancel(name: string): Promise<boolean> {
+    return this.get(name).cancel();
+  }
+
+  async restart(name: string): Promise<void> {
+    this.get(name).restart();
+  }
+
+  markFailed(name: string): void {
+    this.get(name).markFailed();
+  }
+
+  async stop(name: string): Promise<void> {
+    const agent = this.#agents.get(name);
+    if (agent === undefined) return;
+    this.#agents.delete(name);
+    agent.stop();
+  }
+
+  state(name: string) {
+    return this.get(name).state;
+  }
+
+  usage(name: string) {
+    return this.get(name).usage;
+  }
+
+  async history(name: string): Promise<ChatMessage[]> {
+    return this.get(name).history.slice();
+  }
+
+  async context(name: string): Promise<Readonly<Record<string, unknown>>> {
+    return this.get(name).context;
+  }
+
+  settled(): Promise<void> {
+    // Everything inline is promise continuations: one macrotask turn drains them.
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const agent of this.#agents.values()) agent.stop();
+    this.#agents.clear();
+  }
+}

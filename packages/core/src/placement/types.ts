@@ -1,0 +1,84 @@
+import type { AgentDefinition } from '../agent/define-agent.js';
+import type { RunResult } from '../agent/run-result.js';
+import type { UsageCounter } from '../agent/usage.js';
+import type { Clock } from '../clock.js';
+import type { TroupeError } from '../errors.js';
+import type { AgentState, Usage } from '../events/team-events.js';
+import type { ChatMessage } from '../model.js';
+import type { Role } from '../tools/tool-set.js';
+
+/**
+ * An agent definition by module: the module's export (default `default`) is an
+ * {@link AgentDefinition} or a function `({ name, role }) => AgentDefinition`. The only kind a
+ * pool can spawn (definitions hold functions and cannot cross threads). The module must be
+ * plain JavaScript Node can import (an absolute `file:` URL or a package specifier).
+ */
+export interface AgentModuleRef {
+  readonly module: string;
+  readonly export?: string;
+}
+
+/** A definition, or a factory of one per spawned agent. */
+export type AgentFactory = (spawn: {
+  readonly name: string;
+  readonly role: Role | undefined;
+  /** The team's clock (in a pool worker, a proxy of it): give it to models and timers. */
+  readonly clock: Clock;
+}) => AgentDefinition;
+
+/** What `team.spawn` takes. */
+export type AgentSource = AgentDefinition | AgentModuleRef;
+
+/** Where agents run. `'inline'` (default) or a piscina pool shared by the process. */
+export type PlacementOption = 'inline' | { readonly pool: PoolOptions };
+
+export interface PoolOptions {
+  /** Worker threads of the process-wide pool (default 2; the first team to use it decides). */
+  readonly threads?: number;
+  /** Agents per worker host before another host is started (default 1,000). */
+  readonly agentsPerWorker?: number;
+}
+
+/** What the team needs to persist one agent after a turn. */
+export interface TurnRecord {
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly usage: Usage;
+  readonly historyLength: number;
+  readonly fromIndex: number;
+  readonly messages: readonly ChatMessage[];
+}
+
+/** Callbacks a placement makes into its team. */
+export interface PlacementHooks {
+  onState(name: string, state: AgentState): void;
+  onFailure(name: string, error: TroupeError): void;
+  /** Set only when the team persists. */
+  readonly afterTurn: ((name: string, record: TurnRecord) => void) | undefined;
+}
+
+/** What the team asks a placement to spawn. */
+export interface SpawnRequest {
+  readonly name: string;
+  readonly role: Role | undefined;
+  readonly source: AgentSource;
+}
+
+/** The coordinator's view of where agents run; the team's only dependency on placement. */
+export interface Placement {
+  readonly kind: 'inline' | 'pool';
+  spawn(request: SpawnRequest): Promise<void>;
+  send(name: string, content: string): Promise<RunResult>;
+  cancel(name: string): Promise<boolean>;
+  /** A fresh actor for a failed agent (in the pool: a new host when its worker died). */
+  restart(name: string): Promise<void>;
+  /** The supervisor gave up on it. */
+  markFailed(name: string): void;
+  stop(name: string): Promise<void>;
+  state(name: string): AgentState;
+  usage(name: string): UsageCounter | Usage;
+  history(name: string): Promise<ChatMessage[]>;
+  context(name: string): Promise<Readonly<Record<string, unknown>>>;
+  /** Resolves once no work is in flight (pool: every worker has caught up). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,372 @@
+import type { RunResult } from '../agent/run-result.js';
+import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
+import type { Clock } from '../clock.js';
+import { invalidArgument, TroupeError } from '../errors.js';
+import {
+  EventHub,
+  type EventListener,
+  type EventStream,
+  type EventStreamOptions,
+} from '../events/event-hub.js';
+import type { AgentState, TeamEventType, Usage } from '../events/team-events.js';
+import { createIds, type IdGenerator } from '../ids.js';
+import type { ChatMessage } from '../model.js';
+import { InlinePlacement } from '../placement/inline.js';
+import type {
+  AgentSource,
+  Placement,
+  PlacementHooks,
+  PlacementOption,
+} from '../placement/types.js';
+import type { SessionStore } from '../session/types.js';
+import { type Role, validateRole } from '../tools/tool-set.js';
+import { TeamPersistence } from './persistence.js';
+import { type SupervisionOptions, Supervisor, validateSupervision } from './supervisor.js';
+import { createTeamTools } from './team-tools.js';
+
+/** What {@link createTeam} takes. */
+export interface TeamOptions {
+  readonly clock: Clock;
+  readonly state: SharedStateBackend;
+  readonly limiter: LimiterBackend;
+  readonly bus: BusBackend;
+  /** When given, sessions are saved after each turn and team events go to the session log. */
+  readonly store?: SessionStore;
+  /** Default `'inline'`. */
+  readonly placement?: PlacementOption;
+  readonly supervision?: SupervisionOptions;
+  /** Makes the team id when `id` is not given. */
+  readonly ids?: IdGenerator;
+  /** The team's id: the prefix of its agents' session ids (`<id>/<agent>`). */
+  readonly id?: string;
+  /** Limiter keys of agents whose definition names none (default `[model.id]`). */
+  readonly limiterKeys?: readonly string[];
+  /** Roles `spawn` can name by string. */
+  readonly roles?: readonly Role[];
+  /** The session log's write interval (default 500 ms). */
+  readonly logFlushIntervalMs?: number;
+}
+
+/** What `team.spawn` takes besides the definition. */
+export interface SpawnOptions {
+  /** Unique in the team. */
+  readonly name: string;
+  /** A role, or the name of one of the team's `roles`. Default: the definition's role. */
+  readonly role?: Role | string;
+}
+
+/** One agent as `team.agents()` shows it. */
+export interface AgentInfo {
+  readonly name: string;
+  readonly role: string | undefined;
+  readonly state: AgentState;
+  /** Restarts by the supervisor so far. */
+  readonly restarts: number;
+  readonly usage: Usage;
+}
+
+/**
+ * A supervised team of agents sharing state, a limiter and a bus. See packages/core/docs/agents.md.
+ */
+export interface Team {
+  readonly id: string;
+  readonly clock: Clock;
+  readonly placement: 'inline' | 'pool';
+  /** Spawns an agent (a root actor in the team's registry). Names are unique. */
+  spawn(source: AgentSource, options: SpawnOptions): Promise<AgentInfo>;
+  /**
+   * Gives the agent a message and resolves with how the run ended (never rejects for the
+   * agent's own faults: see {@link RunResult}). A busy agent is interrupted first.
+   */
+  send(name: string, message: string): Promise<RunResult>;
+  /** Stops the agent's run; false when it had none. */
+  cancel(name: string): Promise<boolean>;
+  /** Stops the agent and removes it from the team. */
+  stop(name: string): Promise<void>;
+  agents(): AgentInfo[];
+  agent(name: string): AgentInfo | undefined;
+  history(name: string): Promise<ChatMessage[]>;
+  context(name: string): Promise<Readonly<Record<string, unknown>>>;
+  /** An async iterable of events with a bounded, drop-oldest buffer. */
+  events(options?: EventStreamOptions): EventStream;
+  /** Calls `listener` for each event of `type` (or every event for `'*'`); returns unsubscribe. */
+  on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void;
+  /**
+   * Resolves once the team has no work in flight other than waiting on its clock (pool
+   * workers included). With a simulated clock: await this, then advance to `clock.nextDue()`.
+   */
+  settled(): Promise<void>;
+  /** Cancels every run, stops every agent, ends event streams, flushes the sessions it saves. */
+  close(): Promise<void>;
+}
+
+interface Member {
+  readonly role: Role | undefined;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw invalidArgument(message);
+}
+
+function isService(value: unknown, methods: readonly string[]): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  );
+}
+
+/**
+ * Creates a team. Options are validated here, once; bad ones are `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * const clock = new SimulatedClock();
+ * const team = createTeam({
+ *   clock,
+ *   state: createSharedState({ clock }),
+ *   limiter: createRateLimiter({ clock, rules: [] }),
+ *   bus: createBus({ clock }),
+ *   supervision: { maxRestarts: 3, windowMs: 60_000 },
+ * });
+ * await team.spawn(researcher, { name: 'ada' });
+ * const result = await team.send('ada', 'Map the auth module');
+ * await team.close();
+ * ```
+ */
+export function createTeam(options: TeamOptions): Team {
+  check(typeof options === 'object' && options !== null, 'options must be an object');
+  const { clock, state, limiter, bus, store, placement = 'inline', roles = [] } = options;
+  check(isService(clock, ['now', 'setTimeout', 'clearTimeout']), 'clock must be a Clock');
+  check(
+    isService(state, ['claim', 'release', 'discover', 'discoveries']),
+    'state must be a SharedStateBackend',
+  );
+  check(
+    isService(limiter, ['tryAcquire', 'acquire', 'observe']),
+    'limiter must be a LimiterBackend',
+  );
+  check(isService(bus, ['post', 'read', 'wait']), 'bus must be a BusBackend');
+  check(
+    store === undefined || isService(store, ['saveSnapshot', 'appendHistory', 'appendLog']),
+    'store must be a SessionStore',
+  );
+  check(
+    placement === 'inline' ||
+      (typeof placement === 'object' && placement !== null && typeof placement.pool === 'object'),
+    "placement must be 'inline' or { pool: { threads, agentsPerWorker } }",
+  );
+  const limiterKeys = options.limiterKeys;
+  check(
+    limiterKeys === undefined ||
+      (Array.isArray(limiterKeys) && limiterKeys.every((k) => typeof k === 'string')),
+    'limiterKeys must be an array of strings',
+  );
+  const supervisor = new Supervisor(validateSupervision(options.supervision));
+  const namedRoles = new Map<string, Role>();
+  for (const [i, role] of roles.entries())
+    namedRoles.set(role.name, validateRole(role, `roles[${i}]`));
+  const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
+  check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
+
+  const hub = new EventHub(() => clock.now());
+  const persistence =
+    store === undefined
+      ? undefined
+      : new TeamPersistence({
+          store,
+          clock,
+          teamId: id,
+          flushIntervalMs: options.logFlushIntervalMs,
+        });
+  if (persistence !== undefined) hub.on('*', (event) => persistence.event(event));
+
+  const members = new Map<string, Member>();
+  let closed = false;
+  const hooks: PlacementHooks = {
+    onState: () => {},
+    onFailure: (name, error) => supervise(name, error),
+    afterTurn:
+      persistence === undefined ? undefined : (name, record) => persistence.afterTurn(name, record),
+  };
+  const roster = async () =>
+    team.agents().map((a) => ({ name: a.name, role: a.role, state: a.state }));
+  const host: Placement =
+    placement === 'inline'
+      ? new InlinePlacement(
+          {
+            clock,
+            limiter,
+            events: hub,
+            teamTools: createTeamTools({ state, bus, events: hub, roster }),
+            limiterKeys,
+          },
+          hooks,
+        )
+      : (() => {
+          throw invalidArgument('pool placement: not yet');
+        })();
+
+  function supervise(name: string, error: TroupeError): void {
+    if (closed || !members.has(name)) return;
+    const decision = supervisor.decide(name, clock.now(), error);
+    if (hub.active) {
+      hub.emit({
+        type: 'agent.failed',
+        at: clock.now(),
+        agent: name,
+        error: { code: error.code, message: error.message },
+        restarts: decision.restarts - (decision.restart ? 1 : 0),
+        final: !decision.restart,
+      });
+    }
+    if (!decision.restart) {
+      host.markFailed(name);
+      return;
+    }
+    host.restart(name).then(
+      () => {
+        if (hub.active)
+          hub.emit({
+            type: 'agent.restarted',
+            at: clock.now(),
+            agent: name,
+            restarts: decision.restarts,
+          });
+      },
+      (restartError: unknown) => {
+        const failure =
+          restartError instanceof TroupeError
+            ? restartError
+            : new TroupeError('ERR_INTERNAL', String(restartError));
+        supervise(name, failure);
+      },
+    );
+  }
+
+  function member(name: string): Member {
+    if (closed) throw new TroupeError('ERR_CLOSED', 'the team is closed');
+    const found = members.get(name);
+    if (found === undefined)
+      throw new TroupeError('ERR_NOT_FOUND', `no agent named "${name}"`, { details: { name } });
+    return found;
+  }
+
+  function info(name: string, m: Member): AgentInfo {
+    const u = host.usage(name);
+    return {
+      name,
+      role: m.role?.name,
+      state: host.state(name),
+      restarts: supervisor.restarts(name),
+      usage: {
+        requests: u.requests,
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        cacheReadTokens: u.cacheReadTokens,
+        cacheWriteTokens: u.cacheWriteTokens,
+        costUsd: u.costUsd,
+      },
+    };
+  }
+
+  const team: Team = {
+    id,
+    clock,
+    placement: host.kind,
+    async spawn(source, spawnOptions) {
+      if (closed) throw new TroupeError('ERR_CLOSED', 'the team is closed');
+      const name = spawnOptions?.name;
+      if (typeof name !== 'string' || name.length === 0)
+        throw invalidArgument('name must be a non-empty string');
+      if (members.has(name))
+        throw invalidArgument(`an agent named "${name}" already exists`, { name });
+      const roleOption = spawnOptions.role;
+      const role =
+        roleOption === undefined
+          ? undefined
+          : typeof roleOption === 'string'
+            ? (namedRoles.get(roleOption) ?? { name: roleOption })
+            : validateRole(roleOption);
+      const entry: Member = { role };
+      members.set(name, entry);
+      try {
+        await host.spawn({ name, role, source });
+      } catch (error) {
+        members.delete(name);
+        throw error;
+      }
+      const roleName = role?.name ?? undefined;
+      if (hub.active)
+        hub.emit({
+          type: 'agent.started',
+          at: clock.now(),
+          agent: name,
+          ...(roleName === undefined ? {} : { role: roleName }),
+        });
+      return info(name, entry);
+    },
+    send(name, message) {
+      try {
+        member(name);
+        if (typeof message !== 'string')
+          throw invalidArgument('message must be a string', { name });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return host.send(name, message);
+    },
+    async cancel(name) {
+      member(name);
+      return host.cancel(name);
+    },
+    async stop(name) {
+      member(name);
+      members.delete(name);
+      supervisor.forget(name);
+      await host.stop(name);
+      if (hub.active) hub.emit({ type: 'agent.stopped', at: clock.now(), agent: name });
+    },
+    agents() {
+      const list: AgentInfo[] = [];
+      for (const [name, m] of members) list.push(info(name, m));
+      return list;
+    },
+    agent(name) {
+      const m = members.get(name);
+      return m === undefined ? undefined : info(name, m);
+    },
+    async history(name) {
+      member(name);
+      return host.history(name);
+    },
+    async context(name) {
+      member(name);
+      return host.context(name);
+    },
+    events(streamOptions) {
+      return hub.stream(streamOptions);
+    },
+    on(type, listener) {
+      return hub.on(type, listener);
+    },
+    settled() {
+      return host.settled();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await host.close();
+      } finally {
+        members.clear();
+        try {
+          await persistence?.close();
+        } finally {
+          hub.close();
+        }
+      }
+    },
+  };
+  return team;
+}

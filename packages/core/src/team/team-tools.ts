@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import type { BusBackend, SharedStateBackend } from '../backends.js';
+import type { AgentState, EventSink } from '../events/team-events.js';
+import { type AnyTool, defineTool, toolResult } from '../tools/define-tool.js';
+
+/** One line of `list_team`. */
+export interface TeamMember {
+  readonly name: string;
+  readonly role: string | undefined;
+  readonly state: AgentState;
+}
+
+/** What team tools reach: the team's services, wherever the agent runs. */
+export interface TeamToolServices {
+  readonly state: SharedStateBackend;
+  readonly bus: BusBackend;
+  readonly events: EventSink;
+  roster(): Promise<TeamMember[]>;
+}
+
+/** Names of the tools every agent gets. */
+export const TEAM_TOOL_NAMES = [
+  'claim_region',
+  'release_region',
+  'share_discovery',
+  'list_discoveries',
+  'post_message',
+  'wait_messages',
+  'list_team',
+] as const;
+
+/** The bus topic of an agent's inbox (`post_message({ to })` posts there). */
+export const inboxTopic = (agent: string): string => `inbox:${agent}`;
+/** The topic `post_message` uses without `to` or `topic`. */
+export const TEAM_TOPIC = 'team';
+const cursorKey = (topic: string): string => `cursor:${topic}`;
+
+/**
+ * The team tools over `services`: claims and discoveries on the shared state, messages on the
+ * bus, the roster. A conflict or an empty wait is a normal result, not an error. `wait_messages`
+ * keeps its read position per topic in the agent's context (`cursor:<topic>`), so an agent
+ * never reads a message twice and never misses one posted between two waits.
+ *
+ * @example
+ * ```ts
+ * const tools = createTeamTools({ state, bus, events, roster: async () => [] });
+ * ```
+ */
+export function createTeamTools(services: TeamToolServices): readonly AnyTool[] {
+  const { state, bus, events } = services;
+  const claimRegion = defineTool({
+    name: 'claim_region',
+    description:
+      'Claim a region [start, end] of a resource (a file, say) so no one else edits it. Without start/end, the whole resource.',
+    input: z.object({
+      resource: z.string().min(1),
+      start: z.number().int().min(0).optional(),
+      end: z.number().int().min(0).optional(),
+      ttlMs: z.number().positive().optional(),
+    }),
+    async run({ resource, start, end, ttlMs }, ctx) {
+      const result = await state.claim({
+        agent: ctx.agent,
+        resource,
+        ...(start === undefined ? {} : { start }),
+        ...(end === undefined ? {} : { end }),
+        ...(ttlMs === undefined ? {} : { ttlMs }),
+      });
+      if (result.ok) {
+        const { claim } = result;
+        if (events.active) {
+          events.emit({
+            type: 'claim.granted',
+            at: ctx.clock.now(),
+            agent: ctx.agent,
+            resource,
+            start: claim.start,
+            end: claim.end,
+            token: claim.token,
+          });
+        }
+        return {
+          ok: true,
+          resource,
+          start: claim.start,
+          end: claim.end,
+          token: claim.token,
+          expiresAt: claim.expiresAt,
+        };
+      }
+      const { conflict } = result;
+      if (events.active) {
+        events.emit({
+          type: 'claim.conflicted',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          resource,
+          holder: conflict.agent,
+          start: conflict.start,
+          end: conflict.end,
+        });
+      }
+      return {
+        ok: false,
+        resource,
+        heldBy: conflict.agent,
+        start: conflict.start,
+        end: conflict.end,
+      };
+    },
+  });
+  const releaseRegion = defineTool({
+    name: 'release_region',
+    description: 'Release your claim on a resource.',
+    input: z.object({ resource: z.string().min(1) }),
+    async run({ resource }, ctx) {
+      const released = await state.release(ctx.agent, resource);
+      if (events.active)
+        events.emit({
+          type: 'claim.released',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          resource,
+          released,
+        });
+      return { released };
+    },
+  });
+  const shareDiscovery = defineTool({
+    name: 'share_discovery',
+    description: 'Share a finding with the team under a topic.',
+    input: z.object({ topic: z.string().min(1), content: z.string() }),
+    async run({ topic, content }, ctx) {
+      const discovery = await state.discover({ agent: ctx.agent, topic, content });
+      if (events.active)
+        events.emit({
+          type: 'discovery.shared',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          topic,
+          seq: discovery.seq,
+        });
+      return { seq: discovery.seq };
+    },
+  });
+  const listDiscoveries = defineTool({
+    name: 'list_discoveries',
+    description:
+      "List the team's discoveries, oldest first, optionally by topic or after a sequence number.",
+    input: z.object({
+      topic: z.string().optional(),
+      afterSeq: z.number().int().min(0).optional(),
+      limit: z.number().int().positive().max(1000).optional(),
+    }),
+    async run({ topic, afterSeq, limit }) {
+      const found = await state.discoveries({
+        ...(topic === undefined ? {} : { topic }),
+        ...(afterSeq === undefined ? {} : { afterSeq }),
+        limit: limit ?? 100,
+      });
+      return found.map((d) => ({ seq: d.seq, agent: d.agent, topic: d.topic, content: d.content }));
+    },
+  });
+  const postMessage = defineTool({
+    name: 'post_message',
+    description: 'Post a message to a teammate (to), to a topic, or to the whole team (neither).',
+    input: z.object({
+      to: z.string().min(1).optional(),
+      topic: z.string().min(1).optional(),
+      body: z.string(),
+    }),
+    async run({ to, topic, body }, ctx) {
+      const target = to !== undefined ? inboxTopic(to) : (topic ?? TEAM_TOPIC);
+      const { seq } = await bus.post(target, { from: ctx.agent, body });
+      if (events.active) {
+        events.emit({
+          type: 'message.posted',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          topic: target,
+          seq,
+          ...(to === undefined ? {} : { to }),
+        });
+      }
+      return { topic: target, seq };
+    },
+  });
+  const waitMessages = defineTool({
+    name: 'wait_messages',
+    description: 'Wait for new messages in your inbox (or a topic). Returns [] after timeoutMs.',
+    input: z.object({
+      topic: z.string().min(1).optional(),
+      timeoutMs: z.number().int().min(0).max(25_000).optional(),
+    }),
+    async run({ topic, timeoutMs }, ctx) {
+      const target = topic ?? inboxTopic(ctx.agent);
+      const key = cursorKey(target);
+      const cursor = ctx.context[key];
+      const afterSeq = typeof cursor === 'number' ? cursor : 0;
+      const messages = await bus.wait(target, {
+        afterSeq,
+        timeoutMs: timeoutMs ?? 10_000,
+        signal: ctx.signal,
+      });
+      const list = messages.map((m) => ({ seq: m.seq, from: m.from, body: m.body }));
+      const last = messages[messages.length - 1];
+      return last === undefined ? list : toolResult(list, [{ op: 'set', key, value: last.seq }]);
+    },
+  });
+  const listTeam = defineTool({
+    name: 'list_team',
+    description: 'List your teammates: name, role and state.',
+    input: z.object({}),
+    run: () => services.roster(),
+  });
+  return Object.freeze([
+    claimRegion,
+    releaseRegion,
+    shareDiscovery,
+    listDiscoveries,
+    postMessage,
+    waitMessages,
+    listTeam,
+  ]);
+}

@@ -1,0 +1,241 @@
+import type { Clock } from '../clock.js';
+import { abortedError, type ErrorCode, invalidArgument, TroupeError } from '../errors.js';
+import { createRng } from '../ids.js';
+import type {
+  ChatMessage,
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ModelUsage,
+  StopReason,
+  ToolCall,
+} from '../model.js';
+
+/** A tool call in a script; `id` defaults to `call_<n>`, unique per model. */
+export interface ScriptedToolCall {
+  readonly name: string;
+  readonly arguments?: unknown;
+  readonly id?: string;
+}
+
+/** One scripted answer: text and/or tool calls, or an error to throw. */
+export interface ScriptedStep {
+  readonly text?: string;
+  readonly toolCalls?: readonly ScriptedToolCall[];
+  readonly usage?: Partial<ModelUsage>;
+  readonly stopReason?: StopReason;
+  /** Throw this instead of answering (after the latency). */
+  readonly error?: TroupeError;
+  /** This call's latency on the clock, instead of the model's `latencyMs`. */
+  readonly latencyMs?: number;
+}
+
+/** What a script function is told about the call it answers. */
+export interface ScriptCall {
+  /** 0-based index of this call among all calls to this model. */
+  readonly index: number;
+  /**
+   * 0-based turn within the current run: the number of assistant messages after the last user
+   * message (so 0 on the run's first call).
+   */
+  readonly turn: number;
+  /** The last user message's content ('' when there is none). */
+  readonly lastUser: string;
+  /** The tool results since the last assistant message (the previous turn's results). */
+  readonly toolResults: readonly Extract<ChatMessage, { role: 'tool' }>[];
+}
+
+/** Options of {@link scriptedModel}. */
+export interface ScriptedModelOptions {
+  /**
+   * The answers, in order (one per call across all callers), or a function of the request.
+   * When a list runs out, the model answers `''` with stop reason `end`.
+   */
+  readonly steps:
+    | readonly ScriptedStep[]
+    | ((request: ModelRequest, call: ScriptCall) => ScriptedStep);
+  /** Required with `latencyMs`: the latency elapses on this clock. */
+  readonly clock?: Clock;
+  /** Delay per call on `clock`: a number or a function of the call index. Default 0 (no timer). */
+  readonly latencyMs?: number | ((index: number) => number);
+  /** Injected failures: a TroupeError (default code ERR_PROVIDER_UNAVAILABLE). */
+  readonly failures?: {
+    /** 0-based call indexes that throw. */
+    readonly at?: readonly number[];
+    /** Probability each call throws, drawn from a PRNG seeded with `seed`. */
+    readonly probability?: number;
+    readonly seed?: number | string;
+    readonly code?: ErrorCode;
+  };
+  /** Usage reported when a step gives none. Default 10 input and 5 output tokens. */
+  readonly usage?: ModelUsage;
+  /** Record every request in `requests` (messages copied at call time). Default true. */
+  readonly record?: boolean;
+  /** Default `scripted`. */
+  readonly id?: string;
+  /** Default `json-schema`. */
+  readonly toolFormat?: string;
+}
+
+/** A recorded request: the request with `messages` as they were when the call was made. */
+export type RecordedRequest = Omit<ModelRequest, 'messages'> & {
+  readonly messages: readonly ChatMessage[];
+};
+
+/** A {@link Model} that answers from a script. */
+export interface ScriptedModel extends Model {
+  /** Every request, in call order (empty when `record: false`). */
+  readonly requests: readonly RecordedRequest[];
+  /** Number of calls so far. */
+  readonly calls: number;
+}
+
+const DEFAULT_USAGE: ModelUsage = Object.freeze({ inputTokens: 10, outputTokens: 5 });
+const NO_CALLS: readonly ToolCall[] = Object.freeze([]);
+
+function scriptCall(request: ModelRequest, index: number): ScriptCall {
+  const messages = request.messages;
+  let turn = 0;
+  let lastUser = '';
+  let resultsFrom = messages.length;
+  let seenAssistant = false;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i]!;
+    if (message.role === 'user') {
+      lastUser = message.content;
+      break;
+    }
+    if (message.role === 'assistant') {
+      turn++;
+      seenAssistant = true;
+    } else if (!seenAssistant) resultsFrom = i;
+  }
+  const toolResults = messages.slice(resultsFrom) as Extract<ChatMessage, { role: 'tool' }>[];
+  return { index, turn, lastUser, toolResults };
+}
+
+/**
+ * A model for tests and simulation: answers from a list of steps or a function of the request,
+ * records every request, and can add latency on a clock and inject failures. Zero latency
+ * answers without a timer. It imports no test runner.
+ *
+ * @example
+ * ```ts
+ * import { scriptedModel } from '@troupe/core/testing';
+ *
+ * const model = scriptedModel({
+ *   steps: [
+ *     { toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] },
+ *     { text: 'The sum is 3.' },
+ *   ],
+ * });
+ * ```
+ */
+export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
+  const { steps, clock, latencyMs = 0, failures, usage = DEFAULT_USAGE, record = true } = options;
+  if (!Array.isArray(steps) && typeof steps !== 'function') {
+    throw invalidArgument('steps must be an array of steps or a function');
+  }
+  if (typeof latencyMs === 'number' && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
+    throw invalidArgument('latencyMs must be a non-negative finite number', { latencyMs });
+  }
+  if (latencyMs !== 0 && clock === undefined)
+    throw invalidArgument('clock is required with latencyMs');
+  if (clock !== undefined && typeof clock.setTimeout !== 'function')
+    throw invalidArgument('clock must be a Clock');
+  const probability = failures?.probability ?? 0;
+  if (!(probability >= 0 && probability <= 1)) {
+    throw invalidArgument('failures.probability must be between 0 and 1', { probability });
+  }
+  const failAt = new Set(failures?.at ?? []);
+  const rng = probability > 0 ? createRng(failures?.seed ?? 0) : undefined;
+  const failCode: ErrorCode = failures?.code ?? 'ERR_PROVIDER_UNAVAILABLE';
+  const requests: RecordedRequest[] = [];
+  let calls = 0;
+  let nextCallId = 0;
+
+  const pick = (request: ModelRequest, index: number): ScriptedStep | undefined =>
+    Array.isArray(steps)
+      ? (steps as readonly ScriptedStep[])[index]
+      : (steps as (r: ModelRequest, c: ScriptCall) => ScriptedStep)(
+          request,
+          scriptCall(request, index),
+        );
+
+  const answer = (step: ScriptedStep | undefined, index: number): ModelResponse => {
+    if (failAt.has(index) || (rng !== undefined && rng.next() < probability)) {
+      throw new TroupeError(failCode, `scripted failure at call ${index}`, { details: { index } });
+    }
+    if (step === undefined) return { text: '', toolCalls: NO_CALLS, usage, stopReason: 'end' };
+    if (step.error !== undefined) throw step.error;
+    const scripted = step.toolCalls;
+    let toolCalls = NO_CALLS;
+    if (scripted !== undefined && scripted.length > 0) {
+      const made: ToolCall[] = new Array(scripted.length);
+      for (let i = 0; i < scripted.length; i++) {
+        const call = scripted[i]!;
+        made[i] = {
+          id: call.id ?? `call_${nextCallId++}`,
+          name: call.name,
+          arguments: call.arguments ?? {},
+        };
+      }
+      toolCalls = made;
+    }
+    return {
+      text: step.text ?? '',
+      toolCalls,
+      usage: step.usage === undefined ? usage : { ...usage, ...step.usage },
+      stopReason: step.stopReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'end'),
+    };
+  };
+
+  const model: ScriptedModel = {
+    id: options.id ?? 'scripted',
+    toolFormat: options.toolFormat ?? 'json-schema',
+    get requests() {
+      return requests;
+    },
+    get calls() {
+      return calls;
+    },
+    estimateTokens: (request) => 16 + request.messages.length * 8,
+    generate(request) {
+      const index = calls++;
+      if (record) requests.push({ ...request, messages: request.messages.slice() });
+      const signal = request.signal;
+      if (signal?.aborted) return Promise.reject(abortedError(signal, 'model call'));
+      let step: ScriptedStep | undefined;
+      try {
+        step = pick(request, index);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const delay =
+        step?.latencyMs ?? (typeof latencyMs === 'number' ? latencyMs : latencyMs(index));
+      if (delay === 0 || clock === undefined) {
+        try {
+          return Promise.resolve(answer(step, index));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      return new Promise<ModelResponse>((resolve, reject) => {
+        const onAbort = (): void => {
+          clock.clearTimeout(timer);
+          reject(abortedError(signal, 'model call'));
+        };
+        const timer = clock.setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          try {
+            resolve(answer(step, index));
+          } catch (error) {
+            reject(error);
+          }
+        }, delay);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+  return model;
+}

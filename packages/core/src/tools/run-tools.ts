@@ -1,0 +1,324 @@
+import { z } from 'zod';
+import type { Clock, TimerHandle } from '../clock.js';
+import { TroupeError } from '../errors.js';
+import type { ChatMessage, ToolCall } from '../model.js';
+import type { ContextUpdate } from './context-update.js';
+import { type AnyTool, isToolResultWithUpdates, type ToolContext } from './define-tool.js';
+import type { ToolSet } from './tool-set.js';
+
+/** A tool result message, as appended to history. */
+export type ToolMessage = Extract<ChatMessage, { role: 'tool' }>;
+
+/** What the calls of one turn reach: the agent's context and where to report. */
+export interface ToolTurnEnv {
+  readonly agent: string;
+  readonly clock: Clock;
+  /** The agent's context now. */
+  context(): Readonly<Record<string, unknown>>;
+  /** Applies one call's updates to the agent's context (called in call order). */
+  update(updates: readonly ContextUpdate[]): void;
+  /** Set when someone listens: told of each call as it starts and ends. */
+  readonly observer?: ToolObserver | undefined;
+}
+
+/** Hooks for events about tool calls. */
+export interface ToolObserver {
+  called(call: ToolCall): void;
+  returned(call: ToolCall, isError: boolean, durationMs: number): void;
+}
+
+/** The calls of one turn: their results in call order, and a way to abandon them. */
+export interface ToolTurn {
+  /** Results in call order; resolves with `undefined` when the turn was aborted. */
+  readonly done: Promise<ToolMessage[] | undefined>;
+  /** Abandons the turn: aborts every call's signal and clears its timers. */
+  abort(reason: unknown): void;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; content: string };
+
+/** The message a call gets when its arguments fail the schema. */
+function invalidArguments(tool: AnyTool, error: z.ZodError): string {
+  return `Invalid arguments for tool "${tool.name}":\n${z.prettifyError(error)}`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `Error: ${String(error)}`;
+}
+
+function resultText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  return JSON.stringify(value) ?? '';
+}
+
+/** One call's context. The AbortController is made only if the tool reads `signal`. */
+class CallContext implements ToolContext {
+  readonly callId: string;
+  #turn: Turn;
+  #index: number;
+  #controller: AbortController | undefined;
+
+  constructor(turn: Turn, callId: string, index: number) {
+    this.#turn = turn;
+    this.callId = callId;
+    this.#index = index;
+  }
+  get agent(): string {
+    return this.#turn.env.agent;
+  }
+  get clock(): Clock {
+    return this.#turn.env.clock;
+  }
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#turn.aborted) this.#controller.abort(this.#turn.reason);
+    }
+    return this.#controller.signal;
+  }
+  get context(): Readonly<Record<string, unknown>> {
+    return this.#turn.env.context();
+  }
+  afterEarlierCalls(): Promise<Readonly<Record<string, unknown>>> {
+    return this.#turn.whenApplied(this.#index);
+  }
+  abort(reason: unknown): void {
+    this.#controller?.abort(reason);
+  }
+}
+
+class Turn implements ToolTurn {
+  readonly env: ToolTurnEnv;
+  readonly done: Promise<ToolMessage[] | undefined>;
+  aborted = false;
+  reason: unknown;
+  #calls: readonly ToolCall[];
+  #results: (ToolMessage | undefined)[];
+  #updates: (readonly ContextUpdate[] | undefined)[];
+  #contexts: CallContext[] = [];
+  #timers = new Set<TimerHandle>();
+  #applied = 0;
+  #waiters: (() => void)[][] | undefined;
+  #resolve!: (value: ToolMessage[] | undefined) => void;
+
+  constructor(env: ToolTurnEnv, calls: readonly ToolCall[]) {
+    this.env = env;
+    this.#calls = calls;
+    this.#results = new Array(calls.length);
+    this.#updates = new Array(calls.length);
+    this.done = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  start(tools: ToolSet): void {
+    const calls = this.#calls;
+    if (calls.length === 0) this.#resolve([]);
+    for (let i = 0; i < calls.length; i++) this.#startCall(tools, calls[i]!, i);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted || this.#applied === this.#calls.length) return;
+    this.aborted = true;
+    this.reason = reason;
+    for (const timer of this.#timers) this.env.clock.clearTimeout(timer);
+    this.#timers.clear();
+    for (const ctx of this.#contexts) ctx.abort(reason);
+    this.#resolve(undefined);
+  }
+
+  whenApplied(index: number): Promise<Readonly<Record<string, unknown>>> {
+    if (this.#applied >= index) return Promise.resolve(this.env.context());
+    this.#waiters ??= [];
+    let list = this.#waiters[index];
+    if (list === undefined) {
+      list = [];
+      this.#waiters[index] = list;
+    }
+    return new Promise((resolve) => list.push(() => resolve(this.env.context())));
+  }
+
+  #startCall(tools: ToolSet, call: ToolCall, index: number): void {
+    const tool = tools.byName.get(call.name);
+    if (tool === undefined) {
+      const refusal = tools.refusals.get(call.name);
+      const content =
+        refusal ??
+        `Unknown tool "${call.name}". Available tools: ${[...tools.byName.keys()].join(', ') || 'none'}.`;
+      this.#finish(
+        index,
+        { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true },
+        undefined,
+      );
+      return;
+    }
+    const parsed = tool.input.safeParse(call.arguments);
+    if (!parsed.success) {
+      const content = invalidArguments(tool, parsed.error);
+      this.#finish(
+        index,
+        { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true },
+        undefined,
+      );
+      return;
+    }
+    const observer = this.env.observer;
+    const startedAt = observer === undefined ? 0 : this.env.clock.now();
+    observer?.called(call);
+    const ctx = new CallContext(this, call.id, index);
+    this.#contexts.push(ctx);
+    const settle = (settled: Settled): void => {
+      if (this.aborted) return;
+      let message: ToolMessage;
+      let updates: readonly ContextUpdate[] | undefined;
+      if (settled.ok) {
+        let value = settled.value;
+        if (isToolResultWithUpdates(value)) {
+          updates = value.updates;
+          value = value.result;
+        }
+        try {
+          message = {
+            role: 'tool',
+            toolCallId: call.id,
+            name: call.name,
+            content: resultText(value),
+          };
+        } catch (error) {
+          updates = undefined;
+          message = {
+            role: 'tool',
+            toolCallId: call.id,
+            name: call.name,
+            content: `Tool result is not serialisable: ${errorText(error)}`,
+            isError: true,
+          };
+        }
+      } else {
+        message = {
+          role: 'tool',
+          toolCallId: call.id,
+          name: call.name,
+          content: settled.content,
+          isError: true,
+        };
+      }
+      observer?.returned(call, message.isError === true, this.env.clock.now() - startedAt);
+      this.#finish(index, message, updates);
+    };
+    this.#attempt(tool, parsed.data, ctx, tool.retries, settle);
+  }
+
+  /** One attempt; retries on a throw while attempts are left. Sync results skip the timer. */
+  #attempt(
+    tool: AnyTool,
+    input: unknown,
+    ctx: CallContext,
+    retriesLeft: number,
+    settle: (s: Settled) => void,
+  ): void {
+    const onThrow = (error: unknown): void => {
+      if (this.aborted) return;
+      if (retriesLeft > 0) this.#attempt(tool, input, ctx, retriesLeft - 1, settle);
+      else settle({ ok: false, content: errorText(error) });
+    };
+    let value: unknown;
+    try {
+      value = tool.run(input, ctx);
+    } catch (error) {
+      onThrow(error);
+      return;
+    }
+    if (!(value instanceof Promise)) {
+      settle({ ok: true, value });
+      return;
+    }
+    const clock = this.env.clock;
+    let pending = true;
+    const timer = clock.setTimeout(() => {
+      if (!pending) return;
+      pending = false;
+      this.#timers.delete(timer);
+      const error = new TroupeError(
+        'ERR_TIMEOUT',
+        `tool "${tool.name}" timed out after ${tool.timeoutMs} ms`,
+        {
+          details: { tool: tool.name, timeoutMs: tool.timeoutMs },
+        },
+      );
+      ctx.abort(error);
+      settle({ ok: false, content: `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.` });
+    }, tool.timeoutMs);
+    this.#timers.add(timer);
+    value.then(
+      (result) => {
+        if (!pending) return;
+        pending = false;
+        clock.clearTimeout(timer);
+        this.#timers.delete(timer);
+        settle({ ok: true, value: result });
+      },
+      (error: unknown) => {
+        if (!pending) return;
+        pending = false;
+        clock.clearTimeout(timer);
+        this.#timers.delete(timer);
+        onThrow(error);
+      },
+    );
+  }
+
+  /** Records a result, then applies updates of the finished prefix of calls in call order. */
+  #finish(
+    index: number,
+    message: ToolMessage,
+    updates: readonly ContextUpdate[] | undefined,
+  ): void {
+    this.#results[index] = message;
+    this.#updates[index] = updates;
+    const total = this.#calls.length;
+    while (this.#applied < total && this.#results[this.#applied] !== undefined) {
+      const pending = this.#updates[this.#applied];
+      if (pending !== undefined && pending.length > 0) {
+        try {
+          this.env.update(pending);
+        } catch (error) {
+          // A bad update is the tool's fault: the model sees it, the context stays as it was.
+          const failed = this.#results[this.#applied]!;
+          this.#results[this.#applied] = {
+            ...failed,
+            content: `Context update failed: ${errorText(error)}`,
+            isError: true,
+          };
+        }
+      }
+      this.#applied++;
+      const waiting = this.#waiters?.[this.#applied];
+      if (waiting !== undefined) for (const wake of waiting) wake();
+    }
+    if (this.#applied === total) this.#resolve(this.#results as ToolMessage[]);
+  }
+}
+
+/**
+ * Runs one turn's tool calls concurrently. Every outcome (unknown or refused tool, invalid
+ * arguments, a throw after its retries, a timeout) is a result message the model sees; results
+ * come back in call order and context updates apply in call order.
+ *
+ * @example
+ * ```ts
+ * const turn = runToolCalls(response.toolCalls, toolSet, env);
+ * const results = await turn.done; // ToolMessage[] in call order
+ * ```
+ */
+export function runToolCalls(
+  calls: readonly ToolCall[],
+  tools: ToolSet,
+  env: ToolTurnEnv,
+): ToolTurn {
+  const turn = new Turn(env, calls);
+  turn.start(tools);
+  return turn;
+}

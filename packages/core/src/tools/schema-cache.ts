@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { JsonSchema, ToolSpec } from '../model.js';
+import type { AnyTool } from './define-tool.js';
+
+/** The format a model asks for when it does not say (`Model.toolFormat`). */
+export const DEFAULT_TOOL_FORMAT = 'json-schema';
+
+type Target = 'draft-2020-12' | 'draft-7' | 'draft-4' | 'openapi-3.0';
+
+/** Provider formats zod can emit directly; any other name gets draft 2020-12. */
+const TARGETS: Readonly<Record<string, Target>> = {
+  'json-schema': 'draft-2020-12',
+  'draft-2020-12': 'draft-2020-12',
+  'draft-7': 'draft-7',
+  'draft-4': 'draft-4',
+  'openapi-3.0': 'openapi-3.0',
+};
+
+// Converting a 10-field schema costs ~120 µs; a WeakMap hit costs ~10 ns. Specs are cached per
+// tool and per tool list (keyed by the list's identity: agents of one definition and role share
+// one list), then per format. Weak keys: a dropped tool or list frees its specs. Never persisted.
+const perTool = new WeakMap<AnyTool, Map<string, ToolSpec>>();
+const perList = new WeakMap<readonly AnyTool[], Map<string, readonly ToolSpec[]>>();
+
+/**
+ * The tool's spec (name, description, JSON Schema of its input) in `format`, converted by zod's
+ * own `z.toJSONSchema` once per (tool, format).
+ *
+ * @example
+ * ```ts
+ * const spec = toolSpec(add); // { name: 'add', description, parameters: { type: 'object', ... } }
+ * ```
+ */
+export function toolSpec(tool: AnyTool, format: string = DEFAULT_TOOL_FORMAT): ToolSpec {
+  let byFormat = perTool.get(tool);
+  if (byFormat === undefined) {
+    byFormat = new Map();
+    perTool.set(tool, byFormat);
+  }
+  let spec = byFormat.get(format);
+  if (spec === undefined) {
+    const parameters = z.toJSONSchema(tool.input, {
+      target: TARGETS[format] ?? 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+    }) as JsonSchema;
+    spec = Object.freeze({ name: tool.name, description: tool.description, parameters });
+    byFormat.set(format, spec);
+  }
+  return spec;
+}
+
+/**
+ * Specs for a whole tool list, cached per (list identity, format): the hot path of every model
+ * call is one WeakMap lookup and one Map lookup.
+ *
+ * @example
+ * ```ts
+ * const specs = toolSpecs(tools, model.toolFormat);
+ * ```
+ */
+export function toolSpecs(
+  tools: readonly AnyTool[],
+  format: string = DEFAULT_TOOL_FORMAT,
+): readonly ToolSpec[] {
+  let byFormat = perList.get(tools);
+  if (byFormat === undefined) {
+    byFormat = new Map();
+    perList.set(tools, byFormat);
+  }
+  let specs = byFormat.get(format);
+  if (specs === undefined) {
+    specs = Object.freeze(tools.map((tool) => toolSpec(tool, format)));
+    byFormat.set(format, specs);
+  }
+  return specs;
+}

@@ -1,0 +1,103 @@
+import { invalidArgument } from '../errors.js';
+import type { AnyTool } from './define-tool.js';
+
+/** Which tools an agent of this role may use. `denyTools` wins over `allowTools`. */
+export interface Role {
+  readonly name: string;
+  /** Only these tool names are offered (default: all). */
+  readonly allowTools?: readonly string[];
+  /** These tool names are never offered, and calls to them are refused. */
+  readonly denyTools?: readonly string[];
+}
+
+/** The tools one agent may call, as the tool runner needs them. Shared by agents alike. */
+export interface ToolSet {
+  /** Offered tools, in order: the key of the schema cache. */
+  readonly list: readonly AnyTool[];
+  readonly byName: ReadonlyMap<string, AnyTool>;
+  /** Tools the role forbids: name -> the refusal the model sees. */
+  readonly refusals: ReadonlyMap<string, string>;
+}
+
+/**
+ * Checks a role once, at spawn: a name and arrays of tool names.
+ *
+ * @example
+ * ```ts
+ * validateRole({ name: 'reader', denyTools: ['claim_region'] });
+ * ```
+ */
+export function validateRole(role: unknown, option = 'role'): Role {
+  if (typeof role !== 'object' || role === null)
+    throw invalidArgument(`${option} must be an object`);
+  const { name, allowTools, denyTools } = role as Role;
+  if (typeof name !== 'string' || name.length === 0)
+    throw invalidArgument(`${option}.name must be a non-empty string`);
+  for (const [key, list] of [
+    ['allowTools', allowTools],
+    ['denyTools', denyTools],
+  ] as const) {
+    if (list !== undefined && !(Array.isArray(list) && list.every((n) => typeof n === 'string'))) {
+      throw invalidArgument(`${option}.${key} must be an array of tool names`, { role: name });
+    }
+  }
+  return role as Role;
+}
+
+// Agents of one definition and role share one ToolSet (and so one cached spec list).
+const cache = new WeakMap<
+  readonly AnyTool[],
+  WeakMap<readonly AnyTool[], Map<Role | null, ToolSet>>
+>();
+
+/**
+ * The tool set for an agent's own tools plus the team's, filtered by its role. Later tools
+ * with the same name as earlier ones are ignored (an agent's own tools come first).
+ *
+ * @example
+ * ```ts
+ * const set = resolveToolSet(definition.tools, teamTools, role);
+ * set.byName.get('claim_region');
+ * ```
+ */
+export function resolveToolSet(
+  own: readonly AnyTool[],
+  team: readonly AnyTool[],
+  role: Role | undefined,
+): ToolSet {
+  let byTeam = cache.get(own);
+  if (byTeam === undefined) {
+    byTeam = new WeakMap();
+    cache.set(own, byTeam);
+  }
+  let byRole = byTeam.get(team);
+  if (byRole === undefined) {
+    byRole = new Map();
+    byTeam.set(team, byRole);
+  }
+  const key = role ?? null;
+  let set = byRole.get(key);
+  if (set === undefined) {
+    set = build(own, team, role);
+    byRole.set(key, set);
+  }
+  return set;
+}
+
+function build(own: readonly AnyTool[], team: readonly AnyTool[], role: Role | undefined): ToolSet {
+  const allow = role?.allowTools === undefined ? undefined : new Set(role.allowTools);
+  const deny = new Set(role?.denyTools ?? []);
+  const list: AnyTool[] = [];
+  const byName = new Map<string, AnyTool>();
+  const refusals = new Map<string, string>();
+  for (const tool of [...own, ...team]) {
+    if (byName.has(tool.name) || refusals.has(tool.name)) continue;
+    if (deny.has(tool.name) || (allow !== undefined && !allow.has(tool.name))) {
+      refusals.set(tool.name, `Tool "${tool.name}" is not allowed for role "${role?.name}".`);
+      continue;
+    }
+    byName.set(tool.name, tool);
+    list.push(tool);
+  }
+  return Object.freeze({ list: Object.freeze(list), byName, refusals });
+}

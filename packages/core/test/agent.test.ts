@@ -1,0 +1,3 @@
+import { agentSuite } from './fixtures/agent-suite.js';
+
+agentSuite('inline');
