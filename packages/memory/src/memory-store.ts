@@ -55,6 +55,8 @@ class InMemoryStore extends BaseStore {
   readonly #byType = new Map<MemoryType, Set<string>>();
   readonly #postings = new Map<string, Map<string, number>>();
   #totalLength = 0;
+  /** Every entry with a vector, for unfiltered scans; rebuilt lazily after a vector changes. */
+  #allVectors: VectorCandidates | undefined;
 
   protected insert(record: NewRecord): MemoryEntry {
     const rec: Rec = {
@@ -76,6 +78,7 @@ class InMemoryStore extends BaseStore {
       length: 0,
     };
     this.#records.set(rec.id, rec);
+    if (rec.slot >= 0) this.#allVectors = undefined;
     this.#indexScope(rec);
     this.#indexTerms(rec);
     return this.#toEntry(rec);
@@ -108,6 +111,7 @@ class InMemoryStore extends BaseStore {
     if (patch.tags !== undefined) rec.tags = patch.tags;
     if (patch.evergreen !== undefined) rec.evergreen = patch.evergreen;
     if (patch.vector !== undefined) {
+      this.#allVectors = undefined;
       if (rec.slot >= 0) this.vectorIndex()!.remove(rec.slot);
       rec.slot =
         patch.vector === null
@@ -123,7 +127,10 @@ class InMemoryStore extends BaseStore {
     this.#records.delete(id);
     this.#unindexScope(rec);
     this.#unindexTerms(rec);
-    if (rec.slot >= 0) this.vectorIndex()!.remove(rec.slot);
+    if (rec.slot >= 0) {
+      this.vectorIndex()!.remove(rec.slot);
+      this.#allVectors = undefined;
+    }
     return true;
   }
 
@@ -186,6 +193,9 @@ class InMemoryStore extends BaseStore {
   }
 
   protected vectorCandidates(filter: Filter): VectorCandidates {
+    const unfiltered =
+      filter.types === undefined && SCOPE_FIELDS.every((f) => filter.scope[f] === undefined);
+    if (unfiltered && this.#allVectors !== undefined) return this.#allVectors;
     const ids: string[] = [];
     const slots: number[] = [];
     for (const rec of this.#filtered(filter)) {
@@ -193,7 +203,9 @@ class InMemoryStore extends BaseStore {
       ids.push(rec.id);
       slots.push(rec.slot);
     }
-    return { ids, slots: Int32Array.from(slots) };
+    const candidates = { ids, slots: Int32Array.from(slots) };
+    if (unfiltered) this.#allVectors = candidates;
+    return candidates;
   }
 
   protected allCandidates(filter: Filter): Candidate[] {
