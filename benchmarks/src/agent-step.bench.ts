@@ -23,6 +23,7 @@ import {
   fmtUs,
   heading,
   heapUsed,
+  type Measured,
   measure,
   ratio,
   table,
@@ -40,11 +41,31 @@ import { createOpenAIAgents } from './lib/peers/openai-agents.js';
 import { createTroupe, ROTATE_EVERY } from './lib/peers/troupe.js';
 
 const IN_FLIGHT = 100;
+/**
+ * Timing rounds; each contestant keeps its fastest. Contestants are timed one after another, so
+ * a load spike on this shared machine would otherwise land on whoever runs during it.
+ */
+const TIMING_ROUNDS = 3;
 const HEAP_ROUNDS = 3;
 /** Troupe's goals: per step at least this many times faster than the fastest peer... */
 const SPEEDUP_GOAL = 10;
 /** ...and at most this much heap per in-flight run. */
 const HEAP_BUDGET_BYTES = 10 * 1024;
+
+async function bestOf(
+  rounds: number,
+  tasks: Record<string, () => unknown>,
+): Promise<Record<string, Measured>> {
+  const best: Record<string, Measured> = {};
+  for (let round = 0; round < rounds; round++) {
+    const timings = await measure(tasks);
+    for (const [name, timing] of Object.entries(timings)) {
+      const kept = best[name];
+      if (kept === undefined || timing.meanUs < kept.meanUs) best[name] = timing;
+    }
+  }
+  return best;
+}
 
 /** One run, checked: the right answer after exactly 5 model calls and 4 tool calls. */
 async function verify(contestant: Contestant): Promise<void> {
@@ -139,9 +160,11 @@ export default async function agentStep(): Promise<void> {
     `a fresh agent every ${ROTATE_EVERY} runs (bounds session history; spawn + stop are timed)`,
   );
 
-  const timings = await measure(
+  const timings = await bestOf(
+    TIMING_ROUNDS,
     Object.fromEntries(contestants.map((c) => [c.name, () => c.run()])),
   );
+  figure('timing', `best of ${TIMING_ROUNDS} rounds per contestant (rounds alternate contestants)`);
   table(contestants.map((c) => timings[c.name]).filter((m) => m !== undefined));
   const stepUs = new Map<Contestant, number>();
   for (const contestant of contestants) {
