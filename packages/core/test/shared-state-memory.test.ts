@@ -157,6 +157,24 @@ describe('createSharedState (memory)', () => {
       expect(state.size()).toBe(1);
     });
 
+    it('stays correct after many releases on one resource compact its index', async () => {
+      const clock = new SimulatedClock();
+      const state = createSharedState({ clock });
+      for (let i = 0; i < 300; i++) {
+        await state.claim({ agent: `a${i}`, resource: 'f', start: i * 10, end: i * 10 + 9 });
+      }
+      for (let i = 0; i < 300; i++) if (i % 4 !== 0) await state.release(`a${i}`, 'f');
+      for (let round = 0; round < 200; round++) {
+        await state.claim({ agent: 'churn', resource: 'f', start: 15, end: 15 });
+        await state.release('churn', 'f');
+      }
+      const listed = await state.claims({ resource: 'f' });
+      expect(listed.map((c) => c.agent)).toEqual(Array.from({ length: 75 }, (_, i) => `a${i * 4}`));
+      expect((await state.claim({ agent: 'x', resource: 'f', start: 40, end: 40 })).ok).toBe(false);
+      expect((await state.claim({ agent: 'x', resource: 'f', start: 10, end: 39 })).ok).toBe(true);
+      expect(state.size()).toBe(76);
+    });
+
     it('clears its timers and memory on close', async () => {
       const clock = new SimulatedClock();
       const state = createSharedState({ clock });

@@ -8,8 +8,9 @@
  * a binary search, and the overlapping entries are a contiguous run from there.
  *
  * Storage is a list of small sorted blocks (at most {@link MAX_BLOCK} entries each) instead of
- * one array: inserting or removing shifts at most one block (a few hundred pointers), not every
- * claim on a hot file, and a lookup is two binary searches.
+ * one array: inserting or removing shifts at most one block (a hundred-odd pointers, by hand:
+ * `splice` allocates an array of the removed items), not every claim on a hot file, and a
+ * lookup is two binary searches.
  *
  *   blocks: [ [a b c ... ] [k l m ... ] [x y ...] ]   each sorted by start, blocks in order
  */
@@ -20,7 +21,7 @@ export interface Range {
   readonly end: number;
 }
 
-const MAX_BLOCK = 256;
+const MAX_BLOCK = 128;
 
 export class IntervalIndex<T extends Range> {
   #blocks: T[][] = [];
@@ -72,7 +73,10 @@ export class IntervalIndex<T extends Range> {
     }
     const b = this.#blockFor(entry.start);
     const block = blocks[b]!;
-    block.splice(firstStartAtLeast(block, entry.start), 0, entry);
+    const at = firstStartAtLeast(block, entry.start);
+    block.push(entry);
+    for (let k = block.length - 1; k > at; k--) block[k] = block[k - 1]!;
+    block[at] = entry;
     if (block.length > MAX_BLOCK) {
       // Split in half so both halves have room to grow before the next split.
       blocks.splice(b + 1, 0, block.splice(MAX_BLOCK >>> 1));
@@ -88,8 +92,12 @@ export class IntervalIndex<T extends Range> {
     const i = firstStartAtLeast(block, entry.start);
     if (block[i] !== entry) return false;
     this.#size--;
-    if (block.length === 1) blocks.splice(b, 1);
-    else block.splice(i, 1);
+    if (block.length === 1) {
+      blocks.splice(b, 1);
+      return true;
+    }
+    for (let k = i; k < block.length - 1; k++) block[k] = block[k + 1]!;
+    block.pop();
     return true;
   }
 

@@ -9,6 +9,7 @@ import type {
 } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
+import { ChurnMap } from './churn-map.js';
 import { ExpiryWheel, type Slot } from './expiry-wheel.js';
 import { IntervalIndex } from './interval-index.js';
 import {
@@ -62,8 +63,8 @@ interface Entry {
 
 /** Everything about one resource; conflict checks never look outside it. */
 interface ResourceIndex {
-  /** agent -> entry, in grant order (a re-claim deletes and re-inserts). */
-  readonly byAgent: Map<string, Entry>;
+  /** agent -> entry. A ChurnMap: one agent claiming and releasing here must stay O(1). */
+  readonly byAgent: ChurnMap<string, Entry>;
   readonly ranges: IntervalIndex<Entry>;
 }
 
@@ -91,7 +92,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
       ? DEFAULT_CLAIM_TTL_MS
       : requireDuration(opts.defaultTtlMs, 'options.defaultTtlMs');
 
-  const resources = new Map<string, ResourceIndex>();
+  const resources = new ChurnMap<string, ResourceIndex>();
   const wheel = new ExpiryWheel<Entry>(clock, SWEEP_SLOT_MS, (entry) => drop(entry));
   const discoveries: Discovery[] = [];
   const discoveriesByTopic = new Map<string, Discovery[]>();
@@ -163,7 +164,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
       if (own !== undefined) drop(own);
       index = resources.get(resource);
       if (index === undefined) {
-        index = { byAgent: new Map(), ranges: new IntervalIndex() };
+        index = { byAgent: new ChurnMap(), ranges: new IntervalIndex() };
         resources.set(resource, index);
       }
       const entry: Entry = {
@@ -225,11 +226,10 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
           if (entry !== undefined && entry.expiresAt > now) out.push(entry.claim);
           return out;
         }
-        // Per-resource maps are already in grant order.
         for (const entry of index.byAgent.values()) {
           if (entry.expiresAt > now) out.push(entry.claim);
         }
-        return out;
+        return out.sort(byToken);
       }
       for (const index of resources.values()) {
         for (const entry of index.byAgent.values()) {
@@ -238,7 +238,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
           }
         }
       }
-      return out.sort((a, b) => a.token - b.token);
+      return out.sort(byToken);
     },
 
     async discover<T = unknown>(entry: {
@@ -301,6 +301,9 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
     },
   };
 }
+
+/** Grant order: tokens increase with every grant. */
+const byToken = (a: Claim, b: Claim): number => a.token - b.token;
 
 /** Index of the first entry with `seq > afterSeq` in a seq-sorted list. */
 function firstAfter(list: readonly { seq: number }[], afterSeq: number): number {
