@@ -5,3 +5,5 @@ export { createRedisBus } from './bus.js';
 export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
 export type { RedisSharedStateOptions } from './shared-state.js';
 export { createRedisSharedState } from './shared-state.js';
+export { createRedisRateLimiter } from './limiter/limiter.js';
+export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';

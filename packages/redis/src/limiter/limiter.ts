@@ -1,0 +1,647 @@
+import {
+  abortedError,
+  type AcquireOptions,
+  type AcquireResult,
+  invalidArgument,
+  type Lease,
+  type LimiterBackend,
+  type LimiterUsage,
+  type LimitReason,
+  type RateLimitFeedback,
+  type RateLimitRule,
+  type TimerHandle,
+  TroupeError,
+  type TryAcquireOptions,
+} from '@troupe/core';
+import type { Redis } from 'ioredis';
+import {
+  defineScript,
+  quit,
+  type RedisBackendOptions,
+  resolveCommon,
+  type ScriptRunner,
+  toTroupeError,
+} from '../internal/connection.js';
+import {
+  NANOS_PER_USD,
+  parseFeedback,
+  parseKeys,
+  parseRules,
+  parseSettle,
+  parseWeight,
+  type RuleSpec,
+  type Weight,
+} from './options.js';
+import { ADJUST_SCRIPT, ADMIT_SCRIPT, LEAVE_SCRIPT, OBSERVE_SCRIPT, USAGE_SCRIPT } from './scripts.js';
+
+/** Options of {@link createRedisRateLimiter}. */
+export interface RedisRateLimiterOptions extends RedisBackendOptions {
+  /** One rule per key, as for `createRateLimiter`. A key no rule names is not limited. */
+  readonly rules?: readonly RateLimitRule[];
+  /**
+   * How long a queued `acquire` keeps its place in the cross-process queue after its process
+   * last touched it (clock ms). A waiter whose process died stops blocking others this long
+   * after its last attempt. Default 30000.
+   */
+  readonly ticketTtlMs?: number;
+}
+
+/** The Redis limiter: every method is async; `idle()` helps tests and graceful shutdown. */
+export interface RedisRateLimiter extends LimiterBackend {
+  tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): Promise<AcquireResult>;
+  acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<Lease>;
+  usage(key: string): Promise<LimiterUsage>;
+  observe(key: string, feedback: RateLimitFeedback): Promise<void>;
+  /** Resolves once no Redis call this limiter started is in flight. */
+  idle(): Promise<void>;
+}
+
+const OPTION_NAMES = new Set(['clock', 'rules', 'redis', 'prefix', 'team', 'commandTimeoutMs', 'ticketTtlMs']);
+
+type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
+type AdmitReply = [1, number] | [0, LimitReason, string, string, string, string];
+
+interface Waiter {
+  readonly keys: readonly string[];
+  readonly weight: Weight;
+  readonly since: number;
+  readonly maxWaitMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (error: unknown) => void;
+  phase: 'starting' | 'queued' | 'done';
+  ticket: string | undefined;
+  inFlight: boolean;
+  /** A wake that arrived while a call was in flight: retry at this logical time after it. */
+  again: number | undefined;
+  wake: TimerHandle | undefined;
+  deadline: TimerHandle | undefined;
+  /** Set when maxWaitMs passed: one last attempt at this time, then give up. */
+  expiresAt: number | undefined;
+  lastRefusal: Refusal;
+  onAbort: (() => void) | undefined;
+}
+
+const num = (text: string): number => (text === 'inf' ? Number.POSITIVE_INFINITY : Number(text));
+const limitText = (n: number): string => (Number.isFinite(n) ? String(n) : 'inf');
+
+/**
+ * A {@link LimiterBackend} on Redis: the same sliding-window contract as `createRateLimiter`,
+ * holding across every process that uses the same Redis, prefix, team and rules.
+ *
+ * - One Lua script per admission evicts expired entries, checks every key and dimension and
+ *   writes the entry on every key, all or nothing. The time is the `clock`'s, passed in.
+ * - Entries are per admission (a sorted set by time plus a hash of weights), with running
+ *   sums, so eviction is O(1) amortized; `settle` and `cancel` adjust their own entry by id.
+ * - `acquire` waits in FIFO order: in this process, a local queue per key; across processes,
+ *   a ticket queue per key in Redis that every admission respects. Waiters retry exactly
+ *   when capacity frees (the script returns the time), when a refund or a departure is
+ *   published on the team's wake channel, or when a remote ticket ahead of them lapses.
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from '@troupe/core';
+ * import { createRedisRateLimiter } from '@troupe/redis';
+ *
+ * const limiter = createRedisRateLimiter({
+ *   redis: 'redis://127.0.0.1:6379',
+ *   clock: systemClock,
+ *   team: 'alpha',
+ *   rules: [{ key: 'openai', windowMs: 60_000, requests: 500, tokens: 200_000 }],
+ * });
+ * const lease = await limiter.acquire('openai', { tokens: 1_200, maxWaitMs: 30_000 });
+ * await lease.settle({ tokens: 950 });
+ * await limiter.close();
+ * ```
+ */
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisRateLimiter {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgument('options must be an object', { options });
+  }
+  const rules = new Map<string, RuleSpec>();
+  for (const spec of parseRules(options as unknown as Record<string, unknown>, OPTION_NAMES)) rules.set(spec.key, spec);
+  const ticketTtlMs = options.ticketTtlMs ?? 30_000;
+  if (!(typeof ticketTtlMs === 'number' && Number.isFinite(ticketTtlMs) && ticketTtlMs > 0)) {
+    throw invalidArgument('options.ticketTtlMs must be a positive finite number', { ticketTtlMs });
+  }
+  const { connection, clock, base } = resolveCommon(options, 'createRedisRateLimiter');
+  return new Limiter(connection, clock, base, rules, ticketTtlMs);
+}
+
+class Limiter implements RedisRateLimiter {
+  readonly #connection: ReturnType<typeof resolveCommon>['connection'];
+  readonly #clock: ReturnType<typeof resolveCommon>['clock'];
+  readonly #base: string;
+  readonly #rules: ReadonlyMap<string, RuleSpec>;
+  readonly #ticketTtlMs: number;
+  readonly #admit: ScriptRunner;
+  readonly #leave: ScriptRunner;
+  readonly #adjust: ScriptRunner;
+  readonly #usage: ScriptRunner;
+  readonly #observe: ScriptRunner;
+  /** `origin|channel`: scripts publish wakes as `origin|key`; we ignore our own. */
+  readonly #channelSpec: string;
+  readonly #channel: string;
+  readonly #origin: string;
+  /** Local FIFO per key: insertion-ordered sets, head = first. */
+  readonly #queues = new Map<string, Set<Waiter>>();
+  readonly #waiters = new Set<Waiter>();
+  readonly #tickets = new Map<string, Waiter>();
+  #subscriber: Redis | undefined;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+  #closed = false;
+
+  constructor(
+    connection: ReturnType<typeof resolveCommon>['connection'],
+    clock: ReturnType<typeof resolveCommon>['clock'],
+    base: string,
+    rules: ReadonlyMap<string, RuleSpec>,
+    ticketTtlMs: number,
+  ) {
+    this.#connection = connection;
+    this.#clock = clock;
+    this.#base = base;
+    this.#rules = rules;
+    this.#ticketTtlMs = ticketTtlMs;
+    const client = connection.client;
+    this.#admit = defineScript(client, 'troupeLimiterAdmit', ADMIT_SCRIPT);
+    this.#leave = defineScript(client, 'troupeLimiterLeave', LEAVE_SCRIPT);
+    this.#adjust = defineScript(client, 'troupeLimiterAdjust', ADJUST_SCRIPT);
+    this.#usage = defineScript(client, 'troupeLimiterUsage', USAGE_SCRIPT);
+    this.#observe = defineScript(client, 'troupeLimiterObserve', OBSERVE_SCRIPT);
+    // Load the scripts up front so the first calls are EVALSHA hits: a NOSCRIPT fallback
+    // resends the call later and could reorder it behind calls made after it.
+    for (const lua of [ADMIT_SCRIPT, LEAVE_SCRIPT, ADJUST_SCRIPT, USAGE_SCRIPT, OBSERVE_SCRIPT]) {
+      client.script('LOAD', lua).catch(() => {});
+    }
+    this.#origin = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    this.#channel = `${base}lwake`;
+    this.#channelSpec = `${this.#origin}|${this.#channel}`;
+  }
+
+  // -- plumbing -------------------------------------------------------------------------------
+
+  #hashKey(key: string): string {
+    return `${this.#base}l:${key}:h`;
+  }
+
+  async #call<T>(script: ScriptRunner, keys: string[], args: (string | number)[], op: string): Promise<T> {
+    this.#inFlight++;
+    try {
+      return (await script(keys, args)) as T;
+    } catch (error) {
+      throw toTroupeError(error, op);
+    } finally {
+      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  async idle(): Promise<void> {
+    // A reply's continuations (resolving a waiter, sending the next retry) run after the
+    // call itself ends: give them a turn, and wait again if they started more calls.
+    for (;;) {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#inFlight === 0) return;
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
+  }
+
+  #checkCapacity(names: readonly string[], weight: Weight): void {
+    for (const key of names) {
+      const rule = this.#rules.get(key);
+      if (rule === undefined) continue;
+      const reason: LimitReason | undefined =
+        weight.requests > rule.maxRequests
+          ? 'requests'
+          : weight.tokens > rule.maxTokens
+            ? 'tokens'
+            : weight.cost > rule.maxCost
+              ? 'budget'
+              : undefined;
+      if (reason === undefined) continue;
+      const limit = reason === 'requests' ? rule.maxRequests : reason === 'tokens' ? rule.maxTokens : rule.maxCost / NANOS_PER_USD;
+      const asked = reason === 'requests' ? weight.requests : reason === 'tokens' ? weight.tokens : weight.cost / NANOS_PER_USD;
+      throw new TroupeError(
+        'ERR_LIMIT_EXCEEDS_CAPACITY',
+        `${reason} ${asked} is more than key '${key}' allows in total (${limit})`,
+        { details: { key, reason, limit, requested: asked } },
+      );
+    }
+  }
+
+  async #runAdmit(
+    names: readonly string[],
+    weight: Weight,
+    mode: 'try' | 'peek' | 'acquire' | 'queue' | 'retry',
+    ticket: string,
+    now: number,
+  ): Promise<AdmitReply> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [
+      now,
+      mode,
+      ticket,
+      weight.requests,
+      weight.tokens,
+      weight.cost,
+      this.#ticketTtlMs,
+      this.#channelSpec,
+      names.length,
+    ];
+    for (const key of names) {
+      keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
+      const rule = this.#rules.get(key);
+      if (rule === undefined) args.push(key, 'none', 'inf', 'inf', 'inf');
+      else {
+        args.push(key, limitText(rule.windowMs), limitText(rule.maxRequests), limitText(rule.maxTokens), limitText(rule.maxCost));
+      }
+    }
+    keys.push(`${this.#base}lseq`);
+    return this.#call<AdmitReply>(this.#admit, keys, args, 'limiter admission');
+  }
+
+  #lease(names: readonly string[], weight: Weight, id: number, admittedAt: number): Lease {
+    return new RedisLease(this, names, weight, id, admittedAt);
+  }
+
+  /** Settle/cancel of a lease: adjust the admission's own entry, then wake local waiters. */
+  async adjust(names: readonly string[], id: number, dRequests: number, dTokens: number, dCost: number): Promise<void> {
+    if (this.#closed || (dRequests === 0 && dTokens === 0 && dCost === 0)) return;
+    const ruled = names.filter((key) => this.#rules.has(key));
+    if (ruled.length === 0) return;
+    const now = this.#clock.now();
+    const keys: string[] = [];
+    const args: (string | number)[] = [now, id, dRequests, dTokens, dCost, this.#channelSpec];
+    for (const key of ruled) {
+      keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
+      args.push(key, limitText(this.#rules.get(key)!.windowMs));
+    }
+    await this.#call(this.#adjust, keys, args, 'lease adjustment');
+    if (dRequests < 0 || dTokens < 0 || dCost < 0) this.#pump(ruled, now);
+  }
+
+  // -- public API -----------------------------------------------------------------------------
+
+  async tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): Promise<AcquireResult> {
+    this.#open();
+    const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
+    parseWeight(options, weight, false);
+    const names = parseKeys(keys);
+    this.#checkCapacity(names, weight);
+    const now = this.#clock.now();
+    // A local waiter that is already queued is ahead of us: never admit past it. Waiters still
+    // starting have their scripts ahead of ours on the connection, so Redis orders us after.
+    const mode = this.#hasQueued(names) ? 'peek' : 'try';
+    const reply = await this.#runAdmit(names, weight, mode, '', now);
+    if (reply[0] === 1) return { ok: true, lease: this.#lease(names, weight, reply[1], now) };
+    return { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) };
+  }
+
+  acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<Lease> {
+    let names: readonly string[];
+    let weight: Weight;
+    let maxWaitMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      this.#open();
+      weight = { requests: 1, tokens: 0, cost: 0 };
+      parseWeight(options, weight, true);
+      names = parseKeys(keys);
+      signal = options?.signal;
+      maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
+      if (signal?.aborted) throw abortedError(signal, 'limiter acquire');
+      this.#checkCapacity(names, weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const now = this.#clock.now();
+    if (maxWaitMs <= 0) {
+      // Not willing to wait: one attempt, never queued.
+      const mode = this.#hasQueued(names) ? 'peek' : 'try';
+      return this.#runAdmit(names, weight, mode, '', now).then((reply) => {
+        if (reply[0] === 1) return this.#lease(names, weight, reply[1], now);
+        throw rateLimited(names, 0, { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) });
+      });
+    }
+    return new Promise<Lease>((resolve, reject) => {
+      const waiter: Waiter = {
+        keys: names,
+        weight,
+        since: now,
+        maxWaitMs,
+        signal,
+        resolve,
+        reject,
+        phase: 'starting',
+        ticket: undefined,
+        inFlight: true,
+        again: undefined,
+        wake: undefined,
+        deadline: undefined,
+        expiresAt: undefined,
+        lastRefusal: { ok: false, reason: 'requests', retryAfterMs: 0 },
+        onAbort: undefined,
+      };
+      const mode = this.#hasQueued(names) ? 'queue' : 'acquire';
+      for (const key of names) {
+        let queue = this.#queues.get(key);
+        if (queue === undefined) {
+          queue = new Set();
+          this.#queues.set(key, queue);
+        }
+        queue.add(waiter);
+      }
+      this.#waiters.add(waiter);
+      if (Number.isFinite(maxWaitMs)) {
+        waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter, now + maxWaitMs), maxWaitMs);
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#giveUp(waiter, abortedError(signal, 'limiter acquire'));
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#runAdmit(names, weight, mode, '', now).then(
+        (reply) => this.#settled(waiter, reply, now),
+        (error: unknown) => this.#failed(waiter, error),
+      );
+    });
+  }
+
+  async usage(key: string): Promise<LimiterUsage> {
+    this.#open();
+    if (typeof key !== 'string' || key.length === 0) throw invalidArgument('key must be a non-empty string', { key });
+    const rule = this.#rules.get(key);
+    if (rule === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
+    const [requests, tokens, cost] = await this.#call<[string, string, string]>(
+      this.#usage,
+      [`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`],
+      [this.#clock.now(), limitText(rule.windowMs)],
+      'limiter usage',
+    );
+    return { requests: Number(requests), tokens: Number(tokens), costUsd: Number(cost) / NANOS_PER_USD };
+  }
+
+  async observe(key: string, feedback: RateLimitFeedback): Promise<void> {
+    this.#open();
+    if (typeof key !== 'string' || key.length === 0) throw invalidArgument('key must be a non-empty string', { key });
+    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } = parseFeedback(feedback);
+    const now = this.#clock.now();
+    const windowMs = this.#rules.get(key)?.windowMs;
+    const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
+    let requestsUntil = Number.NEGATIVE_INFINITY;
+    let tokensUntil = Number.NEGATIVE_INFINITY;
+    if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
+    if (remainingRequests === 0) {
+      const reset = resetRequestsMs ?? fallback;
+      if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
+    }
+    if (remainingTokens === 0) {
+      const reset = resetTokensMs ?? fallback;
+      if (reset !== undefined) tokensUntil = now + reset;
+    }
+    if (requestsUntil <= now && tokensUntil <= now) return;
+    const keepMs = Math.ceil(Math.max(requestsUntil, tokensUntil) - now + this.#ticketTtlMs);
+    await this.#call(
+      this.#observe,
+      [this.#hashKey(key)],
+      [requestsUntil > now ? requestsUntil : '', tokensUntil > now ? tokensUntil : '', keepMs],
+      'limiter observe',
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
+    for (const waiter of [...this.#waiters]) this.#giveUp(waiter, error, false);
+    await this.idle().catch(() => {});
+    if (this.#subscriber !== undefined) await quit(this.#subscriber);
+    await this.#connection.close();
+  }
+
+  // -- waiting --------------------------------------------------------------------------------
+
+  #hasQueued(names: readonly string[]): boolean {
+    for (const key of names) {
+      const queue = this.#queues.get(key);
+      if (queue === undefined) continue;
+      for (const waiter of queue) if (waiter.phase === 'queued') return true;
+    }
+    return false;
+  }
+
+  #isHead(waiter: Waiter): boolean {
+    for (const key of waiter.keys) {
+      const first = this.#queues.get(key)?.values().next().value;
+      if (first !== waiter) return false;
+    }
+    return true;
+  }
+
+  #subscribe(): void {
+    if (this.#subscriber !== undefined || this.#closed) return;
+    const subscriber = this.#connection.duplicateForBlocking();
+    this.#subscriber = subscriber;
+    subscriber.on('message', (_channel: string, message: string) => {
+      const sep = message.indexOf('|');
+      if (sep < 0 || message.slice(0, sep) === this.#origin) return;
+      this.#pump([message.slice(sep + 1)], this.#clock.now());
+    });
+    subscriber.subscribe(this.#channel).catch(() => {});
+  }
+
+  /** Reply to a waiter's admission script (first attempt or retry). */
+  #settled(waiter: Waiter, reply: AdmitReply, at: number): void {
+    waiter.inFlight = false;
+    if (reply[0] === 1) {
+      if (waiter.phase === 'done') {
+        // It gave up while the script ran: the admission never happened.
+        void this.adjust(waiter.keys, reply[1], -waiter.weight.requests, -waiter.weight.tokens, -waiter.weight.cost).catch(
+          () => {},
+        );
+        return;
+      }
+      this.#remove(waiter);
+      waiter.resolve(this.#lease(waiter.keys, waiter.weight, reply[1], at));
+      this.#pump(waiter.keys, at);
+      return;
+    }
+    const [, reason, retryAfter, ticket, wakeAt, blocker] = reply;
+    if (ticket !== '') {
+      waiter.ticket = ticket;
+      this.#tickets.set(ticket, waiter);
+    }
+    if (waiter.phase === 'done') {
+      if (waiter.ticket !== undefined) this.#leaveQueue(waiter);
+      return;
+    }
+    waiter.phase = 'queued';
+    this.#subscribe();
+    if (blocker === '') waiter.lastRefusal = { ok: false, reason, retryAfterMs: num(retryAfter) };
+    if (waiter.expiresAt !== undefined) {
+      // Past maxWaitMs: the attempt at the deadline itself has now been made (or cannot be).
+      if (at >= waiter.expiresAt || !this.#isHead(waiter)) {
+        this.#giveUp(waiter, rateLimited(waiter.keys, waiter.expiresAt - waiter.since, waiter.lastRefusal));
+        return;
+      }
+      this.#retry(waiter, waiter.expiresAt);
+      return;
+    }
+    if (waiter.again !== undefined) {
+      const again = waiter.again;
+      waiter.again = undefined;
+      this.#retry(waiter, Math.max(again, at));
+      return;
+    }
+    this.#arm(waiter, num(wakeAt), blocker);
+  }
+
+  #failed(waiter: Waiter, error: unknown): void {
+    waiter.inFlight = false;
+    if (waiter.phase === 'done') return;
+    this.#giveUp(waiter, error);
+  }
+
+  /** Arms the one timer a waiter needs: when capacity frees, or when a remote blocker lapses. */
+  #arm(waiter: Waiter, wakeAt: number, blocker: string): void {
+    if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
+    waiter.wake = undefined;
+    // A local blocker wakes us itself when it leaves; infinity waits for a refund.
+    if ((blocker !== '' && this.#tickets.has(blocker)) || !Number.isFinite(wakeAt)) return;
+    const delay = Math.max(0, wakeAt - this.#clock.now());
+    waiter.wake = this.#clock.setTimeout(() => {
+      waiter.wake = undefined;
+      // A timer that fires late still acts at the time it was due: the admission is stamped
+      // with the moment capacity freed, as the in-memory limiter does.
+      if (this.#isHead(waiter)) this.#retry(waiter, Math.min(wakeAt, this.#clock.now()));
+    }, delay);
+  }
+
+  #retry(waiter: Waiter, at: number): void {
+    if (waiter.phase !== 'queued' || this.#closed) return;
+    if (waiter.inFlight) {
+      waiter.again = Math.max(waiter.again ?? at, at);
+      return;
+    }
+    waiter.inFlight = true;
+    this.#runAdmit(waiter.keys, waiter.weight, 'retry', waiter.ticket ?? '', at).then(
+      (reply) => this.#settled(waiter, reply, at),
+      (error: unknown) => this.#failed(waiter, error),
+    );
+  }
+
+  /** Retries the local head waiter of each key (at the head of all its queues). */
+  #pump(keys: readonly string[], at: number): void {
+    if (this.#waiters.size === 0) return;
+    for (const key of keys) {
+      const first = this.#queues.get(key)?.values().next().value;
+      if (first === undefined || !this.#isHead(first)) continue;
+      // Still starting (its first reply not in yet): remember the wake for when it lands.
+      if (first.inFlight) first.again = Math.max(first.again ?? at, at);
+      else if (first.phase === 'queued') this.#retry(first, at);
+    }
+  }
+
+  #expire(waiter: Waiter, at: number): void {
+    waiter.deadline = undefined;
+    if (waiter.phase === 'done') return;
+    waiter.expiresAt = at;
+    if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
+    waiter.wake = undefined;
+    // Capacity freeing at the very deadline still counts: one last attempt, then give up.
+    if (waiter.inFlight) return; // the reply decides
+    if (waiter.phase === 'queued' && this.#isHead(waiter)) {
+      this.#retry(waiter, at);
+      return;
+    }
+    this.#giveUp(waiter, rateLimited(waiter.keys, at - waiter.since, waiter.lastRefusal));
+  }
+
+  #giveUp(waiter: Waiter, error: unknown, pump = true): void {
+    if (waiter.phase === 'done') return;
+    const wasQueued = waiter.phase === 'queued';
+    this.#remove(waiter);
+    waiter.reject(error);
+    // The leave goes out before any retry the pump sends: same connection, same order.
+    if (wasQueued && waiter.ticket !== undefined && !waiter.inFlight) this.#leaveQueue(waiter);
+    if (pump) this.#pump(waiter.keys, this.#clock.now());
+  }
+
+  #leaveQueue(waiter: Waiter): void {
+    const ticket = waiter.ticket;
+    if (ticket === undefined) return;
+    this.#tickets.delete(ticket);
+    const keys: string[] = [];
+    for (const key of waiter.keys) keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:q`);
+    // Pump again once it is gone: a local waiter behind it may have retried before the leave
+    // landed (a NOSCRIPT fallback can reorder) and found it still ahead.
+    this.#call(this.#leave, keys, [ticket, this.#channelSpec, ...waiter.keys], 'limiter leave').then(
+      () => this.#pump(waiter.keys, this.#clock.now()),
+      () => {},
+    );
+  }
+
+  #remove(waiter: Waiter): void {
+    waiter.phase = 'done';
+    this.#waiters.delete(waiter);
+    for (const key of waiter.keys) {
+      const queue = this.#queues.get(key);
+      if (queue?.delete(waiter) && queue.size === 0) this.#queues.delete(key);
+    }
+    if (waiter.ticket !== undefined && !waiter.inFlight) this.#tickets.delete(waiter.ticket);
+    if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
+    if (waiter.deadline !== undefined) this.#clock.clearTimeout(waiter.deadline);
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    waiter.wake = undefined;
+    waiter.deadline = undefined;
+  }
+}
+
+function rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {
+  return new TroupeError(
+    'ERR_RATE_LIMITED',
+    `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
+    { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
+  );
+}
+
+/** One admission: settle or cancel adjusts its own entry (by id) on every key it holds. */
+class RedisLease implements Lease {
+  readonly keys: readonly string[];
+  readonly admittedAt: number;
+  readonly #owner: Limiter;
+  readonly #weight: Weight;
+  readonly #id: number;
+  #done = false;
+
+  constructor(owner: Limiter, keys: readonly string[], weight: Weight, id: number, admittedAt: number) {
+    this.#owner = owner;
+    this.keys = keys;
+    this.#weight = { ...weight };
+    this.#id = id;
+    this.admittedAt = admittedAt;
+  }
+
+  settle(actual: { tokens?: number; costUsd?: number }): Promise<void> {
+    const { tokens, cost } = parseSettle(actual);
+    if (this.#done) return Promise.resolve();
+    this.#done = true;
+    return this.#owner.adjust(
+      this.keys,
+      this.#id,
+      0,
+      tokens === undefined ? 0 : tokens - this.#weight.tokens,
+      cost === undefined ? 0 : cost - this.#weight.cost,
+    );
+  }
+
+  cancel(): Promise<void> {
+    if (this.#done) return Promise.resolve();
+    this.#done = true;
+    return this.#owner.adjust(this.keys, this.#id, -this.#weight.requests, -this.#weight.tokens, -this.#weight.cost);
+  }
+}

@@ -1,0 +1,224 @@
+// Validation of limiter options and calls, mirroring @troupe/core's in-memory limiter exactly
+// (same messages, same codes) so both pass the same contract suite.
+import { invalidArgument, type RateLimitFeedback, type RateLimitRule } from '@troupe/core';
+
+/** Costs travel and are stored as integer nano-dollars, so sums and refunds are exact. */
+export const NANOS_PER_USD = 1e9;
+
+/** One parsed rule; `Infinity` where the rule does not limit (or, for windowMs, a lifetime rule). */
+export interface RuleSpec {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly maxRequests: number;
+  readonly maxTokens: number;
+  /** Nanos. */
+  readonly maxCost: number;
+}
+
+const RULE_FIELDS = new Set(['key', 'windowMs', 'requests', 'tokens', 'budgetUsd']);
+const FEEDBACK_FIELDS = new Set([
+  'remainingRequests',
+  'remainingTokens',
+  'resetRequestsMs',
+  'resetTokensMs',
+  'retryAfterMs',
+]);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isPositive = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0;
+
+const isPositiveInteger = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+
+const isNonNegative = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/** Converts a dollar amount to integer nanos (see {@link NANOS_PER_USD}). */
+export const toNanos = (usd: number): number => Math.round(usd * NANOS_PER_USD);
+
+/** Validates `createRateLimiter` options once, naming the offending option. */
+export function parseRules(options: Record<string, unknown>, allowed: ReadonlySet<string>): RuleSpec[] {
+  for (const name of Object.keys(options)) {
+    if (!allowed.has(name)) {
+      throw invalidArgument(`options.${name} is not a rate limiter option`, { option: name });
+    }
+  }
+  const rules = options.rules ?? [];
+  if (!Array.isArray(rules)) throw invalidArgument('options.rules must be an array of rules');
+  const seen = new Set<string>();
+  const windows = rules.map((rule: unknown, i: number) => {
+    const at = `options.rules[${i}]`;
+    if (!isObject(rule)) throw invalidArgument(`${at} must be an object`, { rule });
+    for (const name of Object.keys(rule)) {
+      if (!RULE_FIELDS.has(name)) {
+        throw invalidArgument(`${at}.${name} is not a rule option`, { option: name });
+      }
+    }
+    const { key, windowMs, requests, tokens, budgetUsd } = rule as Partial<RateLimitRule>;
+    if (typeof key !== 'string' || key.length === 0) {
+      throw invalidArgument(`${at}.key must be a non-empty string`, { key });
+    }
+    if (seen.has(key))
+      throw invalidArgument(`${at}.key '${key}' is named by an earlier rule`, { key });
+    seen.add(key);
+    if (windowMs !== undefined && !isPositive(windowMs)) {
+      throw invalidArgument(`${at}.windowMs must be a positive finite number`, { windowMs });
+    }
+    for (const [name, value] of [
+      ['requests', requests],
+      ['tokens', tokens],
+    ] as const) {
+      if (value === undefined) continue;
+      if (!isPositiveInteger(value)) {
+        throw invalidArgument(`${at}.${name} must be a positive integer`, { [name]: value });
+      }
+      if (windowMs === undefined) {
+        throw invalidArgument(`${at}.${name} needs ${at}.windowMs (a limit per window)`, {
+          [name]: value,
+        });
+      }
+    }
+    if (budgetUsd !== undefined && !isPositive(budgetUsd)) {
+      throw invalidArgument(`${at}.budgetUsd must be a positive finite number`, { budgetUsd });
+    }
+    if (requests === undefined && tokens === undefined && budgetUsd === undefined) {
+      throw invalidArgument(`${at} limits nothing: give requests, tokens or budgetUsd`, { key });
+    }
+    const inf = Number.POSITIVE_INFINITY;
+    return {
+      key,
+      windowMs: windowMs ?? inf,
+      maxRequests: requests ?? inf,
+      maxTokens: tokens ?? inf,
+      maxCost: budgetUsd === undefined ? inf : toNanos(budgetUsd),
+    };
+  });
+  return windows;
+}
+
+/** Normalizes `keys` (a key or a non-empty array of distinct keys). */
+export function parseKeys(keys: unknown): readonly string[] {
+  if (typeof keys === 'string') {
+    if (keys.length === 0) throw invalidArgument('keys must not be empty', { keys });
+    return [keys];
+  }
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw invalidArgument('keys must be a non-empty string or a non-empty array of them', { keys });
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const key: unknown = keys[i];
+    if (typeof key !== 'string' || key.length === 0) {
+      throw invalidArgument(`keys[${i}] must be a non-empty string`, { key });
+    }
+    if (keys.indexOf(key) !== i) throw invalidArgument(`keys[${i}] repeats '${key}'`, { key });
+  }
+  return Object.freeze([...(keys as string[])]);
+}
+
+/** A parsed weight: requests, tokens and cost in nanos. */
+export interface Weight {
+  requests: number;
+  tokens: number;
+  cost: number;
+}
+
+/**
+ * Validates `tryAcquire` / `acquire` options into `out` (reused to spare an allocation on the
+ * hot path). Unknown option names are refused: a typo like `token: 500` must not pass silently.
+ */
+export function parseWeight(options: unknown, out: Weight, allowWait: boolean): void {
+  out.requests = 1;
+  out.tokens = 0;
+  out.cost = 0;
+  if (options === undefined) return;
+  if (!isObject(options)) throw invalidArgument('options must be an object', { options });
+  // for-in over a small literal is cheaper than Object.keys (no array) and sees every field.
+  for (const name in options) {
+    const value = options[name];
+    switch (name) {
+      case 'requests':
+      case 'tokens':
+        if (value === undefined) break;
+        if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
+          throw invalidArgument(`options.${name} must be a non-negative integer`, {
+            [name]: value,
+          });
+        }
+        out[name] = value;
+        break;
+      case 'costUsd':
+        if (value === undefined) break;
+        if (!isNonNegative(value)) {
+          throw invalidArgument('options.costUsd must be a non-negative finite number', {
+            costUsd: value,
+          });
+        }
+        out.cost = toNanos(value);
+        break;
+      case 'signal':
+        if (!allowWait) throw invalidArgument('options.signal is an acquire() option');
+        if (value !== undefined && !(value instanceof AbortSignal)) {
+          throw invalidArgument('options.signal must be an AbortSignal');
+        }
+        break;
+      case 'maxWaitMs':
+        if (!allowWait) throw invalidArgument('options.maxWaitMs is an acquire() option');
+        if (value !== undefined && !(typeof value === 'number' && value >= 0)) {
+          throw invalidArgument('options.maxWaitMs must be a non-negative number', {
+            maxWaitMs: value,
+          });
+        }
+        break;
+      default:
+        throw invalidArgument(`options.${name} is not a limiter option`, { option: name });
+    }
+  }
+}
+
+/** Validates a `lease.settle` argument; returns the new tokens and cost (nanos) if given. */
+export function parseSettle(actual: unknown): { tokens?: number; cost?: number } {
+  if (!isObject(actual)) throw invalidArgument('settle takes an object { tokens?, costUsd? }');
+  const out: { tokens?: number; cost?: number } = {};
+  for (const name in actual) {
+    const value = actual[name];
+    if (value === undefined) continue;
+    if (name === 'tokens') {
+      if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
+        throw invalidArgument('settle tokens must be a non-negative integer', { tokens: value });
+      }
+      out.tokens = value;
+    } else if (name === 'costUsd') {
+      if (!isNonNegative(value)) {
+        throw invalidArgument('settle costUsd must be a non-negative finite number', {
+          costUsd: value,
+        });
+      }
+      out.cost = toNanos(value);
+    } else {
+      throw invalidArgument(`settle option ${name} is not known (tokens, costUsd)`, {
+        option: name,
+      });
+    }
+  }
+  return out;
+}
+
+/** Validates provider feedback (every field a non-negative number). */
+export function parseFeedback(feedback: unknown): RateLimitFeedback {
+  if (!isObject(feedback)) throw invalidArgument('feedback must be an object', { feedback });
+  for (const name in feedback) {
+    const value = feedback[name];
+    if (!FEEDBACK_FIELDS.has(name)) {
+      throw invalidArgument(`feedback.${name} is not a feedback field`, { option: name });
+    }
+    if (value !== undefined && !isNonNegative(value)) {
+      throw invalidArgument(`feedback.${name} must be a non-negative finite number`, {
+        [name]: value,
+      });
+    }
+  }
+  return feedback as RateLimitFeedback;
+}

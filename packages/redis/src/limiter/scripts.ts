@@ -1,0 +1,322 @@
+// Lua for the Redis limiter. Per limiter key K (all under the team's hash tag):
+//   H  hash  r, t, c          running sums of live entries (requests, tokens, cost in nanos)
+//            pr, pt           paused until (provider feedback), clock ms
+//            e:<id>           one admission's weight "r|t|c" (windowed rules only)
+//            q:<ticket>       a queued acquire: "deadline|r|t|c"
+//   W  zset  admission id -> admittedAt (windowed rules only): eviction and retryAfter
+//   Q  zset  ticket -> ticket number: the cross-process FIFO queue of waiting acquires
+// Time is always ARGV (the caller's clock), never the server's TIME.
+import { LUA_FMT, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
+
+const CH = `
+-- ARGV channel is "origin|channel": wake messages carry the sender, which ignores its own.
+local function wake(spec, name)
+  local sep = string.find(spec, '|', 1, true)
+  redis.call('PUBLISH', string.sub(spec, sep + 1), string.sub(spec, 1, sep - 1) .. '|' .. name)
+end
+
+`;
+
+const COMMON = `${LUA_NUM}${LUA_SPLIT}${LUA_FMT}
+local INF = math.huge
+local function fits(used, weight, limit) return used < limit and used + weight <= limit end
+local function inf(x) if x == INF then return 'inf' end return fmt(x) end
+${CH}`;
+
+/** Eviction and loading of one key's counters; `now` must be a global. */
+const LOAD = `
+local function load(k)
+  local v = redis.call('HMGET', k.H, 'r', 't', 'c', 'pr', 'pt')
+  k.used = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0}
+  k.pr = tonumber(v[4]) or -INF
+  k.pt = tonumber(v[5]) or -INF
+  if k.ruled and k.win < INF then
+    local cutoff = now - k.win
+    local ids = redis.call('ZRANGEBYSCORE', k.W, '-inf', cutoff)
+    if #ids > 0 then
+      for _, id in ipairs(ids) do
+        local e = redis.call('HGET', k.H, 'e:' .. id)
+        if e then
+          local f = split(e)
+          for d = 1, 3 do k.used[d] = k.used[d] - tonumber(f[d]) end
+          redis.call('HDEL', k.H, 'e:' .. id)
+        end
+      end
+      redis.call('ZREMRANGEBYSCORE', k.W, '-inf', cutoff)
+      redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
+    end
+  end
+end
+`;
+
+/**
+ * Admission: mode 'try' (admit or refuse), 'peek' (refuse, reporting the wait: a local waiter
+ * is ahead), 'acquire' (admit, or refuse and enqueue a ticket), 'queue' (enqueue a ticket: a
+ * local waiter is ahead), 'retry' (a queued ticket tries again). KEYS: H, W, Q per limiter key, then the id counter.
+ * ARGV: now, mode, ticket, requests, tokens, cost, ticketTtl, channel, n, then per key:
+ * name, window ('inf' lifetime, 'none' unruled), maxRequests, maxTokens, maxCost ('inf').
+ * Returns {1, id} or {0, reason, retryAfter, ticket, wakeAt, blocker}.
+ */
+export const ADMIT_SCRIPT = `${COMMON}
+local now = tonumber(ARGV[1])
+${LOAD}
+local mode, ticket = ARGV[2], ARGV[3]
+local w = {tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])}
+local grace, channel, n = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local REASONS = {'requests', 'tokens', 'budget'}
+local ks = {}
+for i = 1, n do
+  local o = 9 + (i - 1) * 5
+  local win = ARGV[o + 2]
+  local k = { name = ARGV[o + 1], H = KEYS[3 * i - 2], W = KEYS[3 * i - 1], Q = KEYS[3 * i] }
+  k.ruled = win ~= 'none'
+  if win == 'inf' or win == 'none' then k.win = INF else k.win = tonumber(win) end
+  k.max = {num(ARGV[o + 3]), num(ARGV[o + 4]), num(ARGV[o + 5])}
+  ks[i] = k
+end
+local SEQ = KEYS[3 * n + 1]
+for _, k in ipairs(ks) do load(k) end
+
+local function admissible(k, wt)
+  if k.pr > now or k.pt > now then return false end
+  if not k.ruled then return true end
+  for d = 1, 3 do
+    if not fits(k.used[d], wt[d], k.max[d]) then return false end
+  end
+  return true
+end
+
+-- Milliseconds until wt fits on dimension d of k, assuming no new admissions.
+local function waitMs(k, d, amount)
+  local used, limit = k.used[d], k.max[d]
+  if fits(used, amount, limit) then return 0 end
+  if k.win == INF or amount > limit then return INF end
+  local entries = redis.call('ZRANGE', k.W, 0, -1, 'WITHSCORES')
+  local left = used
+  for j = 1, #entries, 2 do
+    local e = redis.call('HGET', k.H, 'e:' .. entries[j])
+    if e then left = left - tonumber(split(e)[d]) end
+    if fits(left, amount, limit) then return tonumber(entries[j + 1]) + k.win - now end
+  end
+  return INF
+end
+
+-- The largest wait over every key and dimension; ties report requests, tokens, budget.
+local function refusal(list, wt)
+  local reason, wait = 1, 0
+  for _, k in ipairs(list) do
+    for d = 1, 3 do
+      local ms = 0
+      if k.ruled then ms = waitMs(k, d, wt[d]) end
+      local paused = now
+      if d == 1 then paused = k.pr elseif d == 2 then paused = k.pt end
+      if paused - now > ms then ms = paused - now end
+      if ms > wait then wait = ms; reason = d end
+    end
+  end
+  return reason, wait
+end
+
+-- The oldest live ticket of k; tickets past their deadline (their process went quiet) are dropped.
+local function firstLive(k)
+  while true do
+    local head = redis.call('ZRANGE', k.Q, 0, 0)[1]
+    if not head then return nil end
+    local info = redis.call('HGET', k.H, 'q:' .. head)
+    if info then
+      local f = split(info)
+      if tonumber(f[1]) > now then return head, f end
+      redis.call('HDEL', k.H, 'q:' .. head)
+    end
+    redis.call('ZREM', k.Q, head)
+  end
+end
+
+local function admit()
+  local id = redis.call('INCR', SEQ)
+  for _, k in ipairs(ks) do
+    if k.ruled then
+      for d = 1, 3 do k.used[d] = k.used[d] + w[d] end
+      redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
+      if k.win < INF then
+        redis.call('ZADD', k.W, now, id)
+        redis.call('HSET', k.H, 'e:' .. id, ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
+      end
+    end
+  end
+  return id
+end
+
+-- Garbage collection only: a windowed key's data outlives its window by the ticket TTL.
+local function gc()
+  for _, k in ipairs(ks) do
+    if k.ruled and k.win < INF then
+      local ms = math.ceil(k.win + grace)
+      for _, key in ipairs({k.H, k.W, k.Q}) do
+        local cur = redis.call('PTTL', key)
+        if cur == -1 or (cur >= 0 and cur < ms) then redis.call('PEXPIRE', key, ms) end
+      end
+    end
+  end
+end
+
+local function weightInfo(deadline) return fmt(deadline) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] end
+
+if mode == 'retry' then
+  local blocker, blockerDeadline = '', INF
+  for _, k in ipairs(ks) do
+    if not redis.call('ZSCORE', k.Q, ticket) then redis.call('ZADD', k.Q, tonumber(ticket), ticket) end
+    redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(now + grace))
+    local head, f = firstLive(k)
+    if head ~= ticket then
+      blocker = head
+      if tonumber(f[1]) < blockerDeadline then blockerDeadline = tonumber(f[1]) end
+    end
+  end
+  if blocker ~= '' then
+    -- Hold our place at least until the blocker's own deadline has passed.
+    local deadline = math.max(now + grace, blockerDeadline + grace)
+    for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline)) end
+    return {0, 'requests', '0', ticket, inf(blockerDeadline), blocker}
+  end
+  local ok = true
+  for _, k in ipairs(ks) do if not admissible(k, w) then ok = false end end
+  if ok then
+    for _, k in ipairs(ks) do
+      redis.call('ZREM', k.Q, ticket)
+      redis.call('HDEL', k.H, 'q:' .. ticket)
+    end
+    local id = admit()
+    gc()
+    for _, k in ipairs(ks) do
+      if redis.call('ZCARD', k.Q) > 0 then wake(channel, k.name) end
+    end
+    return {1, id}
+  end
+  local reason, wait = refusal(ks, w)
+  local hold = wait
+  if hold == INF then hold = 0 end
+  for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(now + hold + grace)) end
+  return {0, REASONS[reason], inf(wait), ticket, inf(now + wait), ''}
+end
+
+local heads = {}
+for _, k in ipairs(ks) do
+  local head, f = firstLive(k)
+  if head then heads[#heads + 1] = {k, head, f} end
+end
+local ok = true
+for _, k in ipairs(ks) do if not admissible(k, w) then ok = false end end
+if #heads == 0 and ok and (mode == 'try' or mode == 'acquire') then
+  local id = admit()
+  gc()
+  return {1, id}
+end
+local reason, wait = 1, 0
+if not ok then reason, wait = refusal(ks, w) end
+-- Queued behind others: report the larger of our own wait and the wait of the waiter each
+-- queue is stuck behind (a lower bound).
+local blocker, blockerDeadline = '', INF
+for _, h in ipairs(heads) do
+  local k, f = h[1], h[3]
+  local hw = {tonumber(f[2]), tonumber(f[3]), tonumber(f[4])}
+  if not admissible(k, hw) then
+    local r2, w2 = refusal({k}, hw)
+    if w2 > wait then reason, wait = r2, w2 end
+  end
+  if tonumber(f[1]) < blockerDeadline then blocker, blockerDeadline = h[2], tonumber(f[1]) end
+end
+if mode ~= 'acquire' and mode ~= 'queue' then return {0, REASONS[reason], inf(wait), '', '', ''} end
+ticket = tostring(redis.call('INCR', SEQ))
+local wakeAt, deadline
+if blocker ~= '' then
+  wakeAt = blockerDeadline
+  deadline = math.max(now + grace, blockerDeadline + grace)
+else
+  wakeAt = now + wait
+  local hold = wait
+  if hold == INF then hold = 0 end
+  deadline = now + hold + grace
+end
+for _, k in ipairs(ks) do
+  redis.call('ZADD', k.Q, tonumber(ticket), ticket)
+  redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline))
+end
+gc()
+return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt), blocker}
+`;
+
+/**
+ * A ticket leaves every queue it is in. KEYS: H, Q per key. ARGV: ticket, channel, names...
+ * Publishes each key that still has waiters: the next one may be at the head now.
+ */
+export const LEAVE_SCRIPT = `${CH}
+local ticket, channel = ARGV[1], ARGV[2]
+for i = 1, #KEYS / 2 do
+  local H, Q = KEYS[2 * i - 1], KEYS[2 * i]
+  redis.call('ZREM', Q, ticket)
+  redis.call('HDEL', H, 'q:' .. ticket)
+  if redis.call('ZCARD', Q) > 0 then wake(channel, ARGV[2 + i]) end
+end
+return 1
+`;
+
+/**
+ * Settle or cancel: changes admission `id` by the deltas on every key where it still counts.
+ * KEYS: H, W, Q per key. ARGV: now, id, dRequests, dTokens, dCost, channel, then per key:
+ * name, window ('inf' for a lifetime rule). A give-back publishes keys that have waiters.
+ */
+export const ADJUST_SCRIPT = `${COMMON}
+local now, id, channel = tonumber(ARGV[1]), ARGV[2], ARGV[6]
+local delta = {tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])}
+local refund = delta[1] < 0 or delta[2] < 0 or delta[3] < 0
+for i = 1, #KEYS / 3 do
+  local H, W, Q = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local name, win = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
+  local counts = win == 'inf'
+  if not counts then
+    local at = redis.call('ZSCORE', W, id)
+    local e = redis.call('HGET', H, 'e:' .. id)
+    -- Only while the admission is still in its window: a refund after it left changes nothing.
+    if at and e and tonumber(at) > now - tonumber(win) then
+      local f = split(e)
+      redis.call('HSET', H, 'e:' .. id,
+        fmt(tonumber(f[1]) + delta[1]) .. '|' .. fmt(tonumber(f[2]) + delta[2]) .. '|' .. fmt(tonumber(f[3]) + delta[3]))
+      counts = true
+    end
+  end
+  if counts then
+    local v = redis.call('HMGET', H, 'r', 't', 'c')
+    redis.call('HSET', H,
+      'r', fmt((tonumber(v[1]) or 0) + delta[1]),
+      't', fmt((tonumber(v[2]) or 0) + delta[2]),
+      'c', fmt((tonumber(v[3]) or 0) + delta[3]))
+    if refund and redis.call('ZCARD', Q) > 0 then wake(channel, name) end
+  end
+end
+return 1
+`;
+
+/** KEYS: H, W. ARGV: now, window ('inf' lifetime). Returns {requests, tokens, cost} after eviction. */
+export const USAGE_SCRIPT = `${COMMON}
+local now = tonumber(ARGV[1])
+${LOAD}
+local k = { H = KEYS[1], W = KEYS[2], ruled = true, win = num(ARGV[2]) }
+load(k)
+return {fmt(k.used[1]), fmt(k.used[2]), fmt(k.used[3])}
+`;
+
+/**
+ * Provider feedback: pauses key admissions until the given clock times (never shortens a
+ * pause). KEYS: H. ARGV: requestsUntil, tokensUntil ('' = unchanged), keep-alive ms.
+ */
+export const OBSERVE_SCRIPT = `
+local v = redis.call('HMGET', KEYS[1], 'pr', 'pt')
+local existed = redis.call('EXISTS', KEYS[1]) == 1
+if ARGV[1] ~= '' and (not v[1] or tonumber(v[1]) < tonumber(ARGV[1])) then redis.call('HSET', KEYS[1], 'pr', ARGV[1]) end
+if ARGV[2] ~= '' and (not v[2] or tonumber(v[2]) < tonumber(ARGV[2])) then redis.call('HSET', KEYS[1], 'pt', ARGV[2]) end
+local ms = tonumber(ARGV[3])
+local cur = redis.call('PTTL', KEYS[1])
+if not existed or (cur >= 0 and cur < ms) then redis.call('PEXPIRE', KEYS[1], ms) end
+return 1
+`;
