@@ -48,6 +48,8 @@ export const ROTATE_EVERY = 256;
 export interface TroupeOptions {
   /** Runs per agent before a fresh one replaces it. Default {@link ROTATE_EVERY}; 1 = an agent per run. */
   readonly rotateEvery?: number;
+  /** Attach a no-op listener to every team event (events are built only while someone listens). */
+  readonly listen?: boolean;
 }
 
 /** Tool results since the last user message: the turn within the current run. */
@@ -72,6 +74,7 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
     bus: createBus({ clock }),
     placement: 'inline',
   });
+  if (options.listen === true) team.on('*', () => {});
   const add = defineTool({
     name: TOOL_NAME,
     description: TOOL_DESCRIPTION,
@@ -123,7 +126,12 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
   }
 
   return {
-    name: rotateEvery === 1 ? 'troupe (fresh agent per run)' : 'troupe',
+    name:
+      rotateEvery === 1
+        ? 'troupe (fresh agent per run)'
+        : options.listen === true
+          ? 'troupe (event listener attached)'
+          : 'troupe',
     tally,
     async run() {
       if (runsOnCurrent++ >= rotateEvery) await rotate();
