@@ -40,8 +40,14 @@ CREATE TABLE IF NOT EXISTS memories (
   created_at REAL NOT NULL,
   accessed_at REAL NOT NULL,
   access_count INTEGER NOT NULL,
-  embedding BLOB,
-  norm REAL
+  filter_terms TEXT NOT NULL
+);
+-- Vectors live apart so entry rows stay small: keyword and scope queries touch many entry rows
+-- and must not page 3 KB BLOBs in to do it.
+CREATE TABLE IF NOT EXISTS memory_vectors (
+  seq INTEGER PRIMARY KEY,
+  embedding BLOB NOT NULL,
+  norm REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS memories_team ON memories(scope_team, type);
 CREATE INDEX IF NOT EXISTS memories_agent ON memories(scope_agent, type);
@@ -49,16 +55,19 @@ CREATE INDEX IF NOT EXISTS memories_session ON memories(scope_session, type);
 CREATE INDEX IF NOT EXISTS memories_user ON memories(scope_user, type);
 CREATE INDEX IF NOT EXISTS memories_type ON memories(type);
 CREATE INDEX IF NOT EXISTS memories_created ON memories(created_at, id);
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(content, content='memories', content_rowid='seq');
+-- filter_terms holds one token per scope field and the type, so a scoped keyword search is one
+-- FTS5 query: its doclists intersect inside FTS5 and bm25 runs only on entries in scope.
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(content, filter_terms, content='memories', content_rowid='seq');
 CREATE TRIGGER IF NOT EXISTS memories_ai AFTER INSERT ON memories BEGIN
-  INSERT INTO memories_fts(rowid, content) VALUES (new.seq, new.content);
+  INSERT INTO memories_fts(rowid, content, filter_terms) VALUES (new.seq, new.content, new.filter_terms);
 END;
 CREATE TRIGGER IF NOT EXISTS memories_ad AFTER DELETE ON memories BEGIN
-  INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  INSERT INTO memories_fts(memories_fts, rowid, content, filter_terms) VALUES ('delete', old.seq, old.content, old.filter_terms);
+  DELETE FROM memory_vectors WHERE seq = old.seq;
 END;
-CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF content ON memories BEGIN
-  INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.seq, old.content);
-  INSERT INTO memories_fts(rowid, content) VALUES (new.seq, new.content);
+CREATE TRIGGER IF NOT EXISTS memories_au AFTER UPDATE OF content, filter_terms ON memories BEGIN
+  INSERT INTO memories_fts(memories_fts, rowid, content, filter_terms) VALUES ('delete', old.seq, old.content, old.filter_terms);
+  INSERT INTO memories_fts(rowid, content, filter_terms) VALUES (new.seq, new.content, new.filter_terms);
 END;
 `;
 
@@ -115,13 +124,39 @@ function vectorToBlob(values: Float32Array): Buffer {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
 }
 
-/** Terms as an FTS5 query: each quoted (no operator injection), any of them may match. */
-function ftsQuery(terms: readonly string[]): string {
-  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+/** The filter token of a scope field's value: a prefix and the value's UTF-8 bytes in hex. */
+function scopeToken(field: string, value: string): string {
+  return `x${field[0]}${Buffer.from(value, 'utf8').toString('hex')}`;
+}
+
+function filterTerms(scope: MemoryScope, type: MemoryType): string {
+  const tokens = [`xy${type}`];
+  for (const field of SCOPE_FIELDS) {
+    const value = scope[field];
+    if (value !== undefined) tokens.push(scopeToken(field, value));
+  }
+  return tokens.join(' ');
 }
 
 /**
- * The SQLite backend: one row per entry (embedding as a BLOB beside its norm), an index per scope
+ * An FTS5 query: any of the terms in `content` (each quoted: no operator injection), and
+ * every filter token in `filter_terms`.
+ */
+function ftsQuery(terms: readonly string[], filter: Filter): string {
+  let query = `content : (${terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ')})`;
+  for (const field of SCOPE_FIELDS) {
+    const value = filter.scope[field];
+    if (value !== undefined) query += ` AND filter_terms : "${scopeToken(field, value)}"`;
+  }
+  if (filter.types !== undefined) {
+    query += ` AND filter_terms : (${filter.types.map((t) => `"xy${t}"`).join(' OR ')})`;
+  }
+  return query;
+}
+
+/**
+ * The SQLite backend: one row per entry (its embedding as a BLOB with its norm in a side table),
+ * an index per scope
  * column, FTS5 for keywords, WAL journaling. Vectors are also held in an in-process matrix,
  * loaded at open and kept in step with every write, so vector scans never read BLOBs; the store
  * therefore assumes it is its file's only writer.
@@ -170,7 +205,9 @@ class SqliteStore extends BaseStore {
 
   #loadVectors(dimensions: number | undefined): void {
     const rows = this.#db
-      .prepare('SELECT seq, id, embedding, norm FROM memories WHERE norm IS NOT NULL ORDER BY seq')
+      .prepare(
+        'SELECT v.seq, m.id, v.embedding, v.norm FROM memory_vectors v JOIN memories m ON m.seq = v.seq ORDER BY v.seq',
+      )
       .all() as { seq: number; id: string; embedding: Buffer; norm: number }[];
     for (const row of rows) {
       const values = blobToVector(row.embedding);
@@ -257,29 +294,44 @@ class SqliteStore extends BaseStore {
 
   protected insert(record: NewRecord): MemoryEntry {
     const s = record.scope;
-    const info = this.#statement(
+    const insertEntry = this.#statement(
       'insert',
       () =>
-        'INSERT INTO memories (id, content, type, importance, tags, scope_team, scope_agent, scope_session, scope_user, evergreen, created_at, accessed_at, access_count, embedding, norm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)',
-    ).run(
-      record.id,
-      record.content,
-      record.type,
-      record.importance,
-      JSON.stringify(record.tags),
-      s.team ?? null,
-      s.agent ?? null,
-      s.session ?? null,
-      s.user ?? null,
-      record.evergreen ? 1 : 0,
-      record.createdAt,
-      record.createdAt,
-      record.vector === undefined ? null : vectorToBlob(record.vector.values),
-      record.vector === undefined ? null : record.vector.norm,
+        'INSERT INTO memories (id, content, type, importance, tags, scope_team, scope_agent, scope_session, scope_user, evergreen, created_at, accessed_at, access_count, filter_terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
     );
-    const seq = Number(info.lastInsertRowid);
+    const seq = this.#db.transaction(() => {
+      const info = insertEntry.run(
+        record.id,
+        record.content,
+        record.type,
+        record.importance,
+        JSON.stringify(record.tags),
+        s.team ?? null,
+        s.agent ?? null,
+        s.session ?? null,
+        s.user ?? null,
+        record.evergreen ? 1 : 0,
+        record.createdAt,
+        record.createdAt,
+        filterTerms(record.scope, record.type),
+      );
+      const seq = Number(info.lastInsertRowid);
+      if (record.vector !== undefined) this.#writeVector(seq, record.vector);
+      return seq;
+    })();
     if (record.vector !== undefined) this.#place(seq, record.id, record.vector);
     return this.#toEntry(this.#row(record.id)!);
+  }
+
+  #writeVector(seq: number, vector: Vector | null): void {
+    if (vector === null) {
+      this.#statement('vector:delete', () => 'DELETE FROM memory_vectors WHERE seq = ?').run(seq);
+      return;
+    }
+    this.#statement(
+      'vector:put',
+      () => 'INSERT OR REPLACE INTO memory_vectors (seq, embedding, norm) VALUES (?, ?, ?)',
+    ).run(seq, vectorToBlob(vector.values), vector.norm);
   }
 
   protected read(id: string): MemoryEntry | undefined {
@@ -310,15 +362,23 @@ class SqliteStore extends BaseStore {
     if (patch.scope !== undefined) {
       for (const field of SCOPE_FIELDS) set(`scope_${field}`, patch.scope[field] ?? null);
     }
-    if (patch.vector !== undefined) {
-      set('embedding', patch.vector === null ? null : vectorToBlob(patch.vector.values));
-      set('norm', patch.vector === null ? null : patch.vector.norm);
+    if (patch.scope !== undefined || patch.type !== undefined) {
+      set(
+        'filter_terms',
+        filterTerms(
+          patch.scope ?? this.#toEntry(row).scope,
+          patch.type ?? (row.type as MemoryType),
+        ),
+      );
     }
-    if (sets.length > 0) {
-      this.#db
-        .prepare(`UPDATE memories SET ${sets.join(', ')} WHERE seq = ?`)
-        .run(...params, row.seq);
-    }
+    this.#db.transaction(() => {
+      if (sets.length > 0) {
+        this.#db
+          .prepare(`UPDATE memories SET ${sets.join(', ')} WHERE seq = ?`)
+          .run(...params, row.seq);
+      }
+      if (patch.vector !== undefined) this.#writeVector(row.seq, patch.vector);
+    })();
     if (patch.vector !== undefined) {
       this.#unplace(row.seq);
       if (patch.vector !== null) this.#place(row.seq, id, patch.vector);
@@ -357,15 +417,16 @@ class SqliteStore extends BaseStore {
   }
 
   protected keywordRanks(terms: readonly string[], filter: Filter, depth: number): string[] {
-    const where = this.#where(filter, 'm.');
-    // bm25() is lower for better matches; ties go to the older row, as in the memory backend.
+    if (filter.types?.length === 0) return [];
+    // bm25() is lower for better matches; filter_terms weighs 0. Ties go to the older row, as in
+    // the memory backend. Only the top `depth` rows are joined back to their ids.
     return this.#statement(
-      `keyword:${where.key}`,
+      'keyword',
       () =>
-        `SELECT m.id FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid WHERE memories_fts MATCH ? AND ${where.sql} ORDER BY bm25(memories_fts), m.seq LIMIT ?`,
+        'SELECT m.id FROM (SELECT rowid AS seq, bm25(memories_fts, 1.0, 0.0) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f JOIN memories m ON m.seq = f.seq ORDER BY f.rank, f.seq',
     )
       .pluck()
-      .all(ftsQuery(terms), ...where.params, depth) as string[];
+      .all(ftsQuery(terms, filter), depth) as string[];
   }
 
   protected vectorCandidates(filter: Filter): VectorCandidates {
@@ -378,9 +439,11 @@ class SqliteStore extends BaseStore {
         slots.push(slot);
       }
     } else {
+      // Answered from the scope indexes alone (they cover seq); the slot map drops rows without
+      // a vector.
       const seqs = this.#statement(
         `vector:${where.key}`,
-        () => `SELECT seq FROM memories WHERE ${where.sql} AND norm IS NOT NULL`,
+        () => `SELECT seq FROM memories WHERE ${where.sql}`,
       )
         .pluck()
         .all(...where.params) as number[];

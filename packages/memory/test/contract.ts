@@ -215,6 +215,16 @@ export function memoryStoreContract(
         ).toEqual(['u']);
       });
 
+      it('update of the type moves the entry between type filters', async () => {
+        const m = make();
+        await m.add({ id: 'u', content: 'incident review', type: 'episodic' });
+        await m.update('u', { type: 'procedural' });
+        expect(await m.search({ text: 'incident', types: ['episodic'] })).toEqual([]);
+        expect(
+          (await m.search({ text: 'incident', types: ['procedural'] })).map((r) => r.entry.id),
+        ).toEqual(['u']);
+      });
+
       it('update with embedding null removes the vector', async () => {
         const m = make({ dimensions: 4 });
         await m.add({ id: 'u', content: 'vector', embedding: V1 });
@@ -351,6 +361,20 @@ export function memoryStoreContract(
         expect(await ids({ team: 't', agent: 'a' })).toEqual(['ta']);
         expect(await ids({ team: 't', agent: 'c' })).toEqual([]);
         expect(await ids({})).toEqual(['none', 'ta', 'tb', 'ua']);
+      });
+
+      it('scope values with punctuation, spaces and non-ASCII match exactly', async () => {
+        const m = make();
+        await m.add({ id: 'a', content: 'note', scope: { team: 'équipe "rouge"' } });
+        await m.add({ id: 'b', content: 'note', scope: { team: 'équipe rouge' } });
+        await m.add({ id: 'c', content: 'note', scope: { team: 'team-3' } });
+        await m.add({ id: 'd', content: 'note', scope: { team: 'team 3' } });
+        const ids = async (team: string): Promise<string[]> =>
+          (await m.search({ text: 'note', scope: { team } })).map((h) => h.entry.id);
+        expect(await ids('équipe "rouge"')).toEqual(['a']);
+        expect(await ids('équipe rouge')).toEqual(['b']);
+        expect(await ids('team-3')).toEqual(['c']);
+        expect(await ids('team')).toEqual([]);
       });
 
       it('scope filters apply to vector search too', async () => {

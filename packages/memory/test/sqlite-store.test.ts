@@ -53,7 +53,11 @@ describe('createSqliteStore', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    const row = db.prepare('SELECT embedding, norm FROM memories WHERE id = ?').get('v') as {
+    const row = db
+      .prepare(
+        'SELECT v.embedding, v.norm FROM memory_vectors v JOIN memories m ON m.seq = v.seq WHERE m.id = ?',
+      )
+      .get('v') as {
       embedding: Buffer;
       norm: number;
     };
