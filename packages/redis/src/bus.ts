@@ -366,10 +366,12 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      failAll(closedError('bus'));
       if (reader !== undefined) reader.disconnect();
       if (client.status === 'ready') await client.del(controlKey).catch(() => {});
       await connection.close();
+      // Rejected last, right before close() resolves, so a caller awaiting close() and then
+      // its waiters has attached its handlers before the rejections count as unhandled.
+      failAll(closedError('bus'));
     },
   };
 }

@@ -26,7 +26,12 @@ busContract('redis', async () => {
 
 limiterContract('redis', async (rules) => {
   const clock = new SimulatedClock();
-  const limiter = createRedisRateLimiter({ redis: ctx.server.url, clock, team: uniqueTeam(), rules });
+  const limiter = createRedisRateLimiter({
+    redis: ctx.server.url,
+    clock,
+    team: uniqueTeam(),
+    rules,
+  });
   return {
     limiter,
     clock,

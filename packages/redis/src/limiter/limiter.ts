@@ -1,7 +1,7 @@
 import {
-  abortedError,
   type AcquireOptions,
   type AcquireResult,
+  abortedError,
   invalidArgument,
   type Lease,
   type LimiterBackend,
@@ -32,7 +32,13 @@ import {
   type RuleSpec,
   type Weight,
 } from './options.js';
-import { ADJUST_SCRIPT, ADMIT_SCRIPT, LEAVE_SCRIPT, OBSERVE_SCRIPT, USAGE_SCRIPT } from './scripts.js';
+import {
+  ADJUST_SCRIPT,
+  ADMIT_SCRIPT,
+  LEAVE_SCRIPT,
+  OBSERVE_SCRIPT,
+  USAGE_SCRIPT,
+} from './scripts.js';
 
 /** Options of {@link createRedisRateLimiter}. */
 export interface RedisRateLimiterOptions extends RedisBackendOptions {
@@ -56,7 +62,15 @@ export interface RedisRateLimiter extends LimiterBackend {
   idle(): Promise<void>;
 }
 
-const OPTION_NAMES = new Set(['clock', 'rules', 'redis', 'prefix', 'team', 'commandTimeoutMs', 'ticketTtlMs']);
+const OPTION_NAMES = new Set([
+  'clock',
+  'rules',
+  'redis',
+  'prefix',
+  'team',
+  'commandTimeoutMs',
+  'ticketTtlMs',
+]);
 
 type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
 type AdmitReply = [1, number] | [0, LimitReason, string, string, string, string];
@@ -119,7 +133,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisR
     throw invalidArgument('options must be an object', { options });
   }
   const rules = new Map<string, RuleSpec>();
-  for (const spec of parseRules(options as unknown as Record<string, unknown>, OPTION_NAMES)) rules.set(spec.key, spec);
+  for (const spec of parseRules(options as unknown as Record<string, unknown>, OPTION_NAMES))
+    rules.set(spec.key, spec);
   const ticketTtlMs = options.ticketTtlMs ?? 30_000;
   if (!(typeof ticketTtlMs === 'number' && Number.isFinite(ticketTtlMs) && ticketTtlMs > 0)) {
     throw invalidArgument('options.ticketTtlMs must be a positive finite number', { ticketTtlMs });
@@ -186,7 +201,12 @@ class Limiter implements RedisRateLimiter {
     return `${this.#base}l:${key}:h`;
   }
 
-  async #call<T>(script: ScriptRunner, keys: string[], args: (string | number)[], op: string): Promise<T> {
+  async #call<T>(
+    script: ScriptRunner,
+    keys: string[],
+    args: (string | number)[],
+    op: string,
+  ): Promise<T> {
     this.#inFlight++;
     try {
       return (await script(keys, args)) as T;
@@ -224,8 +244,18 @@ class Limiter implements RedisRateLimiter {
               ? 'budget'
               : undefined;
       if (reason === undefined) continue;
-      const limit = reason === 'requests' ? rule.maxRequests : reason === 'tokens' ? rule.maxTokens : rule.maxCost / NANOS_PER_USD;
-      const asked = reason === 'requests' ? weight.requests : reason === 'tokens' ? weight.tokens : weight.cost / NANOS_PER_USD;
+      const limit =
+        reason === 'requests'
+          ? rule.maxRequests
+          : reason === 'tokens'
+            ? rule.maxTokens
+            : rule.maxCost / NANOS_PER_USD;
+      const asked =
+        reason === 'requests'
+          ? weight.requests
+          : reason === 'tokens'
+            ? weight.tokens
+            : weight.cost / NANOS_PER_USD;
       throw new TroupeError(
         'ERR_LIMIT_EXCEEDS_CAPACITY',
         `${reason} ${asked} is more than key '${key}' allows in total (${limit})`,
@@ -258,7 +288,13 @@ class Limiter implements RedisRateLimiter {
       const rule = this.#rules.get(key);
       if (rule === undefined) args.push(key, 'none', 'inf', 'inf', 'inf');
       else {
-        args.push(key, limitText(rule.windowMs), limitText(rule.maxRequests), limitText(rule.maxTokens), limitText(rule.maxCost));
+        args.push(
+          key,
+          limitText(rule.windowMs),
+          limitText(rule.maxRequests),
+          limitText(rule.maxTokens),
+          limitText(rule.maxCost),
+        );
       }
     }
     keys.push(`${this.#base}lseq`);
@@ -270,7 +306,13 @@ class Limiter implements RedisRateLimiter {
   }
 
   /** Settle/cancel of a lease: adjust the admission's own entry, then wake local waiters. */
-  async adjust(names: readonly string[], id: number, dRequests: number, dTokens: number, dCost: number): Promise<void> {
+  async adjust(
+    names: readonly string[],
+    id: number,
+    dRequests: number,
+    dTokens: number,
+    dCost: number,
+  ): Promise<void> {
     if (this.#closed || (dRequests === 0 && dTokens === 0 && dCost === 0)) return;
     const ruled = names.filter((key) => this.#rules.has(key));
     if (ruled.length === 0) return;
@@ -287,7 +329,10 @@ class Limiter implements RedisRateLimiter {
 
   // -- public API -----------------------------------------------------------------------------
 
-  async tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): Promise<AcquireResult> {
+  async tryAcquire(
+    keys: string | readonly string[],
+    options?: TryAcquireOptions,
+  ): Promise<AcquireResult> {
     this.#open();
     const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
     parseWeight(options, weight, false);
@@ -358,7 +403,10 @@ class Limiter implements RedisRateLimiter {
       }
       this.#waiters.add(waiter);
       if (Number.isFinite(maxWaitMs)) {
-        waiter.deadline = this.#clock.setTimeout(() => this.#expire(waiter, now + maxWaitMs), maxWaitMs);
+        waiter.deadline = this.#clock.setTimeout(
+          () => this.#expire(waiter, now + maxWaitMs),
+          maxWaitMs,
+        );
       }
       if (signal !== undefined) {
         waiter.onAbort = () => this.#giveUp(waiter, abortedError(signal, 'limiter acquire'));
@@ -373,7 +421,8 @@ class Limiter implements RedisRateLimiter {
 
   async usage(key: string): Promise<LimiterUsage> {
     this.#open();
-    if (typeof key !== 'string' || key.length === 0) throw invalidArgument('key must be a non-empty string', { key });
+    if (typeof key !== 'string' || key.length === 0)
+      throw invalidArgument('key must be a non-empty string', { key });
     const rule = this.#rules.get(key);
     if (rule === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
     const [requests, tokens, cost] = await this.#call<[string, string, string]>(
@@ -382,13 +431,19 @@ class Limiter implements RedisRateLimiter {
       [this.#clock.now(), limitText(rule.windowMs)],
       'limiter usage',
     );
-    return { requests: Number(requests), tokens: Number(tokens), costUsd: Number(cost) / NANOS_PER_USD };
+    return {
+      requests: Number(requests),
+      tokens: Number(tokens),
+      costUsd: Number(cost) / NANOS_PER_USD,
+    };
   }
 
   async observe(key: string, feedback: RateLimitFeedback): Promise<void> {
     this.#open();
-    if (typeof key !== 'string' || key.length === 0) throw invalidArgument('key must be a non-empty string', { key });
-    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } = parseFeedback(feedback);
+    if (typeof key !== 'string' || key.length === 0)
+      throw invalidArgument('key must be a non-empty string', { key });
+    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
+      parseFeedback(feedback);
     const now = this.#clock.now();
     const windowMs = this.#rules.get(key)?.windowMs;
     const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
@@ -460,9 +515,13 @@ class Limiter implements RedisRateLimiter {
     if (reply[0] === 1) {
       if (waiter.phase === 'done') {
         // It gave up while the script ran: the admission never happened.
-        void this.adjust(waiter.keys, reply[1], -waiter.weight.requests, -waiter.weight.tokens, -waiter.weight.cost).catch(
-          () => {},
-        );
+        void this.adjust(
+          waiter.keys,
+          reply[1],
+          -waiter.weight.requests,
+          -waiter.weight.tokens,
+          -waiter.weight.cost,
+        ).catch(() => {});
         return;
       }
       this.#remove(waiter);
@@ -485,7 +544,10 @@ class Limiter implements RedisRateLimiter {
     if (waiter.expiresAt !== undefined) {
       // Past maxWaitMs: the attempt at the deadline itself has now been made (or cannot be).
       if (at >= waiter.expiresAt || !this.#isHead(waiter)) {
-        this.#giveUp(waiter, rateLimited(waiter.keys, waiter.expiresAt - waiter.since, waiter.lastRefusal));
+        this.#giveUp(
+          waiter,
+          rateLimited(waiter.keys, waiter.expiresAt - waiter.since, waiter.lastRefusal),
+        );
         return;
       }
       this.#retry(waiter, waiter.expiresAt);
@@ -579,7 +641,12 @@ class Limiter implements RedisRateLimiter {
     for (const key of waiter.keys) keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:q`);
     // Pump again once it is gone: a local waiter behind it may have retried before the leave
     // landed (a NOSCRIPT fallback can reorder) and found it still ahead.
-    this.#call(this.#leave, keys, [ticket, this.#channelSpec, ...waiter.keys], 'limiter leave').then(
+    this.#call(
+      this.#leave,
+      keys,
+      [ticket, this.#channelSpec, ...waiter.keys],
+      'limiter leave',
+    ).then(
       () => this.#pump(waiter.keys, this.#clock.now()),
       () => {},
     );
@@ -618,7 +685,13 @@ class RedisLease implements Lease {
   readonly #id: number;
   #done = false;
 
-  constructor(owner: Limiter, keys: readonly string[], weight: Weight, id: number, admittedAt: number) {
+  constructor(
+    owner: Limiter,
+    keys: readonly string[],
+    weight: Weight,
+    id: number,
+    admittedAt: number,
+  ) {
     this.#owner = owner;
     this.keys = keys;
     this.#weight = { ...weight };
@@ -642,6 +715,12 @@ class RedisLease implements Lease {
   cancel(): Promise<void> {
     if (this.#done) return Promise.resolve();
     this.#done = true;
-    return this.#owner.adjust(this.keys, this.#id, -this.#weight.requests, -this.#weight.tokens, -this.#weight.cost);
+    return this.#owner.adjust(
+      this.keys,
+      this.#id,
+      -this.#weight.requests,
+      -this.#weight.tokens,
+      -this.#weight.cost,
+    );
   }
 }

@@ -40,7 +40,10 @@ const isNonNegative = (value: unknown): value is number =>
 export const toNanos = (usd: number): number => Math.round(usd * NANOS_PER_USD);
 
 /** Validates `createRateLimiter` options once, naming the offending option. */
-export function parseRules(options: Record<string, unknown>, allowed: ReadonlySet<string>): RuleSpec[] {
+export function parseRules(
+  options: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): RuleSpec[] {
   for (const name of Object.keys(options)) {
     if (!allowed.has(name)) {
       throw invalidArgument(`options.${name} is not a rate limiter option`, { option: name });
