@@ -7,9 +7,9 @@
  * 2. Cosine over 2,000 x 768: norms computed per pair (floor of naivety), query norm hoisted,
  *    stored row norms (what the stores do). All three share the same unrolled dot kernel.
  *    Goal: stored norms >= 1.5x faster than per pair.
- * Ratios compare medians (p50), which hold up on a machine shared with other work.
  * 3. 10,000 x 768 vector search through a store: 2 piscina threads over the SharedArrayBuffer
  *    matrix against the same scan in this thread. Goal: >= 1.5x.
+ * Ratios compare medians (p50), which hold up on a machine shared with other work.
  */
 import { createRng, SimulatedClock } from '@troupe/core';
 import {
