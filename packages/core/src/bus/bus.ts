@@ -1,6 +1,7 @@
 import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { abortedError } from '../errors.js';
+import { ChurnMap } from '../state/churn-map.js';
 import {
   closedError,
   frozenJsonCopy,
@@ -26,16 +27,39 @@ export interface MemoryBus extends BusBackend {
   /**
    * Pending `wait` calls on `topic` (or on every topic). A waiter that was woken, timed out or
    * aborted is not counted: it holds no listener and no timer any more.
+   *
+   * @example
+   * ```ts
+   * const waiting = bus.wait('t', { afterSeq: 0, timeoutMs: 100 });
+   * bus.waiters('t'); // 1
+   * await clock.advance(100);
+   * bus.waiters('t'); // 0
+   * ```
    */
   waiters(topic?: string): number;
 }
 
+/**
+ * A topic's messages (`seq` n at index n - 1) and its pending waiters, in an intrusive doubly
+ * linked list: a post walks it without allocating an iterator, and a waiter that times out or
+ * aborts unlinks itself in O(1).
+ */
+interface Topic {
+  readonly name: string;
+  readonly messages: Message[];
+  head: Waiter | undefined;
+  waiting: number;
+}
+
 interface Waiter {
-  readonly topic: string;
+  readonly topic: Topic;
   readonly afterSeq: number;
   readonly limit: number;
   readonly resolve: (messages: Message[]) => void;
   readonly reject: (error: unknown) => void;
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
+  linked: boolean;
   timer: TimerHandle | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -47,6 +71,7 @@ interface Waiter {
  *
  * `read` and the immediate path of `wait` slice by index (seqs are dense, so message `seq` is
  * at index `seq - 1`): cost is the number of messages returned, not the topic's length.
+ * Bodies must be JSON values; the bus stores a deeply frozen copy.
  *
  * @example
  * ```ts
@@ -59,14 +84,32 @@ interface Waiter {
 export function createBus(options: BusOptions): MemoryBus {
   const opts = requireRecord(options, 'options');
   const clock = requireClock(opts.clock);
-  const topics = new Map<string, Message[]>();
-  const waiting = new Map<string, Set<Waiter>>();
+  // A topic with messages stays for the life of the bus; one made only by a wait goes when its
+  // last waiter does, so waits on many topics leave nothing behind.
+  const topics = new ChurnMap<string, Topic>();
   let closed = false;
 
-  /** Detaches a waiter from everything that could still reach it. */
+  function topicFor(name: string): Topic {
+    let topic = topics.get(name);
+    if (topic === undefined) {
+      topic = { name, messages: [], head: undefined, waiting: 0 };
+      topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  /** Detaches a waiter from everything that could still reach it: list, timer, signal. */
   function detach(waiter: Waiter): void {
-    const set = waiting.get(waiter.topic);
-    if (set?.delete(waiter) && set.size === 0) waiting.delete(waiter.topic);
+    if (waiter.linked) {
+      const topic = waiter.topic;
+      waiter.linked = false;
+      if (waiter.prev === undefined) topic.head = waiter.next;
+      else waiter.prev.next = waiter.next;
+      if (waiter.next !== undefined) waiter.next.prev = waiter.prev;
+      waiter.prev = undefined;
+      waiter.next = undefined;
+      if (--topic.waiting === 0 && topic.messages.length === 0) topics.delete(topic.name);
+    }
     if (waiter.timer !== undefined) {
       clock.clearTimeout(waiter.timer);
       waiter.timer = undefined;
@@ -101,22 +144,23 @@ export function createBus(options: BusOptions): MemoryBus {
       const m = requireRecord(message, 'message');
       const from = requireName(m.from, 'from');
       const body = frozenJsonCopy(m.body, 'body');
-      let messages = topics.get(topic);
-      if (messages === undefined) {
-        messages = [];
-        topics.set(topic, messages);
-      }
+      const record = topicFor(topic);
+      const messages = record.messages;
       const seq = messages.length + 1;
-      messages.push(Object.freeze({ seq, topic, from, body, at: clock.now() }));
-      const set = waiting.get(topic);
-      if (set !== undefined) {
-        // Each waiter gets its own slice from its own afterSeq; iterating a Set while deleting
-        // the visited element is safe.
-        for (const waiter of set) {
-          if (waiter.afterSeq >= seq) continue;
+      const stored: Message = Object.freeze({ seq, topic, from, body, at: clock.now() });
+      messages.push(stored);
+      // Wake every waiter whose afterSeq this seq passes, each with its own slice; `next` is
+      // read before `detach` clears it.
+      let waiter = record.head;
+      while (waiter !== undefined) {
+        const next = waiter.next;
+        if (waiter.afterSeq < seq) {
           detach(waiter);
-          waiter.resolve(slice(messages, waiter.afterSeq, waiter.limit));
+          waiter.resolve(
+            waiter.afterSeq === seq - 1 ? [stored] : slice(messages, waiter.afterSeq, waiter.limit),
+          );
         }
+        waiter = next;
       }
       return { seq };
     },
@@ -125,7 +169,7 @@ export function createBus(options: BusOptions): MemoryBus {
       if (closed) throw closedError('bus');
       requireName(topic, 'topic');
       const { afterSeq, limit } = parseRead(options);
-      return slice(topics.get(topic), afterSeq, limit) as Message<T>[];
+      return slice(topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
     },
 
     // Not `async`: the returned promise is the waiter's own, so a post wakes the caller in one
@@ -147,26 +191,27 @@ export function createBus(options: BusOptions): MemoryBus {
       }
       if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
       // A post between the caller's read and this wait is already stored: return it now.
-      const ready = slice(topics.get(topic), afterSeq, limit);
+      const ready = slice(topics.get(topic)?.messages, afterSeq, limit);
       if (ready.length > 0 || timeoutMs === 0) return Promise.resolve(ready as Message<T>[]);
 
       return new Promise<Message<T>[]>((resolve, reject) => {
+        const record = topicFor(topic);
         const waiter: Waiter = {
-          topic,
+          topic: record,
           afterSeq,
           limit,
           resolve: resolve as (messages: Message[]) => void,
           reject,
+          prev: undefined,
+          next: record.head,
+          linked: true,
           timer: undefined,
           signal: undefined,
           onAbort: undefined,
         };
-        let set = waiting.get(topic);
-        if (set === undefined) {
-          set = new Set();
-          waiting.set(topic, set);
-        }
-        set.add(waiter);
+        if (record.head !== undefined) record.head.prev = waiter;
+        record.head = waiter;
+        record.waiting++;
         if (timeoutMs !== undefined) {
           waiter.timer = clock.setTimeout(() => {
             waiter.timer = undefined;
@@ -187,9 +232,9 @@ export function createBus(options: BusOptions): MemoryBus {
     },
 
     waiters(topic?: string): number {
-      if (topic !== undefined) return waiting.get(topic)?.size ?? 0;
+      if (topic !== undefined) return topics.get(topic)?.waiting ?? 0;
       let count = 0;
-      for (const set of waiting.values()) count += set.size;
+      for (const record of topics.values()) count += record.waiting;
       return count;
     },
 
@@ -197,13 +242,13 @@ export function createBus(options: BusOptions): MemoryBus {
       if (closed) return;
       closed = true;
       const error = closedError('bus');
-      for (const set of [...waiting.values()]) {
-        for (const waiter of set) {
+      for (const record of [...topics.values()]) {
+        while (record.head !== undefined) {
+          const waiter = record.head;
           detach(waiter);
           waiter.reject(error);
         }
       }
-      waiting.clear();
       topics.clear();
     },
   };
