@@ -1,10 +1,31 @@
 import type { ScoreWeights } from './types.js';
 
-/** Reciprocal rank fusion's customary constant. */
+/**
+ * Reciprocal rank fusion's customary constant (the store option `rrfK`).
+ *
+ * @example
+ * ```ts
+ * rrfTerm(1, DEFAULT_RRF_K); // 1 / 61
+ * ```
+ */
 export const DEFAULT_RRF_K = 60;
-/** Seven days, in ms. */
+/**
+ * The default recency half-life: seven days, in ms.
+ *
+ * @example
+ * ```ts
+ * decay(DEFAULT_HALF_LIFE_MS, DEFAULT_HALF_LIFE_MS); // 0.5
+ * ```
+ */
 export const DEFAULT_HALF_LIFE_MS = 7 * 24 * 60 * 60 * 1000;
-/** The default composite weights. */
+/**
+ * The default composite weights.
+ *
+ * @example
+ * ```ts
+ * createInMemoryStore({ clock, weights: { ...DEFAULT_WEIGHTS, recency: 0 } });
+ * ```
+ */
 export const DEFAULT_WEIGHTS: ScoreWeights = Object.freeze({
   relevance: 0.6,
   importance: 0.2,

@@ -265,11 +265,7 @@ class SqliteStore extends BaseStore {
   }
 
   #toEntry(row: Row): MemoryEntry {
-    const scope: Record<string, string> = {};
-    if (row.scope_team !== null) scope.team = row.scope_team;
-    if (row.scope_agent !== null) scope.agent = row.scope_agent;
-    if (row.scope_session !== null) scope.session = row.scope_session;
-    if (row.scope_user !== null) scope.user = row.scope_user;
+    const scope = rowScope(row);
     const slot = this.#slotOf.get(row.seq);
     return {
       id: row.id,
@@ -278,7 +274,7 @@ class SqliteStore extends BaseStore {
       importance: row.importance,
       tags: JSON.parse(row.tags) as string[],
       ...(slot === undefined ? {} : { embedding: this.vectorIndex()!.get(slot) }),
-      scope: scope as MemoryScope,
+      scope,
       evergreen: row.evergreen === 1,
       createdAt: row.created_at,
       accessedAt: row.accessed_at,
@@ -365,10 +361,7 @@ class SqliteStore extends BaseStore {
     if (patch.scope !== undefined || patch.type !== undefined) {
       set(
         'filter_terms',
-        filterTerms(
-          patch.scope ?? this.#toEntry(row).scope,
-          patch.type ?? (row.type as MemoryType),
-        ),
+        filterTerms(patch.scope ?? rowScope(row), patch.type ?? (row.type as MemoryType)),
       );
     }
     this.#db.transaction(() => {
@@ -504,6 +497,15 @@ class SqliteStore extends BaseStore {
     this.#statements.clear();
     this.#db.close();
   }
+}
+
+function rowScope(row: Row): MemoryScope {
+  const scope: Record<string, string> = {};
+  if (row.scope_team !== null) scope.team = row.scope_team;
+  if (row.scope_agent !== null) scope.agent = row.scope_agent;
+  if (row.scope_session !== null) scope.session = row.scope_session;
+  if (row.scope_user !== null) scope.user = row.scope_user;
+  return scope;
 }
 
 function toCandidate(row: CandidateRow): Candidate {

@@ -13,7 +13,14 @@ import type { VectorPool } from './vector-pool.js';
  */
 export type MemoryType = 'semantic' | 'episodic' | 'procedural';
 
-/** The memory types, in a fixed order. */
+/**
+ * The memory types, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * for (const type of MEMORY_TYPES) console.log(type, await memory.count({ types: [type] }));
+ * ```
+ */
 export const MEMORY_TYPES: readonly MemoryType[] = Object.freeze([
   'semantic',
   'episodic',
@@ -36,10 +43,24 @@ export interface MemoryScope {
   readonly user?: string;
 }
 
-/** The scope fields, in a fixed order. */
+/**
+ * The scope fields, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * const named = SCOPE_FIELDS.filter((field) => entry.scope[field] !== undefined);
+ * ```
+ */
 export const SCOPE_FIELDS = Object.freeze(['team', 'agent', 'session', 'user'] as const);
 
-/** One of {@link SCOPE_FIELDS}. */
+/**
+ * One of {@link SCOPE_FIELDS}.
+ *
+ * @example
+ * ```ts
+ * const field: ScopeField = 'agent';
+ * ```
+ */
 export type ScopeField = (typeof SCOPE_FIELDS)[number];
 
 /**

@@ -1,6 +1,12 @@
 /**
  * The k best (score, index) pairs: higher score first, ties to the lower index, so every way
  * of splitting a scan (one thread or many) picks the same set in the same order.
+ *
+ * @example
+ * ```ts
+ * const top: TopK = await pool.topK(request);
+ * const best = request.slots[top.indices[0]]; // its cosine is top.scores[0]
+ * ```
  */
 export interface TopK {
   readonly indices: Int32Array;
