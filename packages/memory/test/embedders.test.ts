@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cosine, createHashEmbedder, createOpenAIEmbedder, vectorNorm } from '../src/index.js';
+import { FakeEmbeddingsServer } from './fixtures/fake-embeddings-server.js';
 
 describe('createHashEmbedder', () => {
   it('returns one unit vector of the configured length per text', async () => {
@@ -42,64 +43,6 @@ describe('createHashEmbedder', () => {
     expect(() => createHashEmbedder({ ngram: 1.5 })).toThrow(/ngram/);
   });
 });
-
-interface Seen {
-  url: string | undefined;
-  method: string | undefined;
-  authorization: string | undefined;
-  body: { model: string; input: string[]; dimensions?: number };
-}
-
-/** A tiny OpenAI-compatible embeddings server: vector i of a request is [len(text), i, 1]. */
-class FakeEmbeddingsServer {
-  readonly seen: Seen[] = [];
-  /** Overrides the answer: return [status, body] or 'hang' to never answer. */
-  answer: ((seen: Seen) => [number, unknown] | 'hang') | undefined;
-  #server: Server | undefined;
-  #hanging: ServerResponse[] = [];
-
-  async start(): Promise<string> {
-    this.#server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      let raw = '';
-      req.on('data', (chunk: Buffer) => {
-        raw += chunk.toString();
-      });
-      req.on('end', () => {
-        const seen: Seen = {
-          url: req.url,
-          method: req.method,
-          authorization: req.headers.authorization,
-          body: JSON.parse(raw) as Seen['body'],
-        };
-        this.seen.push(seen);
-        const custom = this.answer?.(seen);
-        if (custom === 'hang') {
-          this.#hanging.push(res);
-          return;
-        }
-        // Answer out of order: clients must place vectors by `index`.
-        const data = seen.body.input
-          .map((text, index) => ({
-            object: 'embedding',
-            index,
-            embedding: [text.length, index, 1],
-          }))
-          .reverse();
-        const [status, body] = custom ?? [200, { object: 'list', data, model: seen.body.model }];
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      });
-    });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1`;
-  }
-
-  async stop(): Promise<void> {
-    for (const res of this.#hanging) res.destroy();
-    this.#server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
-  }
-}
 
 describe('createOpenAIEmbedder', () => {
   let server: FakeEmbeddingsServer;
