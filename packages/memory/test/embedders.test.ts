@@ -1,5 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cosine, createHashEmbedder, createOpenAIEmbedder, vectorNorm } from '../src/index.js';
