@@ -93,6 +93,8 @@ interface Waiter {
   /** Set when maxWaitMs passed: one last attempt at this time, then give up. */
   expiresAt: number | undefined;
   lastRefusal: Refusal;
+  /** Waiting on a remote event (a refund, a remote ticket leaving), not on a known time. */
+  eventDriven: boolean;
   onAbort: (() => void) | undefined;
 }
 
@@ -390,6 +392,7 @@ class Limiter implements RedisRateLimiter {
         deadline: undefined,
         expiresAt: undefined,
         lastRefusal: { ok: false, reason: 'requests', retryAfterMs: 0 },
+        eventDriven: false,
         onAbort: undefined,
       };
       const mode = this.#hasQueued(names) ? 'queue' : 'acquire';
@@ -506,7 +509,16 @@ class Limiter implements RedisRateLimiter {
       if (sep < 0 || message.slice(0, sep) === this.#origin) return;
       this.#pump([message.slice(sep + 1)], this.#clock.now());
     });
-    subscriber.subscribe(this.#channel).catch(() => {});
+    // A wake published before the subscription was in place is lost: once subscribed (and
+    // again after every reconnect), retry every head waiter once to catch up.
+    const catchUp = (): void => {
+      const now = this.#clock.now();
+      for (const waiter of [...this.#waiters]) {
+        if (waiter.eventDriven && this.#isHead(waiter)) this.#retry(waiter, now);
+      }
+    };
+    subscriber.on('ready', catchUp);
+    subscriber.subscribe(this.#channel).then(catchUp, () => {});
   }
 
   /** Reply to a waiter's admission script (first attempt or retry). */
@@ -572,6 +584,8 @@ class Limiter implements RedisRateLimiter {
   #arm(waiter: Waiter, wakeAt: number, blocker: string): void {
     if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
     waiter.wake = undefined;
+    waiter.eventDriven =
+      (blocker !== '' && !this.#tickets.has(blocker)) || !Number.isFinite(wakeAt);
     // A local blocker wakes us itself when it leaves; infinity waits for a refund.
     if ((blocker !== '' && this.#tickets.has(blocker)) || !Number.isFinite(wakeAt)) return;
     const delay = Math.max(0, wakeAt - this.#clock.now());
