@@ -32,7 +32,7 @@ export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
 export type { LogQuery } from './session.js';
 export { createMemorySessionStore } from './session/memory-store.js';
 export { isSecretKey, redactSecrets } from './session/redact.js';
-export { createSessionSaver } from './session/saver.js';
+export { createSessionSaver, DEFAULT_COALESCE_MS } from './session/saver.js';
 export type {
   HistoryRange,
   SessionSaver,

@@ -1,5 +1,6 @@
 import {
   createSessionSaver,
+  DEFAULT_COALESCE_MS,
   isTroupeError,
   SimulatedClock,
   type WriteErrorInfo,
@@ -18,20 +19,43 @@ describe('createSessionSaver', () => {
     expect(calls.snapshots + calls.history).toBe(0);
   });
 
-  it('writes a scheduled save on the next clock tick', async () => {
+  it('writes a scheduled save once the coalescing window (default 100 ms) has passed', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock);
     const saver = createSessionSaver({ store, clock });
     saver.schedule(snap(1), { fromIndex: 0, messages: [msg('a')] });
-    await clock.advance(0);
+    await clock.advance(DEFAULT_COALESCE_MS - 1);
+    expect(await inner.loadSnapshot('s1')).toBeUndefined();
+    await clock.advance(1);
     expect(await inner.loadSnapshot('s1')).toEqual(snap(1));
     expect(await inner.loadHistory('s1')).toEqual([msg('a')]);
+  });
+
+  it('with coalesceMs 0 writes on the next clock tick', async () => {
+    const clock = new SimulatedClock();
+    const { store, inner } = instrumentedStore(clock);
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
+    saver.schedule(snap(1));
+    await clock.advance(0);
+    expect(await inner.loadSnapshot('s1')).toEqual(snap(1));
+  });
+
+  it('coalesces 10 saves 1 ms apart into one write even on an instant store', async () => {
+    const clock = new SimulatedClock();
+    const { store, calls } = instrumentedStore(clock);
+    const saver = createSessionSaver({ store, clock });
+    for (let revision = 1; revision <= 10; revision++) {
+      saver.schedule(snap(revision));
+      await clock.advance(1);
+    }
+    await clock.runUntilIdle();
+    expect(calls.snapshots).toBe(1);
   });
 
   it('does not slow the caller when every write takes 300 ms', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     // Ten "turns" of 10 ms each, saving after every one.
     for (let turn = 1; turn <= 10; turn++) {
       saver.schedule(snap(turn), { fromIndex: turn - 1, messages: [msg(`m${turn}`)] });
@@ -46,7 +70,7 @@ describe('createSessionSaver', () => {
   it('coalesces 10 rapid saves of one session into at most 2 snapshot writes', async () => {
     const clock = new SimulatedClock();
     const { store, calls, inner } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     for (let revision = 1; revision <= 10; revision++) {
       saver.schedule(snap(revision));
       await clock.advance(1);
@@ -61,7 +85,7 @@ describe('createSessionSaver', () => {
   it('keeps at most one write in flight per session', async () => {
     const clock = new SimulatedClock();
     const { store, calls } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     for (let revision = 1; revision <= 20; revision++) {
       saver.schedule(snap(revision), { fromIndex: revision - 1, messages: [msg(`m${revision}`)] });
       await clock.advance(50);
@@ -73,7 +97,7 @@ describe('createSessionSaver', () => {
   it('writes different sessions concurrently', async () => {
     const clock = new SimulatedClock();
     const { store, calls } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     saver.schedule(snap(1, {}, 'a'));
     saver.schedule(snap(1, {}, 'b'));
     await clock.advance(1);
@@ -84,7 +108,7 @@ describe('createSessionSaver', () => {
   it('never lets an older snapshot replace a newer one', async () => {
     const clock = new SimulatedClock();
     const { store, inner, calls } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     saver.schedule(snap(5));
     await clock.advance(1); // revision 5 is in flight
     saver.schedule(snap(3)); // late and older
@@ -98,7 +122,7 @@ describe('createSessionSaver', () => {
   it('resolves save() only once the latest snapshot scheduled before it is durable', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     saver.schedule(snap(1));
     await clock.advance(1); // revision 1 went out at t=0 and is in flight until t=300
     saver.schedule(snap(2));
@@ -168,7 +192,7 @@ describe('createSessionSaver', () => {
   it('writes history before the snapshot that covers it', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock, SLOW_MS);
-    const saver = createSessionSaver({ store, clock });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0 });
     saver.schedule(snap(1), { fromIndex: 0, messages: [msg('a')] });
     await clock.advance(SLOW_MS + 1); // the history append has finished, the snapshot is in flight
     expect(await inner.loadHistory('s1')).toHaveLength(1);
@@ -212,6 +236,7 @@ describe('createSessionSaver', () => {
     const saver = createSessionSaver({
       store,
       clock,
+      coalesceMs: 0,
       retry: { baseMs: 100, maxMs: 1_000 },
       onError: (_error, info) => errors.push(info),
     });
@@ -235,7 +260,7 @@ describe('createSessionSaver', () => {
   it('never throws store errors at the caller of schedule', async () => {
     const clock = new SimulatedClock();
     const { store, failNext } = instrumentedStore(clock);
-    const saver = createSessionSaver({ store, clock, retry: { maxAttempts: 1 } });
+    const saver = createSessionSaver({ store, clock, coalesceMs: 0, retry: { maxAttempts: 1 } });
     failNext(100);
     expect(() => saver.schedule(snap(1))).not.toThrow();
     await clock.runUntilIdle();

@@ -13,6 +13,9 @@ import {
 } from './retry.js';
 import type { SessionSnapshot, SessionStore } from './types.js';
 
+/** The saver's default coalescing window: see {@link SessionSaverOptions.coalesceMs}. */
+export const DEFAULT_COALESCE_MS = 100;
+
 /** Messages at positions `fromIndex, fromIndex + 1, ...` of a session's history. */
 export interface HistoryRange {
   readonly fromIndex: number;
@@ -25,7 +28,9 @@ export interface SessionSaverOptions {
   readonly clock: Clock;
   /**
    * How long a scheduled save waits before writing, so a burst of saves becomes one write
-   * (default 0: the write starts on the clock's next tick, after the caller's current work).
+   * (default 100 ms). It bounds how many writes a busy session costs (at most one per window,
+   * whatever the store's speed) and how much a crash can lose (the last window's turns).
+   * 0 writes on the clock's next tick, after the caller's current work.
    */
   readonly coalesceMs?: number;
   readonly retry?: RetryOptions;
@@ -117,7 +122,7 @@ interface Slot {
 export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
-  const { store, clock, coalesceMs = 0, onError } = options;
+  const { store, clock, coalesceMs = DEFAULT_COALESCE_MS, onError } = options;
   if (typeof store?.saveSnapshot !== 'function' || typeof store.appendHistory !== 'function') {
     throw invalidArgument('options.store must be a SessionStore');
   }

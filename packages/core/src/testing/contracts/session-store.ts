@@ -243,6 +243,15 @@ export function sessionStoreContract(
         expect(await store.readLog()).toEqual([]);
       });
 
+      it('keeps the order and content of a large batch', async () => {
+        const batch = Array.from({ length: 101 }, (_, i) => entry(`s${i % 3}`, `t${i}`, { i }));
+        await store.appendLog(batch);
+        const lines = await store.readLog();
+        expect(lines.map((l) => [l.seq, l.sessionId, l.type, l.data])).toEqual(
+          batch.map((e, i) => [i + 1, e.sessionId, e.type, { i }]),
+        );
+      });
+
       it('accepts an empty batch as a no-op', async () => {
         await store.appendLog([]);
         expect(await store.readLog()).toEqual([]);

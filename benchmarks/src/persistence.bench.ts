@@ -1,0 +1,321 @@
+/**
+ * Persistence: the session saver's coalescing, the batched session log's throughput on SQLite,
+ * and what persistence does to the event loop while a team logs heavily.
+ *
+ * 1. Coalescing: 10 saves of one session scheduled back to back (turns that finish at once),
+ *    then against a store whose writes take 20 ms with a save every 2 ms: snapshot writes
+ *    counted (goal: at most 2).
+ * 2. Session log rows/s on SQLite (WAL, synchronous=NORMAL): `createSessionLog` (1000 appends,
+ *    then flush: one transaction) against the naive way (one `appendLog` transaction per entry),
+ *    and against the floor (raw better-sqlite3, one prepared insert per row, one transaction).
+ * 3. Event-loop delay p99 (perf_hooks.monitorEventLoopDelay, 1 ms resolution) while 20 agents
+ *    of one team run continuously (scripted model, 10 ms per call on the system clock, 4 tool
+ *    calls per run): no persistence, Troupe's SQLite persistence (batched log and saver), and a
+ *    naive listener writing each team event in its own transaction.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  type ChatMessage,
+  createBus,
+  createRateLimiter,
+  createSessionLog,
+  createSessionSaver,
+  createSharedState,
+  createTeam,
+  defineAgent,
+  defineTool,
+  SESSION_FORMAT_VERSION,
+  type SessionLogEntry,
+  type SessionSnapshot,
+  type SessionStore,
+  systemClock,
+} from '@troupe/core';
+import { scriptedModel } from '@troupe/core/testing/doubles';
+import { createSqliteSessionStore } from '@troupe/sqlite';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { figure, heading, measure, ratio, table } from './lib/harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-persistence-'));
+let files = 0;
+const freshPath = (): string => join(dir, `bench-${files++}.db`);
+
+const snapshot = (revision: number): SessionSnapshot => ({
+  sessionId: 'bench/agent',
+  agent: 'agent',
+  version: SESSION_FORMAT_VERSION,
+  revision,
+  context: { plan: ['read', 'write'], step: revision, apiKey: 'sk-never-written' },
+  usage: {
+    requests: revision,
+    inputTokens: 100 * revision,
+    outputTokens: 20 * revision,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0,
+  },
+  historyLength: revision,
+  updatedAt: systemClock.now(),
+});
+const message = (i: number): ChatMessage => ({ role: 'user', content: `message ${i}` });
+
+/** Counts snapshot writes; `delayMs` makes each write take that long (real time). */
+function counting(store: SessionStore, delayMs = 0): { store: SessionStore; writes: () => number } {
+  let writes = 0;
+  const wait = () => new Promise<void>((resolve) => systemClock.setTimeout(resolve, delayMs));
+  return {
+    writes: () => writes,
+    store: {
+      ...store,
+      async saveSnapshot(s) {
+        writes++;
+        if (delayMs > 0) await wait();
+        return store.saveSnapshot(s);
+      },
+      async appendHistory(id, from, messages) {
+        if (delayMs > 0) await wait();
+        return store.appendHistory(id, from, messages);
+      },
+    },
+  };
+}
+
+async function coalescing(): Promise<void> {
+  heading('saver: 10 rapid saves of one session');
+  {
+    const sqlite = createSqliteSessionStore({ path: freshPath() });
+    const { store, writes } = counting(sqlite);
+    const saver = createSessionSaver({ store, clock: systemClock });
+    for (let i = 1; i <= 10; i++) {
+      saver.schedule(snapshot(i), { fromIndex: i - 1, messages: [message(i)] });
+      await Promise.resolve(); // the next turn starts at once
+    }
+    await saver.flush();
+    figure('snapshot writes, 10 saves back to back (sqlite)', String(writes()));
+    figure('history on disk', `${(await sqlite.loadHistory('bench/agent')).length} messages`);
+    ratio('saver: snapshot writes per 10 back-to-back saves (naive: 10)', writes(), { max: 2 });
+    await saver.close();
+    await sqlite.close();
+  }
+  {
+    const sqlite = createSqliteSessionStore({ path: freshPath() });
+    const { store, writes } = counting(sqlite, 20);
+    const saver = createSessionSaver({ store, clock: systemClock });
+    for (let i = 1; i <= 10; i++) {
+      saver.schedule(snapshot(i), { fromIndex: i - 1, messages: [message(i)] });
+      await new Promise<void>((resolve) => systemClock.setTimeout(resolve, 2));
+    }
+    await saver.flush();
+    figure('snapshot writes, a save every 2 ms, 20 ms per write', String(writes()));
+    ratio('saver: snapshot writes per 10 saves, slow store (naive: 10)', writes(), { max: 2 });
+    await saver.close();
+    await sqlite.close();
+  }
+}
+
+const ROWS = 1_000;
+const entry = (i: number): SessionLogEntry => ({
+  sessionId: `bench/agent-${i % 8}`,
+  type: 'tool.called',
+  at: 1_700_000_000_000 + i,
+  data: { agent: `agent-${i % 8}`, tool: 'add', args: { a: i, b: 1 }, turn: i % 5 },
+});
+const entries = Array.from({ length: ROWS }, (_, i) => entry(i));
+
+async function throughput(): Promise<void> {
+  heading(`session log on SQLite: ${ROWS} entries per operation`);
+  const batchedStore = createSqliteSessionStore({ path: freshPath() });
+  const log = createSessionLog({ store: batchedStore, clock: systemClock, maxBatch: ROWS });
+  const naiveStore = createSqliteSessionStore({ path: freshPath() });
+  const floorDb = new Database(freshPath());
+  floorDb.pragma('journal_mode = WAL');
+  floorDb.pragma('synchronous = NORMAL');
+  floorDb.exec(
+    'CREATE TABLE log (seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL)',
+  );
+  // The floor uses the same 32-row insert statement as the store, minus everything else.
+  const GROUP = 32;
+  const insert = floorDb.prepare(
+    `INSERT INTO log (session_id, type, at, data) VALUES ${Array(GROUP).fill('(?, ?, ?, ?)').join(', ')}`,
+  );
+  const params = new Array<unknown>(GROUP * 4);
+  const floorTx = floorDb.transaction((rows: readonly SessionLogEntry[]) => {
+    for (let i = 0; i + GROUP <= rows.length; i += GROUP) {
+      for (let j = 0; j < GROUP; j++) {
+        const e = rows[i + j]!;
+        params[j * 4] = e.sessionId;
+        params[j * 4 + 1] = e.type;
+        params[j * 4 + 2] = e.at;
+        params[j * 4 + 3] = JSON.stringify(e.data);
+      }
+      insert.run(params);
+    }
+  });
+
+  const floorName = `floor: raw better-sqlite3, ${ROWS - (ROWS % 32)} rows, 1 transaction`;
+  const batchedName = `createSessionLog: ${ROWS} appends + flush`;
+  const naiveName = `naive: ${ROWS} appendLog calls, 1 row each`;
+  const results = await measure({
+    [floorName]: () => floorTx(entries),
+    [batchedName]: async () => {
+      for (const e of entries) log.append(e);
+      await log.flush();
+    },
+    [naiveName]: async () => {
+      for (const e of entries) await naiveStore.appendLog([e]);
+    },
+  });
+  const floor = results[floorName]!;
+  const batched = results[batchedName]!;
+  const naive = results[naiveName]!;
+  table([floor, batched, naive]);
+  const rowsPerSec = (m: { opsPerSec: number }) => m.opsPerSec * ROWS;
+  figure('batched rows/s', Math.round(rowsPerSec(batched)).toLocaleString('en-US'));
+  figure('naive rows/s', Math.round(rowsPerSec(naive)).toLocaleString('en-US'));
+  ratio(
+    'session log: batched vs one transaction per entry (rows/s)',
+    rowsPerSec(batched) / rowsPerSec(naive),
+    {
+      min: 20,
+    },
+  );
+  ratio('session log: cost per row vs raw better-sqlite3 floor', batched.meanUs / floor.meanUs, {
+    max: 2,
+  });
+  await log.close();
+  await batchedStore.close();
+  await naiveStore.close();
+  floorDb.close();
+}
+
+type Mode = 'none' | 'troupe' | 'naive';
+const AGENTS = 20;
+
+/** Runs AGENTS agents for `ms` and returns the event-loop delay p99 in ms and the events seen. */
+async function teamUnderLoad(
+  mode: Mode,
+  ms: number,
+): Promise<{ p99Ms: number; events: number; runs: number }> {
+  const clock = systemClock;
+  const path = freshPath();
+  const store = mode === 'troupe' ? createSqliteSessionStore({ path }) : undefined;
+  const team = createTeam({
+    clock,
+    state: createSharedState({ clock }),
+    limiter: createRateLimiter({ clock, rules: [] }),
+    bus: createBus({ clock }),
+    ...(store === undefined ? {} : { store }),
+  });
+  let naiveDb: Database.Database | undefined;
+  if (mode === 'naive') {
+    naiveDb = new Database(path);
+    naiveDb.pragma('journal_mode = WAL');
+    naiveDb.pragma('synchronous = NORMAL');
+    naiveDb.exec(
+      'CREATE TABLE log (seq INTEGER PRIMARY KEY, session_id TEXT, type TEXT, at REAL, data TEXT)',
+    );
+    const insert = naiveDb.prepare(
+      'INSERT INTO log (session_id, type, at, data) VALUES (?, ?, ?, ?)',
+    );
+    team.on('*', (event) => {
+      insert.run(team.id, event.type, event.at, JSON.stringify(event));
+    });
+  }
+  let events = 0;
+  team.on('*', () => {
+    events++;
+  });
+  const add = defineTool({
+    name: 'add',
+    description: 'Adds two integers.',
+    input: z.object({ a: z.number().int(), b: z.number().int() }),
+    run: ({ a, b }) => String(a + b),
+  });
+  const model = scriptedModel({
+    clock,
+    latencyMs: 10,
+    record: false,
+    steps: (_request, call) =>
+      call.turn < 4
+        ? { toolCalls: [{ name: 'add', arguments: { a: call.turn, b: 1 } }] }
+        : { text: 'done' },
+  });
+  const agent = defineAgent({ name: 'adder', instructions: 'Add.', model, tools: [add] });
+  const names = Array.from({ length: AGENTS }, (_, i) => `agent-${i}`);
+  for (const name of names) await team.spawn(agent, { name });
+
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  let runs = 0;
+  const end = clock.now() + ms;
+  histogram.enable();
+  await Promise.all(
+    names.map(async (name) => {
+      while (clock.now() < end) {
+        await team.send(name, 'Add the numbers up.');
+        runs++;
+      }
+    }),
+  );
+  histogram.disable();
+  await team.close();
+  await store?.close();
+  naiveDb?.close();
+  return { p99Ms: histogram.percentile(99) / 1e6, events, runs };
+}
+
+async function eventLoop(): Promise<void> {
+  const ms = Math.max(500, Number(process.env.BENCH_TIME_MS) || 1_500);
+  const rounds = 3;
+  heading(
+    `event-loop delay p99 while ${AGENTS} agents run (${rounds} interleaved rounds of ${ms} ms, median)`,
+  );
+  const modes: readonly [Mode, string][] = [
+    ['none', 'no persistence'],
+    ['troupe', 'troupe: SQLite session log + saver'],
+    ['naive', 'naive: one transaction per team event'],
+  ];
+  const samples = new Map<Mode, { p99Ms: number; events: number; runs: number }[]>();
+  // Interleaved, so a burst of load from elsewhere on the machine hits every mode alike.
+  for (let round = 0; round < rounds; round++) {
+    for (const [mode] of modes) {
+      const list = samples.get(mode) ?? [];
+      list.push(await teamUnderLoad(mode, ms));
+      samples.set(mode, list);
+    }
+  }
+  const median = (mode: Mode) => {
+    const list = [...(samples.get(mode) ?? [])].sort((a, b) => a.p99Ms - b.p99Ms);
+    return list[Math.floor(list.length / 2)]!;
+  };
+  for (const [mode, name] of modes) {
+    const r = median(mode);
+    figure(
+      name.padEnd(40),
+      `p99 ${r.p99Ms.toFixed(2)} ms, ${Math.round((r.events * 1000) / ms).toLocaleString('en-US')} events/s logged, ${Math.round((r.runs * 1000) / ms).toLocaleString('en-US')} runs/s`,
+    );
+  }
+  ratio(
+    'event-loop p99: troupe persistence vs none',
+    median('troupe').p99Ms / median('none').p99Ms,
+    {
+      max: 1.5,
+    },
+  );
+  ratio(
+    'event-loop p99: naive per-event transactions vs troupe',
+    median('naive').p99Ms / median('troupe').p99Ms,
+  );
+}
+
+export default async function persistence(): Promise<void> {
+  try {
+    await coalescing();
+    await throughput();
+    await eventLoop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
