@@ -17,8 +17,6 @@ export type ContextUpdate =
     }
   | { readonly op: 'delete'; readonly key: string };
 
-const OPS = new Set(['set', 'append', 'merge', 'delete']);
-
 /**
  * Applies `updates` in order to `state` and returns the new state; neither `state` nor any
  * value in it is mutated (untouched values are shared with the result).
@@ -59,9 +57,20 @@ export function applyUpdates(
   // Kept apart: a merged object at a key must never be taken for an owned list.
   const ownedLists = new Set<unknown>();
   const ownedObjects = new Set<unknown>();
+  // The list last appended to, for the common run of appends to one key: a pointer compare
+  // and a push, no property lookup. Dropped when any other op touches that key.
+  let lastKey: string | undefined;
+  let lastList: unknown[] = [];
   for (let i = 0; i < updates.length; i++) {
     const update = updates[i]!;
     const key = update.key;
+    if (key === lastKey) {
+      if (update.op === 'append') {
+        lastList.push(update.value);
+        continue;
+      }
+      lastKey = undefined;
+    }
     switch (update.op) {
       case 'set':
         next[key] = update.value;
@@ -71,20 +80,24 @@ export function applyUpdates(
         break;
       case 'append': {
         const current = own(next, key);
+        let list: unknown[];
         if (ownedLists.has(current)) {
-          (current as unknown[]).push(update.value);
+          list = current as unknown[];
+          list.push(update.value);
         } else if (current === undefined) {
-          const list = [update.value];
+          list = [update.value];
           ownedLists.add(list);
           next[key] = list;
         } else if (Array.isArray(current)) {
-          const list = current.slice();
+          list = current.slice();
           list.push(update.value);
           ownedLists.add(list);
           next[key] = list;
         } else {
           throw invalidUpdate(i, update.op, key, current);
         }
+        lastKey = key;
+        lastList = list;
         break;
       }
       case 'merge': {
@@ -141,7 +154,10 @@ function validate(update: unknown, i: number): void {
     throw invalidArgument(`updates[${i}] must be an object`, { index: i });
   }
   const u = update as { op?: unknown; key?: unknown; value?: unknown };
-  if (typeof u.op !== 'string' || !OPS.has(u.op)) {
+  const op = u.op;
+  // Compares against literals (interned strings: pointer compares) rather than a Set lookup:
+  // this runs once per update.
+  if (op !== 'append' && op !== 'set' && op !== 'merge' && op !== 'delete') {
     throw invalidArgument(`updates[${i}].op must be one of set, append, merge, delete`, {
       index: i,
       op: u.op,
@@ -153,10 +169,10 @@ function validate(update: unknown, i: number): void {
       key: u.key,
     });
   }
-  if ((u.op === 'set' || u.op === 'append') && !('value' in u)) {
-    throw invalidArgument(`updates[${i}].value is required for ${u.op}`, { index: i });
+  if ((op === 'set' || op === 'append') && !('value' in u)) {
+    throw invalidArgument(`updates[${i}].value is required for ${op}`, { index: i });
   }
-  if (u.op === 'merge') {
+  if (op === 'merge') {
     if (!isPlainObject(u.value)) {
       throw invalidArgument(`updates[${i}].value must be a plain object for merge`, { index: i });
     }
