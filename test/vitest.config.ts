@@ -1,5 +1,13 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'acceptance', include: ['**/*.test.ts'], exclude: ['node_modules/**', 'fixtures/**'] },
+  // Workspace packages resolve to their TypeScript sources; the root config's conditions do
+  // not reach into projects for bare imports of workspace packages.
+  resolve: { conditions: ['@troupe/source'] },
+  ssr: { resolve: { conditions: ['@troupe/source'] } },
+  test: {
+    name: 'acceptance',
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', 'fixtures/**'],
+  },
 });
