@@ -1,1 +1,36 @@
-export {};
+// Public API of @troupe/sim.
+import { fileURLToPath } from 'node:url';
+
+export type { RunTeamOptions, TeamRunResult } from './engine/run-team.js';
+export { runTeam } from './engine/run-team.js';
+export type { SimEvent, SimEventType } from './events.js';
+export type { RunOutputs } from './output.js';
+export { readEventLog, writeRunOutputs } from './output.js';
+export type {
+  AgentTimeline,
+  Analysis,
+  Bucket,
+  Mark,
+  RunTotals,
+  Span,
+  TeamAnalysis,
+} from './report/analyze.js';
+export { analyze, mergeAnalyses, TeamAnalyzer } from './report/analyze.js';
+export type { ReportMeta } from './report/html.js';
+export { renderReport } from './report/html.js';
+export type { SimulationOptions, SimulationResult } from './run-simulation.js';
+export { runSimulation } from './run-simulation.js';
+export type { Scenario, ScenarioInput } from './scenario.js';
+export { loadScenarioFile, parseScenario, scenarioSchema } from './scenario.js';
+
+/**
+ * Path of the shipped default scenario: 8 agents refactor a 200-file synthetic codebase.
+ *
+ * @example
+ * ```ts
+ * const scenario = await loadScenarioFile(defaultScenarioPath);
+ * ```
+ */
+export const defaultScenarioPath: string = fileURLToPath(
+  new URL('../scenarios/refactor-200.json', import.meta.url),
+);

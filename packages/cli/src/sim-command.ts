@@ -1,0 +1,83 @@
+import { isTroupeError } from '@troupe/core';
+import { defaultScenarioPath, loadScenarioFile, runSimulation, writeRunOutputs } from '@troupe/sim';
+import { intFlag, parse, UsageError } from './args.js';
+import { Progress } from './progress.js';
+
+export const simUsage = `troupe sim [scenario.json] [--seed N] [--teams N] [--threads N] [--out DIR] [--no-progress]
+
+  Runs a scenario on simulated time (default: the shipped refactor-200 scenario) and writes
+  events.jsonl, summary.json and report.html into --out (default troupe-out/<scenario>-seed<N>).
+  --teams runs that many independent teams; --threads spreads them over worker threads.`;
+
+const pad = (text: string, width: number) => text.padEnd(width);
+const num = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** `troupe sim`: returns the exit code. */
+export async function simCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parse({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      seed: { type: 'string' },
+      teams: { type: 'string' },
+      threads: { type: 'string' },
+      out: { type: 'string' },
+      'no-progress': { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 1) throw new UsageError('troupe sim takes at most one scenario file');
+  // Validate everything before anything is written.
+  const scenario = await loadScenarioFile(positionals[0] ?? defaultScenarioPath);
+  const seed = intFlag('seed', values.seed, scenario.seed);
+  const teams = intFlag('teams', values.teams, 1, 1);
+  const threads = intFlag('threads', values.threads, teams > 1 ? 2 : 0);
+  const dir = values.out ?? `troupe-out/${scenario.name}-seed${seed}`;
+  const progress = new Progress({ enabled: values['no-progress'] !== true });
+
+  progress.update(0, teams, 'teams');
+  const result = await runSimulation({
+    scenario,
+    seed,
+    teams,
+    threads,
+    onTeamDone: (done, total) => progress.update(done, total, 'teams'),
+  });
+  const files = await writeRunOutputs(dir, result, { description: scenario.description });
+
+  const t = result.analysis.totals;
+  const rows: [string, string][] = [
+    [
+      'scenario',
+      `${scenario.name} (seed ${seed}, ${teams} team${teams === 1 ? '' : 's'}, ${threads || 'no'} worker thread${threads === 1 ? '' : 's'})`,
+    ],
+    [
+      'finished',
+      Object.entries(t.finishReasons)
+        .map(([r, n]) => `${r} ×${n}`)
+        .join(', '),
+    ],
+    [
+      'simulated time',
+      `${(t.simulatedMs / 60_000).toFixed(1)} min in ${(result.wallMs / 1000).toFixed(2)} s wall`,
+    ],
+    ['regions done', `${num(t.regionsDone)} / ${num(t.regions)}`],
+    ['model calls', `${num(t.modelCalls)} (${num(t.modelFailures)} injected faults)`],
+    ['tokens in / out', `${num(t.inputTokens)} / ${num(t.outputTokens)}`],
+    ['cost', `$${t.costUsd.toFixed(2)}`],
+    ['lease waits', `${num(t.leaseWaits)} (${(t.leaseWaitMs / 1000).toFixed(0)} s in total)`],
+    ['claims / conflicts', `${num(t.claimsGranted)} / ${num(t.conflicts)}`],
+    ['discoveries / messages', `${num(t.discoveries)} / ${num(t.messages)}`],
+    ['restarts / failed agents', `${num(t.agentRestarts)} / ${num(t.agentFailures)}`],
+    ['event log sha256', result.hash],
+    ['report', files.report],
+  ];
+  for (const [k, v] of rows) out.write(`${pad(k, 26)}${v}\n`);
+  return 0;
+}
+
+/** Exit code for an error thrown by a command: 2 for bad input, 1 otherwise. */
+export function exitCodeFor(error: unknown): number {
+  return isTroupeError(error, 'ERR_INVALID_ARGUMENT') || isTroupeError(error, 'ERR_NOT_FOUND')
+    ? 2
+    : 1;
+}

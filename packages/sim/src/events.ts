@@ -1,0 +1,70 @@
+/**
+ * The simulation's event log: one JSON object per line, in the order things happened.
+ * Every field is derived from the scenario, the seed and the simulated clock, so the same
+ * scenario and seed give a byte-identical log.
+ */
+export type SimEvent =
+  | {
+      t: number;
+      team: number;
+      type: 'run.started';
+      scenario: string;
+      seed: number;
+      agents: string[];
+      regions: number;
+    }
+  | { t: number; team: number; type: 'turn.started'; agent: string; turn: number }
+  | { t: number; team: number; type: 'turn.ended'; agent: string; turn: number }
+  | { t: number; team: number; type: 'lease.waited'; agent: string; waitMs: number }
+  | {
+      t: number;
+      team: number;
+      type: 'model.answered';
+      agent: string;
+      latencyMs: number;
+      inputTokens: number;
+      outputTokens: number;
+      costUsd: number;
+    }
+  | { t: number; team: number; type: 'model.failed'; agent: string; code: string; fault: string }
+  | {
+      t: number;
+      team: number;
+      type: 'claim.granted';
+      agent: string;
+      resource: string;
+      start: number;
+      end: number;
+    }
+  | {
+      t: number;
+      team: number;
+      type: 'claim.conflicted';
+      agent: string;
+      resource: string;
+      holder: string;
+    }
+  | { t: number; team: number; type: 'claim.released'; agent: string; resource: string }
+  | { t: number; team: number; type: 'discovery.shared'; agent: string; topic: string }
+  | { t: number; team: number; type: 'message.posted'; agent: string; topic: string }
+  | {
+      t: number;
+      team: number;
+      type: 'region.done';
+      agent: string;
+      resource: string;
+      region: number;
+    }
+  | { t: number; team: number; type: 'agent.failed'; agent: string; reason: string }
+  | { t: number; team: number; type: 'agent.restarted'; agent: string; restarts: number }
+  | {
+      t: number;
+      team: number;
+      type: 'run.finished';
+      reason: 'work-done' | 'max-time' | 'max-model-calls' | 'no-progress';
+      regionsDone: number;
+      regions: number;
+    };
+
+/** The `type` of a {@link SimEvent}. */
+export type SimEventType = SimEvent['type'];

@@ -1,0 +1,132 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TroupeError } from '@troupe/core';
+import type { SimEvent } from './events.js';
+import { renderReport } from './report/html.js';
+import type { SimulationResult } from './run-simulation.js';
+
+/** The files {@link writeRunOutputs} wrote. */
+export interface RunOutputs {
+  readonly events: string;
+  readonly summary: string;
+  readonly report: string;
+}
+
+/**
+ * Writes a simulation's `events.jsonl`, `summary.json` and `report.html` into `dir`. Each file
+ * is written to a temporary name first and renamed into place only once all three are
+ * complete, so a failure leaves no half-written output.
+ *
+ * @example
+ * ```ts
+ * const files = await writeRunOutputs('out/run-1', result, { description: scenario.description });
+ * ```
+ */
+export async function writeRunOutputs(
+  dir: string,
+  result: SimulationResult,
+  meta: { description?: string } = {},
+): Promise<RunOutputs> {
+  await mkdir(dir, { recursive: true });
+  const final: RunOutputs = {
+    events: join(dir, 'events.jsonl'),
+    summary: join(dir, 'summary.json'),
+    report: join(dir, 'report.html'),
+  };
+  const suffix = `.tmp-${process.pid}`;
+  const summary = {
+    scenario: result.scenario,
+    seed: result.seed,
+    teams: result.teams,
+    threads: result.threads,
+    eventLogSha256: result.hash,
+    events: result.eventCount,
+    totals: result.analysis.totals,
+    perTeam: result.perTeam,
+    wallMs: Math.round(result.wallMs),
+  };
+  const html = renderReport(result.analysis, {
+    scenario: result.scenario,
+    seed: result.seed,
+    logHash: result.hash,
+    ...(meta.description === undefined ? {} : { description: meta.description }),
+  });
+  const contents: [string, string][] = [
+    [final.events, result.lines.length === 0 ? '' : `${result.lines.join('\n')}\n`],
+    [final.summary, `${JSON.stringify(summary, null, 2)}\n`],
+    [final.report, html],
+  ];
+  try {
+    for (const [path, text] of contents) await writeFile(path + suffix, text);
+    for (const [path] of contents) await rename(path + suffix, path);
+  } catch (error) {
+    await Promise.all(contents.map(([path]) => rm(path + suffix, { force: true })));
+    throw error;
+  }
+  return final;
+}
+
+const EVENT_TYPES = new Set([
+  'run.started',
+  'turn.started',
+  'turn.ended',
+  'lease.waited',
+  'model.answered',
+  'model.failed',
+  'claim.granted',
+  'claim.conflicted',
+  'claim.released',
+  'discovery.shared',
+  'message.posted',
+  'region.done',
+  'agent.failed',
+  'agent.restarted',
+  'run.finished',
+]);
+
+/**
+ * Reads an `events.jsonl` file. A line that is not a simulation event is an
+ * `ERR_INVALID_ARGUMENT` naming the file and line.
+ *
+ * @example
+ * ```ts
+ * const events = await readEventLog('troupe-out/refactor-200-seed1/events.jsonl');
+ * const html = renderReport(analyze(events), { scenario: 'refactor-200', seed: 1, logHash });
+ * ```
+ */
+export async function readEventLog(path: string): Promise<SimEvent[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TroupeError(
+      'ERR_NOT_FOUND',
+      `cannot read event log ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const events: SimEvent[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new TroupeError('ERR_INVALID_ARGUMENT', `${path}:${i + 1}: not valid JSON`);
+    }
+    const e = value as Partial<SimEvent>;
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e.t !== 'number' ||
+      typeof e.team !== 'number' ||
+      !EVENT_TYPES.has(String(e.type))
+    ) {
+      throw new TroupeError('ERR_INVALID_ARGUMENT', `${path}:${i + 1}: not a simulation event`);
+    }
+    events.push(value as SimEvent);
+  }
+  return events;
+}

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { invalidArgument } from '@troupe/core';
+import { Piscina } from 'piscina';
+import { runTeam, type TeamRunResult } from './engine/run-team.js';
+import { type Analysis, mergeAnalyses } from './report/analyze.js';
+import type { Scenario } from './scenario.js';
+import type { TeamTask } from './worker.js';
+
+/** What {@link runSimulation} takes. */
+export interface SimulationOptions {
+  readonly scenario: Scenario;
+  /** Default: the scenario's seed. */
+  readonly seed?: number;
+  /** Independent teams to run, each with its own seed stream. Default 1. */
+  readonly teams?: number;
+  /**
+   * Worker threads. 0 runs every team in this thread, one after another. Default: 0 for one
+   * team, else 2.
+   */
+  readonly threads?: number;
+  /** Keep the event log (JSONL lines) in the result. Default true. */
+  readonly collectEvents?: boolean;
+  /** Called as each team finishes (in completion order). */
+  readonly onTeamDone?: (done: number, total: number) => void;
+}
+
+/** A whole simulation's outcome. */
+export interface SimulationResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly teams: number;
+  readonly threads: number;
+  /**
+   * SHA-256 of the event log: with events collected, of exactly the bytes of `events.jsonl`
+   * (every line plus its newline, teams in order); otherwise of the teams' hashes in order.
+   */
+  readonly hash: string;
+  /** The event log's lines, teams in order (empty when not collected). */
+  readonly lines: readonly string[];
+  readonly eventCount: number;
+  readonly analysis: Analysis;
+  readonly perTeam: readonly {
+    team: number;
+    hash: string;
+    finish: string;
+    modelCalls: number;
+    simulatedMs: number;
+  }[];
+  /** Wall-clock time the simulation took, ms (not part of the log or its hash). */
+  readonly wallMs: number;
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+/**
+ * Runs `teams` independent teams of a scenario on simulated time, inline or across a piscina
+ * pool, each deterministic in its own thread, and merges them in team order: the same
+ * scenario, seed and team count give the same log and hash whatever the thread count.
+ *
+ * @example
+ * ```ts
+ * const scenario = await loadScenarioFile(defaultScenarioPath);
+ * const result = await runSimulation({ scenario, seed: 7, teams: 4, threads: 2 });
+ * console.log(result.hash, result.analysis.totals.modelCalls);
+ * ```
+ */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  const { scenario } = options;
+  const seed = options.seed ?? scenario.seed;
+  const teams = options.teams ?? 1;
+  const threads = options.threads ?? (teams > 1 ? 2 : 0);
+  const collectEvents = options.collectEvents ?? true;
+  if (!(Number.isInteger(seed) && seed >= 0))
+    throw invalidArgument('seed must be a non-negative integer', { seed });
+  if (!(Number.isInteger(teams) && teams >= 1))
+    throw invalidArgument('teams must be a positive integer', { teams });
+  if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64)) {
+    throw invalidArgument('threads must be an integer from 0 to 64', { threads });
+  }
+  const started = performance.now();
+  const results: TeamRunResult[] = new Array(teams);
+  let done = 0;
+  const task = (team: number): TeamTask => ({
+    scenario,
+    seed,
+    team,
+    collectEvents,
+    timelines: team === 0,
+  });
+  const finished = (result: TeamRunResult) => {
+    results[result.team] = result;
+    options.onTeamDone?.(++done, teams);
+  };
+
+  if (threads === 0) {
+    for (let team = 0; team < teams; team++) {
+      const t = task(team);
+      finished(await runTeam(t.scenario, t));
+    }
+  } else {
+    const pool = new Piscina<TeamTask, TeamRunResult>({
+      filename: workerUrl.href,
+      minThreads: threads,
+      maxThreads: threads,
+      // Several teams per worker keep both threads busy while results travel back.
+      concurrentTasksPerWorker: 4,
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: teams }, (_, team) => pool.run(task(team)).then(finished)),
+      );
+    } finally {
+      await pool.destroy();
+    }
+  }
+
+  const hash = createHash('sha256');
+  const lines: string[] = [];
+  let eventCount = 0;
+  for (const result of results) {
+    eventCount += result.eventCount;
+    if (collectEvents) {
+      for (const line of result.lines) {
+        hash.update(line);
+        hash.update('\n');
+        lines.push(line);
+      }
+    } else hash.update(result.hash);
+  }
+  return {
+    scenario: scenario.name,
+    seed,
+    teams,
+    threads,
+    hash: hash.digest('hex'),
+    lines,
+    eventCount,
+    analysis: mergeAnalyses(results.map((r) => r.analysis)),
+    perTeam: results.map((r) => ({
+      team: r.team,
+      hash: r.hash,
+      finish: r.finish,
+      modelCalls: r.modelCalls,
+      simulatedMs: r.analysis.totals.simulatedMs,
+    })),
+    wallMs: performance.now() - started,
+  };
+}
