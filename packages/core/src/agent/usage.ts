@@ -43,3 +43,13 @@ export function usageSnapshot(usage: UsageCounter): Usage {
     costUsd: usage.costUsd,
   };
 }
+
+/** Adds totals (a run's usage) to a counter. */
+export function addTotals(into: UsageCounter, usage: Usage): void {
+  into.requests += usage.requests;
+  into.inputTokens += usage.inputTokens;
+  into.outputTokens += usage.outputTokens;
+  into.cacheReadTokens += usage.cacheReadTokens;
+  into.cacheWriteTokens += usage.cacheWriteTokens;
+  into.costUsd += usage.costUsd;
+}

@@ -114,7 +114,7 @@ class Stream implements EventStream {
 
 /**
  * Fans events out to listeners and streams. `active` is true only while someone listens, so
- * emitters skip building events otherwise; `onActiveChange` tells remote emitters (pool workers).
+ * emitters skip building events otherwise; `watch` tells remote emitters (pool workers).
  */
 export class EventHub implements EventSink {
   active = false;
@@ -122,11 +122,15 @@ export class EventHub implements EventSink {
   #streams = new Set<Stream>();
   #count = 0;
   #now: () => number;
-  #onActiveChange: ((active: boolean) => void) | undefined;
+  readonly #watchers: ((active: boolean) => void)[] = [];
 
-  constructor(now: () => number, onActiveChange?: (active: boolean) => void) {
+  constructor(now: () => number) {
     this.#now = now;
-    this.#onActiveChange = onActiveChange;
+  }
+
+  /** Calls `fn` whenever `active` changes (pool hosts only send events while someone listens). */
+  watch(fn: (active: boolean) => void): void {
+    this.#watchers.push(fn);
   }
 
   now(): number {
@@ -193,6 +197,6 @@ export class EventHub implements EventSink {
   #setActive(active: boolean): void {
     if (active === this.active) return;
     this.active = active;
-    this.#onActiveChange?.(active);
+    for (const fn of this.#watchers) fn(active);
   }
 }

@@ -12,6 +12,7 @@ import type { AgentState, TeamEventType, Usage } from '../events/team-events.js'
 import { createIds, type IdGenerator } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import { InlinePlacement } from '../placement/inline.js';
+import { createPoolPlacement } from '../placement/pool/pool-placement.js';
 import type {
   AgentSource,
   Placement,
@@ -203,9 +204,17 @@ export function createTeam(options: TeamOptions): Team {
           },
           hooks,
         )
-      : (() => {
-          throw invalidArgument('pool placement: not yet');
-        })();
+      : createPoolPlacement({
+          pool: placement.pool,
+          clock,
+          state,
+          limiter,
+          bus,
+          events: hub,
+          roster,
+          limiterKeys,
+          hooks,
+        });
 
   function supervise(name: string, error: TroupeError): void {
     if (closed || !members.has(name)) return;

@@ -1,0 +1,343 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { Piscina } from 'piscina';
+import type { RunResult } from '../../agent/run-result.js';
+import type { BusBackend, Lease, LimiterBackend, SharedStateBackend } from '../../backends.js';
+import type { Clock, TimerHandle } from '../../clock.js';
+import { TroupeError } from '../../errors.js';
+import type { AgentState, EventSink } from '../../events/team-events.js';
+import type { TeamMember } from '../../team/team-tools.js';
+import type { TurnRecord } from '../types.js';
+import {
+  type Batch,
+  type DownMsg,
+  fromWire,
+  type HostInit,
+  Outbox,
+  type ReplyMsg,
+  toWire,
+  type UpMsg,
+} from './protocol.js';
+
+/** What a host's channel serves and reports to, in the coordinator. */
+export interface ChannelContext {
+  readonly clock: Clock;
+  readonly state: SharedStateBackend;
+  readonly bus: BusBackend;
+  readonly limiter: LimiterBackend;
+  readonly events: EventSink;
+  roster(): Promise<TeamMember[]>;
+  onState(agent: string, state: AgentState): void;
+  onFailure(agent: string, error: TroupeError): void;
+  readonly afterTurn: ((agent: string, record: TurnRecord) => void) | undefined;
+  /** The host's worker died (or its task failed): its agents are gone. */
+  onDeath(channel: HostChannel, error: TroupeError): void;
+  /** Called after every batch from any host (wakes `settled()` waiters). */
+  onActivity(): void;
+}
+
+interface Pending {
+  readonly kind: 'send' | 'other';
+  readonly agent: string;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Request = DownMsg extends infer M
+  ? M extends { rid: number }
+    ? Omit<M, 'rid'>
+    : never
+  : never;
+
+const STATE_METHODS = new Set(['claim', 'release', 'renew', 'claims', 'discover', 'discoveries']);
+const BUS_METHODS = new Set(['post', 'read', 'wait']);
+
+/**
+ * The coordinator's end of one worker host: requests to it (spawn, send, ...), and the services
+ * it calls back (state, bus, limiter with leases by id, clock timers, roster), all batched.
+ */
+export class HostChannel {
+  readonly id: number;
+  readonly agents = new Set<string>();
+  alive = true;
+  readonly #ctx: ChannelContext;
+  readonly #port: MessagePort;
+  readonly #outbox: Outbox;
+  readonly #pending = new Map<number, Pending>();
+  readonly #timers = new Map<number, TimerHandle>();
+  readonly #leases = new Map<number, Lease>();
+  readonly #aborts = new Map<number, AbortController>();
+  readonly #task: Promise<void>;
+  #nextRid = 0;
+  #nextLease = 0;
+  #acked = 0;
+
+  constructor(
+    id: number,
+    piscina: Piscina,
+    ctx: ChannelContext,
+    init: Omit<HostInit, 'port' | 'hostId' | 'now'>,
+  ) {
+    this.id = id;
+    this.#ctx = ctx;
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#outbox = new Outbox(port1, () => ctx.clock.now());
+    port1.on('message', (batch: Batch) => this.#onBatch(batch));
+    const payload: HostInit = { ...init, port: port2, hostId: id, now: ctx.clock.now() };
+    this.#task = piscina.run(payload, { transferList: [port2] }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#die(
+          new TroupeError(
+            'ERR_INTERNAL',
+            `pool worker of host ${id} died: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        );
+      },
+    );
+  }
+
+  /** True when the host has processed everything sent and nothing waits to be sent. */
+  get quiet(): boolean {
+    return !this.alive || (this.#outbox.pending === 0 && this.#acked === this.#outbox.sent);
+  }
+
+  request<T>(msg: Request, agent: string): Promise<T> {
+    if (!this.alive)
+      return Promise.reject(new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`));
+    const rid = ++this.#nextRid;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(rid, {
+        kind: msg.t === 'send' ? 'send' : 'other',
+        agent,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.#outbox.push({ ...msg, rid } as DownMsg);
+    });
+  }
+
+  tell(msg: DownMsg | ReplyMsg): void {
+    if (this.alive) this.#outbox.push(msg);
+  }
+
+  /** Asks the host to stop its agents and end its task. */
+  async close(): Promise<void> {
+    if (this.alive) {
+      this.#outbox.push({ t: 'close' });
+      await this.#task;
+    }
+    this.alive = false;
+    const closed = new TroupeError('ERR_CLOSED', 'the team is closed');
+    for (const pending of this.#pending.values()) pending.reject(closed);
+    this.#pending.clear();
+    this.#release();
+  }
+
+  #onBatch(batch: Batch): void {
+    this.#acked = batch.ack;
+    const msgs = batch.msgs as readonly (UpMsg | ReplyMsg)[];
+    for (let i = 0; i < msgs.length; i++) this.#handle(msgs[i]!);
+    this.#ctx.onActivity();
+  }
+
+  #handle(msg: UpMsg | ReplyMsg): void {
+    const ctx = this.#ctx;
+    switch (msg.t) {
+      case 'ok':
+      case 'err':
+      case 'run': {
+        const pending = this.#pending.get(msg.rid);
+        if (pending === undefined) return;
+        this.#pending.delete(msg.rid);
+        if (msg.t === 'err') pending.reject(fromWire(msg.error));
+        else pending.resolve(msg.t === 'run' ? msg.result : msg.value);
+        return;
+      }
+      case 'call':
+        this.#serve(msg);
+        return;
+      case 'abort':
+        this.#aborts.get(msg.rid)?.abort(new TroupeError('ERR_ABORTED', 'aborted by the agent'));
+        return;
+      case 'lease': {
+        const lease = this.#leases.get(msg.id);
+        if (lease === undefined) return;
+        this.#leases.delete(msg.id);
+        const done = msg.op === 'settle' ? lease.settle(msg.actual ?? {}) : lease.cancel();
+        if (done instanceof Promise) done.catch(() => {});
+        return;
+      }
+      case 'timer.set': {
+        const { id } = msg;
+        const handle = ctx.clock.setTimeout(() => {
+          this.#timers.delete(id);
+          this.tell({ t: 'timer', id, at: ctx.clock.now() });
+        }, msg.ms);
+        this.#timers.set(id, handle);
+        return;
+      }
+      case 'timer.clear': {
+        const handle = this.#timers.get(msg.id);
+        if (handle === undefined) return;
+        this.#timers.delete(msg.id);
+        ctx.clock.clearTimeout(handle);
+        return;
+      }
+      case 'state':
+        ctx.onState(msg.agent, msg.state);
+        return;
+      case 'failure':
+        ctx.onFailure(msg.agent, fromWire(msg.error));
+        return;
+      case 'event':
+        ctx.events.emit(msg.event);
+        return;
+      case 'turn':
+        ctx.afterTurn?.(msg.agent, msg.record);
+        return;
+    }
+  }
+
+  #serve(call: Extract<UpMsg, { t: 'call' }>): void {
+    const { rid } = call;
+    let signal: AbortSignal | undefined;
+    if (call.abortable) {
+      const controller = new AbortController();
+      this.#aborts.set(rid, controller);
+      signal = controller.signal;
+    }
+    let work: Promise<unknown>;
+    try {
+      work = Promise.resolve(this.#dispatch(call, signal));
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    work.then(
+      (value) => {
+        if (signal !== undefined) this.#aborts.delete(rid);
+        this.tell({ t: 'ok', rid, value });
+      },
+      (error: unknown) => {
+        if (signal !== undefined) this.#aborts.delete(rid);
+        this.tell({ t: 'err', rid, error: toWire(error) });
+      },
+    );
+  }
+
+  #dispatch(call: Extract<UpMsg, { t: 'call' }>, signal: AbortSignal | undefined): unknown {
+    const { svc, method, args } = call;
+    const ctx = this.#ctx;
+    const withSignal = (options: unknown) =>
+      signal === undefined ? options : { ...(options as object), signal };
+    switch (svc) {
+      case 'state':
+        if (!STATE_METHODS.has(method)) break;
+        return (ctx.state as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(
+          ...args,
+        );
+      case 'bus':
+        if (!BUS_METHODS.has(method)) break;
+        if (method === 'wait')
+          return ctx.bus.wait(
+            args[0] as string,
+            withSignal(args[1]) as Parameters<BusBackend['wait']>[1],
+          );
+        return (ctx.bus as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(
+          ...args,
+        );
+      case 'limiter':
+        return this.#limiter(method, args, withSignal);
+      case 'roster':
+        return ctx.roster();
+    }
+    throw new TroupeError('ERR_INVALID_ARGUMENT', `unknown service call ${svc}.${method}`);
+  }
+
+  async #limiter(
+    method: string,
+    args: unknown[],
+    withSignal: (o: unknown) => unknown,
+  ): Promise<unknown> {
+    const limiter = this.#ctx.limiter;
+    const keys = args[0] as string | string[];
+    const wire = (lease: Lease) => {
+      const id = ++this.#nextLease;
+      this.#leases.set(id, lease);
+      return { id, keys: lease.keys, admittedAt: lease.admittedAt };
+    };
+    switch (method) {
+      case 'tryAcquire': {
+        const result = await limiter.tryAcquire(
+          keys,
+          args[1] as Parameters<LimiterBackend['tryAcquire']>[1],
+        );
+        return result.ok ? { ok: true, lease: wire(result.lease) } : result;
+      }
+      case 'acquire':
+        return wire(
+          await limiter.acquire(
+            keys,
+            withSignal(args[1]) as Parameters<LimiterBackend['acquire']>[1],
+          ),
+        );
+      case 'usage':
+        return limiter.usage(args[0] as string);
+      case 'observe':
+        return limiter.observe(
+          args[0] as string,
+          args[1] as Parameters<LimiterBackend['observe']>[1],
+        );
+    }
+    throw new TroupeError('ERR_INVALID_ARGUMENT', `unknown limiter call ${method}`);
+  }
+
+  #die(error: TroupeError): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const pending of this.#pending.values()) {
+      if (pending.kind === 'send') pending.resolve(failedRun(pending.agent, error));
+      else pending.reject(error);
+    }
+    this.#pending.clear();
+    this.#release();
+    this.#ctx.onDeath(this, error);
+    this.#ctx.onActivity();
+  }
+
+  /** Gives back what the host held in the coordinator: timers, leases, waits. */
+  #release(): void {
+    for (const handle of this.#timers.values()) this.#ctx.clock.clearTimeout(handle);
+    this.#timers.clear();
+    for (const lease of this.#leases.values()) {
+      const done = lease.cancel();
+      if (done instanceof Promise) done.catch(() => {});
+    }
+    this.#leases.clear();
+    for (const controller of this.#aborts.values())
+      controller.abort(new TroupeError('ERR_CLOSED', 'pool host closed'));
+    this.#aborts.clear();
+    this.#outbox.close();
+    this.#port.close();
+  }
+}
+
+function failedRun(agent: string, error: TroupeError): RunResult {
+  return {
+    runId: `${agent}:lost`,
+    agent,
+    status: 'failed',
+    text: '',
+    turns: 0,
+    usage: {
+      requests: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costUsd: 0,
+    },
+    error: { code: error.code, message: error.message },
+  };
+}

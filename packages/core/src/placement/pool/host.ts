@@ -1,0 +1,144 @@
+// One long-running "host" per (team, slot), holding many agents. Loaded (through worker.ts)
+// by piscina from core's dist; agents come from module specifiers (plain JS Node can import).
+import { type Clock, systemClock } from '../../clock.js';
+import { TroupeError } from '../../errors.js';
+import type { EventSink, TeamEvent } from '../../events/team-events.js';
+import { createTeamTools } from '../../team/team-tools.js';
+import { InlinePlacement } from '../inline.js';
+import {
+  type Batch,
+  type DownMsg,
+  type HostInit,
+  Outbox,
+  type ReplyMsg,
+  toWire,
+} from './protocol.js';
+import {
+  RemoteClock,
+  RpcClient,
+  remoteBus,
+  remoteLimiter,
+  remoteRoster,
+  remoteState,
+} from './remote-services.js';
+
+class WorkerEvents implements EventSink {
+  active: boolean;
+  readonly #outbox: Outbox;
+  constructor(outbox: Outbox, active: boolean) {
+    this.#outbox = outbox;
+    this.active = active;
+  }
+  emit(event: TeamEvent): void {
+    if (this.active) this.#outbox.push({ t: 'event', event });
+  }
+}
+
+/**
+ * Runs one host until the coordinator says `close`: agents run in an {@link InlinePlacement}
+ * whose services are proxies of the coordinator's (state, bus, limiter, clock, roster).
+ */
+export function runHost(init: HostInit): Promise<void> {
+  const { port } = init;
+  let remoteClock: RemoteClock | undefined;
+  const outbox = new Outbox(port, () => (remoteClock ?? systemClock).now());
+  remoteClock = init.clock === 'remote' ? new RemoteClock(outbox, init.now) : undefined;
+  const clock: Clock = remoteClock ?? systemClock;
+  const rpc = new RpcClient(outbox);
+  const events = new WorkerEvents(outbox, init.eventsActive);
+  const state = remoteState(rpc);
+  const bus = remoteBus(rpc);
+  const teamTools = createTeamTools({ state, bus, events, roster: remoteRoster(rpc) });
+  const agents = new InlinePlacement(
+    { clock, limiter: remoteLimiter(rpc), events, teamTools, limiterKeys: init.limiterKeys },
+    {
+      onState: (agent, agentState) => outbox.push({ t: 'state', agent, state: agentState }),
+      onFailure: (agent, error) => outbox.push({ t: 'failure', agent, error: toWire(error) }),
+      afterTurn: init.persist
+        ? (agent, record) => outbox.push({ t: 'turn', agent, record })
+        : undefined,
+    },
+  );
+
+  const answer = (rid: number, work: () => Promise<unknown>): void => {
+    work().then(
+      (value) => outbox.push({ t: 'ok', rid, value }),
+      (error: unknown) => outbox.push({ t: 'err', rid, error: toWire(error) }),
+    );
+  };
+
+  return new Promise<void>((resolve) => {
+    const close = async (): Promise<void> => {
+      port.off('message', onMessage);
+      await agents.close(); // cancels runs: their results are pushed before the last flush
+      rpc.failAll(new TroupeError('ERR_CLOSED', 'the team is closed'));
+      await new Promise((r) => setImmediate(r));
+      outbox.flush();
+      outbox.close();
+      port.close();
+      resolve();
+    };
+
+    const handle = (msg: DownMsg | ReplyMsg): void => {
+      switch (msg.t) {
+        case 'ok':
+        case 'err':
+          rpc.reply(msg);
+          return;
+        case 'timer':
+          remoteClock?.fire(msg.id, msg.at);
+          return;
+        case 'send': {
+          const { rid } = msg;
+          let running: ReturnType<InlinePlacement['send']>;
+          try {
+            running = agents.send(msg.agent, msg.content);
+          } catch (error) {
+            outbox.push({ t: 'err', rid, error: toWire(error) });
+            return;
+          }
+          running.then((result) => outbox.push({ t: 'run', rid, result }));
+          return;
+        }
+        case 'spawn':
+          answer(msg.rid, () =>
+            agents.spawn({ name: msg.name, role: msg.role, source: msg.source }),
+          );
+          return;
+        case 'cancel':
+          answer(msg.rid, () => agents.cancel(msg.agent));
+          return;
+        case 'restart':
+          answer(msg.rid, () => agents.restart(msg.agent));
+          return;
+        case 'stop':
+          answer(msg.rid, () => agents.stop(msg.agent));
+          return;
+        case 'history':
+          answer(msg.rid, () => agents.history(msg.agent));
+          return;
+        case 'context':
+          answer(msg.rid, () => agents.context(msg.agent));
+          return;
+        case 'markFailed':
+          agents.markFailed(msg.agent);
+          return;
+        case 'events':
+          events.active = msg.active;
+          return;
+        case 'close':
+          void close();
+          return;
+      }
+    };
+
+    const onMessage = (batch: Batch): void => {
+      remoteClock?.advanceTo(batch.now);
+      const msgs = batch.msgs as readonly (DownMsg | ReplyMsg)[];
+      for (let i = 0; i < msgs.length; i++) handle(msgs[i]!);
+      outbox.received = batch.seq;
+      outbox.schedule(); // the ack goes out after this batch's work has settled
+    };
+    port.on('message', onMessage);
+  });
+}

@@ -1,0 +1,89 @@
+import { Piscina } from 'piscina';
+import { invalidArgument } from '../../errors.js';
+
+/**
+ * The worker entry in core's dist. Under a TypeScript runner this module is src/…/*.ts; workers
+ * are plain Node, so they always load the built file (build core before using a pool).
+ */
+function workerUrl(): string {
+  const here = import.meta.url;
+  if (here.endsWith('.ts'))
+    return here.replace('/src/placement/pool/shared-pool.ts', '/dist/placement/pool/worker.js');
+  return new URL('./worker.js', here).href;
+}
+
+/**
+ * The parent's execArgv without the `@troupe/source` condition (a test runner adds it to load
+ * TypeScript sources): plain Node in a worker must resolve `@troupe/core` to dist.
+ */
+function workerExecArgv(): string[] {
+  const args: string[] = [];
+  const parent = process.execArgv;
+  for (let i = 0; i < parent.length; i++) {
+    const arg = parent[i]!;
+    if (arg === '--conditions' || arg === '-C') {
+      const value = parent[i + 1];
+      i++;
+      if (value !== '@troupe/source' && value !== undefined) args.push(arg, value);
+      continue;
+    }
+    if (arg === '--conditions=@troupe/source' || arg === '-C=@troupe/source') continue;
+    args.push(arg);
+  }
+  return args;
+}
+
+interface Shared {
+  readonly piscina: Piscina;
+  readonly threads: number;
+  users: number;
+}
+
+let shared: Shared | undefined;
+
+/** A team's share of the process-wide pool; `release()` once, when the team closes. */
+export interface PoolShare {
+  readonly piscina: Piscina;
+  readonly threads: number;
+  release(): Promise<void>;
+}
+
+/**
+ * The one pool of this process, created on first use with `threads` workers and shared by every
+ * team (a later team asking for another size shares the existing pool). Each host is a
+ * long-running task, so a worker runs many (`concurrentTasksPerWorker`). When the last team
+ * releases it, the pool is destroyed; the next use creates a new one.
+ */
+export function acquirePool(threads: number): PoolShare {
+  if (!(Number.isInteger(threads) && threads > 0))
+    throw invalidArgument('placement.pool.threads must be a positive integer', { threads });
+  if (shared === undefined) {
+    shared = {
+      piscina: new Piscina({
+        filename: workerUrl(),
+        minThreads: threads,
+        maxThreads: threads,
+        concurrentTasksPerWorker: 1_000_000,
+        idleTimeout: 60_000,
+        atomics: 'disabled',
+        execArgv: workerExecArgv(),
+      }),
+      threads,
+      users: 0,
+    };
+  }
+  const pool = shared;
+  pool.users++;
+  let released = false;
+  return {
+    piscina: pool.piscina,
+    threads: pool.threads,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--pool.users > 0) return;
+      if (shared === pool) shared = undefined;
+      await pool.piscina.destroy();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// The shared agent/team suite in the piscina pool, plus what only a pool can do: lose a worker.
+// Workers load core's dist: build core first (`npx tsc -p packages/core/tsconfig.build.json`).
+
+import { defineAgent } from '@troupe/core';
+import { scriptedModel } from '@troupe/core/testing';
+import { describe, expect, it } from 'vitest';
+import { agentSuite } from './fixtures/agent-suite.js';
+import { drive, makeTeam, PUPPET, script } from './fixtures/harness.js';
+
+agentSuite('pool');
+
+describe('pool placement', () => {
+  it('loses only the dead worker’s agents, and the supervisor restarts them', async () => {
+    const { team, clock } = makeTeam('pool', { supervision: { maxRestarts: 1, windowMs: 60_000 } });
+    try {
+      const names = ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'];
+      for (const name of names) await team.spawn(PUPPET, { name });
+      const failed: string[] = [];
+      const restarted: string[] = [];
+      team.on('agent.failed', (e) => failed.push(e.agent));
+      const allBack = new Promise<void>((resolve) =>
+        team.on('agent.restarted', (e) => {
+          restarted.push(e.agent);
+          if (restarted.length === 4) resolve();
+        }),
+      );
+      const survivor = team.send(
+        'b0',
+        script({ toolCalls: [{ name: 'slow', arguments: { ms: 100 } }] }, { text: 'b0 ok' }),
+      );
+      const crashed = await drive(
+        team,
+        clock,
+        team.send('a0', script({ toolCalls: [{ name: 'exit_worker' }] })),
+      );
+      expect(crashed).toMatchObject({ status: 'failed', error: { code: 'ERR_INTERNAL' } });
+      await drive(team, clock, allBack);
+      expect(failed.sort()).toEqual(['a0', 'a1', 'a2', 'a3']);
+      expect(restarted.sort()).toEqual(['a0', 'a1', 'a2', 'a3']);
+      expect((await drive(team, clock, survivor)).text).toBe('b0 ok');
+      expect((await drive(team, clock, team.send('a1', 'back'))).text).toBe('echo: back');
+      expect(team.agents().map((a) => [a.name, a.restarts])).toEqual(
+        names.map((n) => [n, n.startsWith('a') ? 1 : 0]),
+      );
+    } finally {
+      await team.close();
+    }
+  });
+
+  it('refuses a definition object: a pool spawns agents by module', async () => {
+    const { team } = makeTeam('pool');
+    try {
+      const definition = defineAgent({
+        name: 'x',
+        instructions: '',
+        model: scriptedModel({ steps: [] }),
+      });
+      await expect(team.spawn(definition, { name: 'x' })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARGUMENT',
+      });
+      expect(team.agents()).toEqual([]);
+    } finally {
+      await team.close();
+    }
+  });
+});
