@@ -7,15 +7,19 @@
  * Against the floor, a `Map` set + get + delete on a random key of a Map of the same size, and
  * against a naive store that keeps every claim in one array and scans it all.
  *
- * Every operation is measured in batches of {@link BATCH} and reported per operation. The
- * Troupe and naive stores are async (a promise per call, awaited, as callers do); the Map floor
- * is synchronous and reported as is.
+ * Operations are timed in batches ({@link BATCH}, or 4 for the naive store), the tasks
+ * interleaved round by round, and the median batch reported per operation. The Troupe and naive
+ * stores are async (a promise per call, awaited, as callers do); the Map floor is synchronous
+ * and reported as is.
  */
 import { type ClaimRequest, type ClaimResult, createSharedState, systemClock } from '@troupe/core';
-import { heading, type Measured, measure, ratio, table } from './lib/harness.js';
+import { heading, type Measured, ratio, table } from './lib/harness.js';
 
 const SIZES = [10, 1_000, 10_000] as const;
 const BATCH = 100;
+const envTime = Number(process.env.BENCH_TIME_MS);
+/** Timed rounds per size (fewer when BENCH_TIME_MS asks for a short run). */
+const ROUNDS = Number.isFinite(envTime) && envTime > 0 && envTime < 500 ? 300 : 1_000;
 const TTL_MS = 300_000;
 
 /** The baseline: every claim in one array; every claim and release scans it. */
@@ -116,10 +120,10 @@ async function fill(store: Store, kind: Layout, size: number): Promise<ClaimRequ
   return probes;
 }
 
-function claimReleaseTask(store: Store, probes: ClaimRequest[]): () => Promise<void> {
+function claimReleaseTask(store: Store, probes: ClaimRequest[]): (ops: number) => Promise<void> {
   let j = 0;
-  return async () => {
-    for (let n = 0; n < BATCH; n++) {
+  return async (ops) => {
+    for (let n = 0; n < ops; n++) {
       const req = probes[j++ & 4_095]!;
       const result = await store.claim(req);
       if (!result.ok) throw new Error('probe claim conflicted');
@@ -128,7 +132,7 @@ function claimReleaseTask(store: Store, probes: ClaimRequest[]): () => Promise<v
   };
 }
 
-function mapTask(size: number): () => void {
+function mapTask(size: number): (ops: number) => void {
   const map = new Map<string, { start: number; end: number }>();
   for (let i = 0; i < size; i++) map.set(`src/file-${i}.ts\u0000agent-${i}`, { start: 0, end: 9 });
   const keys = Array.from(
@@ -137,8 +141,8 @@ function mapTask(size: number): () => void {
   );
   let j = 0;
   let sink = 0;
-  return () => {
-    for (let n = 0; n < BATCH; n++) {
+  return (ops) => {
+    for (let n = 0; n < ops; n++) {
       const key = keys[j++ & 4_095]!;
       map.set(key, { start: 10, end: 19 });
       sink += map.get(key)!.end;
@@ -148,41 +152,79 @@ function mapTask(size: number): () => void {
   };
 }
 
-const perOp = (m: Measured, name = m.name): Measured => ({
-  ...m,
-  name,
-  meanUs: m.meanUs / BATCH,
-  p50Us: m.p50Us / BATCH,
-  p99Us: m.p99Us / BATCH,
-  opsPerSec: m.opsPerSec * BATCH,
-});
+interface Task {
+  readonly run: (ops: number) => unknown;
+  /** Operations per timed batch. */
+  readonly batch: number;
+}
+
+/**
+ * Times every task in interleaved rounds (one batch of each per round) and reports the median
+ * batch time per operation. This machine is shared: interleaving makes load hit every task
+ * alike, and the median ignores the batches during which the process was descheduled.
+ */
+async function interleaved(
+  tasks: Record<string, Task>,
+  rounds: number,
+): Promise<Record<string, Measured>> {
+  const names = Object.keys(tasks);
+  const samples = new Map<string, number[]>(names.map((name) => [name, []]));
+  const warm = Math.max(10, Math.floor(rounds / 5));
+  for (let r = 0; r < rounds + warm; r++) {
+    for (const name of names) {
+      const task = tasks[name]!;
+      const t0 = performance.now();
+      await task.run(task.batch);
+      const perOp = ((performance.now() - t0) * 1_000) / task.batch;
+      if (r >= warm) samples.get(name)!.push(perOp);
+    }
+  }
+  const out: Record<string, Measured> = {};
+  for (const name of names) {
+    const sorted = samples.get(name)!.sort((a, b) => a - b);
+    const p50 = sorted[sorted.length >> 1]!;
+    out[name] = {
+      name,
+      meanUs: p50,
+      p50Us: p50,
+      p99Us: sorted[Math.floor(sorted.length * 0.99)]!,
+      opsPerSec: 1e6 / p50,
+      samples: sorted.length,
+    };
+  }
+  return out;
+}
 
 export default async function claimsBench(): Promise<void> {
-  heading(`claim + release, per operation (batches of ${BATCH})`);
+  heading(`claim + release, median per operation (interleaved batches of ${BATCH})`);
   for (const size of SIZES) {
     const spread = createSharedState({ clock: systemClock, defaultTtlMs: TTL_MS });
     const hot = createSharedState({ clock: systemClock, defaultTtlMs: TTL_MS });
-    const tasks: Record<string, () => unknown> = {
-      [`Map set+get+delete (${size})`]: mapTask(size),
-      [`troupe spread (${size})`]: claimReleaseTask(spread, await fill(spread, 'spread', size)),
-      [`troupe hot file (${size})`]: claimReleaseTask(hot, await fill(hot, 'hot', size)),
+    const tasks: Record<string, Task> = {
+      [`Map set+get+delete (${size})`]: { run: mapTask(size), batch: BATCH },
+      [`troupe spread (${size})`]: {
+        run: claimReleaseTask(spread, await fill(spread, 'spread', size)),
+        batch: BATCH,
+      },
+      [`troupe hot file (${size})`]: {
+        run: claimReleaseTask(hot, await fill(hot, 'hot', size)),
+        batch: BATCH,
+      },
     };
-    let naiveSpread: NaiveClaims | undefined;
-    let naiveHot: NaiveClaims | undefined;
     if (size === 10_000) {
-      naiveSpread = new NaiveClaims();
-      naiveHot = new NaiveClaims();
-      tasks[`naive array spread (${size})`] = claimReleaseTask(
-        naiveSpread,
-        await fill(naiveSpread, 'spread', size),
-      );
-      tasks[`naive array hot file (${size})`] = claimReleaseTask(
-        naiveHot,
-        await fill(naiveHot, 'hot', size),
-      );
+      const naiveSpread = new NaiveClaims();
+      const naiveHot = new NaiveClaims();
+      // Each naive operation scans 10,000 claims: smaller batches keep the rounds short.
+      tasks[`naive array spread (${size})`] = {
+        run: claimReleaseTask(naiveSpread, await fill(naiveSpread, 'spread', size)),
+        batch: 4,
+      };
+      tasks[`naive array hot file (${size})`] = {
+        run: claimReleaseTask(naiveHot, await fill(naiveHot, 'hot', size)),
+        batch: 4,
+      };
     }
-    const raw = await measure(tasks);
-    const m = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, perOp(v)]));
+    const m = await interleaved(tasks, ROUNDS);
     table(Object.values(m));
     const floor = m[`Map set+get+delete (${size})`]!.meanUs;
     ratio(`claims spread ${size} live vs Map`, m[`troupe spread (${size})`]!.meanUs / floor, {

@@ -29,6 +29,21 @@ export class ChurnMap<K, V> {
     map.set(key, value);
   }
 
+  /** {@link set} for a key the caller knows is not live: one hash lookup instead of two. */
+  setNew(key: K, value: V): void {
+    this.#live++;
+    this.#map.set(key, value);
+  }
+
+  /** {@link delete} for a key the caller knows is live: one hash lookup instead of two. */
+  deleteLive(key: K): void {
+    const map = this.#map;
+    map.set(key, undefined);
+    this.#live--;
+    const dead = map.size - this.#live;
+    if (dead > 64 && dead > this.#live) this.#compact();
+  }
+
   delete(key: K): boolean {
     const map = this.#map;
     if (map.get(key) === undefined) return false;

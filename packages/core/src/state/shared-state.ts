@@ -54,8 +54,11 @@ interface Entry {
   readonly resource: string;
   readonly start: number;
   readonly end: number;
+  readonly index: ResourceIndex;
   claim: Claim;
   expiresAt: number;
+  /** Set once the entry left every index (release, expiry, replacement): drop is idempotent. */
+  dropped: boolean;
   slot: Slot<Entry> | undefined;
   prev: Entry | undefined;
   next: Entry | undefined;
@@ -66,6 +69,8 @@ interface ResourceIndex {
   /** agent -> entry. A ChurnMap: one agent claiming and releasing here must stay O(1). */
   readonly byAgent: ChurnMap<string, Entry>;
   readonly ranges: IntervalIndex<Entry>;
+  /** False once its last entry went and it left `resources` (a new claim puts it back). */
+  attached: boolean;
 }
 
 /**
@@ -106,13 +111,18 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
 
   /** Removes an entry from every index; the resource goes when its last entry does. */
   function drop(entry: Entry): void {
-    const index = resources.get(entry.resource);
-    if (index === undefined || index.byAgent.get(entry.agent) !== entry) return;
-    index.byAgent.delete(entry.agent);
+    if (entry.dropped) return;
+    entry.dropped = true;
+    // The entry knows its index and is the live value for its agent: no lookups needed.
+    const index = entry.index;
+    index.byAgent.deleteLive(entry.agent);
     index.ranges.remove(entry);
     wheel.remove(entry);
     entries--;
-    if (index.byAgent.size === 0) resources.delete(entry.resource);
+    if (index.byAgent.size === 0) {
+      resources.deleteLive(entry.resource);
+      index.attached = false;
+    }
   }
 
   /** The agent's live entry on a resource; an expired one found on the way is dropped. */
@@ -138,7 +148,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
 
   return {
     async claim(request: ClaimRequest): Promise<ClaimResult> {
-      open();
+      if (closed) throw closedError('shared state');
       const req = requireRecord(request, 'request');
       const agent = requireName(req.agent, 'agent');
       const resource = requireName(req.resource, 'resource');
@@ -162,24 +172,29 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         }
       }
       if (own !== undefined) drop(own);
-      index = resources.get(resource);
       if (index === undefined) {
-        index = { byAgent: new ChurnMap(), ranges: new IntervalIndex() };
-        resources.set(resource, index);
+        index = { byAgent: new ChurnMap(), ranges: new IntervalIndex(), attached: true };
+        resources.setNew(resource, index);
+      } else if (!index.attached) {
+        // Every entry went while checking (expired, or our own): put the empty index back.
+        index.attached = true;
+        resources.setNew(resource, index);
       }
       const entry: Entry = {
         agent,
         resource,
         start,
         end,
+        index,
         claim: undefined as unknown as Claim,
         expiresAt: now + ttlMs,
+        dropped: false,
         slot: undefined,
         prev: undefined,
         next: undefined,
       };
       entry.claim = claimView(entry, now, ++lastToken);
-      index.byAgent.set(agent, entry);
+      index.byAgent.setNew(agent, entry);
       index.ranges.insert(entry);
       wheel.add(entry);
       entries++;
@@ -187,7 +202,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
     },
 
     async release(agent: string, resource: string): Promise<boolean> {
-      open();
+      if (closed) throw closedError('shared state');
       requireName(agent, 'agent');
       requireName(resource, 'resource');
       const entry = liveEntry(agent, resource, clock.now());
