@@ -25,7 +25,6 @@ import type {
   MemoryFilter,
   MemoryInput,
   MemoryPatch,
-  MemoryScope,
   MemoryStore,
   MemoryStoreOptions,
   MemoryType,
@@ -35,58 +34,29 @@ import type {
 } from '../types.js';
 import { vectorNorm } from '../vector.js';
 import type { VectorPool } from '../vector-pool.js';
+import {
+  type Candidate,
+  cleanScope,
+  type Filter,
+  type NewRecord,
+  type ResolvedPatch,
+  resolveWeights,
+  toFilter,
+  type Vector,
+  type VectorCandidates,
+} from './records.js';
 import { queryTerms } from './tokenize.js';
 import { parseOptions } from './validate.js';
 import { VectorIndex } from './vector-index.js';
 
-/** A filter after validation: scope fields present, types deduplicated (absent = all). */
-export interface Filter {
-  readonly scope: MemoryScope;
-  readonly types: readonly MemoryType[] | undefined;
-}
-
-/** An entry as the backends hand it to the base: what scoring needs. */
-export interface Candidate {
-  readonly id: string;
-  readonly importance: number;
-  readonly evergreen: boolean;
-  readonly accessedAt: number;
-}
-
-/** A validated new entry, id assigned, times set, vector resolved. */
-export interface NewRecord {
-  readonly id: string;
-  readonly content: string;
-  readonly type: MemoryType;
-  readonly importance: number;
-  readonly tags: readonly string[];
-  readonly scope: MemoryScope;
-  readonly evergreen: boolean;
-  readonly createdAt: number;
-  readonly vector: Vector | undefined;
-}
-
-/** A validated patch; `vector: null` removes the vector, `undefined` keeps it. */
-export interface ResolvedPatch {
-  readonly content?: string;
-  readonly type?: MemoryType;
-  readonly importance?: number;
-  readonly tags?: readonly string[];
-  readonly scope?: MemoryScope;
-  readonly evergreen?: boolean;
-  readonly vector?: Vector | null;
-}
-
-export interface Vector {
-  readonly values: Float32Array;
-  readonly norm: number;
-}
-
-/** Vector-search candidates: parallel arrays of entry ids and matrix slots. */
-export interface VectorCandidates {
-  readonly ids: readonly string[];
-  readonly slots: Int32Array;
-}
+export type {
+  Candidate,
+  Filter,
+  NewRecord,
+  ResolvedPatch,
+  Vector,
+  VectorCandidates,
+} from './records.js';
 
 /**
  * What both backends share: validation at the boundary, the closed state, embedding, the vector
@@ -405,48 +375,4 @@ export abstract class BaseStore implements MemoryStore {
   #assertOpen(): void {
     if (this.#closed) throw new TroupeError('ERR_CLOSED', 'the memory store is closed');
   }
-}
-
-type LooseScope = { [K in keyof MemoryScope]?: string | undefined };
-
-/** A scope without keys whose value is `undefined`, so the fields present are the ones set. */
-function cleanScope(scope: LooseScope | undefined): MemoryScope {
-  const out: Record<string, string> = {};
-  if (scope !== undefined)
-    for (const [key, value] of Object.entries(scope)) if (value !== undefined) out[key] = value;
-  return out;
-}
-
-function toFilter(parsed: {
-  scope?: LooseScope | undefined;
-  types?: readonly string[] | undefined;
-}): Filter {
-  const types =
-    parsed.types === undefined ? undefined : ([...new Set(parsed.types)] as MemoryType[]);
-  return {
-    scope: cleanScope(parsed.scope),
-    types: types !== undefined && types.length === 3 ? undefined : types,
-  };
-}
-
-function resolveWeights(
-  base: ScoreWeights,
-  over:
-    | {
-        relevance?: number | undefined;
-        importance?: number | undefined;
-        recency?: number | undefined;
-      }
-    | undefined,
-  field: string,
-): ScoreWeights {
-  const weights = {
-    relevance: over?.relevance ?? base.relevance,
-    importance: over?.importance ?? base.importance,
-    recency: over?.recency ?? base.recency,
-  };
-  if (!(weights.relevance + weights.importance + weights.recency > 0)) {
-    throw invalidArgument(`${field}: at least one weight must be positive`, { field });
-  }
-  return Object.freeze(weights);
 }
