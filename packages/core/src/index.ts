@@ -5,6 +5,7 @@ export type { ErrorCode } from './errors.js';
 export { systemClock, SimulatedClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { createIds, createRng } from './ids.js';
+export { workerExecArgv } from './worker-argv.js';
 export type { IdGenerator, Rng } from './ids.js';
 export type * from './backends.js';
 export type * from './model.js';

@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import { invalidArgument } from '../../errors.js';
+import { workerExecArgv } from '../../worker-argv.js';
 
 /**
  * The worker entry in core's dist. Under a TypeScript runner this module is src/…/*.ts; workers
@@ -10,27 +11,6 @@ function workerUrl(): string {
   if (here.endsWith('.ts'))
     return here.replace('/src/placement/pool/shared-pool.ts', '/dist/placement/pool/worker.js');
   return new URL('./worker.js', here).href;
-}
-
-/**
- * The parent's execArgv without the `@troupe/source` condition (a test runner adds it to load
- * TypeScript sources): plain Node in a worker must resolve `@troupe/core` to dist.
- */
-function workerExecArgv(): string[] {
-  const args: string[] = [];
-  const parent = process.execArgv;
-  for (let i = 0; i < parent.length; i++) {
-    const arg = parent[i]!;
-    if (arg === '--conditions' || arg === '-C') {
-      const value = parent[i + 1];
-      i++;
-      if (value !== '@troupe/source' && value !== undefined) args.push(arg, value);
-      continue;
-    }
-    if (arg === '--conditions=@troupe/source' || arg === '-C=@troupe/source') continue;
-    args.push(arg);
-  }
-  return args;
 }
 
 interface Shared {
