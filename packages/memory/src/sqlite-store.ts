@@ -88,7 +88,7 @@ class SqliteStore extends BaseStore {
         `memory database schema ${version} is not ${SCHEMA_VERSION}`,
       );
     }
-    this.#loadVectors(options.dimensions);
+    this.#loadVectors(options.dimensions ?? options.embedder?.dimensions);
   }
 
   #loadVectors(dimensions: number | undefined): void {
@@ -101,8 +101,9 @@ class SqliteStore extends BaseStore {
       const values = blobToVector(row.embedding);
       if (dimensions !== undefined && values.length !== dimensions) {
         this.#db.close();
+        // The embedder's length counts too: its vectors could never be compared with these.
         throw invalidArgument(
-          `createSqliteStore options.dimensions: the database holds ${values.length}-dimension vectors`,
+          `createSqliteStore options.dimensions: the database holds ${values.length}-dimension vectors, not ${dimensions}`,
           { field: 'createSqliteStore options.dimensions' },
         );
       }

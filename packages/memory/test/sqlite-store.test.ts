@@ -80,6 +80,24 @@ describe('createSqliteStore', () => {
     expect(isTroupeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
   });
 
+  it('refuses to reopen with an embedder of a different length', async () => {
+    const path = join(dir, 'embedder.db');
+    const store = createSqliteStore({
+      clock: new SimulatedClock(),
+      path,
+      embedder: createHashEmbedder({ dimensions: 16 }),
+    });
+    await store.add({ content: 'embedded' });
+    await store.close();
+    expect(() =>
+      createSqliteStore({
+        clock: new SimulatedClock(),
+        path,
+        embedder: createHashEmbedder({ dimensions: 32 }),
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+
   it('refuses a database written by a newer schema', async () => {
     const path = join(dir, 'future.db');
     await createSqliteStore({ clock: new SimulatedClock(), path }).close();
