@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { invalidArgument } from '@troupe/core';
+import { invalidArgument, workerExecArgv } from '@troupe/core';
 import { Piscina } from 'piscina';
 import { runTeam, type TeamRunResult } from './engine/run-team.js';
 import { type Analysis, mergeAnalyses } from './report/analyze.js';
@@ -50,7 +50,11 @@ export interface SimulationResult {
   readonly wallMs: number;
 }
 
-const workerUrl = new URL('./worker.js', import.meta.url);
+// Worker threads run plain Node, so they always load the built worker: from dist when this
+// module is itself the build, from ../dist when it runs from sources (under vitest).
+const workerUrl = import.meta.url.endsWith('.ts')
+  ? new URL('../dist/worker.js', import.meta.url)
+  : new URL('./worker.js', import.meta.url);
 
 /**
  * Runs `teams` independent teams of a scenario on simulated time, inline or across a piscina
@@ -100,6 +104,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   } else {
     const pool = new Piscina<TeamTask, TeamRunResult>({
       filename: workerUrl.href,
+      execArgv: workerExecArgv(),
       minThreads: threads,
       maxThreads: threads,
       // Several teams per worker keep both threads busy while results travel back.
