@@ -30,6 +30,8 @@ export interface Exchange<T> {
 const MAX_TIMER_MS = 2_147_483_647;
 const MAX_ERROR_BODY = 64 * 1024;
 const noop = (): void => {};
+/** The abort reason for tearing down a failed call's leftovers (shared: no per-call stack trace). */
+const TEARDOWN = new TroupeError('ERR_ABORTED', 'model request torn down after a failure');
 
 /** A clock timer, or none for `Infinity` (node and SimulatedClock would fire it at once). */
 function arm(clock: Clock, fn: () => void, ms: number): TimerHandle | undefined {
@@ -217,13 +219,18 @@ export async function send<T>(
     }
   };
 
+  let succeeded = false;
   try {
-    return await Promise.race([attempts(), stopped]);
+    const result = await Promise.race([attempts(), stopped]);
+    succeeded = true;
+    return result;
   } finally {
     disarm(clock, total);
     signal?.removeEventListener('abort', onAbort);
-    // Whatever is still in flight (a body a reader gave up on) is torn down with its socket.
-    if (!call.signal.aborted) call.abort();
+    // After a failure, whatever is still in flight (a body a reader gave up on) is torn down
+    // with its socket. Not after a success: the body is consumed, and `abort()` without a
+    // reason builds a DOMException with a stack trace, which cost ~10 µs a call.
+    if (!succeeded && !call.signal.aborted) call.abort(TEARDOWN);
   }
 }
 
