@@ -68,6 +68,35 @@ class NaiveClaims {
   }
 }
 
+/**
+ * Not a store: the least any async claim + release can cost (two awaited async calls, two
+ * clock reads, a frozen claim object, one Map write and delete). Printed to show how much of
+ * the gap to the sync Map floor is the async shape of the interface itself.
+ */
+function asyncSkeleton(): Store {
+  const held = new Map<string, object>();
+  return {
+    async claim(req) {
+      const now = systemClock.now();
+      const claim = Object.freeze({
+        agent: req.agent,
+        resource: req.resource,
+        start: req.start ?? 0,
+        end: req.end ?? Number.MAX_SAFE_INTEGER,
+        token: 1,
+        grantedAt: now,
+        expiresAt: now + TTL_MS,
+      });
+      held.set(req.resource, claim);
+      return { ok: true, claim };
+    },
+    async release(_agent, resource) {
+      systemClock.now();
+      return held.delete(resource);
+    },
+  };
+}
+
 interface Store {
   claim(req: ClaimRequest): Promise<ClaimResult>;
   release(agent: string, resource: string): Promise<boolean>;
@@ -108,9 +137,15 @@ function layout(kind: Layout) {
       };
 }
 
-async function fill(store: Store, kind: Layout, size: number): Promise<ClaimRequest[]> {
+/** Claims `live` ranges (default: `size`) and returns probe requests over `size` slots. */
+async function fill(
+  store: Store,
+  kind: Layout,
+  size: number,
+  live_ = size,
+): Promise<ClaimRequest[]> {
   const { live, probe } = layout(kind);
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < live_; i++) {
     const result = await store.claim({ ...live(i), ttlMs: TTL_MS });
     if (!result.ok) throw new Error(`setup claim ${i} conflicted`);
   }
@@ -202,6 +237,10 @@ export default async function claimsBench(): Promise<void> {
     const hot = createSharedState({ clock: systemClock, defaultTtlMs: TTL_MS });
     const tasks: Record<string, Task> = {
       [`Map set+get+delete (${size})`]: { run: mapTask(size), batch: BATCH },
+      [`async skeleton, no store (${size})`]: {
+        run: claimReleaseTask(asyncSkeleton(), await fill(asyncSkeleton(), 'spread', size, 0)),
+        batch: BATCH,
+      },
       [`troupe spread (${size})`]: {
         run: claimReleaseTask(spread, await fill(spread, 'spread', size)),
         batch: BATCH,
