@@ -15,14 +15,38 @@ import {
   requireRecord,
 } from '../state/validate.js';
 
-/** Default `limit` of `read` and `wait`. */
+/**
+ * Default `limit` of `read` and `wait`.
+ *
+ * @example
+ * ```ts
+ * const page = await bus.read('log', { afterSeq: 0 }); // at most DEFAULT_READ_LIMIT messages
+ * ```
+ */
 export const DEFAULT_READ_LIMIT = 100;
 
+/**
+ * Options of {@link createBus}, checked once when it is called.
+ *
+ * @example
+ * ```ts
+ * const options: BusOptions = { clock: systemClock };
+ * const bus = createBus(options);
+ * ```
+ */
 export interface BusOptions {
   readonly clock: Clock;
 }
 
-/** The in-memory {@link BusBackend}, plus introspection for tests. */
+/**
+ * The in-memory {@link BusBackend}, plus introspection for tests.
+ *
+ * @example
+ * ```ts
+ * const bus: MemoryBus = createBus({ clock });
+ * console.log(bus.waiters()); // 0
+ * ```
+ */
 export interface MemoryBus extends BusBackend {
   /**
    * Pending `wait` calls on `topic` (or on every topic). A waiter that was woken, timed out or

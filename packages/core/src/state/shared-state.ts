@@ -24,22 +24,57 @@ import {
   requireRecord,
 } from './validate.js';
 
-/** `end` of a claim made without a range: the whole resource is `[0, MAX_CLAIM_END]`. */
+/**
+ * `end` of a claim made without one: a claim with no range is `[0, MAX_CLAIM_END]`, the whole
+ * resource (`Number.MAX_SAFE_INTEGER`, so a remote backend stores it exactly).
+ *
+ * @example
+ * ```ts
+ * const result = await state.claim({ agent: 'a', resource: 'db/users' });
+ * if (result.ok && result.claim.end === MAX_CLAIM_END) console.log('whole resource');
+ * ```
+ */
 export const MAX_CLAIM_END = Number.MAX_SAFE_INTEGER;
 
-/** Default claim TTL when neither the request nor the options give one: 5 minutes. */
+/**
+ * Default claim TTL when neither the request nor the options give one: 5 minutes.
+ *
+ * @example
+ * ```ts
+ * const state = createSharedState({ clock, defaultTtlMs: DEFAULT_CLAIM_TTL_MS / 5 });
+ * ```
+ */
 export const DEFAULT_CLAIM_TTL_MS = 300_000;
 
 /** Width of an expiry sweep slot: expired entries are dropped from memory at most this late. */
 const SWEEP_SLOT_MS = 1_000;
 
+/**
+ * Options of {@link createSharedState}, checked once when it is called.
+ *
+ * @example
+ * ```ts
+ * const options: SharedStateOptions = { clock: systemClock, defaultTtlMs: 120_000 };
+ * const state = createSharedState(options);
+ * ```
+ */
 export interface SharedStateOptions {
   readonly clock: Clock;
   /** TTL of a claim or renewal that names none. Default {@link DEFAULT_CLAIM_TTL_MS}. */
   readonly defaultTtlMs?: number;
 }
 
-/** The in-memory {@link SharedStateBackend}, plus introspection for tests. */
+/**
+ * The in-memory {@link SharedStateBackend}, plus introspection for tests.
+ *
+ * @example
+ * ```ts
+ * const state: MemorySharedState = createSharedState({ clock });
+ * await state.claim({ agent: 'a', resource: 'f', ttlMs: 100 });
+ * await clock.advance(2_000); // past expiry and the next sweep
+ * console.log(state.size()); // 0
+ * ```
+ */
 export interface MemorySharedState extends SharedStateBackend {
   /**
    * Claim entries held in memory, including expired ones not swept yet (they are invisible to

@@ -1,11 +1,26 @@
 import { invalidArgument, TroupeError } from '../errors.js';
 
-/** An agent's context: a plain object of named values. */
+/**
+ * An agent's context: a plain object of named values.
+ *
+ * @example
+ * ```ts
+ * const context: ContextState = { files: ['a.ts'], plan: { step: 1 } };
+ * ```
+ */
 export type ContextState = Readonly<Record<string, unknown>>;
 
 /**
  * One ordered change to a context. `append` extends a list (or starts one), `merge`
  * deep-merges a plain object into an object (or starts one), `delete` removes a key.
+ *
+ * @example
+ * ```ts
+ * const updates: ContextUpdate[] = [
+ *   { op: 'append', key: 'files', value: 'b.ts' },
+ *   { op: 'delete', key: 'draft' },
+ * ];
+ * ```
  */
 export type ContextUpdate =
   | { readonly op: 'set'; readonly key: string; readonly value: unknown }

@@ -4,7 +4,14 @@ import type { SimulatedClock } from '../../clock.js';
 import type { ErrorCode } from '../../errors.js';
 import { TroupeError } from '../../errors.js';
 
-/** What a bus contract `setup` returns: a fresh backend bound to `clock`. */
+/**
+ * What a bus contract `setup` returns: a fresh backend bound to `clock`.
+ *
+ * @example
+ * ```ts
+ * const fixture: BusFixture = { bus: createBus({ clock }), clock };
+ * ```
+ */
 export interface BusFixture {
   readonly bus: BusBackend;
   readonly clock: SimulatedClock;

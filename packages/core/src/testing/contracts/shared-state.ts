@@ -5,7 +5,14 @@ import type { ErrorCode } from '../../errors.js';
 import { TroupeError } from '../../errors.js';
 import { MAX_CLAIM_END } from '../../state/shared-state.js';
 
-/** What a shared-state contract `setup` returns: a fresh backend bound to `clock`. */
+/**
+ * What a shared-state contract `setup` returns: a fresh backend bound to `clock`.
+ *
+ * @example
+ * ```ts
+ * const fixture: SharedStateFixture = { state: createSharedState({ clock }), clock };
+ * ```
+ */
 export interface SharedStateFixture {
   readonly state: SharedStateBackend;
   readonly clock: SimulatedClock;
