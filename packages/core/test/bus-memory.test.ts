@@ -105,6 +105,24 @@ describe('createBus (memory)', () => {
       expect([bus.waiters(), clock.pending()]).toEqual([0, 0]);
     });
 
+    it('waits out a timeout longer than one timer can hold (2^31 - 1 ms)', async () => {
+      const clock = new SimulatedClock();
+      const bus = createBus({ clock });
+      const longest = 2_147_483_647;
+      let settled = false;
+      const waiting = bus.wait('t', { afterSeq: 0, timeoutMs: longest * 2 }).then((m) => {
+        settled = true;
+        return m;
+      });
+      await clock.advance(longest);
+      expect(settled).toBe(false);
+      await clock.advance(longest - 1);
+      expect(settled).toBe(false);
+      await clock.advance(1);
+      expect(await waiting).toEqual([]);
+      expect([bus.waiters(), clock.pending()]).toEqual([0, 0]);
+    });
+
     it('wakes each waiter with the slice after its own afterSeq, up to its own limit', async () => {
       const bus = createBus({ clock: new SimulatedClock() });
       await bus.post('t', { from: 'x', body: 1 });

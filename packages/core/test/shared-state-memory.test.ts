@@ -121,6 +121,24 @@ describe('createSharedState (memory)', () => {
     });
   });
 
+  describe('long TTLs', () => {
+    it('never hands the clock a timer longer than 2^31 - 1 ms, and keeps the claim live', async () => {
+      const delays: number[] = [];
+      const clock = new ManualClock();
+      const setTimeout = clock.setTimeout.bind(clock);
+      clock.setTimeout = (fn: () => void, ms?: number) => {
+        delays.push(ms ?? 0);
+        return setTimeout(fn);
+      };
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f', ttlMs: 1e15 });
+      clock.fireAll(); // fires early: the claim is re-filed, not expired
+      expect(await state.claims()).toHaveLength(1);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(2_147_483_647);
+      expect(delays).toHaveLength(2);
+    });
+  });
+
   describe('cleanup', () => {
     it('sweeps expired claims from memory within a second of expiry, leaving no timer', async () => {
       const clock = new SimulatedClock();

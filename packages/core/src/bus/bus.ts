@@ -5,6 +5,7 @@ import { ChurnMap } from '../state/churn-map.js';
 import {
   closedError,
   frozenJsonCopy,
+  MAX_TIMER_MS,
   optionalRecord,
   optionalSignal,
   requireClock,
@@ -237,11 +238,18 @@ export function createBus(options: BusOptions): MemoryBus {
         record.head = waiter;
         record.waiting++;
         if (timeoutMs !== undefined) {
-          waiter.timer = clock.setTimeout(() => {
-            waiter.timer = undefined;
-            detach(waiter);
-            resolve([]);
-          }, timeoutMs);
+          // Timeouts beyond one timer's reach are chained toward the deadline.
+          const deadline = clock.now() + timeoutMs;
+          const arm = (delay: number): void => {
+            waiter.timer = clock.setTimeout(() => {
+              waiter.timer = undefined;
+              const left = deadline - clock.now();
+              if (left > 0) return arm(Math.min(left, MAX_TIMER_MS));
+              detach(waiter);
+              resolve([]);
+            }, delay);
+          };
+          arm(Math.min(timeoutMs, MAX_TIMER_MS));
         }
         if (signal !== undefined) {
           const onAbort = (): void => {

@@ -7,6 +7,7 @@
  * so an entry swept late (or never) is still treated as expired from its `expiresAt` on.
  */
 import type { Clock, TimerHandle } from '../clock.js';
+import { MAX_TIMER_MS } from './validate.js';
 
 /** Fields the wheel keeps on each entry. */
 export interface WheelEntry {
@@ -44,7 +45,9 @@ export class ExpiryWheel<T extends WheelEntry> {
     let slot = this.#slots.get(at);
     if (slot === undefined) {
       const created: Slot<T> = { at, head: undefined, handle: undefined };
-      created.handle = this.#clock.setTimeout(() => this.#sweep(created), at - this.#clock.now());
+      // A slot further away than one timer can wait fires early; the sweep re-files its entries.
+      const delay = Math.min(at - this.#clock.now(), MAX_TIMER_MS);
+      created.handle = this.#clock.setTimeout(() => this.#sweep(created), delay);
       this.#slots.set(at, created);
       slot = created;
     }

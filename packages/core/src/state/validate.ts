@@ -91,6 +91,12 @@ export function optionalSignal(value: unknown, name: string): AbortSignal | unde
   return signal as AbortSignal;
 }
 
+/**
+ * The longest delay to hand a clock in one timer. Node fires longer `setTimeout`s after 1 ms
+ * (with a TimeoutOverflowWarning), so longer waits are chained: the timer re-arms on firing.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** The error every call on a closed service rejects with. */
 export function closedError(what: string): TroupeError {
   return new TroupeError('ERR_CLOSED', `${what} is closed`);
