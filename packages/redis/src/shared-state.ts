@@ -11,13 +11,12 @@ import {
 } from '@troupe/core';
 import {
   defineScript,
-  pair,
   type RedisBackendOptions,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
 } from './internal/connection.js';
-import { LUA_SPLIT, LUA_UNPAIR } from './internal/lua.js';
+import { LUA_SPLIT } from './internal/lua.js';
 import {
   closedError,
   jsonText,
@@ -41,89 +40,108 @@ export interface RedisSharedStateOptions extends RedisBackendOptions {
   readonly gcMarginMs?: number;
 }
 
-// A claim entry in its resource's hash (field = agent): "start|end|token|grantedAt|expiresAt".
-const CLAIM = `${LUA_SPLIT}${LUA_UNPAIR}
-local function pttl_at_least(key, ms)
-  local cur = redis.call('PTTL', key)
-  if cur >= 0 and cur < ms then redis.call('PEXPIRE', key, ms) end
-  if cur == -1 then redis.call('PEXPIRE', key, ms) end
-end
+// Layout: one hash per resource, `c:<resource>`: field = agent, value =
+// "start|end|token|grantedAt|expiresAt"; the field "" (no agent has an empty name) holds the
+// clock time until which the hash is kept (garbage collection only). A set `cr` names the
+// resources that may hold claims, for listing across resources.
+const CLAIM = `${LUA_SPLIT}
+local INF = math.huge
 `;
 
-// KEYS: resource hash, claim index, token counter.
-// ARGV: agent, start, end, now, expiresAt, ttl+margin, index member, base.
+// KEYS: resource hash, resource set, token counter.
+// ARGV: agent, start, end, now, expiresAt, gc margin ms, resource.
+// Hot path: HGETALL of this resource only, INCR, HSET. PEXPIRE only when the hash's kept-until
+// time must move (at most once per half margin), SADD only for a resource with no hash yet.
 const CLAIM_SCRIPT = `${CLAIM}
-local now = tonumber(ARGV[4])
-local s = tonumber(ARGV[2])
-local e = tonumber(ARGV[3])
+local agent, now = ARGV[1], tonumber(ARGV[4])
+local s, e, resource = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]
+local margin = tonumber(ARGV[6])
 local entries = redis.call('HGETALL', KEYS[1])
 local best, bestValue, bestToken = nil, nil, nil
-local resource = ARGV[9]
+local latest, keptUntil = tonumber(ARGV[5]), -INF
 for i = 1, #entries, 2 do
-  local agent, value = entries[i], entries[i + 1]
-  local f = split(value)
-  if tonumber(f[5]) <= now then
-    redis.call('HDEL', KEYS[1], agent)
-    redis.call('ZREM', KEYS[2], string.len(agent) .. ':' .. agent .. resource)
-  elseif agent ~= ARGV[1] and tonumber(f[1]) <= e and s <= tonumber(f[2]) then
-    local token = tonumber(f[3])
-    if bestToken == nil or token < bestToken then
-      best, bestValue, bestToken = agent, value, token
+  local other, value = entries[i], entries[i + 1]
+  if other == '' then
+    keptUntil = tonumber(value)
+  else
+    local f = split(value)
+    local expires = tonumber(f[5])
+    if expires <= now then
+      redis.call('HDEL', KEYS[1], other)
+    elseif other ~= agent then
+      if tonumber(f[1]) <= e and s <= tonumber(f[2]) then
+        local token = tonumber(f[3])
+        if bestToken == nil or token < bestToken then best, bestValue, bestToken = other, value, token end
+      end
+      if expires > latest then latest = expires end
     end
   end
 end
 if best then return {0, best, bestValue} end
 local token = redis.call('INCR', KEYS[3])
 local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. token .. '|' .. ARGV[4] .. '|' .. ARGV[5]
-redis.call('HSET', KEYS[1], ARGV[1], value)
-redis.call('ZADD', KEYS[2], token, ARGV[7])
-local gc = tonumber(ARGV[6])
-pttl_at_least(KEYS[1], gc)
-pttl_at_least(KEYS[2], gc)
+if latest + margin / 2 > keptUntil then
+  local keep = latest + margin
+  redis.call('HSET', KEYS[1], agent, value, '', string.format('%.17g', keep))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(keep - now))
+else
+  redis.call('HSET', KEYS[1], agent, value)
+end
+if #entries == 0 then redis.call('SADD', KEYS[2], resource) end
 return {1, value}
 `;
 
-// KEYS: resource hash, claim index. ARGV: agent, now, new expiresAt (or '' to release), ttl+margin, member.
+// KEYS: resource hash, resource set. ARGV: agent, now, new expiresAt ('' to release), gc
+// margin ms, resource. A hash left with no claim goes, and so does its resource's set entry.
 const RENEW_OR_RELEASE_SCRIPT = `${CLAIM}
-local value = redis.call('HGET', KEYS[1], ARGV[1])
+local v = redis.call('HMGET', KEYS[1], ARGV[1], '')
+local value = v[1]
 if not value then return {0} end
 local f = split(value)
-local live = tonumber(f[5]) > tonumber(ARGV[2])
+local now = tonumber(ARGV[2])
+local live = tonumber(f[5]) > now
 if ARGV[3] == '' or not live then
   redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('ZREM', KEYS[2], ARGV[5])
+  if redis.call('HLEN', KEYS[1]) <= 1 then
+    redis.call('DEL', KEYS[1])
+    redis.call('SREM', KEYS[2], ARGV[5])
+  end
   if live then return {1, value} end
   return {0}
 end
 value = f[1] .. '|' .. f[2] .. '|' .. f[3] .. '|' .. f[4] .. '|' .. ARGV[3]
-redis.call('HSET', KEYS[1], ARGV[1], value)
-pttl_at_least(KEYS[1], tonumber(ARGV[4]))
-pttl_at_least(KEYS[2], tonumber(ARGV[4]))
+local expires, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
+if expires + margin / 2 > (tonumber(v[2]) or -INF) then
+  redis.call('HSET', KEYS[1], ARGV[1], value, '', string.format('%.17g', expires + margin))
+  redis.call('PEXPIRE', KEYS[1], math.ceil(expires + margin - now))
+else
+  redis.call('HSET', KEYS[1], ARGV[1], value)
+end
 return {1, value}
 `;
 
-// KEYS: claim index. ARGV: now, base, agent filter ('' = any; '1:' prefix flags a filter).
-// Returns live claims in token (grant) order as agent, resource, value triples; drops expired.
+// KEYS: resource set. ARGV: now, key base, agent filter ('' = any, else '=' .. agent).
+// Live claims of every resource as agent, resource, value triples (the caller sorts them by
+// token); expired entries are dropped, and resources with no hash left leave the set.
 const LIST_SCRIPT = `${CLAIM}
 local now = tonumber(ARGV[1])
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
-local out = {}
 local filtered = ARGV[3] ~= ''
 local want = string.sub(ARGV[3], 2)
-for _, m in ipairs(members) do
-  local agent, resource = unpair(m)
-  if not filtered or agent == want then
-    local key = ARGV[2] .. 'c:' .. resource
-    local value = redis.call('HGET', key, agent)
-    if not value then
-      redis.call('ZREM', KEYS[1], m)
-    elseif tonumber(split(value)[5]) <= now then
-      redis.call('HDEL', key, agent)
-      redis.call('ZREM', KEYS[1], m)
-    else
-      out[#out + 1] = agent
-      out[#out + 1] = resource
-      out[#out + 1] = value
+local out = {}
+for _, resource in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local key = ARGV[2] .. 'c:' .. resource
+  local entries = redis.call('HGETALL', key)
+  if #entries == 0 then redis.call('SREM', KEYS[1], resource) end
+  for i = 1, #entries, 2 do
+    local agent, value = entries[i], entries[i + 1]
+    if agent ~= '' then
+      if tonumber(split(value)[5]) <= now then
+        redis.call('HDEL', key, agent)
+      elseif not filtered or agent == want then
+        out[#out + 1] = agent
+        out[#out + 1] = resource
+        out[#out + 1] = value
+      end
     end
   end
 end
@@ -136,7 +154,7 @@ local now = tonumber(ARGV[1])
 local entries = redis.call('HGETALL', KEYS[1])
 local out = {}
 for i = 1, #entries, 2 do
-  if tonumber(split(entries[i + 1])[5]) > now then
+  if entries[i] ~= '' and tonumber(split(entries[i + 1])[5]) > now then
     out[#out + 1] = entries[i]
     out[#out + 1] = entries[i + 1]
   end
@@ -224,7 +242,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
   const listScript = defineScript(client, 'troupeStateList', LIST_SCRIPT);
   const listResourceScript = defineScript(client, 'troupeStateListResource', LIST_RESOURCE_SCRIPT);
   const discoverScript = defineScript(client, 'troupeStateDiscover', DISCOVER_SCRIPT);
-  const indexKey = `${base}ci`;
+  const indexKey = `${base}cr`;
   const tokenKey = `${base}tok`;
   const resourceKey = (resource: string): string => `${base}c:${resource}`;
   let closed = false;
@@ -262,17 +280,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       const reply = (await run(
         claimScript,
         [resourceKey(resource), indexKey, tokenKey],
-        [
-          agent,
-          start,
-          end,
-          now,
-          now + ttlMs,
-          Math.ceil(ttlMs + gcMarginMs),
-          pair(agent, resource),
-          base,
-          resource,
-        ],
+        [agent, start, end, now, now + ttlMs, gcMarginMs, resource],
         'claim',
       )) as [number, string, string?];
       if (reply[0] === 1) return { ok: true, claim: decodeClaim(agent, resource, reply[1]) };
@@ -286,7 +294,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       const reply = (await run(
         renewScript,
         [resourceKey(resource), indexKey],
-        [agent, clock.now(), '', 0, pair(agent, resource)],
+        [agent, clock.now(), '', gcMarginMs, resource],
         'release',
       )) as [number, string?];
       return reply[0] === 1;
@@ -301,7 +309,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       const reply = (await run(
         renewScript,
         [resourceKey(resource), indexKey],
-        [agent, now, now + ttl, Math.ceil(ttl + gcMarginMs), pair(agent, resource)],
+        [agent, now, now + ttl, gcMarginMs, resource],
         'renew',
       )) as [number, string?];
       return reply[0] === 1 ? decodeClaim(agent, resource, reply[1] ?? '') : undefined;
@@ -337,6 +345,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       const out: Claim[] = [];
       for (let i = 0; i + 2 < flat.length; i += 3)
         out.push(decodeClaim(flat[i]!, flat[i + 1]!, flat[i + 2]!));
+      // Tokens are grant order across the whole store.
+      out.sort((a, b) => a.token - b.token);
       return out;
     },
 

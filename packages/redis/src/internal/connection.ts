@@ -186,9 +186,3 @@ export function resolveCommon(options: RedisBackendOptions, what: string): Resol
   const connection = openConnection(options.redis, commandTimeoutMs);
   return { connection, clock, base: `${prefix}:{${team}}:` };
 }
-
-/** Length-prefixed join: unambiguous for any two strings (used inside keys and members). */
-export function pair(a: string, b: string): string {
-  // Byte length, because the Lua side splits with string.sub, which counts bytes.
-  return `${Buffer.byteLength(a, 'utf8')}:${a}${b}`;
-}

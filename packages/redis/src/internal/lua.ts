@@ -26,15 +26,6 @@ local function split(v)
 end
 `;
 
-/** `unpair(m)`: the two strings joined by pair() in connection.ts. */
-export const LUA_UNPAIR = `
-local function unpair(m)
-  local colon = string.find(m, ':', 1, true)
-  local n = tonumber(string.sub(m, 1, colon - 1))
-  return string.sub(m, colon + 1, colon + n), string.sub(m, colon + n + 1)
-end
-`;
-
 /** `fmt(x)`: a double as a string without losing precision. */
 export const LUA_FMT = `
 local function fmt(x)

@@ -73,7 +73,7 @@ const OPTION_NAMES = new Set([
 ]);
 
 type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
-type AdmitReply = [1, number] | [0, LimitReason, string, string, string, string];
+type AdmitReply = [1, string] | [0, LimitReason, string, string, string, string];
 
 interface Waiter {
   readonly keys: readonly string[];
@@ -166,6 +166,8 @@ class Limiter implements RedisRateLimiter {
   readonly #tickets = new Map<string, Waiter>();
   #subscriber: Redis | undefined;
   #inFlight = 0;
+  /** Admission ids: unique per limiter (origin) and per admission (counter). */
+  #admissions = 0;
   #idle: (() => void)[] = [];
   #closed = false;
 
@@ -284,6 +286,7 @@ class Limiter implements RedisRateLimiter {
       this.#ticketTtlMs,
       this.#channelSpec,
       names.length,
+      `${this.#origin}.${(this.#admissions++).toString(36)}`,
     ];
     for (const key of names) {
       keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
@@ -303,14 +306,14 @@ class Limiter implements RedisRateLimiter {
     return this.#call<AdmitReply>(this.#admit, keys, args, 'limiter admission');
   }
 
-  #lease(names: readonly string[], weight: Weight, id: number, admittedAt: number): Lease {
+  #lease(names: readonly string[], weight: Weight, id: string, admittedAt: number): Lease {
     return new RedisLease(this, names, weight, id, admittedAt);
   }
 
   /** Settle/cancel of a lease: adjust the admission's own entry, then wake local waiters. */
   async adjust(
     names: readonly string[],
-    id: number,
+    member: string,
     dRequests: number,
     dTokens: number,
     dCost: number,
@@ -320,7 +323,7 @@ class Limiter implements RedisRateLimiter {
     if (ruled.length === 0) return;
     const now = this.#clock.now();
     const keys: string[] = [];
-    const args: (string | number)[] = [now, id, dRequests, dTokens, dCost, this.#channelSpec];
+    const args: (string | number)[] = [now, member, dRequests, dTokens, dCost, this.#channelSpec];
     for (const key of ruled) {
       keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
       args.push(key, limitText(this.#rules.get(key)!.windowMs));
@@ -529,7 +532,7 @@ class Limiter implements RedisRateLimiter {
         // It gave up while the script ran: the admission never happened.
         void this.adjust(
           waiter.keys,
-          reply[1],
+          memberOf(reply[1], waiter.weight),
           -waiter.weight.requests,
           -waiter.weight.tokens,
           -waiter.weight.cost,
@@ -682,6 +685,11 @@ class Limiter implements RedisRateLimiter {
   }
 }
 
+/** The window member of an admission: the same string the script builds from its ARGV. */
+function memberOf(id: string, weight: Weight): string {
+  return `${id}|${weight.requests}|${weight.tokens}|${weight.cost}`;
+}
+
 function rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {
   return new TroupeError(
     'ERR_RATE_LIMITED',
@@ -690,26 +698,27 @@ function rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal
   );
 }
 
-/** One admission: settle or cancel adjusts its own entry (by id) on every key it holds. */
+/** One admission: settle or cancel adjusts its own entry (by its member) on every key it holds. */
 class RedisLease implements Lease {
   readonly keys: readonly string[];
   readonly admittedAt: number;
   readonly #owner: Limiter;
   readonly #weight: Weight;
-  readonly #id: number;
+  /** The admission's window member, "id|requests|tokens|cost", as the script wrote it. */
+  readonly #member: string;
   #done = false;
 
   constructor(
     owner: Limiter,
     keys: readonly string[],
     weight: Weight,
-    id: number,
+    id: string,
     admittedAt: number,
   ) {
     this.#owner = owner;
     this.keys = keys;
     this.#weight = { ...weight };
-    this.#id = id;
+    this.#member = memberOf(id, weight);
     this.admittedAt = admittedAt;
   }
 
@@ -719,7 +728,7 @@ class RedisLease implements Lease {
     this.#done = true;
     return this.#owner.adjust(
       this.keys,
-      this.#id,
+      this.#member,
       0,
       tokens === undefined ? 0 : tokens - this.#weight.tokens,
       cost === undefined ? 0 : cost - this.#weight.cost,
@@ -731,7 +740,7 @@ class RedisLease implements Lease {
     this.#done = true;
     return this.#owner.adjust(
       this.keys,
-      this.#id,
+      this.#member,
       -this.#weight.requests,
       -this.#weight.tokens,
       -this.#weight.cost,

@@ -1,9 +1,10 @@
 // Lua for the Redis limiter. Per limiter key K (all under the team's hash tag):
 //   H  hash  r, t, c          running sums of live entries (requests, tokens, cost in nanos)
 //            pr, pt           paused until (provider feedback), clock ms
-//            e:<id>           one admission's weight "r|t|c" (windowed rules only)
 //            q:<ticket>       a queued acquire: "deadline|r|t|c"
-//   W  zset  admission id -> admittedAt (windowed rules only): eviction and retryAfter
+//   W  zset  "id|r|t|c" -> admittedAt (windowed rules only): one member per admission, its
+//            weight in the member itself, so eviction reads nothing else
+
 //   Q  zset  ticket -> ticket number: the cross-process FIFO queue of waiting acquires
 // Time is always ARGV (the caller's clock), never the server's TIME.
 import { LUA_FMT, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
@@ -30,22 +31,22 @@ local function load(k)
   k.used = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0}
   k.pr = tonumber(v[4]) or -INF
   k.pt = tonumber(v[5]) or -INF
+  k.dirty = false
   if k.ruled and k.win < INF then
     local cutoff = now - k.win
-    local ids = redis.call('ZRANGEBYSCORE', k.W, '-inf', cutoff)
-    if #ids > 0 then
-      for _, id in ipairs(ids) do
-        local e = redis.call('HGET', k.H, 'e:' .. id)
-        if e then
-          local f = split(e)
-          for d = 1, 3 do k.used[d] = k.used[d] - tonumber(f[d]) end
-          redis.call('HDEL', k.H, 'e:' .. id)
-        end
+    local gone = redis.call('ZRANGEBYSCORE', k.W, '-inf', cutoff)
+    if #gone > 0 then
+      for _, m in ipairs(gone) do
+        local f = split(m)
+        for d = 1, 3 do k.used[d] = k.used[d] - tonumber(f[d + 1]) end
       end
       redis.call('ZREMRANGEBYSCORE', k.W, '-inf', cutoff)
-      redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
+      k.dirty = true
     end
   end
+end
+local function save(k)
+  redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
 end
 `;
 
@@ -53,7 +54,7 @@ end
  * Admission: mode 'try' (admit or refuse), 'peek' (refuse, reporting the wait: a local waiter
  * is ahead), 'acquire' (admit, or refuse and enqueue a ticket), 'queue' (enqueue a ticket: a
  * local waiter is ahead), 'retry' (a queued ticket tries again). KEYS: H, W, Q per limiter key, then the id counter.
- * ARGV: now, mode, ticket, requests, tokens, cost, ticketTtl, channel, n, then per key:
+ * ARGV: now, mode, ticket, requests, tokens, cost, ticketTtl, channel, n, admission id, then per key:
  * name, window ('inf' lifetime, 'none' unruled), maxRequests, maxTokens, maxCost ('inf').
  * Returns {1, id} or {0, reason, retryAfter, ticket, wakeAt, blocker}.
  */
@@ -62,11 +63,11 @@ local now = tonumber(ARGV[1])
 ${LOAD}
 local mode, ticket = ARGV[2], ARGV[3]
 local w = {tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])}
-local grace, channel, n = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9])
+local grace, channel, n, admissionId = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9]), ARGV[10]
 local REASONS = {'requests', 'tokens', 'budget'}
 local ks = {}
 for i = 1, n do
-  local o = 9 + (i - 1) * 5
+  local o = 10 + (i - 1) * 5
   local win = ARGV[o + 2]
   local k = { name = ARGV[o + 1], H = KEYS[3 * i - 2], W = KEYS[3 * i - 1], Q = KEYS[3 * i] }
   k.ruled = win ~= 'none'
@@ -94,8 +95,7 @@ local function waitMs(k, d, amount)
   local entries = redis.call('ZRANGE', k.W, 0, -1, 'WITHSCORES')
   local left = used
   for j = 1, #entries, 2 do
-    local e = redis.call('HGET', k.H, 'e:' .. entries[j])
-    if e then left = left - tonumber(split(e)[d]) end
+    left = left - tonumber(split(entries[j])[d + 1])
     if fits(left, amount, limit) then return tonumber(entries[j + 1]) + k.win - now end
   end
   return INF
@@ -132,32 +132,29 @@ local function firstLive(k)
   end
 end
 
+-- Writes the admission on every ruled key; a windowed key's data outlives its newest entry
+-- by the window plus the ticket TTL (garbage collection only).
 local function admit()
-  local id = redis.call('INCR', SEQ)
+  local member = admissionId .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6]
   for _, k in ipairs(ks) do
     if k.ruled then
       for d = 1, 3 do k.used[d] = k.used[d] + w[d] end
-      redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
+      save(k)
+      k.dirty = false
       if k.win < INF then
-        redis.call('ZADD', k.W, now, id)
-        redis.call('HSET', k.H, 'e:' .. id, ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
+        local ms = math.ceil(k.win + grace)
+        redis.call('ZADD', k.W, now, member)
+        redis.call('PEXPIRE', k.W, ms)
+        redis.call('PEXPIRE', k.H, ms)
       end
     end
   end
-  return id
+  return admissionId
 end
 
--- Garbage collection only: a windowed key's data outlives its window by the ticket TTL.
-local function gc()
-  for _, k in ipairs(ks) do
-    if k.ruled and k.win < INF then
-      local ms = math.ceil(k.win + grace)
-      for _, key in ipairs({k.H, k.W, k.Q}) do
-        local cur = redis.call('PTTL', key)
-        if cur == -1 or (cur >= 0 and cur < ms) then redis.call('PEXPIRE', key, ms) end
-      end
-    end
-  end
+-- Counters changed by eviction alone (a refusal) are written back too.
+local function flush()
+  for _, k in ipairs(ks) do if k.dirty then save(k) end end
 end
 
 local function weightInfo(deadline) return fmt(deadline) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] end
@@ -177,6 +174,7 @@ if mode == 'retry' then
     -- Hold our place at least until the blocker's own deadline has passed.
     local deadline = math.max(now + grace, blockerDeadline + grace)
     for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline)) end
+    flush()
     return {0, 'requests', '0', ticket, inf(blockerDeadline), blocker}
   end
   local ok = true
@@ -187,12 +185,12 @@ if mode == 'retry' then
       redis.call('HDEL', k.H, 'q:' .. ticket)
     end
     local id = admit()
-    gc()
     for _, k in ipairs(ks) do
       if redis.call('ZCARD', k.Q) > 0 then wake(channel, k.name) end
     end
     return {1, id}
   end
+  flush()
   local reason, wait = refusal(ks, w)
   local hold = wait
   if hold == INF then hold = 0 end
@@ -208,10 +206,9 @@ end
 local ok = true
 for _, k in ipairs(ks) do if not admissible(k, w) then ok = false end end
 if #heads == 0 and ok and (mode == 'try' or mode == 'acquire') then
-  local id = admit()
-  gc()
-  return {1, id}
+  return {1, admit()}
 end
+flush()
 local reason, wait = 1, 0
 if not ok then reason, wait = refusal(ks, w) end
 -- Queued behind others: report the larger of our own wait and the wait of the waiter each
@@ -241,8 +238,11 @@ end
 for _, k in ipairs(ks) do
   redis.call('ZADD', k.Q, tonumber(ticket), ticket)
   redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline))
+  local ms = math.ceil(deadline - now + grace)
+  if redis.call('PTTL', k.Q) < ms then redis.call('PEXPIRE', k.Q, ms) end
+  local hms = redis.call('PTTL', k.H)
+  if hms >= 0 and hms < ms then redis.call('PEXPIRE', k.H, ms) end
 end
-gc()
 return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt), blocker}
 `;
 
@@ -262,26 +262,27 @@ return 1
 `;
 
 /**
- * Settle or cancel: changes admission `id` by the deltas on every key where it still counts.
- * KEYS: H, W, Q per key. ARGV: now, id, dRequests, dTokens, dCost, channel, then per key:
- * name, window ('inf' for a lifetime rule). A give-back publishes keys that have waiters.
+ * Settle or cancel: changes the admission `member` ("id|r|t|c") by the deltas on every key
+ * where it still counts. KEYS: H, W, Q per key. ARGV: now, member, dRequests, dTokens, dCost,
+ * channel, then per key: name, window ('inf' for a lifetime rule). A give-back publishes keys
+ * that have waiters.
  */
 export const ADJUST_SCRIPT = `${COMMON}
-local now, id, channel = tonumber(ARGV[1]), ARGV[2], ARGV[6]
+local now, member, channel = tonumber(ARGV[1]), ARGV[2], ARGV[6]
 local delta = {tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])}
 local refund = delta[1] < 0 or delta[2] < 0 or delta[3] < 0
+local f = split(member)
+local changed = f[1] .. '|' .. fmt(tonumber(f[2]) + delta[1]) .. '|' .. fmt(tonumber(f[3]) + delta[2]) .. '|' .. fmt(tonumber(f[4]) + delta[3])
 for i = 1, #KEYS / 3 do
   local H, W, Q = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
   local name, win = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
   local counts = win == 'inf'
   if not counts then
-    local at = redis.call('ZSCORE', W, id)
-    local e = redis.call('HGET', H, 'e:' .. id)
+    local at = redis.call('ZSCORE', W, member)
     -- Only while the admission is still in its window: a refund after it left changes nothing.
-    if at and e and tonumber(at) > now - tonumber(win) then
-      local f = split(e)
-      redis.call('HSET', H, 'e:' .. id,
-        fmt(tonumber(f[1]) + delta[1]) .. '|' .. fmt(tonumber(f[2]) + delta[2]) .. '|' .. fmt(tonumber(f[3]) + delta[3]))
+    if at and tonumber(at) > now - tonumber(win) then
+      redis.call('ZREM', W, member)
+      redis.call('ZADD', W, at, changed)
       counts = true
     end
   end
@@ -303,6 +304,7 @@ local now = tonumber(ARGV[1])
 ${LOAD}
 local k = { H = KEYS[1], W = KEYS[2], ruled = true, win = num(ARGV[2]) }
 load(k)
+if k.dirty then save(k) end
 return {fmt(k.used[1]), fmt(k.used[2]), fmt(k.used[3])}
 `;
 

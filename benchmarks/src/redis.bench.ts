@@ -1,0 +1,187 @@
+/**
+ * The Redis backends against one raw Redis round trip and against the in-memory backends, all
+ * measured in the same run on a redis-server this suite starts (loopback, no persistence).
+ *
+ * Latency of one operation, awaited one after another (medians over interleaved rounds, so
+ * machine noise hits every contestant alike):
+ * - floor: `PING` and `GET` on a plain ioredis client (one round trip);
+ * - claim: `createRedisSharedState().claim()` (one Lua script: check and write one resource);
+ * - admission: `createRedisRateLimiter().tryAcquire()` (one Lua script: evict, check, write);
+ * - wake, other process: a waiter blocked in `createRedisBus().wait()` (its reader in
+ *   `XREAD BLOCK`), the clock starts, another bus (another connection, as another process
+ *   would) posts, the clock stops when the waiter's continuation runs. Its own floor is a raw
+ *   `XADD` on one client waking a raw `XREAD BLOCK` on another, measured the same way;
+ * - wake, same process: the waiter and the poster share a bus: the post's reply wakes it.
+ * Goal: each Redis operation within 1.5x of one round trip; the cross-connection wake also
+ * within 1.5x of its raw XADD -> XREAD floor (the floor alone is already ~1.5 round trips).
+ */
+import { createBus, createRateLimiter, createSharedState, systemClock } from '@troupe/core';
+import { createRedisBus, createRedisRateLimiter, createRedisSharedState } from '@troupe/redis';
+import { Redis } from 'ioredis';
+import { figure, fmtUs, heading, ratio } from './lib/harness.js';
+import { startRedisServer } from './lib/redis-server.js';
+
+const envTime = Number(process.env.BENCH_TIME_MS);
+/** Operations per contestant; BENCH_TIME_MS shortens the run. */
+const OPS = Number.isFinite(envTime) && envTime > 0 ? Math.max(500, Math.round(envTime * 4)) : 4_000;
+const ROUNDS = 8;
+const WARMUP = 1_000;
+const GOAL = 1.5;
+
+type Op = () => Promise<void>;
+
+function median(sorted: readonly number[]): number {
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+function p99(sorted: readonly number[]): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+}
+
+/** Times `n` calls of `op`, one after another; microseconds each. */
+async function time(op: Op, n: number, out: number[]): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op();
+    out.push((performance.now() - t0) * 1000);
+  }
+}
+
+export default async function redisBench(): Promise<void> {
+  const server = await startRedisServer();
+  const raw = new Redis(server.port, '127.0.0.1');
+  const clock = systemClock;
+  const redisOptions = { redis: { host: '127.0.0.1', port: server.port }, clock, team: 'bench' };
+  const state = createRedisSharedState(redisOptions);
+  const memState = createSharedState({ clock });
+  const rules = [{ key: 'api', windowMs: 1_000, requests: 1_000_000_000 }];
+  const limiter = createRedisRateLimiter({ ...redisOptions, rules });
+  const memLimiter = createRateLimiter({ clock, rules });
+  const waiterBus = createRedisBus(redisOptions);
+  const localBus = createRedisBus(redisOptions);
+  const rawReader = new Redis(server.port, '127.0.0.1');
+  const rawWriter = new Redis(server.port, '127.0.0.1');
+  const posterBus = createRedisBus(redisOptions);
+  const memBus = createBus({ clock });
+  await raw.set('bench:key', 'value');
+
+  let claimN = 0;
+  let redisSeq = 0;
+  let memSeq = 0;
+  let localSeq = 0;
+  let rawLast = '0-0';
+  const ops: Record<string, Op> = {
+    'raw PING (one round trip)': async () => {
+      await raw.ping();
+    },
+    'raw GET (one round trip)': async () => {
+      await raw.get('bench:key');
+    },
+    'redis claim': async () => {
+      await state.claim({ agent: 'a', resource: `r${claimN++ % 64}`, start: 0, end: 10 });
+    },
+    'memory claim': async () => {
+      await memState.claim({ agent: 'a', resource: `r${claimN++ % 64}`, start: 0, end: 10 });
+    },
+    'redis admission (tryAcquire)': async () => {
+      await limiter.tryAcquire('api');
+    },
+    'memory admission (tryAcquire)': async () => {
+      memLimiter.tryAcquire('api');
+    },
+  };
+
+  // Wake: only the post-to-continuation span is timed; the waiter is set up before t0.
+  async function redisWake(n: number, out: number[]): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const woke = waiterBus.wait('wake', { afterSeq: redisSeq }).then(() => performance.now());
+      await raw.ping(); // the reader's XREAD BLOCK, written first, is in place by now
+      const t0 = performance.now();
+      const posted = posterBus.post('wake', { from: 'bench', body: i });
+      out.push(((await woke) - t0) * 1000);
+      redisSeq = (await posted).seq;
+    }
+  }
+  async function localWake(n: number, out: number[]): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const woke = localBus.wait('local', { afterSeq: localSeq }).then(() => performance.now());
+      await raw.ping();
+      const t0 = performance.now();
+      const posted = localBus.post('local', { from: 'bench', body: i });
+      out.push(((await woke) - t0) * 1000);
+      localSeq = (await posted).seq;
+    }
+  }
+  type XReply = [string, [string, string[]][]][];
+  async function rawWake(n: number, out: number[]): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const woke = (rawReader.xread('BLOCK', 0, 'STREAMS', 'bench:raw', rawLast) as Promise<XReply>).then((reply) => {
+        rawLast = reply[0]![1].at(-1)![0];
+        return performance.now();
+      });
+      await raw.ping();
+      const t0 = performance.now();
+      const posted = rawWriter.xadd('bench:raw', '*', 'b', String(i));
+      out.push(((await woke) - t0) * 1000);
+      await posted;
+    }
+  }
+  async function memWake(n: number, out: number[]): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const woke = memBus.wait('wake', { afterSeq: memSeq }).then(() => performance.now());
+      const t0 = performance.now();
+      const posted = memBus.post('wake', { from: 'bench', body: i });
+      out.push(((await woke) - t0) * 1000);
+      memSeq = (await posted).seq;
+    }
+  }
+
+  heading(`Redis backends vs one round trip and vs in-memory, ${OPS.toLocaleString('en-US')} ops each`);
+  const samples: Record<string, number[]> = {};
+  for (const name of Object.keys(ops)) samples[name] = [];
+  samples['raw XADD -> XREAD BLOCK wake'] = [];
+  samples['redis wake, other connection'] = [];
+  samples['redis wake, same bus'] = [];
+  samples['memory wake (post -> woken)'] = [];
+  for (const op of Object.values(ops)) await time(op, WARMUP, []);
+  await redisWake(WARMUP / 4, []);
+  await localWake(WARMUP / 4, []);
+  await rawWake(WARMUP / 4, []);
+  await memWake(WARMUP, []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, op] of Object.entries(ops)) await time(op, OPS / ROUNDS, samples[name]!);
+    await rawWake(OPS / ROUNDS, samples['raw XADD -> XREAD BLOCK wake']!);
+    await redisWake(OPS / ROUNDS, samples['redis wake, other connection']!);
+    await localWake(OPS / ROUNDS, samples['redis wake, same bus']!);
+    await memWake(OPS / ROUNDS, samples['memory wake (post -> woken)']!);
+  }
+
+  const med: Record<string, number> = {};
+  for (const [name, values] of Object.entries(samples)) {
+    values.sort((a, b) => a - b);
+    med[name] = median(values);
+    figure(name.padEnd(34), `median ${fmtUs(median(values)).padStart(10)}   p99 ${fmtUs(p99(values)).padStart(10)}`);
+  }
+  const rtt = med['raw PING (one round trip)']!;
+  ratio('redis claim vs one round trip (PING)', med['redis claim']! / rtt, { max: GOAL });
+  ratio('redis admission vs one round trip (PING)', med['redis admission (tryAcquire)']! / rtt, { max: GOAL });
+  ratio('redis wake (same bus) vs one round trip (PING)', med['redis wake, same bus']! / rtt, { max: GOAL });
+  ratio('redis wake (other connection) vs one round trip (PING)', med['redis wake, other connection']! / rtt, {
+    max: GOAL,
+  });
+  ratio('raw XADD -> XREAD wake vs one round trip (PING)', med['raw XADD -> XREAD BLOCK wake']! / rtt);
+  ratio(
+    'redis wake (other connection) vs raw XADD -> XREAD wake',
+    med['redis wake, other connection']! / med['raw XADD -> XREAD BLOCK wake']!,
+    { max: GOAL },
+  );
+  ratio('raw GET vs PING', med['raw GET (one round trip)']! / rtt);
+  ratio('redis claim vs in-memory claim', med['redis claim']! / med['memory claim']!);
+  ratio('redis admission vs in-memory admission', med['redis admission (tryAcquire)']! / med['memory admission (tryAcquire)']!);
+  ratio('redis wake (other connection) vs in-memory wake', med['redis wake, other connection']! / med['memory wake (post -> woken)']!);
+
+  await Promise.all([state.close(), limiter.close(), waiterBus.close(), posterBus.close(), localBus.close(), memState.close(), memLimiter.close(), memBus.close()]);
+  raw.disconnect();
+  rawReader.disconnect();
+  rawWriter.disconnect();
+  await server.stop();
+}
