@@ -77,3 +77,6 @@ export type {
   PlacementOption,
   PoolOptions,
 } from './placement/types.js';
+export { closeDanglingToolCalls, loadSession, RESUMED_TOOL_RESULT } from './session/resume.js';
+export type { RestoredSession } from './session/resume.js';
+export type { ResidencyOptions, ResidencyStats } from './session/session-placement.js';

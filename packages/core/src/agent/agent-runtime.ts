@@ -1,7 +1,7 @@
 import type { Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { abortedError, isTroupeError, TroupeError } from '../errors.js';
-import type { AgentState, EventSink, RunStatus } from '../events/team-events.js';
+import type { AgentState, EventSink, RunStatus, Usage } from '../events/team-events.js';
 import type { ChatMessage, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../model.js';
 import type { ContextUpdate } from '../tools/context-update.js';
 import {
@@ -15,7 +15,7 @@ import type { Role, ToolSet } from '../tools/tool-set.js';
 import type { AgentDefinition } from './define-agent.js';
 import { type AgentActor, actorState, startAgentActor } from './machine.js';
 import type { RunResult } from './run-result.js';
-import { addUsage, newUsage, type UsageCounter, usageSnapshot } from './usage.js';
+import { addTotals, addUsage, newUsage, type UsageCounter, usageSnapshot } from './usage.js';
 
 /** What an agent reaches in its host (the team inline, proxies in a pool worker). */
 export interface AgentEnv {
@@ -191,6 +191,23 @@ export class AgentRuntime {
     this.#setState(actorState(this.#actor));
   }
 
+  /**
+   * Loads a stored session into this (fresh) agent: resume and reactivation. `stored` messages
+   * of `history` are already persisted; later ones are saved with the next turn.
+   */
+  restore(session: {
+    readonly history: readonly ChatMessage[];
+    readonly stored: number;
+    readonly context: Readonly<Record<string, unknown>>;
+    readonly usage: Usage;
+  }): void {
+    this.history.length = 0;
+    for (const message of session.history) this.history.push(message);
+    this.context = session.context;
+    addTotals(this.usage, session.usage);
+    this.#savedUpTo = session.stored;
+  }
+
   /** Cancels any run and stops the actor. */
   stop(): void {
     this.cancel();
@@ -292,6 +309,9 @@ export class AgentRuntime {
           return;
         }
         this.history.push({ role: 'assistant', content: response.text, toolCalls: calls });
+        // Saved before the tools run: after a crash mid-turn, resume sees the calls that were
+        // started and gives each a synthetic result (session/resume.ts).
+        this.#afterTurn();
         this.#move(RUN_TOOLS);
         this.#toolEnv.observer = events.active ? this.#observer(run) : undefined;
         const toolTurn = runToolCalls(calls, this.tools, this.#toolEnv);

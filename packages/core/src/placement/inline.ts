@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { TroupeError } from '../errors.js';
 import type { EventSink } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
+import type { RestoredSession } from '../session/resume.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { resolveToolSet } from '../tools/tool-set.js';
 import { applyUpdates } from '../updates/apply-updates.js';
@@ -125,6 +126,10 @@ export class InlinePlacement implements Placement {
 
   async context(name: string): Promise<Readonly<Record<string, unknown>>> {
     return this.get(name).context;
+  }
+
+  restore(name: string, session: RestoredSession): void {
+    this.get(name).restore(session);
   }
 
   settled(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import type { TroupeError } from '../errors.js';
 import type { AgentState, Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
+import type { RestoredSession } from '../session/resume.js';
 import type { Role } from '../tools/tool-set.js';
 
 /**
@@ -81,4 +82,9 @@ export interface Placement {
   /** Resolves once no work is in flight (pool: every worker has caught up). */
   settled(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Loads a stored session into a just-spawned agent (resume, reactivation after passivation).
+   * Placements without it cannot resume or passivate agents.
+   */
+  restore?(name: string, session: RestoredSession): void;
 }

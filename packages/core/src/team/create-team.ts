@@ -19,9 +19,14 @@ import type {
   PlacementHooks,
   PlacementOption,
 } from '../placement/types.js';
+import {
+  type ResidencyStats,
+  SessionPlacement,
+  validateResidency,
+} from '../session/session-placement.js';
 import type { SessionStore } from '../session/types.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
-import { TeamPersistence } from './persistence.js';
+import { agentSessionId, TeamPersistence } from './persistence.js';
 import { type SupervisionOptions, Supervisor, validateSupervision } from './supervisor.js';
 import { createTeamTools } from './team-tools.js';
 
@@ -46,6 +51,13 @@ export interface TeamOptions {
   readonly roles?: readonly Role[];
   /** The session log's write interval (default 500 ms). */
   readonly logFlushIntervalMs?: number;
+  /**
+   * With a `store`: an agent idle this long is saved and its actor stopped; its next message
+   * brings it back from its session (packages/core/docs/persistence.md).
+   */
+  readonly idleTtlMs?: number;
+  /** With a `store`: at most this many live actors; least recently used idle ones passivate. */
+  readonly maxActive?: number;
 }
 
 /** What `team.spawn` takes besides the definition. */
@@ -97,6 +109,14 @@ export interface Team {
    * workers included). With a simulated clock: await this, then advance to `clock.nextDue()`.
    */
   settled(): Promise<void>;
+  /**
+   * Restarts agents from the team's stored sessions (ids `<team id>/<agent>`): spawns each one
+   * not already in the team with `source` (or `source(name)`; `undefined` skips it). Needs a
+   * `store`. An agent spawned under a name with a stored session resumes it on its own too.
+   */
+  resume(source: AgentSource | ((agent: string) => AgentSource | undefined)): Promise<AgentInfo[]>;
+  /** Live and passivated agents, and how sends found them (hits, misses, evictions). */
+  residency(): ResidencyStats;
   /** Cancels every run, stops every agent, ends event streams, flushes the sessions it saves. */
   close(): Promise<void>;
 }
@@ -181,6 +201,14 @@ export function createTeam(options: TeamOptions): Team {
           flushIntervalMs: options.logFlushIntervalMs,
         });
   if (persistence !== undefined) hub.on('*', (event) => persistence.event(event));
+  const residency = validateResidency({
+    ...(options.idleTtlMs === undefined ? {} : { idleTtlMs: options.idleTtlMs }),
+    ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),
+  });
+  check(
+    store !== undefined || (residency.idleTtlMs === undefined && residency.maxActive === undefined),
+    'idleTtlMs and maxActive need a store (passivated agents live in their sessions)',
+  );
 
   const members = new Map<string, Member>();
   let closed = false;
@@ -192,7 +220,7 @@ export function createTeam(options: TeamOptions): Team {
   };
   const roster = async () =>
     team.agents().map((a) => ({ name: a.name, role: a.role, state: a.state }));
-  const host: Placement =
+  const placed: Placement =
     placement === 'inline'
       ? new InlinePlacement(
           {
@@ -215,6 +243,19 @@ export function createTeam(options: TeamOptions): Team {
           limiterKeys,
           hooks,
         });
+  // With a store, agents resume their stored sessions and may passivate (session-placement.ts).
+  const sessions =
+    persistence === undefined || store === undefined
+      ? undefined
+      : new SessionPlacement(placed, {
+          clock,
+          store,
+          saver: persistence.saver,
+          sessionId: (agent) => agentSessionId(id, agent),
+          seedRevision: (agent, revision) => persistence.seedRevision(agent, revision),
+          residency,
+        });
+  const host: Placement = sessions ?? placed;
 
   function supervise(name: string, error: TroupeError): void {
     if (closed || !members.has(name)) return;
@@ -361,6 +402,24 @@ export function createTeam(options: TeamOptions): Team {
     },
     settled() {
       return host.settled();
+    },
+    async resume(source) {
+      if (closed) throw new TroupeError('ERR_CLOSED', 'the team is closed');
+      if (store === undefined) throw invalidArgument('resume needs a store');
+      const prefix = `${id}/`;
+      const resumed: AgentInfo[] = [];
+      for (const sessionId of await store.listSessions()) {
+        if (!sessionId.startsWith(prefix)) continue;
+        const name = sessionId.slice(prefix.length);
+        if (members.has(name)) continue;
+        const agentSource = typeof source === 'function' ? source(name) : source;
+        if (agentSource !== undefined) resumed.push(await team.spawn(agentSource, { name }));
+      }
+      return resumed;
+    },
+    residency() {
+      if (sessions !== undefined) return sessions.stats();
+      return { live: members.size, passive: 0, hits: 0, misses: 0, evictions: 0, resumed: 0 };
     },
     async close() {
       if (closed) return;

@@ -37,6 +37,11 @@ export class TeamPersistence {
     });
   }
 
+  /** A resumed agent's stored revision: its next snapshot must go above it. */
+  seedRevision(agent: string, revision: number): void {
+    if (revision > (this.#revisions.get(agent) ?? 0)) this.#revisions.set(agent, revision);
+  }
+
   afterTurn(agent: string, record: TurnRecord): void {
     const revision = (this.#revisions.get(agent) ?? 0) + 1;
     this.#revisions.set(agent, revision);

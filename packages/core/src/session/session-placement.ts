@@ -1,0 +1,352 @@
+import type { RunResult } from '../agent/run-result.js';
+import type { UsageCounter } from '../agent/usage.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { invalidArgument, TroupeError } from '../errors.js';
+import type { AgentState, Usage } from '../events/team-events.js';
+import type { ChatMessage } from '../model.js';
+import type { Placement, SpawnRequest } from '../placement/types.js';
+import { loadSession, type RestoredSession } from './resume.js';
+import type { SessionSaver } from './saver.js';
+import type { SessionStore } from './types.js';
+
+/** How many agents a team keeps live. Both off by default: every agent stays live. */
+export interface ResidencyOptions {
+  /** An agent idle this long is saved and its actor stopped; its next message brings it back. */
+  readonly idleTtlMs?: number;
+  /** At most this many live actors: the least recently used idle ones are passivated first. */
+  readonly maxActive?: number;
+}
+
+/** Live and passive agents, and how sends found them. */
+export interface ResidencyStats {
+  /** Agents with a live actor. */
+  readonly live: number;
+  /** Agents saved and stopped, brought back by their next message. */
+  readonly passive: number;
+  /** Sends that found their agent live. */
+  readonly hits: number;
+  /** Sends that had to bring their agent back from its session. */
+  readonly misses: number;
+  /** Agents passivated so far (idle TTL or the `maxActive` bound). */
+  readonly evictions: number;
+  /** Agents restored from a stored session at spawn (resume). */
+  readonly resumed: number;
+}
+
+/** What the wrapper needs from the team. */
+export interface SessionPlacementDeps {
+  readonly clock: Clock;
+  readonly store: SessionStore;
+  readonly saver: SessionSaver;
+  readonly sessionId: (agent: string) => string;
+  /** Called with a restored session's revision: later snapshots must go above it. */
+  readonly seedRevision: (agent: string, revision: number) => void;
+  readonly residency?: ResidencyOptions;
+}
+
+type Status = 'live' | 'activating' | 'passivating' | 'passive';
+
+interface Entry {
+  readonly request: SpawnRequest;
+  status: Status;
+  /** Runs in flight (a send that interrupts another makes two, briefly). */
+  busy: number;
+  activation: Promise<void> | undefined;
+  idleTimer: TimerHandle | undefined;
+  /** Usage while passive (the actor is gone). */
+  usage: Usage | undefined;
+}
+
+/**
+ * Validates residency options once, naming the option.
+ *
+ * @example
+ * ```ts
+ * const residency = validateResidency({ idleTtlMs: 60_000, maxActive: 100 });
+ * ```
+ */
+export function validateResidency(options: ResidencyOptions | undefined): ResidencyOptions {
+  if (options === undefined) return {};
+  const { idleTtlMs, maxActive } = options;
+  if (idleTtlMs !== undefined && !(Number.isFinite(idleTtlMs) && idleTtlMs > 0)) {
+    throw invalidArgument('idleTtlMs must be a positive finite number', { idleTtlMs });
+  }
+  if (maxActive !== undefined && !(Number.isSafeInteger(maxActive) && maxActive >= 1)) {
+    throw invalidArgument('maxActive must be a positive integer', { maxActive });
+  }
+  return {
+    ...(idleTtlMs === undefined ? {} : { idleTtlMs }),
+    ...(maxActive === undefined ? {} : { maxActive }),
+  };
+}
+
+/**
+ * A {@link Placement} around another that gives agents sessions: an agent spawned under a name
+ * with a stored session resumes it (history, context, usage; dangling tool calls closed), and,
+ * with {@link ResidencyOptions}, idle agents are saved and stopped, and come back from their
+ * session on their next message. Never passivates an agent in the middle of a run.
+ *
+ * Live agents are kept in least-recently-used order in a Map (delete + set on each use), so
+ * touching an agent and finding the eviction candidate are O(1) amortized.
+ */
+export class SessionPlacement implements Placement {
+  readonly kind: 'inline' | 'pool';
+  readonly #inner: Placement;
+  readonly #deps: SessionPlacementDeps;
+  readonly #idleTtlMs: number | undefined;
+  readonly #maxActive: number;
+  readonly #entries = new Map<string, Entry>();
+  /** Entries with an actor (live, activating), least recently used first. */
+  readonly #lru = new Map<string, Entry>();
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+  #resumed = 0;
+  #closed = false;
+
+  constructor(inner: Placement, deps: SessionPlacementDeps) {
+    this.kind = inner.kind;
+    this.#inner = inner;
+    this.#deps = deps;
+    const residency = validateResidency(deps.residency);
+    // Passivation needs a placement that can load a session back into an agent.
+    const canRestore = typeof inner.restore === 'function';
+    this.#idleTtlMs = canRestore ? residency.idleTtlMs : undefined;
+    this.#maxActive = canRestore
+      ? (residency.maxActive ?? Number.POSITIVE_INFINITY)
+      : Number.POSITIVE_INFINITY;
+  }
+
+  stats(): ResidencyStats {
+    let passive = 0;
+    for (const entry of this.#entries.values()) if (entry.status === 'passive') passive++;
+    return {
+      live: this.#entries.size - passive,
+      passive,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+      resumed: this.#resumed,
+    };
+  }
+
+  async spawn(request: SpawnRequest): Promise<void> {
+    const entry: Entry = {
+      request,
+      status: 'activating',
+      busy: 0,
+      activation: undefined,
+      idleTimer: undefined,
+      usage: undefined,
+    };
+    this.#entries.set(request.name, entry);
+    try {
+      if (await this.#start(entry)) this.#resumed++;
+    } catch (error) {
+      this.#entries.delete(request.name);
+      throw error;
+    }
+    entry.status = 'live';
+    this.#touch(entry);
+    this.#armIdle(entry);
+    this.#enforceMax(entry);
+  }
+
+  async send(name: string, content: string): Promise<RunResult> {
+    const entry = this.#entry(name);
+    if (entry.status === 'passive' || entry.status === 'activating') {
+      this.#misses++;
+      await this.#activate(entry);
+    } else {
+      this.#hits++;
+      // A send during passivation keeps the actor: the passivation sees it and backs off.
+      if (entry.status === 'passivating') entry.status = 'live';
+    }
+    this.#touch(entry);
+    this.#clearIdle(entry);
+    entry.busy++;
+    this.#enforceMax(entry);
+    const result = this.#inner.send(name, content);
+    const done = (): void => {
+      entry.busy--;
+      if (entry.busy === 0 && this.#entries.get(name) === entry) {
+        this.#armIdle(entry);
+        this.#enforceMax(undefined);
+      }
+    };
+    result.then(done, done);
+    return result;
+  }
+
+  async cancel(name: string): Promise<boolean> {
+    const entry = this.#entry(name);
+    return entry.status === 'passive' ? false : this.#inner.cancel(name);
+  }
+
+  async restart(name: string): Promise<void> {
+    if (this.#entry(name).status !== 'passive') await this.#inner.restart(name);
+  }
+
+  markFailed(name: string): void {
+    if (this.#entry(name).status !== 'passive') this.#inner.markFailed(name);
+  }
+
+  async stop(name: string): Promise<void> {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) return;
+    this.#entries.delete(name);
+    this.#lru.delete(name);
+    this.#clearIdle(entry);
+    if (entry.status !== 'passive') await this.#inner.stop(name);
+  }
+
+  state(name: string): AgentState {
+    const entry = this.#entry(name);
+    return entry.status === 'passive' ? 'idle' : this.#inner.state(name);
+  }
+
+  usage(name: string): UsageCounter | Usage {
+    const entry = this.#entry(name);
+    return entry.status === 'passive' && entry.usage !== undefined
+      ? entry.usage
+      : this.#inner.usage(name);
+  }
+
+  async history(name: string): Promise<ChatMessage[]> {
+    const entry = this.#entry(name);
+    if (entry.status !== 'passive') return this.#inner.history(name);
+    return (await loadSession(this.#deps.store, this.#deps.sessionId(name)))?.history.slice() ?? [];
+  }
+
+  async context(name: string): Promise<Readonly<Record<string, unknown>>> {
+    const entry = this.#entry(name);
+    if (entry.status !== 'passive') return this.#inner.context(name);
+    return (await this.#deps.store.loadSnapshot(this.#deps.sessionId(name)))?.context ?? {};
+  }
+
+  settled(): Promise<void> {
+    return this.#inner.settled();
+  }
+
+  restore(name: string, session: RestoredSession): void {
+    this.#inner.restore?.(name, session);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const entry of this.#entries.values()) this.#clearIdle(entry);
+    this.#entries.clear();
+    this.#lru.clear();
+    await this.#inner.close();
+  }
+
+  #entry(name: string): Entry {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) {
+      throw new TroupeError('ERR_NOT_FOUND', `no agent named "${name}"`, { details: { name } });
+    }
+    return entry;
+  }
+
+  /** Spawns the actor and loads its stored session into it; true when there was one. */
+  async #start(entry: Entry): Promise<boolean> {
+    const { name } = entry.request;
+    await this.#inner.spawn(entry.request);
+    if (this.#inner.restore === undefined) return false;
+    let session: RestoredSession | undefined;
+    try {
+      session = await loadSession(this.#deps.store, this.#deps.sessionId(name));
+    } catch (error) {
+      await this.#inner.stop(name);
+      throw error;
+    }
+    if (session === undefined) return false;
+    this.#inner.restore(name, session);
+    this.#deps.seedRevision(name, session.revision);
+    return true;
+  }
+
+  /** Brings a passive agent back; concurrent sends share one activation. */
+  #activate(entry: Entry): Promise<void> {
+    entry.activation ??= (async () => {
+      entry.status = 'activating';
+      try {
+        await this.#start(entry);
+        entry.status = 'live';
+        entry.usage = undefined;
+      } catch (error) {
+        entry.status = 'passive';
+        throw error;
+      } finally {
+        entry.activation = undefined;
+      }
+    })();
+    return entry.activation;
+  }
+
+  #touch(entry: Entry): void {
+    const name = entry.request.name;
+    this.#lru.delete(name);
+    this.#lru.set(name, entry);
+  }
+
+  #armIdle(entry: Entry): void {
+    if (this.#idleTtlMs === undefined || entry.busy > 0) return;
+    this.#clearIdle(entry);
+    entry.idleTimer = this.#deps.clock.setTimeout(() => {
+      entry.idleTimer = undefined;
+      if (entry.status === 'live' && entry.busy === 0) void this.#passivate(entry);
+    }, this.#idleTtlMs);
+  }
+
+  #clearIdle(entry: Entry): void {
+    if (entry.idleTimer === undefined) return;
+    this.#deps.clock.clearTimeout(entry.idleTimer);
+    entry.idleTimer = undefined;
+  }
+
+  /** Passivates least recently used idle agents while more than `maxActive` are live. */
+  #enforceMax(keep: Entry | undefined): void {
+    if (this.#lru.size <= this.#maxActive) return;
+    let excess = this.#lru.size - this.#maxActive;
+    for (const entry of this.#lru.values()) {
+      if (excess === 0) break;
+      // Never one in the middle of a run, never the one being used right now.
+      if (entry === keep || entry.status !== 'live' || entry.busy > 0) continue;
+      excess--;
+      void this.#passivate(entry);
+    }
+  }
+
+  /** Saves the session (durably), then stops the actor, unless a send came in meanwhile. */
+  async #passivate(entry: Entry): Promise<void> {
+    const name = entry.request.name;
+    if (this.#inner.state(name) === 'failed') return;
+    entry.status = 'passivating';
+    this.#lru.delete(name);
+    this.#clearIdle(entry);
+    const usage = this.#inner.usage(name);
+    try {
+      await this.#deps.saver.save(this.#deps.sessionId(name));
+    } catch {
+      // Not durable: keep the agent live rather than lose its state (the saver reported it).
+      if (entry.status === 'passivating') {
+        entry.status = 'live';
+        this.#touch(entry);
+      }
+      return;
+    }
+    if (entry.status !== 'passivating' || this.#closed || this.#entries.get(name) !== entry) return;
+    entry.status = 'passive';
+    entry.usage = {
+      requests: usage.requests,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      costUsd: usage.costUsd,
+    };
+    this.#evictions++;
+    await this.#inner.stop(name);
+  }
+}
