@@ -118,15 +118,19 @@ export async function runCommand(
     const to = values.to ?? spec.to ?? names[0]!;
     if (!names.includes(to))
       throw new UsageError(`no agent named "${to}" (agents: ${names.join(', ')})`);
+    let unsubscribe = () => {};
     if (values.quiet !== true) {
-      team.on('*', (e) => {
+      unsubscribe = team.on('*', (e) => {
         if (e.type === 'agent.state' || e.type === 'events.dropped') return;
         const { type, at, ...rest } = e;
         io.err.write(`${new Date(at).toISOString()} ${type} ${JSON.stringify(rest)}\n`);
       });
     }
     const result = await team.send(to, message);
-    io.out.write(`${result.text}\n`);
+    // The run's own events end here; a supervisor restart after a failure is noise.
+    unsubscribe();
+    // A failed run has no answer: stdout stays empty so scripts can tell.
+    if (result.text !== '') io.out.write(`${result.text}\n`);
     if (result.status !== 'completed') {
       io.err.write(
         `run ${result.status}${result.error ? `: ${result.error.code} ${result.error.message}` : ''}\n`,
