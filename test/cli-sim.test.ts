@@ -109,8 +109,8 @@ describe('troupe sim with a bad scenario file', () => {
   const cases: [string, string, RegExp[]][] = [
     [
       'invalid JSON',
-      join(fixtures, 'invalid-json.json'),
-      [/is not valid JSON/, /invalid-json\.json/],
+      join(fixtures, 'invalid-json.txt'),
+      [/is not valid JSON/, /invalid-json\.txt/],
     ],
     [
       'a schema error',
