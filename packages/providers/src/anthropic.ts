@@ -18,6 +18,8 @@ import {
   parseToolArguments,
   priced,
   sseEvents,
+  toolCache,
+  wireParameters,
 } from './internal/common.js';
 import { failureFromProviderError, malformedResponse } from './internal/failure.js';
 import type { ReadContext } from './internal/transport.js';
@@ -43,6 +45,12 @@ export interface AnthropicOptions extends ProviderOptions {
   /** The `anthropic-version` header. Default `2023-06-01`. */
   readonly anthropicVersion?: string;
 }
+
+const wireTools = toolCache((tool) => ({
+  name: tool.name,
+  description: tool.description,
+  input_schema: wireParameters(tool.parameters),
+}));
 
 const STOP: Readonly<Record<string, StopReason>> = {
   end_turn: 'end',
@@ -151,13 +159,7 @@ export function anthropic(options: AnthropicOptions): Model {
         messages: toAnthropicMessages(request),
       };
       if (request.system !== undefined && request.system !== '') body.system = request.system;
-      if (request.tools.length > 0) {
-        body.tools = request.tools.map((tool) => ({
-          name: tool.name,
-          description: tool.description,
-          input_schema: tool.parameters,
-        }));
-      }
+      if (request.tools.length > 0) body.tools = wireTools(request.tools);
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (stream) body.stream = true;
       return send(

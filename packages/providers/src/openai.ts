@@ -20,6 +20,8 @@ import {
   parseToolArguments,
   priced,
   sseEvents,
+  toolCache,
+  wireParameters,
 } from './internal/common.js';
 import { failureFromProviderError, malformedResponse } from './internal/failure.js';
 import type { ReadContext } from './internal/transport.js';
@@ -54,6 +56,15 @@ const FINISH: Readonly<Record<string, StopReason>> = {
   function_call: 'tool_calls',
   content_filter: 'content_filter',
 };
+
+const wireTools = toolCache((tool) => ({
+  type: 'function',
+  function: {
+    name: tool.name,
+    description: tool.description,
+    parameters: wireParameters(tool.parameters),
+  },
+}));
 
 /** Provider-neutral messages to Chat Completions messages. */
 export function toOpenAIMessages(request: ModelRequest): Json[] {
@@ -133,12 +144,7 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
     generate(request: ModelRequest): Promise<ModelResponse> {
       const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
       const body: Record<string, unknown> = { model, messages: toOpenAIMessages(request) };
-      if (request.tools.length > 0) {
-        body.tools = request.tools.map((tool) => ({
-          type: 'function',
-          function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-        }));
-      }
+      if (request.tools.length > 0) body.tools = wireTools(request.tools);
       if (request.maxOutputTokens !== undefined) body[maxTokensField] = request.maxOutputTokens;
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (stream) {

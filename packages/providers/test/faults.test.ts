@@ -367,17 +367,44 @@ for (const [name, make] of Object.entries(providers)) {
       expect(server.requests.length).toBe(1);
     });
 
-    it('reports a stream cut off cleanly before its end as malformed', async () => {
-      server.reply({
-        text: 'cut short',
-        fault: { kind: 'stream-error', afterEvents: 3, type: 'api_error' },
-      });
-      // The error frame ends the body: the call fails, whatever the frame said.
-      await expect(
-        make({ maxRetries: 0 }).generate(ask({ onDelta: () => {} })),
-      ).rejects.toMatchObject({
+    it('reports a stream that ends cleanly before its last event as malformed', async () => {
+      server.reply(
+        { text: 'cut short', fault: { kind: 'truncate', afterEvents: 4 } },
+        { text: 'unused' },
+      );
+      const error = await failure(make().generate(ask({ onDelta: () => {} })));
+      expect(error).toMatchObject({
         code: 'ERR_PROVIDER_UNAVAILABLE',
+        details: { reason: 'malformed-response' },
       });
+      expect(server.requests.length).toBe(1);
+    });
+
+    it('reports a whole body cut short as malformed', async () => {
+      server.reply(
+        { text: 'cut short', fault: { kind: 'truncate', afterEvents: 1 } },
+        { text: 'unused' },
+      );
+      const error = await failure(make().generate(ask()));
+      expect(error).toMatchObject({
+        code: 'ERR_PROVIDER_UNAVAILABLE',
+        details: { reason: 'malformed-response' },
+      });
+    });
+
+    it('fails with the provider error an in-stream error frame carries', async () => {
+      server.reply({
+        text: 'x',
+        fault: {
+          kind: 'stream-error',
+          afterEvents: 3,
+          type: 'invalid_request_error',
+          message: 'bad tool',
+        },
+      });
+      const error = await failure(make().generate(ask({ onDelta: () => {} })));
+      expect(error).toMatchObject({ code: 'ERR_PROVIDER_BAD_REQUEST' });
+      expect((error as Error).message).toContain('bad tool');
     });
   });
 }

@@ -125,6 +125,19 @@ describe('openaiCompatible without streaming', () => {
     expect(answer.text).toBe('');
   });
 
+  it('sends tool parameters without the $schema keyword zod adds', async () => {
+    server.reply({ text: 'ok' });
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      ...weather.parameters,
+    };
+    await model().generate(ask('hi', { tools: [{ ...weather, parameters: schema }] }));
+    expect(server.requests[0]?.body).toMatchObject({
+      tools: [{ type: 'function', function: weather }],
+    });
+    expect(JSON.stringify(server.requests[0]?.body)).not.toContain('$schema');
+  });
+
   it('sends max_completion_tokens when asked to', async () => {
     server.reply({ text: 'ok' });
     await model({ maxTokensField: 'max_completion_tokens' }).generate(

@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelUsage } from '@troupe/core';
+import type { JsonSchema, ModelRequest, ModelUsage, ToolSpec } from '@troupe/core';
 import type { Pricing } from '../pricing.js';
 import { costOf } from '../pricing.js';
 import { malformedResponse } from './failure.js';
@@ -104,4 +104,32 @@ export function describeErrorBody(text: string): { message: string; type?: strin
     // not JSON: fall through to the raw text
   }
   return { message: text.trim().slice(0, 500) || '(empty body)' };
+}
+
+/**
+ * A tool's parameters as sent on the wire: without a top-level `$schema` (zod's draft 2020-12
+ * output names one; some OpenAI-compatible servers refuse unknown keywords there).
+ */
+export function wireParameters(parameters: JsonSchema): JsonSchema {
+  if (!('$schema' in parameters)) return parameters;
+  const { $schema: _, ...rest } = parameters;
+  return rest;
+}
+
+/**
+ * Maps a tool list once per list: the agent runtime passes the same frozen list every turn, so
+ * the wire form is cached by its identity (weakly: a dropped list frees its entry).
+ */
+export function toolCache<T>(
+  map: (tool: ToolSpec) => T,
+): (tools: readonly ToolSpec[]) => readonly T[] {
+  const cache = new WeakMap<readonly ToolSpec[], readonly T[]>();
+  return (tools) => {
+    let wire = cache.get(tools);
+    if (wire === undefined) {
+      wire = tools.map(map);
+      cache.set(tools, wire);
+    }
+    return wire;
+  };
 }

@@ -40,6 +40,8 @@ export type FakeFault =
   | { readonly kind: 'malformed-json' }
   /** `socket.destroy()`: before any response, or after `afterEvents` frames. */
   | { readonly kind: 'reset'; readonly afterEvents?: number }
+  /** End the response cleanly after `afterEvents` frames, before the answer is whole. */
+  | { readonly kind: 'truncate'; readonly afterEvents: number }
   /** A provider error event mid-stream (e.g. Anthropic `overloaded_error`), then the end. */
   | {
       readonly kind: 'stream-error';
@@ -304,6 +306,10 @@ export async function createFakeModelServer(
           return;
         }
         if (fault.kind === 'stall' && !(await pause(res, fault.delayMs))) return;
+        if (fault.kind === 'truncate') {
+          res.end();
+          return;
+        }
         if (fault.kind === 'stream-error') {
           res.end(errorFrame(protocol, fault.type, fault.message ?? fault.type));
           return;
