@@ -63,7 +63,23 @@ const STOP: Readonly<Record<string, StopReason>> = {
 /**
  * Provider-neutral messages to Messages API turns. Tool results become `tool_result` blocks in
  * a user turn; consecutive results (and a user message right after them) share one user turn,
- * as the API requires every result for a `tool_use` turn in the very next message.
+ * as the API requires every result for a `tool_use` turn in the very next message. The system
+ * prompt is not a message: it goes in the request's top-level `system`.
+ *
+ * @example
+ * ```ts
+ * toAnthropicMessages({
+ *   messages: [
+ *     { role: 'user', content: 'Find x' },
+ *     { role: 'assistant', content: '', toolCalls: [{ id: 't1', name: 'find', arguments: { q: 'x' } }] },
+ *     { role: 'tool', toolCallId: 't1', name: 'find', content: 'found' },
+ *   ],
+ *   tools: [],
+ * });
+ * // [{ role: 'user', content: 'Find x' },
+ * //  { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'find', input: { q: 'x' } }] },
+ * //  { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'found' }] }]
+ * ```
  */
 export function toAnthropicMessages(request: ModelRequest): Json[] {
   const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];

@@ -66,7 +66,15 @@ const wireTools = toolCache((tool) => ({
   },
 }));
 
-/** Provider-neutral messages to Chat Completions messages. */
+/**
+ * Provider-neutral messages to Chat Completions messages (the system prompt first).
+ *
+ * @example
+ * ```ts
+ * toOpenAIMessages({ system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }], tools: [] });
+ * // [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]
+ * ```
+ */
 export function toOpenAIMessages(request: ModelRequest): Json[] {
   const out: Json[] = [];
   if (request.system !== undefined && request.system !== '')

@@ -5,7 +5,16 @@ import { DEFAULT_CONNECTIONS } from './pool.js';
 import type { Pricing } from './pricing.js';
 import { validatePricing } from './pricing.js';
 
-/** What `onRetry` hears before each retry's wait. */
+/**
+ * What `onRetry` hears before each retry's wait.
+ *
+ * @example
+ * ```ts
+ * const model = anthropic({ apiKey, model: 'claude-sonnet-4-5', onRetry: (info: RetryInfo) => {
+ *   console.warn(`retry ${info.attempt} in ${info.delayMs} ms: ${info.error.code}`);
+ * } });
+ * ```
+ */
 export interface RetryInfo {
   /** 1 for the first retry. */
   readonly attempt: number;

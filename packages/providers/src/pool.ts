@@ -1,6 +1,13 @@
 import { Pool } from 'undici';
 
-/** Default bound on keep-alive connections per origin. */
+/**
+ * Default bound on keep-alive connections per origin.
+ *
+ * @example
+ * ```ts
+ * openaiCompatible({ baseURL, model, connections: DEFAULT_CONNECTIONS * 2 });
+ * ```
+ */
 export const DEFAULT_CONNECTIONS = 20;
 
 // One pool per origin for the whole process: every model instance (every agent) that talks to

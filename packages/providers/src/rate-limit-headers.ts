@@ -1,7 +1,14 @@
 import type { Clock, RateLimitFeedback } from '@troupe/core';
 import { systemClock } from '@troupe/core';
 
-/** Response headers as undici (or node:http) gives them. */
+/**
+ * Response headers as undici (or node:http) gives them: lower-case names.
+ *
+ * @example
+ * ```ts
+ * const headers: HeaderBag = { 'retry-after': '2', 'set-cookie': ['a=1', 'b=2'] };
+ * ```
+ */
 export type HeaderBag = Readonly<Record<string, string | string[] | undefined>>;
 
 const UNIT_MS: Readonly<Record<string, number>> = {

@@ -20,6 +20,11 @@ export type { FakeToolCall, FakeUsage } from './fake-wire.js';
 /**
  * How a reply misbehaves. "Events" are SSE frames when streaming; without streaming, any
  * `afterEvents` means "after half the body".
+ *
+ * @example
+ * ```ts
+ * server.reply({ fault: { kind: 'status', status: 429, retryAfter: '1' } }, { text: 'ok' });
+ * ```
  */
 export type FakeFault =
   /** Hold the response headers back this long. */
@@ -50,7 +55,14 @@ export type FakeFault =
       readonly message?: string;
     };
 
-/** One scripted answer. */
+/**
+ * One scripted answer.
+ *
+ * @example
+ * ```ts
+ * const reply: FakeReply = { text: 'Checking.', toolCalls: [{ name: 'search', arguments: { q: 'x' } }], chunkSize: 2 };
+ * ```
+ */
 export interface FakeReply {
   readonly text?: string;
   readonly toolCalls?: readonly FakeToolCall[];
@@ -65,7 +77,15 @@ export interface FakeReply {
   readonly fault?: FakeFault;
 }
 
-/** A request as the fake server saw it. */
+/**
+ * A request as the fake server saw it.
+ *
+ * @example
+ * ```ts
+ * const [first]: readonly RecordedRequest[] = server.requests;
+ * first?.headers['x-api-key'];
+ * ```
+ */
 export interface RecordedRequest {
   readonly protocol: 'openai' | 'anthropic';
   readonly path: string;
@@ -77,11 +97,26 @@ export interface RecordedRequest {
   readonly socket: number;
 }
 
-/** A list of replies served in order, or a function of each request. */
+/**
+ * A list of replies served in order, or a function of each request.
+ *
+ * @example
+ * ```ts
+ * const echo: FakeScript = (request) => ({ text: `${request.protocol} ok` });
+ * ```
+ */
 export type FakeScript =
   | readonly FakeReply[]
   | ((request: RecordedRequest) => FakeReply | Promise<FakeReply>);
 
+/**
+ * Options of {@link createFakeModelServer}.
+ *
+ * @example
+ * ```ts
+ * const options: FakeModelServerOptions = { apiKey: 'sk-test', replies: [{ text: 'hi' }] };
+ * ```
+ */
 export interface FakeModelServerOptions {
   readonly replies?: FakeScript;
   /** When set, requests must carry this key (`Authorization: Bearer` or `x-api-key`), else 401. */
@@ -90,7 +125,16 @@ export interface FakeModelServerOptions {
   readonly clock?: Clock;
 }
 
-/** A running fake server. */
+/**
+ * A running fake server.
+ *
+ * @example
+ * ```ts
+ * const server: FakeModelServer = await createFakeModelServer();
+ * await server.waitUntil(() => server.socketsOpen === 0);
+ * await server.close();
+ * ```
+ */
 export interface FakeModelServer {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;

@@ -1,13 +1,27 @@
 import type { StopReason } from '@troupe/core';
 
-/** A tool call the fake model makes. `id` defaults to a generated one. */
+/**
+ * A tool call the fake model makes. `id` defaults to a generated one.
+ *
+ * @example
+ * ```ts
+ * const call: FakeToolCall = { name: 'search', arguments: { q: 'troupe' } };
+ * ```
+ */
 export interface FakeToolCall {
   readonly id?: string;
   readonly name: string;
   readonly arguments: unknown;
 }
 
-/** Usage the fake model reports; `inputTokens` counts cached input too, as `ModelUsage` does. */
+/**
+ * Usage the fake model reports; `inputTokens` counts cached input too, as `ModelUsage` does.
+ *
+ * @example
+ * ```ts
+ * const usage: FakeUsage = { inputTokens: 1000, outputTokens: 20, cacheReadTokens: 800 };
+ * ```
+ */
 export interface FakeUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
