@@ -93,25 +93,37 @@ export interface ScriptedModel extends Model {
 const DEFAULT_USAGE: ModelUsage = Object.freeze({ inputTokens: 10, outputTokens: 5 });
 const NO_CALLS: readonly ToolCall[] = Object.freeze([]);
 
-function scriptCall(request: ModelRequest, index: number): ScriptCall {
-  const messages = request.messages;
-  let turn = 0;
-  let lastUser = '';
-  let resultsFrom = messages.length;
-  let seenAssistant = false;
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i]!;
-    if (message.role === 'user') {
-      lastUser = message.content;
-      break;
+/** One call's view for a script function; the tool results are sliced only if read. */
+class Call implements ScriptCall {
+  readonly index: number;
+  turn = 0;
+  lastUser = '';
+  #messages: readonly ChatMessage[];
+  #resultsFrom: number;
+
+  constructor(request: ModelRequest, index: number) {
+    this.index = index;
+    const messages = request.messages;
+    this.#messages = messages;
+    let resultsFrom = messages.length;
+    let seenAssistant = false;
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const message = messages[i]!;
+      if (message.role === 'user') {
+        this.lastUser = message.content;
+        break;
+      }
+      if (message.role === 'assistant') {
+        this.turn++;
+        seenAssistant = true;
+      } else if (!seenAssistant) resultsFrom = i;
     }
-    if (message.role === 'assistant') {
-      turn++;
-      seenAssistant = true;
-    } else if (!seenAssistant) resultsFrom = i;
+    this.#resultsFrom = resultsFrom;
   }
-  const toolResults = messages.slice(resultsFrom) as Extract<ChatMessage, { role: 'tool' }>[];
-  return { index, turn, lastUser, toolResults };
+
+  get toolResults(): readonly Extract<ChatMessage, { role: 'tool' }>[] {
+    return this.#messages.slice(this.#resultsFrom) as Extract<ChatMessage, { role: 'tool' }>[];
+  }
 }
 
 /**
@@ -159,7 +171,7 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
       ? (steps as readonly ScriptedStep[])[index]
       : (steps as (r: ModelRequest, c: ScriptCall) => ScriptedStep)(
           request,
-          scriptCall(request, index),
+          new Call(request, index),
         );
 
   const answer = (step: ScriptedStep | undefined, index: number): ModelResponse => {
@@ -203,8 +215,6 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
     generate(request) {
       const index = calls++;
       if (record) requests.push({ ...request, messages: request.messages.slice() });
-      const signal = request.signal;
-      if (signal?.aborted) return Promise.reject(abortedError(signal, 'model call'));
       let step: ScriptedStep | undefined;
       try {
         step = pick(request, index);
@@ -214,12 +224,15 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
       const delay =
         step?.latencyMs ?? (typeof latencyMs === 'number' ? latencyMs : latencyMs(index));
       if (delay === 0 || clock === undefined) {
+        // Answered synchronously: an abort cannot land in between, so the signal is not read.
         try {
           return Promise.resolve(answer(step, index));
         } catch (error) {
           return Promise.reject(error);
         }
       }
+      const signal = request.signal;
+      if (signal?.aborted) return Promise.reject(abortedError(signal, 'model call'));
       return new Promise<ModelResponse>((resolve, reject) => {
         const onAbort = (): void => {
           clock.clearTimeout(timer);
