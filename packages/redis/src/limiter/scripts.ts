@@ -1,12 +1,20 @@
 // Lua for the Redis limiter. Per limiter key K (all under the team's hash tag):
-//   H  hash  r, t, c          running sums of live entries (requests, tokens, cost in nanos)
+//   H  hash  r, t, c          running sums of the entries in W (requests, tokens, cost in nanos)
 //            pr, pt           paused until (provider feedback), clock ms
+//            qn               number of tickets in Q (0 or missing: nobody waits)
+//            ev               when W next holds entries worth evicting (clock ms)
+//            keep             until when H and W are kept (garbage collection only)
 //            q:<ticket>       a queued acquire: "deadline|r|t|c"
 //   W  zset  "id|r|t|c" -> admittedAt (windowed rules only): one member per admission, its
 //            weight in the member itself, so eviction reads nothing else
-
 //   Q  zset  ticket -> ticket number: the cross-process FIFO queue of waiting acquires
 // Time is always ARGV (the caller's clock), never the server's TIME.
+//
+// Eviction is batched: an admission that fits even with entries that have just left the
+// window still counted (the sums only shrink when they go) is admitted without touching W
+// beyond its own ZADD; entries leave in batches once `ev` passes (at most windowMs/8 late),
+// and at once whenever a refusal, a retryAfterMs or usage() needs exact sums. So the hot path
+// is HMGET, HSET, ZADD, and every answer a caller can see is exact.
 import { LUA_FMT, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
 
 const CH = `
@@ -24,29 +32,40 @@ local function fits(used, weight, limit) return used < limit and used + weight <
 local function inf(x) if x == INF then return 'inf' end return fmt(x) end
 ${CH}`;
 
-/** Eviction and loading of one key's counters; `now` must be a global. */
+/** Loading, eviction and saving of one key's state; `now` must be a local declared before. */
 const LOAD = `
 local function load(k)
-  local v = redis.call('HMGET', k.H, 'r', 't', 'c', 'pr', 'pt')
+  local v = redis.call('HMGET', k.H, 'r', 't', 'c', 'pr', 'pt', 'qn', 'ev', 'keep')
   k.used = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0}
   k.pr = tonumber(v[4]) or -INF
   k.pt = tonumber(v[5]) or -INF
+  k.qn = tonumber(v[6]) or 0
+  k.ev = (v[7] and num(v[7])) or -INF
+  k.keep = tonumber(v[8]) or -INF
   k.dirty = false
-  if k.ruled and k.win < INF then
-    local cutoff = now - k.win
-    local gone = redis.call('ZRANGEBYSCORE', k.W, '-inf', cutoff)
-    if #gone > 0 then
-      for _, m in ipairs(gone) do
-        local f = split(m)
-        for d = 1, 3 do k.used[d] = k.used[d] - tonumber(f[d + 1]) end
-      end
-      redis.call('ZREMRANGEBYSCORE', k.W, '-inf', cutoff)
-      k.dirty = true
+  k.exact = not k.ruled or k.win == INF
+end
+-- Drops every entry with now - at >= window from W and the sums, and notes when the next
+-- batch is due (the oldest remaining entry's exit plus an eighth of the window).
+local function evict(k)
+  if k.exact then return end
+  k.exact = true
+  local cutoff = now - k.win
+  local gone = redis.call('ZRANGEBYSCORE', k.W, '-inf', cutoff)
+  if #gone > 0 then
+    for _, m in ipairs(gone) do
+      local f = split(m)
+      for d = 1, 3 do k.used[d] = k.used[d] - tonumber(f[d + 1]) end
     end
+    redis.call('ZREMRANGEBYSCORE', k.W, '-inf', cutoff)
   end
+  local oldest = redis.call('ZRANGE', k.W, 0, 0, 'WITHSCORES')
+  if oldest[2] then k.ev = tonumber(oldest[2]) + k.win * 1.125 else k.ev = INF end
+  k.dirty = true
 end
 local function save(k)
-  redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]))
+  redis.call('HSET', k.H, 'r', fmt(k.used[1]), 't', fmt(k.used[2]), 'c', fmt(k.used[3]), 'ev', inf(k.ev))
+  k.dirty = false
 end
 `;
 
@@ -75,8 +94,10 @@ for i = 1, n do
   k.max = {num(ARGV[o + 3]), num(ARGV[o + 4]), num(ARGV[o + 5])}
   ks[i] = k
 end
-local SEQ = KEYS[3 * n + 1]
-for _, k in ipairs(ks) do load(k) end
+for _, k in ipairs(ks) do
+  load(k)
+  if now >= k.ev then evict(k) end
+end
 
 local function admissible(k, wt)
   if k.pr > now or k.pt > now then return false end
@@ -86,8 +107,16 @@ local function admissible(k, wt)
   end
   return true
 end
+local function allAdmissible()
+  for _, k in ipairs(ks) do if not admissible(k, w) then return false end end
+  return true
+end
+-- Sums may still count entries that just left the window: exact before any "no".
+local function exactAll()
+  for _, k in ipairs(ks) do evict(k) end
+end
 
--- Milliseconds until wt fits on dimension d of k, assuming no new admissions.
+-- Milliseconds until wt fits on dimension d of k, assuming no new admissions (k is exact).
 local function waitMs(k, d, amount)
   local used, limit = k.used[d], k.max[d]
   if fits(used, amount, limit) then return 0 end
@@ -117,53 +146,72 @@ local function refusal(list, wt)
   return reason, wait
 end
 
+local function countTickets(k)
+  k.qn = redis.call('ZCARD', k.Q)
+  redis.call('HSET', k.H, 'qn', k.qn)
+end
+
 -- The oldest live ticket of k; tickets past their deadline (their process went quiet) are dropped.
 local function firstLive(k)
+  if k.qn == 0 then return nil end
+  local dropped = false
   while true do
     local head = redis.call('ZRANGE', k.Q, 0, 0)[1]
-    if not head then return nil end
+    if not head then
+      countTickets(k)
+      return nil
+    end
     local info = redis.call('HGET', k.H, 'q:' .. head)
     if info then
       local f = split(info)
-      if tonumber(f[1]) > now then return head, f end
+      if tonumber(f[1]) > now then
+        if dropped then countTickets(k) end
+        return head, f
+      end
       redis.call('HDEL', k.H, 'q:' .. head)
     end
     redis.call('ZREM', k.Q, head)
+    dropped = true
   end
 end
 
--- Writes the admission on every ruled key; a windowed key's data outlives its newest entry
--- by the window plus the ticket TTL (garbage collection only).
+-- Writes the admission on every ruled key. Garbage collection: a windowed key's H and W are
+-- kept the window plus the ticket TTL past the newest entry, refreshed once per half of that.
 local function admit()
   local member = admissionId .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6]
   for _, k in ipairs(ks) do
     if k.ruled then
       for d = 1, 3 do k.used[d] = k.used[d] + w[d] end
-      save(k)
-      k.dirty = false
       if k.win < INF then
-        local ms = math.ceil(k.win + grace)
         redis.call('ZADD', k.W, now, member)
-        redis.call('PEXPIRE', k.W, ms)
-        redis.call('PEXPIRE', k.H, ms)
+        if k.ev == INF then k.ev = now + k.win * 1.125 end
+        local span = k.win + grace
+        if now + span / 2 > k.keep then
+          redis.call('HSET', k.H, 'keep', fmt(now + span))
+          redis.call('PEXPIRE', k.H, math.ceil(span))
+          redis.call('PEXPIRE', k.W, math.ceil(span))
+        end
       end
+      save(k)
     end
   end
   return admissionId
 end
 
--- Counters changed by eviction alone (a refusal) are written back too.
 local function flush()
   for _, k in ipairs(ks) do if k.dirty then save(k) end end
 end
 
-local function weightInfo(deadline) return fmt(deadline) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] end
+local function ticketInfo(deadline) return fmt(deadline) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] end
 
 if mode == 'retry' then
   local blocker, blockerDeadline = '', INF
   for _, k in ipairs(ks) do
-    if not redis.call('ZSCORE', k.Q, ticket) then redis.call('ZADD', k.Q, tonumber(ticket), ticket) end
-    redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(now + grace))
+    if not redis.call('ZSCORE', k.Q, ticket) then
+      redis.call('ZADD', k.Q, tonumber(ticket), ticket)
+      countTickets(k)
+    end
+    redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(now + grace))
     local head, f = firstLive(k)
     if head ~= ticket then
       blocker = head
@@ -173,28 +221,33 @@ if mode == 'retry' then
   if blocker ~= '' then
     -- Hold our place at least until the blocker's own deadline has passed.
     local deadline = math.max(now + grace, blockerDeadline + grace)
-    for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline)) end
+    for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(deadline)) end
     flush()
     return {0, 'requests', '0', ticket, inf(blockerDeadline), blocker}
   end
-  local ok = true
-  for _, k in ipairs(ks) do if not admissible(k, w) then ok = false end end
+  local ok = allAdmissible()
+  if not ok then
+    exactAll()
+    ok = allAdmissible()
+  end
   if ok then
     for _, k in ipairs(ks) do
       redis.call('ZREM', k.Q, ticket)
       redis.call('HDEL', k.H, 'q:' .. ticket)
+      countTickets(k)
     end
     local id = admit()
+    flush()
     for _, k in ipairs(ks) do
-      if redis.call('ZCARD', k.Q) > 0 then wake(channel, k.name) end
+      if k.qn > 0 then wake(channel, k.name) end
     end
     return {1, id}
   end
-  flush()
   local reason, wait = refusal(ks, w)
   local hold = wait
   if hold == INF then hold = 0 end
-  for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(now + hold + grace)) end
+  for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(now + hold + grace)) end
+  flush()
   return {0, REASONS[reason], inf(wait), ticket, inf(now + wait), ''}
 end
 
@@ -203,12 +256,20 @@ for _, k in ipairs(ks) do
   local head, f = firstLive(k)
   if head then heads[#heads + 1] = {k, head, f} end
 end
-local ok = true
-for _, k in ipairs(ks) do if not admissible(k, w) then ok = false end end
-if #heads == 0 and ok and (mode == 'try' or mode == 'acquire') then
-  return {1, admit()}
+local ok = allAdmissible()
+if #heads == 0 and (mode == 'try' or mode == 'acquire') then
+  if not ok then
+    exactAll()
+    ok = allAdmissible()
+  end
+  if ok then
+    local id = admit()
+    flush()
+    return {1, id}
+  end
 end
-flush()
+exactAll()
+ok = allAdmissible()
 local reason, wait = 1, 0
 if not ok then reason, wait = refusal(ks, w) end
 -- Queued behind others: report the larger of our own wait and the wait of the waiter each
@@ -223,8 +284,11 @@ for _, h in ipairs(heads) do
   end
   if tonumber(f[1]) < blockerDeadline then blocker, blockerDeadline = h[2], tonumber(f[1]) end
 end
-if mode ~= 'acquire' and mode ~= 'queue' then return {0, REASONS[reason], inf(wait), '', '', ''} end
-ticket = tostring(redis.call('INCR', SEQ))
+if mode ~= 'acquire' and mode ~= 'queue' then
+  flush()
+  return {0, REASONS[reason], inf(wait), '', '', ''}
+end
+ticket = tostring(redis.call('INCR', KEYS[3 * n + 1]))
 local wakeAt, deadline
 if blocker ~= '' then
   wakeAt = blockerDeadline
@@ -237,12 +301,14 @@ else
 end
 for _, k in ipairs(ks) do
   redis.call('ZADD', k.Q, tonumber(ticket), ticket)
-  redis.call('HSET', k.H, 'q:' .. ticket, weightInfo(deadline))
+  redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(deadline))
+  countTickets(k)
   local ms = math.ceil(deadline - now + grace)
   if redis.call('PTTL', k.Q) < ms then redis.call('PEXPIRE', k.Q, ms) end
   local hms = redis.call('PTTL', k.H)
   if hms >= 0 and hms < ms then redis.call('PEXPIRE', k.H, ms) end
 end
+flush()
 return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt), blocker}
 `;
 
@@ -256,7 +322,9 @@ for i = 1, #KEYS / 2 do
   local H, Q = KEYS[2 * i - 1], KEYS[2 * i]
   redis.call('ZREM', Q, ticket)
   redis.call('HDEL', H, 'q:' .. ticket)
-  if redis.call('ZCARD', Q) > 0 then wake(channel, ARGV[2 + i]) end
+  local left = redis.call('ZCARD', Q)
+  redis.call('HSET', H, 'qn', left)
+  if left > 0 then wake(channel, ARGV[2 + i]) end
 end
 return 1
 `;
@@ -298,13 +366,14 @@ end
 return 1
 `;
 
-/** KEYS: H, W. ARGV: now, window ('inf' lifetime). Returns {requests, tokens, cost} after eviction. */
+/** KEYS: H, W. ARGV: now, window ('inf' lifetime). Returns exact {requests, tokens, cost}. */
 export const USAGE_SCRIPT = `${COMMON}
 local now = tonumber(ARGV[1])
 ${LOAD}
 local k = { H = KEYS[1], W = KEYS[2], ruled = true, win = num(ARGV[2]) }
 load(k)
-if k.dirty then save(k) end
+evict(k)
+if k.dirty and redis.call('EXISTS', KEYS[1]) == 1 then save(k) end
 return {fmt(k.used[1]), fmt(k.used[2]), fmt(k.used[3])}
 `;
 
