@@ -167,3 +167,39 @@ for (const stream of [false, true]) {
     });
   });
 }
+
+describe('interrupting an agent mid-call', () => {
+  it('cancels a run stalled in a streamed model call and frees its socket', async () => {
+    const clock = systemClock;
+    const limiter = createRateLimiter({ clock, rules: [] });
+    const team = createTeam({
+      clock,
+      state: createSharedState({ clock }),
+      limiter,
+      bus: createBus({ clock }),
+    });
+    const stalled = await createFakeModelServer({
+      replies: [{ text: 'thinking very slowly', fault: { kind: 'stall', afterEvents: 4 } }],
+    });
+    try {
+      const model = anthropic({
+        baseURL: stalled.anthropicBaseURL,
+        apiKey: 'k',
+        model: 'claude-fake',
+        stream: true,
+      });
+      await team.spawn(defineAgent({ name: 'slow', instructions: 'Think.', model }), {
+        name: 'slow',
+      });
+      const run = team.send('slow', 'Take your time.');
+      await stalled.waitUntil(() => stalled.requests.length === 1);
+      expect(await team.cancel('slow')).toBe(true);
+      expect(await run).toMatchObject({ status: 'cancelled' });
+      await stalled.waitUntil(() => stalled.socketsOpen === 0);
+    } finally {
+      await team.close();
+      await limiter.close();
+      await stalled.close();
+    }
+  });
+});

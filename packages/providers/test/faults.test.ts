@@ -109,6 +109,25 @@ for (const [name, make] of Object.entries(providers)) {
       expect(deltas.length).toBeGreaterThan(0);
     });
 
+    it('counts backoff waits against the total timeout', async () => {
+      const clock = new SimulatedClock();
+      server.reply(
+        { fault: { kind: 'status', status: 429, retryAfter: '10' } },
+        { text: 'too late' },
+      );
+      let waiting!: () => void;
+      const retrying = new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+      const call = failure(
+        make({ clock, timeoutMs: 5_000, onRetry: () => waiting() }).generate(ask()),
+      );
+      await retrying;
+      await clock.advance(5_000);
+      expect(await call).toMatchObject({ code: 'ERR_TIMEOUT', details: { timeout: 'total' } });
+      expect(server.requests.length).toBe(1);
+    });
+
     it('does not time out a stream that keeps talking within idleTimeoutMs', async () => {
       const clock = new SimulatedClock();
       server.reply({
