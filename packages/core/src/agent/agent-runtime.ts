@@ -1,8 +1,9 @@
-import type { Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
+import type { AcquireResult, Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { abortedError, isTroupeError, TroupeError } from '../errors.js';
 import type { AgentState, EventSink, RunStatus, Usage } from '../events/team-events.js';
 import type { ChatMessage, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../model.js';
+import { DerivedState } from '../session/derived.js';
 import type { ContextUpdate } from '../tools/context-update.js';
 import {
   runToolCalls,
@@ -63,7 +64,10 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 /** One run: from a message to a final answer, max turns, an interrupt, a cancel or a failure. */
 class Run {
   readonly id: string;
-  readonly controller = new AbortController();
+  // Made only when someone reads `signal` (a model with latency, a waiting lease): a zero-latency
+  // run never pays for an AbortController.
+  #controller: AbortController | undefined = undefined;
+  #reason: unknown = undefined;
   readonly usage: UsageCounter = newUsage();
   readonly promise: Promise<RunResult>;
   resolve!: (result: RunResult) => void;
@@ -76,6 +80,17 @@ class Run {
     this.promise = new Promise((resolve) => {
       this.resolve = resolve;
     });
+  }
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stale) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+  abort(reason: unknown): void {
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 }
 
@@ -96,6 +111,8 @@ export class AgentRuntime {
   /** Totals over the agent's life (all runs). */
   readonly usage: UsageCounter = newUsage();
   restarts = 0;
+  /** State derived from history (the definition's `derive`), kept current per message. */
+  readonly #derived: DerivedState;
   #runs = 0;
   #savedUpTo = 0;
   #actor: AgentActor;
@@ -113,6 +130,7 @@ export class AgentRuntime {
     this.tools = spec.tools;
     this.limiterKeys = spec.limiterKeys;
     this.#env = env;
+    this.#derived = new DerivedState(spec.definition.derive);
     this.#specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
     this.#actor = startAgentActor();
     this.#state = actorState(this.#actor);
@@ -206,6 +224,13 @@ export class AgentRuntime {
     this.context = session.context;
     addTotals(this.usage, session.usage);
     this.#savedUpTo = session.stored;
+    this.#derived.rebuild(this.history);
+  }
+
+  /** The derived states, current with the history (folds in only messages not seen yet). */
+  derivedValues(): Record<string, unknown> {
+    this.#derived.observe(this.history);
+    return this.#derived.values();
   }
 
   /** Cancels any run and stops the actor. */
@@ -237,7 +262,9 @@ export class AgentRuntime {
       system: definition.instructions,
       messages: this.history,
       tools: this.#specs,
-      signal: run.controller.signal,
+      get signal() {
+        return run.signal;
+      },
       ...(this.#onRateLimit === undefined ? {} : { onRateLimit: this.#onRateLimit }),
       ...(definition.maxOutputTokens === undefined
         ? {}
@@ -260,8 +287,15 @@ export class AgentRuntime {
             runId: run.id,
             turn,
           });
-        const lease = await this.#lease(run, request);
-        if (lease === undefined) return;
+        // Fast path: an in-memory limiter admits synchronously, with no await at all.
+        const estimate = definition.model.estimateTokens?.(request) ?? 0;
+        const tried = env.limiter.tryAcquire(this.limiterKeys, { tokens: estimate });
+        let lease: Lease | undefined;
+        if (!(tried instanceof Promise) && tried.ok) lease = tried.lease;
+        else {
+          lease = await this.#waitLease(run, tried, estimate);
+          if (lease === undefined) return;
+        }
         this.#move(CALL_MODEL);
         if (events.active) {
           events.emit({
@@ -328,23 +362,24 @@ export class AgentRuntime {
     }
   }
 
-  /** A lease for the next model call: at once when the limiter admits, else after a wait. */
-  async #lease(run: Run, request: ModelRequest): Promise<Lease | undefined> {
+  /** The lease when the limiter did not admit at once (or answered asynchronously): wait for it. */
+  async #waitLease(
+    run: Run,
+    tried: Promise<AcquireResult> | AcquireResult,
+    estimate: number,
+  ): Promise<Lease | undefined> {
     const env = this.#env;
-    const estimate = this.definition.model.estimateTokens?.(request) ?? 0;
-    const options = { tokens: estimate };
-    let tried = env.limiter.tryAcquire(this.limiterKeys, options);
-    if (tried instanceof Promise) tried = await tried;
+    const first = await tried;
     if (run.stale) {
-      if (tried.ok) cancel(tried.lease);
+      if (first.ok) cancel(first.lease);
       return undefined;
     }
-    if (tried.ok) return tried.lease;
+    if (first.ok) return first.lease;
     this.#move(WAIT_LEASE);
     const since = env.clock.now();
     const lease = await env.limiter.acquire(this.limiterKeys, {
       tokens: estimate,
-      signal: run.controller.signal,
+      signal: run.signal,
     });
     if (run.stale) {
       cancel(lease);
@@ -398,7 +433,7 @@ export class AgentRuntime {
       undefined,
       status === 'interrupted' ? 'run (interrupted)' : 'run (cancelled)',
     );
-    run.controller.abort(reason);
+    run.abort(reason);
     run.toolTurn?.abort(reason);
     run.toolTurn = undefined;
     this.#closeDanglingCalls(status);
@@ -473,6 +508,7 @@ export class AgentRuntime {
   }
 
   #afterTurn(): void {
+    if (!this.#derived.empty) this.#derived.observe(this.history);
     const hook = this.#env.afterTurn;
     if (hook === undefined) return;
     const from = this.#savedUpTo;
