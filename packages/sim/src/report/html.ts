@@ -47,7 +47,8 @@ function timelineSvg(timelines: readonly AgentTimeline[], endMs: number): string
     const t = (endMs * i) / 10;
     parts.push(
       `<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${height - 10}" class="grid"/>`,
-      `<text x="${x(t)}" y="${top - 10}" class="tick" text-anchor="middle">${esc(fmtMs(t))}</text>`,
+      // The end label is right-aligned so it is not clipped at the edge of the drawing.
+      `<text x="${x(t)}" y="${top - 10}" class="tick" text-anchor="${i === 10 ? 'end' : 'middle'}">${esc(fmtMs(t))}</text>`,
     );
   }
   timelines.forEach((tl, row) => {
@@ -85,6 +86,8 @@ function barChart(
   bucketMs: number,
   value: (b: Bucket) => number,
   color: string,
+  /** Formats a value for the axis and tooltips; `unit` follows it in tooltips when set. */
+  format: (v: number) => string = fmtInt,
 ): string {
   const w = 520;
   const h = 200;
@@ -98,13 +101,13 @@ function barChart(
   const bars = values
     .map((v, i) => {
       const bh = (v / max) * plotH;
-      return `<rect x="${(left + i * bw).toFixed(1)}" y="${(14 + plotH - bh).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${color}"><title>${esc(`${fmtMs(buckets[i]!.t)}: ${fmtInt(v)} ${unit}`)}</title></rect>`;
+      return `<rect x="${(left + i * bw).toFixed(1)}" y="${(14 + plotH - bh).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${color}"><title>${esc(`${fmtMs(buckets[i]!.t)}: ${format(v)}${unit ? ` ${unit}` : ''}`)}</title></rect>`;
     })
     .join('');
   const axis = [
     `<line x1="${left}" y1="${14 + plotH}" x2="${w - 10}" y2="${14 + plotH}" class="axis"/>`,
     `<line x1="${left}" y1="14" x2="${left}" y2="${14 + plotH}" class="axis"/>`,
-    `<text x="${left - 6}" y="18" class="tick" text-anchor="end">${esc(fmtInt(max))}</text>`,
+    `<text x="${left - 6}" y="18" class="tick" text-anchor="end">${esc(format(max))}</text>`,
     `<text x="${left - 6}" y="${14 + plotH}" class="tick" text-anchor="end">0</text>`,
     `<text x="${left}" y="${h - 8}" class="tick">0</text>`,
     `<text x="${w - 10}" y="${h - 8}" class="tick" text-anchor="end">${esc(fmtMs(buckets.length * bucketMs))}</text>`,
@@ -166,7 +169,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
 .card{border:1px solid #dde1ea;border-radius:8px;padding:10px 12px;background:#fafbfd}
 .card b{display:block;font-size:18px}.card span{color:#5a6273;font-size:12px}
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:12px}
 .chart{margin:0;border:1px solid #dde1ea;border-radius:8px;padding:8px}.chart figcaption{font-weight:600}
 svg text{font:11px system-ui,sans-serif;fill:#5a6273}svg text.agent{fill:#1d2330}
 .grid{stroke:#eef0f5}.axis{stroke:#9aa1b0}
@@ -182,7 +185,7 @@ ${timelineSvg(analysis.timelines, t.simulatedMs)}
 <h2>Over time</h2>
 <section class="charts">
 ${barChart('throughput', 'Throughput: model calls', 'calls', analysis.buckets, analysis.bucketMs, (b) => b.modelCalls, COLORS.turn)}
-${barChart('lease-waits', 'Lease waits: total wait', 'ms', analysis.buckets, analysis.bucketMs, (b) => b.leaseWaitMs, COLORS.lease)}
+${barChart('lease-waits', 'Lease waits: total wait', '', analysis.buckets, analysis.bucketMs, (b) => b.leaseWaitMs, COLORS.lease, fmtMs)}
 ${barChart('conflicts', 'Claim conflicts', 'conflicts', analysis.buckets, analysis.bucketMs, (b) => b.conflicts, COLORS.conflict)}
 ${barChart('faults', 'Injected faults', 'faults', analysis.buckets, analysis.bucketMs, (b) => b.faults, COLORS.fault)}
 </section>
