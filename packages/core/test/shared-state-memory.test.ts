@@ -258,6 +258,49 @@ describe('createSharedState (memory)', () => {
       },
     );
 
+    it('agrees on a hot file with hundreds of claims (index blocks split and empty)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.record({
+              agent: fc.nat(599),
+              start: fc.nat(3_000),
+              len: fc.nat(3),
+              release: fc.boolean(),
+            }),
+            { minLength: 500, maxLength: 1_500 },
+          ),
+          async (ops) => {
+            const state = createSharedState({ clock: new SimulatedClock() });
+            const naive = new Map<string, { start: number; end: number; token: number }>();
+            for (const o of ops) {
+              const agent = `a${o.agent}`;
+              if (o.release) {
+                expect(await state.release(agent, 'hot')).toBe(naive.delete(agent));
+                continue;
+              }
+              const start = o.start;
+              const end = o.start + o.len;
+              const blocked = [...naive].some(
+                ([holder, c]) => holder !== agent && c.start <= end && start <= c.end,
+              );
+              const result = await state.claim({ agent, resource: 'hot', start, end });
+              expect(result.ok).toBe(!blocked);
+              if (result.ok) naive.set(agent, { start, end, token: result.claim.token });
+            }
+            const listed = await state.claims({ resource: 'hot' });
+            expect(listed.map((c) => [c.agent, c.start, c.end])).toEqual(
+              [...naive]
+                .sort((x, y) => x[1].token - y[1].token)
+                .map(([agent, c]) => [agent, c.start, c.end]),
+            );
+            expect(state.size()).toBe(naive.size);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+
     it('agrees on every grant, conflict, release, renew and listing', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {

@@ -99,13 +99,15 @@ interface Entry {
   next: Entry | undefined;
 }
 
-/** Everything about one resource; conflict checks never look outside it. */
-interface ResourceIndex {
+/**
+ * Everything about one resource; conflict checks never look outside it. It *is* its range
+ * index (a subclass, not a field) so a lookup chases one pointer fewer.
+ */
+class ResourceIndex extends IntervalIndex<Entry> {
   /** agent -> entry. A ChurnMap: one agent claiming and releasing here must stay O(1). */
-  readonly byAgent: ChurnMap<string, Entry>;
-  readonly ranges: IntervalIndex<Entry>;
+  readonly byAgent = new ChurnMap<string, Entry>();
   /** False once its last entry went and it left `resources` (a new claim puts it back). */
-  attached: boolean;
+  attached = true;
 }
 
 /**
@@ -151,7 +153,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
     // The entry knows its index and is the live value for its agent: no lookups needed.
     const index = entry.index;
     index.byAgent.deleteLive(entry.agent);
-    index.ranges.remove(entry);
+    index.remove(entry);
     wheel.remove(entry);
     entries--;
     if (index.byAgent.size === 0) {
@@ -199,7 +201,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         // Each overlapping entry is the claimant's own (skipped), expired (dropped, then look
         // again), or another agent's live claim: the conflict.
         for (;;) {
-          const other = index.ranges.firstOverlap(start, end, own);
+          const other = index.firstOverlap(start, end, own);
           if (other === undefined) break;
           if (other.expiresAt > now) return { ok: false, conflict: other.claim };
           drop(other);
@@ -208,7 +210,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
       }
       if (own !== undefined) drop(own);
       if (index === undefined) {
-        index = { byAgent: new ChurnMap(), ranges: new IntervalIndex(), attached: true };
+        index = new ResourceIndex();
         resources.setNew(resource, index);
       } else if (!index.attached) {
         // Every entry went while checking (expired, or our own): put the empty index back.
@@ -230,7 +232,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
       };
       entry.claim = claimView(entry, now, ++lastToken);
       index.byAgent.setNew(agent, entry);
-      index.ranges.insert(entry);
+      index.insert(entry);
       wheel.add(entry);
       entries++;
       return { ok: true, claim: entry.claim };
