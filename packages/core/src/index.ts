@@ -80,3 +80,5 @@ export type {
 export { closeDanglingToolCalls, loadSession, RESUMED_TOOL_RESULT } from './session/resume.js';
 export type { RestoredSession } from './session/resume.js';
 export type { ResidencyOptions, ResidencyStats } from './session/session-placement.js';
+export { DEFAULT_LOOK_BACK, DerivedState, defineDeriver } from './session/derived.js';
+export type { Deriver, DerivedStats } from './session/derived.js';

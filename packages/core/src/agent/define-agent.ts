@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors.js';
 import type { Model } from '../model.js';
+import { type Deriver, defineDeriver } from '../session/derived.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
 
@@ -23,6 +24,12 @@ export interface AgentOptions {
   readonly limiterKeys?: readonly string[];
   readonly maxOutputTokens?: number;
   readonly temperature?: number;
+  /**
+   * State derived from the agent's history, by key (a todo list, say): rebuilt once when a
+   * session is loaded (from at most each deriver's `lookBack` latest messages), then kept
+   * current message by message. Read it with `team.derived(name)`.
+   */
+  readonly derive?: Readonly<Record<string, Deriver>>;
 }
 
 /** A validated, frozen agent definition: spawn it as many times as you like. */
@@ -37,6 +44,7 @@ export interface AgentDefinition {
   readonly limiterKeys: readonly string[] | undefined;
   readonly maxOutputTokens: number | undefined;
   readonly temperature: number | undefined;
+  readonly derive: Readonly<Record<string, Deriver>> | undefined;
 }
 
 /**
@@ -85,6 +93,11 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   ) {
     throw invalidArgument('limiterKeys must be an array of strings', { name });
   }
+  const derive = options.derive;
+  if (derive !== undefined && (typeof derive !== 'object' || derive === null)) {
+    throw invalidArgument('derive must be an object of derivers', { name });
+  }
+  for (const [key, deriver] of Object.entries(derive ?? {})) defineDeriver(deriver, `derive.${key}`);
   return Object.freeze({
     kind: 'troupe.agent',
     name,
@@ -96,6 +109,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     limiterKeys: limiterKeys === undefined ? undefined : Object.freeze([...limiterKeys]),
     maxOutputTokens: options.maxOutputTokens,
     temperature: options.temperature,
+    derive: derive === undefined ? undefined : Object.freeze({ ...derive }),
   });
 }
 

@@ -132,6 +132,10 @@ export class InlinePlacement implements Placement {
     this.get(name).restore(session);
   }
 
+  async derived(name: string): Promise<Record<string, unknown>> {
+    return this.get(name).derivedValues();
+  }
+
   settled(): Promise<void> {
     // Everything inline is promise continuations: one macrotask turn drains them.
     return new Promise((resolve) => setImmediate(resolve));

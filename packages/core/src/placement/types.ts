@@ -87,4 +87,6 @@ export interface Placement {
    * Placements without it cannot resume or passivate agents.
    */
   restore?(name: string, session: RestoredSession): void;
+  /** The agent's derived states (its definition's `derive`), current with its history. */
+  derived?(name: string): Promise<Record<string, unknown>>;
 }

@@ -53,8 +53,9 @@ interface Entry {
   busy: number;
   activation: Promise<void> | undefined;
   idleTimer: TimerHandle | undefined;
-  /** Usage while passive (the actor is gone). */
+  /** Usage and derived states while passive (the actor is gone). */
   usage: Usage | undefined;
+  derived: Record<string, unknown> | undefined;
 }
 
 /**
@@ -138,6 +139,7 @@ export class SessionPlacement implements Placement {
       activation: undefined,
       idleTimer: undefined,
       usage: undefined,
+      derived: undefined,
     };
     this.#entries.set(request.name, entry);
     try {
@@ -228,6 +230,12 @@ export class SessionPlacement implements Placement {
     return this.#inner.settled();
   }
 
+  async derived(name: string): Promise<Record<string, unknown>> {
+    const entry = this.#entry(name);
+    if (entry.status === 'passive') return { ...entry.derived };
+    return (await this.#inner.derived?.(name)) ?? {};
+  }
+
   restore(name: string, session: RestoredSession): void {
     this.#inner.restore?.(name, session);
   }
@@ -274,6 +282,7 @@ export class SessionPlacement implements Placement {
         await this.#start(entry);
         entry.status = 'live';
         entry.usage = undefined;
+        entry.derived = undefined;
       } catch (error) {
         entry.status = 'passive';
         throw error;
@@ -326,6 +335,7 @@ export class SessionPlacement implements Placement {
     this.#lru.delete(name);
     this.#clearIdle(entry);
     const usage = this.#inner.usage(name);
+    const derived = await this.#inner.derived?.(name);
     try {
       await this.#deps.saver.save(this.#deps.sessionId(name));
     } catch {
@@ -346,6 +356,7 @@ export class SessionPlacement implements Placement {
       cacheWriteTokens: usage.cacheWriteTokens,
       costUsd: usage.costUsd,
     };
+    entry.derived = derived;
     this.#evictions++;
     await this.#inner.stop(name);
   }

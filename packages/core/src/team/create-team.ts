@@ -117,6 +117,8 @@ export interface Team {
   resume(source: AgentSource | ((agent: string) => AgentSource | undefined)): Promise<AgentInfo[]>;
   /** Live and passivated agents, and how sends found them (hits, misses, evictions). */
   residency(): ResidencyStats;
+  /** The agent's derived states (its definition's `derive`), current with its history. */
+  derived(name: string): Promise<Record<string, unknown>>;
   /** Cancels every run, stops every agent, ends event streams, flushes the sessions it saves. */
   close(): Promise<void>;
 }
@@ -416,6 +418,10 @@ export function createTeam(options: TeamOptions): Team {
         if (agentSource !== undefined) resumed.push(await team.spawn(agentSource, { name }));
       }
       return resumed;
+    },
+    async derived(name) {
+      member(name);
+      return (await host.derived?.(name)) ?? {};
     },
     residency() {
       if (sessions !== undefined) return sessions.stats();
