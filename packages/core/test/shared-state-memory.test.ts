@@ -76,6 +76,29 @@ describe('createSharedState (memory)', () => {
     expect(Object.isFrozen((discovery.content as { nested: number[] }).nested)).toBe(true);
   });
 
+  it('stores a __proto__ key in content as data, never as a prototype', async () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const d = await state.discover({
+      agent: 'a',
+      topic: 't',
+      content: JSON.parse('{"__proto__":{"x":1}}'),
+    });
+    const content = d.content as Record<string, unknown>;
+    expect(Object.getPrototypeOf(content)).toBe(Object.prototype);
+    expect(Object.hasOwn(content, '__proto__')).toBe(true);
+    expect((content as { x?: number }).x).toBeUndefined();
+  });
+
+  it('drops object properties whose value is undefined, as JSON does', async () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const d = await state.discover({
+      agent: 'a',
+      topic: 't',
+      content: { kept: 1, gone: undefined },
+    });
+    expect(Object.keys(d.content as object)).toEqual(['kept']);
+  });
+
   describe('expiry whatever the timers do', () => {
     it('never lists or conflicts an expired claim whose timer has not fired', async () => {
       const clock = new ManualClock();
