@@ -14,7 +14,7 @@ import {
 import { toolSpecs } from '../tools/schema-cache.js';
 import type { Role, ToolSet } from '../tools/tool-set.js';
 import type { AgentDefinition } from './define-agent.js';
-import { type AgentActor, actorState, startAgentActor } from './machine.js';
+import { AGENT_EVENTS, AgentLifecycle } from './lifecycle.js';
 import type { RunResult } from './run-result.js';
 import { addTotals, addUsage, newUsage, type UsageCounter, usageSnapshot } from './usage.js';
 
@@ -44,20 +44,8 @@ export interface AgentSpec {
   readonly limiterKeys: readonly string[];
 }
 
-// Frozen events: sending one allocates nothing on our side.
-const WAIT_LEASE = Object.freeze({ type: 'WAIT_LEASE' } as const);
-const CALL_MODEL = Object.freeze({ type: 'CALL_MODEL' } as const);
-const RUN_TOOLS = Object.freeze({ type: 'RUN_TOOLS' } as const);
-const FINISH = Object.freeze({ type: 'FINISH' } as const);
-const STOP_RUN = Object.freeze({ type: 'STOP_RUN' } as const);
-const FAIL = Object.freeze({ type: 'FAIL' } as const);
-type Move =
-  | typeof WAIT_LEASE
-  | typeof CALL_MODEL
-  | typeof RUN_TOOLS
-  | typeof FINISH
-  | typeof STOP_RUN
-  | typeof FAIL;
+const { WAIT_LEASE, CALL_MODEL, RUN_TOOLS, FINISH, STOP_RUN, FAIL } = AGENT_EVENTS;
+type Move = (typeof AGENT_EVENTS)[keyof typeof AGENT_EVENTS];
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -115,8 +103,7 @@ export class AgentRuntime {
   readonly #derived: DerivedState;
   #runs = 0;
   #savedUpTo = 0;
-  #actor: AgentActor;
-  #state: AgentState;
+  readonly #lifecycle: AgentLifecycle;
   #run: Run | undefined = undefined;
   #env: AgentEnv;
   #specs: readonly ToolSpec[];
@@ -132,8 +119,7 @@ export class AgentRuntime {
     this.#env = env;
     this.#derived = new DerivedState(spec.definition.derive);
     this.#specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
-    this.#actor = startAgentActor();
-    this.#state = actorState(this.#actor);
+    this.#lifecycle = new AgentLifecycle((state) => this.#stateChanged(state));
     const providerKey = spec.limiterKeys[0];
     if (providerKey !== undefined) {
       this.#onRateLimit = (feedback) => {
@@ -154,7 +140,7 @@ export class AgentRuntime {
 
   /** The actor's state. */
   get state(): AgentState {
-    return this.#state;
+    return this.#lifecycle.state;
   }
 
   /** True while a run is in progress. */
@@ -173,7 +159,7 @@ export class AgentRuntime {
    * synthetic result, and its promise resolves with status `interrupted`.
    */
   send(content: string): Promise<RunResult> {
-    if (this.#state === 'failed') {
+    if (this.#lifecycle.state === 'failed') {
       return Promise.resolve(this.#closedResult());
     }
     const previous = this.#run;
@@ -203,10 +189,8 @@ export class AgentRuntime {
 
   /** A fresh actor after a failure: history, context and usage are kept. */
   restart(): void {
-    this.#actor.stop();
-    this.#actor = startAgentActor();
+    this.#lifecycle.restart();
     this.restarts++;
-    this.#setState(actorState(this.#actor));
   }
 
   /**
@@ -236,12 +220,12 @@ export class AgentRuntime {
   /** Cancels any run and stops the actor. */
   stop(): void {
     this.cancel();
-    this.#actor.stop();
+    this.#lifecycle.stop();
   }
 
   /** Marks the agent failed for good (the supervisor gave up): later sends resolve `failed`. */
   markFailed(): void {
-    if (this.#state !== 'failed') this.#move(FAIL);
+    if (this.#lifecycle.state !== 'failed') this.#move(FAIL);
   }
 
   /** Fails the run in progress from outside (a worker died, say). */
@@ -532,13 +516,10 @@ export class AgentRuntime {
   }
 
   #move(event: Move): void {
-    this.#actor.send(event);
-    this.#setState(actorState(this.#actor));
+    this.#lifecycle.move(event);
   }
 
-  #setState(state: AgentState): void {
-    if (state === this.#state) return;
-    this.#state = state;
+  #stateChanged(state: AgentState): void {
     this.#env.onState?.(this, state);
     const events = this.#env.events;
     if (events.active)

@@ -97,7 +97,8 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   if (derive !== undefined && (typeof derive !== 'object' || derive === null)) {
     throw invalidArgument('derive must be an object of derivers', { name });
   }
-  for (const [key, deriver] of Object.entries(derive ?? {})) defineDeriver(deriver, `derive.${key}`);
+  for (const [key, deriver] of Object.entries(derive ?? {}))
+    defineDeriver(deriver, `derive.${key}`);
   return Object.freeze({
     kind: 'troupe.agent',
     name,
