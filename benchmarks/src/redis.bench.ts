@@ -23,7 +23,8 @@ import { startRedisServer } from './lib/redis-server.js';
 
 const envTime = Number(process.env.BENCH_TIME_MS);
 /** Operations per contestant; BENCH_TIME_MS shortens the run. */
-const OPS = Number.isFinite(envTime) && envTime > 0 ? Math.max(500, Math.round(envTime * 4)) : 4_000;
+const OPS =
+  Number.isFinite(envTime) && envTime > 0 ? Math.max(500, Math.round(envTime * 4)) : 4_000;
 const ROUNDS = 8;
 const WARMUP = 1_000;
 const GOAL = 1.5;
@@ -114,7 +115,9 @@ export default async function redisBench(): Promise<void> {
   type XReply = [string, [string, string[]][]][];
   async function rawWake(n: number, out: number[]): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const woke = (rawReader.xread('BLOCK', 0, 'STREAMS', 'bench:raw', rawLast) as Promise<XReply>).then((reply) => {
+      const woke = (
+        rawReader.xread('BLOCK', 0, 'STREAMS', 'bench:raw', rawLast) as Promise<XReply>
+      ).then((reply) => {
         rawLast = reply[0]![1].at(-1)![0];
         return performance.now();
       });
@@ -135,7 +138,9 @@ export default async function redisBench(): Promise<void> {
     }
   }
 
-  heading(`Redis backends vs one round trip and vs in-memory, ${OPS.toLocaleString('en-US')} ops each`);
+  heading(
+    `Redis backends vs one round trip and vs in-memory, ${OPS.toLocaleString('en-US')} ops each`,
+  );
   const samples: Record<string, number[]> = {};
   for (const name of Object.keys(ops)) samples[name] = [];
   samples['raw XADD -> XREAD BLOCK wake'] = [];
@@ -159,16 +164,30 @@ export default async function redisBench(): Promise<void> {
   for (const [name, values] of Object.entries(samples)) {
     values.sort((a, b) => a - b);
     med[name] = median(values);
-    figure(name.padEnd(34), `median ${fmtUs(median(values)).padStart(10)}   p99 ${fmtUs(p99(values)).padStart(10)}`);
+    figure(
+      name.padEnd(34),
+      `median ${fmtUs(median(values)).padStart(10)}   p99 ${fmtUs(p99(values)).padStart(10)}`,
+    );
   }
   const rtt = med['raw PING (one round trip)']!;
   ratio('redis claim vs one round trip (PING)', med['redis claim']! / rtt, { max: GOAL });
-  ratio('redis admission vs one round trip (PING)', med['redis admission (tryAcquire)']! / rtt, { max: GOAL });
-  ratio('redis wake (same bus) vs one round trip (PING)', med['redis wake, same bus']! / rtt, { max: GOAL });
-  ratio('redis wake (other connection) vs one round trip (PING)', med['redis wake, other connection']! / rtt, {
+  ratio('redis admission vs one round trip (PING)', med['redis admission (tryAcquire)']! / rtt, {
     max: GOAL,
   });
-  ratio('raw XADD -> XREAD wake vs one round trip (PING)', med['raw XADD -> XREAD BLOCK wake']! / rtt);
+  ratio('redis wake (same bus) vs one round trip (PING)', med['redis wake, same bus']! / rtt, {
+    max: GOAL,
+  });
+  ratio(
+    'redis wake (other connection) vs one round trip (PING)',
+    med['redis wake, other connection']! / rtt,
+    {
+      max: GOAL,
+    },
+  );
+  ratio(
+    'raw XADD -> XREAD wake vs one round trip (PING)',
+    med['raw XADD -> XREAD BLOCK wake']! / rtt,
+  );
   ratio(
     'redis wake (other connection) vs raw XADD -> XREAD wake',
     med['redis wake, other connection']! / med['raw XADD -> XREAD BLOCK wake']!,
@@ -176,10 +195,25 @@ export default async function redisBench(): Promise<void> {
   );
   ratio('raw GET vs PING', med['raw GET (one round trip)']! / rtt);
   ratio('redis claim vs in-memory claim', med['redis claim']! / med['memory claim']!);
-  ratio('redis admission vs in-memory admission', med['redis admission (tryAcquire)']! / med['memory admission (tryAcquire)']!);
-  ratio('redis wake (other connection) vs in-memory wake', med['redis wake, other connection']! / med['memory wake (post -> woken)']!);
+  ratio(
+    'redis admission vs in-memory admission',
+    med['redis admission (tryAcquire)']! / med['memory admission (tryAcquire)']!,
+  );
+  ratio(
+    'redis wake (other connection) vs in-memory wake',
+    med['redis wake, other connection']! / med['memory wake (post -> woken)']!,
+  );
 
-  await Promise.all([state.close(), limiter.close(), waiterBus.close(), posterBus.close(), localBus.close(), memState.close(), memLimiter.close(), memBus.close()]);
+  await Promise.all([
+    state.close(),
+    limiter.close(),
+    waiterBus.close(),
+    posterBus.close(),
+    localBus.close(),
+    memState.close(),
+    memLimiter.close(),
+    memBus.close(),
+  ]);
   raw.disconnect();
   rawReader.disconnect();
   rawWriter.disconnect();

@@ -7,12 +7,7 @@ import {
   type WaitOptions,
 } from '@troupe/core';
 import type { Redis } from 'ioredis';
-import {
-  defineScript,
-  type RedisBackendOptions,
-  resolveCommon,
-  toTroupeError,
-} from './internal/connection.js';
+import { type RedisBackendOptions, resolveCommon, toTroupeError } from './internal/connection.js';
 import {
   closedError,
   jsonText,
@@ -29,13 +24,12 @@ import {
 /** Options of {@link createRedisBus}. */
 export interface RedisBusOptions extends RedisBackendOptions {}
 
-// KEYS: topic stream, per-topic seq hash. ARGV: topic, from, body, at.
-// The seq is the stream entry id (`<seq>-0`), so XRANGE/XREAD by seq need no lookup.
-const POST_SCRIPT = `
-local seq = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('XADD', KEYS[1], seq .. '-0', 'f', ARGV[2], 'b', ARGV[3], 'at', ARGV[4])
-return seq
-`;
+// A message's stream id is `0-<seq>`: `XADD <key> 0-*` makes Redis pick the next sequence
+// number of a stream whose ids all have time part 0, so the topic's seq comes from the same
+// single command that stores the message (no script, no separate counter), and XRANGE/XREAD
+// by seq need no lookup.
+const idOf = (seq: number): string => `0-${seq}`;
+const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
 
 type StreamEntry = [id: string, fields: string[]];
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
@@ -62,15 +56,16 @@ function decodeMessage(topic: string, entry: StreamEntry): Message {
     else if (fields[i] === 'b') body = parseFrozen(value);
     else if (fields[i] === 'at') at = Number(value);
   }
-  return Object.freeze({ seq: Number(id.slice(0, id.indexOf('-'))), topic, from, body, at });
+  return Object.freeze({ seq: seqOf(id), topic, from, body, at });
 }
 
 /**
  * A {@link BusBackend} on Redis Streams, shared by every process that uses the same Redis,
  * prefix and team.
  *
- * - `post` runs one script: `HINCRBY` gives the topic's next seq, `XADD` stores the message
- *   with `<seq>-0` as its id. Seqs are per topic from 1, in the order Redis ran the posts.
+ * - `post` is one `XADD <topic> 0-*`: Redis stores the message under id `0-<seq>`, picking
+ *   the next seq of that topic itself. Seqs are per topic from 1, in the order Redis ran the
+ *   posts, whichever process made them.
  * - `read` is one `XRANGE` from `afterSeq + 1`.
  * - `wait` is served by one blocking reader per bus: a dedicated connection sitting in
  *   `XREAD BLOCK 0` on every topic that has waiters, each from the lowest `afterSeq` waiting on
@@ -94,8 +89,6 @@ function decodeMessage(topic: string, entry: StreamEntry): Message {
 export function createRedisBus(options: RedisBusOptions): BusBackend {
   const { connection, clock, base } = resolveCommon(options, 'createRedisBus');
   const { client } = connection;
-  const postScript = defineScript(client, 'troupeBusPost', POST_SCRIPT);
-  const seqKey = `${base}bseq`;
   const streamKey = (topic: string): string => `${base}b:${topic}`;
   // One control stream per bus instance; a random suffix keeps two processes apart.
   const controlKey = `${base}bctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
@@ -178,7 +171,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
           cursors.set(topic, min);
         }
         const keys = [...cursors.keys()].map(streamKey);
-        const ids = [...cursors.values()].map((seq) => `${seq}-0`);
+        const ids = [...cursors.values()].map(idOf);
         watching = cursors;
         wakeSent = false;
         let reply: XReadReply;
@@ -240,8 +233,8 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     try {
       entries = (await client.xrange(
         streamKey(topic),
-        `${from}-0`,
-        `${message.seq}-0`,
+        idOf(from),
+        idOf(message.seq),
       )) as StreamEntry[];
     } catch {
       return; // the blocking reader still delivers them
@@ -269,7 +262,7 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     try {
       entries = (await client.xrange(
         streamKey(topic),
-        `${afterSeq + 1}-0`,
+        idOf(afterSeq + 1),
         '+',
         'COUNT',
         limit,
@@ -293,7 +286,9 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
       const at = clock.now();
       let seq: number;
       try {
-        seq = (await postScript([streamKey(topic), seqKey], [topic, from, text, at])) as number;
+        seq = seqOf(
+          (await client.xadd(streamKey(topic), '0-*', 'f', from, 'b', text, 'at', at)) as string,
+        );
       } catch (error) {
         throw toTroupeError(error, 'post');
       }

@@ -61,7 +61,13 @@ export function defineScript(client: Redis, name: string, lua: string): ScriptRu
   const command = (client as unknown as Dynamic)[name];
   if (command === undefined)
     throw new TroupeError('ERR_INTERNAL', `script ${name} was not defined`);
-  return (keys, args) => command.call(client, keys.length, ...keys, ...args);
+  return (keys, args) => {
+    // One argument array, no spread copies: this runs on every admission and claim.
+    const all: (string | number)[] = [keys.length];
+    for (let i = 0; i < keys.length; i++) all.push(keys[i]!);
+    for (let i = 0; i < args.length; i++) all.push(args[i]!);
+    return command.apply(client, all);
+  };
 }
 
 /** A client plus whether the backend opened it (and so must close it). */

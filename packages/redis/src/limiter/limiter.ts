@@ -98,6 +98,11 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
+interface Prepared {
+  readonly keys: readonly string[];
+  readonly tail: readonly string[];
+}
+
 const num = (text: string): number => (text === 'inf' ? Number.POSITIVE_INFINITY : Number(text));
 const limitText = (n: number): string => (Number.isFinite(n) ? String(n) : 'inf');
 
@@ -166,6 +171,7 @@ class Limiter implements RedisRateLimiter {
   readonly #tickets = new Map<string, Waiter>();
   #subscriber: Redis | undefined;
   #inFlight = 0;
+  readonly #preparedCache = new Map<string, Prepared>();
   /** Admission ids: unique per limiter (origin) and per admission (counter). */
   #admissions = 0;
   #idle: (() => void)[] = [];
@@ -207,7 +213,7 @@ class Limiter implements RedisRateLimiter {
 
   async #call<T>(
     script: ScriptRunner,
-    keys: string[],
+    keys: readonly string[],
     args: (string | number)[],
     op: string,
   ): Promise<T> {
@@ -268,14 +274,42 @@ class Limiter implements RedisRateLimiter {
     }
   }
 
-  async #runAdmit(
+  /** KEYS and the per-key ARGV tail of a key set: built once per distinct set, not per call. */
+  #prepared(names: readonly string[]): Prepared {
+    const id = names.length === 1 ? names[0]! : names.join('\u0000');
+    let prepared = this.#preparedCache.get(id);
+    if (prepared !== undefined) return prepared;
+    const keys: string[] = [];
+    const tail: string[] = [];
+    for (const key of names) {
+      keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
+      const rule = this.#rules.get(key);
+      if (rule === undefined) tail.push(key, 'none', 'inf', 'inf', 'inf');
+      else {
+        tail.push(
+          key,
+          limitText(rule.windowMs),
+          limitText(rule.maxRequests),
+          limitText(rule.maxTokens),
+          limitText(rule.maxCost),
+        );
+      }
+    }
+    keys.push(`${this.#base}lseq`);
+    prepared = { keys, tail };
+    // Bounded: callers with endless distinct key sets rebuild instead of growing the cache.
+    if (this.#preparedCache.size < 1_024) this.#preparedCache.set(id, prepared);
+    return prepared;
+  }
+
+  #runAdmit(
     names: readonly string[],
     weight: Weight,
     mode: 'try' | 'peek' | 'acquire' | 'queue' | 'retry',
     ticket: string,
     now: number,
   ): Promise<AdmitReply> {
-    const keys: string[] = [];
+    const { keys, tail } = this.#prepared(names);
     const args: (string | number)[] = [
       now,
       mode,
@@ -287,22 +321,8 @@ class Limiter implements RedisRateLimiter {
       this.#channelSpec,
       names.length,
       `${this.#origin}.${(this.#admissions++).toString(36)}`,
+      ...tail,
     ];
-    for (const key of names) {
-      keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
-      const rule = this.#rules.get(key);
-      if (rule === undefined) args.push(key, 'none', 'inf', 'inf', 'inf');
-      else {
-        args.push(
-          key,
-          limitText(rule.windowMs),
-          limitText(rule.maxRequests),
-          limitText(rule.maxTokens),
-          limitText(rule.maxCost),
-        );
-      }
-    }
-    keys.push(`${this.#base}lseq`);
     return this.#call<AdmitReply>(this.#admit, keys, args, 'limiter admission');
   }
 
