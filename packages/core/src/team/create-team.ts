@@ -19,6 +19,7 @@ import type {
   PlacementHooks,
   PlacementOption,
 } from '../placement/types.js';
+import { flushOnExit } from '../session/exit.js';
 import {
   type ResidencyStats,
   SessionPlacement,
@@ -58,6 +59,11 @@ export interface TeamOptions {
   readonly idleTtlMs?: number;
   /** With a `store`: at most this many live actors; least recently used idle ones passivate. */
   readonly maxActive?: number;
+  /**
+   * With a `store`: flush the session log on SIGINT, SIGTERM and `beforeExit` too (then exit
+   * 128 + signo), until `close()`. Off by default: it takes over those signals' handling.
+   */
+  readonly flushOnExit?: boolean;
 }
 
 /** What `team.spawn` takes besides the definition. */
@@ -211,6 +217,14 @@ export function createTeam(options: TeamOptions): Team {
     store !== undefined || (residency.idleTtlMs === undefined && residency.maxActive === undefined),
     'idleTtlMs and maxActive need a store (passivated agents live in their sessions)',
   );
+  check(
+    options.flushOnExit === undefined || typeof options.flushOnExit === 'boolean',
+    'flushOnExit must be a boolean',
+  );
+  const stopFlushOnExit =
+    persistence !== undefined && options.flushOnExit === true
+      ? flushOnExit(persistence.log)
+      : undefined;
 
   const members = new Map<string, Member>();
   let closed = false;
@@ -437,6 +451,7 @@ export function createTeam(options: TeamOptions): Team {
         try {
           await persistence?.close();
         } finally {
+          stopFlushOnExit?.();
           hub.close();
         }
       }
