@@ -1,9 +1,9 @@
 // Public API of @troupe/redis. Named exports only; types with `export type`.
 
-export type { RedisBusOptions } from './bus.js';
-export { createRedisBus } from './bus.js';
+export type { RedisBusOptions } from './bus/bus.js';
+export { createRedisBus } from './bus/bus.js';
 export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';
-export type { RedisSharedStateOptions } from './shared-state.js';
-export { createRedisSharedState } from './shared-state.js';
+export type { RedisSharedStateOptions } from './state/shared-state.js';
+export { createRedisSharedState } from './state/shared-state.js';

@@ -22,12 +22,12 @@ import {
   type ScriptRunner,
   toTroupeError,
 } from '../internal/connection.js';
+import { memberOf, RedisLease } from './lease.js';
 import {
   NANOS_PER_USD,
   parseFeedback,
   parseKeys,
   parseRules,
-  parseSettle,
   parseWeight,
   type RuleSpec,
   type Weight,
@@ -705,65 +705,10 @@ class Limiter implements RedisRateLimiter {
   }
 }
 
-/** The window member of an admission: the same string the script builds from its ARGV. */
-function memberOf(id: string, weight: Weight): string {
-  return `${id}|${weight.requests}|${weight.tokens}|${weight.cost}`;
-}
-
 function rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {
   return new TroupeError(
     'ERR_RATE_LIMITED',
     `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
     { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
   );
-}
-
-/** One admission: settle or cancel adjusts its own entry (by its member) on every key it holds. */
-class RedisLease implements Lease {
-  readonly keys: readonly string[];
-  readonly admittedAt: number;
-  readonly #owner: Limiter;
-  readonly #weight: Weight;
-  /** The admission's window member, "id|requests|tokens|cost", as the script wrote it. */
-  readonly #member: string;
-  #done = false;
-
-  constructor(
-    owner: Limiter,
-    keys: readonly string[],
-    weight: Weight,
-    id: string,
-    admittedAt: number,
-  ) {
-    this.#owner = owner;
-    this.keys = keys;
-    this.#weight = { ...weight };
-    this.#member = memberOf(id, weight);
-    this.admittedAt = admittedAt;
-  }
-
-  settle(actual: { tokens?: number; costUsd?: number }): Promise<void> {
-    const { tokens, cost } = parseSettle(actual);
-    if (this.#done) return Promise.resolve();
-    this.#done = true;
-    return this.#owner.adjust(
-      this.keys,
-      this.#member,
-      0,
-      tokens === undefined ? 0 : tokens - this.#weight.tokens,
-      cost === undefined ? 0 : cost - this.#weight.cost,
-    );
-  }
-
-  cancel(): Promise<void> {
-    if (this.#done) return Promise.resolve();
-    this.#done = true;
-    return this.#owner.adjust(
-      this.keys,
-      this.#member,
-      -this.#weight.requests,
-      -this.#weight.tokens,
-      -this.#weight.cost,
-    );
-  }
 }

@@ -15,8 +15,7 @@ import {
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
-} from './internal/connection.js';
-import { LUA_SPLIT } from './internal/lua.js';
+} from '../internal/connection.js';
 import {
   closedError,
   jsonText,
@@ -27,7 +26,14 @@ import {
   requireName,
   requirePositiveInteger,
   requireRecord,
-} from './internal/validate.js';
+} from '../internal/validate.js';
+import {
+  CLAIM_SCRIPT,
+  DISCOVER_SCRIPT,
+  LIST_RESOURCE_SCRIPT,
+  LIST_SCRIPT,
+  RENEW_OR_RELEASE_SCRIPT,
+} from './scripts.js';
 
 /** Options of {@link createRedisSharedState}. */
 export interface RedisSharedStateOptions extends RedisBackendOptions {
@@ -39,137 +45,6 @@ export interface RedisSharedStateOptions extends RedisBackendOptions {
    */
   readonly gcMarginMs?: number;
 }
-
-// Layout: one hash per resource, `c:<resource>`: field = agent, value =
-// "start|end|token|grantedAt|expiresAt"; the field "" (no agent has an empty name) holds the
-// clock time until which the hash is kept (garbage collection only). A set `cr` names the
-// resources that may hold claims, for listing across resources.
-const CLAIM = `${LUA_SPLIT}
-local INF = math.huge
-`;
-
-// KEYS: resource hash, resource set, token counter.
-// ARGV: agent, start, end, now, expiresAt, gc margin ms, resource.
-// Hot path: HGETALL of this resource only, INCR, HSET. PEXPIRE only when the hash's kept-until
-// time must move (at most once per half margin), SADD only for a resource with no hash yet.
-const CLAIM_SCRIPT = `${CLAIM}
-local agent, now = ARGV[1], tonumber(ARGV[4])
-local s, e, resource = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]
-local margin = tonumber(ARGV[6])
-local entries = redis.call('HGETALL', KEYS[1])
-local best, bestValue, bestToken = nil, nil, nil
-local latest, keptUntil = tonumber(ARGV[5]), -INF
-for i = 1, #entries, 2 do
-  local other, value = entries[i], entries[i + 1]
-  if other == '' then
-    keptUntil = tonumber(value)
-  else
-    local f = split(value)
-    local expires = tonumber(f[5])
-    if expires <= now then
-      redis.call('HDEL', KEYS[1], other)
-    elseif other ~= agent then
-      if tonumber(f[1]) <= e and s <= tonumber(f[2]) then
-        local token = tonumber(f[3])
-        if bestToken == nil or token < bestToken then best, bestValue, bestToken = other, value, token end
-      end
-      if expires > latest then latest = expires end
-    end
-  end
-end
-if best then return {0, best, bestValue} end
-local token = redis.call('INCR', KEYS[3])
-local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. token .. '|' .. ARGV[4] .. '|' .. ARGV[5]
-if latest + margin / 2 > keptUntil then
-  local keep = latest + margin
-  redis.call('HSET', KEYS[1], agent, value, '', string.format('%.17g', keep))
-  redis.call('PEXPIRE', KEYS[1], math.ceil(keep - now))
-else
-  redis.call('HSET', KEYS[1], agent, value)
-end
-if #entries == 0 then redis.call('SADD', KEYS[2], resource) end
-return {1, value}
-`;
-
-// KEYS: resource hash, resource set. ARGV: agent, now, new expiresAt ('' to release), gc
-// margin ms, resource. A hash left with no claim goes, and so does its resource's set entry.
-const RENEW_OR_RELEASE_SCRIPT = `${CLAIM}
-local v = redis.call('HMGET', KEYS[1], ARGV[1], '')
-local value = v[1]
-if not value then return {0} end
-local f = split(value)
-local now = tonumber(ARGV[2])
-local live = tonumber(f[5]) > now
-if ARGV[3] == '' or not live then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  if redis.call('HLEN', KEYS[1]) <= 1 then
-    redis.call('DEL', KEYS[1])
-    redis.call('SREM', KEYS[2], ARGV[5])
-  end
-  if live then return {1, value} end
-  return {0}
-end
-value = f[1] .. '|' .. f[2] .. '|' .. f[3] .. '|' .. f[4] .. '|' .. ARGV[3]
-local expires, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
-if expires + margin / 2 > (tonumber(v[2]) or -INF) then
-  redis.call('HSET', KEYS[1], ARGV[1], value, '', string.format('%.17g', expires + margin))
-  redis.call('PEXPIRE', KEYS[1], math.ceil(expires + margin - now))
-else
-  redis.call('HSET', KEYS[1], ARGV[1], value)
-end
-return {1, value}
-`;
-
-// KEYS: resource set. ARGV: now, key base, agent filter ('' = any, else '=' .. agent).
-// Live claims of every resource as agent, resource, value triples (the caller sorts them by
-// token); expired entries are dropped, and resources with no hash left leave the set.
-const LIST_SCRIPT = `${CLAIM}
-local now = tonumber(ARGV[1])
-local filtered = ARGV[3] ~= ''
-local want = string.sub(ARGV[3], 2)
-local out = {}
-for _, resource in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[2] .. 'c:' .. resource
-  local entries = redis.call('HGETALL', key)
-  if #entries == 0 then redis.call('SREM', KEYS[1], resource) end
-  for i = 1, #entries, 2 do
-    local agent, value = entries[i], entries[i + 1]
-    if agent ~= '' then
-      if tonumber(split(value)[5]) <= now then
-        redis.call('HDEL', key, agent)
-      elseif not filtered or agent == want then
-        out[#out + 1] = agent
-        out[#out + 1] = resource
-        out[#out + 1] = value
-      end
-    end
-  end
-end
-return out
-`;
-
-// KEYS: resource hash. ARGV: now. Live entries of one resource as agent, value pairs.
-const LIST_RESOURCE_SCRIPT = `${CLAIM}
-local now = tonumber(ARGV[1])
-local entries = redis.call('HGETALL', KEYS[1])
-local out = {}
-for i = 1, #entries, 2 do
-  if entries[i] ~= '' and tonumber(split(entries[i + 1])[5]) > now then
-    out[#out + 1] = entries[i]
-    out[#out + 1] = entries[i + 1]
-  end
-end
-return out
-`;
-
-// KEYS: seq counter, all-discoveries stream, topic stream. ARGV: agent, topic, content, at.
-const DISCOVER_SCRIPT = `
-local seq = redis.call('INCR', KEYS[1])
-local id = seq .. '-0'
-redis.call('XADD', KEYS[2], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
-redis.call('XADD', KEYS[3], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
-return seq
-`;
 
 function decodeClaim(agent: string, resource: string, value: string): Claim {
   const [start = '0', end = '0', token = '0', grantedAt = '0', expiresAt = '0'] = value.split('|');

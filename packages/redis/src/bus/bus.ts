@@ -7,7 +7,7 @@ import {
   type WaitOptions,
 } from '@troupe/core';
 import type { Redis } from 'ioredis';
-import { type RedisBackendOptions, resolveCommon, toTroupeError } from './internal/connection.js';
+import { type RedisBackendOptions, resolveCommon, toTroupeError } from '../internal/connection.js';
 import {
   closedError,
   jsonText,
@@ -19,7 +19,7 @@ import {
   requireName,
   requirePositiveInteger,
   requireRecord,
-} from './internal/validate.js';
+} from '../internal/validate.js';
 
 /** Options of {@link createRedisBus}. */
 export interface RedisBusOptions extends RedisBackendOptions {}
