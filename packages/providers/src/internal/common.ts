@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { JsonSchema, ModelRequest, ModelUsage, ToolSpec } from '@troupe/core';
 import type { Pricing } from '../pricing.js';
 import { costOf } from '../pricing.js';
@@ -10,19 +11,19 @@ export async function* sseEvents(
   body: AsyncIterable<Uint8Array>,
   provider: string,
 ): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
+  const decoder = new StringDecoder('utf8');
   const parser = new SseParser();
   const ready: SseEvent[] = [];
   const emit = (event: SseEvent): void => {
     ready.push(event);
   };
   for await (const chunk of body) {
-    parser.push(decoder.decode(chunk, { stream: true }), emit);
+    parser.push(decoder.write(chunk as Buffer), emit);
     // Index walk, then truncate: no Array.shift on the hot path.
     for (let i = 0; i < ready.length; i++) yield ready[i] as SseEvent;
     ready.length = 0;
   }
-  parser.push(`${decoder.decode()}\n`, emit);
+  parser.push(`${decoder.end()}\n`, emit);
   for (const event of ready) yield event;
   if (parser.pending) throw malformedResponse(`${provider} stream ended in the middle of an event`);
 }
