@@ -137,10 +137,12 @@ class InMemoryStore extends BaseStore {
     if (selection === undefined && this.#allVectors !== undefined) return this.#allVectors;
     const ids: string[] = [];
     const slots: number[] = [];
-    for (const rec of this.#filtered(filter)) {
-      if (rec.slot < 0) continue;
-      ids.push(rec.id);
-      slots.push(rec.slot);
+    const records = this.#records;
+    for (const id of selection === undefined ? records.keys() : selection.ids()) {
+      const slot = records.get(id)!.slot;
+      if (slot < 0) continue;
+      ids.push(id);
+      slots.push(slot);
     }
     const candidates = { ids, slots: Int32Array.from(slots) };
     if (selection === undefined) this.#allVectors = candidates;

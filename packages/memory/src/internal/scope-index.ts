@@ -65,6 +65,11 @@ export class ScopeIndex {
     }
     const typeSets = filter.types?.map((type) => this.#byType.get(type) ?? EMPTY);
     if (sets.length === 0 && typeSets === undefined) return undefined;
+    if (sets.length === 1 && typeSets === undefined) {
+      // The common case, one scope field: the index set itself, no generator in between.
+      const only = sets[0]!;
+      return { bound: only.size, has: (id) => only.has(id), ids: () => only };
+    }
     sets.sort((a, b) => a.size - b.size);
     let typeSize = Number.POSITIVE_INFINITY;
     if (typeSets !== undefined) typeSize = typeSets.reduce((n, set) => n + set.size, 0);
