@@ -1,11 +1,12 @@
 /**
  * Bus post-to-wake latency: a waiter blocks in `wait`, the clock starts, `post` is called, and
- * the clock stops when the waiter's continuation runs. 10,000 waits, one after another, against
- * the floor (resolving a bare promise and running its continuation) measured the same way in
- * the same run, and beside the expected latency of a 50 ms polling loop (a message lands on
- * average halfway between two polls: 25 ms).
+ * the clock stops when the waiter's continuation runs. 10,000 waits (after 20,000 to warm up),
+ * one after another, each paired with the floor (resolving a bare promise and running its
+ * continuation) measured the same way right before it; medians and p99s of both, beside the
+ * expected latency of a 50 ms polling loop (a message lands on average halfway between two
+ * polls: 25 ms).
  */
-import { createBus, systemClock } from '@troupe/core';
+import { createBus, type MemoryBus, systemClock } from '@troupe/core';
 import { figure, fmtUs, heading, ratio } from './lib/harness.js';
 
 const WAITS = 10_000;
@@ -16,46 +17,45 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-async function bareLatencies(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let resolve!: () => void;
-    const woke = new Promise<void>((r) => {
-      resolve = r;
-    }).then(() => performance.now());
-    const t0 = performance.now();
-    resolve();
-    out.push((await woke) - t0);
-  }
-  return out;
+/** Time from `resolve()` to the continuation of a promise someone awaits: the floor. */
+async function bareOnce(): Promise<number> {
+  let resolve!: () => void;
+  const woke = new Promise<void>((r) => {
+    resolve = r;
+  }).then(() => performance.now());
+  const t0 = performance.now();
+  resolve();
+  return (await woke) - t0;
 }
 
-const bus = createBus({ clock: systemClock });
-let seq = 0;
-
-async function busLatencies(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const woke = bus.wait('wake', { afterSeq: seq }).then(() => performance.now());
-    const t0 = performance.now();
-    const posted = bus.post('wake', { from: 'bench', body: i });
-    out.push((await woke) - t0);
-    seq = (await posted).seq;
-  }
-  return out;
+/** Time from calling `post` to the continuation of the `wait` it wakes. */
+async function busOnce(bus: MemoryBus, cursor: { seq: number }, body: number): Promise<number> {
+  const woke = bus.wait('wake', { afterSeq: cursor.seq }).then(() => performance.now());
+  const t0 = performance.now();
+  const posted = bus.post('wake', { from: 'bench', body });
+  const latency = (await woke) - t0;
+  cursor.seq = (await posted).seq;
+  return latency;
 }
 
-/** Interleaves the two in rounds so machine noise hits both alike. */
+/**
+ * Alternates one bare measurement and one bus measurement, wait after wait, so load on this
+ * shared machine hits both alike. One bus throughout: each `createBus` has its own closures,
+ * which V8 warms up separately.
+ */
 export default async function busBench(): Promise<void> {
   heading(`post-to-wake latency over ${WAITS.toLocaleString('en-US')} waits`);
-  await bareLatencies(WARMUP);
-  await busLatencies(WARMUP);
+  const bus = createBus({ clock: systemClock });
+  const cursor = { seq: 0 };
   const bare: number[] = [];
   const woken: number[] = [];
-  const rounds = 10;
-  for (let r = 0; r < rounds; r++) {
-    bare.push(...(await bareLatencies(WAITS / rounds)));
-    woken.push(...(await busLatencies(WAITS / rounds)));
+  for (let i = 0; i < WARMUP + WAITS; i++) {
+    const b = await bareOnce();
+    const w = await busOnce(bus, cursor, i);
+    if (i >= WARMUP) {
+      bare.push(b);
+      woken.push(w);
+    }
   }
   bare.sort((a, b) => a - b);
   woken.sort((a, b) => a - b);
