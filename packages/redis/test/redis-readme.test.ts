@@ -21,15 +21,21 @@ describe('README example', () => {
   it('claims, acquires, posts and wakes as its comments say', async () => {
     for (const pkg of ['core', 'redis']) {
       if (!existsSync(join(root, `../${pkg}/dist/index.js`))) {
-        throw new Error(`packages/${pkg}/dist is missing: run \`npx turbo run build --output-logs=errors-only\` first`);
+        throw new Error(
+          `packages/${pkg}/dist is missing: run \`npx turbo run build --output-logs=errors-only\` first`,
+        );
       }
     }
     // The example is plain JavaScript in a ts block: run it as a module from this package,
     // where '@troupe/redis' resolves to this package's dist.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', readmeExample()], {
-      cwd: root,
-      env: { ...process.env, REDIS_URL: ctx.server.url },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', readmeExample()],
+      {
+        cwd: root,
+        env: { ...process.env, REDIS_URL: ctx.server.url },
+      },
+    );
     expect(stdout).toContain('claimed with token 1');
     expect(stdout).toContain("[ { file: 'src/app.ts' } ]");
   });

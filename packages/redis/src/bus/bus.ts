@@ -21,7 +21,14 @@ import {
   requireRecord,
 } from '../internal/validate.js';
 
-/** Options of {@link createRedisBus}. */
+/**
+ * Options of {@link createRedisBus}: the common ones, nothing more.
+ *
+ * @example
+ * ```ts
+ * const options: RedisBusOptions = { redis: 'redis://127.0.0.1:6379', clock: systemClock, team: 'alpha' };
+ * ```
+ */
 export interface RedisBusOptions extends RedisBackendOptions {}
 
 // A message's stream id is `0-<seq>`: `XADD <key> 0-*` makes Redis pick the next sequence

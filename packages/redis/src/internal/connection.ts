@@ -1,10 +1,27 @@
 import { type Clock, invalidArgument, TroupeError } from '@troupe/core';
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** An ioredis client to share, or options / a `redis://` URL to open one with. */
+/**
+ * An ioredis client to share, or options / a `redis://` URL to open one with.
+ *
+ * @example
+ * ```ts
+ * const shared: RedisInput = new Redis({ host: '10.0.0.5', maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+ * const owned: RedisInput = 'redis://10.0.0.5:6379';
+ * ```
+ */
 export type RedisInput = Redis | RedisOptions | string;
 
-/** Options every Redis backend takes. */
+/**
+ * Options every Redis backend takes.
+ *
+ * @example
+ * ```ts
+ * const common: RedisBackendOptions = { redis: 'redis://127.0.0.1:6379', clock: systemClock, team: 'alpha' };
+ * const state = createRedisSharedState(common);
+ * const bus = createRedisBus(common);
+ * ```
+ */
 export interface RedisBackendOptions {
   /** An ioredis client (not closed by `close()`), or options / a URL for one the backend owns. */
   readonly redis: RedisInput;

@@ -40,7 +40,19 @@ import {
   USAGE_SCRIPT,
 } from './scripts.js';
 
-/** Options of {@link createRedisRateLimiter}. */
+/**
+ * Options of {@link createRedisRateLimiter}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisRateLimiterOptions = {
+ *   redis: 'redis://127.0.0.1:6379',
+ *   clock: systemClock,
+ *   team: 'alpha',
+ *   rules: [{ key: 'openai', windowMs: 60_000, requests: 500 }, { key: 'team', budgetUsd: 5 }],
+ * };
+ * ```
+ */
 export interface RedisRateLimiterOptions extends RedisBackendOptions {
   /** One rule per key, as for `createRateLimiter`. A key no rule names is not limited. */
   readonly rules?: readonly RateLimitRule[];
@@ -52,7 +64,17 @@ export interface RedisRateLimiterOptions extends RedisBackendOptions {
   readonly ticketTtlMs?: number;
 }
 
-/** The Redis limiter: every method is async; `idle()` helps tests and graceful shutdown. */
+/**
+ * The Redis limiter: a {@link LimiterBackend} whose every method is async, plus `idle()`.
+ *
+ * @example
+ * ```ts
+ * const limiter: RedisRateLimiter = createRedisRateLimiter({ redis, clock, rules });
+ * const result = await limiter.tryAcquire('openai', { tokens: 800 });
+ * if (!result.ok) console.log(`${result.reason}: retry in ${result.retryAfterMs} ms`);
+ * await limiter.idle(); // no Redis call of this limiter in flight
+ * ```
+ */
 export interface RedisRateLimiter extends LimiterBackend {
   tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): Promise<AcquireResult>;
   acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<Lease>;

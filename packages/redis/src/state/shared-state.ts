@@ -35,7 +35,19 @@ import {
   RENEW_OR_RELEASE_SCRIPT,
 } from './scripts.js';
 
-/** Options of {@link createRedisSharedState}. */
+/**
+ * Options of {@link createRedisSharedState}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisSharedStateOptions = {
+ *   redis: 'redis://127.0.0.1:6379',
+ *   clock: systemClock,
+ *   team: 'alpha',
+ *   defaultTtlMs: 60_000,
+ * };
+ * ```
+ */
 export interface RedisSharedStateOptions extends RedisBackendOptions {
   /** TTL of a claim made without `ttlMs`, and of `renew` without one. Default 300000. */
   readonly defaultTtlMs?: number;
