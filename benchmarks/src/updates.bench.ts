@@ -2,7 +2,8 @@
  * `applyUpdates` with 100,000 appends in one call, against the floor (a raw `push` loop over
  * the same values into a fresh array) in the same run; and the naive copy-per-append
  * (`[...list, value]` per update) at 10,000 appends, for contrast with `applyUpdates` at the
- * same size (it is quadratic: at 100,000 it would take minutes).
+ * same size (it is quadratic: at 100,000 it would take minutes). Ratios compare medians, which
+ * a busy shared machine disturbs less than means.
  */
 import { applyUpdates, type ContextUpdate } from '@troupe/core';
 import { heading, measure, ratio, table } from './lib/harness.js';
@@ -52,11 +53,11 @@ export default async function updatesBench(): Promise<void> {
   if (sink < 0) throw new Error('unreachable');
   ratio(
     'applyUpdates 100,000 appends vs raw push loop',
-    m['applyUpdates 100,000 appends']!.meanUs / m['raw push loop (100,000)']!.meanUs,
+    m['applyUpdates 100,000 appends']!.p50Us / m['raw push loop (100,000)']!.p50Us,
     { max: 3 },
   );
   ratio(
     'naive copy-per-append vs applyUpdates at 10,000',
-    m['naive copy-per-append (10,000)']!.meanUs / m['applyUpdates 10,000 appends']!.meanUs,
+    m['naive copy-per-append (10,000)']!.p50Us / m['applyUpdates 10,000 appends']!.p50Us,
   );
 }
