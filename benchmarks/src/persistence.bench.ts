@@ -5,9 +5,12 @@
  * 1. Coalescing: 10 saves of one session scheduled back to back (turns that finish at once),
  *    then against a store whose writes take 20 ms with a save every 2 ms: snapshot writes
  *    counted (goal: at most 2).
- * 2. Session log rows/s on SQLite (WAL, synchronous=NORMAL): `createSessionLog` (1000 appends,
- *    then flush: one transaction) against the naive way (one `appendLog` transaction per entry),
- *    and against the floor (raw better-sqlite3, one prepared insert per row, one transaction).
+ * 2. Session log rows/s on SQLite (WAL, synchronous=NORMAL, the default): `createSessionLog`
+ *    (1000 appends, then flush: one transaction) against the naive way (one `appendLog`
+ *    transaction per entry), and against the floor (raw better-sqlite3, the same 32-row insert
+ *    statement, one transaction). With NORMAL a WAL commit is not fsynced, so a one-row
+ *    transaction is cheap (~25 µs here) and the ratio is about 10x; then the same with
+ *    synchronous=FULL, where each commit is an fsync (~5 ms on this machine's disk).
  * 3. Event-loop delay p99 (perf_hooks.monitorEventLoopDelay, 1 ms resolution) while 20 agents
  *    of one team run continuously (scripted model, 10 ms per call on the system clock, 4 tool
  *    calls per run): no persistence, Troupe's SQLite persistence (batched log and saver), and a
@@ -172,7 +175,9 @@ async function throughput(): Promise<void> {
   const batched = results[batchedName]!;
   const naive = results[naiveName]!;
   table([floor, batched, naive]);
-  const rowsPerSec = (m: { opsPerSec: number }) => m.opsPerSec * ROWS;
+  // From the mean time per operation (tinybench's ops/s is a mean of per-sample rates, which
+  // a few fast samples skew).
+  const rowsPerSec = (m: { meanUs: number }) => (ROWS * 1e6) / m.meanUs;
   figure('batched rows/s', Math.round(rowsPerSec(batched)).toLocaleString('en-US'));
   figure('naive rows/s', Math.round(rowsPerSec(naive)).toLocaleString('en-US'));
   ratio(
@@ -191,14 +196,57 @@ async function throughput(): Promise<void> {
   floorDb.close();
 }
 
+/**
+ * The same comparison with `synchronous: 'FULL'` on both sides, where every commit is fsynced
+ * (durable against power loss). 100 entries per operation: one-row commits cost an fsync each.
+ */
+async function throughputFull(): Promise<void> {
+  const rows = 100;
+  heading(`session log on SQLite, synchronous=FULL: ${rows} entries per operation`);
+  const batchedStore = createSqliteSessionStore({ path: freshPath(), synchronous: 'FULL' });
+  const log = createSessionLog({ store: batchedStore, clock: systemClock });
+  const naiveStore = createSqliteSessionStore({ path: freshPath(), synchronous: 'FULL' });
+  const some = entries.slice(0, rows);
+  const batchedName = `createSessionLog: ${rows} appends + flush (FULL)`;
+  const naiveName = `naive: ${rows} appendLog calls, 1 row each (FULL)`;
+  const results = await measure(
+    {
+      [batchedName]: async () => {
+        for (const e of some) log.append(e);
+        await log.flush();
+      },
+      [naiveName]: async () => {
+        for (const e of some) await naiveStore.appendLog([e]);
+      },
+    },
+    { timeMs: 1_000, warmupMs: 0 },
+  );
+  const batched = results[batchedName]!;
+  const naive = results[naiveName]!;
+  table([batched, naive]);
+  ratio(
+    'session log, synchronous=FULL: batched vs one transaction per entry (rows/s)',
+    naive.meanUs / batched.meanUs,
+    { min: 20 },
+  );
+  await log.close();
+  await batchedStore.close();
+  await naiveStore.close();
+}
+
 type Mode = 'none' | 'troupe' | 'naive';
 const AGENTS = 20;
 
+interface LoadResult {
+  p99Ms: number;
+  events: number;
+  runs: number;
+  /** Process CPU time per run, µs (less sensitive to other processes than the delay). */
+  cpuUsPerRun: number;
+}
+
 /** Runs AGENTS agents for `ms` and returns the event-loop delay p99 in ms and the events seen. */
-async function teamUnderLoad(
-  mode: Mode,
-  ms: number,
-): Promise<{ p99Ms: number; events: number; runs: number }> {
+async function teamUnderLoad(mode: Mode, ms: number): Promise<LoadResult> {
   const clock = systemClock;
   const path = freshPath();
   const store = mode === 'troupe' ? createSqliteSessionStore({ path }) : undefined;
@@ -251,6 +299,7 @@ async function teamUnderLoad(
   let runs = 0;
   const end = clock.now() + ms;
   histogram.enable();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     names.map(async (name) => {
       while (clock.now() < end) {
@@ -260,10 +309,16 @@ async function teamUnderLoad(
     }),
   );
   histogram.disable();
+  const cpu = process.cpuUsage(cpuBefore);
   await team.close();
   await store?.close();
   naiveDb?.close();
-  return { p99Ms: histogram.percentile(99) / 1e6, events, runs };
+  return {
+    p99Ms: histogram.percentile(99) / 1e6,
+    events,
+    runs,
+    cpuUsPerRun: (cpu.user + cpu.system) / Math.max(1, runs),
+  };
 }
 
 async function eventLoop(): Promise<void> {
@@ -277,7 +332,7 @@ async function eventLoop(): Promise<void> {
     ['troupe', 'troupe: SQLite session log + saver'],
     ['naive', 'naive: one transaction per team event'],
   ];
-  const samples = new Map<Mode, { p99Ms: number; events: number; runs: number }[]>();
+  const samples = new Map<Mode, LoadResult[]>();
   // Interleaved, so a burst of load from elsewhere on the machine hits every mode alike.
   for (let round = 0; round < rounds; round++) {
     for (const [mode] of modes) {
@@ -294,7 +349,7 @@ async function eventLoop(): Promise<void> {
     const r = median(mode);
     figure(
       name.padEnd(40),
-      `p99 ${r.p99Ms.toFixed(2)} ms, ${Math.round((r.events * 1000) / ms).toLocaleString('en-US')} events/s logged, ${Math.round((r.runs * 1000) / ms).toLocaleString('en-US')} runs/s`,
+      `p99 ${r.p99Ms.toFixed(2)} ms, ${Math.round((r.events * 1000) / ms).toLocaleString('en-US')} events/s logged, ${Math.round((r.runs * 1000) / ms).toLocaleString('en-US')} runs/s, CPU ${Math.round(r.cpuUsPerRun)} µs/run`,
     );
   }
   ratio(
@@ -314,6 +369,7 @@ export default async function persistence(): Promise<void> {
   try {
     await coalescing();
     await throughput();
+    await throughputFull();
     await eventLoop();
   } finally {
     rmSync(dir, { recursive: true, force: true });
