@@ -46,7 +46,11 @@ export function acquirePool(threads: number): PoolShare {
         concurrentTasksPerWorker: 1_000_000,
         idleTimeout: 60_000,
         atomics: 'disabled',
-        execArgv: workerExecArgv(),
+        // Only when a test runner added the source condition: an explicit execArgv makes Worker
+        // refuse V8 flags such as --expose-gc, which it otherwise inherits quietly.
+        ...(process.execArgv.some((arg) => arg.includes('@troupe/source'))
+          ? { execArgv: workerExecArgv() }
+          : {}),
       }),
       threads,
       users: 0,
