@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // Runs the "## Example" snippet of each persistence doc as plain Node against the built dist
-// (build first: `npx turbo run build --output-logs=errors-only`). The snippet is written next to
-// this file so that `@troupe/*` imports resolve, and runs with a scratch directory as its cwd.
+// (build first: `npx turbo run build --output-logs=errors-only`). The snippet is written into
+// test/fixtures (and removed) so that `@troupe/*` imports resolve, and runs with a scratch directory as its cwd.
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'troupe-docs-'));

@@ -326,3 +326,25 @@ describe('passivation', () => {
     );
   });
 });
+
+describe('passivation under concurrent sends', () => {
+  it('brings a passive agent back once for two sends at the same time', async () => {
+    const clock = new SimulatedClock();
+    const store = createMemorySessionStore();
+    const t = team(clock, store, { idleTtlMs: 1_000 });
+    await t.spawn(noter(clock).definition, { name: 'ada' });
+    await send(clock, t, 'ada', 'alpha');
+    await clock.advance(1_000);
+    await t.settled();
+    expect(t.residency().passive).toBe(1);
+    const first = t.send('ada', 'beta');
+    const second = t.send('ada', 'gamma');
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.status).toBe('interrupted'); // the second message interrupts the first, as usual
+    expect(b.text).toBe('done: gamma');
+    expect(t.residency()).toMatchObject({ live: 1, passive: 0, misses: 1 });
+    const users = (await t.history('ada')).filter((m) => m.role === 'user').map((m) => m.content);
+    expect(users).toEqual(['alpha', 'beta', 'gamma']);
+    await t.close();
+  });
+});

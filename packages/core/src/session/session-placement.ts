@@ -142,13 +142,20 @@ export class SessionPlacement implements Placement {
       derived: undefined,
     };
     this.#entries.set(request.name, entry);
-    try {
-      if (await this.#start(entry)) this.#resumed++;
-    } catch (error) {
-      this.#entries.delete(request.name);
-      throw error;
-    }
-    entry.status = 'live';
+    // Recorded as the entry's activation: a send arriving meanwhile waits for it.
+    entry.activation = this.#start(entry).then(
+      (resumed) => {
+        if (resumed) this.#resumed++;
+        entry.status = 'live';
+        entry.activation = undefined;
+      },
+      (error: unknown) => {
+        if (this.#entries.get(request.name) === entry) this.#entries.delete(request.name);
+        entry.activation = undefined;
+        throw error;
+      },
+    );
+    await entry.activation;
     this.#touch(entry);
     this.#armIdle(entry);
     this.#enforceMax(entry);
@@ -156,13 +163,19 @@ export class SessionPlacement implements Placement {
 
   async send(name: string, content: string): Promise<RunResult> {
     const entry = this.#entry(name);
-    if (entry.status === 'passive' || entry.status === 'activating') {
+    if (entry.status === 'passive') {
       this.#misses++;
       await this.#activate(entry);
+    } else if (entry.status === 'activating') {
+      // Being spawned or brought back by an earlier send: wait for that one activation.
+      await entry.activation;
     } else {
       this.#hits++;
       // A send during passivation keeps the actor: the passivation sees it and backs off.
       if (entry.status === 'passivating') entry.status = 'live';
+    }
+    if (this.#entries.get(name) !== entry) {
+      throw new TroupeError('ERR_NOT_FOUND', `agent "${name}" was stopped`, { details: { name } });
     }
     this.#touch(entry);
     this.#clearIdle(entry);
