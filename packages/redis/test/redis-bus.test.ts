@@ -119,3 +119,17 @@ describe('redis bus', () => {
     );
   });
 });
+
+describe('redis bus blocking reader', () => {
+  it('serves waiters on many topics from one reader, each woken by its own topic', async () => {
+    const team = uniqueTeam();
+    const one = setup(team).bus;
+    const two = setup(team).bus;
+    const topics = Array.from({ length: 40 }, (_, i) => `topic-${i}`);
+    const waits = topics.map((topic) => one.wait(topic, { afterSeq: 0 }));
+    // Posts land while the reader is re-armed for topics it was not watching yet.
+    for (const topic of [...topics].reverse()) await two.post(topic, { from: 'x', body: topic });
+    const results = await Promise.all(waits);
+    expect(results.map((messages) => messages.map((m) => m.body))).toEqual(topics.map((t) => [t]));
+  });
+});

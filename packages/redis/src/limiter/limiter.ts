@@ -562,8 +562,12 @@ class Limiter implements RedisRateLimiter {
         if (waiter.eventDriven && this.#isHead(waiter)) this.#retry(waiter, now);
       }
     };
-    subscriber.on('ready', catchUp);
-    subscriber.subscribe(this.#channel).then(catchUp, () => {});
+    // SUBSCRIBE again on every (re)connect: idempotent, and it also covers a first attempt
+    // that failed during an outage.
+    const subscribe = (): void => {
+      subscriber.subscribe(this.#channel).then(catchUp, () => {});
+    };
+    subscriber.on('ready', subscribe);
   }
 
   /** Reply to a waiter's admission script (first attempt or retry). */
