@@ -8,7 +8,6 @@ import {
   type LimiterUsage,
   type LimitReason,
   type RateLimitFeedback,
-  type RateLimitRule,
   type TimerHandle,
   TroupeError,
   type TryAcquireOptions,
@@ -17,7 +16,6 @@ import type { Redis } from 'ioredis';
 import {
   defineScript,
   quit,
-  type RedisBackendOptions,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
@@ -39,50 +37,16 @@ import {
   OBSERVE_SCRIPT,
   USAGE_SCRIPT,
 } from './scripts.js';
+import type {
+  AdmitReply,
+  Prepared,
+  RedisRateLimiter,
+  RedisRateLimiterOptions,
+  Refusal,
+  Waiter,
+} from './types.js';
 
-/**
- * Options of {@link createRedisRateLimiter}.
- *
- * @example
- * ```ts
- * const options: RedisRateLimiterOptions = {
- *   redis: 'redis://127.0.0.1:6379',
- *   clock: systemClock,
- *   team: 'alpha',
- *   rules: [{ key: 'openai', windowMs: 60_000, requests: 500 }, { key: 'team', budgetUsd: 5 }],
- * };
- * ```
- */
-export interface RedisRateLimiterOptions extends RedisBackendOptions {
-  /** One rule per key, as for `createRateLimiter`. A key no rule names is not limited. */
-  readonly rules?: readonly RateLimitRule[];
-  /**
-   * How long a queued `acquire` keeps its place in the cross-process queue after its process
-   * last touched it (clock ms). A waiter whose process died stops blocking others this long
-   * after its last attempt. Default 30000.
-   */
-  readonly ticketTtlMs?: number;
-}
-
-/**
- * The Redis limiter: a {@link LimiterBackend} whose every method is async, plus `idle()`.
- *
- * @example
- * ```ts
- * const limiter: RedisRateLimiter = createRedisRateLimiter({ redis, clock, rules });
- * const result = await limiter.tryAcquire('openai', { tokens: 800 });
- * if (!result.ok) console.log(`${result.reason}: retry in ${result.retryAfterMs} ms`);
- * await limiter.idle(); // no Redis call of this limiter in flight
- * ```
- */
-export interface RedisRateLimiter extends LimiterBackend {
-  tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): Promise<AcquireResult>;
-  acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<Lease>;
-  usage(key: string): Promise<LimiterUsage>;
-  observe(key: string, feedback: RateLimitFeedback): Promise<void>;
-  /** Resolves once no Redis call this limiter started is in flight. */
-  idle(): Promise<void>;
-}
+export type { RedisRateLimiter, RedisRateLimiterOptions } from './types.js';
 
 const OPTION_NAMES = new Set([
   'clock',
@@ -93,37 +57,6 @@ const OPTION_NAMES = new Set([
   'commandTimeoutMs',
   'ticketTtlMs',
 ]);
-
-type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
-type AdmitReply = [1, string] | [0, LimitReason, string, string, string, string];
-
-interface Waiter {
-  readonly keys: readonly string[];
-  readonly weight: Weight;
-  readonly since: number;
-  readonly maxWaitMs: number;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (lease: Lease) => void;
-  readonly reject: (error: unknown) => void;
-  phase: 'starting' | 'queued' | 'done';
-  ticket: string | undefined;
-  inFlight: boolean;
-  /** A wake that arrived while a call was in flight: retry at this logical time after it. */
-  again: number | undefined;
-  wake: TimerHandle | undefined;
-  deadline: TimerHandle | undefined;
-  /** Set when maxWaitMs passed: one last attempt at this time, then give up. */
-  expiresAt: number | undefined;
-  lastRefusal: Refusal;
-  /** Waiting on a remote event (a refund, a remote ticket leaving), not on a known time. */
-  eventDriven: boolean;
-  onAbort: (() => void) | undefined;
-}
-
-interface Prepared {
-  readonly keys: readonly string[];
-  readonly tail: readonly string[];
-}
 
 const num = (text: string): number => (text === 'inf' ? Number.POSITIVE_INFINITY : Number(text));
 const limitText = (n: number): string => (Number.isFinite(n) ? String(n) : 'inf');
