@@ -9,7 +9,7 @@
  *    Goal: stored norms >= 1.5x faster than per pair.
  * 3. 10,000 x 768 vector search through a store: 2 piscina threads over the SharedArrayBuffer
  *    matrix against the same scan in this thread. Goal: >= 1.5x.
- * Ratios compare medians (p50), which hold up on a machine shared with other work.
+ * Ratios compare medians (p50), each task's best of 5 interleaved rounds (see `bestOf`).
  */
 import { createRng, SimulatedClock } from '@troupe/core';
 import {
@@ -20,7 +20,26 @@ import {
   dot,
   type MemoryStore,
 } from '@troupe/memory';
-import { figure, heading, measure, ratio, table } from './lib/harness.js';
+import { figure, heading, type Measured, measure, ratio, table } from './lib/harness.js';
+
+/**
+ * This machine is shared with other work whose bursts can triple a median. Each task is measured
+ * in several short rounds, interleaved with the others, and keeps its best round's median: the
+ * figure closest to the code's own cost, taken for every contestant alike.
+ */
+const ROUNDS = 5;
+
+async function bestOf(tasks: Record<string, () => unknown>): Promise<Record<string, Measured>> {
+  const best: Record<string, Measured> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = await measure(tasks, { timeMs: 300, warmupMs: 50 });
+    for (const [name, m] of Object.entries(r)) {
+      const prev = best[name];
+      if (prev === undefined || m.p50Us < prev.p50Us) best[name] = m;
+    }
+  }
+  return best;
+}
 
 const WORDS = (
   'deploy build test ship rollback cache queue worker shard index search vector token budget ' +
@@ -53,7 +72,7 @@ async function scopedSearch(): Promise<void> {
   const sqlite = await fill(createSqliteStore({ clock, embedder }));
   const query = { text: 'rollback staging latency alert', limit: 10, peek: true } as const;
   const scoped = { ...query, scope: { team: 'team-3' } };
-  const r = await measure({
+  const r = await bestOf({
     'memory: scoped (1,000 of 10,000)': () => memory.search(scoped),
     'memory: unscoped scan (10,000)': () => memory.search(query),
     'sqlite: scoped (1,000 of 10,000)': () => sqlite.search(scoped),
@@ -135,7 +154,7 @@ async function cosineKernels(): Promise<void> {
     }
     sink += best;
   };
-  const r = await measure({
+  const r = await bestOf({
     'norms per pair (query + row each time)': perPair,
     'query norm hoisted, row norm per pair': hoisted,
     'stored row norms, dot product only': stored,
@@ -194,7 +213,7 @@ async function poolScan(): Promise<void> {
     'same results from pool and thread',
     String(a.map((h) => h.entry.id).join() === b.map((h) => h.entry.id).join()),
   );
-  const r = await measure({
+  const r = await bestOf({
     'this thread (no pool)': () => single.search(query),
     'pool, 1 thread': () => pooled1.search(query),
     'pool, 2 threads': () => pooled2.search(query),
