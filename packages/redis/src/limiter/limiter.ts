@@ -8,7 +8,6 @@ import {
   type LimiterUsage,
   type LimitReason,
   type RateLimitFeedback,
-  type TimerHandle,
   TroupeError,
   type TryAcquireOptions,
 } from '@troupe/core';
