@@ -65,7 +65,11 @@ function readBack(path: string): number {
   const db = new Database(path);
   try {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const rows = db.prepare('SELECT seq, session_id, type, data FROM log ORDER BY seq').all() as {
+    const rows = db
+      .prepare(
+        'SELECT l.seq, s.session_id, l.type, l.data FROM log l JOIN sessions s ON s.ref = l.session_ref ORDER BY l.seq',
+      )
+      .all() as {
       seq: number;
       session_id: string;
       type: string;

@@ -32,6 +32,27 @@ describe('createSqliteSessionStore', () => {
     await second.close();
   });
 
+  it('keeps log session ids right when two connections write the same file', async () => {
+    const path = freshPath();
+    const a = createSqliteSessionStore({ path });
+    const b = createSqliteSessionStore({ path });
+    const line = (sessionId: string, type: string) => ({ sessionId, type, at: 1, data: null });
+    await a.appendLog([line('x', 'a1')]);
+    await b.appendLog([line('y', 'b1'), line('x', 'b2')]);
+    await a.appendLog([line('y', 'a2')]);
+    for (const store of [a, b]) {
+      expect((await store.readLog()).map((l) => `${l.sessionId}:${l.type}`)).toEqual([
+        'x:a1',
+        'y:b1',
+        'x:b2',
+        'y:a2',
+      ]);
+      expect((await store.readLog({ sessionId: 'y' })).map((l) => l.type)).toEqual(['b1', 'a2']);
+    }
+    await a.close();
+    await b.close();
+  });
+
   it('opens the database in WAL mode with synchronous=NORMAL', async () => {
     const path = freshPath();
     const store = createSqliteSessionStore({ path });
