@@ -22,6 +22,7 @@ interface WorkerResult {
   conflicts: string[];
   tokens: number[];
   admitted: number;
+  burstAdmittedAt: number[];
   postedSeqs: number[];
   seenSeqs: number[];
   seenOrder: string[];
@@ -84,7 +85,7 @@ function run(team: string, index: number, firstAgent: number, agents: number) {
 }
 
 describe('one team across four processes on redis', () => {
-  it('gives one region to exactly one of 25 agents, holds the global limit, and orders messages by seq', async () => {
+  it('gives one region to exactly one of 25 agents, holds the limits while waiting, and orders messages by seq', async () => {
     const team = 'multi';
     const split = [7, 6, 6, 6];
     let first = 0;
@@ -114,6 +115,13 @@ describe('one team across four processes on redis', () => {
     });
     expect((await limiter.usage('global')).requests).toBe(20);
     await limiter.close();
+
+    // Waits: all 20 queued acquires were admitted, and no 200 ms window ever held more than 4.
+    const stamps = results.flatMap((r) => r.burstAdmittedAt).sort((a, b) => a - b);
+    expect(stamps).toHaveLength(20);
+    for (const t of stamps) {
+      expect(stamps.filter((s) => s > t - 200 && s <= t).length).toBeLessThanOrEqual(4);
+    }
 
     // Bus: 100 posts from four processes got seqs 1..100, and every process read all of them
     // in seq order, each sender's own posts in the order it made them.
