@@ -90,6 +90,8 @@ describe('resume', () => {
     expect(await second.context('ada')).toEqual({ facts: ['alpha', 'beta'] });
     expect(second.agent('ada')?.usage).toEqual(usage);
     expect(second.residency().resumed).toBe(1);
+    // Run ids go on from the stored session's two runs.
+    expect((await second.send('ada', 'gamma')).runId).toBe('ada:3');
     await second.close();
   });
 

@@ -204,7 +204,14 @@ export class AgentRuntime {
     readonly usage: Usage;
   }): void {
     this.history.length = 0;
-    for (const message of session.history) this.history.push(message);
+    // Each run starts with one user message: counting them keeps run ids going on (`name:n`)
+    // instead of repeating the ones the stored session already logged.
+    let runs = 0;
+    for (const message of session.history) {
+      this.history.push(message);
+      if (message.role === 'user') runs++;
+    }
+    this.#runs = runs;
     this.context = session.context;
     addTotals(this.usage, session.usage);
     this.#savedUpTo = session.stored;
