@@ -133,3 +133,17 @@ describe('redis bus blocking reader', () => {
     expect(results.map((messages) => messages.map((m) => m.body))).toEqual(topics.map((t) => [t]));
   });
 });
+
+describe('redis bus limits', () => {
+  it('returns at most limit messages to a waiter far behind, and serves one further ahead too', async () => {
+    const team = uniqueTeam();
+    const one = setup(team).bus;
+    const two = setup(team).bus;
+    for (let i = 0; i < 30; i++) await two.post('t', { from: 'x', body: i });
+    const behind = one.wait('t', { afterSeq: 0, limit: 5 });
+    const ahead = one.wait('t', { afterSeq: 30, limit: 5 });
+    expect((await behind).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    await two.post('t', { from: 'x', body: 'new' });
+    expect((await ahead).map((m) => m.seq)).toEqual([31]);
+  });
+});

@@ -171,10 +171,17 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
     reader ??= connection.duplicateForBlocking();
     try {
       while (!closed && waiting.size > 0) {
+        // Each topic from its lowest waiting afterSeq. COUNT is the largest limit: the waiter at
+        // that lowest cursor always gets its messages; one further ahead that a full batch
+        // does not reach is served by the next read, from a higher cursor.
         const cursors = new Map<string, number>();
+        let count = 1;
         for (const [topic, set] of waiting) {
           let min = Number.POSITIVE_INFINITY;
-          for (const waiter of set) min = Math.min(min, waiter.afterSeq);
+          for (const waiter of set) {
+            min = Math.min(min, waiter.afterSeq);
+            count = Math.max(count, waiter.limit);
+          }
           cursors.set(topic, min);
         }
         const keys = [...cursors.keys()].map(streamKey);
@@ -184,6 +191,8 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
         let reply: XReadReply;
         try {
           reply = (await reader.xread(
+            'COUNT',
+            count,
             'BLOCK',
             0,
             'STREAMS',
