@@ -22,7 +22,8 @@ export class Board {
   readonly regions: Region[] = [];
   readonly #open: number[] = [];
   readonly #pos: number[] = [];
-  readonly #byKey = new Map<string, number>();
+  /** resource -> its regions, in order (1-3 each): no key string to build per lookup. */
+  readonly #byResource = new Map<string, Region[]>();
   #done = 0;
 
   /** Builds the synthetic codebase of `scenario.workload` from `rng`. */
@@ -35,11 +36,13 @@ export class Board {
       const lines = Math.max(1, pick(w.linesPerFile));
       const count = Math.max(1, Math.min(lines, pick(w.regionsPerFile)));
       const size = Math.floor(lines / count);
+      const inFile: Region[] = [];
+      this.#byResource.set(resource, inFile);
       for (let r = 0; r < count; r++) {
         const start = r * size + 1;
         const end = r === count - 1 ? lines : (r + 1) * size;
         const id = this.regions.length;
-        this.regions.push({
+        const region: Region = {
           id,
           resource,
           start,
@@ -47,10 +50,11 @@ export class Board {
           turns: Math.max(1, pick(w.turnsPerRegion)),
           status: 'todo',
           owner: undefined,
-        });
+        };
+        this.regions.push(region);
+        inFile.push(region);
         this.#pos.push(this.#open.length);
         this.#open.push(id);
-        this.#byKey.set(`${resource}:${start}`, id);
       }
     }
   }
@@ -75,8 +79,10 @@ export class Board {
 
   /** The region a claim names, if it is one of ours. */
   find(resource: string, start: number): Region | undefined {
-    const id = this.#byKey.get(`${resource}:${start}`);
-    return id === undefined ? undefined : this.regions[id];
+    const inFile = this.#byResource.get(resource);
+    if (inFile === undefined) return undefined;
+    for (const region of inFile) if (region.start === start) return region;
+    return undefined;
   }
 
   take(region: Region, agent: string): void {
