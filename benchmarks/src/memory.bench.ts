@@ -11,6 +11,7 @@
  *    matrix against the same scan in this thread. Goal: >= 1.5x.
  * Ratios compare medians (p50), each task's best of 5 interleaved rounds (see `bestOf`).
  */
+import { Worker } from 'node:worker_threads';
 import { createRng, SimulatedClock } from '@troupe/core';
 import {
   createHashEmbedder,
@@ -231,9 +232,42 @@ async function poolScan(): Promise<void> {
     'vector search 10,000 x 768: 2 pool threads vs 1 pool thread',
     r['pool, 1 thread']!.p50Us / twoUs,
   );
+  ratio(
+    'ceiling now: raw worker_threads, 2 halves vs 1 whole (CPU-bound loop)',
+    await rawParallelism(),
+  );
   for (const store of [single, pooled1, pooled2]) await store.close();
   await pool1.close();
   await pool2.close();
+}
+
+/**
+ * How much parallelism this machine gives right now: the same CPU-bound loop run whole on one
+ * worker, then in halves on two. A pool cannot beat this ratio; when other work holds the cores
+ * it drops toward 1 (or below), and the pool's ratio with it.
+ */
+async function rawParallelism(): Promise<number> {
+  const code = `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (n) => { let s = 0; for (let i = 0; i < n; i++) s += Math.sqrt(i); parentPort.postMessage(s); });`;
+  const workers = [new Worker(code, { eval: true }), new Worker(code, { eval: true })] as const;
+  const run = (w: Worker, n: number): Promise<unknown> =>
+    new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage(n);
+    });
+  await Promise.all(workers.map((w) => run(w, 1e6)));
+  const n = 2e7;
+  let best = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    let t = performance.now();
+    await run(workers[0], n);
+    const one = performance.now() - t;
+    t = performance.now();
+    await Promise.all([run(workers[0], n / 2), run(workers[1], n / 2)]);
+    best = Math.max(best, one / (performance.now() - t));
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+  return best;
 }
 
 export default async function memoryBench(): Promise<void> {
