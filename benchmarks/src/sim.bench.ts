@@ -1,0 +1,120 @@
+/**
+ * Simulation speed, in two parts.
+ *
+ * 1. Simulated agent steps (model calls) per second per core: one team of 8 agents refactors a
+ *    synthetic codebase big enough for ~1 s of work, with a zero-latency scripted model (latency
+ *    median 0, no limits, no faults), through `runTeam` with events and timelines off (the log
+ *    is still serialised and hashed, as every run is). "Per core" is steps per CPU-second of the
+ *    process (`process.cpuUsage`, all threads, so GC helper threads count against it), best of
+ *    {@link STEP_ROUNDS} rounds after a warm-up: wall time on this shared 2-core machine moves
+ *    with whatever else runs, CPU time much less. Wall-clock steps/s is printed beside it.
+ * 2. 1,000 teams of 8 agents, each with a small workload, through `runSimulation` on 1 and on 2
+ *    worker threads (events off): the speed-up from the second thread, wall time, best of
+ *    {@link SCALE_ROUNDS} rounds, 1 and 2 threads alternating. The hash must not depend on the
+ *    thread count, and the bench checks it does not.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { parseScenario, runSimulation, runTeam } from '@troupe/sim';
+import { collectGarbage, figure, heading, ratio } from './lib/harness.js';
+
+const envTime = Number(process.env.BENCH_TIME_MS);
+const short = Number.isFinite(envTime) && envTime > 0 && envTime < 500;
+const STEP_ROUNDS = short ? 2 : 5;
+const SCALE_ROUNDS = short ? 1 : 2;
+const STEPS_GOAL = 50_000;
+const THREAD_GOAL = 1.7;
+const TEAMS = 1_000;
+
+const zeroLatency = (files: number) =>
+  parseScenario({
+    name: 'zero-latency',
+    workload: { files },
+    team: { agents: [{ name: 'dev', count: 8 }] },
+    behaviour: { latencyMs: { median: 0, p95: 0 } },
+  });
+
+/** A small team workload: 8 agents, 6 files, a few regions; realistic simulated latency. */
+const smallTeams = parseScenario({
+  name: 'small-teams',
+  workload: { files: 6, regionsPerFile: [1, 2], turnsPerRegion: [1, 2] },
+  team: { agents: [{ name: 'dev', count: 8 }] },
+  limits: [{ key: 'model', windowMs: 60_000, requests: 60 }],
+});
+
+async function steps(): Promise<void> {
+  heading('simulated agent steps per second, zero-latency model, 8 agents');
+  // Warm-up: let the JIT see every path before anything is timed.
+  for (let i = 0; i < 3; i++) {
+    await runTeam(zeroLatency(400), { seed: 100 + i, collectEvents: false, timelines: false });
+  }
+  const scenario = zeroLatency(short ? 1_000 : 4_000);
+  let bestCpu = 0;
+  let bestWall = 0;
+  let calls = 0;
+  for (let round = 0; round < STEP_ROUNDS; round++) {
+    collectGarbage();
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const result = await runTeam(scenario, {
+      seed: round + 1,
+      collectEvents: false,
+      timelines: false,
+    });
+    const wallMs = performance.now() - wall0;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1_000;
+    if (result.finish !== 'work-done') throw new Error(`sim bench: run ended ${result.finish}`);
+    calls = result.modelCalls;
+    bestCpu = Math.max(bestCpu, (calls / cpuMs) * 1_000);
+    bestWall = Math.max(bestWall, (calls / wallMs) * 1_000);
+    figure(
+      `round ${round + 1}`,
+      `${calls.toLocaleString('en-US')} model calls, ${result.eventCount.toLocaleString('en-US')} events in ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`,
+    );
+  }
+  figure('steps/s per core (CPU time, best)', Math.round(bestCpu).toLocaleString('en-US'));
+  figure('steps/s (wall time, best)', Math.round(bestWall).toLocaleString('en-US'));
+  ratio('sim steps/s per core vs 50,000 (zero-latency model)', bestCpu / STEPS_GOAL, { min: 1 });
+}
+
+async function threads(): Promise<void> {
+  heading(`${TEAMS.toLocaleString('en-US')} teams of 8 agents: 1 vs 2 worker threads`);
+  // A second thread only helps when a second core is free: the load says whether one was.
+  figure('cores available', String(availableParallelism()));
+  figure('load average (1 min) before', loadavg()[0]!.toFixed(1));
+  const best: Record<1 | 2, number> = { 1: Number.POSITIVE_INFINITY, 2: Number.POSITIVE_INFINITY };
+  const hashes = new Set<string>();
+  let calls = 0;
+  // A short warm-up of both pools (worker start-up and JIT are part of every timed run too).
+  await runSimulation({ scenario: smallTeams, teams: 20, threads: 2, collectEvents: false });
+  for (let round = 0; round < SCALE_ROUNDS; round++) {
+    for (const n of [1, 2] as const) {
+      collectGarbage();
+      const result = await runSimulation({
+        scenario: smallTeams,
+        seed: 1,
+        teams: TEAMS,
+        threads: n,
+        collectEvents: false,
+      });
+      hashes.add(result.hash);
+      calls = result.analysis.totals.modelCalls;
+      best[n] = Math.min(best[n], result.wallMs);
+      figure(
+        `round ${round + 1}, ${n} thread${n === 1 ? '' : 's'}`,
+        `${result.wallMs.toFixed(0)} ms (${Math.round((calls / result.wallMs) * 1_000).toLocaleString('en-US')} steps/s)`,
+      );
+    }
+  }
+  if (hashes.size !== 1) throw new Error('sim bench: the hash changed with the thread count');
+  figure('load average (1 min) after', loadavg()[0]!.toFixed(1));
+  figure('model calls per run', calls.toLocaleString('en-US'));
+  ratio('1,000 teams: 2 threads vs 1 thread (speed-up)', best[1] / best[2], {
+    min: THREAD_GOAL,
+  });
+}
+
+export default async function simBench(): Promise<void> {
+  await steps();
+  await threads();
+}
