@@ -1,7 +1,7 @@
 // The shared agent/team suite in the piscina pool, plus what only a pool can do: lose a worker.
 // Workers load core's dist: build core first (`npx tsc -p packages/core/tsconfig.build.json`).
 
-import { defineAgent } from '@troupe/core';
+import { agentSessionId, createMemorySessionStore, defineAgent } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { agentSuite } from './fixtures/agent-suite.js';
@@ -61,6 +61,56 @@ describe('pool placement', () => {
       expect(team.agents()).toEqual([]);
     } finally {
       await team.close();
+    }
+  });
+});
+
+describe('pool placement with a session store', () => {
+  it('saves each turn from the worker and logs the events it forwards', async () => {
+    const store = createMemorySessionStore();
+    const { team, clock } = makeTeam('pool', { store, id: 'pooled' });
+    await team.spawn(PUPPET, { name: 'p' });
+    await drive(
+      team,
+      clock,
+      team.send(
+        'p',
+        script(
+          { toolCalls: [{ name: 'set_ctx', arguments: { key: 'k', value: 1 } }] },
+          { text: 'saved' },
+        ),
+      ),
+    );
+    await team.close();
+    const sessionId = agentSessionId('pooled', 'p');
+    expect(await store.loadSnapshot(sessionId)).toMatchObject({
+      agent: 'p',
+      context: { k: [1] },
+      historyLength: 4,
+    });
+    expect((await store.loadHistory(sessionId)).map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+    expect((await store.readLog({ sessionId })).map((e) => e.type)).toContain('tool.returned');
+  });
+
+  it('lets two teams share the one pool at once', async () => {
+    const first = makeTeam('pool');
+    const second = makeTeam('pool');
+    try {
+      await first.team.spawn(PUPPET, { name: 'x' });
+      await second.team.spawn(PUPPET, { name: 'x' });
+      const [a, b] = await Promise.all([
+        drive(first.team, first.clock, first.team.send('x', 'one')),
+        drive(second.team, second.clock, second.team.send('x', 'two')),
+      ]);
+      expect([a.text, b.text]).toEqual(['echo: one', 'echo: two']);
+    } finally {
+      await first.team.close();
+      await second.team.close();
     }
   });
 });
