@@ -4,7 +4,14 @@ import { type Deriver, defineDeriver } from '../session/derived.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
 
-/** What {@link defineAgent} takes. */
+/**
+ * What {@link defineAgent} takes.
+ *
+ * @example
+ * ```ts
+ * const options: AgentOptions = { name: 'a', instructions: 'Help.', model, tools: [add], maxTurns: 5 };
+ * ```
+ */
 export interface AgentOptions {
   /** The definition's name (a spawned agent gets its own name in the team). */
   readonly name: string;
@@ -32,7 +39,16 @@ export interface AgentOptions {
   readonly derive?: Readonly<Record<string, Deriver>>;
 }
 
-/** A validated, frozen agent definition: spawn it as many times as you like. */
+/**
+ * A validated, frozen agent definition: spawn it as many times as you like.
+ *
+ * @example
+ * ```ts
+ * const definition: AgentDefinition = defineAgent({ name: 'a', instructions: '', model });
+ * await team.spawn(definition, { name: 'a1' });
+ * await team.spawn(definition, { name: 'a2' });
+ * ```
+ */
 export interface AgentDefinition {
   readonly kind: 'troupe.agent';
   readonly name: string;

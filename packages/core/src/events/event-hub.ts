@@ -1,15 +1,37 @@
 import { invalidArgument } from '../errors.js';
 import type { EventSink, TeamEvent, TeamEventOf, TeamEventType } from './team-events.js';
 
-/** Default capacity of one {@link EventStream}'s buffer. */
+/**
+ * Default capacity of one {@link EventStream}'s buffer.
+ *
+ * @example
+ * ```ts
+ * const stream = team.events({ bufferSize: DEFAULT_EVENT_BUFFER * 10 });
+ * ```
+ */
 export const DEFAULT_EVENT_BUFFER = 10_000;
 
-/** A listener for one event type, or for every type (`'*'`). */
+/**
+ * A listener for one event type, or for every type (`'*'`).
+ *
+ * @example
+ * ```ts
+ * const onFail: EventListener<'agent.failed'> = (e) => console.warn(e.agent, e.error.code);
+ * team.on('agent.failed', onFail);
+ * ```
+ */
 export type EventListener<T extends TeamEventType | '*'> = (
   event: T extends TeamEventType ? TeamEventOf<T> : TeamEvent,
 ) => void;
 
-/** Options of `team.events()`. */
+/**
+ * Options of `team.events()`.
+ *
+ * @example
+ * ```ts
+ * const options: EventStreamOptions = { bufferSize: 1_000, types: ['claim.granted', 'claim.conflicted'] };
+ * ```
+ */
 export interface EventStreamOptions {
   /** Buffered events before the oldest are dropped. Default 10,000. */
   readonly bufferSize?: number;
@@ -18,7 +40,13 @@ export interface EventStreamOptions {
 }
 
 /**
- * An async iterable of team events for one consumer. Woken by the events themselves. A slow
+ * An async iterable of team events for one consumer.
+ *
+ * @example
+ * ```ts
+ * for await (const event of team.events({ types: ['run.finished'] })) console.log(event.agent, event.status);
+ * ```
+ * Woken by the events themselves. A slow
  * consumer's buffer is bounded: when full, the oldest event is dropped and the next read yields
  * an `events.dropped` event with the count first. It ends when the team closes or on `close()`.
  */

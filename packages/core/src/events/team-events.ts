@@ -4,7 +4,14 @@
  * safe objects (pool workers send them to the coordinator).
  */
 
-/** Visible states of an agent actor. */
+/**
+ * Visible states of an agent actor.
+ *
+ * @example
+ * ```ts
+ * const busy = (state: AgentState) => state !== 'idle' && state !== 'done' && state !== 'failed';
+ * ```
+ */
 export type AgentState =
   | 'idle'
   | 'waitingForLease'
@@ -13,10 +20,24 @@ export type AgentState =
   | 'done'
   | 'failed';
 
-/** How a run ended. */
+/**
+ * How a run ended (see `RunResult`).
+ *
+ * @example
+ * ```ts
+ * const retry = (status: RunStatus) => status === 'interrupted';
+ * ```
+ */
 export type RunStatus = 'completed' | 'max_turns' | 'interrupted' | 'cancelled' | 'failed';
 
-/** Usage totals of a run or an agent. */
+/**
+ * Usage totals of a run or an agent.
+ *
+ * @example
+ * ```ts
+ * const { inputTokens, outputTokens, costUsd }: Usage = team.agent('ada')!.usage;
+ * ```
+ */
 export interface Usage {
   readonly requests: number;
   readonly inputTokens: number;
@@ -26,7 +47,14 @@ export interface Usage {
   readonly costUsd: number;
 }
 
-/** An error as events and results carry it. */
+/**
+ * An error as events and results carry it.
+ *
+ * @example
+ * ```ts
+ * const info: ErrorInfo = { code: 'ERR_PROVIDER_UNAVAILABLE', message: 'upstream 503' };
+ * ```
+ */
 export interface ErrorInfo {
   readonly code: string;
   readonly message: string;
@@ -37,6 +65,16 @@ interface Base {
   readonly agent: string;
 }
 
+/**
+ * A team event: a discriminated union on `type` (see docs/agents.md for every type).
+ *
+ * @example
+ * ```ts
+ * team.on('*', (event: TeamEvent) => {
+ *   if (event.type === 'claim.conflicted') console.log(event.agent, 'blocked by', event.holder);
+ * });
+ * ```
+ */
 export type TeamEvent =
   | (Base & { readonly type: 'agent.started'; readonly role?: string })
   | (Base & { readonly type: 'agent.stopped' })
@@ -117,10 +155,24 @@ export type TeamEvent =
   | (Base & { readonly type: 'agent.restarted'; readonly restarts: number })
   | { readonly type: 'events.dropped'; readonly at: number; readonly count: number };
 
-/** Every event type name. */
+/**
+ * Every event type name.
+ *
+ * @example
+ * ```ts
+ * const watched: TeamEventType[] = ['agent.failed', 'agent.restarted'];
+ * ```
+ */
 export type TeamEventType = TeamEvent['type'];
 
-/** The event of one type. */
+/**
+ * The event of one type.
+ *
+ * @example
+ * ```ts
+ * const log = (e: TeamEventOf<'tool.returned'>) => console.log(e.tool, e.durationMs);
+ * ```
+ */
 export type TeamEventOf<T extends TeamEventType> = Extract<TeamEvent, { type: T }>;
 
 /**

@@ -9,7 +9,8 @@ import type { RestoredSession } from '../session/resume.js';
 import type { Role } from '../tools/tool-set.js';
 
 /**
- * An agent definition by module: the module's export (default `default`) is an
+ * An agent definition by module (for example
+ * `{ module: new URL('./agents.js', import.meta.url).href, export: 'researcher' }`): the module's export (default `default`) is an
  * {@link AgentDefinition} or a function `({ name, role }) => AgentDefinition`. The only kind a
  * pool can spawn (definitions hold functions and cannot cross threads). The module must be
  * plain JavaScript Node can import (an absolute `file:` URL or a package specifier).
@@ -19,7 +20,15 @@ export interface AgentModuleRef {
   readonly export?: string;
 }
 
-/** A definition, or a factory of one per spawned agent. */
+/**
+ * A module export that makes one definition per spawned agent.
+ *
+ * @example
+ * ```js
+ * export const researcher = ({ name, clock }) =>
+ *   defineAgent({ name, instructions: '...', model: scriptedModel({ clock, latencyMs: 50, steps }) });
+ * ```
+ */
 export type AgentFactory = (spawn: {
   readonly name: string;
   readonly role: Role | undefined;
@@ -27,12 +36,34 @@ export type AgentFactory = (spawn: {
   readonly clock: Clock;
 }) => AgentDefinition;
 
-/** What `team.spawn` takes. */
+/**
+ * What `team.spawn` takes: a definition (inline only) or a module reference (both placements).
+ *
+ * @example
+ * ```ts
+ * const source: AgentSource = { module: 'my-agents', export: 'researcher' };
+ * ```
+ */
 export type AgentSource = AgentDefinition | AgentModuleRef;
 
-/** Where agents run. `'inline'` (default) or a piscina pool shared by the process. */
+/**
+ * Where agents run. `'inline'` (default) or a piscina pool shared by the process.
+ *
+ * @example
+ * ```ts
+ * const placement: PlacementOption = { pool: { threads: 2, agentsPerWorker: 500 } };
+ * ```
+ */
 export type PlacementOption = 'inline' | { readonly pool: PoolOptions };
 
+/**
+ * Options of the pool placement.
+ *
+ * @example
+ * ```ts
+ * createTeam({ ...services, placement: { pool: { threads: 4 } } });
+ * ```
+ */
 export interface PoolOptions {
   /** Worker threads of the process-wide pool (default 2; the first team to use it decides). */
   readonly threads?: number;

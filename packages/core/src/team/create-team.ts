@@ -31,7 +31,14 @@ import { agentSessionId, TeamPersistence } from './persistence.js';
 import { type SupervisionOptions, Supervisor, validateSupervision } from './supervisor.js';
 import { createTeamTools } from './team-tools.js';
 
-/** What {@link createTeam} takes. */
+/**
+ * What {@link createTeam} takes.
+ *
+ * @example
+ * ```ts
+ * const options: TeamOptions = { clock, state, limiter, bus, placement: 'inline', limiterKeys: ['openai'] };
+ * ```
+ */
 export interface TeamOptions {
   readonly clock: Clock;
   readonly state: SharedStateBackend;
@@ -66,7 +73,14 @@ export interface TeamOptions {
   readonly flushOnExit?: boolean;
 }
 
-/** What `team.spawn` takes besides the definition. */
+/**
+ * What `team.spawn` takes besides the definition.
+ *
+ * @example
+ * ```ts
+ * await team.spawn(reviewer, { name: 'ada', role: { name: 'reviewer', denyTools: ['post_message'] } });
+ * ```
+ */
 export interface SpawnOptions {
   /** Unique in the team. */
   readonly name: string;
@@ -74,7 +88,14 @@ export interface SpawnOptions {
   readonly role?: Role | string;
 }
 
-/** One agent as `team.agents()` shows it. */
+/**
+ * One agent as `team.agents()` shows it.
+ *
+ * @example
+ * ```ts
+ * for (const { name, state, usage } of team.agents()) console.log(name, state, usage.requests);
+ * ```
+ */
 export interface AgentInfo {
   readonly name: string;
   readonly role: string | undefined;
@@ -86,6 +107,12 @@ export interface AgentInfo {
 
 /**
  * A supervised team of agents sharing state, a limiter and a bus. See packages/core/docs/agents.md.
+ *
+ * @example
+ * ```ts
+ * const team: Team = createTeam({ clock, state, limiter, bus });
+ * const result = await team.send('ada', 'hello');
+ * ```
  */
 export interface Team {
   readonly id: string;

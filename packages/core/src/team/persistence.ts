@@ -5,7 +5,14 @@ import { createSessionLog, type SessionLog } from '../session/log.js';
 import { createSessionSaver, type SessionSaver } from '../session/saver.js';
 import { SESSION_FORMAT_VERSION, type SessionStore } from '../session/types.js';
 
-/** The session id of an agent of a team. */
+/**
+ * The session id of an agent of a team.
+ *
+ * @example
+ * ```ts
+ * const snapshot = await store.loadSnapshot(agentSessionId(team.id, 'ada'));
+ * ```
+ */
 export const agentSessionId = (teamId: string, agent: string): string => `${teamId}/${agent}`;
 
 /**

@@ -1,6 +1,13 @@
 import { invalidArgument, type TroupeError } from '../errors.js';
 
-/** One-for-one restarts: each agent restarts on its own, at most `maxRestarts` per window. */
+/**
+ * One-for-one restarts: each agent restarts on its own, at most `maxRestarts` per window.
+ *
+ * @example
+ * ```ts
+ * createTeam({ ...services, supervision: { maxRestarts: 5, windowMs: 30_000 } });
+ * ```
+ */
 export interface SupervisionOptions {
   /** Restarts allowed within `windowMs` before the agent is marked failed. Default 3. */
   readonly maxRestarts?: number;

@@ -3,7 +3,14 @@ import type { BusBackend, SharedStateBackend } from '../backends.js';
 import type { AgentState, EventSink } from '../events/team-events.js';
 import { type AnyTool, defineTool, toolResult } from '../tools/define-tool.js';
 
-/** One line of `list_team`. */
+/**
+ * One line of `list_team`.
+ *
+ * @example
+ * ```ts
+ * const member: TeamMember = { name: 'ada', role: 'reviewer', state: 'idle' };
+ * ```
+ */
 export interface TeamMember {
   readonly name: string;
   readonly role: string | undefined;
@@ -18,7 +25,14 @@ export interface TeamToolServices {
   roster(): Promise<TeamMember[]>;
 }
 
-/** Names of the tools every agent gets. */
+/**
+ * Names of the tools every agent gets.
+ *
+ * @example
+ * ```ts
+ * const readOnly: Role = { name: 'reader', allowTools: TEAM_TOOL_NAMES.filter((n) => n.startsWith('list')) };
+ * ```
+ */
 export const TEAM_TOOL_NAMES = [
   'claim_region',
   'release_region',
@@ -29,9 +43,23 @@ export const TEAM_TOOL_NAMES = [
   'list_team',
 ] as const;
 
-/** The bus topic of an agent's inbox (`post_message({ to })` posts there). */
+/**
+ * The bus topic of an agent's inbox (`post_message({ to })` posts there).
+ *
+ * @example
+ * ```ts
+ * await bus.post(inboxTopic('ada'), { from: 'lead', body: 'please review' });
+ * ```
+ */
 export const inboxTopic = (agent: string): string => `inbox:${agent}`;
-/** The topic `post_message` uses without `to` or `topic`. */
+/**
+ * The topic `post_message` uses without `to` or `topic`.
+ *
+ * @example
+ * ```ts
+ * const broadcasts = await bus.read(TEAM_TOPIC);
+ * ```
+ */
 export const TEAM_TOPIC = 'team';
 const cursorKey = (topic: string): string => `cursor:${topic}`;
 

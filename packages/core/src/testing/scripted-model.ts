@@ -11,14 +11,32 @@ import type {
   ToolCall,
 } from '../model.js';
 
-/** A tool call in a script; `id` defaults to `call_<n>`, unique per model. */
+/**
+ * A tool call in a script; `id` defaults to `call_<n>`, unique per model.
+ *
+ * @example
+ * ```ts
+ * const call: ScriptedToolCall = { name: 'claim_region', arguments: { resource: 'a.ts' } };
+ * ```
+ */
 export interface ScriptedToolCall {
   readonly name: string;
   readonly arguments?: unknown;
   readonly id?: string;
 }
 
-/** One scripted answer: text and/or tool calls, or an error to throw. */
+/**
+ * One scripted answer: text and/or tool calls, or an error to throw.
+ *
+ * @example
+ * ```ts
+ * const steps: ScriptedStep[] = [
+ *   { toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }], usage: { inputTokens: 50 } },
+ *   { error: new TroupeError('ERR_PROVIDER_RATE_LIMITED', '429') },
+ *   { text: 'done', latencyMs: 200 },
+ * ];
+ * ```
+ */
 export interface ScriptedStep {
   readonly text?: string;
   readonly toolCalls?: readonly ScriptedToolCall[];
@@ -30,7 +48,14 @@ export interface ScriptedStep {
   readonly latencyMs?: number;
 }
 
-/** What a script function is told about the call it answers. */
+/**
+ * What a script function is told about the call it answers.
+ *
+ * @example
+ * ```ts
+ * scriptedModel({ steps: (_request, call: ScriptCall) => (call.turn < 3 ? { toolCalls } : { text: call.lastUser }) });
+ * ```
+ */
 export interface ScriptCall {
   /** 0-based index of this call among all calls to this model. */
   readonly index: number;
@@ -45,7 +70,14 @@ export interface ScriptCall {
   readonly toolResults: readonly Extract<ChatMessage, { role: 'tool' }>[];
 }
 
-/** Options of {@link scriptedModel}. */
+/**
+ * Options of {@link scriptedModel}.
+ *
+ * @example
+ * ```ts
+ * const options: ScriptedModelOptions = { steps, clock, latencyMs: 50, failures: { probability: 0.01, seed: 7 } };
+ * ```
+ */
 export interface ScriptedModelOptions {
   /**
    * The answers, in order (one per call across all callers), or a function of the request.
@@ -77,12 +109,29 @@ export interface ScriptedModelOptions {
   readonly toolFormat?: string;
 }
 
-/** A recorded request: the request with `messages` as they were when the call was made. */
+/**
+ * A recorded request: the request with `messages` as they were when the call was made.
+ *
+ * @example
+ * ```ts
+ * const first: RecordedRequest | undefined = model.requests[0];
+ * console.log(first?.tools.map((t) => t.name));
+ * ```
+ */
 export type RecordedRequest = Omit<ModelRequest, 'messages'> & {
   readonly messages: readonly ChatMessage[];
 };
 
-/** A {@link Model} that answers from a script. */
+/**
+ * A {@link Model} that answers from a script.
+ *
+ * @example
+ * ```ts
+ * const model: ScriptedModel = scriptedModel({ steps: [{ text: 'hi' }] });
+ * await team.send('a', 'hello');
+ * console.log(model.calls, model.requests.length); // 1 1
+ * ```
+ */
 export interface ScriptedModel extends Model {
   /** Every request, in call order (empty when `record: false`). */
   readonly requests: readonly RecordedRequest[];

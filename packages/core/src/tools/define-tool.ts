@@ -4,7 +4,14 @@ import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { ContextUpdate } from './context-update.js';
 
-/** Default time a tool may run before its call becomes a timeout result. */
+/**
+ * Default time a tool may run before its call becomes a timeout result.
+ *
+ * @example
+ * ```ts
+ * defineTool({ ...options, timeoutMs: DEFAULT_TOOL_TIMEOUT_MS * 2 });
+ * ```
+ */
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -13,6 +20,14 @@ const RESULT_BRAND = Symbol.for('troupe.toolResult');
 /**
  * What a running tool can reach. One object per call; `signal` is created only when read, so
  * tools that ignore it cost nothing extra.
+ *
+ * @example
+ * ```ts
+ * run: async ({ url }, ctx) => {
+ *   const seen = ctx.context.seen ?? [];
+ *   return fetchWithSignal(url, ctx.signal); // aborted on timeout, interrupt or cancel
+ * }
+ * ```
  */
 export interface ToolContext {
   /** The calling agent's name. */
@@ -68,7 +83,14 @@ export function isToolResultWithUpdates(value: unknown): value is ToolResultWith
   return typeof value === 'object' && value !== null && RESULT_BRAND in value;
 }
 
-/** What {@link defineTool} takes. */
+/**
+ * What {@link defineTool} takes.
+ *
+ * @example
+ * ```ts
+ * const options: ToolOptions<typeof input> = { name: 'add', description: 'Adds', input, run: ({ a, b }) => a + b };
+ * ```
+ */
 export interface ToolOptions<S extends z.ZodType> {
   /** 1-64 characters of `[a-zA-Z0-9_-]`: what the model calls it. */
   readonly name: string;
@@ -87,7 +109,14 @@ export interface ToolOptions<S extends z.ZodType> {
   readonly retries?: number;
 }
 
-/** A defined tool. Frozen; share it between agents freely. */
+/**
+ * A defined tool. Frozen; share it between agents freely.
+ *
+ * @example
+ * ```ts
+ * const tools: Tool[] = [add, search];
+ * ```
+ */
 export interface Tool<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly description: string;

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { JsonSchema, ToolSpec } from '../model.js';
 import type { AnyTool } from './define-tool.js';
 
-/** The format a model asks for when it does not say (`Model.toolFormat`). */
+/**
+ * The format a model asks for when it does not say (`Model.toolFormat`).
+ *
+ * @example
+ * ```ts
+ * const specs = toolSpecs(tools, model.toolFormat ?? DEFAULT_TOOL_FORMAT);
+ * ```
+ */
 export const DEFAULT_TOOL_FORMAT = 'json-schema';
 
 type Target = 'draft-2020-12' | 'draft-7' | 'draft-4' | 'openapi-3.0';

@@ -1,7 +1,15 @@
 import { invalidArgument } from '../errors.js';
 import type { AnyTool } from './define-tool.js';
 
-/** Which tools an agent of this role may use. `denyTools` wins over `allowTools`. */
+/**
+ * Which tools an agent of this role may use. `denyTools` wins over `allowTools`.
+ *
+ * @example
+ * ```ts
+ * const reader: Role = { name: 'reader', denyTools: ['claim_region', 'release_region'] };
+ * await team.spawn(definition, { name: 'r1', role: reader });
+ * ```
+ */
 export interface Role {
   readonly name: string;
   /** Only these tool names are offered (default: all). */
