@@ -1,7 +1,14 @@
 import { TroupeError } from '@troupe/core';
 import type { Database } from 'better-sqlite3';
 
-/** The database layout this code writes, kept in SQLite's `user_version`. */
+/**
+ * The database layout this code writes, kept in SQLite's `user_version`.
+ *
+ * @example
+ * ```ts
+ * db.pragma('user_version', { simple: true }) === SCHEMA_VERSION;
+ * ```
+ */
 export const SCHEMA_VERSION = 1;
 
 // One row per session for the latest snapshot (`body` is the whole snapshot as JSON; `version`

@@ -13,7 +13,14 @@ import {
 import Database from 'better-sqlite3';
 import { prepareDatabase } from './schema.js';
 
-/** Options for {@link createSqliteSessionStore}. */
+/**
+ * Options for {@link createSqliteSessionStore}.
+ *
+ * @example
+ * ```ts
+ * createSqliteSessionStore({ path: 'troupe.db', busyTimeoutMs: 10_000, synchronous: 'FULL' });
+ * ```
+ */
 export interface SqliteSessionStoreOptions {
   /** Database file; created if missing. `':memory:'` works but is gone on close. */
   readonly path: string;
@@ -26,7 +33,15 @@ export interface SqliteSessionStoreOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
 }
 
-/** A {@link SessionStore} on SQLite, plus what only SQLite can offer. */
+/**
+ * A {@link SessionStore} on SQLite, plus what only SQLite can offer.
+ *
+ * @example
+ * ```ts
+ * const store: SqliteSessionStore = createSqliteSessionStore({ path: 'troupe.db' });
+ * store.appendLogSync(entries); // on disk before the next line
+ * ```
+ */
 export interface SqliteSessionStore extends SessionStore {
   /** Writes log lines in one transaction before returning: safe inside an `exit` handler. */
   appendLogSync(entries: readonly SessionLogEntry[]): void;

@@ -5,6 +5,11 @@ import type { ChatMessage } from '../model.js';
  * State an agent derives from its history (a todo list from its todo tool calls, say): a fold
  * over messages. Rebuilt once when a session is loaded, from at most the last `lookBack`
  * messages, then kept current one message at a time: never rescanned per message.
+ *
+ * @example
+ * ```ts
+ * const turns: Deriver<number> = { initial: () => 0, apply: (n, m) => (m.role === 'user' ? n + 1 : n) };
+ * ```
  */
 export interface Deriver<S = unknown> {
   /** The state before any message. */
@@ -15,7 +20,14 @@ export interface Deriver<S = unknown> {
   readonly lookBack?: number;
 }
 
-/** Default bound on how far back a rebuild looks. */
+/**
+ * Default bound on how far back a rebuild looks.
+ *
+ * @example
+ * ```ts
+ * defineDeriver({ ...todos, lookBack: DEFAULT_LOOK_BACK * 2 });
+ * ```
+ */
 export const DEFAULT_LOOK_BACK = 1_000;
 
 /**
@@ -52,7 +64,14 @@ export function defineDeriver<S>(deriver: Deriver<S>, name = 'deriver'): Deriver
   return deriver;
 }
 
-/** Counters that show the work done: `applied` grows by one per message, never per scan. */
+/**
+ * Counters that show the work done: `applied` grows by one per message, never per scan.
+ *
+ * @example
+ * ```ts
+ * const { rebuilds, rebuildMessages, applied } = derived.stats();
+ * ```
+ */
 export interface DerivedStats {
   readonly rebuilds: number;
   /** Messages folded in by rebuilds (at most `lookBack` each). */

@@ -3,14 +3,28 @@ import { type Clock, systemClock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { SessionLog } from './log.js';
 
-/** The parts of `process` that {@link flushOnExit} uses (a fake one makes it testable). */
+/**
+ * The parts of `process` that {@link flushOnExit} uses (a fake one makes it testable).
+ *
+ * @example
+ * ```ts
+ * const stop = flushOnExit(log, { process: myFakeProcess }); // for tests
+ * ```
+ */
 export interface ExitProcess {
   on(event: string, listener: () => void): unknown;
   off(event: string, listener: () => void): unknown;
   exit(code?: number): never | void;
 }
 
-/** Options for {@link flushOnExit}. */
+/**
+ * Options for {@link flushOnExit}.
+ *
+ * @example
+ * ```ts
+ * flushOnExit([teamLog, auditLog], { signals: ['SIGTERM'], timeoutMs: 2_000 });
+ * ```
+ */
 export interface FlushOnExitOptions {
   /** Signals to flush on (default `['SIGINT', 'SIGTERM']`). */
   readonly signals?: readonly NodeJS.Signals[];

@@ -12,7 +12,14 @@ import {
 } from './retry.js';
 import type { SessionLogEntry, SessionStore } from './types.js';
 
-/** Options for {@link createSessionLog}. */
+/**
+ * Options for {@link createSessionLog}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionLogOptions = { store, clock, flushIntervalMs: 250, maxBatch: 500 };
+ * ```
+ */
 export interface SessionLogOptions {
   readonly store: SessionStore;
   readonly clock: Clock;
@@ -29,7 +36,14 @@ export interface SessionLogOptions {
   readonly onError?: WriteErrorHandler;
 }
 
-/** Counters since the log was created. */
+/**
+ * Counters since the log was created.
+ *
+ * @example
+ * ```ts
+ * const { appended, written, batches } = log.stats();
+ * ```
+ */
 export interface SessionLogStats {
   readonly appended: number;
   /** Entries durable in the store. */
@@ -39,7 +53,16 @@ export interface SessionLogStats {
   readonly errors: number;
 }
 
-/** A batched, single-writer session log. See {@link createSessionLog}. */
+/**
+ * A batched, single-writer session log. See {@link createSessionLog}.
+ *
+ * @example
+ * ```ts
+ * const log: SessionLog = createSessionLog({ store, clock });
+ * log.append(entry);
+ * await log.flush();
+ * ```
+ */
 export interface SessionLog {
   /** Buffers an entry and returns at once; the store is called later, in a batch. */
   append(entry: SessionLogEntry): void;

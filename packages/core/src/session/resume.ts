@@ -2,7 +2,14 @@ import type { Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
 import type { SessionStore } from './types.js';
 
-/** A stored session, ready to load into an agent. */
+/**
+ * A stored session, ready to load into an agent.
+ *
+ * @example
+ * ```ts
+ * const session: RestoredSession | undefined = await loadSession(store, 'team-1/ada');
+ * ```
+ */
 export interface RestoredSession {
   /** The stored history, plus a synthetic result for each dangling tool call at its end. */
   readonly history: readonly ChatMessage[];
@@ -25,7 +32,14 @@ const NO_USAGE: Usage = Object.freeze({
   costUsd: 0,
 });
 
-/** The content of the synthetic result a dangling tool call gets on resume. */
+/**
+ * The content of the synthetic result a dangling tool call gets on resume.
+ *
+ * @example
+ * ```ts
+ * const abandoned = history.filter((m) => m.role === 'tool' && m.content === RESUMED_TOOL_RESULT);
+ * ```
+ */
 export const RESUMED_TOOL_RESULT =
   'Tool call abandoned: the agent was restarted from its saved session before the call finished.';
 

@@ -1,6 +1,13 @@
 import { invalidArgument, isTroupeError } from '../errors.js';
 
-/** How a background writer retries a failing store. */
+/**
+ * How a background writer retries a failing store.
+ *
+ * @example
+ * ```ts
+ * createSessionLog({ store, clock, retry: { baseMs: 50, maxMs: 2_000, maxAttempts: 10 } });
+ * ```
+ */
 export interface RetryOptions {
   /** First backoff, ms (default 100); doubles per consecutive failure. */
   readonly baseMs?: number;
@@ -13,7 +20,16 @@ export interface RetryOptions {
   readonly maxAttempts?: number;
 }
 
-/** What an `onError` callback learns besides the error itself. */
+/**
+ * What an `onError` callback learns besides the error itself.
+ *
+ * @example
+ * ```ts
+ * onError: (error, { sessionId, operation, attempt, willRetry }) => {
+ *   if (!willRetry) console.error(`${operation} of ${sessionId} given up after ${attempt} attempts`, error);
+ * }
+ * ```
+ */
 export interface WriteErrorInfo {
   /** The session whose write failed (the first of the batch for a log write). */
   readonly sessionId: string | undefined;
@@ -24,7 +40,14 @@ export interface WriteErrorInfo {
   readonly willRetry: boolean;
 }
 
-/** Receives store errors that background writers caught (they never throw into the caller). */
+/**
+ * Receives store errors that background writers caught (they never throw into the caller).
+ *
+ * @example
+ * ```ts
+ * const onError: WriteErrorHandler = (error, info) => console.warn('persistence', info, error);
+ * ```
+ */
 export type WriteErrorHandler = (error: unknown, info: WriteErrorInfo) => void;
 
 export interface Backoff {

@@ -13,16 +13,37 @@ import {
 } from './retry.js';
 import type { SessionSnapshot, SessionStore } from './types.js';
 
-/** The saver's default coalescing window: see {@link SessionSaverOptions.coalesceMs}. */
+/**
+ * The saver's default coalescing window: see {@link SessionSaverOptions.coalesceMs}.
+ *
+ * @example
+ * ```ts
+ * createSessionSaver({ store, clock, coalesceMs: DEFAULT_COALESCE_MS / 2 });
+ * ```
+ */
 export const DEFAULT_COALESCE_MS = 100;
 
-/** Messages at positions `fromIndex, fromIndex + 1, ...` of a session's history. */
+/**
+ * Messages at positions `fromIndex, fromIndex + 1, ...` of a session's history.
+ *
+ * @example
+ * ```ts
+ * saver.schedule(snapshot, { fromIndex: 10, messages: history.slice(10) });
+ * ```
+ */
 export interface HistoryRange {
   readonly fromIndex: number;
   readonly messages: readonly ChatMessage[];
 }
 
-/** Options for {@link createSessionSaver}. */
+/**
+ * Options for {@link createSessionSaver}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionSaverOptions = { store, clock, coalesceMs: 50, retry: { maxAttempts: 3 } };
+ * ```
+ */
 export interface SessionSaverOptions {
   readonly store: SessionStore;
   readonly clock: Clock;
@@ -38,7 +59,14 @@ export interface SessionSaverOptions {
   readonly onError?: WriteErrorHandler;
 }
 
-/** Counters since the saver was created. */
+/**
+ * Counters since the saver was created.
+ *
+ * @example
+ * ```ts
+ * const { snapshotWrites, stale, errors } = saver.stats();
+ * ```
+ */
 export interface SessionSaverStats {
   /** `schedule` calls accepted. */
   readonly scheduled: number;
@@ -54,7 +82,16 @@ export interface SessionSaverStats {
   readonly pendingSessions: number;
 }
 
-/** Saves agents' sessions in the background. See {@link createSessionSaver}. */
+/**
+ * Saves agents' sessions in the background. See {@link createSessionSaver}.
+ *
+ * @example
+ * ```ts
+ * const saver: SessionSaver = createSessionSaver({ store, clock });
+ * saver.schedule(snapshot);
+ * await saver.save(snapshot.sessionId);
+ * ```
+ */
 export interface SessionSaver {
   /**
    * Queues a save and returns at once, never touching the store on the caller's stack.

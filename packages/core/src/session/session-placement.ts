@@ -9,7 +9,14 @@ import { loadSession, type RestoredSession } from './resume.js';
 import type { SessionSaver } from './saver.js';
 import type { SessionStore } from './types.js';
 
-/** How many agents a team keeps live. Both off by default: every agent stays live. */
+/**
+ * How many agents a team keeps live. Both off by default: every agent stays live.
+ *
+ * @example
+ * ```ts
+ * createTeam({ ...services, store, idleTtlMs: 600_000, maxActive: 100 });
+ * ```
+ */
 export interface ResidencyOptions {
   /** An agent idle this long is saved and its actor stopped; its next message brings it back. */
   readonly idleTtlMs?: number;
@@ -17,7 +24,14 @@ export interface ResidencyOptions {
   readonly maxActive?: number;
 }
 
-/** Live and passive agents, and how sends found them. */
+/**
+ * Live and passive agents, and how sends found them.
+ *
+ * @example
+ * ```ts
+ * const { live, passive, hits, misses, evictions } = team.residency();
+ * ```
+ */
 export interface ResidencyStats {
   /** Agents with a live actor. */
   readonly live: number;
@@ -33,7 +47,14 @@ export interface ResidencyStats {
   readonly resumed: number;
 }
 
-/** What the wrapper needs from the team. */
+/**
+ * What the wrapper needs from the team.
+ *
+ * @example
+ * ```ts
+ * new SessionPlacement(inline, { clock, store, saver, sessionId: (a) => `team/${a}`, seedRevision });
+ * ```
+ */
 export interface SessionPlacementDeps {
   readonly clock: Clock;
   readonly store: SessionStore;
@@ -89,6 +110,12 @@ export function validateResidency(options: ResidencyOptions | undefined): Reside
  *
  * Live agents are kept in least-recently-used order in a Map (delete + set on each use), so
  * touching an agent and finding the eviction candidate are O(1) amortized.
+ *
+ * @example
+ * ```ts
+ * const host = new SessionPlacement(new InlinePlacement(services, hooks), deps);
+ * await host.spawn({ name: 'ada', role: undefined, source: agent });
+ * ```
  */
 export class SessionPlacement implements Placement {
   readonly kind: 'inline' | 'pool';

@@ -16,7 +16,14 @@ import type { ChatMessage } from '../model.js';
  */
 export const SESSION_FORMAT_VERSION = 1;
 
-/** Totals an agent accumulated in a session. */
+/**
+ * Totals an agent accumulated in a session.
+ *
+ * @example
+ * ```ts
+ * const none: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+ * ```
+ */
 export interface UsageTotals {
   readonly requests: number;
   readonly inputTokens: number;
@@ -26,7 +33,15 @@ export interface UsageTotals {
   readonly costUsd: number;
 }
 
-/** An agent's state at the end of a turn. History is stored separately, append-only. */
+/**
+ * An agent's state at the end of a turn. History is stored separately, append-only.
+ *
+ * @example
+ * ```ts
+ * saver.schedule({ sessionId: 'team-1/ada', agent: 'ada', version: SESSION_FORMAT_VERSION,
+ *   revision: 7, context, usage, historyLength: 12, updatedAt: clock.now() });
+ * ```
+ */
 export interface SessionSnapshot {
   readonly sessionId: string;
   /** The agent's name in its team. */
@@ -46,7 +61,14 @@ export interface SessionSnapshot {
   readonly updatedAt: number;
 }
 
-/** One line of the session log (team events, in order). */
+/**
+ * One line of the session log (team events, in order).
+ *
+ * @example
+ * ```ts
+ * log.append({ sessionId: 'team-1/ada', type: 'tool.called', at: clock.now(), data: { tool: 'claim' } });
+ * ```
+ */
 export interface SessionLogEntry {
   readonly sessionId: string;
   /** Event type, e.g. `turn.started`. */
@@ -56,12 +78,26 @@ export interface SessionLogEntry {
   readonly data: unknown;
 }
 
-/** A stored log line with its store-assigned sequence number (from 1). */
+/**
+ * A stored log line with its store-assigned sequence number (from 1).
+ *
+ * @example
+ * ```ts
+ * for (const line of await store.readLog({ sessionId: 'team-1/ada' })) console.log(line.seq, line.type);
+ * ```
+ */
 export interface StoredLogEntry extends SessionLogEntry {
   readonly seq: number;
 }
 
-/** Filter for {@link SessionStore.readLog}. */
+/**
+ * Filter for {@link SessionStore.readLog}.
+ *
+ * @example
+ * ```ts
+ * const next = await store.readLog({ afterSeq: lastSeq, limit: 100 });
+ * ```
+ */
 export interface LogQuery {
   readonly sessionId?: string;
   /** Only lines with `seq > afterSeq` (default 0). */

@@ -8,7 +8,14 @@ import {
   type SessionStore,
 } from '../../session/types.js';
 
-/** Builds a valid snapshot for tests; override any field. */
+/**
+ * Builds a valid snapshot for tests; override any field.
+ *
+ * @example
+ * ```ts
+ * await store.saveSnapshot(sampleSnapshot({ sessionId: 'a', revision: 2 }));
+ * ```
+ */
 export function sampleSnapshot(overrides: Partial<SessionSnapshot> = {}): SessionSnapshot {
   return {
     sessionId: 's1',
