@@ -55,7 +55,10 @@ class InMemoryStore extends BaseStore {
       createdAt: record.createdAt,
       accessedAt: record.createdAt,
       accessCount: 0,
-      slot: vector === undefined ? -1 : this.vectorIndex()!.add(vector.values, vector.norm),
+      slot:
+        vector === undefined
+          ? -1
+          : this.vectorIndex(vector.values.length)!.add(vector.values, vector.norm),
     };
     this.#records.set(rec.id, rec);
     if (rec.slot >= 0) this.#allVectors = undefined;
@@ -96,7 +99,10 @@ class InMemoryStore extends BaseStore {
       rec.slot =
         patch.vector === null
           ? -1
-          : this.vectorIndex()!.add(patch.vector.values, patch.vector.norm);
+          : this.vectorIndex(patch.vector.values.length)!.add(
+              patch.vector.values,
+              patch.vector.norm,
+            );
     }
     return this.#toEntry(rec);
   }

@@ -234,6 +234,29 @@ export function memoryStoreContract(
         expect(await m.search({ embedding: Q })).toEqual([]);
       });
 
+      it('update can give the first vector to a store that had none', async () => {
+        const m = make();
+        await m.add({ id: 'u', content: 'plain' });
+        await m.update('u', { embedding: V08 });
+        expect((await m.search({ embedding: Q })).map((r) => r.entry.id)).toEqual(['u']);
+        await rejectsWith(
+          m.add({ content: 'x', embedding: new Float32Array([1, 0]) }),
+          'ERR_INVALID_ARGUMENT',
+          'entry.embedding',
+        );
+      });
+
+      it('a refused add does not fix the vector length', async () => {
+        const m = make();
+        await m.add({ id: 'dup', content: 'x' });
+        await rejectsWith(
+          m.add({ id: 'dup', content: 'y', embedding: new Float32Array([1, 0]) }),
+          'ERR_INVALID_ARGUMENT',
+          'entry.id',
+        );
+        expect((await m.add({ content: 'z', embedding: V1 })).embedding?.length).toBe(4);
+      });
+
       it('update with a new embedding changes vector ranking', async () => {
         const m = make({ dimensions: 4 });
         await m.add({ id: 'a', content: 'a', embedding: V06 });

@@ -130,7 +130,10 @@ export abstract class BaseStore implements MemoryStore {
   protected abstract closeBackend(): void;
 
   // ---- vectors -------------------------------------------------------------------------------
-  /** The matrix, created when the first vector arrives (or `dims` is known). */
+  /**
+   * The matrix. Backends pass the length of the vector they are about to store: the first one
+   * creates the matrix and fixes the store's length (unless options fixed it already).
+   */
   protected vectorIndex(dims?: number): VectorIndex | undefined {
     if (this.#index === undefined) {
       const d = dims ?? this.#dims;
@@ -142,7 +145,7 @@ export abstract class BaseStore implements MemoryStore {
   }
 
   /** Checks a vector against the store's length and computes its norm (once, here). */
-  protected checkVector(values: Float32Array, field: string, store = true): Vector {
+  protected checkVector(values: Float32Array, field: string): Vector {
     if (this.#dims !== undefined && values.length !== this.#dims) {
       throw invalidArgument(`${field}: expected ${this.#dims} dimensions, got ${values.length}`, {
         field,
@@ -155,12 +158,11 @@ export abstract class BaseStore implements MemoryStore {
     }
     const norm = vectorNorm(values);
     if (norm === 0) throw invalidArgument(`${field}: must not be all zeros`, { field });
-    // A stored vector fixes the store's length; a query's never does.
-    if (store) this.vectorIndex(values.length);
+    // The first vector stored fixes the length (see vectorIndex); checks change nothing.
     return { values: Float32Array.from(values), norm };
   }
 
-  async #embed(text: string, field: string, store = true): Promise<Vector | undefined> {
+  async #embed(text: string, field: string): Promise<Vector | undefined> {
     if (this.embedder === undefined) return undefined;
     const [values] = await this.embedder.embed([text]);
     this.#assertOpen();
@@ -168,7 +170,7 @@ export abstract class BaseStore implements MemoryStore {
       throw new TroupeError('ERR_INTERNAL', 'the embedder returned no vector');
     // Text with nothing to embed (punctuation only) gets no vector rather than an error.
     if (values.every((v) => v === 0)) return undefined;
-    return this.checkVector(values, field, store);
+    return this.checkVector(values, field);
   }
 
   // ---- public API ----------------------------------------------------------------------------
@@ -262,10 +264,9 @@ export abstract class BaseStore implements MemoryStore {
     const terms = q.text === undefined ? [] : queryTerms(q.text);
 
     let queryVector: Vector | undefined;
-    if (q.embedding !== undefined)
-      queryVector = this.checkVector(q.embedding, 'query.embedding', false);
+    if (q.embedding !== undefined) queryVector = this.checkVector(q.embedding, 'query.embedding');
     else if (q.text !== undefined && terms.length > 0)
-      queryVector = await this.#embed(q.text, 'query.embedding', false);
+      queryVector = await this.#embed(q.text, 'query.embedding');
 
     const keywordRank = new Map<string, number>();
     const vectorRank = new Map<string, number>();

@@ -1,3 +1,4 @@
+import { TroupeError } from '@troupe/core';
 import { vectorNorm } from '../vector.js';
 import { scanTopK } from './scan.js';
 import type { TopK } from './top-k.js';
@@ -38,6 +39,12 @@ export class VectorIndex {
 
   /** Stores a vector (its norm is computed here, once) and returns its slot. */
   add(vector: Float32Array, norm = vectorNorm(vector)): number {
+    if (vector.length !== this.dims) {
+      throw new TroupeError(
+        'ERR_INTERNAL',
+        `a ${vector.length}-value vector reached a ${this.dims}-dimension matrix`,
+      );
+    }
     const slot = this.#free.pop() ?? this.#next++;
     if (slot >= this.#capacity) this.#grow();
     this.#matrix.set(vector, slot * this.dims);
