@@ -167,7 +167,8 @@ export interface ScoreWeights {
 /**
  * A search. With `text`, keyword search runs (and vector search too when the store has an
  * embedder); with `embedding`, vector search runs. With neither, every entry the filter admits
- * is a candidate with relevance 0, ranked by importance and recency.
+ * is a candidate with relevance 0, ranked by importance and recency. Text without letters or
+ * digits matches nothing.
  *
  * @example
  * ```ts

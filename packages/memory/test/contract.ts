@@ -498,6 +498,12 @@ export function memoryStoreContract(
         expect(hits.every((h) => h.relevance === 0)).toBe(true);
       });
 
+      it('text without letters or digits matches nothing', async () => {
+        const m = make();
+        await m.add({ content: 'something' });
+        expect(await m.search({ text: '?!' })).toEqual([]);
+      });
+
       it('search updates access times and counts of returned entries only', async () => {
         const m = make();
         await m.add({ id: 'hit', content: 'findable' });

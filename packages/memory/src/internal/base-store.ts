@@ -274,6 +274,9 @@ export abstract class BaseStore implements MemoryStore {
     let fused: Map<string, number> | undefined;
     let maxFused = 0;
     if (terms.length === 0 && queryVector === undefined) {
+      // Text with nothing to match (punctuation only) matches nothing; no query at all ranks
+      // every admitted entry by importance and recency.
+      if (q.text !== undefined) return [];
       pool = new Map(this.allCandidates(filter).map((c) => [c.id, c]));
     } else {
       const k = this.#rrfK;
