@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import { ChurnMap } from './churn-map.js';
 import { ExpiryWheel, type Slot } from './expiry-wheel.js';
-import { IntervalIndex } from './interval-index.js';
+import { ResourceIndex } from './resource-index.js';
 import {
   closedError,
   frozenJsonCopy,
@@ -89,7 +89,7 @@ interface Entry {
   readonly resource: string;
   readonly start: number;
   readonly end: number;
-  readonly index: ResourceIndex;
+  readonly index: ResourceIndex<Entry>;
   claim: Claim;
   expiresAt: number;
   /** Set once the entry left every index (release, expiry, replacement): drop is idempotent. */
@@ -97,17 +97,6 @@ interface Entry {
   slot: Slot<Entry> | undefined;
   prev: Entry | undefined;
   next: Entry | undefined;
-}
-
-/**
- * Everything about one resource; conflict checks never look outside it. It *is* its range
- * index (a subclass, not a field) so a lookup chases one pointer fewer.
- */
-class ResourceIndex extends IntervalIndex<Entry> {
-  /** agent -> entry. A ChurnMap: one agent claiming and releasing here must stay O(1). */
-  readonly byAgent = new ChurnMap<string, Entry>();
-  /** False once its last entry went and it left `resources` (a new claim puts it back). */
-  attached = true;
 }
 
 /**
@@ -134,7 +123,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
       ? DEFAULT_CLAIM_TTL_MS
       : requireDuration(opts.defaultTtlMs, 'options.defaultTtlMs');
 
-  const resources = new ChurnMap<string, ResourceIndex>();
+  const resources = new ChurnMap<string, ResourceIndex<Entry>>();
   const wheel = new ExpiryWheel<Entry>(clock, SWEEP_SLOT_MS, (entry) => drop(entry));
   const discoveries: Discovery[] = [];
   const discoveriesByTopic = new Map<string, Discovery[]>();
@@ -152,11 +141,10 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
     entry.dropped = true;
     // The entry knows its index and is the live value for its agent: no lookups needed.
     const index = entry.index;
-    index.byAgent.deleteLive(entry.agent);
     index.remove(entry);
     wheel.remove(entry);
     entries--;
-    if (index.byAgent.size === 0) {
+    if (index.size === 0) {
       resources.deleteLive(entry.resource);
       index.attached = false;
     }
@@ -164,7 +152,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
 
   /** The agent's live entry on a resource; an expired one found on the way is dropped. */
   function liveEntry(agent: string, resource: string, now: number): Entry | undefined {
-    const entry = resources.get(resource)?.byAgent.get(agent);
+    const entry = resources.get(resource)?.byAgent(agent);
     if (entry === undefined) return undefined;
     if (entry.expiresAt > now) return entry;
     drop(entry);
@@ -196,7 +184,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
 
       const now = clock.now();
       let index = resources.get(resource);
-      const own = index?.byAgent.get(agent);
+      const own = index?.byAgent(agent);
       if (index !== undefined) {
         // Each overlapping entry is the claimant's own (skipped), expired (dropped, then look
         // again), or another agent's live claim: the conflict.
@@ -205,7 +193,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
           if (other === undefined) break;
           if (other.expiresAt > now) return { ok: false, conflict: other.claim };
           drop(other);
-          if (index.byAgent.size === 0) break;
+          if (index.size === 0) break;
         }
       }
       if (own !== undefined) drop(own);
@@ -231,8 +219,7 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         next: undefined,
       };
       entry.claim = claimView(entry, now, ++lastToken);
-      index.byAgent.setNew(agent, entry);
-      index.insert(entry);
+      index.add(entry);
       wheel.add(entry);
       entries++;
       return { ok: true, claim: entry.claim };
@@ -274,17 +261,17 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         const index = resources.get(resource);
         if (index === undefined) return out;
         if (agent !== undefined) {
-          const entry = index.byAgent.get(agent);
+          const entry = index.byAgent(agent);
           if (entry !== undefined && entry.expiresAt > now) out.push(entry.claim);
           return out;
         }
-        for (const entry of index.byAgent.values()) {
+        for (const entry of index.values()) {
           if (entry.expiresAt > now) out.push(entry.claim);
         }
         return out.sort(byToken);
       }
       for (const index of resources.values()) {
-        for (const entry of index.byAgent.values()) {
+        for (const entry of index.values()) {
           if (entry.expiresAt > now && (agent === undefined || entry.agent === agent)) {
             out.push(entry.claim);
           }
