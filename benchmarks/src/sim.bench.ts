@@ -90,6 +90,7 @@ async function threads(): Promise<void> {
   for (let round = 0; round < SCALE_ROUNDS; round++) {
     for (const n of [1, 2] as const) {
       collectGarbage();
+      const cpu0 = process.cpuUsage();
       const result = await runSimulation({
         scenario: smallTeams,
         seed: 1,
@@ -97,12 +98,15 @@ async function threads(): Promise<void> {
         threads: n,
         collectEvents: false,
       });
+      const cpu = process.cpuUsage(cpu0);
+      // Cores this process kept busy on average: below `n`, other load took the rest.
+      const busy = (cpu.user + cpu.system) / 1_000 / result.wallMs;
       hashes.add(result.hash);
       calls = result.analysis.totals.modelCalls;
       best[n] = Math.min(best[n], result.wallMs);
       figure(
         `round ${round + 1}, ${n} thread${n === 1 ? '' : 's'}`,
-        `${result.wallMs.toFixed(0)} ms (${Math.round((calls / result.wallMs) * 1_000).toLocaleString('en-US')} steps/s)`,
+        `${result.wallMs.toFixed(0)} ms (${Math.round((calls / result.wallMs) * 1_000).toLocaleString('en-US')} steps/s), ${busy.toFixed(2)} cores busy`,
       );
     }
   }
