@@ -321,6 +321,25 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
         expect((await state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 })).ok).toBe(true);
       });
 
+      it('treats a claim as expired at expiresAt even before its own timers have fired', async () => {
+        // This timer is set before the claim, so at t = 100 it fires before any timer the
+        // backend sets for that claim (ties fire in the order they were set).
+        let checks: Promise<[Claim[], boolean, boolean]> | undefined;
+        clock.setTimeout(() => {
+          checks = Promise.all([
+            state.claims({ resource: 'f' }),
+            state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 }).then((r) => r.ok),
+            state.release('a', 'f'),
+          ]);
+        }, 100);
+        await grant({ agent: 'a', resource: 'f', start: 0, end: 10, ttlMs: 100 });
+        await clock.advance(100);
+        const [listed, bGranted, aReleased] = await checks!;
+        expect(listed.map((c) => c.agent)).not.toContain('a');
+        expect(bGranted).toBe(true);
+        expect(aReleased).toBe(false);
+      });
+
       it('never lists or conflicts an expired claim at any later time', async () => {
         await grant({ agent: 'a', resource: 'f', ttlMs: 10 });
         for (const step of [5, 5, 1, 100, 10_000, 1_000_000]) {
