@@ -1,5 +1,5 @@
 import { createInMemoryStore, createSqliteStore } from '../src/index.js';
-import { memoryStoreContract } from './contract.js';
+import { memoryStoreContract } from '../src/testing/index.js';
 
 memoryStoreContract('in-memory', (options) => createInMemoryStore(options));
 memoryStoreContract('sqlite', (options) => createSqliteStore(options));

@@ -1,8 +1,9 @@
-// The MemoryStore contract: one suite, run against every backend (contract.test.ts).
+// The MemoryStore contract: one suite, run against every backend (test/contract.test.ts here;
+// any other implementation imports it from @troupe/memory/testing).
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MemoryStore, MemoryStoreOptions } from '../src/index.js';
+import type { MemoryStore, MemoryStoreOptions } from '../index.js';
 
 const DAY = 86_400_000;
 
@@ -25,8 +26,17 @@ async function rejectsWith(promise: Promise<unknown>, code: string, field?: stri
 }
 
 /**
- * Runs the contract against a backend. `create` gets the options the test wants and returns a
- * fresh, empty store.
+ * The {@link MemoryStore} contract as a vitest suite: entries, validation, list and count,
+ * ranking, scopes, types, limits, decay, hand-computed scores, lifecycle. `create` gets the
+ * options a test wants and returns a fresh, empty store; the suite closes it.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore } from '@troupe/memory';
+ * import { memoryStoreContract } from '@troupe/memory/testing';
+ *
+ * memoryStoreContract('sqlite', (options) => createSqliteStore(options));
+ * ```
  */
 export function memoryStoreContract(
   name: string,
