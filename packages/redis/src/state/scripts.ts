@@ -25,13 +25,14 @@ for i = 1, #entries, 2 do
   if other == '' then
     keptUntil = tonumber(value)
   else
-    local f = split(value)
-    local expires = tonumber(f[5])
+    -- One pattern match per entry: no table, no substring loop.
+    local cs, ce, ct, _, cx = string.match(value, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+    local expires = tonumber(cx)
     if expires <= now then
       redis.call('HDEL', KEYS[1], other)
     elseif other ~= agent then
-      if tonumber(f[1]) <= e and s <= tonumber(f[2]) then
-        local token = tonumber(f[3])
+      if tonumber(cs) <= e and s <= tonumber(ce) then
+        local token = tonumber(ct)
         if bestToken == nil or token < bestToken then best, bestValue, bestToken = other, value, token end
       end
       if expires > latest then latest = expires end
