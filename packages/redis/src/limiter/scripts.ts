@@ -250,6 +250,15 @@ local function flush()
 end
 
 local function ticketInfo(deadline) return fmt(deadline) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6] end
+-- Records our ticket's deadline on k, and keeps k's queue (and its hash, if it expires at all:
+-- a lifetime rule's hash never does) at least until then.
+local function holdTicket(k, deadline)
+  redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(deadline))
+  local ms = math.ceil(deadline - now + grace)
+  if redis.call('PTTL', k.Q) < ms then redis.call('PEXPIRE', k.Q, ms) end
+  local hms = redis.call('PTTL', k.H)
+  if hms >= 0 and hms < ms then redis.call('PEXPIRE', k.H, ms) end
+end
 
 if mode == 'retry' then
   local blocker, blockerDeadline = '', INF
@@ -268,7 +277,7 @@ if mode == 'retry' then
   if blocker ~= '' then
     -- Hold our place at least until the blocker's own deadline has passed.
     local deadline = math.max(now + grace, blockerDeadline + grace)
-    for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(deadline)) end
+    for _, k in ipairs(ks) do holdTicket(k, deadline) end
     flush()
     return {0, 'requests', '0', ticket, inf(blockerDeadline), blocker}
   end
@@ -293,7 +302,7 @@ if mode == 'retry' then
   local reason, wait = refusal(ks, w)
   local hold = wait
   if hold == INF then hold = 0 end
-  for _, k in ipairs(ks) do redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(now + hold + grace)) end
+  for _, k in ipairs(ks) do holdTicket(k, now + hold + grace) end
   flush()
   return {0, REASONS[reason], inf(wait), ticket, inf(now + wait), ''}
 end
@@ -348,12 +357,8 @@ else
 end
 for _, k in ipairs(ks) do
   redis.call('ZADD', k.Q, tonumber(ticket), ticket)
-  redis.call('HSET', k.H, 'q:' .. ticket, ticketInfo(deadline))
   countTickets(k)
-  local ms = math.ceil(deadline - now + grace)
-  if redis.call('PTTL', k.Q) < ms then redis.call('PEXPIRE', k.Q, ms) end
-  local hms = redis.call('PTTL', k.H)
-  if hms >= 0 and hms < ms then redis.call('PEXPIRE', k.H, ms) end
+  holdTicket(k, deadline)
 end
 flush()
 return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt), blocker}
