@@ -5,6 +5,7 @@ import type {
   ModelUsage,
   StopReason,
   ToolCall,
+  ToolSpec,
 } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
 import type { Json } from './internal/common.js';
@@ -44,6 +45,12 @@ export interface AnthropicOptions extends ProviderOptions {
   readonly maxTokens?: number;
   /** The `anthropic-version` header. Default `2023-06-01`. */
   readonly anthropicVersion?: string;
+  /**
+   * Prompt caching: mark the system prompt and the tool list with `cache_control: ephemeral`
+   * breakpoints, so later calls read them from the cache (see `usage.cacheReadTokens`).
+   * Default false.
+   */
+  readonly promptCaching?: boolean;
 }
 
 const wireTools = toolCache((tool) => ({
@@ -51,6 +58,23 @@ const wireTools = toolCache((tool) => ({
   description: tool.description,
   input_schema: wireParameters(tool.parameters),
 }));
+
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+// The same tools with a cache breakpoint on the last one (which caches the whole list), made
+// once per list like the plain ones.
+const markedTools = new WeakMap<readonly ToolSpec[], readonly Json[]>();
+function wireToolsMarked(tools: readonly ToolSpec[]): readonly Json[] {
+  let marked = markedTools.get(tools);
+  if (marked === undefined) {
+    const plain = wireTools(tools);
+    marked = plain.map((tool, index) =>
+      index === plain.length - 1 ? { ...tool, cache_control: EPHEMERAL } : tool,
+    );
+    markedTools.set(tools, marked);
+  }
+  return marked;
+}
 
 const STOP: Readonly<Record<string, StopReason>> = {
   end_turn: 'end',
@@ -151,6 +175,9 @@ export function anthropic(options: AnthropicOptions): Model {
   if (!Number.isInteger(maxTokens) || maxTokens < 1)
     throw invalidArgument('maxTokens must be a positive integer', { maxTokens });
   const version = requireString('anthropicVersion', options.anthropicVersion ?? '2023-06-01');
+  const promptCaching = options.promptCaching ?? false;
+  if (typeof promptCaching !== 'boolean')
+    throw invalidArgument('promptCaching must be a boolean', { promptCaching });
   const resolved = resolveOptions(options);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -174,8 +201,13 @@ export function anthropic(options: AnthropicOptions): Model {
         max_tokens: request.maxOutputTokens ?? maxTokens,
         messages: toAnthropicMessages(request),
       };
-      if (request.system !== undefined && request.system !== '') body.system = request.system;
-      if (request.tools.length > 0) body.tools = wireTools(request.tools);
+      if (request.system !== undefined && request.system !== '') {
+        body.system = promptCaching
+          ? [{ type: 'text', text: request.system, cache_control: EPHEMERAL }]
+          : request.system;
+      }
+      if (request.tools.length > 0)
+        body.tools = promptCaching ? wireToolsMarked(request.tools) : wireTools(request.tools);
       if (request.temperature !== undefined) body.temperature = request.temperature;
       if (stream) body.stream = true;
       return send(

@@ -5,10 +5,16 @@ import type { FakeModelServer } from '@troupe/providers/testing';
 import { createFakeModelServer } from '@troupe/providers/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-// The issue's behavioural bound: an aborted call settles within 50 ms. Measured on real time
-// from `abort()` to the rejection being observed; the bound is the requirement itself, not a
-// performance target (the settle is synchronous on abort, typically well under 1 ms).
+// The issue's behavioural bound: an aborted call settles within 50 ms. Two checks:
+// - the call settles before the event loop takes another turn (`beforeNextTurn`): no I/O, no
+//   timer, nothing but promise continuations stands between abort() and the rejection. This is
+//   what makes the bound hold, and it is deterministic;
+// - the wall time from abort() to the rejection, against the bound plus a tolerance: on this
+//   shared 2-core machine under load (load average 10+ while other suites run) the process can
+//   be descheduled, or compile a cold path, for tens of ms inside any window. Typically it is
+//   under 1 ms.
 const ABORT_BOUND_MS = 50;
+const SCHEDULING_TOLERANCE_MS = 100;
 
 let server: FakeModelServer;
 beforeEach(async () => {
@@ -30,19 +36,28 @@ const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({
   ...extra,
 });
 
-/** Aborts `controller` and measures how long `call` takes to settle. */
+/** Aborts `controller` and measures how `call` settles. */
 async function abortAndTime(
   controller: AbortController,
   call: Promise<unknown>,
-): Promise<{ error: unknown; ms: number }> {
+): Promise<{ error: unknown; ms: number; beforeNextTurn: boolean }> {
   const settled = call.then(
     () => undefined,
     (error: unknown) => error,
   );
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
   const start = performance.now();
   controller.abort(new Error('user pressed stop'));
   const error = await settled;
-  return { error, ms: performance.now() - start };
+  return { error, ms: performance.now() - start, beforeNextTurn: !turned };
+}
+
+function expectPromptSettle(outcome: { ms: number; beforeNextTurn: boolean }): void {
+  expect(outcome.beforeNextTurn).toBe(true);
+  expect(outcome.ms).toBeLessThan(ABORT_BOUND_MS + SCHEDULING_TOLERANCE_MS);
 }
 
 for (const [name, make] of Object.entries(makers)) {
@@ -56,10 +71,10 @@ for (const [name, make] of Object.entries(makers)) {
       });
       const call = make().generate(ask({ signal: controller.signal, onDelta: () => first() }));
       await gotDelta;
-      const { error, ms } = await abortAndTime(controller, call);
-      expect(error).toMatchObject({ code: 'ERR_ABORTED' });
-      expect((error as Error).cause).toMatchObject({ message: 'user pressed stop' });
-      expect(ms).toBeLessThan(ABORT_BOUND_MS);
+      const outcome = await abortAndTime(controller, call);
+      expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
+      expect((outcome.error as Error).cause).toMatchObject({ message: 'user pressed stop' });
+      expectPromptSettle(outcome);
       await server.waitUntil(() => server.socketsOpen === 0);
     });
 
@@ -68,9 +83,9 @@ for (const [name, make] of Object.entries(makers)) {
       const controller = new AbortController();
       const call = make().generate(ask({ signal: controller.signal }));
       await server.waitUntil(() => server.requests.length === 1);
-      const { error, ms } = await abortAndTime(controller, call);
-      expect(error).toMatchObject({ code: 'ERR_ABORTED' });
-      expect(ms).toBeLessThan(ABORT_BOUND_MS);
+      const outcome = await abortAndTime(controller, call);
+      expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
+      expectPromptSettle(outcome);
       await server.waitUntil(() => server.socketsOpen === 0);
     });
 
@@ -86,9 +101,9 @@ for (const [name, make] of Object.entries(makers)) {
       });
       const call = make({ onRetry: () => waiting() }).generate(ask({ signal: controller.signal }));
       await retrying;
-      const { error, ms } = await abortAndTime(controller, call);
-      expect(error).toMatchObject({ code: 'ERR_ABORTED' });
-      expect(ms).toBeLessThan(ABORT_BOUND_MS);
+      const outcome = await abortAndTime(controller, call);
+      expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
+      expectPromptSettle(outcome);
       expect(server.requests.length).toBe(1);
     });
 

@@ -67,6 +67,26 @@ describe('anthropic without streaming', () => {
     });
   });
 
+  it('marks the system prompt and the last tool for caching with promptCaching', async () => {
+    const other = { ...search, name: 'fetch_page' };
+    server.reply({
+      text: 'ok',
+      usage: { inputTokens: 900, outputTokens: 1, cacheReadTokens: 800 },
+    });
+    const answer = await model({ promptCaching: true }).generate(
+      ask('hi', { system: 'Long instructions.', tools: [search, other] }),
+    );
+    expect(server.requests[0]?.body).toMatchObject({
+      system: [{ type: 'text', text: 'Long instructions.', cache_control: { type: 'ephemeral' } }],
+      tools: [
+        { name: 'search', input_schema: search.parameters },
+        { name: 'fetch_page', cache_control: { type: 'ephemeral' } },
+      ],
+    });
+    expect(server.requests[0]?.body).not.toHaveProperty(['tools', 0, 'cache_control']);
+    expect(answer.usage.cacheReadTokens).toBe(800);
+  });
+
   it('maps tool calls to tool_use blocks and merges consecutive tool results into one user turn', async () => {
     server.reply({ text: 'Both found.' });
     await model().generate({

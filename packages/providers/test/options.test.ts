@@ -26,6 +26,7 @@ describe('option validation at construction', () => {
     ],
     ['apiKey', () => anthropic({ ...claude, apiKey: '' })],
     ['maxTokens', () => anthropic({ ...claude, maxTokens: 0 })],
+    ['promptCaching', () => anthropic({ ...claude, promptCaching: 'yes' as unknown as boolean })],
     ['timeoutMs', () => openaiCompatible({ ...openai, timeoutMs: -1 })],
     ['firstByteTimeoutMs', () => anthropic({ ...claude, firstByteTimeoutMs: 0 })],
     ['idleTimeoutMs', () => anthropic({ ...claude, idleTimeoutMs: Number.NaN })],

@@ -68,9 +68,21 @@ export function estimateRequestTokens(request: ModelRequest, outputTokens: numbe
         chars += call.name.length + JSON.stringify(call.arguments ?? {}).length;
     }
   }
-  for (const tool of request.tools)
-    chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
-  return Math.ceil(chars / 4) + outputTokens;
+  return Math.ceil((chars + toolChars(request.tools)) / 4) + outputTokens;
+}
+
+// Tool lists repeat every turn: their size is measured once per list.
+const toolSizes = new WeakMap<readonly ToolSpec[], number>();
+
+function toolChars(tools: readonly ToolSpec[]): number {
+  let chars = toolSizes.get(tools);
+  if (chars === undefined) {
+    chars = 0;
+    for (const tool of tools)
+      chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
+    toolSizes.set(tools, chars);
+  }
+  return chars;
 }
 
 /** A plain-object view of unknown JSON, for defensive field access. */
