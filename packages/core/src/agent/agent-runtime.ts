@@ -341,7 +341,8 @@ export class AgentRuntime {
         this.#toolEnv.observer = events.active ? this.#observer(run) : undefined;
         const toolTurn = runToolCalls(calls, this.tools, this.#toolEnv);
         run.toolTurn = toolTurn;
-        const results = await toolTurn.done;
+        // Plain (synchronous) tools finish inside runToolCalls: no need to wait a microtask.
+        const results = toolTurn.results ?? (await toolTurn.done);
         run.toolTurn = undefined;
         if (results === undefined || run.stale) return;
         for (let i = 0; i < results.length; i++) this.history.push(results[i]!);

@@ -29,20 +29,24 @@ export const agentMachine = setup({
 }).createMachine({
   id: 'agent',
   initial: 'idle',
-  on: { FAIL: '.failed' },
+  // FAIL is listed in every state rather than once on the root: a transition whose source is the
+  // leaf state resolves faster in xstate than one found on an ancestor.
   states: {
-    idle: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel' } },
-    waitingForLease: { on: { CALL_MODEL: 'callingModel', STOP_RUN: 'idle' } },
-    callingModel: { on: { RUN_TOOLS: 'runningTools', FINISH: 'done', STOP_RUN: 'idle' } },
+    idle: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel', FAIL: 'failed' } },
+    waitingForLease: { on: { CALL_MODEL: 'callingModel', STOP_RUN: 'idle', FAIL: 'failed' } },
+    callingModel: {
+      on: { RUN_TOOLS: 'runningTools', FINISH: 'done', STOP_RUN: 'idle', FAIL: 'failed' },
+    },
     runningTools: {
       on: {
         WAIT_LEASE: 'waitingForLease',
         CALL_MODEL: 'callingModel',
         FINISH: 'done',
         STOP_RUN: 'idle',
+        FAIL: 'failed',
       },
     },
-    done: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel' } },
+    done: { on: { WAIT_LEASE: 'waitingForLease', CALL_MODEL: 'callingModel', FAIL: 'failed' } },
     failed: { type: 'final' },
   },
 });

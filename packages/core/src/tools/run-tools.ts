@@ -31,6 +31,11 @@ export interface ToolObserver {
 export interface ToolTurn {
   /** Results in call order; resolves with `undefined` when the turn was aborted. */
   readonly done: Promise<ToolMessage[] | undefined>;
+  /**
+   * The results when every call finished synchronously (plain, non-async tools): the caller can
+   * skip awaiting `done`. Undefined otherwise.
+   */
+  readonly results: ToolMessage[] | undefined;
   /** Abandons the turn: aborts every call's signal and clears its timers. */
   abort(reason: unknown): void;
 }
@@ -98,7 +103,8 @@ class Turn implements ToolTurn {
   #results: (ToolMessage | undefined)[];
   #updates: (readonly ContextUpdate[] | undefined)[];
   #contexts: CallContext[] = [];
-  #timers = new Set<TimerHandle>();
+  #timers: Set<TimerHandle> | undefined; // made by the first async call
+  results: ToolMessage[] | undefined = undefined;
   #applied = 0;
   #waiters: (() => void)[][] | undefined;
   #resolve!: (value: ToolMessage[] | undefined) => void;
@@ -115,7 +121,10 @@ class Turn implements ToolTurn {
 
   start(tools: ToolSet): void {
     const calls = this.#calls;
-    if (calls.length === 0) this.#resolve([]);
+    if (calls.length === 0) {
+      this.results = [];
+      this.#resolve(this.results);
+    }
     for (let i = 0; i < calls.length; i++) this.#startCall(tools, calls[i]!, i);
   }
 
@@ -123,8 +132,9 @@ class Turn implements ToolTurn {
     if (this.aborted || this.#applied === this.#calls.length) return;
     this.aborted = true;
     this.reason = reason;
-    for (const timer of this.#timers) this.env.clock.clearTimeout(timer);
-    this.#timers.clear();
+    if (this.#timers !== undefined)
+      for (const timer of this.#timers) this.env.clock.clearTimeout(timer);
+    this.#timers = undefined;
     for (const ctx of this.#contexts) ctx.abort(reason);
     this.#resolve(undefined);
   }
@@ -240,7 +250,7 @@ class Turn implements ToolTurn {
     const timer = clock.setTimeout(() => {
       if (!pending) return;
       pending = false;
-      this.#timers.delete(timer);
+      this.#timers?.delete(timer);
       const error = new TroupeError(
         'ERR_TIMEOUT',
         `tool "${tool.name}" timed out after ${tool.timeoutMs} ms`,
@@ -251,20 +261,21 @@ class Turn implements ToolTurn {
       ctx.abort(error);
       settle({ ok: false, content: `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.` });
     }, tool.timeoutMs);
+    this.#timers ??= new Set();
     this.#timers.add(timer);
     value.then(
       (result) => {
         if (!pending) return;
         pending = false;
         clock.clearTimeout(timer);
-        this.#timers.delete(timer);
+        this.#timers?.delete(timer);
         settle({ ok: true, value: result });
       },
       (error: unknown) => {
         if (!pending) return;
         pending = false;
         clock.clearTimeout(timer);
-        this.#timers.delete(timer);
+        this.#timers?.delete(timer);
         onThrow(error);
       },
     );
@@ -298,7 +309,10 @@ class Turn implements ToolTurn {
       const waiting = this.#waiters?.[this.#applied];
       if (waiting !== undefined) for (const wake of waiting) wake();
     }
-    if (this.#applied === total) this.#resolve(this.#results as ToolMessage[]);
+    if (this.#applied === total) {
+      this.results = this.#results as ToolMessage[];
+      this.#resolve(this.results);
+    }
   }
 }
 
