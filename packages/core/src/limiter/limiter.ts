@@ -26,6 +26,8 @@ import { NANOS_PER_USD, REASONS } from './window.js';
 
 type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
 
+const NO_STATES: readonly KeyState[] = Object.freeze([]);
+
 const closedError = (): TroupeError => new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
 
 /**
@@ -68,18 +70,12 @@ class MemoryRateLimiter implements RateLimiter {
     const weight = this.#weight;
     parseWeight(options, weight, false);
     const now = this.#clock.now();
-    let names: readonly string[];
-    let states: readonly KeyState[];
-    if (typeof keys === 'string' && keys.length > 0) {
-      // Hot path: one key, no array to build.
-      const state = this.#states.get(keys);
-      if (state === undefined) return { ok: true, lease: this.#admit([keys], [], weight, now) };
-      names = state.keys;
-      states = state.self;
-    } else {
-      names = parseKeys(keys);
-      states = this.#existing(names);
+    if (typeof keys === 'string') {
+      const lease = this.#fastAdmit(keys, weight, now);
+      if (lease !== undefined) return { ok: true, lease };
     }
+    const names = parseKeys(keys);
+    const states = this.#existing(names);
     this.#checkCapacity(states, weight);
     for (let i = 0; i < states.length; i++) {
       if (states[i]!.first !== undefined) return this.#queueRefusal(states, weight, now);
@@ -93,13 +89,20 @@ class MemoryRateLimiter implements RateLimiter {
   acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<RateLimiterLease> {
     try {
       if (this.#closed) throw closedError();
-      const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
-      parseWeight(options, weight, true);
-      const names = parseKeys(keys);
+      parseWeight(options, this.#weight, true);
       const signal = options?.signal;
-      const maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
-      if (signal?.aborted) throw abortedError(signal, 'limiter acquire');
+      if (signal?.aborted) {
+        parseKeys(keys); // bad input is reported as such, even with an aborted signal
+        throw abortedError(signal, 'limiter acquire');
+      }
       const now = this.#clock.now();
+      if (typeof keys === 'string') {
+        const lease = this.#fastAdmit(keys, this.#weight, now);
+        if (lease !== undefined) return Promise.resolve(lease);
+      }
+      const weight: Weight = { ...this.#weight };
+      const names = parseKeys(keys);
+      const maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
       const existing = this.#existing(names);
       this.#checkCapacity(existing, weight);
       if (
@@ -204,6 +207,45 @@ class MemoryRateLimiter implements RateLimiter {
   }
 
   // -- admission ------------------------------------------------------------------------------
+
+  /**
+   * The hot path: one key, nothing queued or paused, and the weight fits. Builds no array (the
+   * lease shares the key state's own `[key]` and `[state]`). Anything else returns undefined
+   * and takes the general path, which also produces refusals and errors.
+   */
+  #fastAdmit(key: string, weight: Weight, now: number): MemoryLease | undefined {
+    const state = this.#states.get(key);
+    if (state === undefined) {
+      if (key.length === 0) return undefined;
+      return new MemoryLease(
+        this,
+        [key],
+        NO_STATES,
+        -1,
+        now,
+        weight.requests,
+        weight.tokens,
+        weight.cost,
+      );
+    }
+    if (
+      state.first !== undefined ||
+      state.pausedRequestsUntil > now ||
+      state.pausedTokensUntil > now
+    ) {
+      return undefined;
+    }
+    const { requests, tokens, cost } = weight;
+    const window = state.window;
+    let seq = -1;
+    if (window !== undefined) {
+      if (window.exceeds(requests, tokens, cost) !== undefined) return undefined;
+      window.evict(now);
+      if (!window.admits(requests, tokens, cost)) return undefined;
+      seq = window.push(now, requests, tokens, cost);
+    }
+    return new MemoryLease(this, state.keys, state.self, seq, now, requests, tokens, cost);
+  }
 
   #existing(names: readonly string[]): KeyState[] {
     const states: KeyState[] = [];
