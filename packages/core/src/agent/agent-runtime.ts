@@ -2,21 +2,17 @@ import type { AcquireResult, Lease, LimiterBackend, RateLimitFeedback } from '..
 import type { Clock } from '../clock.js';
 import { abortedError, isTroupeError, TroupeError } from '../errors.js';
 import type { AgentState, EventSink, RunStatus, Usage } from '../events/team-events.js';
-import type { ChatMessage, ModelRequest, ModelResponse, ToolCall, ToolSpec } from '../model.js';
+import type { ChatMessage, ModelRequest, ModelResponse, ToolSpec } from '../model.js';
 import { DerivedState } from '../session/derived.js';
 import type { ContextUpdate } from '../tools/context-update.js';
-import {
-  runToolCalls,
-  type ToolObserver,
-  type ToolTurn,
-  type ToolTurnEnv,
-} from '../tools/run-tools.js';
+import { runToolCalls, type ToolTurnEnv } from '../tools/run-tools.js';
 import { toolSpecs } from '../tools/schema-cache.js';
 import type { Role, ToolSet } from '../tools/tool-set.js';
 import type { AgentDefinition } from './define-agent.js';
 import { AGENT_EVENTS, AgentLifecycle } from './lifecycle.js';
+import { cancelLease, closedResult, Run, settleLease, toolObserver } from './run.js';
 import type { RunResult } from './run-result.js';
-import { addTotals, addUsage, newUsage, type UsageCounter, usageSnapshot } from './usage.js';
+import { addTotals, addUsage, newUsage, type UsageCounter } from './usage.js';
 
 /** What an agent reaches in its host (the team inline, proxies in a pool worker). */
 export interface AgentEnv {
@@ -48,39 +44,6 @@ const { WAIT_LEASE, CALL_MODEL, RUN_TOOLS, FINISH, STOP_RUN, FAIL } = AGENT_EVEN
 type Move = (typeof AGENT_EVENTS)[keyof typeof AGENT_EVENTS];
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-
-/** One run: from a message to a final answer, max turns, an interrupt, a cancel or a failure. */
-class Run {
-  readonly id: string;
-  // Made only when someone reads `signal` (a model with latency, a waiting lease): a zero-latency
-  // run never pays for an AbortController.
-  #controller: AbortController | undefined = undefined;
-  #reason: unknown = undefined;
-  readonly usage: UsageCounter = newUsage();
-  readonly promise: Promise<RunResult>;
-  resolve!: (result: RunResult) => void;
-  turns = 0;
-  text = '';
-  stale = false;
-  toolTurn: ToolTurn | undefined = undefined;
-  constructor(id: string) {
-    this.id = id;
-    this.promise = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.stale) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-  abort(reason: unknown): void {
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
 
 /**
  * One agent: its actor, history (append-only), context and usage, and the loop that runs a
@@ -160,7 +123,7 @@ export class AgentRuntime {
    */
   send(content: string): Promise<RunResult> {
     if (this.#lifecycle.state === 'failed') {
-      return Promise.resolve(this.#closedResult());
+      return Promise.resolve(closedResult(this.name, this.#runs));
     }
     const previous = this.#run;
     if (previous !== undefined) this.#stop(previous, 'interrupted');
@@ -303,11 +266,11 @@ export class AgentRuntime {
           response = await definition.model.generate(request);
         } catch (error) {
           // The request was made (or may have been): it counts, with no tokens.
-          settle(lease, 0, undefined);
+          settleLease(lease, 0, undefined);
           throw error;
         }
         const usage = response.usage;
-        settle(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
+        settleLease(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
         addUsage(run.usage, usage);
         addUsage(this.usage, usage);
         if (run.stale) return; // an interrupted turn's reply is dropped
@@ -338,7 +301,9 @@ export class AgentRuntime {
         // started and gives each a synthetic result (session/resume.ts).
         this.#afterTurn();
         this.#move(RUN_TOOLS);
-        this.#toolEnv.observer = events.active ? this.#observer(run) : undefined;
+        this.#toolEnv.observer = events.active
+          ? toolObserver(this.#env.events, this.#env.clock, this.name, run.id)
+          : undefined;
         const toolTurn = runToolCalls(calls, this.tools, this.#toolEnv);
         run.toolTurn = toolTurn;
         // Plain (synchronous) tools finish inside runToolCalls: no need to wait a microtask.
@@ -363,7 +328,7 @@ export class AgentRuntime {
     const env = this.#env;
     const first = await tried;
     if (run.stale) {
-      if (first.ok) cancel(first.lease);
+      if (first.ok) cancelLease(first.lease);
       return undefined;
     }
     if (first.ok) return first.lease;
@@ -374,7 +339,7 @@ export class AgentRuntime {
       signal: run.signal,
     });
     if (run.stale) {
-      cancel(lease);
+      cancelLease(lease);
       return undefined;
     }
     const events = env.events;
@@ -388,34 +353,6 @@ export class AgentRuntime {
       });
     }
     return lease;
-  }
-
-  #observer(run: Run): ToolObserver {
-    const events = this.#env.events;
-    const clock = this.#env.clock;
-    const agent = this.name;
-    return {
-      called: (call: ToolCall) =>
-        events.emit({
-          type: 'tool.called',
-          at: clock.now(),
-          agent,
-          runId: run.id,
-          tool: call.name,
-          callId: call.id,
-        }),
-      returned: (call: ToolCall, isError: boolean, durationMs: number) =>
-        events.emit({
-          type: 'tool.returned',
-          at: clock.now(),
-          agent,
-          runId: run.id,
-          tool: call.name,
-          callId: call.id,
-          isError,
-          durationMs,
-        }),
-    };
   }
 
   /** Interrupt or cancel: abandon the run, close dangling tool calls, go idle. */
@@ -474,29 +411,7 @@ export class AgentRuntime {
 
   #end(run: Run, status: RunStatus, error?: TroupeError): void {
     if (this.#run === run) this.#run = undefined;
-    const usage = usageSnapshot(run.usage);
-    const result: RunResult = {
-      runId: run.id,
-      agent: this.name,
-      status,
-      text: run.text,
-      turns: run.turns,
-      usage,
-      ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
-    };
-    const events = this.#env.events;
-    if (events.active) {
-      events.emit({
-        type: 'run.finished',
-        at: this.#env.clock.now(),
-        agent: this.name,
-        runId: run.id,
-        status,
-        turns: run.turns,
-        usage,
-      });
-    }
-    run.resolve(result);
+    run.finish(this.name, status, error, this.#env.events, this.#env.clock);
   }
 
   #afterTurn(): void {
@@ -506,21 +421,6 @@ export class AgentRuntime {
     const from = this.#savedUpTo;
     this.#savedUpTo = this.history.length;
     hook(this, from);
-  }
-
-  #closedResult(): RunResult {
-    return {
-      runId: `${this.name}:${this.#runs}`,
-      agent: this.name,
-      status: 'failed',
-      text: '',
-      turns: 0,
-      usage: usageSnapshot(newUsage()),
-      error: {
-        code: 'ERR_CLOSED',
-        message: `agent "${this.name}" has failed and is no longer restarted`,
-      },
-    };
   }
 
   #move(event: Move): void {
@@ -533,14 +433,4 @@ export class AgentRuntime {
     if (events.active)
       events.emit({ type: 'agent.state', at: this.#env.clock.now(), agent: this.name, state });
   }
-}
-
-function settle(lease: Lease, tokens: number, costUsd: number | undefined): void {
-  const done = lease.settle(costUsd === undefined ? { tokens } : { tokens, costUsd });
-  if (done instanceof Promise) done.catch(() => {});
-}
-
-function cancel(lease: Lease): void {
-  const done = lease.cancel();
-  if (done instanceof Promise) done.catch(() => {});
 }

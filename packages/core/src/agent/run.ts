@@ -1,0 +1,136 @@
+import type { Lease } from '../backends.js';
+import type { Clock } from '../clock.js';
+import type { TroupeError } from '../errors.js';
+import type { EventSink, RunStatus } from '../events/team-events.js';
+import type { ToolCall } from '../model.js';
+import type { ToolObserver, ToolTurn } from '../tools/run-tools.js';
+import type { RunResult } from './run-result.js';
+import { newUsage, type UsageCounter, usageSnapshot } from './usage.js';
+
+/** One run: from a message to a final answer, max turns, an interrupt, a cancel or a failure. */
+export class Run {
+  readonly id: string;
+  // Made only when someone reads `signal` (a model with latency, a waiting lease): a zero-latency
+  // run never pays for an AbortController.
+  #controller: AbortController | undefined = undefined;
+  #reason: unknown = undefined;
+  readonly usage: UsageCounter = newUsage();
+  readonly promise: Promise<RunResult>;
+  #resolve!: (result: RunResult) => void;
+  turns = 0;
+  text = '';
+  /** Interrupted, cancelled or failed: whatever it was waiting for is dropped. */
+  stale = false;
+  toolTurn: ToolTurn | undefined = undefined;
+
+  constructor(id: string) {
+    this.id = id;
+    this.promise = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stale) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  /** Resolves the run's promise (and reports `run.finished` when someone listens). */
+  finish(
+    agent: string,
+    status: RunStatus,
+    error: TroupeError | undefined,
+    events: EventSink,
+    clock: Clock,
+  ): void {
+    const usage = usageSnapshot(this.usage);
+    const result: RunResult = {
+      runId: this.id,
+      agent,
+      status,
+      text: this.text,
+      turns: this.turns,
+      usage,
+      ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
+    };
+    if (events.active) {
+      events.emit({
+        type: 'run.finished',
+        at: clock.now(),
+        agent,
+        runId: this.id,
+        status,
+        turns: this.turns,
+        usage,
+      });
+    }
+    this.#resolve(result);
+  }
+}
+
+/** The result a message to an agent the supervisor gave up on resolves with. */
+export function closedResult(agent: string, runs: number): RunResult {
+  return {
+    runId: `${agent}:${runs}`,
+    agent,
+    status: 'failed',
+    text: '',
+    turns: 0,
+    usage: usageSnapshot(newUsage()),
+    error: {
+      code: 'ERR_CLOSED',
+      message: `agent "${agent}" has failed and is no longer restarted`,
+    },
+  };
+}
+
+/** Reports tool calls of one run as `tool.called` / `tool.returned` events. */
+export function toolObserver(
+  events: EventSink,
+  clock: Clock,
+  agent: string,
+  runId: string,
+): ToolObserver {
+  return {
+    called: (call: ToolCall) =>
+      events.emit({
+        type: 'tool.called',
+        at: clock.now(),
+        agent,
+        runId,
+        tool: call.name,
+        callId: call.id,
+      }),
+    returned: (call: ToolCall, isError: boolean, durationMs: number) =>
+      events.emit({
+        type: 'tool.returned',
+        at: clock.now(),
+        agent,
+        runId,
+        tool: call.name,
+        callId: call.id,
+        isError,
+        durationMs,
+      }),
+  };
+}
+
+/** Settles a lease without waiting for a remote limiter (its failure is not the agent's). */
+export function settleLease(lease: Lease, tokens: number, costUsd: number | undefined): void {
+  const done = lease.settle(costUsd === undefined ? { tokens } : { tokens, costUsd });
+  if (done instanceof Promise) done.catch(() => {});
+}
+
+/** Gives a lease back without waiting (see {@link settleLease}). */
+export function cancelLease(lease: Lease): void {
+  const done = lease.cancel();
+  if (done instanceof Promise) done.catch(() => {});
+}
