@@ -1,6 +1,6 @@
 // Public API of @troupe/redis. Named exports only; types with `export type`.
 
-export type { RedisBusOptions } from './bus/bus.js';
+export type { RedisBus, RedisBusOptions } from './bus/bus.js';
 export { createRedisBus } from './bus/bus.js';
 export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';

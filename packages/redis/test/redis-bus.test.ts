@@ -74,9 +74,11 @@ describe('redis bus', () => {
   it('resolves [] on a clock timeout and leaves the next post to later waiters', async () => {
     const { clock, bus } = setup();
     const timedOut = bus.wait('a', { afterSeq: 0, timeoutMs: 1_000 });
+    expect(bus.waiters('a')).toBe(1);
     await clock.advance(1_000);
     expect(await timedOut).toEqual([]);
     expect(clock.pending()).toBe(0);
+    expect(bus.waiters()).toBe(0);
     const next = bus.wait('a', { afterSeq: 0 });
     await bus.post('a', { from: 'x', body: 1 });
     expect((await next).map((m) => m.seq)).toEqual([1]);
@@ -89,6 +91,7 @@ describe('redis bus', () => {
     controller.abort();
     await expect(waiting).rejects.toSatisfy((e) => isTroupeError(e, 'ERR_ABORTED'));
     expect(clock.pending()).toBe(0);
+    expect(bus.waiters()).toBe(0);
   });
 
   it('wakes a local waiter when post returns, before any clock advance', async () => {

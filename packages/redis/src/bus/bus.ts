@@ -38,6 +38,21 @@ export interface RedisBusOptions extends RedisBackendOptions {}
 const idOf = (seq: number): string => `0-${seq}`;
 const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
 
+/**
+ * The Redis bus: a {@link BusBackend} plus `waiters()`, as the in-memory bus has, for leak checks.
+ *
+ * @example
+ * ```ts
+ * const bus: RedisBus = createRedisBus({ redis, clock, team: 'alpha' });
+ * const waiting = bus.wait('plan', { afterSeq: 0, timeoutMs: 1_000 });
+ * console.log(bus.waiters('plan')); // 1, until it is woken, times out or is aborted
+ * ```
+ */
+export interface RedisBus extends BusBackend {
+  /** Pending `wait` calls of this bus on `topic` (or on every topic). */
+  waiters(topic?: string): number;
+}
+
 type StreamEntry = [id: string, fields: string[]];
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
 
@@ -93,7 +108,7 @@ function decodeMessage(topic: string, entry: StreamEntry): Message {
  * await bus.close();
  * ```
  */
-export function createRedisBus(options: RedisBusOptions): BusBackend {
+export function createRedisBus(options: RedisBusOptions): RedisBus {
   const { connection, clock, base } = resolveCommon(options, 'createRedisBus');
   const { client } = connection;
   const streamKey = (topic: string): string => `${base}b:${topic}`;
@@ -372,6 +387,13 @@ export function createRedisBus(options: RedisBusOptions): BusBackend {
         // No read first: the reader's XREAD from afterSeq returns at once when messages exist.
         ensureCovered(waiter);
       });
+    },
+
+    waiters(topic?: string): number {
+      if (topic !== undefined) return waiting.get(topic)?.size ?? 0;
+      let count = 0;
+      for (const set of waiting.values()) count += set.size;
+      return count;
     },
 
     async close(): Promise<void> {
