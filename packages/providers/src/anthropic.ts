@@ -18,13 +18,13 @@ import {
   parseJson,
   parseToolArguments,
   priced,
-  sseEvents,
+  readSse,
   toolCache,
   wireParameters,
 } from './internal/common.js';
 import { failureFromProviderError, malformedResponse } from './internal/failure.js';
-import type { ReadContext } from './internal/transport.js';
-import { readText, send } from './internal/transport.js';
+import type { Body, ReadContext } from './internal/transport.js';
+import { send } from './internal/transport.js';
 import type { ProviderOptions, ResolvedOptions } from './options.js';
 import { parseBaseURL, requireString, resolveOptions } from './options.js';
 
@@ -279,11 +279,11 @@ function providerFailure(payload: Json, requestId: string | undefined): never {
 }
 
 async function readWhole(
-  chunks: AsyncIterable<Uint8Array>,
+  body: Body,
   context: ReadContext,
   options: ResolvedOptions,
 ): Promise<ModelResponse> {
-  const payload = asObject(parseJson(await readText(chunks), 'anthropic', context.requestId));
+  const payload = asObject(parseJson(await body.text(), 'anthropic', context.requestId));
   if (payload === undefined) throw malformedResponse('anthropic answered with a non-object body');
   if (payload.type === 'error') providerFailure(payload, context.requestId);
   if (!Array.isArray(payload.content))
@@ -322,7 +322,7 @@ interface Block {
 }
 
 async function readStream(
-  chunks: AsyncIterable<Uint8Array>,
+  body: Body,
   context: ReadContext,
   request: ModelRequest,
   options: ResolvedOptions,
@@ -335,9 +335,9 @@ async function readStream(
   let stop: unknown;
   let started = false;
   let done = false;
-  for await (const event of sseEvents(chunks, 'anthropic')) {
+  await readSse(body, 'anthropic', (event) => {
     // Read on to the end after message_stop: a body left unread would cost the socket its reuse.
-    if (done) continue;
+    if (done) return;
     const payload = asObject(parseJson(event.data, 'anthropic', context.requestId));
     if (payload === undefined) throw malformedResponse('anthropic stream sent a non-object event');
     switch (payload.type) {
@@ -418,7 +418,7 @@ async function readStream(
         // ping, content_block_stop and event types added later carry nothing we need.
         break;
     }
-  }
+  });
   if (!started || !done) throw malformedResponse('anthropic stream ended before message_stop');
   const toolCalls: ToolCall[] = calls.map((block) => ({
     id: block.id,

@@ -19,13 +19,13 @@ import {
   parseJson,
   parseToolArguments,
   priced,
-  sseEvents,
+  readSse,
   toolCache,
   wireParameters,
 } from './internal/common.js';
 import { failureFromProviderError, malformedResponse } from './internal/failure.js';
-import type { ReadContext } from './internal/transport.js';
-import { readText, send } from './internal/transport.js';
+import type { Body, ReadContext } from './internal/transport.js';
+import { send } from './internal/transport.js';
 import type { ProviderOptions, ResolvedOptions } from './options.js';
 import { parseBaseURL, requireString, resolveOptions } from './options.js';
 
@@ -207,11 +207,11 @@ function throwIfError(payload: Json, requestId: string | undefined): void {
 }
 
 async function readWhole(
-  chunks: AsyncIterable<Uint8Array>,
+  body: Body,
   context: ReadContext,
   options: ResolvedOptions,
 ): Promise<ModelResponse> {
-  const payload = asObject(parseJson(await readText(chunks), 'openai', context.requestId));
+  const payload = asObject(parseJson(await body.text(), 'openai', context.requestId));
   if (payload === undefined) throw malformedResponse('openai answered with a non-object body');
   throwIfError(payload, context.requestId);
   const choice = asObject(asArray(payload.choices)[0]);
@@ -241,7 +241,7 @@ interface PartialCall {
 }
 
 async function readStream(
-  chunks: AsyncIterable<Uint8Array>,
+  body: Body,
   context: ReadContext,
   request: ModelRequest,
   options: ResolvedOptions,
@@ -252,23 +252,23 @@ async function readStream(
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   let finish: unknown;
   let done = false;
-  for await (const event of sseEvents(chunks, 'openai')) {
+  await readSse(body, 'openai', (event) => {
     // Read on to the end after `[DONE]`: a body left unread would cost the socket its reuse.
-    if (done) continue;
+    if (done) return;
     if (event.data === '[DONE]') {
       done = true;
-      continue;
+      return;
     }
     const payload = asObject(parseJson(event.data, 'openai', context.requestId));
     if (payload === undefined) throw malformedResponse('openai stream sent a non-object chunk');
     throwIfError(payload, context.requestId);
     if (payload.usage !== undefined && payload.usage !== null) usage = usageOf(payload.usage);
     const choice = asObject(asArray(payload.choices)[0]);
-    if (choice === undefined) continue;
+    if (choice === undefined) return;
     if (choice.finish_reason !== undefined && choice.finish_reason !== null)
       finish = choice.finish_reason;
     const delta = asObject(choice.delta);
-    if (delta === undefined) continue;
+    if (delta === undefined) return;
     const content = asString(delta.content);
     if (content !== undefined && content !== '') {
       text += content;
@@ -305,7 +305,7 @@ async function readStream(
         });
       }
     }
-  }
+  });
   // Some servers omit `[DONE]`; a finish reason is enough to know the answer is whole.
   if (!done && finish === undefined)
     throw malformedResponse('openai stream ended before the answer finished');

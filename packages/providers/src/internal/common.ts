@@ -5,26 +5,22 @@ import { costOf } from '../pricing.js';
 import { malformedResponse } from './failure.js';
 import type { SseEvent } from './sse.js';
 import { SseParser } from './sse.js';
+import type { Body } from './transport.js';
 
-/** Decodes a body into SSE events. A stream that ends mid-event is malformed. */
-export async function* sseEvents(
-  body: AsyncIterable<Uint8Array>,
+/**
+ * Reads a body as SSE, calling `onEvent` for each event as it completes. A stream that ends in
+ * the middle of an event is malformed.
+ */
+export async function readSse(
+  body: Body,
   provider: string,
-): AsyncGenerator<SseEvent> {
+  onEvent: (event: SseEvent) => void,
+): Promise<void> {
   const decoder = new StringDecoder('utf8');
   const parser = new SseParser();
-  const ready: SseEvent[] = [];
-  const emit = (event: SseEvent): void => {
-    ready.push(event);
-  };
-  for await (const chunk of body) {
-    parser.push(decoder.write(chunk as Buffer), emit);
-    // Index walk, then truncate: no Array.shift on the hot path.
-    for (let i = 0; i < ready.length; i++) yield ready[i] as SseEvent;
-    ready.length = 0;
-  }
-  parser.push(`${decoder.end()}\n`, emit);
-  for (const event of ready) yield event;
+  await body.each((chunk) => parser.push(decoder.write(chunk), onEvent));
+  // A last line without its newline is still a line.
+  parser.push(`${decoder.end()}\n`, onEvent);
   if (parser.pending) throw malformedResponse(`${provider} stream ended in the middle of an event`);
 }
 

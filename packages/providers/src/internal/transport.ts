@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import type { Clock, RateLimitFeedback, TimerHandle } from '@troupe/core';
 import { abortedError, TroupeError } from '@troupe/core';
 import type { Dispatcher } from 'undici';
@@ -6,6 +7,21 @@ import type { ResolvedOptions } from '../options.js';
 import { providerPool } from '../pool.js';
 import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
 import { AttemptFailure, failureFromStatus } from './failure.js';
+
+/**
+ * A response body, read once through one of its two methods. Both restart the idle watchdog on
+ * every chunk. Reading is event-driven ('data'/'end'): async iteration of a stream costs an
+ * iterator, a generator and a few promises per chunk, which showed in the per-call profile.
+ */
+export interface Body {
+  /** The whole body as text (decoded once; bodies beyond 64 MiB are cut). */
+  text(): Promise<string>;
+  /**
+   * Calls `onChunk` for each chunk, resolving at the end. If `onChunk` throws, reading stops
+   * and the promise rejects with what it threw (the call then tears the request down).
+   */
+  each(onChunk: (chunk: Buffer) => void): Promise<void>;
+}
 
 /** What a reader may do while it consumes a successful response. */
 export interface ReadContext {
@@ -25,7 +41,7 @@ export interface Exchange<T> {
   /** Pulls the provider's own message and type out of an error body. */
   describeError(text: string): { message: string; type?: string };
   /** Consumes a 2xx body. Throws {@link AttemptFailure} or `TroupeError` on bad content. */
-  read(body: AsyncIterable<Uint8Array>, context: ReadContext): Promise<T>;
+  read(body: Body, context: ReadContext): Promise<T>;
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -172,7 +188,7 @@ export async function send<T>(
     const body = watch(response.body);
     const status = response.statusCode;
     if (status >= 300) {
-      const text = await readText(body);
+      const text = await body.text();
       const { message, type } = exchange.describeError(text);
       const retryAfterMs = parseRetryAfter(headers, clock);
       const details: Record<string, unknown> = { status, provider: exchange.provider };
@@ -194,27 +210,69 @@ export async function send<T>(
     });
   };
 
-  // Feeds body chunks through, restarting the idle watchdog on each one. One timer re-armed
-  // lazily (when it fires early it sleeps the remainder) instead of clear+set per chunk.
-  async function* watch(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const idle = options.idleTimeoutMs;
-    let last = clock.now();
-    let timer: TimerHandle | undefined;
-    const check = (): void => {
-      const quiet = clock.now() - last;
-      if (quiet >= idle) stop(timeoutError('idle', idle));
-      else timer = arm(clock, check, idle - quiet);
+  // Wraps a body so that every chunk restarts the idle watchdog. One timer, re-armed lazily
+  // (when it fires early it sleeps the remainder), instead of clear+set per chunk.
+  const watch = (stream: Readable): Body => {
+    const each = (onChunk: (chunk: Buffer) => void): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        const idle = options.idleTimeoutMs;
+        let last = clock.now();
+        let timer: TimerHandle | undefined;
+        let done = false;
+        const check = (): void => {
+          const quiet = clock.now() - last;
+          if (quiet >= idle) stop(timeoutError('idle', idle));
+          else timer = arm(clock, check, idle - quiet);
+        };
+        const finish = (error?: unknown): void => {
+          if (done) return;
+          done = true;
+          disarm(clock, timer);
+          stream.off('data', onData);
+          stream.off('end', onEnd);
+          stream.off('error', finish);
+          stream.off('close', onClose);
+          if (error === undefined) resolve();
+          else reject(error);
+        };
+        const onData = (chunk: Buffer): void => {
+          last = clock.now();
+          try {
+            onChunk(chunk);
+          } catch (error) {
+            finish(error);
+          }
+        };
+        const onEnd = (): void => finish();
+        // Destroyed without an error event (an abort, say): the outcome explains it.
+        const onClose = (): void =>
+          finish(
+            outcome ??
+              new TroupeError('ERR_PROVIDER_UNAVAILABLE', 'response body closed early', {
+                details: { reason: 'connection' },
+              }),
+          );
+        timer = arm(clock, check, idle);
+        stream.on('data', onData);
+        stream.once('end', onEnd);
+        stream.once('error', finish);
+        stream.once('close', onClose);
+      });
+    return {
+      each,
+      async text() {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        await each((chunk) => {
+          if (size < MAX_BODY) chunks.push(chunk);
+          size += chunk.length;
+        });
+        return chunks.length === 1
+          ? (chunks[0] as Buffer).toString('utf8')
+          : Buffer.concat(chunks).toString('utf8');
+      },
     };
-    timer = arm(clock, check, idle);
-    try {
-      for await (const chunk of body) {
-        last = clock.now();
-        yield chunk;
-      }
-    } finally {
-      disarm(clock, timer);
-    }
-  }
+  };
 
   const attempts = async (): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
@@ -280,19 +338,3 @@ function sleep(clock: Clock, ms: number, signal: CallSignal): Promise<void> {
     signal.once('abort', onAbort);
   });
 }
-
-async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
-  // Whole bodies: gather the bytes and decode once (no streaming decoder to build per call).
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < MAX_BODY) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    size += chunk.byteLength;
-  }
-  return chunks.length === 1
-    ? (chunks[0] as Buffer).toString('utf8')
-    : Buffer.concat(chunks).toString('utf8');
-}
-
-/** Reads a whole body as text (2xx answers that do not stream). */
-export { readText };
