@@ -1,0 +1,139 @@
+import type { RunResult } from '../agent/run-result.js';
+import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
+import type { Clock } from '../clock.js';
+import type { EventListener, EventStream, EventStreamOptions } from '../events/event-hub.js';
+import type { AgentState, TeamEventType, Usage } from '../events/team-events.js';
+import type { IdGenerator } from '../ids.js';
+import type { ChatMessage } from '../model.js';
+import type { AgentSource, PlacementOption } from '../placement/types.js';
+import type { ResidencyStats } from '../session/session-placement.js';
+import type { SessionStore } from '../session/types.js';
+import type { Role } from '../tools/tool-set.js';
+import type { SupervisionOptions } from './supervisor.js';
+
+// The public shapes of a team: its options, what spawn takes, what agents() shows, the Team.
+
+/**
+ * What {@link createTeam} takes.
+ *
+ * @example
+ * ```ts
+ * const options: TeamOptions = { clock, state, limiter, bus, placement: 'inline', limiterKeys: ['openai'] };
+ * ```
+ */
+export interface TeamOptions {
+  readonly clock: Clock;
+  readonly state: SharedStateBackend;
+  readonly limiter: LimiterBackend;
+  readonly bus: BusBackend;
+  /** When given, sessions are saved after each turn and team events go to the session log. */
+  readonly store?: SessionStore;
+  /** Default `'inline'`. */
+  readonly placement?: PlacementOption;
+  readonly supervision?: SupervisionOptions;
+  /** Makes the team id when `id` is not given. */
+  readonly ids?: IdGenerator;
+  /** The team's id: the prefix of its agents' session ids (`<id>/<agent>`). */
+  readonly id?: string;
+  /** Limiter keys of agents whose definition names none (default `[model.id]`). */
+  readonly limiterKeys?: readonly string[];
+  /** Roles `spawn` can name by string. */
+  readonly roles?: readonly Role[];
+  /** The session log's write interval (default 500 ms). */
+  readonly logFlushIntervalMs?: number;
+  /**
+   * With a `store`: an agent idle this long is saved and its actor stopped; its next message
+   * brings it back from its session (packages/core/docs/persistence.md).
+   */
+  readonly idleTtlMs?: number;
+  /** With a `store`: at most this many live actors; least recently used idle ones passivate. */
+  readonly maxActive?: number;
+  /**
+   * With a `store`: flush the session log on SIGINT, SIGTERM and `beforeExit` too (then exit
+   * 128 + signo), until `close()`. Off by default: it takes over those signals' handling.
+   */
+  readonly flushOnExit?: boolean;
+}
+
+/**
+ * What `team.spawn` takes besides the definition.
+ *
+ * @example
+ * ```ts
+ * await team.spawn(reviewer, { name: 'ada', role: { name: 'reviewer', denyTools: ['post_message'] } });
+ * ```
+ */
+export interface SpawnOptions {
+  /** Unique in the team. */
+  readonly name: string;
+  /** A role, or the name of one of the team's `roles`. Default: the definition's role. */
+  readonly role?: Role | string;
+}
+
+/**
+ * One agent as `team.agents()` shows it.
+ *
+ * @example
+ * ```ts
+ * for (const { name, state, usage } of team.agents()) console.log(name, state, usage.requests);
+ * ```
+ */
+export interface AgentInfo {
+  readonly name: string;
+  readonly role: string | undefined;
+  readonly state: AgentState;
+  /** Restarts by the supervisor so far. */
+  readonly restarts: number;
+  readonly usage: Usage;
+}
+
+/**
+ * A supervised team of agents sharing state, a limiter and a bus. See packages/core/docs/agents.md.
+ *
+ * @example
+ * ```ts
+ * const team: Team = createTeam({ clock, state, limiter, bus });
+ * const result = await team.send('ada', 'hello');
+ * ```
+ */
+export interface Team {
+  readonly id: string;
+  readonly clock: Clock;
+  readonly placement: 'inline' | 'pool';
+  /** Spawns an agent (a root actor in the team's registry). Names are unique. */
+  spawn(source: AgentSource, options: SpawnOptions): Promise<AgentInfo>;
+  /**
+   * Gives the agent a message and resolves with how the run ended (never rejects for the
+   * agent's own faults: see {@link RunResult}). A busy agent is interrupted first.
+   */
+  send(name: string, message: string): Promise<RunResult>;
+  /** Stops the agent's run; false when it had none. */
+  cancel(name: string): Promise<boolean>;
+  /** Stops the agent and removes it from the team. */
+  stop(name: string): Promise<void>;
+  agents(): AgentInfo[];
+  agent(name: string): AgentInfo | undefined;
+  history(name: string): Promise<ChatMessage[]>;
+  context(name: string): Promise<Readonly<Record<string, unknown>>>;
+  /** An async iterable of events with a bounded, drop-oldest buffer. */
+  events(options?: EventStreamOptions): EventStream;
+  /** Calls `listener` for each event of `type` (or every event for `'*'`); returns unsubscribe. */
+  on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void;
+  /**
+   * Resolves once the team has no work in flight other than waiting on its clock (pool
+   * workers included). With a simulated clock: await this, then advance to `clock.nextDue()`.
+   */
+  settled(): Promise<void>;
+  /**
+   * Restarts agents from the team's stored sessions (ids `<team id>/<agent>`): spawns each one
+   * not already in the team with `source` (or `source(name)`; `undefined` skips it). Needs a
+   * `store`. An agent spawned under a name with a stored session resumes it on its own too.
+   */
+  resume(source: AgentSource | ((agent: string) => AgentSource | undefined)): Promise<AgentInfo[]>;
+  /** Live and passivated agents, and how sends found them (hits, misses, evictions). */
+  residency(): ResidencyStats;
+  /** The agent's derived states (its definition's `derive`), current with its history. */
+  derived(name: string): Promise<Record<string, unknown>>;
+  /** Cancels every run, stops every agent, ends event streams, flushes the sessions it saves. */
+  close(): Promise<void>;
+}
