@@ -23,7 +23,7 @@ function setup(options: { defaultTtlMs?: number; team?: string } = {}) {
 }
 
 describe('redis shared state', () => {
-  it('grants a claim with a token and the clock times', async () => {
+  it('grants a claim with the clock times and a first token seeded from the clock', async () => {
     const { state } = setup({ defaultTtlMs: 500 });
     const result = await state.claim({ agent: 'a', resource: 'r', start: 1, end: 5 });
     expect(result).toEqual({
@@ -33,7 +33,7 @@ describe('redis shared state', () => {
         resource: 'r',
         start: 1,
         end: 5,
-        token: 1,
+        token: 1_000_001,
         grantedAt: 1_000,
         expiresAt: 1_500,
       },

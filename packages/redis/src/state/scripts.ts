@@ -41,7 +41,15 @@ for i = 1, #entries, 2 do
 end
 if best then return {0, best, bestValue} end
 local token = redis.call('INCR', KEYS[3])
-local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. token .. '|' .. ARGV[4] .. '|' .. ARGV[5]
+if token == 1 then
+  -- A fresh counter: the first claim ever, or Redis lost its data. Start from the clock (in
+  -- thousandths of a ms), so tokens issued after a restart still exceed those issued before
+  -- it while the clock moves forward and fewer than 1000 claims per ms were made.
+  token = math.max(1, math.floor(now * 1000) + 1)
+  redis.call('SET', KEYS[3], string.format('%d', token))
+end
+-- %d: tokens can pass 1e14, where Lua's default number formatting loses digits.
+local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. string.format('%d', token) .. '|' .. ARGV[4] .. '|' .. ARGV[5]
 if latest + margin / 2 > keptUntil then
   local keep = latest + margin
   redis.call('HSET', KEYS[1], agent, value, '', string.format('%.17g', keep))
