@@ -136,20 +136,27 @@ async function throughput(): Promise<void> {
   const floorDb = new Database(freshPath());
   floorDb.pragma('journal_mode = WAL');
   floorDb.pragma('synchronous = NORMAL');
+  // The floor writes the same layout as the store (log rows with an integer session ref, indexed
+  // by (ref, seq)) with the same 32-row insert statement, minus everything else.
   floorDb.exec(
-    'CREATE TABLE log (seq INTEGER PRIMARY KEY, session_id TEXT NOT NULL, type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL)',
+    'CREATE TABLE log (seq INTEGER PRIMARY KEY, session_ref INTEGER NOT NULL, type TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL); CREATE INDEX log_by_session ON log (session_ref, seq)',
   );
-  // The floor uses the same 32-row insert statement as the store, minus everything else.
+  const refs = new Map<string, number>();
   const GROUP = 32;
   const insert = floorDb.prepare(
-    `INSERT INTO log (session_id, type, at, data) VALUES ${Array(GROUP).fill('(?, ?, ?, ?)').join(', ')}`,
+    `INSERT INTO log (session_ref, type, at, data) VALUES ${Array(GROUP).fill('(?, ?, ?, ?)').join(', ')}`,
   );
   const params = new Array<unknown>(GROUP * 4);
   const floorTx = floorDb.transaction((rows: readonly SessionLogEntry[]) => {
     for (let i = 0; i + GROUP <= rows.length; i += GROUP) {
       for (let j = 0; j < GROUP; j++) {
         const e = rows[i + j]!;
-        params[j * 4] = e.sessionId;
+        let ref = refs.get(e.sessionId);
+        if (ref === undefined) {
+          ref = refs.size + 1;
+          refs.set(e.sessionId, ref);
+        }
+        params[j * 4] = ref;
         params[j * 4 + 1] = e.type;
         params[j * 4 + 2] = e.at;
         params[j * 4 + 3] = JSON.stringify(e.data);
