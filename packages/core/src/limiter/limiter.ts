@@ -8,11 +8,11 @@ import type {
 import type { Clock } from '../clock.js';
 import { abortedError, invalidArgument, TroupeError } from '../errors.js';
 import { KeyState, type Waiter } from './key-state.js';
+import { type LeaseOwner, MemoryLease } from './lease.js';
 import {
   parseFeedback,
   parseKeys,
   parseLimiterOptions,
-  parseSettle,
   parseWeight,
   type Weight,
 } from './options.js';
@@ -22,7 +22,7 @@ import type {
   RateLimiterOptions,
   RateLimiterResult,
 } from './types.js';
-import { NANOS_PER_USD, REASONS } from './window.js';
+import { NANOS_PER_USD, REASONS, type RuleWindow } from './window.js';
 
 type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
 
@@ -48,7 +48,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return new MemoryRateLimiter(clock, windows);
 }
 
-class MemoryRateLimiter implements RateLimiter {
+class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   readonly #clock: Clock;
   readonly #states = new Map<string, KeyState>();
   readonly #waiters = new Set<Waiter>();
@@ -56,7 +56,7 @@ class MemoryRateLimiter implements RateLimiter {
   readonly #weight: Weight = { requests: 1, tokens: 0, cost: 0 };
   #closed = false;
 
-  constructor(clock: Clock, windows: readonly import('./window.js').RuleWindow[]) {
+  constructor(clock: Clock, windows: readonly RuleWindow[]) {
     this.#clock = clock;
     for (const window of windows) this.#states.set(window.key, new KeyState(window.key, window));
   }
@@ -445,70 +445,5 @@ class MemoryRateLimiter implements RateLimiter {
     for (const state of waiter.states) {
       if (state.idle(now) && this.#states.get(state.key) === state) this.#states.delete(state.key);
     }
-  }
-}
-
-/**
- * One admission's reservation: an entry in the window of every limited key it names (all
- * with the same weight). `seqs` locates the entries; a window ignores an entry that left it.
- */
-class MemoryLease implements RateLimiterLease {
-  readonly keys: readonly string[];
-  readonly admittedAt: number;
-  readonly #owner: MemoryRateLimiter;
-  readonly #states: readonly KeyState[];
-  /** The entry seq per state, or the only one when there is a single state (no array). */
-  readonly #seqs: number[] | number;
-  readonly #requests: number;
-  readonly #tokens: number;
-  readonly #cost: number;
-  #done = false;
-
-  constructor(
-    owner: MemoryRateLimiter,
-    keys: readonly string[],
-    states: readonly KeyState[],
-    seqs: number[] | number,
-    admittedAt: number,
-    requests: number,
-    tokens: number,
-    cost: number,
-  ) {
-    this.#owner = owner;
-    this.keys = keys;
-    this.#states = states;
-    this.#seqs = seqs;
-    this.admittedAt = admittedAt;
-    this.#requests = requests;
-    this.#tokens = tokens;
-    this.#cost = cost;
-  }
-
-  settle(actual: { tokens?: number; costUsd?: number }): void {
-    const { tokens, cost } = parseSettle(actual);
-    if (this.#done) return;
-    this.#done = true;
-    this.#apply(
-      0,
-      tokens === undefined ? 0 : tokens - this.#tokens,
-      cost === undefined ? 0 : cost - this.#cost,
-    );
-  }
-
-  cancel(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#apply(-this.#requests, -this.#tokens, -this.#cost);
-  }
-
-  #apply(dRequests: number, dTokens: number, dCost: number): void {
-    if (this.#owner.closed || (dRequests === 0 && dTokens === 0 && dCost === 0)) return;
-    const now = this.#owner.clock.now();
-    const states = this.#states;
-    for (let i = 0; i < states.length; i++) {
-      const seq = typeof this.#seqs === 'number' ? this.#seqs : this.#seqs[i]!;
-      states[i]!.window?.adjust(seq, now, dRequests, dTokens, dCost);
-    }
-    this.#owner.released(states);
   }
 }

@@ -7,5 +7,5 @@ export type { SharedStateFixture } from './contracts/shared-state.js';
 export { busContract } from './contracts/bus.js';
 export type { BusFixture } from './contracts/bus.js';
 export { limiterContract } from './contracts/limiter.js';
-export type { LimiterContractSetup, LimiterContractSubject } from './contracts/limiter.js';
+export type { LimiterContractSetup, LimiterFixture } from './contracts/limiter.js';
 export { sampleSnapshot, sessionStoreContract } from './contracts/session-store.js';

@@ -3,8 +3,15 @@ import type { Lease, LimiterBackend, RateLimitRule } from '../../backends.js';
 import type { SimulatedClock } from '../../clock.js';
 import { isTroupeError } from '../../errors.js';
 
-/** What a limiter contract `setup` returns. */
-export interface LimiterContractSubject {
+/**
+ * What a limiter contract `setup` returns: a fresh backend over the given rules, bound to `clock`.
+ *
+ * @example
+ * ```ts
+ * const fixture: LimiterFixture = { limiter: createRateLimiter({ clock, rules }), clock };
+ * ```
+ */
+export interface LimiterFixture {
   /** A fresh limiter over exactly the rules given to `setup`, on `clock`. */
   readonly limiter: LimiterBackend;
   /** The clock the limiter reads; the suite moves it with `await clock.advance(ms)`. */
@@ -18,10 +25,18 @@ export interface LimiterContractSubject {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Builds the subject under test for one test: a limiter over `rules` on a fresh `SimulatedClock(0)`. */
-export type LimiterContractSetup = (
-  rules: readonly RateLimitRule[],
-) => Promise<LimiterContractSubject>;
+/**
+ * Builds the fixture for one test: a limiter over exactly `rules` on a fresh `SimulatedClock(0)`.
+ *
+ * @example
+ * ```ts
+ * const setup: LimiterContractSetup = async (rules) => {
+ *   const clock = new SimulatedClock();
+ *   return { limiter: createRateLimiter({ clock, rules }), clock };
+ * };
+ * ```
+ */
+export type LimiterContractSetup = (rules: readonly RateLimitRule[]) => Promise<LimiterFixture>;
 
 interface Tracked<T> {
   state: 'pending' | 'fulfilled' | 'rejected';
@@ -78,7 +93,7 @@ const codeOfTracked = (tracked: Tracked<unknown>): string =>
  */
 export function limiterContract(name: string, setup: LimiterContractSetup): void {
   describe(`limiter contract: ${name}`, () => {
-    let subject: LimiterContractSubject | undefined;
+    let subject: LimiterFixture | undefined;
 
     afterEach(async () => {
       const done = subject;
