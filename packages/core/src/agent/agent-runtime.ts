@@ -70,7 +70,8 @@ export class AgentRuntime {
   #run: Run | undefined = undefined;
   #env: AgentEnv;
   #specs: readonly ToolSpec[];
-  #toolEnv: { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] };
+  // Made on the first run / first tool turn: an idle agent carries neither (spawn cost, heap).
+  #toolEnv: { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] } | undefined;
   #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
 
   constructor(spec: AgentSpec, env: AgentEnv) {
@@ -83,15 +84,26 @@ export class AgentRuntime {
     this.#derived = new DerivedState(spec.definition.derive);
     this.#specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
     this.#lifecycle = new AgentLifecycle((state) => this.#stateChanged(state));
-    const providerKey = spec.limiterKeys[0];
-    if (providerKey !== undefined) {
-      this.#onRateLimit = (feedback) => {
-        const observed = env.limiter.observe(providerKey, feedback);
-        if (observed instanceof Promise) observed.catch(() => {});
-      };
-    }
+  }
+
+  /** Rate-limit feedback from the model goes to the provider's (first) limiter key. */
+  #rateLimitHook(): ((feedback: RateLimitFeedback) => void) | undefined {
+    if (this.#onRateLimit !== undefined) return this.#onRateLimit;
+    const providerKey = this.limiterKeys[0];
+    if (providerKey === undefined) return undefined;
+    const limiter = this.#env.limiter;
+    this.#onRateLimit = (feedback) => {
+      const observed = limiter.observe(providerKey, feedback);
+      if (observed instanceof Promise) observed.catch(() => {});
+    };
+    return this.#onRateLimit;
+  }
+
+  #tools(): { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] } {
+    if (this.#toolEnv !== undefined) return this.#toolEnv;
+    const env = this.#env;
     this.#toolEnv = {
-      agent: spec.name,
+      agent: this.name,
       clock: env.clock,
       context: () => this.context,
       update: (updates) => {
@@ -99,6 +111,7 @@ export class AgentRuntime {
       },
       observer: undefined,
     };
+    return this.#toolEnv;
   }
 
   /** The actor's state. */
@@ -212,6 +225,7 @@ export class AgentRuntime {
     const definition = this.definition;
     const env = this.#env;
     const events = env.events;
+    const onRateLimit = this.#rateLimitHook();
     const request: ModelRequest = {
       system: definition.instructions,
       messages: this.history,
@@ -219,7 +233,7 @@ export class AgentRuntime {
       get signal() {
         return run.signal;
       },
-      ...(this.#onRateLimit === undefined ? {} : { onRateLimit: this.#onRateLimit }),
+      ...(onRateLimit === undefined ? {} : { onRateLimit }),
       ...(definition.maxOutputTokens === undefined
         ? {}
         : { maxOutputTokens: definition.maxOutputTokens }),
@@ -301,10 +315,11 @@ export class AgentRuntime {
         // started and gives each a synthetic result (session/resume.ts).
         this.#afterTurn();
         this.#move(RUN_TOOLS);
-        this.#toolEnv.observer = events.active
+        const toolEnv = this.#tools();
+        toolEnv.observer = events.active
           ? toolObserver(this.#env.events, this.#env.clock, this.name, run.id)
           : undefined;
-        const toolTurn = runToolCalls(calls, this.tools, this.#toolEnv);
+        const toolTurn = runToolCalls(calls, this.tools, toolEnv);
         run.toolTurn = toolTurn;
         // Plain (synchronous) tools finish inside runToolCalls: no need to wait a microtask.
         const results = toolTurn.results ?? (await toolTurn.done);
