@@ -74,7 +74,7 @@ describe('packages/cli/README.md', () => {
 
   it('names every flag and environment variable of the usage', async () => {
     const help = await troupe(['--help']);
-    expect(help.code).toBe(0);
+    expect(help.code, help.stderr).toBe(0);
     const readme = await readFile(join(repoRoot, 'packages/cli/README.md'), 'utf8');
     const flags = new Set(help.stdout.match(/--[a-z][a-z-]+/g));
     const vars = new Set(help.stdout.match(/\b[A-Z]+_[A-Z_]+\b/g));

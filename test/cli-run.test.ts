@@ -78,7 +78,7 @@ describe('troupe run', () => {
     const run = await troupe(['run', teamModule], {
       env: env(server.openaiBaseURL, { OPENAI_API_KEY: 'sk-wrong' }),
     });
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^run failed: ERR_PROVIDER_AUTH .*401/m);
     // The failure is the last thing said: no events after it.
@@ -91,7 +91,7 @@ describe('troupe run', () => {
     const run = await troupe(['run', teamModule], {
       env: env(server.openaiBaseURL, { TROUPE_MODEL: undefined }),
     });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('set TROUPE_MODEL');
     expect(server.requests).toHaveLength(0);
   });
@@ -100,7 +100,7 @@ describe('troupe run', () => {
     server = await createFakeModelServer({ replies: geographer });
     const module = join(repoRoot, 'test/fixtures/cli-run/not-a-team.js');
     const run = await troupe(['run', module], { env: env(server.openaiBaseURL) });
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(`${module} must export a default function`);
     expect(server.requests).toHaveLength(0);
   });

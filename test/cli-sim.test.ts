@@ -40,7 +40,7 @@ describe('troupe sim', () => {
   it('writes the event log, the summary and the report, and prints a summary table', async () => {
     const run = await simulate('first');
     expect(run.stderr).toContain('progress: 1/1 teams (100%)');
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     for (const file of ['events.jsonl', 'summary.json', 'report.html']) {
       expect(existsSync(join(run.out, file)), file).toBe(true);
     }
@@ -127,7 +127,7 @@ describe('troupe sim with a bad scenario file', () => {
     it(`${label} exits 2 naming the problem and writes nothing`, async () => {
       const out = join(tmp, `bad-${label.replace(/\W+/g, '-')}`);
       const run = await troupe(['sim', file, '--out', out]);
-      expect(run.code).toBe(2);
+      expect(run.code, run.stderr).toBe(2);
       for (const message of messages) expect(run.stderr).toMatch(message);
       expect(run.stdout).toBe('');
       expect(existsSync(out)).toBe(false);
@@ -137,7 +137,7 @@ describe('troupe sim with a bad scenario file', () => {
   it('a bad flag value exits 2 naming the flag and writes nothing', async () => {
     const out = join(tmp, 'bad-seed');
     const run = await troupe(['sim', small, '--seed', 'soon', '--out', out]);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('--seed must be an integer >= 0, got "soon"');
     expect(existsSync(out)).toBe(false);
   });
@@ -147,7 +147,7 @@ describe('troupe usage errors', () => {
   it('an unknown flag exits 2 with the usage', async () => {
     const out = join(tmp, 'unknown-flag');
     const run = await troupe(['sim', small, '--turbo', '--out', out]);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/--turbo/);
     expect(run.stderr).toContain('Commands:');
     expect(run.stderr).toContain('troupe sim [scenario.json]');
@@ -156,16 +156,16 @@ describe('troupe usage errors', () => {
 
   it('an unknown command exits 2 with the usage', async () => {
     const run = await troupe(['simulate']);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('unknown command "simulate"');
     expect(run.stderr).toContain('Commands:');
   });
 
   it('no command prints the usage and exits 2; --help exits 0', async () => {
     const [none, help] = await Promise.all([troupe([]), troupe(['--help'])]);
-    expect(none.code).toBe(2);
+    expect(none.code, none.stderr).toBe(2);
     expect(none.stdout).toContain('Commands:');
-    expect(help.code).toBe(0);
+    expect(help.code, help.stderr).toBe(0);
     for (const command of ['troupe sim', 'troupe run', 'troupe report', 'troupe bench']) {
       expect(help.stdout).toContain(command);
     }
@@ -173,7 +173,7 @@ describe('troupe usage errors', () => {
 
   it('troupe bench with a filter that matches no suite exits 2', async () => {
     const run = await troupe(['bench', 'nomatch']);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/no benchmark matches nomatch|no benchmarks\/dist\/run\.js/);
   });
 });
@@ -206,7 +206,7 @@ describe('troupe report', () => {
       '--out',
       join(tmp, 'x.html'),
     ]);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/small\.json:1: /);
     expect(existsSync(join(tmp, 'x.html'))).toBe(false);
   });
