@@ -288,19 +288,40 @@ describe('applyUpdates', () => {
       });
     }
 
-    it('checks every update before applying any', () => {
-      const state = deepFreeze({ n: 1 });
-      // The first update would fail with ERR_INVALID_UPDATE; the malformed third wins because
-      // shape is checked first.
+    it('refuses a malformed update late in a batch and leaves the input unchanged', () => {
+      const state = deepFreeze({ xs: [1] });
       expect(
         codeOf(() =>
           applyUpdates(state, [
-            { op: 'append', key: 'n', value: 1 },
-            { op: 'set', key: 'a', value: 1 },
-            { op: 'bogus', key: 'a' } as unknown as ContextUpdate,
+            { op: 'append', key: 'xs', value: 2 },
+            { op: 'append', key: 'xs', value: 3 },
+            { op: 'bogus', key: 'xs' } as unknown as ContextUpdate,
           ]),
         ),
       ).toBe('ERR_INVALID_ARGUMENT');
+      expect(state).toEqual({ xs: [1] });
+    });
+
+    it('refuses an append without value in a run of appends to one key', () => {
+      expect(
+        codeOf(() =>
+          applyUpdates({}, [
+            { op: 'append', key: 'xs', value: 1 },
+            { op: 'append', key: 'xs' } as unknown as ContextUpdate,
+          ]),
+        ),
+      ).toBe('ERR_INVALID_ARGUMENT');
+    });
+
+    it('reports the first bad update in order', () => {
+      expect(
+        codeOf(() =>
+          applyUpdates({ n: 1 }, [
+            { op: 'append', key: 'n', value: 1 },
+            { op: 'bogus', key: 'a' } as unknown as ContextUpdate,
+          ]),
+        ),
+      ).toBe('ERR_INVALID_UPDATE');
     });
   });
 });

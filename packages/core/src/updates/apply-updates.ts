@@ -44,7 +44,9 @@ export type ContextUpdate =
  *   nested plain objects merge, everything else (arrays included) is replaced. Onto a
  *   non-object it throws `ERR_INVALID_UPDATE`.
  * - A malformed update (unknown op, empty or `__proto__` key, merge value not a plain object,
- *   `state` not a plain object) throws `ERR_INVALID_ARGUMENT` before anything is applied.
+ *   `state` not a plain object) throws `ERR_INVALID_ARGUMENT`.
+ * - Errors are thrown for the first bad update in order; a throw returns nothing, so nothing is
+ *   applied.
  *
  * Linear in the number of updates: a list is copied once per call, on its first append, and
  * later appends in the same call push onto that private copy.
@@ -64,7 +66,6 @@ export function applyUpdates(
 ): Record<string, unknown> {
   if (!isPlainObject(state)) throw invalidArgument('state must be a plain object');
   if (!Array.isArray(updates)) throw invalidArgument('updates must be an array');
-  for (let i = 0; i < updates.length; i++) validate(updates[i], i);
 
   const next: Record<string, unknown> = { ...state };
   // Containers created by this call (copied lists, merged objects): safe to mutate in place.
@@ -76,16 +77,20 @@ export function applyUpdates(
   // and a push, no property lookup. Dropped when any other op touches that key.
   let lastKey: string | undefined;
   let lastList: unknown[] = [];
+  // One pass: each update is checked as it is reached (a throw returns nothing, so nothing
+  // is applied), which reads every update object once instead of twice.
   for (let i = 0; i < updates.length; i++) {
-    const update = updates[i]!;
-    const key = update.key;
-    if (key === lastKey) {
-      if (update.op === 'append') {
+    const update = updates[i] as ContextUpdate;
+    if (typeof update === 'object' && update !== null && update.key === lastKey) {
+      // `lastKey` came from a valid append, so the key is valid; only op and value remain.
+      if (update.op === 'append' && (update.value !== undefined || 'value' in update)) {
         lastList.push(update.value);
         continue;
       }
       lastKey = undefined;
     }
+    validate(update, i);
+    const key = update.key;
     switch (update.op) {
       case 'set':
         next[key] = update.value;
