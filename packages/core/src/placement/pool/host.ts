@@ -2,7 +2,7 @@
 // by piscina from core's dist; agents come from module specifiers (plain JS Node can import).
 import { type Clock, systemClock } from '../../clock.js';
 import { TroupeError } from '../../errors.js';
-import type { EventSink, TeamEvent } from '../../events/team-events.js';
+import type { AgentState, EventSink, TeamEvent } from '../../events/team-events.js';
 import { createTeamTools } from '../../team/team-tools.js';
 import { InlinePlacement } from '../inline.js';
 import {
@@ -45,6 +45,13 @@ export function runHost(init: HostInit): Promise<void> {
   remoteClock = init.clock === 'remote' ? new RemoteClock(outbox, init.now) : undefined;
   const clock: Clock = remoteClock ?? systemClock;
   const rpc = new RpcClient(outbox);
+  // The coordinator mirrors each agent's state: only the last state per agent per batch matters,
+  // so a step's two or three moves cost one message, added when the batch is posted.
+  const states = new Map<string, AgentState>();
+  outbox.beforeFlush(() => {
+    for (const [agent, state] of states) outbox.push({ t: 'state', agent, state });
+    states.clear();
+  });
   const events = new WorkerEvents(outbox, init.eventsActive);
   const state = remoteState(rpc);
   const bus = remoteBus(rpc);
@@ -52,7 +59,10 @@ export function runHost(init: HostInit): Promise<void> {
   const agents = new InlinePlacement(
     { clock, limiter: remoteLimiter(rpc), events, teamTools, limiterKeys: init.limiterKeys },
     {
-      onState: (agent, agentState) => outbox.push({ t: 'state', agent, state: agentState }),
+      onState: (agent, agentState) => {
+        states.set(agent, agentState);
+        outbox.schedule();
+      },
       onFailure: (agent, error) => outbox.push({ t: 'failure', agent, error: toWire(error) }),
       afterTurn: init.persist
         ? (agent, record) => outbox.push({ t: 'turn', agent, record })
