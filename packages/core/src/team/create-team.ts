@@ -92,6 +92,7 @@ export function createTeam(options: TeamOptions): Team {
           clock,
           teamId: id,
           flushIntervalMs: options.logFlushIntervalMs,
+          onError: options.onPersistenceError,
         });
   if (persistence !== undefined) hub.on('*', (event) => persistence.event(event));
   const residency = validateResidency({

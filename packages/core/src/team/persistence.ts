@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { TeamEvent } from '../events/team-events.js';
 import type { TurnRecord } from '../placement/types.js';
 import { createSessionLog, type SessionLog } from '../session/log.js';
+import type { WriteErrorHandler } from '../session/retry.js';
 import { createSessionSaver, type SessionSaver } from '../session/saver.js';
 import { SESSION_FORMAT_VERSION, type SessionStore } from '../session/types.js';
 
@@ -32,15 +33,21 @@ export class TeamPersistence {
     clock: Clock;
     teamId: string;
     flushIntervalMs: number | undefined;
+    onError?: WriteErrorHandler | undefined;
   }) {
-    const { store, clock, teamId, flushIntervalMs } = options;
+    const { store, clock, teamId, flushIntervalMs, onError } = options;
     this.#teamId = teamId;
     this.#clock = clock;
-    this.saver = createSessionSaver({ store, clock });
+    this.saver = createSessionSaver({
+      store,
+      clock,
+      ...(onError === undefined ? {} : { onError }),
+    });
     this.log = createSessionLog({
       store,
       clock,
       ...(flushIntervalMs === undefined ? {} : { flushIntervalMs }),
+      ...(onError === undefined ? {} : { onError }),
     });
   }
 

@@ -6,6 +6,7 @@ import type { AgentState, TeamEventType, Usage } from '../events/team-events.js'
 import type { IdGenerator } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import type { AgentSource, PlacementOption } from '../placement/types.js';
+import type { WriteErrorHandler } from '../session/retry.js';
 import type { ResidencyStats } from '../session/session-placement.js';
 import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
@@ -53,6 +54,11 @@ export interface TeamOptions {
    * 128 + signo), until `close()`. Off by default: it takes over those signals' handling.
    */
   readonly flushOnExit?: boolean;
+  /**
+   * With a `store`: store errors of the background saves and session log (each retried with
+   * backoff; `info.willRetry` is false once one is given up). They never reach the agents.
+   */
+  readonly onPersistenceError?: WriteErrorHandler;
 }
 
 /**
