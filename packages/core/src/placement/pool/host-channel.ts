@@ -104,8 +104,11 @@ export class HostChannel {
   }
 
   request<T>(msg: Request, agent: string): Promise<T> {
-    if (!this.alive)
-      return Promise.reject(new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`));
+    if (!this.alive) {
+      const gone = new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`);
+      // A message to an agent whose worker died (before its restart) fails as a value.
+      return msg.t === 'send' ? Promise.resolve(failedRun(agent, gone) as T) : Promise.reject(gone);
+    }
     const rid = ++this.#nextRid;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(rid, {
