@@ -69,9 +69,10 @@ export function applyUpdates(
 
   const next: Record<string, unknown> = { ...state };
   // Containers created by this call (copied lists, merged objects): safe to mutate in place.
-  // Anything else reachable from `next` belongs to the caller.
-  // Kept apart: a merged object at a key must never be taken for an owned list.
-  const ownedLists = new Set<unknown>();
+  // Anything else reachable from `next` belongs to the caller. `ownedLists` maps a key to the
+  // list this call put there (an entry always equals `next[key]`; any other op on the key
+  // removes it), so an append to an owned list is one Map lookup and a push.
+  const ownedLists = new Map<string, unknown[]>();
   const ownedObjects = new Set<unknown>();
   // The list last appended to, for the common run of appends to one key: a pointer compare
   // and a push, no property lookup. Dropped when any other op touches that key.
@@ -91,6 +92,7 @@ export function applyUpdates(
     }
     validate(update, i);
     const key = update.key;
+    if (update.op !== 'append' && ownedLists.size > 0) ownedLists.delete(key);
     switch (update.op) {
       case 'set':
         next[key] = update.value;
@@ -99,22 +101,21 @@ export function applyUpdates(
         delete next[key];
         break;
       case 'append': {
-        const current = own(next, key);
-        let list: unknown[];
-        if (ownedLists.has(current)) {
-          list = current as unknown[];
+        let list = ownedLists.get(key);
+        if (list !== undefined) {
           list.push(update.value);
-        } else if (current === undefined) {
-          list = [update.value];
-          ownedLists.add(list);
-          next[key] = list;
-        } else if (Array.isArray(current)) {
-          list = current.slice();
-          list.push(update.value);
-          ownedLists.add(list);
-          next[key] = list;
         } else {
-          throw invalidUpdate(i, update.op, key, current);
+          const current = own(next, key);
+          if (current === undefined) {
+            list = [update.value];
+          } else if (Array.isArray(current)) {
+            list = current.slice();
+            list.push(update.value);
+          } else {
+            throw invalidUpdate(i, update.op, key, current);
+          }
+          ownedLists.set(key, list);
+          next[key] = list;
         }
         lastKey = key;
         lastList = list;
