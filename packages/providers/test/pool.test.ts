@@ -53,6 +53,26 @@ describe('connection pooling', () => {
     expect(server.maxSocketsOpen).toBe(20);
   });
 
+  it('lets go of a failed attempt before retrying, so a one-connection pool can retry', async () => {
+    server.reply(
+      {
+        text: 'x',
+        fault: { kind: 'stream-error', afterEvents: 1, type: 'overloaded_error', hold: true },
+      },
+      { text: 'second attempt' },
+    );
+    const model = anthropic({
+      baseURL: server.anthropicBaseURL,
+      apiKey: 'k',
+      model: 'c',
+      connections: 1,
+      retryBaseDelayMs: 1,
+    });
+    const answer = await model.generate({ ...ask, onDelta: () => {} });
+    expect(answer.text).toBe('second attempt');
+    expect(server.socketsOpened).toBe(2);
+  });
+
   it('closeProviderPools closes idle sockets, and later calls open a fresh pool', async () => {
     server.reply({ text: 'before' }, { text: 'after' });
     const model = openaiCompatible({ baseURL: server.openaiBaseURL, model: 'a' });

@@ -187,6 +187,23 @@ export async function send<T>(
     const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
     const body = watch(response.body);
     const status = response.statusCode;
+    try {
+      return await answer(status, headers, requestId, body, progress);
+    } catch (error) {
+      // A failed attempt's leftover body must not hold a pooled connection while a retry runs:
+      // destroying an unfinished one makes undici drop its socket (a finished one is untouched).
+      response.body.destroy();
+      throw error;
+    }
+  };
+
+  const answer = async (
+    status: number,
+    headers: Dispatcher.ResponseData['headers'],
+    requestId: string | undefined,
+    body: Body,
+    progress: { emitted: boolean },
+  ): Promise<T> => {
     if (status >= 300) {
       const text = await body.text();
       const { message, type } = exchange.describeError(text);
@@ -213,6 +230,9 @@ export async function send<T>(
   // Wraps a body so that every chunk restarts the idle watchdog. One timer, re-armed lazily
   // (when it fires early it sleeps the remainder), instead of clear+set per chunk.
   const watch = (stream: Readable): Body => {
+    // A sink for errors after reading stopped (a leftover body destroyed on teardown): without
+    // a listener, a stream's 'error' event would be an uncaught exception.
+    stream.on('error', noop);
     const each = (onChunk: (chunk: Buffer) => void): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         const idle = options.idleTimeoutMs;

@@ -53,6 +53,8 @@ export type FakeFault =
       readonly afterEvents: number;
       readonly type: string;
       readonly message?: string;
+      /** Keep the response open after the error frame (until the client lets go). */
+      readonly hold?: boolean;
     };
 
 /**
@@ -355,7 +357,13 @@ export async function createFakeModelServer(
           return;
         }
         if (fault.kind === 'stream-error') {
-          res.end(errorFrame(protocol, fault.type, fault.message ?? fault.type));
+          const frame = errorFrame(protocol, fault.type, fault.message ?? fault.type);
+          if (fault.hold === true) {
+            res.write(frame);
+            await pause(res, undefined);
+          } else {
+            res.end(frame);
+          }
           return;
         }
       }
