@@ -1,6 +1,8 @@
 // Edge rules of agents and tools, inline (the shared suite covers both placements).
 import {
   createRateLimiter,
+  createSharedState,
+  createTeam,
   defineAgent,
   defineTool,
   SimulatedClock,
@@ -49,6 +51,45 @@ describe('agent edge cases', () => {
     await clock.advance(100);
     expect((await run).status).toBe('completed');
     expect(seen).toMatchObject({ code: 'ERR_TIMEOUT' });
+  });
+
+  it('arms no timeout timer for a tool that settles within a few microtasks', async () => {
+    const clock = new SimulatedClock();
+    let timersSet = 0;
+    const counting = {
+      now: () => clock.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        timersSet++;
+        return clock.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: Parameters<SimulatedClock['clearTimeout']>[0]) =>
+        clock.clearTimeout(handle),
+    };
+    current = makeTeam('inline', { clock, state: createSharedState({ clock }) });
+    const team = createTeam({
+      clock: counting,
+      state: current.state,
+      bus: current.bus,
+      limiter: current.limiter,
+    });
+    const quick = defineTool({
+      name: 'quick',
+      description: 'Async but immediate',
+      input: z.object({}),
+      run: async () => 'ok',
+    });
+    await team.spawn(
+      defineAgent({
+        name: 'a',
+        instructions: '',
+        model: tool([{ name: 'quick' }, { name: 'claim_region', arguments: { resource: 'r' } }]),
+        tools: [quick],
+      }),
+      { name: 'a' },
+    );
+    expect((await team.send('a', 'go')).status).toBe('completed');
+    expect(timersSet).toBe(0);
+    await team.close();
   });
 
   it('turns an update that cannot apply into an error result and keeps the context', async () => {

@@ -40,6 +40,9 @@ export interface ToolTurn {
   abort(reason: unknown): void;
 }
 
+/** Microtask hops a tool may take before its timeout timer is armed (see `#attempt`). */
+const ARM_TIMEOUT_AFTER_HOPS = 8;
+
 type Settled = { ok: true; value: unknown } | { ok: false; content: string };
 
 /** The message a call gets when its arguments fail the schema. */
@@ -247,35 +250,51 @@ class Turn implements ToolTurn {
     }
     const clock = this.env.clock;
     let pending = true;
-    const timer = clock.setTimeout(() => {
+    let timer: TimerHandle | undefined;
+    const onTimeout = (): void => {
       if (!pending) return;
       pending = false;
-      this.#timers?.delete(timer);
+      if (timer !== undefined) this.#timers?.delete(timer);
       const error = new TroupeError(
         'ERR_TIMEOUT',
         `tool "${tool.name}" timed out after ${tool.timeoutMs} ms`,
-        {
-          details: { tool: tool.name, timeoutMs: tool.timeoutMs },
-        },
+        { details: { tool: tool.name, timeoutMs: tool.timeoutMs } },
       );
       ctx.abort(error);
       settle({ ok: false, content: `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.` });
-    }, tool.timeoutMs);
-    this.#timers ??= new Set();
-    this.#timers.add(timer);
+    };
+    // The timeout timer is armed only if the tool is still pending after a few microtask hops.
+    // Time cannot move before the microtask queue drains (a clock's timers are macrotasks, and
+    // SimulatedClock drains microtasks before each timer), so the deadline is unchanged; but a
+    // tool over in-memory services, which settles within those hops, never costs a timer (a
+    // cleared timer otherwise stays in a simulated clock's heap until its due time).
+    let hops = ARM_TIMEOUT_AFTER_HOPS;
+    const tick = (): void => {
+      if (!pending || this.aborted) return;
+      if (--hops > 0) {
+        queueMicrotask(tick);
+        return;
+      }
+      timer = clock.setTimeout(onTimeout, tool.timeoutMs);
+      this.#timers ??= new Set();
+      this.#timers.add(timer);
+    };
+    queueMicrotask(tick);
+    const disarm = (): void => {
+      pending = false;
+      if (timer === undefined) return;
+      clock.clearTimeout(timer);
+      this.#timers?.delete(timer);
+    };
     value.then(
       (result) => {
         if (!pending) return;
-        pending = false;
-        clock.clearTimeout(timer);
-        this.#timers?.delete(timer);
+        disarm();
         settle({ ok: true, value: result });
       },
       (error: unknown) => {
         if (!pending) return;
-        pending = false;
-        clock.clearTimeout(timer);
-        this.#timers?.delete(timer);
+        disarm();
         onThrow(error);
       },
     );
