@@ -64,6 +64,12 @@ describe('team events', () => {
     expect(seen).toEqual(['run.finished']);
   });
 
+  it('gives a stream asked of a closed team that is already over', async () => {
+    const setup = makeTeam('inline');
+    await setup.team.close();
+    expect(await setup.team.events().next()).toEqual({ value: undefined, done: true });
+  });
+
   it('reports lease waits with the time waited', async () => {
     const clock = new SimulatedClock();
     const limiter = createRateLimiter({

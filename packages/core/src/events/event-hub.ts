@@ -149,6 +149,7 @@ export class EventHub implements EventSink {
   #byType = new Map<string, Set<(event: TeamEvent) => void>>();
   #streams = new Set<Stream>();
   #count = 0;
+  #closed = false;
   #now: () => number;
   readonly #watchers: ((active: boolean) => void)[] = [];
 
@@ -177,6 +178,7 @@ export class EventHub implements EventSink {
   on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void {
     if (typeof listener !== 'function') throw invalidArgument('listener must be a function');
     const fn = listener as (event: TeamEvent) => void;
+    if (this.#closed) return () => {}; // nothing will ever be emitted
     let set = this.#byType.get(type);
     if (set === undefined) {
       set = new Set();
@@ -199,6 +201,10 @@ export class EventHub implements EventSink {
     if (!(Number.isInteger(size) && size > 0))
       throw invalidArgument('bufferSize must be a positive integer', { bufferSize: size });
     const stream = new Stream(this, size, options.types);
+    if (this.#closed) {
+      stream.end(); // a stream asked of a closed team is over at once
+      return stream;
+    }
     this.#streams.add(stream);
     this.#change(1);
     return stream;
@@ -210,6 +216,7 @@ export class EventHub implements EventSink {
 
   /** Ends every stream (they drain what they buffered) and drops every listener. */
   close(): void {
+    this.#closed = true;
     for (const stream of this.#streams) stream.end();
     this.#streams.clear();
     this.#byType.clear();
