@@ -175,6 +175,27 @@ describe('limiter feedback from live responses', () => {
     ]);
   });
 
+  it('fails the call with the error a throwing onRateLimit raises, and serves the next call', async () => {
+    server.reply(
+      {
+        text: 'a long streamed answer',
+        chunkSize: 2,
+        headers: { 'x-ratelimit-remaining-requests': '1' },
+      },
+      { text: 'next' },
+    );
+    const model = openaiCompatible({ baseURL: server.openaiBaseURL, model: 'm', connections: 1 });
+    const failing = model.generate({
+      ...ask(() => {
+        throw new Error('limiter bug');
+      }),
+      onDelta: () => {},
+    });
+    await expect(failing).rejects.toThrow('limiter bug');
+    expect((await model.generate(ask(() => {}))).text).toBe('next');
+    expect(server.requests.length).toBe(2);
+  });
+
   it('stays silent when a response has no rate-limit headers', async () => {
     server.reply({ text: 'ok' });
     const seen: RateLimitFeedback[] = [];

@@ -181,14 +181,13 @@ export async function send<T>(
     } finally {
       disarm(clock, firstByte);
     }
-    const headers = response.headers;
-    const feedback = parseRateLimitHeaders(headers, clock);
-    if (onRateLimit !== undefined && hasFeedback(feedback)) onRateLimit(feedback);
-    const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
     const body = watch(response.body);
-    const status = response.statusCode;
     try {
-      return await answer(status, headers, requestId, body, progress);
+      const headers = response.headers;
+      const feedback = parseRateLimitHeaders(headers, clock);
+      if (onRateLimit !== undefined && hasFeedback(feedback)) onRateLimit(feedback);
+      const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
+      return await answer(response.statusCode, headers, requestId, body, progress);
     } catch (error) {
       // A failed attempt's leftover body must not hold a pooled connection while a retry runs:
       // destroying an unfinished one makes undici drop its socket (a finished one is untouched).
