@@ -428,6 +428,48 @@ for (const [name, make] of Object.entries(providers)) {
   });
 }
 
+describe('connection failures', () => {
+  it('retries a refused connection and ends with ERR_PROVIDER_UNAVAILABLE', async () => {
+    // A port nobody listens on: open a server, note its port, close it.
+    const gone = await createFakeModelServer();
+    const baseURL = gone.openaiBaseURL;
+    await gone.close();
+    const retries: number[] = [];
+    const error = await failure(
+      openaiCompatible({
+        baseURL,
+        model: 'm',
+        maxRetries: 2,
+        retryBaseDelayMs: 1,
+        onRetry: (info) => retries.push(info.attempt),
+      }).generate(ask()),
+    );
+    expect(error).toMatchObject({
+      code: 'ERR_PROVIDER_UNAVAILABLE',
+      details: { reason: 'connection', code: 'ECONNREFUSED', attempts: 3 },
+    });
+    expect(retries).toEqual([1, 2]);
+  });
+
+  it('reports a wrong key as ERR_PROVIDER_AUTH with the provider message', async () => {
+    const guarded = await createFakeModelServer({ apiKey: 'right', replies: [{ text: 'unused' }] });
+    try {
+      const error = await failure(
+        anthropic({ baseURL: guarded.anthropicBaseURL, apiKey: 'wrong', model: 'm' }).generate(
+          ask(),
+        ),
+      );
+      expect(error).toMatchObject({
+        code: 'ERR_PROVIDER_AUTH',
+        details: { status: 401, type: 'authentication_error', requestId: 'req_1' },
+      });
+      expect((error as Error).message).toContain('invalid api key');
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe('fake server script', () => {
   it('answers 500 when its script runs out', async () => {
     const error = await failure(providers.openai({ maxRetries: 0 }).generate(ask()));
