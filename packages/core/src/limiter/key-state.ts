@@ -71,7 +71,6 @@ export interface Waiter {
   readonly nodes: WaitNode[];
   readonly weight: Weight;
   readonly since: number;
-  readonly maxWaitMs: number;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (lease: RateLimiterLease) => void;
   readonly reject: (error: unknown) => void;

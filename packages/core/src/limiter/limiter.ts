@@ -121,7 +121,6 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
           nodes: [],
           weight,
           since: now,
-          maxWaitMs,
           signal,
           resolve,
           reject,
@@ -235,6 +234,8 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
     ) {
       return undefined;
     }
+    // A pause on an unruled key has ended and nobody waits: forget the key.
+    if (state.window === undefined) this.#states.delete(key);
     const { requests, tokens, cost } = weight;
     const window = state.window;
     let seq = -1;
