@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTroupeError } from '@troupe/core';
@@ -14,7 +14,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 sessionStoreContract('sqlite', () => createSqliteSessionStore({ path: freshPath() }));
 
+sessionStoreContract('sqlite, inline checkpoints', () =>
+  createSqliteSessionStore({ path: freshPath(), checkpoint: 'inline' }),
+);
+
 describe('createSqliteSessionStore', () => {
+  it('checkpoints the WAL into the database file from its worker, not on writes', async () => {
+    const path = freshPath();
+    const store = createSqliteSessionStore({ path });
+    const lines = Array.from({ length: 2_000 }, (_, i) => ({
+      sessionId: `s${i % 4}`,
+      type: 'tick',
+      at: i,
+      data: { i, pad: 'x'.repeat(100) },
+    }));
+    await store.appendLog(lines);
+    const before = statSync(path).size;
+    await store.checkpoint();
+    expect(statSync(path).size).toBeGreaterThan(before + 100_000);
+    expect(await store.readLog({ afterSeq: 1_999 })).toHaveLength(1);
+    await store.close();
+  });
+
   it('keeps snapshots, history and log across a close and reopen', async () => {
     const path = freshPath();
     const first = createSqliteSessionStore({ path });
@@ -94,6 +115,9 @@ describe('createSqliteSessionStore', () => {
     );
     expect((attempt({ path: freshPath(), busyTimeoutMs: -1 }) as Error).message).toContain(
       'options.busyTimeoutMs',
+    );
+    expect((attempt({ path: freshPath(), checkpoint: 'never' }) as Error).message).toContain(
+      'options.checkpoint',
     );
   });
 
