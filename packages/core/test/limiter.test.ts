@@ -272,3 +272,81 @@ describe('waiters on one key, random weights and timing', () => {
     );
   });
 });
+
+describe('waiters on several keys, with give-ups and refunds', () => {
+  it('never admit a waiter before an earlier one sharing a key, and leave nothing behind', async () => {
+    const keyArb = fc.subarray(['a', 'b', 'c'], { minLength: 1 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            keys: keyArb,
+            tokens: fc.integer({ min: 0, max: 60 }),
+            maxWaitMs: fc.option(fc.integer({ min: 0, max: 2_000 }), { nil: undefined }),
+            abortAfterMs: fc.option(fc.integer({ min: 0, max: 2_000 }), { nil: undefined }),
+            cancelAfterAdmit: fc.boolean(),
+            gapMs: fc.integer({ min: 0, max: 200 }),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        async (requests) => {
+          const clock = new SimulatedClock();
+          const rules: RateLimitRule[] = [
+            { key: 'a', windowMs: 500, requests: 2 },
+            { key: 'b', windowMs: 300, tokens: 80 },
+            { key: 'c', budgetUsd: 100 },
+          ];
+          const limiter = createRateLimiter({ clock, rules });
+          const settledOrder: number[] = [];
+          const admitted = new Set<number>();
+          const pending: Promise<unknown>[] = [];
+          for (const [i, request] of requests.entries()) {
+            const controller = new AbortController();
+            if (request.abortAfterMs !== undefined) {
+              clock.setTimeout(() => controller.abort(), request.abortAfterMs);
+            }
+            pending.push(
+              limiter
+                .acquire(request.keys, {
+                  tokens: request.tokens,
+                  signal: controller.signal,
+                  // Every waiter ends: by admission, abort or this deadline.
+                  maxWaitMs: request.maxWaitMs ?? 5_000,
+                })
+                .then(
+                  (lease) => {
+                    settledOrder.push(i);
+                    admitted.add(i);
+                    expect(limiter.usage('a').requests).toBeLessThanOrEqual(2);
+                    expect(limiter.usage('b').tokens).toBeLessThanOrEqual(80);
+                    if (request.cancelAfterAdmit) lease.cancel();
+                  },
+                  (error: unknown) => {
+                    settledOrder.push(i);
+                    expect(
+                      isTroupeError(error, 'ERR_RATE_LIMITED') ||
+                        isTroupeError(error, 'ERR_ABORTED'),
+                    ).toBe(true);
+                  },
+                ),
+            );
+            await clock.advance(request.gapMs);
+          }
+          await clock.runUntilIdle();
+          await Promise.all(pending);
+          expect(settledOrder).toHaveLength(requests.length);
+          // FIFO per key: when j was admitted, every earlier i sharing a key had already ended.
+          const position = new Map(settledOrder.map((i, at) => [i, at]));
+          for (const j of admitted) {
+            for (let i = 0; i < j; i++) {
+              const shares = requests[i]!.keys.some((key) => requests[j]!.keys.includes(key));
+              if (shares) expect(position.get(i)!).toBeLessThan(position.get(j)!);
+            }
+          }
+          expect(clock.pending()).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -507,6 +507,26 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
         expect(onlyA.state).toBe('fulfilled');
       });
 
+      it('holds a multi-key waiter behind an earlier waiter on any of its keys', async () => {
+        const { limiter, clock, flush, lease } = await open([
+          { key: 'a', windowMs: 1_000, requests: 10 },
+          { key: 'b', windowMs: 1_000, tokens: 100 },
+        ]);
+        await lease('b', { tokens: 60 });
+        const order: string[] = [];
+        const big = track(limiter.acquire('b', { tokens: 80 }).then(() => order.push('big')));
+        // First in the queue of 'a', fits 'b', but 'b' has an earlier waiter.
+        const both = track(
+          limiter.acquire(['a', 'b'], { tokens: 10 }).then(() => order.push('both')),
+        );
+        await flush();
+        expect(big.state).toBe('pending');
+        expect(both.state).toBe('pending');
+        await clock.advance(1_000);
+        await flush();
+        expect(order).toEqual(['big', 'both']);
+      });
+
       it('rejects with ERR_RATE_LIMITED past maxWaitMs and leaves the queue', async () => {
         const { limiter, clock, flush, lease } = await open([
           { key: 'llm', windowMs: 1_000, tokens: 100 },
