@@ -1,7 +1,13 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { RunResult } from '../../agent/run-result.js';
-import type { BusBackend, Lease, LimiterBackend, SharedStateBackend } from '../../backends.js';
+import type {
+  AcquireResult,
+  BusBackend,
+  Lease,
+  LimiterBackend,
+  SharedStateBackend,
+} from '../../backends.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink } from '../../events/team-events.js';
@@ -211,11 +217,18 @@ export class HostChannel {
       this.#aborts.set(rid, controller);
       signal = controller.signal;
     }
-    let work: Promise<unknown>;
+    let work: unknown;
     try {
-      work = Promise.resolve(this.#dispatch(call, signal));
+      work = this.#dispatch(call, signal);
     } catch (error) {
-      work = Promise.reject(error);
+      this.tell({ t: 'err', rid, error: toWire(error) });
+      return;
+    }
+    if (!(work instanceof Promise)) {
+      // An in-memory service answered synchronously (a limiter admission): reply in this batch.
+      if (signal !== undefined) this.#aborts.delete(rid);
+      this.tell({ t: 'ok', rid, value: work });
+      return;
     }
     work.then(
       (value) => {
@@ -258,11 +271,7 @@ export class HostChannel {
     throw new TroupeError('ERR_INVALID_ARGUMENT', `unknown service call ${svc}.${method}`);
   }
 
-  async #limiter(
-    method: string,
-    args: unknown[],
-    withSignal: (o: unknown) => unknown,
-  ): Promise<unknown> {
+  #limiter(method: string, args: unknown[], withSignal: (o: unknown) => unknown): unknown {
     const limiter = this.#ctx.limiter;
     const keys = args[0] as string | string[];
     const wire = (lease: Lease) => {
@@ -272,19 +281,18 @@ export class HostChannel {
     };
     switch (method) {
       case 'tryAcquire': {
-        const result = await limiter.tryAcquire(
+        const toWire = (result: AcquireResult) =>
+          result.ok ? { ok: true, lease: wire(result.lease) } : result;
+        const result = limiter.tryAcquire(
           keys,
           args[1] as Parameters<LimiterBackend['tryAcquire']>[1],
         );
-        return result.ok ? { ok: true, lease: wire(result.lease) } : result;
+        return result instanceof Promise ? result.then(toWire) : toWire(result);
       }
       case 'acquire':
-        return wire(
-          await limiter.acquire(
-            keys,
-            withSignal(args[1]) as Parameters<LimiterBackend['acquire']>[1],
-          ),
-        );
+        return limiter
+          .acquire(keys, withSignal(args[1]) as Parameters<LimiterBackend['acquire']>[1])
+          .then(wire);
       case 'usage':
         return limiter.usage(args[0] as string);
       case 'observe':
