@@ -1,5 +1,6 @@
 // @troupe/providers/testing: a fake model server speaking both wire protocols. No vitest here.
 
+export { createFakeModelServer } from './fake-server.js';
 export type {
   FakeFault,
   FakeModelServer,
@@ -9,5 +10,4 @@ export type {
   FakeToolCall,
   FakeUsage,
   RecordedRequest,
-} from './fake-server.js';
-export { createFakeModelServer } from './fake-server.js';
+} from './fake-types.js';
