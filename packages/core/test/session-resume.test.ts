@@ -350,3 +350,35 @@ describe('passivation under concurrent sends', () => {
     await t.close();
   });
 });
+
+describe('an agent coming back from passivation', () => {
+  it('answers agents(), history() and context() from its session until it is restored', async () => {
+    const clock = new SimulatedClock();
+    const inner = createMemorySessionStore();
+    let slowLoads = false;
+    const store: SessionStore = {
+      ...inner,
+      async loadSnapshot(id) {
+        if (slowLoads) await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+        return inner.loadSnapshot(id);
+      },
+    };
+    const t = team(clock, store, { idleTtlMs: 1_000 });
+    await t.spawn(noter(clock).definition, { name: 'ada' });
+    await send(clock, t, 'ada', 'alpha');
+    await clock.advance(1_000);
+    await t.settled();
+    expect(t.residency().passive).toBe(1);
+    slowLoads = true;
+    const run = t.send('ada', 'beta'); // activation waits 500 ms for the snapshot
+    await t.settled();
+    expect(t.agents()).toMatchObject([{ name: 'ada', state: 'idle', usage: { requests: 2 } }]);
+    const history = t.history('ada'); // read from the session (its load is slow too)
+    await clock.runUntilIdle();
+    expect((await history).map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+    expect((await run).text).toBe('done: beta');
+    slowLoads = false;
+    expect(await t.context('ada')).toEqual({ facts: ['alpha', 'beta'] });
+    await t.close();
+  });
+});

@@ -243,27 +243,34 @@ export class SessionPlacement implements Placement {
   }
 
   state(name: string): AgentState {
-    const entry = this.#entry(name);
-    return entry.status === 'passive' ? 'idle' : this.#inner.state(name);
+    return this.#fromSession(this.#entry(name)) ? 'idle' : this.#inner.state(name);
   }
 
   usage(name: string): UsageCounter | Usage {
     const entry = this.#entry(name);
-    return entry.status === 'passive' && entry.usage !== undefined
+    return this.#fromSession(entry) && entry.usage !== undefined
       ? entry.usage
       : this.#inner.usage(name);
   }
 
   async history(name: string): Promise<ChatMessage[]> {
-    const entry = this.#entry(name);
-    if (entry.status !== 'passive') return this.#inner.history(name);
+    if (!this.#fromSession(this.#entry(name))) return this.#inner.history(name);
     return (await loadSession(this.#deps.store, this.#deps.sessionId(name)))?.history.slice() ?? [];
   }
 
   async context(name: string): Promise<Readonly<Record<string, unknown>>> {
-    const entry = this.#entry(name);
-    if (entry.status !== 'passive') return this.#inner.context(name);
+    if (!this.#fromSession(this.#entry(name))) return this.#inner.context(name);
     return (await this.#deps.store.loadSnapshot(this.#deps.sessionId(name)))?.context ?? {};
+  }
+
+  /**
+   * True when the agent's state must come from its session: passive, or coming back from
+   * passivation (its actor exists but is not restored yet). A first spawn is not.
+   */
+  #fromSession(entry: Entry): boolean {
+    return (
+      entry.status === 'passive' || (entry.status === 'activating' && entry.usage !== undefined)
+    );
   }
 
   settled(): Promise<void> {
@@ -272,7 +279,7 @@ export class SessionPlacement implements Placement {
 
   async derived(name: string): Promise<Record<string, unknown>> {
     const entry = this.#entry(name);
-    if (entry.status === 'passive') return { ...entry.derived };
+    if (this.#fromSession(entry)) return { ...entry.derived };
     return (await this.#inner.derived?.(name)) ?? {};
   }
 
