@@ -1,66 +1,22 @@
 // Public API of @troupe/core. Named exports only; types with `export type`.
 
-export { ErrorCodes, TroupeError, invalidArgument, isTroupeError, abortedError } from './errors.js';
-export type { ErrorCode } from './errors.js';
-export { systemClock, SimulatedClock } from './clock.js';
-export type { Clock, TimerHandle } from './clock.js';
-export { createIds, createRng } from './ids.js';
-export { workerExecArgv } from './worker-argv.js';
-export type { IdGenerator, Rng } from './ids.js';
-export type * from './backends.js';
-export type * from './model.js';
-export { SESSION_FORMAT_VERSION } from './session.js';
-export type {
-  SessionLogEntry,
-  SessionSnapshot,
-  SessionStore,
-  StoredLogEntry,
-  UsageTotals,
-} from './session.js';
-export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/shared-state.js';
-export type { MemorySharedState, SharedStateOptions } from './state/shared-state.js';
-export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
-export type { BusOptions, MemoryBus } from './bus/bus.js';
-export { createRateLimiter } from './limiter/index.js';
-export type {
-  RateLimiter,
-  RateLimiterLease,
-  RateLimiterOptions,
-  RateLimiterResult,
-} from './limiter/index.js';
-export { applyUpdates } from './updates/apply-updates.js';
-export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
-export type { LogQuery } from './session.js';
-export { createMemorySessionStore } from './session/memory-store.js';
-export { isSecretKey, redactSecrets } from './session/redact.js';
-export { createSessionSaver, DEFAULT_COALESCE_MS } from './session/saver.js';
-export type {
-  HistoryRange,
-  SessionSaver,
-  SessionSaverOptions,
-  SessionSaverStats,
-} from './session/saver.js';
-export { createSessionLog } from './session/log.js';
-export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/log.js';
-export { flushOnExit } from './session/exit.js';
-export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';
-export type { RetryOptions, WriteErrorHandler, WriteErrorInfo } from './session/retry.js';
-// Tools, agents, teams, events, placement (packages/core/docs/agents.md).
-export { defineTool, toolResult, DEFAULT_TOOL_TIMEOUT_MS } from './tools/define-tool.js';
-export type { AnyTool, Tool, ToolContext, ToolOptions, ToolResultWithUpdates } from './tools/define-tool.js';
-export { toolSpec, toolSpecs, DEFAULT_TOOL_FORMAT } from './tools/schema-cache.js';
-export type { Role } from './tools/tool-set.js';
-export { defineAgent } from './agent/define-agent.js';
 export type { AgentDefinition, AgentOptions } from './agent/define-agent.js';
+export { defineAgent } from './agent/define-agent.js';
 export type { RunResult } from './agent/run-result.js';
-export { createTeam } from './team/create-team.js';
-export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-team.js';
-export type { SupervisionOptions } from './team/supervisor.js';
-export { TEAM_TOOL_NAMES, TEAM_TOPIC, inboxTopic } from './team/team-tools.js';
-export type { TeamMember } from './team/team-tools.js';
-export { agentSessionId } from './team/persistence.js';
+export type * from './backends.js';
+export type { BusOptions, MemoryBus } from './bus/bus.js';
+export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
+export type { Clock, TimerHandle } from './clock.js';
+export { SimulatedClock, systemClock } from './clock.js';
+export type { ErrorCode } from './errors.js';
+export { abortedError, ErrorCodes, invalidArgument, isTroupeError, TroupeError } from './errors.js';
+export type {
+  EventListener,
+  EventStream,
+  EventStreamOptions,
+  ListenerErrorHandler,
+} from './events/event-hub.js';
 export { DEFAULT_EVENT_BUFFER } from './events/event-hub.js';
-export type { EventListener, EventStream, EventStreamOptions } from './events/event-hub.js';
 export type {
   AgentState,
   ErrorInfo,
@@ -70,6 +26,16 @@ export type {
   TeamEventType,
   Usage,
 } from './events/team-events.js';
+export type { IdGenerator, Rng } from './ids.js';
+export { createIds, createRng } from './ids.js';
+export type {
+  RateLimiter,
+  RateLimiterLease,
+  RateLimiterOptions,
+  RateLimiterResult,
+} from './limiter/index.js';
+export { createRateLimiter } from './limiter/index.js';
+export type * from './model.js';
 export type {
   AgentFactory,
   AgentModuleRef,
@@ -77,8 +43,53 @@ export type {
   PlacementOption,
   PoolOptions,
 } from './placement/types.js';
-export { closeDanglingToolCalls, loadSession, RESUMED_TOOL_RESULT } from './session/resume.js';
-export type { RestoredSession } from './session/resume.js';
-export type { ResidencyOptions, ResidencyStats } from './session/session-placement.js';
+export type { DerivedStats, Deriver } from './session/derived.js';
 export { DEFAULT_LOOK_BACK, DerivedState, defineDeriver } from './session/derived.js';
-export type { Deriver, DerivedStats } from './session/derived.js';
+export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';
+export { flushOnExit } from './session/exit.js';
+export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/log.js';
+export { createSessionLog } from './session/log.js';
+export { createMemorySessionStore } from './session/memory-store.js';
+export { isSecretKey, redactSecrets } from './session/redact.js';
+export type { RestoredSession } from './session/resume.js';
+export { closeDanglingToolCalls, loadSession, RESUMED_TOOL_RESULT } from './session/resume.js';
+export type { RetryOptions, WriteErrorHandler, WriteErrorInfo } from './session/retry.js';
+export type {
+  HistoryRange,
+  SessionSaver,
+  SessionSaverOptions,
+  SessionSaverStats,
+} from './session/saver.js';
+export { createSessionSaver, DEFAULT_COALESCE_MS } from './session/saver.js';
+export type { ResidencyOptions, ResidencyStats } from './session/session-placement.js';
+export type {
+  LogQuery,
+  SessionLogEntry,
+  SessionSnapshot,
+  SessionStore,
+  StoredLogEntry,
+  UsageTotals,
+} from './session.js';
+export { SESSION_FORMAT_VERSION } from './session.js';
+export type { MemorySharedState, SharedStateOptions } from './state/shared-state.js';
+export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/shared-state.js';
+export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-team.js';
+export { createTeam } from './team/create-team.js';
+export { agentSessionId } from './team/persistence.js';
+export type { SupervisionOptions } from './team/supervisor.js';
+export type { TeamMember } from './team/team-tools.js';
+export { inboxTopic, TEAM_TOOL_NAMES, TEAM_TOPIC } from './team/team-tools.js';
+export type {
+  AnyTool,
+  Tool,
+  ToolContext,
+  ToolOptions,
+  ToolResultWithUpdates,
+} from './tools/define-tool.js';
+// Tools, agents, teams, events, placement (packages/core/docs/agents.md).
+export { DEFAULT_TOOL_TIMEOUT_MS, defineTool, toolResult } from './tools/define-tool.js';
+export { DEFAULT_TOOL_FORMAT, toolSpec, toolSpecs } from './tools/schema-cache.js';
+export type { Role } from './tools/tool-set.js';
+export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
+export { applyUpdates } from './updates/apply-updates.js';
+export { workerExecArgv } from './worker-argv.js';

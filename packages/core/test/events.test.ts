@@ -64,6 +64,19 @@ describe('team events', () => {
     expect(seen).toEqual(['run.finished']);
   });
 
+  it('keeps a throwing listener away from the agent and reports its error', async () => {
+    const reported: string[] = [];
+    ({ team } = makeTeam('inline', {
+      onListenerError: (error, event) => reported.push(`${event.type}: ${String(error)}`),
+    }));
+    team.on('turn.started', () => {
+      throw new Error('listener bug');
+    });
+    await team.spawn(chatty(), { name: 'c' });
+    expect((await team.send('c', 'hi')).status).toBe('completed');
+    expect(reported).toEqual(['turn.started: Error: listener bug']);
+  });
+
   it('gives a stream asked of a closed team that is already over', async () => {
     const setup = makeTeam('inline');
     await setup.team.close();

@@ -141,6 +141,23 @@ class Stream implements EventStream {
 }
 
 /**
+ * What happens to an error a listener throws: by default it is rethrown out of band (an uncaught
+ * exception of its own, like xstate's reportUnhandledError), never into the agent that emitted.
+ *
+ * @example
+ * ```ts
+ * createTeam({ ...services, onListenerError: (error, event) => logger.error({ error, event: event.type }) });
+ * ```
+ */
+export type ListenerErrorHandler = (error: unknown, event: TeamEvent) => void;
+
+const rethrowLater: ListenerErrorHandler = (error) => {
+  queueMicrotask(() => {
+    throw error;
+  });
+};
+
+/**
  * Fans events out to listeners and streams. `active` is true only while someone listens, so
  * emitters skip building events otherwise; `watch` tells remote emitters (pool workers).
  */
@@ -153,8 +170,21 @@ export class EventHub implements EventSink {
   #now: () => number;
   readonly #watchers: ((active: boolean) => void)[] = [];
 
-  constructor(now: () => number) {
+  readonly #onListenerError: ListenerErrorHandler;
+
+  constructor(now: () => number, onListenerError: ListenerErrorHandler = rethrowLater) {
     this.#now = now;
+    this.#onListenerError = onListenerError;
+  }
+
+  // A listener that throws must not unwind the agent that emitted the event (a healthy run
+  // would fail): its error goes out of band.
+  #call(fn: (event: TeamEvent) => void, event: TeamEvent): void {
+    try {
+      fn(event);
+    } catch (error) {
+      this.#onListenerError(error, event);
+    }
   }
 
   /** Calls `fn` whenever `active` changes (pool hosts only send events while someone listens). */
@@ -169,9 +199,9 @@ export class EventHub implements EventSink {
   emit(event: TeamEvent): void {
     if (!this.active) return;
     const exact = this.#byType.get(event.type);
-    if (exact !== undefined) for (const fn of exact) fn(event);
+    if (exact !== undefined) for (const fn of exact) this.#call(fn, event);
     const any = this.#byType.get('*');
-    if (any !== undefined) for (const fn of any) fn(event);
+    if (any !== undefined) for (const fn of any) this.#call(fn, event);
     for (const stream of this.#streams) stream.push(event);
   }
 

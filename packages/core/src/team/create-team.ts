@@ -83,7 +83,12 @@ export function createTeam(options: TeamOptions): Team {
   const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
   check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
 
-  const hub = new EventHub(() => clock.now());
+  const onListenerError = options.onListenerError;
+  check(
+    onListenerError === undefined || typeof onListenerError === 'function',
+    'onListenerError must be a function',
+  );
+  const hub = new EventHub(() => clock.now(), onListenerError);
   const persistence =
     store === undefined
       ? undefined

@@ -2,7 +2,7 @@ import type { RunResult } from '../agent/run-result.js';
 import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
 import type { EventListener, EventStream, EventStreamOptions } from '../events/event-hub.js';
-import type { AgentState, TeamEventType, Usage } from '../events/team-events.js';
+import type { AgentState, TeamEvent, TeamEventType, Usage } from '../events/team-events.js';
 import type { IdGenerator } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import type { AgentSource, PlacementOption } from '../placement/types.js';
@@ -42,6 +42,11 @@ export interface TeamOptions {
   readonly roles?: readonly Role[];
   /** The session log's write interval (default 500 ms). */
   readonly logFlushIntervalMs?: number;
+  /**
+   * Where an error thrown by an event listener goes (default: rethrown out of band, as an
+   * uncaught exception). It never reaches the agent that emitted the event.
+   */
+  readonly onListenerError?: (error: unknown, event: TeamEvent) => void;
   /**
    * With a `store`: an agent idle this long is saved and its actor stopped; its next message
    * brings it back from its session (packages/core/docs/persistence.md).
