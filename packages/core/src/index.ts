@@ -86,7 +86,6 @@ export type {
   ToolOptions,
   ToolResultWithUpdates,
 } from './tools/define-tool.js';
-// Tools, agents, teams, events, placement (packages/core/docs/agents.md).
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool, toolResult } from './tools/define-tool.js';
 export { DEFAULT_TOOL_FORMAT, toolSpec, toolSpecs } from './tools/schema-cache.js';
 export type { Role } from './tools/tool-set.js';
