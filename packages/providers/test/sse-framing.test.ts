@@ -3,7 +3,7 @@ import type { ModelDelta } from '@troupe/core';
 import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-// Hand-framed streams from a bare node:http server: CRLF line endings, comments, a multi-byte
+// Hand-framed answers from a bare node:http server: CRLF line endings, comments, a multi-byte
 // character split across writes, and writes of a few bytes each, which real proxies produce.
 
 let server: Server | undefined;
@@ -73,6 +73,60 @@ describe('SSE framing', () => {
       { type: 'text', text: '\u{1F30D}!' },
     ]);
     expect(answer.stopReason).toBe('end');
+  });
+
+  it('assembles tool calls from servers that leave out the index', async () => {
+    const frames = [
+      chunk({
+        role: 'assistant',
+        tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{"x":' } }],
+      }),
+      chunk({ tool_calls: [{ function: { arguments: '1}' } }] }),
+      chunk({
+        tool_calls: [{ id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } }],
+      }),
+      chunk({}, 'tool_calls'),
+      'data: [DONE]',
+    ]
+      .map((frame) => `${frame}\n\n`)
+      .join('');
+    const url = await serve(frames, 64);
+    const answer = await openaiCompatible({ baseURL: `${url}/v1`, model: 'm' }).generate({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [],
+      onDelta: () => {},
+    });
+    expect(answer.toolCalls).toEqual([
+      { id: 'a', name: 'f', arguments: { x: 1 } },
+      { id: 'b', name: 'g', arguments: {} },
+    ]);
+  });
+
+  it('accepts tool arguments sent as an object instead of JSON text', async () => {
+    const body = {
+      id: 'c',
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'a', type: 'function', function: { name: 'f', arguments: { x: 1 } } },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: { prompt_tokens: 1, completion_tokens: 1 },
+    };
+    const url = await serve(JSON.stringify(body), 1024);
+    const answer = await openaiCompatible({ baseURL: `${url}/v1`, model: 'm' }).generate({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [],
+    });
+    expect(answer.toolCalls).toEqual([{ id: 'a', name: 'f', arguments: { x: 1 } }]);
   });
 
   it('joins multi-line data fields and ignores unknown events (Anthropic)', async () => {

@@ -66,7 +66,11 @@ export async function readWhole(
     return {
       id: asString(call?.id) ?? `call_${index}`,
       name: asString(fn?.name) ?? '',
-      arguments: parseToolArguments(asString(fn?.arguments) ?? ''),
+      // Some compatible servers send the arguments as an object rather than JSON text.
+      arguments:
+        typeof fn?.arguments === 'string'
+          ? parseToolArguments(fn.arguments)
+          : (fn?.arguments ?? {}),
     };
   });
   return {
@@ -123,14 +127,17 @@ export async function readStream(
     for (const raw of asArray(delta.tool_calls)) {
       const part = asObject(raw);
       if (part === undefined) continue;
-      // Fragments of one call share its `index`; id and name come with the first one.
-      const index = asNumber(part.index) ?? calls.length;
+      // Fragments of one call share its `index`; id and name come with the first one. Servers
+      // that omit `index` (some Ollama versions) start a call with an id and continue it without.
+      const id = asString(part.id);
+      const index =
+        asNumber(part.index) ??
+        (id === undefined && calls.length > 0 ? calls.length - 1 : calls.length);
       let slot = calls[index];
       if (slot === undefined) {
         slot = { id: '', name: '', args: '' };
         calls[index] = slot;
       }
-      const id = asString(part.id);
       const fn = asObject(part.function);
       const name = asString(fn?.name);
       const args = asString(fn?.arguments) ?? '';
