@@ -41,7 +41,7 @@ async function serve(frames: string, pieceSize: number): Promise<string> {
 const chunk = (delta: object, finish: string | null = null) =>
   `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}`;
 
-describe('SSE framing', () => {
+describe('hand-framed answers (SSE framing, server quirks)', () => {
   it('reads CRLF lines, comments and characters split across tiny writes (OpenAI)', async () => {
     const frames = [
       ': keep-alive',
