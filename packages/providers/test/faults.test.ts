@@ -128,6 +128,23 @@ for (const [name, make] of Object.entries(providers)) {
       expect(server.requests.length).toBe(1);
     });
 
+    it('leaves no timer behind on its clock, whether the call succeeds or fails', async () => {
+      const clock = new SimulatedClock();
+      server.reply(
+        { text: 'ok' },
+        { fault: { kind: 'status', status: 400 } },
+        { text: 'streamed' },
+      );
+      await make({ clock }).generate(ask());
+      expect(clock.pending()).toBe(0);
+      await expect(make({ clock }).generate(ask())).rejects.toMatchObject({
+        code: 'ERR_PROVIDER_BAD_REQUEST',
+      });
+      expect(clock.pending()).toBe(0);
+      await make({ clock }).generate(ask({ onDelta: () => {} }));
+      expect(clock.pending()).toBe(0);
+    });
+
     it('does not time out a stream that keeps talking within idleTimeoutMs', async () => {
       const clock = new SimulatedClock();
       server.reply({
