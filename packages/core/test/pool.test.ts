@@ -5,7 +5,7 @@ import { agentSessionId, createMemorySessionStore, defineAgent } from '@troupe/c
 import { scriptedModel } from '@troupe/core/testing';
 import { describe, expect, it } from 'vitest';
 import { agentSuite } from './fixtures/agent-suite.js';
-import { drive, makeTeam, PUPPET, script } from './fixtures/harness.js';
+import { drive, makeTeam, PUPPET, script, TEAMMATE } from './fixtures/harness.js';
 
 agentSuite('pool');
 
@@ -112,5 +112,48 @@ describe('pool placement with a session store', () => {
       await first.team.close();
       await second.team.close();
     }
+  });
+});
+
+describe('the same team in both placements', () => {
+  /** Runs the 8-agent team and returns everything observable about how it ended. */
+  async function outcome(kind: 'inline' | 'pool') {
+    const { team, clock, state, bus } = makeTeam(kind);
+    try {
+      const names = Array.from({ length: 8 }, (_, i) => `a${i}`);
+      for (const name of names) await team.spawn(TEAMMATE, { name });
+      const conflicts: string[] = [];
+      team.on('claim.conflicted', (e) =>
+        conflicts.push(`${e.agent}->${e.holder}@${e.start}-${e.end}`),
+      );
+      const results = await drive(
+        team,
+        clock,
+        Promise.all(names.map((n) => team.send(n, 'refactor'))),
+      );
+      const histories = await Promise.all(names.map((n) => team.history(n)));
+      const inboxes = await Promise.all(names.map((n) => bus.read(`inbox:${n}`)));
+      return {
+        results: results.map(({ status, text, turns, usage }) => ({ status, text, turns, usage })),
+        conflicts: conflicts.sort(),
+        claims: (await state.claims())
+          .map((c) => `${c.agent}:${c.resource}:${c.start}-${c.end}`)
+          .sort(),
+        discoveries: (await state.discoveries()).map((d) => `${d.agent}:${d.content}`).sort(),
+        inboxes: inboxes.map((messages) => messages.map((m) => `${m.from}:${m.body}`)),
+        histories: histories.map((h) =>
+          h.map((m) => (m.role === 'tool' ? `tool:${m.name}:${m.isError === true}` : m.role)),
+        ),
+        agents: team.agents().map(({ name, state: s, usage }) => ({ name, state: s, usage })),
+      };
+    } finally {
+      await team.close();
+    }
+  }
+
+  it('runs the 8-agent team to the same outcome inline and in the pool', async () => {
+    const inline = await outcome('inline');
+    expect(inline.results.every((r) => r.status === 'completed')).toBe(true);
+    expect(await outcome('pool')).toEqual(inline);
   });
 });
