@@ -25,9 +25,12 @@ export interface Rng {
 /** See {@link Rng}. The seed is any integer (or a string, hashed). */
 export function createRng(seed: number | string): Rng {
   let h = typeof seed === 'string' ? hashString(seed) : seed >>> 0;
+  // Spread the seed's bits over the four words of state.
   let a = 0x9e3779b9 ^ h;
-  let b = 0x243f6a88 ^ (h = Math.imul(h ^ (h >>> 16), 0x85ebca6b));
-  let c = 0xb7e15162 ^ (h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35));
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  let b = 0x243f6a88 ^ h;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  let c = 0xb7e15162 ^ h;
   let d = 1;
   const nextU32 = (): number => {
     a >>>= 0;

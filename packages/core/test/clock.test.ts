@@ -1,5 +1,5 @@
+import { SimulatedClock, systemClock, TroupeError } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock, TroupeError, systemClock } from '@troupe/core';
 
 describe('SimulatedClock', () => {
   it('starts at the given time and moves only when advanced', async () => {
@@ -78,7 +78,9 @@ describe('SimulatedClock', () => {
     const clock = new SimulatedClock();
     const forever = () => clock.setTimeout(forever, 1);
     forever();
-    await expect(clock.runUntilIdle({ maxTimers: 50 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await expect(clock.runUntilIdle({ maxTimers: 50 })).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    });
   });
 
   it('rejects a negative or non-finite advance with ERR_INVALID_ARGUMENT', async () => {

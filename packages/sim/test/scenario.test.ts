@@ -13,7 +13,8 @@ function problems(input: unknown): string[] {
   } catch (error) {
     expect(error).toBeInstanceOf(TroupeError);
     expect((error as TroupeError).code).toBe('ERR_INVALID_ARGUMENT');
-    return ((error as TroupeError).details?.issues as { path: string }[]).map((i) => i.path);
+    const issues = (error as TroupeError).details?.issues as { path: string }[] | undefined;
+    return (issues ?? []).map((i) => i.path);
   }
   throw new Error('expected the scenario to be refused');
 }

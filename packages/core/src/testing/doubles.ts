@@ -1,6 +1,5 @@
 // Test doubles that do not need a test runner: safe to import from simulation code.
 export { SimulatedClock } from '../clock.js';
-export { scriptedModel } from './scripted-model.js';
 export type {
   RecordedRequest,
   ScriptCall,
@@ -9,3 +8,4 @@ export type {
   ScriptedStep,
   ScriptedToolCall,
 } from './scripted-model.js';
+export { scriptedModel } from './scripted-model.js';

@@ -1,11 +1,11 @@
 // Test doubles and contract suites: @troupe/core/testing.
 // Contract suites import vitest; the doubles alone are also at @troupe/core/testing/doubles.
 
-export * from './doubles.js';
-export { sharedStateContract } from './contracts/shared-state.js';
-export type { SharedStateFixture } from './contracts/shared-state.js';
-export { busContract } from './contracts/bus.js';
 export type { BusFixture } from './contracts/bus.js';
-export { limiterContract } from './contracts/limiter.js';
+export { busContract } from './contracts/bus.js';
 export type { LimiterContractSetup, LimiterFixture } from './contracts/limiter.js';
+export { limiterContract } from './contracts/limiter.js';
 export { sampleSnapshot, sessionStoreContract } from './contracts/session-store.js';
+export type { SharedStateFixture } from './contracts/shared-state.js';
+export { sharedStateContract } from './contracts/shared-state.js';
+export * from './doubles.js';
