@@ -163,6 +163,17 @@ describe('createSharedState (memory)', () => {
   });
 
   describe('cleanup', () => {
+    it('unrefs its cleanup timers, so live claims do not keep a process alive', async () => {
+      let unrefs = 0;
+      const clock = new ManualClock();
+      const setTimeout = clock.setTimeout.bind(clock);
+      clock.setTimeout = (fn: () => void) =>
+        Object.assign(setTimeout(fn), { unref: () => void unrefs++ });
+      const state = createSharedState({ clock });
+      await state.claim({ agent: 'a', resource: 'f' });
+      expect(unrefs).toBe(1);
+    });
+
     it('sweeps expired claims from memory within a second of expiry, leaving no timer', async () => {
       const clock = new SimulatedClock();
       const state = createSharedState({ clock });

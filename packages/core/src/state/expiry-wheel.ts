@@ -47,7 +47,10 @@ export class ExpiryWheel<T extends WheelEntry> {
       const created: Slot<T> = { at, head: undefined, handle: undefined };
       // A slot further away than one timer can wait fires early; the sweep re-files its entries.
       const delay = Math.min(at - this.#clock.now(), MAX_TIMER_MS);
-      created.handle = this.#clock.setTimeout(() => this.#sweep(created), delay);
+      const handle = this.#clock.setTimeout(() => this.#sweep(created), delay);
+      // Cleanup alone must not keep a process alive (Node timers have `unref`; others may not).
+      (handle as { unref?: () => void }).unref?.();
+      created.handle = handle;
       this.#slots.set(at, created);
       slot = created;
     }
