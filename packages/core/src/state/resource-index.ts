@@ -15,7 +15,7 @@ export interface IndexedEntry extends Range {
   readonly agent: string;
 }
 
-const SMALL_MAX = 8;
+const SMALL_MAX = 16;
 
 export class ResourceIndex<T extends IndexedEntry> {
   /** Small mode: every entry, unordered. `undefined` once large. */
