@@ -381,6 +381,7 @@ export class AgentRuntime {
     run.toolTurn?.abort(reason);
     run.toolTurn = undefined;
     this.#closeDanglingCalls(status);
+    this.#saveTrailing();
     this.#move(STOP_RUN);
     const events = this.#env.events;
     if (status === 'interrupted' && events.active) {
@@ -419,6 +420,7 @@ export class AgentRuntime {
     run.stale = true;
     run.toolTurn?.abort(failure);
     this.#closeDanglingCalls('failed');
+    this.#saveTrailing();
     this.#move(FAIL);
     this.#end(run, 'failed', failure);
     this.#env.onFailure(this, failure);
@@ -436,6 +438,15 @@ export class AgentRuntime {
     const from = this.#savedUpTo;
     this.#savedUpTo = this.history.length;
     hook(this, from);
+  }
+
+  /**
+   * A run that stops between turns (cancel, interrupt, failure) saves what it left unsaved (its
+   * user message, the abandoned calls' results) at once: an agent passivated or a process that
+   * dies before the next turn would lose them otherwise.
+   */
+  #saveTrailing(): void {
+    if (this.history.length > this.#savedUpTo) this.#afterTurn();
   }
 
   #move(event: Move): void {

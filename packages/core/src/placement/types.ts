@@ -115,9 +115,19 @@ export interface Placement {
   close(): Promise<void>;
   /**
    * Loads a stored session into a just-spawned agent (resume, reactivation after passivation).
-   * Placements without it cannot resume or passivate agents.
+   * Resolves once the agent holds it (the pool: once its worker has loaded it). Placements
+   * without it cannot resume or passivate agents.
    */
-  restore?(name: string, session: RestoredSession): void;
-  /** The agent's derived states (its definition's `derive`), current with its history. */
+  restore?(name: string, session: RestoredSession): void | Promise<void>;
+  /**
+   * The agent's derived states (its definition's `derive`), current with its history. In the
+   * pool they live in the agent's worker (the derivers are functions of its definition) and
+   * cross as structured clones.
+   */
   derived?(name: string): Promise<Record<string, unknown>>;
+  /**
+   * True when the agent's actor was lost with its history (a pool worker died): its restart
+   * starts from nothing, so a team with a store reloads its session into it.
+   */
+  lost?(name: string): boolean;
 }

@@ -226,7 +226,14 @@ export class SessionPlacement implements Placement {
   }
 
   async restart(name: string): Promise<void> {
-    if (this.#entry(name).status !== 'passive') await this.#inner.restart(name);
+    const entry = this.#entry(name);
+    if (entry.status === 'passive') return;
+    // A pool agent whose worker died restarts empty: it comes back from its session instead
+    // (up to its last turn the worker reported), so its stored history goes on where it was.
+    const lost = this.#inner.lost?.(name) === true && this.#inner.restore !== undefined;
+    if (lost) await this.#deps.saver.save(this.#deps.sessionId(name)).catch(() => {});
+    await this.#inner.restart(name);
+    if (lost && this.#entries.get(name) === entry) await this.#load(name);
   }
 
   markFailed(name: string): void {
@@ -283,8 +290,8 @@ export class SessionPlacement implements Placement {
     return (await this.#inner.derived?.(name)) ?? {};
   }
 
-  restore(name: string, session: RestoredSession): void {
-    this.#inner.restore?.(name, session);
+  async restore(name: string, session: RestoredSession): Promise<void> {
+    await this.#inner.restore?.(name, session);
   }
 
   async close(): Promise<void> {
@@ -307,16 +314,21 @@ export class SessionPlacement implements Placement {
   async #start(entry: Entry): Promise<boolean> {
     const { name } = entry.request;
     await this.#inner.spawn(entry.request);
-    if (this.#inner.restore === undefined) return false;
-    let session: RestoredSession | undefined;
     try {
-      session = await loadSession(this.#deps.store, this.#deps.sessionId(name));
+      return await this.#load(name);
     } catch (error) {
       await this.#inner.stop(name);
       throw error;
     }
+  }
+
+  /** Loads the stored session into the (fresh) actor; true when there was one. */
+  async #load(name: string): Promise<boolean> {
+    const restore = this.#inner.restore;
+    if (restore === undefined) return false;
+    const session = await loadSession(this.#deps.store, this.#deps.sessionId(name));
     if (session === undefined) return false;
-    this.#inner.restore(name, session);
+    await restore.call(this.#inner, name, session);
     this.#deps.seedRevision(name, session.revision);
     return true;
   }
@@ -382,11 +394,14 @@ export class SessionPlacement implements Placement {
     this.#lru.delete(name);
     this.#clearIdle(entry);
     const usage = this.#inner.usage(name);
-    const derived = await this.#inner.derived?.(name);
+    let derived: Record<string, unknown> | undefined;
     try {
+      // A round trip in the pool: the derived states live in the agent's worker.
+      derived = await this.#inner.derived?.(name);
       await this.#deps.saver.save(this.#deps.sessionId(name));
     } catch {
-      // Not durable: keep the agent live rather than lose its state (the saver reported it).
+      // Not durable (the saver reported why) or its worker did not answer: keep the agent live
+      // rather than lose its state.
       if (entry.status === 'passivating') {
         entry.status = 'live';
         this.#touch(entry);

@@ -73,6 +73,9 @@ export class HostChannel {
   readonly #leases = new Map<number, Lease>();
   readonly #aborts = new Map<number, AbortController>();
   readonly #task: Promise<void>;
+  /** Resolves on the host's last batch (or its death): nothing more will come from it. */
+  readonly #finished: Promise<void>;
+  #finish!: () => void;
   #nextRid = 0;
   #nextLease = 0;
   #acked = 0;
@@ -88,6 +91,9 @@ export class HostChannel {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#outbox = new Outbox(port1, () => ctx.clock.now());
+    this.#finished = new Promise<void>((resolve) => {
+      this.#finish = resolve;
+    });
     port1.on('message', (batch: Batch) => this.#onBatch(batch));
     const payload: HostInit = { ...init, port: port2, hostId: id, now: ctx.clock.now() };
     this.#task = piscina.run(payload, { transferList: [port2] }).then(
@@ -135,7 +141,9 @@ export class HostChannel {
   async close(): Promise<void> {
     if (this.alive) {
       this.#outbox.push({ t: 'close' });
-      await this.#task;
+      // The task's end and the host's last batch come on different channels: wait for both,
+      // so the turn records of runs cancelled by the close reach the saver.
+      await Promise.all([this.#task, this.#finished]);
     }
     this.alive = false;
     const closed = new TroupeError('ERR_CLOSED', 'the team is closed');
@@ -205,6 +213,9 @@ export class HostChannel {
         return;
       case 'turn':
         ctx.afterTurn?.(msg.agent, msg.record);
+        return;
+      case 'closed':
+        this.#finish();
         return;
     }
   }
@@ -313,6 +324,7 @@ export class HostChannel {
     }
     this.#pending.clear();
     this.#release();
+    this.#finish();
     this.#ctx.onDeath(this, error);
     this.#ctx.onActivity();
   }

@@ -5,6 +5,7 @@ import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink, TeamEvent } from '../../events/team-events.js';
 import { createTeamTools } from '../../team/team-tools.js';
 import { InlinePlacement } from '../inline.js';
+import type { TurnRecord } from '../types.js';
 import {
   type Batch,
   type DownMsg,
@@ -52,6 +53,31 @@ export function runHost(init: HostInit): Promise<void> {
     for (const [agent, state] of states) outbox.push({ t: 'state', agent, state });
     states.clear();
   });
+  // Turn records too: an agent's records within one batch merge into one (the latest context and
+  // usage, the history ranges joined), so a step's two saves cost one structured clone of its
+  // context. Added at flush time, so a record never arrives after the run result it belongs to
+  // (the coordinator handles a whole batch before any promise continuation runs).
+  const turns = new Map<string, TurnRecord>();
+  const recordTurn = (agent: string, record: TurnRecord): void => {
+    const earlier = turns.get(agent);
+    if (earlier === undefined) turns.set(agent, record);
+    else if (earlier.fromIndex + earlier.messages.length === record.fromIndex) {
+      turns.set(agent, {
+        ...record,
+        fromIndex: earlier.fromIndex,
+        messages: earlier.messages.concat(record.messages),
+      });
+    } else {
+      // Not contiguous (a restored agent under the same name): keep both, in order.
+      outbox.push({ t: 'turn', agent, record: earlier });
+      turns.set(agent, record);
+    }
+    outbox.schedule();
+  };
+  outbox.beforeFlush(() => {
+    for (const [agent, record] of turns) outbox.push({ t: 'turn', agent, record });
+    turns.clear();
+  });
   const events = new WorkerEvents(outbox, init.eventsActive);
   const state = remoteState(rpc);
   const bus = remoteBus(rpc);
@@ -64,9 +90,7 @@ export function runHost(init: HostInit): Promise<void> {
         outbox.schedule();
       },
       onFailure: (agent, error) => outbox.push({ t: 'failure', agent, error: toWire(error) }),
-      afterTurn: init.persist
-        ? (agent, record) => outbox.push({ t: 'turn', agent, record })
-        : undefined,
+      afterTurn: init.persist ? recordTurn : undefined,
     },
   );
 
@@ -83,6 +107,7 @@ export function runHost(init: HostInit): Promise<void> {
       await agents.close(); // cancels runs: their results are pushed before the last flush
       rpc.failAll(new TroupeError('ERR_CLOSED', 'the team is closed'));
       await new Promise((r) => setImmediate(r));
+      outbox.push({ t: 'closed' });
       outbox.flush();
       outbox.close();
       port.close();
@@ -129,6 +154,12 @@ export function runHost(init: HostInit): Promise<void> {
           return;
         case 'context':
           answer(msg.rid, () => agents.context(msg.agent));
+          return;
+        case 'restore':
+          answer(msg.rid, async () => agents.restore(msg.agent, msg.session));
+          return;
+        case 'derived':
+          answer(msg.rid, () => agents.derived(msg.agent));
           return;
         case 'markFailed':
           agents.markFailed(msg.agent);

@@ -6,6 +6,7 @@ import { invalidArgument, TroupeError } from '../../errors.js';
 import type { EventHub } from '../../events/event-hub.js';
 import type { AgentState } from '../../events/team-events.js';
 import type { ChatMessage } from '../../model.js';
+import type { RestoredSession } from '../../session/resume.js';
 import type { TeamMember } from '../../team/team-tools.js';
 import type { Role } from '../../tools/tool-set.js';
 import { isModuleRef } from '../load-agent.js';
@@ -173,6 +174,27 @@ class PoolPlacement implements Placement {
 
   context(name: string): Promise<Readonly<Record<string, unknown>>> {
     return this.#get(name).host.request({ t: 'context', agent: name }, name);
+  }
+
+  /**
+   * Sends the session to the agent's worker, which loads it into the agent (history, context,
+   * usage, and its derived states rebuilt there); the usage mirror starts from the stored totals.
+   */
+  async restore(name: string, session: RestoredSession): Promise<void> {
+    const agent = this.#get(name);
+    await agent.host.request({ t: 'restore', agent: name, session }, name);
+    // Replaced, not added to: after its worker died, the mirror still holds the lost totals.
+    Object.assign(agent.usage, newUsage());
+    addTotals(agent.usage, session.usage);
+  }
+
+  /** Derived states live where the derivers do, in the worker: they come back as clones. */
+  derived(name: string): Promise<Record<string, unknown>> {
+    return this.#get(name).host.request({ t: 'derived', agent: name }, name);
+  }
+
+  lost(name: string): boolean {
+    return !this.#get(name).host.alive;
   }
 
   /** Resolves when every host has processed all it was sent and nothing is queued either way. */

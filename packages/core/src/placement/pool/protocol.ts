@@ -2,6 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RunResult } from '../../agent/run-result.js';
 import { type ErrorCode, isTroupeError, TroupeError } from '../../errors.js';
 import type { AgentState, TeamEvent } from '../../events/team-events.js';
+import type { RestoredSession } from '../../session/resume.js';
 import type { Role } from '../../tools/tool-set.js';
 import type { AgentModuleRef, TurnRecord } from '../types.js';
 
@@ -39,9 +40,15 @@ export type DownMsg =
     }
   | { readonly t: 'send'; readonly rid: number; readonly agent: string; readonly content: string }
   | {
-      readonly t: 'cancel' | 'restart' | 'stop' | 'history' | 'context';
+      readonly t: 'cancel' | 'restart' | 'stop' | 'history' | 'context' | 'derived';
       readonly rid: number;
       readonly agent: string;
+    }
+  | {
+      readonly t: 'restore';
+      readonly rid: number;
+      readonly agent: string;
+      readonly session: RestoredSession;
     }
   | { readonly t: 'markFailed'; readonly agent: string }
   | { readonly t: 'timer'; readonly id: number; readonly at: number }
@@ -71,6 +78,8 @@ export type UpMsg =
   | { readonly t: 'failure'; readonly agent: string; readonly error: WireError }
   | { readonly t: 'event'; readonly event: TeamEvent }
   | { readonly t: 'turn'; readonly agent: string; readonly record: TurnRecord }
+  /** The host's last batch: everything it had to say (turn records of cancelled runs) is in. */
+  | { readonly t: 'closed' }
   | { readonly t: 'run'; readonly rid: number; readonly result: RunResult };
 
 /** A reply to a request (`rid`), either way. */
