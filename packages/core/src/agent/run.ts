@@ -1,7 +1,7 @@
 import type { Lease } from '../backends.js';
 import type { Clock } from '../clock.js';
 import type { TroupeError } from '../errors.js';
-import type { EventSink, RunStatus } from '../events/team-events.js';
+import { type EventSink, type RunStatus, sinkWants } from '../events/team-events.js';
 import type { ToolCall } from '../model.js';
 import type { ToolObserver, ToolTurn } from '../tools/run-tools.js';
 import type { RunResult } from './run-result.js';
@@ -61,7 +61,7 @@ export class Run {
       usage,
       ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
     };
-    if (events.active) {
+    if (sinkWants(events, 'run.finished')) {
       events.emit({
         type: 'run.finished',
         at: clock.now(),
@@ -99,8 +99,11 @@ export function toolObserver(
   agent: string,
   runId: string,
 ): ToolObserver {
+  const called = sinkWants(events, 'tool.called');
+  const returned = sinkWants(events, 'tool.returned');
   return {
-    called: (call: ToolCall) =>
+    called: (call: ToolCall) => {
+      if (!called) return;
       events.emit({
         type: 'tool.called',
         at: clock.now(),
@@ -108,8 +111,10 @@ export function toolObserver(
         runId,
         tool: call.name,
         callId: call.id,
-      }),
-    returned: (call: ToolCall, isError: boolean, durationMs: number) =>
+      });
+    },
+    returned: (call: ToolCall, isError: boolean, durationMs: number) => {
+      if (!returned) return;
       events.emit({
         type: 'tool.returned',
         at: clock.now(),
@@ -119,7 +124,8 @@ export function toolObserver(
         callId: call.id,
         isError,
         durationMs,
-      }),
+      });
+    },
   };
 }
 

@@ -71,6 +71,11 @@ class Stream implements EventStream {
     this.#types = types === undefined ? undefined : new Set(types);
   }
 
+  /** The types this stream takes (undefined: all). */
+  get types(): ReadonlySet<TeamEventType> | undefined {
+    return this.#types;
+  }
+
   push(event: TeamEvent): void {
     if (this.#types !== undefined && !this.#types.has(event.type)) return;
     const waiter = this.#waiter;
@@ -159,11 +164,14 @@ const rethrowLater: ListenerErrorHandler = (error) => {
 
 /**
  * Fans events out to listeners and streams. `active` is true only while someone listens, so
- * emitters skip building events otherwise; `watch` tells remote emitters (pool workers).
+ * emitters skip building events otherwise; `wants(type)` says whether anyone takes one type;
+ * `watch` tells remote emitters (pool workers).
  */
 export class EventHub implements EventSink {
   active = false;
   #byType = new Map<string, Set<(event: TeamEvent) => void>>();
+  // Subscribers per type: '*' listeners and unfiltered streams count under '*'.
+  #wanted = new Map<string, number>();
   #streams = new Set<Stream>();
   #count = 0;
   #closed = false;
@@ -196,6 +204,19 @@ export class EventHub implements EventSink {
     return this.#now();
   }
 
+  /** True when some listener or stream takes events of `type`. */
+  wants(type: TeamEventType): boolean {
+    return this.active && (this.#wanted.has('*') || this.#wanted.has(type));
+  }
+
+  #want(types: Iterable<string>, delta: number): void {
+    for (const type of types) {
+      const count = (this.#wanted.get(type) ?? 0) + delta;
+      if (count > 0) this.#wanted.set(type, count);
+      else this.#wanted.delete(type);
+    }
+  }
+
   emit(event: TeamEvent): void {
     if (!this.active) return;
     const exact = this.#byType.get(event.type);
@@ -216,12 +237,14 @@ export class EventHub implements EventSink {
     }
     if (set.has(fn)) return () => {};
     set.add(fn);
+    this.#want([type], 1);
     this.#change(1);
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
       set.delete(fn);
+      this.#want([type], -1);
       this.#change(-1);
     };
   }
@@ -236,12 +259,15 @@ export class EventHub implements EventSink {
       return stream;
     }
     this.#streams.add(stream);
+    this.#want(stream.types ?? ['*'], 1);
     this.#change(1);
     return stream;
   }
 
   detach(stream: Stream): void {
-    if (this.#streams.delete(stream)) this.#change(-1);
+    if (!this.#streams.delete(stream)) return;
+    this.#want(stream.types ?? ['*'], -1);
+    this.#change(-1);
   }
 
   /** Ends every stream (they drain what they buffered) and drops every listener. */
@@ -250,6 +276,7 @@ export class EventHub implements EventSink {
     for (const stream of this.#streams) stream.end();
     this.#streams.clear();
     this.#byType.clear();
+    this.#wanted.clear();
     this.#count = 0;
     this.#setActive(false);
   }

@@ -3,6 +3,7 @@
  * time) and, except `events.dropped`, the `agent` it is about. Events are plain, structured-clone
  * safe objects (pool workers send them to the coordinator).
  */
+import type { ModelDelta } from '../model.js';
 
 /**
  * Visible states of an agent actor.
@@ -97,6 +98,13 @@ export type TeamEvent =
       readonly messages: number;
     })
   | (Base & {
+      readonly type: 'model.delta';
+      readonly runId: string;
+      readonly turn: number;
+      /** Streamed text or a fragment of a tool call's arguments, as the model sent it. */
+      readonly delta: ModelDelta;
+    })
+  | (Base & {
       readonly type: 'model.answered';
       readonly runId: string;
       readonly turn: number;
@@ -177,9 +185,29 @@ export type TeamEventOf<T extends TeamEventType> = Extract<TeamEvent, { type: T 
 
 /**
  * Where agents report events. `active` is false when nobody listens: callers check it before
- * building an event, so observability costs one property read when off.
+ * building an event, so observability costs one property read when off. `wants(type)`, when the
+ * sink has it, says whether anyone takes that type (a sink without it wants every type while
+ * `active`): see {@link sinkWants}.
+ *
+ * @example
+ * ```ts
+ * const sink: EventSink = { active: true, emit: (event) => console.log(event.type) };
+ * ```
  */
 export interface EventSink {
   readonly active: boolean;
   emit(event: TeamEvent): void;
+  wants?(type: TeamEventType): boolean;
+}
+
+/**
+ * Whether `sink` takes events of `type`: emitters ask before building an event.
+ *
+ * @example
+ * ```ts
+ * if (sinkWants(events, 'tool.called')) events.emit({ type: 'tool.called', ...fields });
+ * ```
+ */
+export function sinkWants(sink: EventSink, type: TeamEventType): boolean {
+  return sink.active && (sink.wants === undefined || sink.wants(type));
 }

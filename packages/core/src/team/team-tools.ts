@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { BusBackend, SharedStateBackend } from '../backends.js';
-import type { AgentState, EventSink } from '../events/team-events.js';
+import { type AgentState, type EventSink, sinkWants } from '../events/team-events.js';
 import { type AnyTool, defineTool, toolResult } from '../tools/define-tool.js';
 
 /**
@@ -63,6 +63,32 @@ export const inboxTopic = (agent: string): string => `inbox:${agent}`;
 export const TEAM_TOPIC = 'team';
 const cursorKey = (topic: string): string => `cursor:${topic}`;
 
+// Input schemas are made once per module, not per team: the schema cache (tools/schema-cache.ts)
+// keys JSON Schema conversions by schema, so every team's tools hit it.
+const claimInput = z.object({
+  resource: z.string().min(1),
+  start: z.number().int().min(0).optional(),
+  end: z.number().int().min(0).optional(),
+  ttlMs: z.number().positive().optional(),
+});
+const releaseInput = z.object({ resource: z.string().min(1) });
+const shareInput = z.object({ topic: z.string().min(1), content: z.string() });
+const listDiscoveriesInput = z.object({
+  topic: z.string().optional(),
+  afterSeq: z.number().int().min(0).optional(),
+  limit: z.number().int().positive().max(1000).optional(),
+});
+const postInput = z.object({
+  to: z.string().min(1).optional(),
+  topic: z.string().min(1).optional(),
+  body: z.string(),
+});
+const waitInput = z.object({
+  topic: z.string().min(1).optional(),
+  timeoutMs: z.number().int().min(0).max(25_000).optional(),
+});
+const listTeamInput = z.object({});
+
 /**
  * The team tools over `services`: claims and discoveries on the shared state, messages on the
  * bus, the roster. A conflict or an empty wait is a normal result, not an error. `wait_messages`
@@ -80,12 +106,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
     name: 'claim_region',
     description:
       'Claim a region [start, end] of a resource (a file, say) so no one else edits it. Without start/end, the whole resource.',
-    input: z.object({
-      resource: z.string().min(1),
-      start: z.number().int().min(0).optional(),
-      end: z.number().int().min(0).optional(),
-      ttlMs: z.number().positive().optional(),
-    }),
+    input: claimInput,
     async run({ resource, start, end, ttlMs }, ctx) {
       const result = await state.claim({
         agent: ctx.agent,
@@ -96,7 +117,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
       });
       if (result.ok) {
         const { claim } = result;
-        if (events.active) {
+        if (sinkWants(events, 'claim.granted')) {
           events.emit({
             type: 'claim.granted',
             at: ctx.clock.now(),
@@ -117,7 +138,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
         };
       }
       const { conflict } = result;
-      if (events.active) {
+      if (sinkWants(events, 'claim.conflicted')) {
         events.emit({
           type: 'claim.conflicted',
           at: ctx.clock.now(),
@@ -140,10 +161,10 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
   const releaseRegion = defineTool({
     name: 'release_region',
     description: 'Release your claim on a resource.',
-    input: z.object({ resource: z.string().min(1) }),
+    input: releaseInput,
     async run({ resource }, ctx) {
       const released = await state.release(ctx.agent, resource);
-      if (events.active)
+      if (sinkWants(events, 'claim.released'))
         events.emit({
           type: 'claim.released',
           at: ctx.clock.now(),
@@ -157,10 +178,10 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
   const shareDiscovery = defineTool({
     name: 'share_discovery',
     description: 'Share a finding with the team under a topic.',
-    input: z.object({ topic: z.string().min(1), content: z.string() }),
+    input: shareInput,
     async run({ topic, content }, ctx) {
       const discovery = await state.discover({ agent: ctx.agent, topic, content });
-      if (events.active)
+      if (sinkWants(events, 'discovery.shared'))
         events.emit({
           type: 'discovery.shared',
           at: ctx.clock.now(),
@@ -175,11 +196,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
     name: 'list_discoveries',
     description:
       "List the team's discoveries, oldest first, optionally by topic or after a sequence number.",
-    input: z.object({
-      topic: z.string().optional(),
-      afterSeq: z.number().int().min(0).optional(),
-      limit: z.number().int().positive().max(1000).optional(),
-    }),
+    input: listDiscoveriesInput,
     async run({ topic, afterSeq, limit }) {
       const found = await state.discoveries({
         ...(topic === undefined ? {} : { topic }),
@@ -192,15 +209,11 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
   const postMessage = defineTool({
     name: 'post_message',
     description: 'Post a message to a teammate (to), to a topic, or to the whole team (neither).',
-    input: z.object({
-      to: z.string().min(1).optional(),
-      topic: z.string().min(1).optional(),
-      body: z.string(),
-    }),
+    input: postInput,
     async run({ to, topic, body }, ctx) {
       const target = to !== undefined ? inboxTopic(to) : (topic ?? TEAM_TOPIC);
       const { seq } = await bus.post(target, { from: ctx.agent, body });
-      if (events.active) {
+      if (sinkWants(events, 'message.posted')) {
         events.emit({
           type: 'message.posted',
           at: ctx.clock.now(),
@@ -216,10 +229,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
   const waitMessages = defineTool({
     name: 'wait_messages',
     description: 'Wait for new messages in your inbox (or a topic). Returns [] after timeoutMs.',
-    input: z.object({
-      topic: z.string().min(1).optional(),
-      timeoutMs: z.number().int().min(0).max(25_000).optional(),
-    }),
+    input: waitInput,
     async run({ topic, timeoutMs }, ctx) {
       const target = topic ?? inboxTopic(ctx.agent);
       const key = cursorKey(target);
@@ -238,7 +248,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
   const listTeam = defineTool({
     name: 'list_team',
     description: 'List your teammates: name, role and state.',
-    input: z.object({}),
+    input: listTeamInput,
     run: () => services.roster(),
   });
   return Object.freeze([

@@ -27,6 +27,29 @@ const TARGETS: Readonly<Record<string, Target>> = {
 // tool and per tool list (keyed by the list's identity: agents of one definition and role share
 // one list), then per format. Weak keys: a dropped tool or list frees its specs. Never persisted.
 const perTool = new WeakMap<AnyTool, Map<string, ToolSpec>>();
+// The conversion itself is cached per input schema too: tools made per team over module-level
+// schemas (the team tools) convert once per process, not once per team.
+const perSchema = new WeakMap<object, Map<string, JsonSchema>>();
+
+function jsonSchemaOf(input: AnyTool['input'], format: string): JsonSchema {
+  let byFormat = perSchema.get(input);
+  if (byFormat === undefined) {
+    byFormat = new Map();
+    perSchema.set(input, byFormat);
+  }
+  let parameters = byFormat.get(format);
+  if (parameters === undefined) {
+    parameters = Object.freeze(
+      z.toJSONSchema(input, {
+        target: TARGETS[format] ?? 'draft-2020-12',
+        io: 'input',
+        unrepresentable: 'any',
+      }),
+    ) as JsonSchema;
+    byFormat.set(format, parameters);
+  }
+  return parameters;
+}
 const perList = new WeakMap<readonly AnyTool[], Map<string, readonly ToolSpec[]>>();
 
 /**
@@ -46,11 +69,7 @@ export function toolSpec(tool: AnyTool, format: string = DEFAULT_TOOL_FORMAT): T
   }
   let spec = byFormat.get(format);
   if (spec === undefined) {
-    const parameters = z.toJSONSchema(tool.input, {
-      target: TARGETS[format] ?? 'draft-2020-12',
-      io: 'input',
-      unrepresentable: 'any',
-    }) as JsonSchema;
+    const parameters = jsonSchemaOf(tool.input, format);
     spec = Object.freeze({ name: tool.name, description: tool.description, parameters });
     byFormat.set(format, spec);
   }

@@ -12,6 +12,7 @@ import {
   SimulatedClock,
   type Team,
   type TeamEvent,
+  type TeamEventType,
 } from '@troupe/core';
 import { z } from 'zod';
 import type { SimEvent } from '../events.js';
@@ -52,6 +53,20 @@ function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
     [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
+
+/** The team event types the simulation's log is built from (see `onEvent` in {@link runTeam}). */
+const LOGGED_TYPES = [
+  'turn.started',
+  'run.finished',
+  'lease.waited',
+  'claim.granted',
+  'claim.conflicted',
+  'claim.released',
+  'discovery.shared',
+  'message.posted',
+  'agent.failed',
+  'agent.restarted',
+] as const satisfies readonly TeamEventType[];
 
 const editRegion = defineTool({
   name: 'edit_region',
@@ -268,7 +283,12 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
         break;
     }
   };
-  const unsubscribe = team.on('*', onEvent);
+  // Only the types the log is built from: the runtime does not even build the others
+  // (agent.state, model.*, tool.*), which would be most of the events of a step.
+  const offs = LOGGED_TYPES.map((type) => team.on(type, onEvent));
+  const unsubscribe = () => {
+    for (const off of offs) off();
+  };
 
   // Parked agents (no open work, board not complete) wait here until a region reopens.
   let parked: (() => void)[] = [];
