@@ -1,6 +1,14 @@
-import { createRateLimiter, defineAgent, SimulatedClock, type TeamEvent } from '@troupe/core';
+import {
+  createRateLimiter,
+  defineAgent,
+  defineTool,
+  SimulatedClock,
+  type TeamEvent,
+} from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { EventHub } from '../src/events/event-hub.js';
 import { makeTeam } from './fixtures/harness.js';
 
 const chatty = () =>
@@ -101,5 +109,135 @@ describe('team events', () => {
     await clock.advance(1_000);
     expect((await second).status).toBe('completed');
     expect(waits).toEqual([1_000]);
+  });
+});
+
+describe('event hub: who wants which type', () => {
+  it('wants a type only while a listener or typed stream takes it', () => {
+    const hub = new EventHub(() => 0);
+    expect(hub.wants('tool.called')).toBe(false);
+    const off = hub.on('tool.called', () => {});
+    const stream = hub.stream({ types: ['model.answered'] });
+    expect(hub.wants('tool.called')).toBe(true);
+    expect(hub.wants('model.answered')).toBe(true);
+    expect(hub.wants('agent.state')).toBe(false);
+    off();
+    stream.close();
+    expect(hub.wants('tool.called')).toBe(false);
+    expect(hub.wants('model.answered')).toBe(false);
+    expect(hub.active).toBe(false);
+  });
+
+  it('wants every type while a catch-all listener or an unfiltered stream is there', () => {
+    const hub = new EventHub(() => 0);
+    const off = hub.on('*', () => {});
+    expect(hub.wants('agent.state')).toBe(true);
+    off();
+    const stream = hub.stream();
+    expect(hub.wants('model.delta')).toBe(true);
+    stream.close();
+    expect(hub.wants('model.delta')).toBe(false);
+  });
+
+  it('wants nothing once closed', () => {
+    const hub = new EventHub(() => 0);
+    hub.on('run.finished', () => {});
+    hub.close();
+    expect(hub.wants('run.finished')).toBe(false);
+  });
+});
+
+describe('typed listeners get their events when nothing else is listened to', () => {
+  it('reports tool.returned to a listener of that type alone', async () => {
+    const { team } = makeTeam('inline');
+    const add = defineTool({
+      name: 'add',
+      description: 'adds',
+      input: z.object({ a: z.number(), b: z.number() }),
+      run: ({ a, b }) => a + b,
+    });
+    const model = scriptedModel({
+      steps: [{ toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }] }, { text: '3' }],
+    });
+    await team.spawn(defineAgent({ name: 'calc', instructions: '', model, tools: [add] }), {
+      name: 'calc',
+    });
+    const seen: string[] = [];
+    team.on('tool.returned', (e) => seen.push(`${e.tool}:${e.isError}`));
+    await team.send('calc', 'add');
+    expect(seen).toEqual(['add:false']);
+    await team.close();
+  });
+});
+
+describe('model.delta', () => {
+  const streaming = () =>
+    scriptedModel({
+      steps: [
+        {
+          toolCalls: [{ name: 'add', id: 'c1', arguments: { a: 1, b: 2 } }],
+          deltas: [
+            { type: 'tool-call', index: 0, id: 'c1', name: 'add', argumentsDelta: '{"a":1,' },
+            { type: 'tool-call', index: 0, argumentsDelta: '"b":2}' },
+          ],
+        },
+        {
+          text: 'The sum is 3.',
+          deltas: [
+            { type: 'text', text: 'The sum ' },
+            { type: 'text', text: 'is 3.' },
+          ],
+        },
+      ],
+    });
+  const add = defineTool({
+    name: 'add',
+    description: 'adds',
+    input: z.object({ a: z.number(), b: z.number() }),
+    run: ({ a, b }) => a + b,
+  });
+
+  it('reports each streamed delta with its agent, run and turn', async () => {
+    const { team } = makeTeam('inline');
+    await team.spawn(
+      defineAgent({ name: 'calc', instructions: '', model: streaming(), tools: [add] }),
+      { name: 'calc' },
+    );
+    const deltas: TeamEvent[] = [];
+    team.on('model.delta', (e) => deltas.push(e));
+    const result = await team.send('calc', 'add 1 and 2');
+    expect(deltas.map((e) => e.type === 'model.delta' && [e.agent, e.runId, e.turn])).toEqual([
+      ['calc', result.runId, 1],
+      ['calc', result.runId, 1],
+      ['calc', result.runId, 2],
+      ['calc', result.runId, 2],
+    ]);
+    const text = deltas
+      .map((e) => (e.type === 'model.delta' && e.delta.type === 'text' ? e.delta.text : ''))
+      .join('');
+    expect(text).toBe(result.text);
+    const args = deltas
+      .map((e) =>
+        e.type === 'model.delta' && e.delta.type === 'tool-call' ? e.delta.argumentsDelta : '',
+      )
+      .join('');
+    expect(JSON.parse(args)).toEqual({ a: 1, b: 2 });
+    await team.close();
+  });
+
+  it('asks the model for deltas only while someone listens to model.delta', async () => {
+    const { team } = makeTeam('inline');
+    const model = streaming();
+    await team.spawn(defineAgent({ name: 'calc', instructions: '', model, tools: [add] }), {
+      name: 'calc',
+    });
+    const off = team.on('run.finished', () => {});
+    await team.send('calc', 'add 1 and 2');
+    expect(model.requests.map((r) => r.onDelta === undefined)).toEqual([true, true]);
+    off();
+    team.on('model.delta', () => {});
+    await team.send('calc', 'again');
+    expect(model.requests.slice(2).map((r) => typeof r.onDelta)).toEqual(['function']);
+    await team.close();
   });
 });

@@ -138,4 +138,38 @@ describe('scriptedModel', () => {
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
     );
   });
+
+  it('streams a step’s deltas, in order and after its latency, to the request’s onDelta', async () => {
+    const clock = new SimulatedClock();
+    const model = scriptedModel({
+      clock,
+      latencyMs: 100,
+      steps: [
+        {
+          text: 'hey',
+          deltas: [
+            { type: 'text', text: 'he' },
+            { type: 'text', text: 'y' },
+          ],
+        },
+      ],
+    });
+    const seen: string[] = [];
+    const answer = model.generate(
+      ask('hi', {
+        onDelta: (d) => seen.push(`${clock.now()}:${d.type === 'text' ? d.text : ''}`),
+      }),
+    );
+    expect(seen).toEqual([]);
+    await clock.advance(100);
+    expect((await answer).text).toBe('hey');
+    expect(seen).toEqual(['100:he', '100:y']);
+  });
+
+  it('answers a step with deltas without streaming when the request has no onDelta', async () => {
+    const model = scriptedModel({
+      steps: [{ text: 'hey', deltas: [{ type: 'text', text: 'x' }] }],
+    });
+    expect((await model.generate(ask('hi'))).text).toBe('hey');
+  });
 });

@@ -1,8 +1,14 @@
 import type { AcquireResult, Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { abortedError, isTroupeError, TroupeError } from '../errors.js';
-import type { AgentState, EventSink, RunStatus, Usage } from '../events/team-events.js';
-import type { ChatMessage, ModelRequest, ModelResponse, ToolSpec } from '../model.js';
+import {
+  type AgentState,
+  type EventSink,
+  type RunStatus,
+  sinkWants,
+  type Usage,
+} from '../events/team-events.js';
+import type { ChatMessage, ModelDelta, ModelRequest, ModelResponse, ToolSpec } from '../model.js';
 import { DerivedState } from '../session/derived.js';
 import type { ContextUpdate } from '../tools/context-update.js';
 import { runToolCalls, type ToolTurnEnv } from '../tools/run-tools.js';
@@ -144,7 +150,7 @@ export class AgentRuntime {
     const run = new Run(`${this.name}:${++this.#runs}`);
     this.#run = run;
     const events = this.#env.events;
-    if (events.active)
+    if (sinkWants(events, 'run.started'))
       events.emit({
         type: 'run.started',
         at: this.#env.clock.now(),
@@ -226,19 +232,26 @@ export class AgentRuntime {
     const env = this.#env;
     const events = env.events;
     const onRateLimit = this.#rateLimitHook();
-    const request: ModelRequest = {
+    // Set per turn, only while someone listens to `model.delta`: a model (a provider on
+    // `stream: 'auto'`) streams only when the request has `onDelta`, so deltas cost nothing
+    // when nobody wants them.
+    let onDelta: ((delta: ModelDelta) => void) | undefined;
+    const request = {
       system: definition.instructions,
       messages: this.history,
       tools: this.#specs,
       get signal() {
         return run.signal;
       },
+      get onDelta() {
+        return onDelta;
+      },
       ...(onRateLimit === undefined ? {} : { onRateLimit }),
       ...(definition.maxOutputTokens === undefined
         ? {}
         : { maxOutputTokens: definition.maxOutputTokens }),
       ...(definition.temperature === undefined ? {} : { temperature: definition.temperature }),
-    };
+    } as ModelRequest;
     try {
       for (;;) {
         if (run.turns >= definition.maxTurns) {
@@ -247,7 +260,7 @@ export class AgentRuntime {
           return;
         }
         const turn = ++run.turns;
-        if (events.active)
+        if (sinkWants(events, 'turn.started'))
           events.emit({
             type: 'turn.started',
             at: env.clock.now(),
@@ -265,7 +278,7 @@ export class AgentRuntime {
           if (lease === undefined) return;
         }
         this.#move(CALL_MODEL);
-        if (events.active) {
+        if (sinkWants(events, 'model.requested')) {
           events.emit({
             type: 'model.requested',
             at: env.clock.now(),
@@ -275,6 +288,7 @@ export class AgentRuntime {
             messages: this.history.length,
           });
         }
+        onDelta = sinkWants(events, 'model.delta') ? this.#deltaEmitter(run, turn) : undefined;
         let response: ModelResponse;
         try {
           response = await definition.model.generate(request);
@@ -289,7 +303,7 @@ export class AgentRuntime {
         addUsage(this.usage, usage);
         if (run.stale) return; // an interrupted turn's reply is dropped
         const calls = response.toolCalls;
-        if (events.active) {
+        if (sinkWants(events, 'model.answered')) {
           events.emit({
             type: 'model.answered',
             at: env.clock.now(),
@@ -316,9 +330,10 @@ export class AgentRuntime {
         this.#afterTurn();
         this.#move(RUN_TOOLS);
         const toolEnv = this.#tools();
-        toolEnv.observer = events.active
-          ? toolObserver(this.#env.events, this.#env.clock, this.name, run.id)
-          : undefined;
+        toolEnv.observer =
+          sinkWants(events, 'tool.called') || sinkWants(events, 'tool.returned')
+            ? toolObserver(events, env.clock, this.name, run.id)
+            : undefined;
         const toolTurn = runToolCalls(calls, this.tools, toolEnv);
         run.toolTurn = toolTurn;
         // Plain (synchronous) tools finish inside runToolCalls: no need to wait a microtask.
@@ -332,6 +347,23 @@ export class AgentRuntime {
       if (run.stale) return;
       this.#fail(run, error);
     }
+  }
+
+  /** Reports each delta of one turn as a `model.delta` event (an interrupted turn's are dropped). */
+  #deltaEmitter(run: Run, turn: number): (delta: ModelDelta) => void {
+    const env = this.#env;
+    const agent = this.name;
+    return (delta) => {
+      if (run.stale || !sinkWants(env.events, 'model.delta')) return;
+      env.events.emit({
+        type: 'model.delta',
+        at: env.clock.now(),
+        agent,
+        runId: run.id,
+        turn,
+        delta,
+      });
+    };
   }
 
   /** The lease when the limiter did not admit at once (or answered asynchronously): wait for it. */
@@ -358,7 +390,7 @@ export class AgentRuntime {
       return undefined;
     }
     const events = env.events;
-    if (events.active) {
+    if (sinkWants(events, 'lease.waited')) {
       events.emit({
         type: 'lease.waited',
         at: env.clock.now(),
@@ -384,7 +416,7 @@ export class AgentRuntime {
     this.#saveTrailing();
     this.#move(STOP_RUN);
     const events = this.#env.events;
-    if (status === 'interrupted' && events.active) {
+    if (status === 'interrupted' && sinkWants(events, 'agent.interrupted')) {
       events.emit({
         type: 'agent.interrupted',
         at: this.#env.clock.now(),
@@ -431,15 +463,6 @@ export class AgentRuntime {
     run.finish(this.name, status, error, this.#env.events, this.#env.clock);
   }
 
-  #afterTurn(): void {
-    if (!this.#derived.empty) this.#derived.observe(this.history);
-    const hook = this.#env.afterTurn;
-    if (hook === undefined) return;
-    const from = this.#savedUpTo;
-    this.#savedUpTo = this.history.length;
-    hook(this, from);
-  }
-
   /**
    * A run that stops between turns (cancel, interrupt, failure) saves what it left unsaved (its
    * user message, the abandoned calls' results) at once: an agent passivated or a process that
@@ -449,6 +472,15 @@ export class AgentRuntime {
     if (this.history.length > this.#savedUpTo) this.#afterTurn();
   }
 
+  #afterTurn(): void {
+    if (!this.#derived.empty) this.#derived.observe(this.history);
+    const hook = this.#env.afterTurn;
+    if (hook === undefined) return;
+    const from = this.#savedUpTo;
+    this.#savedUpTo = this.history.length;
+    hook(this, from);
+  }
+
   #move(event: Move): void {
     this.#lifecycle.move(event);
   }
@@ -456,7 +488,7 @@ export class AgentRuntime {
   #stateChanged(state: AgentState): void {
     this.#env.onState?.(this, state);
     const events = this.#env.events;
-    if (events.active)
+    if (sinkWants(events, 'agent.state'))
       events.emit({ type: 'agent.state', at: this.#env.clock.now(), agent: this.name, state });
   }
 }

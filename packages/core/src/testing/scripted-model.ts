@@ -4,6 +4,7 @@ import { createRng } from '../ids.js';
 import type {
   ChatMessage,
   Model,
+  ModelDelta,
   ModelRequest,
   ModelResponse,
   ModelUsage,
@@ -34,6 +35,7 @@ export interface ScriptedToolCall {
  *   { toolCalls: [{ name: 'add', arguments: { a: 1, b: 2 } }], usage: { inputTokens: 50 } },
  *   { error: new TroupeError('ERR_PROVIDER_RATE_LIMITED', '429') },
  *   { text: 'done', latencyMs: 200 },
+ *   { text: 'Hello', deltas: [{ type: 'text', text: 'Hel' }, { type: 'text', text: 'lo' }] },
  * ];
  * ```
  */
@@ -46,6 +48,11 @@ export interface ScriptedStep {
   readonly error?: TroupeError;
   /** This call's latency on the clock, instead of the model's `latencyMs`. */
   readonly latencyMs?: number;
+  /**
+   * Streamed before the answer (after the latency) to the request's `onDelta`, in order, when
+   * the caller asked for deltas; ignored otherwise.
+   */
+  readonly deltas?: readonly ModelDelta[];
 }
 
 /**
@@ -223,12 +230,20 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
           new Call(request, index),
         );
 
-  const answer = (step: ScriptedStep | undefined, index: number): ModelResponse => {
+  const answer = (
+    request: ModelRequest,
+    step: ScriptedStep | undefined,
+    index: number,
+  ): ModelResponse => {
     if (failAt.has(index) || (rng !== undefined && rng.next() < probability)) {
       throw new TroupeError(failCode, `scripted failure at call ${index}`, { details: { index } });
     }
     if (step === undefined) return { text: '', toolCalls: NO_CALLS, usage, stopReason: 'end' };
     if (step.error !== undefined) throw step.error;
+    const onDelta = request.onDelta;
+    if (onDelta !== undefined && step.deltas !== undefined) {
+      for (const delta of step.deltas) onDelta(delta);
+    }
     const scripted = step.toolCalls;
     let toolCalls = NO_CALLS;
     if (scripted !== undefined && scripted.length > 0) {
@@ -275,7 +290,7 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
       if (delay === 0 || clock === undefined) {
         // Answered synchronously: an abort cannot land in between, so the signal is not read.
         try {
-          return Promise.resolve(answer(step, index));
+          return Promise.resolve(answer(request, step, index));
         } catch (error) {
           return Promise.reject(error);
         }
@@ -290,7 +305,7 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
         const timer = clock.setTimeout(() => {
           signal?.removeEventListener('abort', onAbort);
           try {
-            resolve(answer(step, index));
+            resolve(answer(request, step, index));
           } catch (error) {
             reject(error);
           }
