@@ -1,6 +1,6 @@
 // An agent team running end to end over HTTP: one agent on openaiCompatible, one on anthropic,
 // both against the fake model server, with real tools, team tools, usage and limiter feedback.
-import type { TeamEvent } from '@troupe/core';
+import type { TeamEvent, TeamEventOf } from '@troupe/core';
 import {
   createBus,
   createRateLimiter,
@@ -203,3 +203,83 @@ describe('interrupting an agent mid-call', () => {
     }
   });
 });
+
+/** One agent asking a fresh fake server: a tool call first, then a text answer. */
+async function deltaTeam(provider: 'openai' | 'anthropic') {
+  const clock = systemClock;
+  const limiter = createRateLimiter({ clock, rules: [] });
+  const team = createTeam({
+    clock,
+    state: createSharedState({ clock }),
+    limiter,
+    bus: createBus({ clock }),
+  });
+  const replies: FakeReply[] = [
+    { usage: USAGE, toolCalls: [{ name: 'add', arguments: { a: 2, b: 3 } }] },
+    { usage: USAGE, text: 'The sum of 2 and 3 is 5, streamed in pieces.' },
+  ];
+  const fake = await createFakeModelServer({ replies });
+  // Default `stream: 'auto'`: the provider streams only when the request has `onDelta`.
+  const model =
+    provider === 'openai'
+      ? openaiCompatible({ baseURL: fake.openaiBaseURL, model: 'gpt-fake' })
+      : anthropic({ baseURL: fake.anthropicBaseURL, apiKey: 'k', model: 'claude-fake' });
+  await team.spawn(
+    defineAgent({ name: 'adder', instructions: 'Add.', model, tools: [add], maxTurns: 3 }),
+    { name: 'adder' },
+  );
+  const close = async () => {
+    await team.close();
+    await limiter.close();
+    await fake.close();
+  };
+  return { team, fake, close };
+}
+
+for (const provider of ['openai', 'anthropic'] as const) {
+  describe(`model.delta events from a streaming ${provider} provider`, () => {
+    it('streams text and tool-call deltas as team events whose text makes the answer', async () => {
+      const { team, fake, close } = await deltaTeam(provider);
+      try {
+        const deltas: TeamEventOf<'model.delta'>[] = [];
+        team.on('model.delta', (event) => {
+          deltas.push(event);
+        });
+        const result = await team.send('adder', 'Add 2 and 3.');
+        expect(result).toMatchObject({ status: 'completed', turns: 2 });
+        expect(fake.requests.map((r) => r.stream)).toEqual([true, true]);
+
+        const text = deltas.filter((e) => e.turn === 2 && e.delta.type === 'text');
+        expect(text.length).toBeGreaterThan(1); // really streamed, not one final chunk
+        expect(text.map((e) => (e.delta.type === 'text' ? e.delta.text : '')).join('')).toBe(
+          result.text,
+        );
+        const args = deltas
+          .filter((e) => e.turn === 1)
+          .map((e) => (e.delta.type === 'tool-call' ? e.delta.argumentsDelta : ''))
+          .join('');
+        expect(JSON.parse(args)).toEqual({ a: 2, b: 3 });
+        expect(
+          deltas.find((e) => e.delta.type === 'tool-call' && e.delta.name !== undefined)?.delta,
+        ).toMatchObject({ type: 'tool-call', index: 0, name: 'add' });
+        expect(new Set(deltas.map((e) => `${e.agent} ${e.runId}`))).toEqual(
+          new Set([`adder ${result.runId}`]),
+        );
+      } finally {
+        await close();
+      }
+    });
+
+    it('does not stream when nobody listens to model.delta', async () => {
+      const { team, fake, close } = await deltaTeam(provider);
+      try {
+        team.on('model.answered', () => {});
+        const result = await team.send('adder', 'Add 2 and 3.');
+        expect(result.status).toBe('completed');
+        expect(fake.requests.map((r) => r.stream)).toEqual([false, false]);
+      } finally {
+        await close();
+      }
+    });
+  });
+}
