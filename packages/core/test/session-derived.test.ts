@@ -1,21 +1,6 @@
-import {
-  type ChatMessage,
-  createBus,
-  createMemorySessionStore,
-  createRateLimiter,
-  createSharedState,
-  createTeam,
-  DerivedState,
-  defineAgent,
-  defineDeriver,
-  defineTool,
-  type SessionStore,
-  SimulatedClock,
-  type TeamOptions,
-} from '@troupe/core';
+import { type ChatMessage, DerivedState, defineAgent, defineDeriver } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 
 /** Open todo items, from the todo_add / todo_done calls in history; counts its applies. */
 function todoDeriver(lookBack?: number) {
@@ -88,90 +73,5 @@ describe('DerivedState', () => {
         derive: { todos: { initial: () => 0 } as never },
       }),
     ).toThrow(/derive\.todos\.apply/);
-  });
-});
-
-function todoAgent(clock: SimulatedClock, derive: ReturnType<typeof todoDeriver>['deriver']) {
-  const tools = ['todo_add', 'todo_done'].map((name) =>
-    defineTool({ name, description: name, input: z.object({ item: z.string() }), run: () => 'ok' }),
-  );
-  // Each user message is "add x" or "done x": one tool call, then a final answer.
-  const model = scriptedModel({
-    clock,
-    steps: (_request, c) => {
-      if (c.turn > 0) return { text: 'ok' };
-      const [verb, item] = c.lastUser.split(' ');
-      return {
-        toolCalls: [{ name: verb === 'add' ? 'todo_add' : 'todo_done', arguments: { item } }],
-      };
-    },
-  });
-  return defineAgent({
-    name: 'planner',
-    instructions: 'Plan.',
-    model,
-    tools,
-    derive: { todos: derive },
-  });
-}
-
-function team(clock: SimulatedClock, store: SessionStore, extra: Partial<TeamOptions> = {}) {
-  return createTeam({
-    clock,
-    state: createSharedState({ clock }),
-    limiter: createRateLimiter({ clock, rules: [] }),
-    bus: createBus({ clock }),
-    store,
-    id: 'team-d',
-    ...extra,
-  });
-}
-
-describe('derived state of agents', () => {
-  it('is kept current as the agent works, one message at a time', async () => {
-    const clock = new SimulatedClock();
-    const { deriver, counter } = todoDeriver();
-    const t = team(clock, createMemorySessionStore());
-    await t.spawn(todoAgent(clock, deriver), { name: 'ada' });
-    for (const message of ['add a', 'add b', 'done a', 'add c']) await t.send('ada', message);
-    expect(await t.derived('ada')).toEqual({ todos: ['b', 'c'] });
-    // 4 runs x 4 messages (user, call, result, answer): each folded in exactly once.
-    expect(counter.applies).toBe(16);
-    await t.close();
-  });
-
-  it('is rebuilt once on resume, from the bounded look-back, then kept current', async () => {
-    const clock = new SimulatedClock();
-    const store = createMemorySessionStore();
-    const first = team(clock, store);
-    await first.spawn(todoAgent(clock, todoDeriver().deriver), { name: 'ada' });
-    for (const message of ['add a', 'add b', 'done a']) await first.send('ada', message);
-    await first.close();
-
-    const { deriver, counter } = todoDeriver(8);
-    const second = team(clock, store);
-    await second.spawn(todoAgent(clock, deriver), { name: 'ada' });
-    expect(counter.applies).toBe(8); // 12 stored messages, rebuilt from the last 8
-    // 'add a' (and so the 'done a' that closed it) fall outside the look-back window for a:
-    // only 'add b' onwards is folded in.
-    expect(await second.derived('ada')).toEqual({ todos: ['b'] });
-    await second.send('ada', 'add z');
-    expect(await second.derived('ada')).toEqual({ todos: ['b', 'z'] });
-    expect(counter.applies).toBe(12);
-    await second.close();
-  });
-
-  it('survives passivation: kept while passive, rebuilt when the agent comes back', async () => {
-    const clock = new SimulatedClock();
-    const t = team(clock, createMemorySessionStore(), { idleTtlMs: 1_000 });
-    await t.spawn(todoAgent(clock, todoDeriver().deriver), { name: 'ada' });
-    await t.send('ada', 'add a');
-    await clock.advance(1_000);
-    await t.settled();
-    expect(t.residency().passive).toBe(1);
-    expect(await t.derived('ada')).toEqual({ todos: ['a'] });
-    await t.send('ada', 'add b');
-    expect(await t.derived('ada')).toEqual({ todos: ['a', 'b'] });
-    await t.close();
   });
 });
