@@ -1,7 +1,18 @@
+// Validation of rate limiter options and calls, shared by every LimiterBackend (the in-memory
+// limiter and @troupe/redis): same checks, same messages, same codes.
 import type { RateLimitFeedback, RateLimitRule } from '../backends.js';
-import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
-import { NANOS_PER_USD, RuleWindow } from './window.js';
+
+/**
+ * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are
+ * exact: with floats, `(a + b) - b` can leave `-1e-17` behind and counters would drift.
+ *
+ * @example
+ * ```ts
+ * const costUsd = nanos / NANOS_PER_USD;
+ * ```
+ */
+export const NANOS_PER_USD = 1e9;
 
 const RULE_FIELDS = new Set(['key', 'windowMs', 'requests', 'tokens', 'budgetUsd']);
 const FEEDBACK_FIELDS = new Set([
@@ -24,30 +35,56 @@ const isPositiveInteger = (value: unknown): value is number =>
 const isNonNegative = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
-/** Converts a dollar amount to integer nanos (see {@link NANOS_PER_USD}). */
+/**
+ * Converts a dollar amount to integer nanos (see {@link NANOS_PER_USD}).
+ *
+ * @example
+ * ```ts
+ * toNanos(0.25); // 250000000
+ * ```
+ */
 export const toNanos = (usd: number): number => Math.round(usd * NANOS_PER_USD);
 
-/** Validates `createRateLimiter` options once, naming the offending option. */
-export function parseLimiterOptions(options: unknown): { clock: Clock; windows: RuleWindow[] } {
-  if (!isObject(options)) throw invalidArgument('options must be an object', { options });
-  const clock = options.clock as Partial<Clock> | undefined;
-  if (
-    !isObject(clock) ||
-    typeof clock.now !== 'function' ||
-    typeof clock.setTimeout !== 'function' ||
-    typeof clock.clearTimeout !== 'function'
-  ) {
-    throw invalidArgument('options.clock must be a Clock (now, setTimeout, clearTimeout)');
-  }
+/**
+ * One parsed rule: `Infinity` where the rule does not limit (for `windowMs`: a lifetime rule).
+ *
+ * @example
+ * ```ts
+ * const [spec] = parseRules({ rules: [{ key: 'team', budgetUsd: 5 }] }, new Set(['rules']));
+ * console.log(spec.windowMs, spec.maxCost); // Infinity 5000000000
+ * ```
+ */
+export interface RuleSpec {
+  readonly key: string;
+  readonly windowMs: number;
+  readonly maxRequests: number;
+  readonly maxTokens: number;
+  /** Nanos. */
+  readonly maxCost: number;
+}
+
+/**
+ * Validates `options.rules` (and that `options` names nothing outside `allowed`), naming the
+ * offending option. The caller checks that `options` is an object and validates the rest.
+ *
+ * @example
+ * ```ts
+ * const specs = parseRules(options, new Set(['clock', 'rules', 'redis']));
+ * ```
+ */
+export function parseRules(
+  options: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): RuleSpec[] {
   for (const name of Object.keys(options)) {
-    if (name !== 'clock' && name !== 'rules') {
+    if (!allowed.has(name)) {
       throw invalidArgument(`options.${name} is not a rate limiter option`, { option: name });
     }
   }
   const rules = options.rules ?? [];
   if (!Array.isArray(rules)) throw invalidArgument('options.rules must be an array of rules');
   const seen = new Set<string>();
-  const windows = rules.map((rule: unknown, i: number) => {
+  return rules.map((rule: unknown, i: number): RuleSpec => {
     const at = `options.rules[${i}]`;
     if (!isObject(rule)) throw invalidArgument(`${at} must be an object`, { rule });
     for (const name of Object.keys(rule)) {
@@ -86,18 +123,25 @@ export function parseLimiterOptions(options: unknown): { clock: Clock; windows: 
       throw invalidArgument(`${at} limits nothing: give requests, tokens or budgetUsd`, { key });
     }
     const inf = Number.POSITIVE_INFINITY;
-    return new RuleWindow(
+    return {
       key,
-      windowMs ?? inf,
-      requests ?? inf,
-      tokens ?? inf,
-      budgetUsd === undefined ? inf : toNanos(budgetUsd),
-    );
+      windowMs: windowMs ?? inf,
+      maxRequests: requests ?? inf,
+      maxTokens: tokens ?? inf,
+      maxCost: budgetUsd === undefined ? inf : toNanos(budgetUsd),
+    };
   });
-  return { clock: clock as Clock, windows };
 }
 
-/** Normalizes `keys` (a key or a non-empty array of distinct keys). */
+/**
+ * Normalizes `keys` (a key or a non-empty array of distinct keys) into a frozen array.
+ *
+ * @example
+ * ```ts
+ * parseKeys('openai'); // ['openai']
+ * parseKeys(['openai', 'team']); // ['openai', 'team']
+ * ```
+ */
 export function parseKeys(keys: unknown): readonly string[] {
   if (typeof keys === 'string') {
     if (keys.length === 0) throw invalidArgument('keys must not be empty', { keys });
@@ -116,7 +160,14 @@ export function parseKeys(keys: unknown): readonly string[] {
   return Object.freeze([...(keys as string[])]);
 }
 
-/** A parsed weight: requests, tokens and cost in nanos. */
+/**
+ * A parsed weight: requests, tokens and cost in nanos.
+ *
+ * @example
+ * ```ts
+ * const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
+ * ```
+ */
 export interface Weight {
   requests: number;
   tokens: number;
@@ -126,6 +177,13 @@ export interface Weight {
 /**
  * Validates `tryAcquire` / `acquire` options into `out` (reused to spare an allocation on the
  * hot path). Unknown option names are refused: a typo like `token: 500` must not pass silently.
+ * `allowWait` admits the `acquire`-only options (`signal`, `maxWaitMs`).
+ *
+ * @example
+ * ```ts
+ * const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
+ * parseWeight({ tokens: 1_200 }, weight, false); // weight.tokens === 1200
+ * ```
  */
 export function parseWeight(options: unknown, out: Weight, allowWait: boolean): void {
   out.requests = 1;
@@ -176,7 +234,14 @@ export function parseWeight(options: unknown, out: Weight, allowWait: boolean): 
   }
 }
 
-/** Validates a `lease.settle` argument; returns the new tokens and cost (nanos) if given. */
+/**
+ * Validates a `lease.settle` argument; returns the new tokens and cost (nanos) if given.
+ *
+ * @example
+ * ```ts
+ * parseSettle({ tokens: 950, costUsd: 0.01 }); // { tokens: 950, cost: 10000000 }
+ * ```
+ */
 export function parseSettle(actual: unknown): { tokens?: number; cost?: number } {
   if (!isObject(actual)) throw invalidArgument('settle takes an object { tokens?, costUsd? }');
   const out: { tokens?: number; cost?: number } = {};
@@ -204,7 +269,14 @@ export function parseSettle(actual: unknown): { tokens?: number; cost?: number }
   return out;
 }
 
-/** Validates provider feedback (every field a non-negative number). */
+/**
+ * Validates provider feedback (every field a non-negative number).
+ *
+ * @example
+ * ```ts
+ * parseFeedback({ remainingRequests: 0, resetRequestsMs: 20_000 });
+ * ```
+ */
 export function parseFeedback(feedback: unknown): RateLimitFeedback {
   if (!isObject(feedback)) throw invalidArgument('feedback must be an object', { feedback });
   for (const name in feedback) {
@@ -219,4 +291,39 @@ export function parseFeedback(feedback: unknown): RateLimitFeedback {
     }
   }
   return feedback as RateLimitFeedback;
+}
+
+/**
+ * When a key's admissions pause after provider feedback: `requestsUntil` and `tokensUntil` are
+ * clock times (`-Infinity` when that dimension does not pause). `retryAfterMs` pauses requests;
+ * a remaining count of 0 pauses its dimension until its reset, or for the rule's window when
+ * the provider gave no reset. Returns `undefined` when nothing pauses past `now`.
+ *
+ * @example
+ * ```ts
+ * const pause = feedbackPause({ remainingTokens: 0 }, clock.now(), 60_000);
+ * if (pause !== undefined) console.log(pause.tokensUntil); // now + 60000
+ * ```
+ */
+export function feedbackPause(
+  feedback: unknown,
+  now: number,
+  windowMs: number | undefined,
+): { requestsUntil: number; tokensUntil: number } | undefined {
+  const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
+    parseFeedback(feedback);
+  const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
+  let requestsUntil = Number.NEGATIVE_INFINITY;
+  let tokensUntil = Number.NEGATIVE_INFINITY;
+  if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
+  if (remainingRequests === 0) {
+    const reset = resetRequestsMs ?? fallback;
+    if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
+  }
+  if (remainingTokens === 0) {
+    const reset = resetTokensMs ?? fallback;
+    if (reset !== undefined) tokensUntil = now + reset;
+  }
+  if (requestsUntil <= now && tokensUntil <= now) return undefined;
+  return { requestsUntil, tokensUntil };
 }

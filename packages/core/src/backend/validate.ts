@@ -1,9 +1,16 @@
-// Input checks shared by the shared state and the bus. Each throws ERR_INVALID_ARGUMENT naming
-// the offending field, before anything is stored.
+// Input checks shared by every SharedStateBackend and BusBackend (in memory and remote). Each
+// throws ERR_INVALID_ARGUMENT naming the offending field, before anything is stored.
 import type { Clock } from '../clock.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 
-/** A non-empty string (agent, resource, topic names). */
+/**
+ * A non-empty string (agent, resource, topic names).
+ *
+ * @example
+ * ```ts
+ * const agent = requireName(request.agent, 'agent'); // throws 'agent must be a non-empty string'
+ * ```
+ */
 export function requireName(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidArgument(`${name} must be a non-empty string`, { [name]: value });
@@ -11,7 +18,14 @@ export function requireName(value: unknown, name: string): string {
   return value;
 }
 
-/** A non-negative safe integer (range bounds, sequence numbers). */
+/**
+ * A non-negative safe integer (range bounds, sequence numbers).
+ *
+ * @example
+ * ```ts
+ * const afterSeq = requireIndex(options.afterSeq, 'afterSeq');
+ * ```
+ */
 export function requireIndex(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw invalidArgument(`${name} must be a non-negative integer`, { [name]: value });
@@ -19,7 +33,14 @@ export function requireIndex(value: unknown, name: string): number {
   return value;
 }
 
-/** A positive safe integer (limits). */
+/**
+ * A positive safe integer (limits).
+ *
+ * @example
+ * ```ts
+ * const limit = requirePositiveInteger(options.limit, 'limit');
+ * ```
+ */
 export function requirePositiveInteger(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw invalidArgument(`${name} must be a positive integer`, { [name]: value });
@@ -27,7 +48,14 @@ export function requirePositiveInteger(value: unknown, name: string): number {
   return value;
 }
 
-/** A positive finite number of milliseconds (TTLs). */
+/**
+ * A positive finite number of milliseconds (TTLs).
+ *
+ * @example
+ * ```ts
+ * const ttlMs = requireDuration(request.ttlMs, 'ttlMs');
+ * ```
+ */
 export function requireDuration(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw invalidArgument(`${name} must be a positive finite number of milliseconds`, {
@@ -37,7 +65,14 @@ export function requireDuration(value: unknown, name: string): number {
   return value;
 }
 
-/** A non-negative finite number of milliseconds (timeouts: 0 means "do not wait"). */
+/**
+ * A non-negative finite number of milliseconds (timeouts: 0 means "do not wait").
+ *
+ * @example
+ * ```ts
+ * const timeoutMs = requireDelay(options.timeoutMs, 'timeoutMs');
+ * ```
+ */
 export function requireDelay(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw invalidArgument(`${name} must be a non-negative finite number of milliseconds`, {
@@ -47,7 +82,14 @@ export function requireDelay(value: unknown, name: string): number {
   return value;
 }
 
-/** An options or request object (not null, not an array). */
+/**
+ * An options or request object (not null, not an array).
+ *
+ * @example
+ * ```ts
+ * const req = requireRecord(request, 'request'); // throws 'request must be an object'
+ * ```
+ */
 export function requireRecord(value: unknown, name: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidArgument(`${name} must be an object`, { [name]: value });
@@ -55,12 +97,26 @@ export function requireRecord(value: unknown, name: string): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** Optional options object: `undefined` reads as `{}`. */
+/**
+ * Optional options object: `undefined` reads as `{}`.
+ *
+ * @example
+ * ```ts
+ * const q = optionalRecord(query, 'query');
+ * ```
+ */
 export function optionalRecord(value: unknown, name: string): Record<string, unknown> {
   return value === undefined ? {} : requireRecord(value, name);
 }
 
-/** Something shaped like a {@link Clock}. */
+/**
+ * Something shaped like a {@link Clock} (`now`, `setTimeout`, `clearTimeout`).
+ *
+ * @example
+ * ```ts
+ * const clock = requireClock(options.clock); // throws 'options.clock must be a Clock (...)'
+ * ```
+ */
 export function requireClock(value: unknown, name = 'options.clock'): Clock {
   const clock = value as Partial<Clock> | undefined;
   if (
@@ -75,7 +131,14 @@ export function requireClock(value: unknown, name = 'options.clock'): Clock {
   return clock as Clock;
 }
 
-/** An `AbortSignal` (or `undefined`). */
+/**
+ * An `AbortSignal` (or `undefined`).
+ *
+ * @example
+ * ```ts
+ * const signal = optionalSignal(options.signal, 'signal');
+ * ```
+ */
 export function optionalSignal(value: unknown, name: string): AbortSignal | undefined {
   if (value === undefined) return undefined;
   const signal = value as Partial<AbortSignal> | null;
@@ -94,10 +157,22 @@ export function optionalSignal(value: unknown, name: string): AbortSignal | unde
 /**
  * The longest delay to hand a clock in one timer. Node fires longer `setTimeout`s after 1 ms
  * (with a TimeoutOverflowWarning), so longer waits are chained: the timer re-arms on firing.
+ *
+ * @example
+ * ```ts
+ * clock.setTimeout(onTimeout, Math.min(timeoutMs, MAX_TIMER_MS));
+ * ```
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** The error every call on a closed service rejects with. */
+/**
+ * The error every call on a closed service rejects with (`ERR_CLOSED`, "<what> is closed").
+ *
+ * @example
+ * ```ts
+ * if (closed) throw closedError('bus');
+ * ```
+ */
 export function closedError(what: string): TroupeError {
   return new TroupeError('ERR_CLOSED', `${what} is closed`);
 }
@@ -111,6 +186,11 @@ const MAX_DEPTH = 256;
  * Object properties whose value is `undefined` are dropped, as JSON does. Anything else
  * (functions, symbols, bigints, NaN, class instances, cycles) is refused: a remote backend
  * must be able to store the same value.
+ *
+ * @example
+ * ```ts
+ * const body = frozenJsonCopy(message.body, 'body');
+ * ```
  */
 export function frozenJsonCopy(value: unknown, name: string): unknown {
   return copy(value, name, 0);
@@ -161,4 +241,132 @@ function copy(value: unknown, path: string, depth: number): unknown {
       type: typeof value,
     },
   );
+}
+
+/**
+ * The JSON text of a JSON value, refused exactly as {@link frozenJsonCopy} refuses it: what a
+ * remote backend stores for a body or content the in-memory one would accept.
+ *
+ * @example
+ * ```ts
+ * const text = jsonText(message.body, 'body'); // store `text`; JSON.parse it when read back
+ * ```
+ */
+export function jsonText(value: unknown, name: string): string {
+  return JSON.stringify(copy(value, name, 0));
+}
+
+/**
+ * Default `limit` of `read` and `wait`.
+ *
+ * @example
+ * ```ts
+ * const page = await bus.read('log', { afterSeq: 0 }); // at most DEFAULT_READ_LIMIT messages
+ * ```
+ */
+export const DEFAULT_READ_LIMIT = 100;
+
+/**
+ * The options of `bus.read`: `afterSeq` (default 0) and `limit` (default
+ * {@link DEFAULT_READ_LIMIT}).
+ *
+ * @example
+ * ```ts
+ * const { afterSeq, limit } = parseReadOptions(options);
+ * ```
+ */
+export function parseReadOptions(options: unknown): { afterSeq: number; limit: number } {
+  const o = optionalRecord(options, 'options');
+  return {
+    afterSeq: o.afterSeq === undefined ? 0 : requireIndex(o.afterSeq, 'afterSeq'),
+    limit: o.limit === undefined ? DEFAULT_READ_LIMIT : requirePositiveInteger(o.limit, 'limit'),
+  };
+}
+
+/**
+ * The options of `bus.wait`: those of `read` plus `timeoutMs` (none: wait until a post) and
+ * `signal`.
+ *
+ * @example
+ * ```ts
+ * const { afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options);
+ * ```
+ */
+export function parseWaitOptions(options: unknown): {
+  afterSeq: number;
+  limit: number;
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+} {
+  const o = optionalRecord(options, 'options');
+  return {
+    afterSeq: o.afterSeq === undefined ? 0 : requireIndex(o.afterSeq, 'afterSeq'),
+    limit: o.limit === undefined ? DEFAULT_READ_LIMIT : requirePositiveInteger(o.limit, 'limit'),
+    timeoutMs: o.timeoutMs === undefined ? undefined : requireDelay(o.timeoutMs, 'timeoutMs'),
+    signal: optionalSignal(o.signal, 'signal'),
+  };
+}
+
+/**
+ * The filters of `state.claims(query)`: each `undefined` when not given.
+ *
+ * @example
+ * ```ts
+ * const { resource, agent } = parseClaimQuery(query);
+ * ```
+ */
+export function parseClaimQuery(query: unknown): {
+  resource: string | undefined;
+  agent: string | undefined;
+} {
+  const q = optionalRecord(query, 'query');
+  return {
+    resource: q.resource === undefined ? undefined : requireName(q.resource, 'resource'),
+    agent: q.agent === undefined ? undefined : requireName(q.agent, 'agent'),
+  };
+}
+
+/**
+ * The filters of `state.discoveries(query)`: `afterSeq` defaults to 0, `limit` to `Infinity`.
+ *
+ * @example
+ * ```ts
+ * const { topic, agent, afterSeq, limit } = parseDiscoveryQuery(query);
+ * ```
+ */
+export function parseDiscoveryQuery(query: unknown): {
+  topic: string | undefined;
+  agent: string | undefined;
+  afterSeq: number;
+  limit: number;
+} {
+  const q = optionalRecord(query, 'query');
+  return {
+    topic: q.topic === undefined ? undefined : requireName(q.topic, 'topic'),
+    agent: q.agent === undefined ? undefined : requireName(q.agent, 'agent'),
+    afterSeq: q.afterSeq === undefined ? 0 : requireIndex(q.afterSeq, 'afterSeq'),
+    limit:
+      q.limit === undefined ? Number.POSITIVE_INFINITY : requirePositiveInteger(q.limit, 'limit'),
+  };
+}
+
+/**
+ * The entry of `state.discover(entry)`: its names checked and `content` present (its JSON
+ * check is the backend's: {@link frozenJsonCopy} or {@link jsonText}).
+ *
+ * @example
+ * ```ts
+ * const { agent, topic, content } = parseDiscoverEntry(entry);
+ * ```
+ */
+export function parseDiscoverEntry(entry: unknown): {
+  agent: string;
+  topic: string;
+  content: unknown;
+} {
+  const e = requireRecord(entry, 'entry');
+  const agent = requireName(e.agent, 'agent');
+  const topic = requireName(e.topic, 'topic');
+  if (!('content' in e)) throw invalidArgument('content is required');
+  return { agent, topic, content: e.content };
 }

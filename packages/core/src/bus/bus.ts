@@ -1,30 +1,19 @@
-import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
-import type { Clock, TimerHandle } from '../clock.js';
-import { abortedError } from '../errors.js';
-import { ChurnMap } from '../state/churn-map.js';
 import {
   closedError,
   frozenJsonCopy,
   MAX_TIMER_MS,
-  optionalRecord,
-  optionalSignal,
+  parseReadOptions,
+  parseWaitOptions,
   requireClock,
-  requireDelay,
-  requireIndex,
   requireName,
-  requirePositiveInteger,
   requireRecord,
-} from '../state/validate.js';
+} from '../backend/validate.js';
+import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { abortedError } from '../errors.js';
+import { ChurnMap } from '../state/churn-map.js';
 
-/**
- * Default `limit` of `read` and `wait`.
- *
- * @example
- * ```ts
- * const page = await bus.read('log', { afterSeq: 0 }); // at most DEFAULT_READ_LIMIT messages
- * ```
- */
-export const DEFAULT_READ_LIMIT = 100;
+export { DEFAULT_READ_LIMIT } from '../backend/validate.js';
 
 /**
  * Options of {@link createBus}, checked once when it is called.
@@ -146,14 +135,6 @@ export function createBus(options: BusOptions): MemoryBus {
     }
   }
 
-  function parseRead(options: unknown): { afterSeq: number; limit: number } {
-    const o = optionalRecord(options, 'options');
-    return {
-      afterSeq: o.afterSeq === undefined ? 0 : requireIndex(o.afterSeq, 'afterSeq'),
-      limit: o.limit === undefined ? DEFAULT_READ_LIMIT : requirePositiveInteger(o.limit, 'limit'),
-    };
-  }
-
   const slice = (messages: Message[] | undefined, afterSeq: number, limit: number): Message[] =>
     messages === undefined || messages.length <= afterSeq
       ? []
@@ -193,7 +174,7 @@ export function createBus(options: BusOptions): MemoryBus {
     async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
       if (closed) throw closedError('bus');
       requireName(topic, 'topic');
-      const { afterSeq, limit } = parseRead(options);
+      const { afterSeq, limit } = parseReadOptions(options);
       return slice(topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
     },
 
@@ -207,10 +188,7 @@ export function createBus(options: BusOptions): MemoryBus {
       try {
         if (closed) throw closedError('bus');
         requireName(topic, 'topic');
-        ({ afterSeq, limit } = parseRead(options));
-        const o = options as { timeoutMs?: unknown; signal?: unknown } | undefined;
-        timeoutMs = o?.timeoutMs === undefined ? undefined : requireDelay(o.timeoutMs, 'timeoutMs');
-        signal = optionalSignal(o?.signal, 'signal');
+        ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,5 +1,5 @@
+import type { Weight } from '../backend/limiter-options.js';
 import type { TimerHandle } from '../clock.js';
-import type { Weight } from './options.js';
 import type { RateLimiterLease } from './types.js';
 import type { RuleWindow } from './window.js';
 

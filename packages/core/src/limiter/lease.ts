@@ -1,6 +1,6 @@
+import { parseSettle } from '../backend/limiter-options.js';
 import type { Clock } from '../clock.js';
 import type { KeyState } from './key-state.js';
-import { parseSettle } from './options.js';
 import type { RateLimiterLease } from './types.js';
 
 /** What a lease needs from the limiter that issued it. */

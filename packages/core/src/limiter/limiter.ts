@@ -1,3 +1,11 @@
+import {
+  feedbackPause,
+  NANOS_PER_USD,
+  parseKeys,
+  parseWeight,
+  type Weight,
+} from '../backend/limiter-options.js';
+import { requireName } from '../backend/validate.js';
 import type {
   AcquireOptions,
   LimiterUsage,
@@ -6,23 +14,17 @@ import type {
   TryAcquireOptions,
 } from '../backends.js';
 import type { Clock } from '../clock.js';
-import { abortedError, invalidArgument, TroupeError } from '../errors.js';
+import { abortedError, TroupeError } from '../errors.js';
 import { KeyState, type Waiter } from './key-state.js';
 import { type LeaseOwner, MemoryLease } from './lease.js';
-import {
-  parseFeedback,
-  parseKeys,
-  parseLimiterOptions,
-  parseWeight,
-  type Weight,
-} from './options.js';
+import { parseLimiterOptions } from './options.js';
 import type {
   RateLimiter,
   RateLimiterLease,
   RateLimiterOptions,
   RateLimiterResult,
 } from './types.js';
-import { NANOS_PER_USD, REASONS, type RuleWindow } from './window.js';
+import { REASONS, type RuleWindow } from './window.js';
 
 type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
 
@@ -148,9 +150,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
 
   usage(key: string): LimiterUsage {
     if (this.#closed) throw closedError();
-    if (typeof key !== 'string' || key.length === 0) {
-      throw invalidArgument('key must be a non-empty string', { key });
-    }
+    requireName(key, 'key');
     const window = this.#states.get(key)?.window;
     if (window === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
     window.evict(this.#clock.now());
@@ -163,29 +163,16 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
 
   observe(key: string, feedback: RateLimitFeedback): void {
     if (this.#closed) throw closedError();
-    if (typeof key !== 'string' || key.length === 0) {
-      throw invalidArgument('key must be a non-empty string', { key });
-    }
-    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
-      parseFeedback(feedback);
-    const now = this.#clock.now();
-    const windowMs = this.#states.get(key)?.window?.windowMs;
-    const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
-    let requestsUntil = Number.NEGATIVE_INFINITY;
-    let tokensUntil = Number.NEGATIVE_INFINITY;
-    if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
-    if (remainingRequests === 0) {
-      const reset = resetRequestsMs ?? fallback;
-      if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
-    }
-    if (remainingTokens === 0) {
-      const reset = resetTokensMs ?? fallback;
-      if (reset !== undefined) tokensUntil = now + reset;
-    }
-    if (requestsUntil <= now && tokensUntil <= now) return;
+    requireName(key, 'key');
+    const pause = feedbackPause(
+      feedback,
+      this.#clock.now(),
+      this.#states.get(key)?.window?.windowMs,
+    );
+    if (pause === undefined) return;
     const state = this.#stateFor(key);
-    state.pausedRequestsUntil = Math.max(state.pausedRequestsUntil, requestsUntil);
-    state.pausedTokensUntil = Math.max(state.pausedTokensUntil, tokensUntil);
+    state.pausedRequestsUntil = Math.max(state.pausedRequestsUntil, pause.requestsUntil);
+    state.pausedTokensUntil = Math.max(state.pausedTokensUntil, pause.tokensUntil);
     // Re-arm the head waiter's timer for the later time.
     this.#pump(state.self);
   }

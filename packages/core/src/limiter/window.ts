@@ -1,11 +1,5 @@
 import type { LimitReason } from '../backends.js';
 
-/**
- * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are
- * exact: with floats, `(a + b) - b` can leave `-1e-17` behind and counters would drift.
- */
-export const NANOS_PER_USD = 1e9;
-
 /** Dimension order; ties between equal waits are reported in this order. */
 export const REASONS: readonly LimitReason[] = ['requests', 'tokens', 'budget'];
 

@@ -1,0 +1,54 @@
+/**
+ * `@troupe/core/backend`: input checks and small helpers for implementers of
+ * `SharedStateBackend`, `LimiterBackend` and `BusBackend`.
+ *
+ * Every backend must refuse bad input identically (the same `ERR_INVALID_ARGUMENT` messages,
+ * before anything is stored) so that one contract suite holds for all of them. The in-memory
+ * backends of `@troupe/core` use exactly these functions; a remote backend (`@troupe/redis`)
+ * imports them instead of copying them.
+ *
+ * @example
+ * ```ts
+ * import { parseClaimQuery, requireName } from '@troupe/core/backend';
+ *
+ * async function release(agent: string, resource: string): Promise<boolean> {
+ *   requireName(agent, 'agent');
+ *   requireName(resource, 'resource');
+ *   return releaseOnServer(agent, resource);
+ * }
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type { RuleSpec, Weight } from './limiter-options.js';
+export {
+  feedbackPause,
+  NANOS_PER_USD,
+  parseFeedback,
+  parseKeys,
+  parseRules,
+  parseSettle,
+  parseWeight,
+  toNanos,
+} from './limiter-options.js';
+export {
+  closedError,
+  DEFAULT_READ_LIMIT,
+  frozenJsonCopy,
+  jsonText,
+  MAX_TIMER_MS,
+  optionalRecord,
+  optionalSignal,
+  parseClaimQuery,
+  parseDiscoverEntry,
+  parseDiscoveryQuery,
+  parseReadOptions,
+  parseWaitOptions,
+  requireClock,
+  requireDelay,
+  requireDuration,
+  requireIndex,
+  requireName,
+  requirePositiveInteger,
+  requireRecord,
+} from './validate.js';

@@ -1,0 +1,21 @@
+import { parseRules } from '../backend/limiter-options.js';
+import { requireClock } from '../backend/validate.js';
+import type { Clock } from '../clock.js';
+import { invalidArgument } from '../errors.js';
+import { RuleWindow } from './window.js';
+
+const OPTION_NAMES: ReadonlySet<string> = new Set(['clock', 'rules']);
+
+/** Validates `createRateLimiter` options once, naming the offending option. */
+export function parseLimiterOptions(options: unknown): { clock: Clock; windows: RuleWindow[] } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgument('options must be an object', { options });
+  }
+  const record = options as Record<string, unknown>;
+  const clock = requireClock(record.clock);
+  const windows = parseRules(record, OPTION_NAMES).map(
+    (spec) =>
+      new RuleWindow(spec.key, spec.windowMs, spec.maxRequests, spec.maxTokens, spec.maxCost),
+  );
+  return { clock, windows };
+}
