@@ -59,3 +59,41 @@ describe('pool placement with a session store: a worker that dies', () => {
     }
   });
 });
+
+describe('pool placement with a session store: turn records', () => {
+  it("merges an agent's turn records of one batch into one save", async () => {
+    const clock = new SimulatedClock();
+    const store = createMemorySessionStore();
+    const options = {
+      clock,
+      state: createSharedState({ clock }),
+      limiter: createRateLimiter({ clock, rules: [] }),
+      bus: createBus({ clock }),
+      store,
+    };
+    const inline = createTeam({ ...options, id: 'inline' });
+    const pool = createTeam({ ...options, id: 'pool', placement: placementOption('pool') });
+    try {
+      for (const team of [inline, pool]) {
+        await team.spawn(NOTER, { name: 'ada' });
+        await drive(team, clock, team.send('ada', 'alpha'));
+        await team.close();
+      }
+      const [a, b] = await Promise.all(
+        ['inline', 'pool'].map(async (id) => ({
+          snapshot: await store.loadSnapshot(agentSessionId(id, 'ada')),
+          history: await store.loadHistory(agentSessionId(id, 'ada')),
+        })),
+      );
+      // Inline: a save after the model's call, one after its (synchronous) result, one after the
+      // answer. In the pool the first two leave the worker in one batch, as one record.
+      expect(a?.snapshot?.revision).toBe(3);
+      expect(b?.snapshot?.revision).toBe(2);
+      expect(b?.history).toEqual(a?.history);
+      expect(b?.snapshot).toMatchObject({ context: a?.snapshot?.context, historyLength: 4 });
+    } finally {
+      await inline.close();
+      await pool.close();
+    }
+  });
+});
