@@ -6,20 +6,17 @@ import {
   type TimerHandle,
   type WaitOptions,
 } from '@troupe/core';
-import type { Redis } from 'ioredis';
-import { type RedisBackendOptions, resolveCommon, toTroupeError } from '../internal/connection.js';
 import {
   closedError,
   jsonText,
-  optionalRecord,
-  optionalSignal,
-  parseFrozen,
-  requireDelay,
-  requireIndex,
+  parseReadOptions,
+  parseWaitOptions,
   requireName,
-  requirePositiveInteger,
   requireRecord,
-} from '../internal/validate.js';
+} from '@troupe/core/backend';
+import type { Redis } from 'ioredis';
+import { type RedisBackendOptions, resolveCommon, toTroupeError } from '../internal/connection.js';
+import { parseFrozen } from '../internal/frozen-json.js';
 
 /**
  * Options of {@link createRedisBus}: the common ones, nothing more.
@@ -280,14 +277,6 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     }
   };
 
-  const parseRead = (options: unknown): { afterSeq: number; limit: number } => {
-    const o = optionalRecord(options, 'options');
-    return {
-      afterSeq: o.afterSeq === undefined ? 0 : requireIndex(o.afterSeq, 'afterSeq'),
-      limit: o.limit === undefined ? 100 : requirePositiveInteger(o.limit, 'limit'),
-    };
-  };
-
   const readRange = async (topic: string, afterSeq: number, limit: number): Promise<Message[]> => {
     let entries: StreamEntry[];
     try {
@@ -330,7 +319,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
       checkOpen();
       requireName(topic, 'topic');
-      const { afterSeq, limit } = parseRead(options);
+      const { afterSeq, limit } = parseReadOptions(options);
       return (await readRange(topic, afterSeq, limit)) as Message<T>[];
     },
 
@@ -342,10 +331,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       try {
         checkOpen();
         requireName(topic, 'topic');
-        ({ afterSeq, limit } = parseRead(options));
-        const o = options as { timeoutMs?: unknown; signal?: unknown } | undefined;
-        timeoutMs = o?.timeoutMs === undefined ? undefined : requireDelay(o.timeoutMs, 'timeoutMs');
-        signal = optionalSignal(o?.signal, 'signal');
+        ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options));
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,4 +1,5 @@
 import { type Clock, invalidArgument, TroupeError } from '@troupe/core';
+import { requireClock } from '@troupe/core/backend';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
@@ -178,15 +179,7 @@ export interface ResolvedCommon {
 export function resolveCommon(options: RedisBackendOptions, what: string): ResolvedCommon {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument(`${what} options must be an object`);
-  const { clock } = options;
-  if (
-    typeof clock !== 'object' ||
-    clock === null ||
-    typeof clock.now !== 'function' ||
-    typeof clock.setTimeout !== 'function'
-  ) {
-    throw invalidArgument('clock must be a Clock (now, setTimeout, clearTimeout)');
-  }
+  const clock = requireClock(options.clock, 'clock');
   const prefix = options.prefix ?? 'troupe';
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
     throw invalidArgument('prefix must be a non-empty string without braces', { prefix });

@@ -1,5 +1,5 @@
 import type { Lease } from '@troupe/core';
-import { parseSettle, type Weight } from './options.js';
+import { parseSettle, type Weight } from '@troupe/core/backend';
 
 /** What a lease needs from its limiter: adjusting its own admission by deltas. */
 export interface LeaseOwner {

@@ -11,6 +11,16 @@ import {
   TroupeError,
   type TryAcquireOptions,
 } from '@troupe/core';
+import {
+  feedbackPause,
+  NANOS_PER_USD,
+  parseKeys,
+  parseRules,
+  parseWeight,
+  type RuleSpec,
+  requireName,
+  type Weight,
+} from '@troupe/core/backend';
 import type { Redis } from 'ioredis';
 import {
   defineScript,
@@ -20,15 +30,6 @@ import {
   toTroupeError,
 } from '../internal/connection.js';
 import { memberOf, RedisLease } from './lease.js';
-import {
-  NANOS_PER_USD,
-  parseFeedback,
-  parseKeys,
-  parseRules,
-  parseWeight,
-  type RuleSpec,
-  type Weight,
-} from './options.js';
 import {
   ADJUST_SCRIPT,
   ADMIT_SCRIPT,
@@ -401,8 +402,7 @@ class Limiter implements RedisRateLimiter {
 
   async usage(key: string): Promise<LimiterUsage> {
     this.#open();
-    if (typeof key !== 'string' || key.length === 0)
-      throw invalidArgument('key must be a non-empty string', { key });
+    requireName(key, 'key');
     const rule = this.#rules.get(key);
     if (rule === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
     const [requests, tokens, cost] = await this.#call<[string, string, string]>(
@@ -420,25 +420,11 @@ class Limiter implements RedisRateLimiter {
 
   async observe(key: string, feedback: RateLimitFeedback): Promise<void> {
     this.#open();
-    if (typeof key !== 'string' || key.length === 0)
-      throw invalidArgument('key must be a non-empty string', { key });
-    const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
-      parseFeedback(feedback);
+    requireName(key, 'key');
     const now = this.#clock.now();
-    const windowMs = this.#rules.get(key)?.windowMs;
-    const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
-    let requestsUntil = Number.NEGATIVE_INFINITY;
-    let tokensUntil = Number.NEGATIVE_INFINITY;
-    if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
-    if (remainingRequests === 0) {
-      const reset = resetRequestsMs ?? fallback;
-      if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
-    }
-    if (remainingTokens === 0) {
-      const reset = resetTokensMs ?? fallback;
-      if (reset !== undefined) tokensUntil = now + reset;
-    }
-    if (requestsUntil <= now && tokensUntil <= now) return;
+    const pause = feedbackPause(feedback, now, this.#rules.get(key)?.windowMs);
+    if (pause === undefined) return;
+    const { requestsUntil, tokensUntil } = pause;
     const keepMs = Math.ceil(Math.max(requestsUntil, tokensUntil) - now + this.#ticketTtlMs);
     await this.#call(
       this.#observe,

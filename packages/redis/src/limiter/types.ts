@@ -10,8 +10,8 @@ import type {
   TimerHandle,
   TryAcquireOptions,
 } from '@troupe/core';
+import type { Weight } from '@troupe/core/backend';
 import type { RedisBackendOptions } from '../internal/connection.js';
-import type { Weight } from './options.js';
 
 /**
  * Options of {@link createRedisRateLimiter}.

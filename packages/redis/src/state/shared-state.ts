@@ -10,23 +10,24 @@ import {
   type SharedStateBackend,
 } from '@troupe/core';
 import {
+  closedError,
+  jsonText,
+  parseClaimQuery,
+  parseDiscoverEntry,
+  parseDiscoveryQuery,
+  requireDuration,
+  requireIndex,
+  requireName,
+  requireRecord,
+} from '@troupe/core/backend';
+import {
   defineScript,
   type RedisBackendOptions,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
 } from '../internal/connection.js';
-import {
-  closedError,
-  jsonText,
-  optionalRecord,
-  parseFrozen,
-  requireDuration,
-  requireIndex,
-  requireName,
-  requirePositiveInteger,
-  requireRecord,
-} from '../internal/validate.js';
+import { parseFrozen } from '../internal/frozen-json.js';
 import {
   CLAIM_SCRIPT,
   DISCOVER_SCRIPT,
@@ -87,6 +88,26 @@ function decodeDiscovery(entry: StreamEntry): Discovery {
 }
 
 /**
+ * The Redis shared state: every answer is a promise (a round trip to Redis), and bad input
+ * rejects rather than throws.
+ *
+ * @example
+ * ```ts
+ * const state: RedisSharedState = createRedisSharedState({ redis, clock, team: 'alpha' });
+ * const listed = await state.claims({ resource: 'src/app.ts' });
+ * ```
+ */
+export interface RedisSharedState extends SharedStateBackend {
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  release(agent: string, resource: string): Promise<boolean>;
+  renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined>;
+  claims(query?: ClaimQuery): Promise<Claim[]>;
+  discover<T = unknown>(entry: { agent: string; topic: string; content: T }): Promise<Discovery<T>>;
+  discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]>;
+  close(): Promise<void>;
+}
+
+/**
  * A {@link SharedStateBackend} on Redis: the same contract as `createSharedState` from
  * `@troupe/core`, shared by every process that uses the same Redis, prefix and team.
  *
@@ -110,7 +131,7 @@ function decodeDiscovery(entry: StreamEntry): Discovery {
  * await state.close();
  * ```
  */
-export function createRedisSharedState(options: RedisSharedStateOptions): SharedStateBackend {
+export function createRedisSharedState(options: RedisSharedStateOptions): RedisSharedState {
   requireRecord(options, 'options');
   const defaultTtlMs =
     options.defaultTtlMs === undefined
@@ -204,9 +225,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
 
     async claims(query?: ClaimQuery): Promise<Claim[]> {
       open();
-      const q = optionalRecord(query, 'query');
-      const resource = q.resource === undefined ? undefined : requireName(q.resource, 'resource');
-      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
+      const { resource, agent } = parseClaimQuery(query);
       const now = clock.now();
       if (resource !== undefined) {
         // Only this resource's hash is read; sorting by token gives grant order.
@@ -243,11 +262,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
       content: T;
     }): Promise<Discovery<T>> {
       open();
-      const e = requireRecord(entry, 'entry');
-      const agent = requireName(e.agent, 'agent');
-      const topic = requireName(e.topic, 'topic');
-      if (!('content' in e)) throw invalidArgument('content is required');
-      const text = jsonText(e.content, 'content');
+      const { agent, topic, content } = parseDiscoverEntry(entry);
+      const text = jsonText(content, 'content');
       const at = clock.now();
       const seq = (await run(
         discoverScript,
@@ -260,12 +276,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): Shared
 
     async discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]> {
       open();
-      const q = optionalRecord(query, 'query');
-      const topic = q.topic === undefined ? undefined : requireName(q.topic, 'topic');
-      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
-      const afterSeq = q.afterSeq === undefined ? 0 : requireIndex(q.afterSeq, 'afterSeq');
-      const want =
-        q.limit === undefined ? Number.POSITIVE_INFINITY : requirePositiveInteger(q.limit, 'limit');
+      const { topic, agent, afterSeq, limit: want } = parseDiscoveryQuery(query);
       const key = topic === undefined ? `${base}d` : `${base}dt:${topic}`;
       const out: Discovery<T>[] = [];
       let from = afterSeq + 1;
