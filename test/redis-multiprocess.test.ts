@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '@troupe/core';
 import { createRedisBus, createRedisRateLimiter } from '@troupe/redis';
+import { startRedisServer, type TestRedisServer } from '@troupe/redis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from './helpers/redis-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const worker = join(here, 'fixtures/redis-team/worker.js');

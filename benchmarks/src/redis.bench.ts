@@ -17,9 +17,9 @@
  */
 import { createBus, createRateLimiter, createSharedState, systemClock } from '@troupe/core';
 import { createRedisBus, createRedisRateLimiter, createRedisSharedState } from '@troupe/redis';
+import { startRedisServer } from '@troupe/redis/testing';
 import { Redis } from 'ioredis';
 import { figure, fmtUs, heading, ratio } from './lib/harness.js';
-import { startRedisServer } from './lib/redis-server.js';
 
 const envTime = Number(process.env.BENCH_TIME_MS);
 /** Operations per contestant; BENCH_TIME_MS shortens the run. */

@@ -2,8 +2,8 @@
 // within a bounded time (no hang), and the same backends work again once Redis is back.
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import { createRedisBus, createRedisRateLimiter, createRedisSharedState } from '@troupe/redis';
+import { startRedisServer, type TestRedisServer } from '@troupe/redis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type TestRedisServer } from './helpers/redis-server.js';
 
 let server: TestRedisServer;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
+import { startRedisServer, type TestRedisServer } from '@troupe/redis/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { startRedisServer, type TestRedisServer } from './redis-server.js';
 
 /**
  * Starts one redis-server for the test file (before all, stopped after all). Each test uses

@@ -1,12 +1,18 @@
-/**
- * Starts a real `redis-server` for tests: a free loopback port, no persistence, stopped (and
- * restartable on the same port) by the test. Tests that need Redis fail with a clear message
- * when the binary is missing.
- */
+// Starts a real `redis-server` for tests and benchmarks: a free loopback port, no persistence,
+// stopped (and restartable on the same port) by its user. Callers that need Redis fail with a
+// clear message when the binary is missing.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 
-/** A running test server. */
+/**
+ * A running test server.
+ *
+ * @example
+ * ```ts
+ * const server: TestRedisServer = await startRedisServer();
+ * const state = createRedisSharedState({ redis: server.url, clock: systemClock });
+ * ```
+ */
 export interface TestRedisServer {
   readonly port: number;
   readonly host: '127.0.0.1';
@@ -22,7 +28,15 @@ const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 // Real time is unavoidable here: we wait for a real process to come up.
 const STARTUP_TIMEOUT_MS = 10_000;
 
-/** Throws a clear error when `redis-server` is not installed. */
+/**
+ * Throws a clear error when `redis-server` is not installed (`REDIS_SERVER_BIN` names another
+ * binary).
+ *
+ * @example
+ * ```ts
+ * beforeAll(() => assertRedisServerInstalled());
+ * ```
+ */
 export function assertRedisServerInstalled(): void {
   const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
@@ -33,7 +47,14 @@ export function assertRedisServerInstalled(): void {
   }
 }
 
-/** A port the OS considers free right now. */
+/**
+ * A loopback port the OS considers free right now.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort(); // nothing listens there (yet)
+ * ```
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -1,0 +1,7 @@
+// `@troupe/redis/testing`: a real redis-server for tests and benchmarks (no vitest inside).
+export {
+  assertRedisServerInstalled,
+  freePort,
+  startRedisServer,
+  type TestRedisServer,
+} from './redis-server.js';
