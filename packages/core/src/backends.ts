@@ -63,17 +63,34 @@ export interface DiscoveryQuery {
 /**
  * Claims on resources and shared discoveries, one entry each.
  * See DESIGN.md "Shared state" for every rule.
+ *
+ * Results are {@link MaybePromise}s: the in-memory backend answers at once, a remote one with
+ * a promise; `await` every call and both read the same. Bad input (`ERR_INVALID_ARGUMENT`) and
+ * calls after `close()` (`ERR_CLOSED`) throw at once from a synchronous backend and reject from
+ * an async one: an `await`ed call raises the error either way.
+ *
+ * @example
+ * ```ts
+ * async function hold(state: SharedStateBackend, agent: string, file: string): Promise<boolean> {
+ *   const result = await state.claim({ agent, resource: file, start: 0, end: 99 });
+ *   return result.ok;
+ * }
+ * ```
  */
 export interface SharedStateBackend {
-  claim(request: ClaimRequest): Promise<ClaimResult>;
+  claim(request: ClaimRequest): MaybePromise<ClaimResult>;
   /** Releases `agent`'s claim on `resource`; true if there was a live one. Idempotent. */
-  release(agent: string, resource: string): Promise<boolean>;
+  release(agent: string, resource: string): MaybePromise<boolean>;
   /** Extends a live claim's TTL (default: the store's default TTL); undefined if none. */
-  renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined>;
+  renew(agent: string, resource: string, ttlMs?: number): MaybePromise<Claim | undefined>;
   /** Live claims, in grant order. */
-  claims(query?: ClaimQuery): Promise<Claim[]>;
-  discover<T = unknown>(entry: { agent: string; topic: string; content: T }): Promise<Discovery<T>>;
-  discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]>;
+  claims(query?: ClaimQuery): MaybePromise<Claim[]>;
+  discover<T = unknown>(entry: {
+    agent: string;
+    topic: string;
+    content: T;
+  }): MaybePromise<Discovery<T>>;
+  discoveries<T = unknown>(query?: DiscoveryQuery): MaybePromise<Discovery<T>[]>;
   /** Stops timers and connections; later calls reject with `ERR_CLOSED`. */
   close(): Promise<void>;
 }
@@ -148,7 +165,10 @@ export interface RateLimitFeedback {
 
 /** Sliding-window limits on requests, tokens and budget. See DESIGN.md "Rate limiter". */
 export interface LimiterBackend {
-  tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): MaybePromise<AcquireResult>;
+  tryAcquire(
+    keys: string | readonly string[],
+    options?: TryAcquireOptions,
+  ): MaybePromise<AcquireResult>;
   acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<Lease>;
   usage(key: string): MaybePromise<LimiterUsage>;
   /**

@@ -67,11 +67,53 @@ describe('createSharedState (memory)', () => {
     expect(result.ok && result.claim.expiresAt).toBe(300_000);
   });
 
-  it('returns frozen claims and discoveries', async () => {
+  it('answers every call at once with a value, not a promise', () => {
     const state = createSharedState({ clock: new SimulatedClock() });
-    const result = await state.claim({ agent: 'a', resource: 'f' });
-    const discovery = await state.discover({ agent: 'a', topic: 't', content: { nested: [1] } });
-    expect(Object.isFrozen(result.ok && result.claim)).toBe(true);
+    const claim = { agent: 'a', resource: 'f', start: 0, end: 9, token: 1, grantedAt: 0 };
+    const granted = state.claim({ agent: 'a', resource: 'f', start: 0, end: 9 });
+    const refused = state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 });
+    const renewed = state.renew('a', 'f', 1_000);
+    const listed = state.claims();
+    const released = state.release('a', 'f');
+    const found = state.discover({ agent: 'a', topic: 't', content: 1 });
+    const all = state.discoveries();
+    expect(granted).toEqual({ ok: true, claim: { ...claim, expiresAt: 300_000 } });
+    expect(refused).toEqual({ ok: false, conflict: { ...claim, expiresAt: 300_000 } });
+    expect(renewed).toEqual({ ...claim, expiresAt: 1_000 });
+    expect(listed).toEqual([{ ...claim, expiresAt: 1_000 }]);
+    expect(released).toBe(true);
+    expect(found).toEqual({ seq: 1, agent: 'a', topic: 't', content: 1, at: 0 });
+    expect(all).toEqual([found]);
+  });
+
+  it('throws bad input and calls after close synchronously, as TroupeErrors', async () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    expect(codeOf(() => state.claim({ agent: '', resource: 'f' }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => state.release('a', ''))).toBe('ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => state.discoveries({ limit: 0 }))).toBe('ERR_INVALID_ARGUMENT');
+    await state.close();
+    expect(codeOf(() => state.claim({ agent: 'a', resource: 'f' }))).toBe('ERR_CLOSED');
+    expect(codeOf(() => state.claims())).toBe('ERR_CLOSED');
+  });
+
+  it('hands out claims as fresh copies: changing one changes neither the store nor later results', () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const granted = state.claim({ agent: 'a', resource: 'f', start: 0, end: 9 });
+    if (!granted.ok) throw new Error('expected a grant');
+    (granted.claim as { end: number }).end = 1;
+    const conflict = state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 });
+    expect(conflict.ok ? undefined : conflict.conflict.end).toBe(9);
+    if (!conflict.ok) (conflict.conflict as { agent: string }).agent = 'z';
+    const [listed] = state.claims();
+    expect(listed).toEqual({ ...granted.claim, end: 9 });
+    (listed as { expiresAt: number }).expiresAt = 0;
+    expect(state.claims({ agent: 'a', resource: 'f' })[0]?.expiresAt).toBe(300_000);
+    expect(state.renew('a', 'f')).toEqual({ ...granted.claim, end: 9 });
+  });
+
+  it('returns deeply frozen discoveries', () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const discovery = state.discover({ agent: 'a', topic: 't', content: { nested: [1] } });
     expect(Object.isFrozen(discovery)).toBe(true);
     expect(Object.isFrozen((discovery.content as { nested: number[] }).nested)).toBe(true);
   });

@@ -5,5 +5,5 @@ export { createRedisBus } from './bus/bus.js';
 export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';
-export type { RedisSharedStateOptions } from './state/shared-state.js';
+export type { RedisSharedState, RedisSharedStateOptions } from './state/shared-state.js';
 export { createRedisSharedState } from './state/shared-state.js';

@@ -28,6 +28,9 @@ export class ExpiryWheel<T extends WheelEntry> {
   readonly #slotMs: number;
   readonly #onExpire: (entry: T) => void;
   readonly #slots = new Map<number, Slot<T>>();
+  /** The slot the last add used: entries added close together share one (TTLs are mostly
+   * equal), so most adds skip the map lookup of a heap-number key. */
+  #last: Slot<T> | undefined;
 
   /**
    * @param slotMs width of a slot: an entry is swept at most this long after it expires.
@@ -42,7 +45,11 @@ export class ExpiryWheel<T extends WheelEntry> {
   add(entry: T): void {
     // Round up: every entry in a slot has expired by the time the slot's timer fires.
     const at = Math.ceil(entry.expiresAt / this.#slotMs) * this.#slotMs;
-    let slot = this.#slots.get(at);
+    let slot = this.#last;
+    // A swept slot has no handle any more: it must not take new entries.
+    if (slot === undefined || slot.at !== at || slot.handle === undefined) {
+      slot = this.#slots.get(at);
+    }
     if (slot === undefined) {
       const created: Slot<T> = { at, head: undefined, handle: undefined };
       // A slot further away than one timer can wait fires early; the sweep re-files its entries.
@@ -54,6 +61,7 @@ export class ExpiryWheel<T extends WheelEntry> {
       this.#slots.set(at, created);
       slot = created;
     }
+    this.#last = slot;
     entry.slot = slot;
     entry.prev = undefined;
     entry.next = slot.head;
@@ -82,6 +90,7 @@ export class ExpiryWheel<T extends WheelEntry> {
       slot.head = undefined;
     }
     this.#slots.clear();
+    this.#last = undefined;
   }
 
   #sweep(slot: Slot<T>): void {

@@ -21,18 +21,22 @@ export interface SharedStateFixture {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Resolves with the rejection of `promise` (fails the test if it fulfils). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
+/**
+ * The error `call` raises, whether it throws at once (a synchronous backend) or returns a
+ * promise that rejects (a remote one); fails the test if it succeeds.
+ */
+async function refusal(call: () => unknown): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await call();
+  } catch (error) {
+    return error;
+  }
+  throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
 }
 
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await rejection(promise);
+async function expectCode(call: () => unknown, code: ErrorCode): Promise<void> {
+  const error = await refusal(call);
   expect(error).toBeInstanceOf(TroupeError);
   expect((error as TroupeError).code).toBe(code);
 }
@@ -44,8 +48,10 @@ const plain = (claim: Claim | undefined): Claim | undefined =>
 /**
  * The contract every {@link SharedStateBackend} passes: every rule of DESIGN.md "Shared state".
  * `setup` runs before each test and must return a fresh, empty backend bound to a
- * `SimulatedClock`; `cleanup` (if any) runs after it. Nothing here assumes synchronous
- * resolution, so remote backends run it unchanged.
+ * `SimulatedClock`; `cleanup` (if any) runs after it. Every call is `await`ed and nothing
+ * assumes either synchronous or asynchronous answers, so the in-memory backend (which answers
+ * at once and throws bad input synchronously) and remote ones (which return promises and
+ * reject) run it unchanged.
  *
  * @example
  * ```ts
@@ -328,7 +334,9 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
         clock.setTimeout(() => {
           checks = Promise.all([
             state.claims({ resource: 'f' }),
-            state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 }).then((r) => r.ok),
+            Promise.resolve(state.claim({ agent: 'b', resource: 'f', start: 5, end: 5 })).then(
+              (r) => r.ok,
+            ),
             state.release('a', 'f'),
           ]);
         }, 100);
@@ -538,7 +546,7 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
       ];
       for (const [what, request] of badClaims) {
         it(`refuses a claim with ${what} (ERR_INVALID_ARGUMENT) and stores nothing`, async () => {
-          await expectCode(state.claim(request as ClaimRequest), 'ERR_INVALID_ARGUMENT');
+          await expectCode(() => state.claim(request as ClaimRequest), 'ERR_INVALID_ARGUMENT');
           expect(await state.claims()).toEqual([]);
           expect((await state.claim({ agent: 'b', resource: 'f', start: 0, end: 10 })).ok).toBe(
             true,
@@ -548,25 +556,25 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
 
       it('refuses release and renew with bad names or TTLs and changes nothing', async () => {
         const claim = await grant({ agent: 'a', resource: 'f', ttlMs: 100 });
-        const bad: Promise<unknown>[] = [
-          state.release('', 'f'),
-          state.release('a', ''),
-          state.release(undefined as unknown as string, 'f'),
-          state.renew('', 'f', 10),
-          state.renew('a', '', 10),
-          state.renew('a', 'f', 0),
-          state.renew('a', 'f', -1),
-          state.renew('a', 'f', Number.NaN),
-          state.renew('a', 'f', Number.POSITIVE_INFINITY),
-          state.renew('a', 'f', '10' as unknown as number),
+        const bad: (() => unknown)[] = [
+          () => state.release('', 'f'),
+          () => state.release('a', ''),
+          () => state.release(undefined as unknown as string, 'f'),
+          () => state.renew('', 'f', 10),
+          () => state.renew('a', '', 10),
+          () => state.renew('a', 'f', 0),
+          () => state.renew('a', 'f', -1),
+          () => state.renew('a', 'f', Number.NaN),
+          () => state.renew('a', 'f', Number.POSITIVE_INFINITY),
+          () => state.renew('a', 'f', '10' as unknown as number),
         ];
-        for (const p of bad) await expectCode(p, 'ERR_INVALID_ARGUMENT');
+        for (const call of bad) await expectCode(call, 'ERR_INVALID_ARGUMENT');
         expect((await state.claims()).map(plain)).toEqual([plain(claim)]);
       });
 
       it('refuses claim queries with bad filters', async () => {
         for (const query of [{ resource: '' }, { agent: '' }, { agent: 5 }, 'f']) {
-          await expectCode(state.claims(query as never), 'ERR_INVALID_ARGUMENT');
+          await expectCode(() => state.claims(query as never), 'ERR_INVALID_ARGUMENT');
         }
       });
 
@@ -586,7 +594,7 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
           { agent: 'a', topic: 't', content: cyclic },
         ];
         for (const entry of bad) {
-          await expectCode(state.discover(entry as never), 'ERR_INVALID_ARGUMENT');
+          await expectCode(() => state.discover(entry as never), 'ERR_INVALID_ARGUMENT');
         }
         expect(await state.discoveries()).toEqual([]);
         expect((await state.discover({ agent: 'a', topic: 't', content: 1 })).seq).toBe(1);
@@ -604,7 +612,7 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
           { agent: '' },
         ];
         for (const query of bad)
-          await expectCode(state.discoveries(query as never), 'ERR_INVALID_ARGUMENT');
+          await expectCode(() => state.discoveries(query as never), 'ERR_INVALID_ARGUMENT');
       });
     });
 
@@ -612,12 +620,15 @@ export function sharedStateContract(name: string, setup: () => Promise<SharedSta
       it('rejects every later call with ERR_CLOSED', async () => {
         await grant({ agent: 'a', resource: 'f' });
         await state.close();
-        await expectCode(state.claim({ agent: 'a', resource: 'g' }), 'ERR_CLOSED');
-        await expectCode(state.release('a', 'f'), 'ERR_CLOSED');
-        await expectCode(state.renew('a', 'f'), 'ERR_CLOSED');
-        await expectCode(state.claims(), 'ERR_CLOSED');
-        await expectCode(state.discover({ agent: 'a', topic: 't', content: 1 }), 'ERR_CLOSED');
-        await expectCode(state.discoveries(), 'ERR_CLOSED');
+        await expectCode(() => state.claim({ agent: 'a', resource: 'g' }), 'ERR_CLOSED');
+        await expectCode(() => state.release('a', 'f'), 'ERR_CLOSED');
+        await expectCode(() => state.renew('a', 'f'), 'ERR_CLOSED');
+        await expectCode(() => state.claims(), 'ERR_CLOSED');
+        await expectCode(
+          () => state.discover({ agent: 'a', topic: 't', content: 1 }),
+          'ERR_CLOSED',
+        );
+        await expectCode(() => state.discoveries(), 'ERR_CLOSED');
       });
 
       it('can be closed twice', async () => {
