@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { invalidArgument, TroupeError } from '@troupe/core';
+import { invalidArgument, TroupeError, workerExecArgv } from '@troupe/core';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { mergeTopK, type TopK } from './internal/top-k.js';
@@ -100,10 +100,13 @@ export function createVectorPool(options: VectorPoolOptions = {}): VectorPool {
   const parsed = parseOptions(optionsSchema, options, 'createVectorPool options');
   const threads = parsed.threads ?? 2;
   const workerFile = parsed.workerFile ?? defaultWorkerFile();
+  const execArgv = workerExecArgv();
   const piscina = new Piscina({
     filename: workerFile instanceof URL ? workerFile.href : workerFile,
     minThreads: threads,
     maxThreads: threads,
+    // Only when a test runner added the source condition (see workerExecArgv).
+    ...(execArgv !== undefined && { execArgv }),
   });
   let closed = false;
 

@@ -102,12 +102,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       finished(await runTeam(t.scenario, t));
     }
   } else {
-    // Pass execArgv only when something had to be stripped (the source condition): Node checks
-    // an explicit list and refuses V8 flags such as --expose-gc that inherited ones may carry.
+    // Only when a test runner added the source condition (see workerExecArgv).
     const execArgv = workerExecArgv();
     const pool = new Piscina<TeamTask, TeamRunResult>({
       filename: workerUrl.href,
-      ...(execArgv.length === process.execArgv.length ? {} : { execArgv }),
+      ...(execArgv !== undefined && { execArgv }),
       minThreads: threads,
       maxThreads: threads,
       // Several teams per worker keep both threads busy while results travel back.

@@ -38,6 +38,7 @@ export function acquirePool(threads: number): PoolShare {
   if (!(Number.isInteger(threads) && threads > 0))
     throw invalidArgument('placement.pool.threads must be a positive integer', { threads });
   if (shared === undefined) {
+    const execArgv = workerExecArgv();
     shared = {
       piscina: new Piscina({
         filename: workerUrl(),
@@ -46,11 +47,8 @@ export function acquirePool(threads: number): PoolShare {
         concurrentTasksPerWorker: 1_000_000,
         idleTimeout: 60_000,
         atomics: 'disabled',
-        // Only when a test runner added the source condition: an explicit execArgv makes Worker
-        // refuse V8 flags such as --expose-gc, which it otherwise inherits quietly.
-        ...(process.execArgv.some((arg) => arg.includes('@troupe/source'))
-          ? { execArgv: workerExecArgv() }
-          : {}),
+        // Only when a test runner added the source condition (see workerExecArgv).
+        ...(execArgv !== undefined && { execArgv }),
       }),
       threads,
       users: 0,
