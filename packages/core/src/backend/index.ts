@@ -22,6 +22,7 @@
  */
 export type { RuleSpec, Weight } from './limiter-options.js';
 export {
+  checkCapacity,
   feedbackPause,
   NANOS_PER_USD,
   parseFeedback,

@@ -1,7 +1,7 @@
 // Validation of rate limiter options and calls, shared by every LimiterBackend (the in-memory
 // limiter and @troupe/redis): same checks, same messages, same codes.
-import type { RateLimitFeedback, RateLimitRule } from '../backends.js';
-import { invalidArgument } from '../errors.js';
+import type { LimitReason, RateLimitFeedback, RateLimitRule } from '../backends.js';
+import { invalidArgument, TroupeError } from '../errors.js';
 
 /**
  * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are
@@ -291,6 +291,48 @@ export function parseFeedback(feedback: unknown): RateLimitFeedback {
     }
   }
   return feedback as RateLimitFeedback;
+}
+
+/**
+ * Refuses a weight larger than a rule's whole limit on some dimension: it could never be
+ * admitted, so it is `ERR_LIMIT_EXCEEDS_CAPACITY` at once instead of a wait. The first
+ * dimension over (requests, tokens, budget) is named.
+ *
+ * @example
+ * ```ts
+ * for (const key of keys) {
+ *   const rule = rules.get(key);
+ *   if (rule !== undefined) checkCapacity(rule, weight); // throws before anything is reserved
+ * }
+ * ```
+ */
+export function checkCapacity(rule: RuleSpec, weight: Weight): void {
+  const reason: LimitReason | undefined =
+    weight.requests > rule.maxRequests
+      ? 'requests'
+      : weight.tokens > rule.maxTokens
+        ? 'tokens'
+        : weight.cost > rule.maxCost
+          ? 'budget'
+          : undefined;
+  if (reason === undefined) return;
+  const limit =
+    reason === 'requests'
+      ? rule.maxRequests
+      : reason === 'tokens'
+        ? rule.maxTokens
+        : rule.maxCost / NANOS_PER_USD;
+  const asked =
+    reason === 'requests'
+      ? weight.requests
+      : reason === 'tokens'
+        ? weight.tokens
+        : weight.cost / NANOS_PER_USD;
+  throw new TroupeError(
+    'ERR_LIMIT_EXCEEDS_CAPACITY',
+    `${reason} ${asked} is more than key '${rule.key}' allows in total (${limit})`,
+    { details: { key: rule.key, reason, limit, requested: asked } },
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  checkCapacity,
   feedbackPause,
   NANOS_PER_USD,
   parseKeys,
@@ -256,25 +257,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   #checkCapacity(states: readonly KeyState[], weight: Weight): void {
     for (let i = 0; i < states.length; i++) {
       const window = states[i]!.window;
-      const reason = window?.exceeds(weight.requests, weight.tokens, weight.cost);
-      if (reason === undefined || window === undefined) continue;
-      const limit =
-        reason === 'requests'
-          ? window.maxRequests
-          : reason === 'tokens'
-            ? window.maxTokens
-            : window.maxCost / NANOS_PER_USD;
-      const asked =
-        reason === 'requests'
-          ? weight.requests
-          : reason === 'tokens'
-            ? weight.tokens
-            : weight.cost / NANOS_PER_USD;
-      throw new TroupeError(
-        'ERR_LIMIT_EXCEEDS_CAPACITY',
-        `${reason} ${asked} is more than key '${window.key}' allows in total (${limit})`,
-        { details: { key: window.key, reason, limit, requested: asked } },
-      );
+      if (window !== undefined) checkCapacity(window, weight);
     }
   }
 

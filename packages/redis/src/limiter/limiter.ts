@@ -6,12 +6,12 @@ import {
   type Lease,
   type LimiterBackend,
   type LimiterUsage,
-  type LimitReason,
   type RateLimitFeedback,
   TroupeError,
   type TryAcquireOptions,
 } from '@troupe/core';
 import {
+  checkCapacity,
   feedbackPause,
   NANOS_PER_USD,
   parseKeys,
@@ -199,33 +199,7 @@ class Limiter implements RedisRateLimiter {
   #checkCapacity(names: readonly string[], weight: Weight): void {
     for (const key of names) {
       const rule = this.#rules.get(key);
-      if (rule === undefined) continue;
-      const reason: LimitReason | undefined =
-        weight.requests > rule.maxRequests
-          ? 'requests'
-          : weight.tokens > rule.maxTokens
-            ? 'tokens'
-            : weight.cost > rule.maxCost
-              ? 'budget'
-              : undefined;
-      if (reason === undefined) continue;
-      const limit =
-        reason === 'requests'
-          ? rule.maxRequests
-          : reason === 'tokens'
-            ? rule.maxTokens
-            : rule.maxCost / NANOS_PER_USD;
-      const asked =
-        reason === 'requests'
-          ? weight.requests
-          : reason === 'tokens'
-            ? weight.tokens
-            : weight.cost / NANOS_PER_USD;
-      throw new TroupeError(
-        'ERR_LIMIT_EXCEEDS_CAPACITY',
-        `${reason} ${asked} is more than key '${key}' allows in total (${limit})`,
-        { details: { key, reason, limit, requested: asked } },
-      );
+      if (rule !== undefined) checkCapacity(rule, weight);
     }
   }
 
