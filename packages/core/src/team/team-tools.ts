@@ -1,7 +1,13 @@
 import { z } from 'zod';
-import type { BusBackend, SharedStateBackend } from '../backends.js';
+import type {
+  BusBackend,
+  ClaimRequest,
+  ClaimResult,
+  MaybePromise,
+  SharedStateBackend,
+} from '../backends.js';
 import { type AgentState, type EventSink, sinkWants } from '../events/team-events.js';
-import { type AnyTool, defineTool, toolResult } from '../tools/define-tool.js';
+import { type AnyTool, defineTool, type ToolContext, toolResult } from '../tools/define-tool.js';
 
 /**
  * One line of `list_team`.
@@ -63,6 +69,15 @@ export const inboxTopic = (agent: string): string => `inbox:${agent}`;
 export const TEAM_TOPIC = 'team';
 const cursorKey = (topic: string): string => `cursor:${topic}`;
 
+/**
+ * `fn(value)`, at once when the backend answered synchronously (the in-memory services may):
+ * the tool then returns a plain value and its call finishes without a promise, a microtask hop
+ * or a timeout timer (tools/run-tools.ts).
+ */
+function then<T, R>(value: MaybePromise<T>, fn: (value: T) => R): MaybePromise<R> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
 // Input schemas are made once per module, not per team: the schema cache (tools/schema-cache.ts)
 // keys JSON Schema conversions by schema, so every team's tools hit it.
 const claimInput = z.object({
@@ -102,128 +117,135 @@ const listTeamInput = z.object({});
  */
 export function createTeamTools(services: TeamToolServices): readonly AnyTool[] {
   const { state, bus, events } = services;
+  // A granted claim or a conflict: the event, then what the model sees.
+  const claimed = (result: ClaimResult, resource: string, ctx: ToolContext) => {
+    if (result.ok) {
+      const { claim } = result;
+      if (sinkWants(events, 'claim.granted')) {
+        events.emit({
+          type: 'claim.granted',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          resource,
+          start: claim.start,
+          end: claim.end,
+          token: claim.token,
+        });
+      }
+      return {
+        ok: true,
+        resource,
+        start: claim.start,
+        end: claim.end,
+        token: claim.token,
+        expiresAt: claim.expiresAt,
+      };
+    }
+    const { conflict } = result;
+    if (sinkWants(events, 'claim.conflicted')) {
+      events.emit({
+        type: 'claim.conflicted',
+        at: ctx.clock.now(),
+        agent: ctx.agent,
+        resource,
+        holder: conflict.agent,
+        start: conflict.start,
+        end: conflict.end,
+      });
+    }
+    return {
+      ok: false,
+      resource,
+      heldBy: conflict.agent,
+      start: conflict.start,
+      end: conflict.end,
+    };
+  };
   const claimRegion = defineTool({
     name: 'claim_region',
     description:
       'Claim a region [start, end] of a resource (a file, say) so no one else edits it. Without start/end, the whole resource.',
     input: claimInput,
-    async run({ resource, start, end, ttlMs }, ctx) {
-      const result = await state.claim({
+    run({ resource, start, end, ttlMs }, ctx) {
+      const request: { -readonly [K in keyof ClaimRequest]: ClaimRequest[K] } = {
         agent: ctx.agent,
         resource,
-        ...(start === undefined ? {} : { start }),
-        ...(end === undefined ? {} : { end }),
-        ...(ttlMs === undefined ? {} : { ttlMs }),
-      });
-      if (result.ok) {
-        const { claim } = result;
-        if (sinkWants(events, 'claim.granted')) {
-          events.emit({
-            type: 'claim.granted',
-            at: ctx.clock.now(),
-            agent: ctx.agent,
-            resource,
-            start: claim.start,
-            end: claim.end,
-            token: claim.token,
-          });
-        }
-        return {
-          ok: true,
-          resource,
-          start: claim.start,
-          end: claim.end,
-          token: claim.token,
-          expiresAt: claim.expiresAt,
-        };
-      }
-      const { conflict } = result;
-      if (sinkWants(events, 'claim.conflicted')) {
-        events.emit({
-          type: 'claim.conflicted',
-          at: ctx.clock.now(),
-          agent: ctx.agent,
-          resource,
-          holder: conflict.agent,
-          start: conflict.start,
-          end: conflict.end,
-        });
-      }
-      return {
-        ok: false,
-        resource,
-        heldBy: conflict.agent,
-        start: conflict.start,
-        end: conflict.end,
       };
+      if (start !== undefined) request.start = start;
+      if (end !== undefined) request.end = end;
+      if (ttlMs !== undefined) request.ttlMs = ttlMs;
+      return then(state.claim(request), (result) => claimed(result, resource, ctx));
     },
   });
   const releaseRegion = defineTool({
     name: 'release_region',
     description: 'Release your claim on a resource.',
     input: releaseInput,
-    async run({ resource }, ctx) {
-      const released = await state.release(ctx.agent, resource);
-      if (sinkWants(events, 'claim.released'))
-        events.emit({
-          type: 'claim.released',
-          at: ctx.clock.now(),
-          agent: ctx.agent,
-          resource,
-          released,
-        });
-      return { released };
-    },
+    run: ({ resource }, ctx) =>
+      then(state.release(ctx.agent, resource), (released) => {
+        if (sinkWants(events, 'claim.released'))
+          events.emit({
+            type: 'claim.released',
+            at: ctx.clock.now(),
+            agent: ctx.agent,
+            resource,
+            released,
+          });
+        return { released };
+      }),
   });
   const shareDiscovery = defineTool({
     name: 'share_discovery',
     description: 'Share a finding with the team under a topic.',
     input: shareInput,
-    async run({ topic, content }, ctx) {
-      const discovery = await state.discover({ agent: ctx.agent, topic, content });
-      if (sinkWants(events, 'discovery.shared'))
-        events.emit({
-          type: 'discovery.shared',
-          at: ctx.clock.now(),
-          agent: ctx.agent,
-          topic,
-          seq: discovery.seq,
-        });
-      return { seq: discovery.seq };
-    },
+    run: ({ topic, content }, ctx) =>
+      then(state.discover({ agent: ctx.agent, topic, content }), (discovery) => {
+        if (sinkWants(events, 'discovery.shared'))
+          events.emit({
+            type: 'discovery.shared',
+            at: ctx.clock.now(),
+            agent: ctx.agent,
+            topic,
+            seq: discovery.seq,
+          });
+        return { seq: discovery.seq };
+      }),
   });
   const listDiscoveries = defineTool({
     name: 'list_discoveries',
     description:
       "List the team's discoveries, oldest first, optionally by topic or after a sequence number.",
     input: listDiscoveriesInput,
-    async run({ topic, afterSeq, limit }) {
-      const found = await state.discoveries({
+    run({ topic, afterSeq, limit }) {
+      const query = {
         ...(topic === undefined ? {} : { topic }),
         ...(afterSeq === undefined ? {} : { afterSeq }),
         limit: limit ?? 100,
-      });
-      return found.map((d) => ({ seq: d.seq, agent: d.agent, topic: d.topic, content: d.content }));
+      };
+      return then(state.discoveries(query), (found) =>
+        found.map((d) => ({ seq: d.seq, agent: d.agent, topic: d.topic, content: d.content })),
+      );
     },
   });
   const postMessage = defineTool({
     name: 'post_message',
     description: 'Post a message to a teammate (to), to a topic, or to the whole team (neither).',
     input: postInput,
-    async run({ to, topic, body }, ctx) {
+    run({ to, topic, body }, ctx) {
       const target = to !== undefined ? inboxTopic(to) : (topic ?? TEAM_TOPIC);
-      const { seq } = await bus.post(target, { from: ctx.agent, body });
-      if (sinkWants(events, 'message.posted')) {
-        events.emit({
-          type: 'message.posted',
-          at: ctx.clock.now(),
-          agent: ctx.agent,
-          topic: target,
-          seq,
-          ...(to === undefined ? {} : { to }),
-        });
-      }
-      return { topic: target, seq };
+      return then(bus.post(target, { from: ctx.agent, body }), ({ seq }) => {
+        if (sinkWants(events, 'message.posted')) {
+          events.emit({
+            type: 'message.posted',
+            at: ctx.clock.now(),
+            agent: ctx.agent,
+            topic: target,
+            seq,
+            ...(to === undefined ? {} : { to }),
+          });
+        }
+        return { topic: target, seq };
+      });
     },
   });
   const waitMessages = defineTool({

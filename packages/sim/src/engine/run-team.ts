@@ -17,6 +17,7 @@ import {
 import { z } from 'zod';
 import type { SimEvent } from '../events.js';
 import { LogHasher } from '../hash.js';
+import { logLine } from '../log-line.js';
 import { type TeamAnalysis, TeamAnalyzer } from '../report/analyze.js';
 import type { Scenario } from '../scenario.js';
 import { type AgentBrain, createAgentModel } from './agent-model.js';
@@ -97,7 +98,7 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
   const lines: string[] = [];
   let eventCount = 0;
   const emit = (event: SimEvent): void => {
-    const line = JSON.stringify(event);
+    const line = logLine(event);
     hasher.add(line);
     analyzer.add(event);
     eventCount++;
