@@ -10,6 +10,15 @@ import {
   type StoredLogEntry,
   TroupeError,
 } from '@troupe/core';
+import {
+  checkIndex,
+  checkLogEntry,
+  checkLogQuery,
+  checkMessages,
+  checkSessionId,
+  checkSnapshot,
+  unknownVersion,
+} from '@troupe/core/backend';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import { prepareDatabase } from './schema.js';
@@ -267,7 +276,7 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
       const params = new Array<unknown>(entries.length * 4);
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
-        checkLogEntry(entry, i);
+        checkLogEntry(entry, `entries[${i}]`);
         params[i * 4] = entry.sessionId;
         params[i * 4 + 1] = entry.type;
         params[i * 4 + 2] = entry.at;
@@ -300,11 +309,7 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
         const row = selectSnapshot.get(sessionId);
         if (row === undefined) return undefined;
         if (row.version !== SESSION_FORMAT_VERSION) {
-          throw new TroupeError(
-            'ERR_UNKNOWN_VERSION',
-            `session ${sessionId} was saved in snapshot format version ${row.version}, but this code reads only version ${SESSION_FORMAT_VERSION}; upgrade @troupe/core to load it`,
-            { details: { sessionId, version: row.version, supported: SESSION_FORMAT_VERSION } },
-          );
+          throw unknownVersion(sessionId, row.version);
         }
         return JSON.parse(row.body) as SessionSnapshot;
       });
@@ -314,16 +319,8 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
       run(() => {
         checkSessionId(sessionId, 'sessionId');
         checkIndex(fromIndex, 'fromIndex');
-        if (!Array.isArray(messages))
-          throw invalidArgument('messages must be an array', { messages });
-        const texts = messages.map((message, i) => {
-          if (typeof message !== 'object' || message === null || typeof message.role !== 'string') {
-            throw invalidArgument(`messages[${i}] must be a chat message with a role`, {
-              index: i,
-            });
-          }
-          return JSON.stringify(message);
-        });
+        checkMessages(messages);
+        const texts = messages.map((message) => JSON.stringify(message));
         appendMessages(sessionId, fromIndex, texts);
         checkpointer?.wrote(texts.length);
       });
@@ -347,10 +344,8 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
 
     async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
       return run(() => {
+        checkLogQuery(query);
         const { sessionId, afterSeq = 0, limit = -1 } = query;
-        if (sessionId !== undefined) checkSessionId(sessionId, 'query.sessionId');
-        checkIndex(afterSeq, 'query.afterSeq');
-        if (query.limit !== undefined) checkIndex(limit, 'query.limit');
         if (sessionId === undefined) {
           return selectLog.all(afterSeq, limit).map((row) => ({
             seq: row.seq,
@@ -402,61 +397,4 @@ function unavailable(error: unknown, message: string): TroupeError {
       details: typeof code === 'string' ? { sqliteCode: code } : {},
     },
   );
-}
-
-function checkSessionId(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw invalidArgument(`${name} must be a non-empty string`, { [name]: value });
-  }
-}
-
-function checkIndex(value: unknown, name: string): asserts value is number {
-  if (!(Number.isSafeInteger(value) && (value as number) >= 0)) {
-    throw invalidArgument(`${name} must be a non-negative integer`, { [name]: value });
-  }
-}
-
-function checkSnapshot(snapshot: SessionSnapshot): void {
-  if (typeof snapshot !== 'object' || snapshot === null)
-    throw invalidArgument('snapshot must be an object');
-  checkSessionId(snapshot.sessionId, 'snapshot.sessionId');
-  if (!(Number.isSafeInteger(snapshot.version) && snapshot.version > 0)) {
-    throw invalidArgument('snapshot.version must be a positive integer', {
-      version: snapshot.version,
-    });
-  }
-  if (!Number.isFinite(snapshot.revision)) {
-    throw invalidArgument('snapshot.revision must be a finite number', {
-      revision: snapshot.revision,
-    });
-  }
-  if (typeof snapshot.agent !== 'string') {
-    throw invalidArgument('snapshot.agent must be a string', { agent: snapshot.agent });
-  }
-  checkIndex(snapshot.historyLength, 'snapshot.historyLength');
-  if (
-    typeof snapshot.context !== 'object' ||
-    snapshot.context === null ||
-    Array.isArray(snapshot.context)
-  ) {
-    throw invalidArgument('snapshot.context must be an object', { context: snapshot.context });
-  }
-  if (typeof snapshot.usage !== 'object' || snapshot.usage === null) {
-    throw invalidArgument('snapshot.usage must be an object', { usage: snapshot.usage });
-  }
-  if (!Number.isFinite(snapshot.updatedAt)) {
-    throw invalidArgument('snapshot.updatedAt must be a finite number', {
-      updatedAt: snapshot.updatedAt,
-    });
-  }
-}
-
-function checkLogEntry(entry: SessionLogEntry, i: number): void {
-  if (typeof entry !== 'object' || entry === null)
-    throw invalidArgument(`entries[${i}] must be an object`);
-  checkSessionId(entry.sessionId, `entries[${i}].sessionId`);
-  if (typeof entry.type !== 'string' || entry.type.length === 0) {
-    throw invalidArgument(`entries[${i}].type must be a non-empty string`, { type: entry.type });
-  }
-  if (!Number.isFinite(entry.at)) throw invalidArgument(`entries[${i}].at must be a finite number`);
 }

@@ -1,6 +1,6 @@
 /**
  * `@troupe/core/backend`: input checks and small helpers for implementers of
- * `SharedStateBackend`, `LimiterBackend` and `BusBackend`.
+ * `SharedStateBackend`, `LimiterBackend`, `BusBackend` and `SessionStore`.
  *
  * Every backend must refuse bad input identically (the same `ERR_INVALID_ARGUMENT` messages,
  * before anything is stored) so that one contract suite holds for all of them. The in-memory
@@ -20,6 +20,15 @@
  *
  * @packageDocumentation
  */
+export {
+  checkIndex,
+  checkLogEntry,
+  checkLogQuery,
+  checkMessages,
+  checkSessionId,
+  checkSnapshot,
+  unknownVersion,
+} from '../session/checks.js';
 export type { RuleSpec, Weight } from './limiter-options.js';
 export {
   checkCapacity,

@@ -1,4 +1,7 @@
 import { invalidArgument, TroupeError } from '../errors.js';
+
+export { closedError } from '../backend/validate.js';
+
 import type { ChatMessage } from '../model.js';
 import {
   type LogQuery,
@@ -7,9 +10,18 @@ import {
   type SessionSnapshot,
 } from './types.js';
 
-// Argument checks shared by the memory store, the saver and the session log. Each throws
-// ERR_INVALID_ARGUMENT naming the offending field, before anything changes.
+// Argument checks shared by every SessionStore (the memory store, @troupe/sqlite), the saver and
+// the session log; public through @troupe/core/backend. Each throws ERR_INVALID_ARGUMENT naming
+// the offending field, before anything changes.
 
+/**
+ * A session id: a non-empty string.
+ *
+ * @example
+ * ```ts
+ * checkSessionId(sessionId); // throws 'sessionId must be a non-empty string'
+ * ```
+ */
 export function checkSessionId(
   sessionId: unknown,
   name = 'sessionId',
@@ -19,12 +31,32 @@ export function checkSessionId(
   }
 }
 
+/**
+ * A non-negative safe integer (history indexes, log sequence numbers, limits).
+ *
+ * @example
+ * ```ts
+ * checkIndex(fromIndex, 'fromIndex');
+ * ```
+ */
 export function checkIndex(value: unknown, name: string): asserts value is number {
   if (!(Number.isSafeInteger(value) && (value as number) >= 0)) {
     throw invalidArgument(`${name} must be a non-negative integer`, { [name]: value });
   }
 }
 
+/**
+ * A session snapshot as `SessionStore.saveSnapshot` takes it (every field checked, in one
+ * order, so every store names the same field first).
+ *
+ * @example
+ * ```ts
+ * async saveSnapshot(snapshot) {
+ *   checkSnapshot(snapshot);
+ *   await write(snapshot.sessionId, JSON.stringify(snapshot));
+ * }
+ * ```
+ */
 export function checkSnapshot(snapshot: SessionSnapshot): void {
   if (typeof snapshot !== 'object' || snapshot === null) {
     throw invalidArgument('snapshot must be an object', { snapshot });
@@ -61,6 +93,14 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   }
 }
 
+/**
+ * Chat messages as `SessionStore.appendHistory` takes them: an array of objects with a role.
+ *
+ * @example
+ * ```ts
+ * checkMessages(messages); // throws 'messages[2] must be a chat message with a role'
+ * ```
+ */
 export function checkMessages(messages: readonly ChatMessage[]): void {
   if (!Array.isArray(messages)) throw invalidArgument('messages must be an array', { messages });
   for (let i = 0; i < messages.length; i++) {
@@ -71,6 +111,14 @@ export function checkMessages(messages: readonly ChatMessage[]): void {
   }
 }
 
+/**
+ * One session log entry (`name` names it in errors, e.g. `entries[3]`).
+ *
+ * @example
+ * ```ts
+ * entries.forEach((entry, i) => checkLogEntry(entry, `entries[${i}]`));
+ * ```
+ */
 export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
   if (typeof entry !== 'object' || entry === null)
     throw invalidArgument(`${name} must be an object`);
@@ -82,21 +130,32 @@ export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
     throw invalidArgument(`${name}.at must be a finite number`, { at: entry.at });
 }
 
+/**
+ * The filters of `SessionStore.readLog(query)`.
+ *
+ * @example
+ * ```ts
+ * checkLogQuery({ sessionId: 's1', afterSeq: 10, limit: 100 });
+ * ```
+ */
 export function checkLogQuery(query: LogQuery): void {
   if (query.sessionId !== undefined) checkSessionId(query.sessionId, 'query.sessionId');
   if (query.afterSeq !== undefined) checkIndex(query.afterSeq, 'query.afterSeq');
   if (query.limit !== undefined) checkIndex(query.limit, 'query.limit');
 }
 
-/** The error for a snapshot written in a format this code cannot read. */
+/**
+ * The error (`ERR_UNKNOWN_VERSION`) for a snapshot written in a format this code cannot read.
+ *
+ * @example
+ * ```ts
+ * if (row.version !== SESSION_FORMAT_VERSION) throw unknownVersion(sessionId, row.version);
+ * ```
+ */
 export function unknownVersion(sessionId: string, version: unknown): TroupeError {
   return new TroupeError(
     'ERR_UNKNOWN_VERSION',
     `session ${sessionId} was saved in snapshot format version ${String(version)}, but this code reads only version ${SESSION_FORMAT_VERSION}; upgrade @troupe/core to load it`,
     { details: { sessionId, version, supported: SESSION_FORMAT_VERSION } },
   );
-}
-
-export function closedError(what: string): TroupeError {
-  return new TroupeError('ERR_CLOSED', `${what} is closed`);
 }
