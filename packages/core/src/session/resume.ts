@@ -1,3 +1,4 @@
+import { newUsage } from '../agent/usage.js';
 import type { Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
 import type { SessionStore } from './types.js';
@@ -23,14 +24,7 @@ export interface RestoredSession {
   readonly repaired: number;
 }
 
-const NO_USAGE: Usage = Object.freeze({
-  requests: 0,
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-  costUsd: 0,
-});
+const NO_USAGE: Usage = Object.freeze(newUsage());
 
 /**
  * The content of the synthetic result a dangling tool call gets on resume.

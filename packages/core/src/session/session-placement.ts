@@ -1,5 +1,5 @@
 import type { RunResult } from '../agent/run-result.js';
-import type { UsageCounter } from '../agent/usage.js';
+import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 import type { AgentState, Usage } from '../events/team-events.js';
@@ -410,14 +410,7 @@ export class SessionPlacement implements Placement {
     }
     if (entry.status !== 'passivating' || this.#closed || this.#entries.get(name) !== entry) return;
     entry.status = 'passive';
-    entry.usage = {
-      requests: usage.requests,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      cacheReadTokens: usage.cacheReadTokens,
-      cacheWriteTokens: usage.cacheWriteTokens,
-      costUsd: usage.costUsd,
-    };
+    entry.usage = usageSnapshot(usage);
     entry.derived = derived;
     this.#evictions++;
     await this.#inner.stop(name);

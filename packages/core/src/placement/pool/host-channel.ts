@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { RunResult } from '../../agent/run-result.js';
+import { newUsage } from '../../agent/usage.js';
 import type {
   AcquireResult,
   BusBackend,
@@ -353,14 +354,7 @@ function failedRun(agent: string, error: TroupeError): RunResult {
     status: 'failed',
     text: '',
     turns: 0,
-    usage: {
-      requests: 0,
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      costUsd: 0,
-    },
+    usage: newUsage(),
     error: { code: error.code, message: error.message },
   };
 }
