@@ -51,4 +51,15 @@ describe('agent machine', () => {
     expect(a.getSnapshot().value).toBe('done');
     expect(b.getSnapshot().value).toBe('failed');
   });
+
+  it('starts every new actor idle, whatever earlier actors went through', () => {
+    const first = startAgentActor();
+    first.send(AGENT_EVENTS.CALL_MODEL);
+    first.send(AGENT_EVENTS.FAIL);
+    const next = startAgentActor();
+    expect([next.getSnapshot().value, next.getSnapshot().status]).toEqual(['idle', 'active']);
+    next.send(AGENT_EVENTS.WAIT_LEASE);
+    expect(next.getSnapshot().value).toBe('waitingForLease');
+    expect(startAgentActor().getSnapshot().value).toBe('idle');
+  });
 });

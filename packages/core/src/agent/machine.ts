@@ -77,6 +77,15 @@ agentMachine.transition = (snapshot, event, scope) => {
   return next;
 };
 
+// The initial snapshot likewise depends on nothing (no context, input or entry actions): made
+// once, it saves every spawn xstate's initial microstep.
+const computeInitial = agentMachine.getInitialSnapshot.bind(agentMachine);
+let initial: AgentSnapshot | undefined;
+agentMachine.getInitialSnapshot = (scope, input) => {
+  initial ??= computeInitial(scope, input);
+  return initial;
+};
+
 /** A running agent actor. */
 export type AgentActor = ActorRefFrom<typeof agentMachine>;
 
