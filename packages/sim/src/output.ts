@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '@troupe/core';
 import type { SimEvent } from './events.js';
+import { readTextFile } from './read-text.js';
 import { renderReport } from './report/html.js';
 import type { SimulationResult } from './run-simulation.js';
 
@@ -95,16 +96,7 @@ const EVENT_TYPES = new Set([
  * ```
  */
 export async function readEventLog(path: string): Promise<SimEvent[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new TroupeError(
-      'ERR_NOT_FOUND',
-      `cannot read event log ${path}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+  const text = await readTextFile(path, 'event log');
   const events: SimEvent[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { TroupeError } from '@troupe/core';
 import { z } from 'zod';
+import { readTextFile } from './read-text.js';
 
 const nonNegative = z.number().finite().nonnegative();
 const probability = z.number().finite().min(0).max(1);
@@ -180,19 +180,7 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
  * ```
  */
 export async function loadScenarioFile(path: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new TroupeError(
-      'ERR_NOT_FOUND',
-      `cannot read scenario file ${path}: ${(error as Error).message}`,
-      {
-        cause: error,
-        details: { path },
-      },
-    );
-  }
+  const text = await readTextFile(path, 'scenario file');
   let json: unknown;
   try {
     json = JSON.parse(text);
