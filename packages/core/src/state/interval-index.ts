@@ -26,6 +26,16 @@ const MAX_BLOCK = 128;
 export class IntervalIndex<T extends Range> {
   #blocks: T[][] = [];
   #size = 0;
+  /**
+   * Where the last {@link firstOverlap} that found nothing would insert a range starting at
+   * {@link #hintStart} (block and position): a claim checks, then inserts at the same place,
+   * so `insert` skips both binary searches. Any change clears it (`#hintStart = -1`).
+   */
+  #hintStart = -1;
+  #hintBlock = 0;
+  #hintAt = 0;
+  /** The block of the last insert: a release soon after finds its entry there first. */
+  #finger = 0;
 
   get size(): number {
     return this.#size;
@@ -46,20 +56,29 @@ export class IntervalIndex<T extends Range> {
       if (block[block.length - 1]!.end < start) lo = mid + 1;
       else hi = mid;
     }
-    if (lo === blocks.length) return undefined;
+    if (lo === blocks.length) {
+      // Everything ends before `start`: a new range goes after the last entry.
+      if (lo > 0) this.#hint(start, lo - 1, blocks[lo - 1]!.length);
+      return undefined;
+    }
     let b = lo;
     let block = blocks[b]!;
     let i = firstEndAtLeast(block, start);
     let entry = block[i]!;
-    if (entry === skip) {
-      // `skip` is one entry, so the next one is the only other candidate to look at first.
-      if (++i === block.length) {
-        if (++b === blocks.length) return undefined;
-        block = blocks[b]!;
-        i = 0;
-      }
-      entry = block[i]!;
+    if (entry !== skip) {
+      if (entry.start <= end) return entry;
+      // Free: entries before i end before `start`, entry i starts after `end` (disjoint), so
+      // a range starting at `start` belongs at i.
+      this.#hint(start, b, i);
+      return undefined;
     }
+    // `skip` is one entry, so the next one is the only other candidate to look at first.
+    if (++i === block.length) {
+      if (++b === blocks.length) return undefined;
+      block = blocks[b]!;
+      i = 0;
+    }
+    entry = block[i]!;
     return entry.start <= end ? entry : undefined;
   }
 
@@ -71,9 +90,18 @@ export class IntervalIndex<T extends Range> {
       blocks.push([entry]);
       return;
     }
-    const b = this.#blockFor(entry.start);
+    let b: number;
+    let at: number;
+    if (this.#hintStart === entry.start) {
+      b = this.#hintBlock;
+      at = this.#hintAt;
+    } else {
+      b = this.#blockFor(entry.start);
+      at = firstStartAtLeast(blocks[b]!, entry.start);
+    }
+    this.#hintStart = -1;
+    this.#finger = b;
     const block = blocks[b]!;
-    const at = firstStartAtLeast(block, entry.start);
     block.push(entry);
     for (let k = block.length - 1; k > at; k--) block[k] = block[k - 1]!;
     block[at] = entry;
@@ -87,8 +115,17 @@ export class IntervalIndex<T extends Range> {
   remove(entry: T): boolean {
     const blocks = this.#blocks;
     if (blocks.length === 0) return false;
-    const b = this.#blockFor(entry.start);
-    const block = blocks[b]!;
+    this.#hintStart = -1;
+    let b = this.#finger;
+    let block = blocks[b];
+    if (
+      block === undefined ||
+      block[0]!.start > entry.start ||
+      block[block.length - 1]!.start < entry.start
+    ) {
+      b = this.#blockFor(entry.start);
+      block = blocks[b]!;
+    }
     const i = firstStartAtLeast(block, entry.start);
     if (block[i] !== entry) return false;
     this.#size--;
@@ -99,6 +136,12 @@ export class IntervalIndex<T extends Range> {
     for (let k = i; k < block.length - 1; k++) block[k] = block[k + 1]!;
     block.pop();
     return true;
+  }
+
+  #hint(start: number, block: number, at: number): void {
+    this.#hintStart = start;
+    this.#hintBlock = block;
+    this.#hintAt = at;
   }
 
   /** Every entry in start order (for tests and debugging). */

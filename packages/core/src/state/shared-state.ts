@@ -97,26 +97,22 @@ export interface MemorySharedState extends SharedStateBackend {
 
 /**
  * One stored claim with its index bookkeeping. Never handed out: callers get a plain copy
- * ({@link toClaim}), so a caller changing a result cannot change the store. A class, so every
- * entry shares one hidden class and allocates in one step.
+ * ({@link toClaim}), so a caller changing a result cannot change the store.
  */
-class Entry {
+interface Entry {
+  readonly agent: string;
+  readonly resource: string;
+  readonly start: number;
+  readonly end: number;
+  readonly token: number;
+  readonly grantedAt: number;
+  expiresAt: number;
+  readonly index: ResourceIndex<Entry>;
   /** Set once the entry left every index (release, expiry, replacement): drop is idempotent. */
-  dropped = false;
-  slot: Slot<Entry> | undefined = undefined;
-  prev: Entry | undefined = undefined;
-  next: Entry | undefined = undefined;
-
-  constructor(
-    readonly agent: string,
-    readonly resource: string,
-    readonly start: number,
-    readonly end: number,
-    readonly token: number,
-    readonly grantedAt: number,
-    public expiresAt: number,
-    readonly index: ResourceIndex<Entry>,
-  ) {}
+  dropped: boolean;
+  slot: Slot<Entry> | undefined;
+  prev: Entry | undefined;
+  next: Entry | undefined;
 }
 
 /**
@@ -225,7 +221,22 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
           resources.setNew(resource, index);
         }
       }
-      const entry = new Entry(agent, resource, start, end, ++lastToken, now, now + ttlMs, index);
+      // One literal, every field set: all entries share one hidden class (class fields would
+      // add a define per field on this hot path).
+      const entry: Entry = {
+        agent,
+        resource,
+        start,
+        end,
+        token: ++lastToken,
+        grantedAt: now,
+        expiresAt: now + ttlMs,
+        index,
+        dropped: false,
+        slot: undefined,
+        prev: undefined,
+        next: undefined,
+      };
       index.add(entry);
       wheel.add(entry);
       entries++;
