@@ -1,12 +1,13 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
-import { checkLogEntry, closedError } from './checks.js';
+import { checkLogEntry } from './checks.js';
 import { redactSecrets } from './redact.js';
 import {
   type Backoff,
   parseRetry,
   type RetryOptions,
   report,
+  reportClosed,
   retryable,
   type WriteErrorHandler,
 } from './retry.js';
@@ -249,12 +250,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
       checkLogEntry(entry);
       if (closing !== undefined) {
         stats.errors++;
-        report(onError, closedError('session log'), {
-          sessionId: entry.sessionId,
-          operation: 'log',
-          attempt: 1,
-          willRetry: false,
-        });
+        reportClosed(onError, 'session log', entry.sessionId, 'log');
         return;
       }
       buffer.push(entry);

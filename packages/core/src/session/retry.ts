@@ -1,3 +1,4 @@
+import { closedError } from '../backend/validate.js';
 import { invalidArgument, isTroupeError } from '../errors.js';
 
 /**
@@ -93,4 +94,17 @@ export function report(
   } catch {
     // The handler's own failure has nowhere better to go.
   }
+}
+
+/**
+ * Reports a write refused because the writer (`what`) is closing: `ERR_CLOSED`, not retried.
+ * Writers count it in their own stats.
+ */
+export function reportClosed(
+  handler: WriteErrorHandler | undefined,
+  what: string,
+  sessionId: string,
+  operation: WriteErrorInfo['operation'],
+): void {
+  report(handler, closedError(what), { sessionId, operation, attempt: 1, willRetry: false });
 }

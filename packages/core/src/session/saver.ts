@@ -1,13 +1,14 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { ChatMessage } from '../model.js';
-import { checkIndex, checkSnapshot, closedError } from './checks.js';
+import { checkIndex, checkSnapshot } from './checks.js';
 import { redactSecrets } from './redact.js';
 import {
   type Backoff,
   parseRetry,
   type RetryOptions,
   report,
+  reportClosed,
   retryable,
   type WriteErrorHandler,
 } from './retry.js';
@@ -312,12 +313,7 @@ export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
       }
       if (closing !== undefined) {
         stats.errors++;
-        report(onError, closedError('session saver'), {
-          sessionId: snapshot.sessionId,
-          operation: 'snapshot',
-          attempt: 1,
-          willRetry: false,
-        });
+        reportClosed(onError, 'session saver', snapshot.sessionId, 'snapshot');
         return;
       }
       stats.scheduled++;
