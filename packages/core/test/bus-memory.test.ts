@@ -1,16 +1,8 @@
-import { createBus, SimulatedClock, TroupeError } from '@troupe/core';
+import { createBus, SimulatedClock } from '@troupe/core';
 import { describe, expect, it, vi } from 'vitest';
+import { codeOf } from './helpers/code-of.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof TroupeError ? error.code : String(error);
-  }
-  return undefined;
-}
 
 describe('createBus (memory)', () => {
   it('refuses bad options with ERR_INVALID_ARGUMENT', () => {

@@ -4,10 +4,10 @@ import {
   createSharedState,
   SimulatedClock,
   type TimerHandle,
-  TroupeError,
 } from '@troupe/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from './helpers/code-of.js';
 
 /** A clock whose timers fire only when the test says so: "however late its timer fires". */
 class ManualClock implements Clock {
@@ -30,15 +30,6 @@ class ManualClock implements Clock {
     this.timers.clear();
     for (const fn of due) fn();
   }
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof TroupeError ? error.code : String(error);
-  }
-  return undefined;
 }
 
 describe('createSharedState (memory)', () => {

@@ -1,5 +1,6 @@
-import { applyUpdates, type ContextUpdate, TroupeError } from '@troupe/core';
+import { applyUpdates, type ContextUpdate, type TroupeError } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from './helpers/code-of.js';
 
 /** Freezes a value all the way down, so any mutation of the input throws. */
 function deepFreeze<T>(value: T): T {
@@ -8,15 +9,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof TroupeError ? error.code : `not a TroupeError: ${String(error)}`;
-  }
-  return undefined;
 }
 
 describe('applyUpdates', () => {
