@@ -1,11 +1,13 @@
 /**
  * Everything about one resource's claims; conflict checks never look outside it.
  *
- * Most resources hold one or two claims, so a resource starts in *small* mode: its entries in
- * one short array, scanned linearly (a few pointer compares, all in one or two cache lines).
- * Past {@link SMALL_MAX} entries it moves, for good, to the large layout: agent -> entry in a
- * {@link ChurnMap} and the ranges in an {@link IntervalIndex} (O(log n) conflict checks on a
- * hot file). The two layouts answer the same four questions.
+ * Most resources hold one or two claims, so a resource starts in *small* mode: its entries
+ * linked through their own `resPrev` / `resNext` fields, scanned linearly. No array: from the
+ * index straight to the first entry is one pointer, which matters when the store is large and
+ * the lines are cold (10,000 files), and removal is O(1) unlinking. Past {@link SMALL_MAX}
+ * entries it moves, for good, to the large layout: agent -> entry in a {@link ChurnMap} and the
+ * ranges in an {@link IntervalIndex} (O(log n) conflict checks on a hot file). The two layouts
+ * answer the same four questions.
  */
 import { ChurnMap } from './churn-map.js';
 import { IntervalIndex, type Range } from './interval-index.js';
@@ -13,36 +15,38 @@ import { IntervalIndex, type Range } from './interval-index.js';
 /** What the index needs of an entry. Ranges are inclusive and fixed while indexed. */
 export interface IndexedEntry extends Range {
   readonly agent: string;
+  /** Small-mode list links, owned by the index. */
+  resPrev: this | undefined;
+  resNext: this | undefined;
 }
 
 const SMALL_MAX = 16;
 
 export class ResourceIndex<T extends IndexedEntry> {
-  /** Small mode: every entry, unordered. `undefined` once large. */
-  #small: T[] | undefined = [];
+  /** Small mode: the first entry of the list. */
+  #head: T | undefined;
+  #count = 0;
+  /** Large mode once set. */
   #byAgent: ChurnMap<string, T> | undefined;
   #ranges: IntervalIndex<T> | undefined;
   /** False once its last entry went and the owner dropped it from its map. */
   attached = true;
 
   get size(): number {
-    return this.#small === undefined ? this.#byAgent!.size : this.#small.length;
+    return this.#count;
   }
 
   /** The agent's entry, if it has one here. */
   byAgent(agent: string): T | undefined {
-    const small = this.#small;
-    if (small === undefined) return this.#byAgent!.get(agent);
-    for (let i = 0; i < small.length; i++) if (small[i]!.agent === agent) return small[i];
+    if (this.#byAgent !== undefined) return this.#byAgent.get(agent);
+    for (let e = this.#head; e !== undefined; e = e.resNext) if (e.agent === agent) return e;
     return undefined;
   }
 
   /** An entry other than `skip` whose range overlaps `[start, end]` (inclusive). */
   firstOverlap(start: number, end: number, skip: T | undefined): T | undefined {
-    const small = this.#small;
-    if (small === undefined) return this.#ranges!.firstOverlap(start, end, skip);
-    for (let i = 0; i < small.length; i++) {
-      const e = small[i]!;
+    if (this.#ranges !== undefined) return this.#ranges.firstOverlap(start, end, skip);
+    for (let e = this.#head; e !== undefined; e = e.resNext) {
       if (e !== skip && e.start <= end && start <= e.end) return e;
     }
     return undefined;
@@ -50,43 +54,56 @@ export class ResourceIndex<T extends IndexedEntry> {
 
   /** Adds an entry whose agent has none here and whose range overlaps no entry. */
   add(entry: T): void {
-    const small = this.#small;
-    if (small === undefined) {
-      this.#byAgent!.setNew(entry.agent, entry);
+    this.#count++;
+    if (this.#byAgent !== undefined) {
+      this.#byAgent.setNew(entry.agent, entry);
       this.#ranges!.insert(entry);
       return;
     }
-    small.push(entry);
-    if (small.length > SMALL_MAX) {
+    const head = this.#head;
+    entry.resPrev = undefined;
+    entry.resNext = head;
+    if (head !== undefined) head.resPrev = entry;
+    this.#head = entry;
+    if (this.#count > SMALL_MAX) {
       const byAgent = new ChurnMap<string, T>();
       const ranges = new IntervalIndex<T>();
-      for (const e of small) {
+      let e: T | undefined = this.#head;
+      while (e !== undefined) {
+        const next: T | undefined = e.resNext;
+        e.resPrev = undefined;
+        e.resNext = undefined;
         byAgent.setNew(e.agent, e);
         ranges.insert(e);
+        e = next;
       }
+      this.#head = undefined;
       this.#byAgent = byAgent;
       this.#ranges = ranges;
-      this.#small = undefined;
     }
   }
 
   /** Removes this exact entry (which must be indexed). */
   remove(entry: T): void {
-    const small = this.#small;
-    if (small === undefined) {
-      this.#byAgent!.deleteLive(entry.agent);
+    this.#count--;
+    if (this.#byAgent !== undefined) {
+      this.#byAgent.deleteLive(entry.agent);
       this.#ranges!.remove(entry);
       return;
     }
-    const i = small.indexOf(entry);
-    if (i < 0) return;
-    // Order does not matter here: move the last entry into the gap.
-    const last = small.pop()!;
-    if (i < small.length) small[i] = last;
+    const { resPrev: prev, resNext: next } = entry;
+    if (prev !== undefined) prev.resNext = next;
+    else this.#head = next;
+    if (next !== undefined) next.resPrev = prev;
+    entry.resPrev = undefined;
+    entry.resNext = undefined;
   }
 
   /** Every entry, in no particular order. */
   values(): Iterable<T> {
-    return this.#small ?? this.#byAgent!.values();
+    if (this.#byAgent !== undefined) return this.#byAgent.values();
+    const out: T[] = [];
+    for (let e = this.#head; e !== undefined; e = e.resNext) out.push(e);
+    return out;
   }
 }

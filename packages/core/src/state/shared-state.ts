@@ -113,6 +113,8 @@ interface Entry {
   slot: Slot<Entry> | undefined;
   prev: Entry | undefined;
   next: Entry | undefined;
+  resPrev: Entry | undefined;
+  resNext: Entry | undefined;
 }
 
 /**
@@ -236,6 +238,8 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         slot: undefined,
         prev: undefined,
         next: undefined,
+        resPrev: undefined,
+        resNext: undefined,
       };
       index.add(entry);
       wheel.add(entry);
