@@ -43,7 +43,8 @@ export interface ToolTurn {
 /** Microtask hops a tool may take before its timeout timer is armed (see `#attempt`). */
 const ARM_TIMEOUT_AFTER_HOPS = 8;
 
-type Settled = { ok: true; value: unknown } | { ok: false; content: string };
+/** How one call ended: `ok` with the tool's value, or not with the error text the model sees. */
+type Settle = (ok: boolean, value: unknown) => void;
 
 /** The message a call gets when its arguments fail the schema. */
 function invalidArguments(tool: AnyTool, error: z.ZodError): string {
@@ -99,7 +100,6 @@ class CallContext implements ToolContext {
 
 class Turn implements ToolTurn {
   readonly env: ToolTurnEnv;
-  readonly done: Promise<ToolMessage[] | undefined>;
   aborted = false;
   reason: unknown;
   #calls: readonly ToolCall[];
@@ -110,23 +110,40 @@ class Turn implements ToolTurn {
   results: ToolMessage[] | undefined = undefined;
   #applied = 0;
   #waiters: (() => void)[][] | undefined;
-  #resolve!: (value: ToolMessage[] | undefined) => void;
+  // `done` is made only when read: a turn whose calls all finish synchronously (plain tools,
+  // team tools over in-memory services) is read through `results` and never needs a promise.
+  #done: Promise<ToolMessage[] | undefined> | undefined;
+  #resolve: ((value: ToolMessage[] | undefined) => void) | undefined;
+  #over = false;
 
   constructor(env: ToolTurnEnv, calls: readonly ToolCall[]) {
     this.env = env;
     this.#calls = calls;
     this.#results = new Array(calls.length);
     this.#updates = new Array(calls.length);
-    this.done = new Promise((resolve) => {
-      this.#resolve = resolve;
-    });
+  }
+
+  get done(): Promise<ToolMessage[] | undefined> {
+    if (this.#done === undefined) {
+      if (this.#over) this.#done = Promise.resolve(this.aborted ? undefined : this.results);
+      else
+        this.#done = new Promise((resolve) => {
+          this.#resolve = resolve;
+        });
+    }
+    return this.#done;
+  }
+
+  #settleTurn(value: ToolMessage[] | undefined): void {
+    this.#over = true;
+    this.#resolve?.(value);
   }
 
   start(tools: ToolSet): void {
     const calls = this.#calls;
     if (calls.length === 0) {
       this.results = [];
-      this.#resolve(this.results);
+      this.#settleTurn(this.results);
     }
     for (let i = 0; i < calls.length; i++) this.#startCall(tools, calls[i]!, i);
   }
@@ -139,7 +156,7 @@ class Turn implements ToolTurn {
       for (const timer of this.#timers) this.env.clock.clearTimeout(timer);
     this.#timers = undefined;
     for (const ctx of this.#contexts) ctx.abort(reason);
-    this.#resolve(undefined);
+    this.#settleTurn(undefined);
   }
 
   whenApplied(index: number): Promise<Readonly<Record<string, unknown>>> {
@@ -182,12 +199,12 @@ class Turn implements ToolTurn {
     observer?.called(call);
     const ctx = new CallContext(this, call.id, index);
     this.#contexts.push(ctx);
-    const settle = (settled: Settled): void => {
+    const settle: Settle = (ok, settled) => {
       if (this.aborted) return;
       let message: ToolMessage;
       let updates: readonly ContextUpdate[] | undefined;
-      if (settled.ok) {
-        let value = settled.value;
+      if (ok) {
+        let value = settled;
         if (isToolResultWithUpdates(value)) {
           updates = value.updates;
           value = value.result;
@@ -214,7 +231,7 @@ class Turn implements ToolTurn {
           role: 'tool',
           toolCallId: call.id,
           name: call.name,
-          content: settled.content,
+          content: settled as string,
           isError: true,
         };
       }
@@ -230,22 +247,17 @@ class Turn implements ToolTurn {
     input: unknown,
     ctx: CallContext,
     retriesLeft: number,
-    settle: (s: Settled) => void,
+    settle: Settle,
   ): void {
-    const onThrow = (error: unknown): void => {
-      if (this.aborted) return;
-      if (retriesLeft > 0) this.#attempt(tool, input, ctx, retriesLeft - 1, settle);
-      else settle({ ok: false, content: errorText(error) });
-    };
     let value: unknown;
     try {
       value = tool.run(input, ctx);
     } catch (error) {
-      onThrow(error);
+      this.#onThrow(tool, input, ctx, retriesLeft, settle, error);
       return;
     }
     if (!(value instanceof Promise)) {
-      settle({ ok: true, value });
+      settle(true, value);
       return;
     }
     const clock = this.env.clock;
@@ -261,7 +273,7 @@ class Turn implements ToolTurn {
         { details: { tool: tool.name, timeoutMs: tool.timeoutMs } },
       );
       ctx.abort(error);
-      settle({ ok: false, content: `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.` });
+      settle(false, `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.`);
     };
     // The timeout timer is armed only if the tool is still pending after a few microtask hops.
     // Time cannot move before the microtask queue drains (a clock's timers are macrotasks, and
@@ -290,14 +302,28 @@ class Turn implements ToolTurn {
       (result) => {
         if (!pending) return;
         disarm();
-        settle({ ok: true, value: result });
+        settle(true, result);
       },
       (error: unknown) => {
         if (!pending) return;
         disarm();
-        onThrow(error);
+        this.#onThrow(tool, input, ctx, retriesLeft, settle, error);
       },
     );
+  }
+
+  /** A throw: another attempt while retries are left, else an error result. */
+  #onThrow(
+    tool: AnyTool,
+    input: unknown,
+    ctx: CallContext,
+    retriesLeft: number,
+    settle: Settle,
+    error: unknown,
+  ): void {
+    if (this.aborted) return;
+    if (retriesLeft > 0) this.#attempt(tool, input, ctx, retriesLeft - 1, settle);
+    else settle(false, errorText(error));
   }
 
   /** Records a result, then applies updates of the finished prefix of calls in call order. */
@@ -330,7 +356,7 @@ class Turn implements ToolTurn {
     }
     if (this.#applied === total) {
       this.results = this.#results as ToolMessage[];
-      this.#resolve(this.results);
+      this.#settleTurn(this.results);
     }
   }
 }
