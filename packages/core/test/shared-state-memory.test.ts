@@ -133,6 +133,18 @@ describe('createSharedState (memory)', () => {
   });
 
   describe('expiry whatever the timers do', () => {
+    it('sweeps a claim filed into a time slot whose timer already fired early', () => {
+      const clock = new ManualClock();
+      const state = createSharedState({ clock });
+      state.claim({ agent: 'a', resource: 'f', ttlMs: 100 }); // expires at 100: slot 1,000
+      clock.time = 50;
+      clock.fireAll(); // the slot's timer fires early: a is re-filed under a new timer
+      state.claim({ agent: 'b', resource: 'g', ttlMs: 100 }); // expires at 150: same slot time
+      clock.time = 2_000;
+      clock.fireAll();
+      expect(state.size()).toBe(0);
+    });
+
     it('never lists or conflicts an expired claim whose timer has not fired', async () => {
       const clock = new ManualClock();
       const state = createSharedState({ clock });

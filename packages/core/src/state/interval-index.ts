@@ -34,8 +34,9 @@ export class IntervalIndex<T extends Range> {
   #hintStart = -1;
   #hintBlock = 0;
   #hintAt = 0;
-  /** The block of the last insert: a release soon after finds its entry there first. */
+  /** Block and position of the last insert: a release soon after finds its entry there. */
   #finger = 0;
+  #fingerAt = 0;
 
   get size(): number {
     return this.#size;
@@ -101,6 +102,7 @@ export class IntervalIndex<T extends Range> {
     }
     this.#hintStart = -1;
     this.#finger = b;
+    this.#fingerAt = at;
     const block = blocks[b]!;
     block.push(entry);
     for (let k = block.length - 1; k > at; k--) block[k] = block[k - 1]!;
@@ -118,16 +120,20 @@ export class IntervalIndex<T extends Range> {
     this.#hintStart = -1;
     let b = this.#finger;
     let block = blocks[b];
-    if (
-      block === undefined ||
-      block[0]!.start > entry.start ||
-      block[block.length - 1]!.start < entry.start
-    ) {
-      b = this.#blockFor(entry.start);
-      block = blocks[b]!;
+    let i = this.#fingerAt;
+    // The finger is only a guess (later inserts, removes and splits move entries): checked.
+    if (block === undefined || block[i] !== entry) {
+      if (
+        block === undefined ||
+        block[0]!.start > entry.start ||
+        block[block.length - 1]!.start < entry.start
+      ) {
+        b = this.#blockFor(entry.start);
+        block = blocks[b]!;
+      }
+      i = firstStartAtLeast(block, entry.start);
+      if (block[i] !== entry) return false;
     }
-    const i = firstStartAtLeast(block, entry.start);
-    if (block[i] !== entry) return false;
     this.#size--;
     if (block.length === 1) {
       blocks.splice(b, 1);
