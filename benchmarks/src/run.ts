@@ -22,7 +22,9 @@ if (files.length === 0) {
 
 process.stdout.write(`# Troupe benchmarks — node ${process.version}, ${files.length} suite(s)\n`);
 for (const file of files) {
-  const suite = (await import(pathToFileURL(join(here, file)).href)) as { default: () => Promise<void> };
+  const suite = (await import(pathToFileURL(join(here, file)).href)) as {
+    default: () => Promise<void>;
+  };
   process.stdout.write(`\n# ${file.replace('.bench.js', '')}\n`);
   await suite.default();
 }

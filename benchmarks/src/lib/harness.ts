@@ -89,8 +89,12 @@ export function ratio(label: string, value: number, goal?: Goal): void {
   let text = `RATIO ${label}: ${value >= 100 ? value.toFixed(0) : value.toFixed(2)}x`;
   if (goal) {
     const ok =
-      (goal.max === undefined || value <= goal.max) && (goal.min === undefined || value >= goal.min);
-    const want = [goal.min === undefined ? '' : `>= ${goal.min}x`, goal.max === undefined ? '' : `<= ${goal.max}x`]
+      (goal.max === undefined || value <= goal.max) &&
+      (goal.min === undefined || value >= goal.min);
+    const want = [
+      goal.min === undefined ? '' : `>= ${goal.min}x`,
+      goal.max === undefined ? '' : `<= ${goal.max}x`,
+    ]
       .filter(Boolean)
       .join(' and ');
     text += `  (goal ${want}) ${ok ? 'ok' : 'MISSED'}`;
