@@ -41,15 +41,14 @@ export class Checkpointer {
   /** Asked for while one ran: they get the next checkpoint, which covers their writes. */
   #next: (() => void)[] = [];
   #closed = false;
-  #failures = 0;
 
   constructor(path: string, busyTimeoutMs: number, everyRows: number) {
     this.#everyRows = everyRows;
     this.#worker = new Worker(WORKER, { eval: true, workerData: { driver, path, busyTimeoutMs } });
     // Never what keeps a process alive.
     this.#worker.unref();
-    this.#worker.on('message', (message: { ok: boolean }) => {
-      if (!message.ok) this.#failures++;
+    // A failed checkpoint (a busy database, say) needs no handling: the next request retries.
+    this.#worker.on('message', () => {
       this.#running = false;
       const waiters = this.#waiters;
       this.#waiters = this.#next;
@@ -63,11 +62,6 @@ export class Checkpointer {
       this.#closed = true;
       this.#release();
     });
-  }
-
-  /** Checkpoints that failed (a busy database, say); the next request tries again. */
-  get failures(): number {
-    return this.#failures;
   }
 
   /** Counts rows written; past `everyRows`, asks the worker for a checkpoint. */

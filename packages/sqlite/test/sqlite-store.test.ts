@@ -74,7 +74,7 @@ describe('createSqliteSessionStore', () => {
     await b.close();
   });
 
-  it('opens the database in WAL mode with synchronous=NORMAL', async () => {
+  it('opens the database in WAL mode', async () => {
     const path = freshPath();
     const store = createSqliteSessionStore({ path });
     const db = new Database(path, { readonly: true });
