@@ -50,6 +50,9 @@ export interface SimulationResult {
   readonly wallMs: number;
 }
 
+/** Most consecutive teams one worker task runs. */
+const MAX_BATCH = 16;
+
 // Worker threads run plain Node, so they always load the built worker: from dist when this
 // module is itself the build, from ../dist when it runs from sources (under vitest).
 const workerUrl = import.meta.url.endsWith('.ts')
@@ -84,13 +87,6 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const started = performance.now();
   const results: TeamRunResult[] = new Array(teams);
   let done = 0;
-  const task = (team: number): TeamTask => ({
-    scenario,
-    seed,
-    team,
-    collectEvents,
-    timelines: team === 0,
-  });
   const finished = (result: TeamRunResult) => {
     results[result.team] = result;
     options.onTeamDone?.(++done, teams);
@@ -98,13 +94,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   if (threads === 0) {
     for (let team = 0; team < teams; team++) {
-      const t = task(team);
-      finished(await runTeam(t.scenario, t));
+      finished(await runTeam(scenario, { seed, team, collectEvents, timelines: team === 0 }));
     }
   } else {
+    // Teams go to the workers in batches of consecutive teams: one task (a round trip and a
+    // structured clone of the scenario, ~100 µs) per small team would cost as much as the team.
+    // Batches stay small enough (about 8 per thread at least) to balance the threads.
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(teams / (threads * 8))));
+    const tasks: TeamTask[] = [];
+    for (let team = 0; team < teams; team += batch) {
+      const count = Math.min(batch, teams - team);
+      tasks.push({ scenario, seed, team, count, collectEvents, timelinesFor: 0 });
+    }
     // Only when a test runner added the source condition (see workerExecArgv).
     const execArgv = workerExecArgv();
-    const pool = new Piscina<TeamTask, TeamRunResult>({
+    const pool = new Piscina<TeamTask, TeamRunResult[]>({
       filename: workerUrl.href,
       ...(execArgv !== undefined && { execArgv }),
       minThreads: threads,
@@ -114,7 +118,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     });
     try {
       await Promise.all(
-        Array.from({ length: teams }, (_, team) => pool.run(task(team)).then(finished)),
+        tasks.map((t) =>
+          pool.run(t).then((batchResults) => {
+            for (const result of batchResults) finished(result);
+          }),
+        ),
       );
     } finally {
       await pool.destroy();
