@@ -1,4 +1,5 @@
 import { createBus, SimulatedClock } from '@troupe/core';
+import { MAX_TIMER_MS } from '@troupe/core/backend';
 import { describe, expect, it, vi } from 'vitest';
 import { codeOf } from './helpers/code-of.js';
 
@@ -112,6 +113,30 @@ describe('createBus (memory)', () => {
       expect(settled).toBe(false);
       await clock.advance(1);
       expect(await waiting).toEqual([]);
+      expect([bus.waiters(), clock.pending()]).toEqual([0, 0]);
+    });
+
+    it('never hands the clock a timer longer than MAX_TIMER_MS, and still waits out the timeout', async () => {
+      const clock = new SimulatedClock();
+      // Record every delay the bus hands the clock: Node fires one above MAX_TIMER_MS after ~1 ms.
+      const delays: number[] = [];
+      const setTimeout = clock.setTimeout.bind(clock);
+      clock.setTimeout = (fn: () => void, ms: number) => {
+        delays.push(ms);
+        return setTimeout(fn, ms);
+      };
+      const bus = createBus({ clock });
+      const thirtyDays = 30 * 24 * 3_600_000;
+      let settled = false;
+      const waiting = bus.wait('t', { afterSeq: 0, timeoutMs: thirtyDays }).then((m) => {
+        settled = true;
+        return m;
+      });
+      await clock.advance(thirtyDays - 1);
+      expect(settled).toBe(false);
+      await clock.advance(1);
+      expect(await waiting).toEqual([]);
+      expect(delays).toEqual([MAX_TIMER_MS, thirtyDays - MAX_TIMER_MS]);
       expect([bus.waiters(), clock.pending()]).toEqual([0, 0]);
     });
 

@@ -1,4 +1,5 @@
 import { isTroupeError, SimulatedClock } from '@troupe/core';
+import { MAX_TIMER_MS } from '@troupe/core/backend';
 import { createRedisBus } from '@troupe/redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueTeam, useRedisServer } from './helpers/server.js';
@@ -82,6 +83,31 @@ describe('redis bus', () => {
     const next = bus.wait('a', { afterSeq: 0 });
     await bus.post('a', { from: 'x', body: 1 });
     expect((await next).map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('chains timers for a timeout longer than one timer holds, and waits it out in full', async () => {
+    const { clock, bus } = setup();
+    // Record every delay the bus hands the clock: Node fires one above MAX_TIMER_MS after ~1 ms.
+    const delays: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn: () => void, ms: number) => {
+      delays.push(ms);
+      return setTimeout(fn, ms);
+    };
+    const thirtyDays = 30 * 24 * 3_600_000;
+    let settled = false;
+    const waiting = bus.wait('a', { afterSeq: 0, timeoutMs: thirtyDays }).then((m) => {
+      settled = true;
+      return m;
+    });
+    await clock.advance(MAX_TIMER_MS);
+    await clock.advance(thirtyDays - MAX_TIMER_MS - 1);
+    expect(settled).toBe(false);
+    expect(bus.waiters('a')).toBe(1);
+    await clock.advance(1);
+    expect(await waiting).toEqual([]);
+    expect(delays).toEqual([MAX_TIMER_MS, thirtyDays - MAX_TIMER_MS]);
+    expect([bus.waiters(), clock.pending()]).toEqual([0, 0]);
   });
 
   it('rejects an aborted wait with ERR_ABORTED and clears its timer', async () => {

@@ -41,6 +41,8 @@ export {
   parseWeight,
   toNanos,
 } from './limiter-options.js';
+export type { LongTimeout } from './long-timeout.js';
+export { setLongTimeout } from './long-timeout.js';
 export {
   closedError,
   DEFAULT_READ_LIMIT,

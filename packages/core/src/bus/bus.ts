@@ -1,7 +1,7 @@
+import { type LongTimeout, setLongTimeout } from '../backend/long-timeout.js';
 import {
   closedError,
   frozenJsonCopy,
-  MAX_TIMER_MS,
   parseReadOptions,
   parseWaitOptions,
   requireClock,
@@ -9,7 +9,7 @@ import {
   requireRecord,
 } from '../backend/validate.js';
 import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { abortedError } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';
 
@@ -74,7 +74,7 @@ interface Waiter {
   prev: Waiter | undefined;
   next: Waiter | undefined;
   linked: boolean;
-  timer: TimerHandle | undefined;
+  timer: LongTimeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -125,7 +125,7 @@ export function createBus(options: BusOptions): MemoryBus {
       if (--topic.waiting === 0 && topic.messages.length === 0) topics.delete(topic.name);
     }
     if (waiter.timer !== undefined) {
-      clock.clearTimeout(waiter.timer);
+      waiter.timer.cancel();
       waiter.timer = undefined;
     }
     if (waiter.signal !== undefined) {
@@ -217,17 +217,15 @@ export function createBus(options: BusOptions): MemoryBus {
         record.waiting++;
         if (timeoutMs !== undefined) {
           // Timeouts beyond one timer's reach are chained toward the deadline.
-          const deadline = clock.now() + timeoutMs;
-          const arm = (delay: number): void => {
-            waiter.timer = clock.setTimeout(() => {
+          waiter.timer = setLongTimeout(
+            clock,
+            () => {
               waiter.timer = undefined;
-              const left = deadline - clock.now();
-              if (left > 0) return arm(Math.min(left, MAX_TIMER_MS));
               detach(waiter);
               resolve([]);
-            }, delay);
-          };
-          arm(Math.min(timeoutMs, MAX_TIMER_MS));
+            },
+            timeoutMs,
+          );
         }
         if (signal !== undefined) {
           const onAbort = (): void => {

@@ -3,16 +3,17 @@ import {
   type BusBackend,
   type Message,
   type ReadOptions,
-  type TimerHandle,
   type WaitOptions,
 } from '@troupe/core';
 import {
   closedError,
   jsonText,
+  type LongTimeout,
   parseReadOptions,
   parseWaitOptions,
   requireName,
   requireRecord,
+  setLongTimeout,
 } from '@troupe/core/backend';
 import type { Redis } from 'ioredis';
 import { type RedisBackendOptions, resolveCommon, toTroupeError } from '../internal/connection.js';
@@ -59,7 +60,7 @@ interface Waiter {
   readonly limit: number;
   resolve(messages: Message[]): void;
   reject(error: unknown): void;
-  timer: TimerHandle | undefined;
+  timer: LongTimeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -131,7 +132,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       set.delete(waiter);
       if (set.size === 0) waiting.delete(waiter.topic);
     }
-    if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+    waiter.timer?.cancel();
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
   };
 
@@ -349,13 +350,18 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
           signal,
           onAbort: undefined,
         };
-        // The timer is set now, on the caller's clock tick, not after a round trip.
+        // The timer is set now, on the caller's clock tick, not after a round trip; one longer
+        // than a timer can hold (2^31 - 1 ms) is chained toward its deadline.
         if (timeoutMs !== undefined) {
-          waiter.timer = clock.setTimeout(() => {
-            waiter.timer = undefined;
-            settle(waiter);
-            resolve([]);
-          }, timeoutMs);
+          waiter.timer = setLongTimeout(
+            clock,
+            () => {
+              waiter.timer = undefined;
+              settle(waiter);
+              resolve([]);
+            },
+            timeoutMs,
+          );
         }
         if (signal !== undefined) {
           waiter.onAbort = () => {
