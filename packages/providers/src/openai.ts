@@ -110,6 +110,8 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
     });
   }
   const includeUsage = options.includeUsage ?? true;
+  if (typeof includeUsage !== 'boolean')
+    throw invalidArgument('includeUsage must be a boolean', { includeUsage });
   const resolved = resolveOptions(options);
   const headers: Record<string, string> = {
     'content-type': 'application/json',

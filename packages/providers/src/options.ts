@@ -1,5 +1,6 @@
 import type { Clock, Rng, TroupeError } from '@troupe/core';
 import { createRng, invalidArgument, systemClock } from '@troupe/core';
+import { requireClock } from '@troupe/core/backend';
 import type { Dispatcher } from 'undici';
 import { DEFAULT_CONNECTIONS } from './pool.js';
 import type { Pricing } from './pricing.js';
@@ -132,7 +133,21 @@ export function resolveOptions(options: ProviderOptions): ResolvedOptions {
   ) {
     throw invalidArgument("stream must be true, false or 'auto'", { stream: options.stream });
   }
+  const clock = options.clock === undefined ? systemClock : requireClock(options.clock, 'clock');
+  if (options.onRetry !== undefined && typeof options.onRetry !== 'function')
+    throw invalidArgument('onRetry must be a function', { onRetry: options.onRetry });
+  if (options.id !== undefined && (typeof options.id !== 'string' || options.id === ''))
+    throw invalidArgument('id must be a non-empty string', { id: options.id });
+  if (options.rng !== undefined && typeof (options.rng as Partial<Rng>).next !== 'function')
+    throw invalidArgument('rng must be an Rng (next, int, fork)');
+  if (
+    options.dispatcher !== undefined &&
+    typeof (options.dispatcher as Partial<Dispatcher>).dispatch !== 'function'
+  )
+    throw invalidArgument('dispatcher must be an undici Dispatcher');
   if (options.headers !== undefined) {
+    if (typeof options.headers !== 'object' || options.headers === null)
+      throw invalidArgument('headers must be an object of strings');
     for (const [key, value] of Object.entries(options.headers)) {
       if (typeof value !== 'string')
         throw invalidArgument(`headers.${key} must be a string`, { [key]: value });
@@ -143,7 +158,7 @@ export function resolveOptions(options: ProviderOptions): ResolvedOptions {
   if (typeof seed === 'number' && !Number.isFinite(seed))
     throw invalidArgument('seed must be a finite number or a string', { seed });
   return {
-    clock: options.clock ?? systemClock,
+    clock,
     timeoutMs: duration('timeoutMs', options.timeoutMs, 300_000),
     firstByteTimeoutMs: duration('firstByteTimeoutMs', options.firstByteTimeoutMs, 120_000),
     idleTimeoutMs: duration('idleTimeoutMs', options.idleTimeoutMs, 60_000),

@@ -51,6 +51,16 @@ describe('option validation at construction', () => {
         }),
     ],
     [
+      'includeUsage',
+      () => openaiCompatible({ ...openai, includeUsage: 'yes' as unknown as boolean }),
+    ],
+    ['clock', () => openaiCompatible({ ...openai, clock: {} as never })],
+    ['onRetry', () => anthropic({ ...claude, onRetry: 'log' as never })],
+    ['id', () => anthropic({ ...claude, id: '' })],
+    ['rng', () => anthropic({ ...claude, rng: 42 as never })],
+    ['dispatcher', () => openaiCompatible({ ...openai, dispatcher: {} as never })],
+    ['headers', () => openaiCompatible({ ...openai, headers: 'x-team: a' as never })],
+    [
       'headers.x-team',
       () => openaiCompatible({ ...openai, headers: { 'x-team': 5 as unknown as string } }),
     ],
