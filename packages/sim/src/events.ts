@@ -2,6 +2,12 @@
  * The simulation's event log: one JSON object per line, in the order things happened.
  * Every field is derived from the scenario, the seed and the simulated clock, so the same
  * scenario and seed give a byte-identical log.
+ *
+ * @example
+ * ```ts
+ * const events: SimEvent[] = await readEventLog('troupe-out/pair-seed7/events.jsonl');
+ * const conflicts = events.filter((e) => e.type === 'claim.conflicted').length;
+ * ```
  */
 export type SimEvent =
   | {
@@ -66,5 +72,13 @@ export type SimEvent =
       regions: number;
     };
 
-/** The `type` of a {@link SimEvent}. */
+/**
+ * The `type` of a {@link SimEvent}.
+ *
+ * @example
+ * ```ts
+ * const counts = new Map<SimEventType, number>();
+ * for (const e of events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
+ * ```
+ */
 export type SimEventType = SimEvent['type'];

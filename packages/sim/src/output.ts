@@ -6,7 +6,15 @@ import { readTextFile } from './read-text.js';
 import { renderReport } from './report/html.js';
 import type { SimulationResult } from './run-simulation.js';
 
-/** The files {@link writeRunOutputs} wrote. */
+/**
+ * The paths of the files {@link writeRunOutputs} wrote.
+ *
+ * @example
+ * ```ts
+ * const files: RunOutputs = await writeRunOutputs('out/run-1', result);
+ * console.log(files.report); // out/run-1/report.html
+ * ```
+ */
 export interface RunOutputs {
   readonly events: string;
   readonly summary: string;

@@ -41,6 +41,14 @@ const ruleSchema = z.strictObject({
 /**
  * A simulation scenario: the team, what its scripted models do, shared limits, faults and
  * when to stop. Validated with zod; every error names the path of the offending field.
+ * {@link parseScenario} wraps it with a `TroupeError`; use the schema itself to compose it into
+ * a larger zod schema or to derive a JSON Schema.
+ *
+ * @example
+ * ```ts
+ * const checked = scenarioSchema.safeParse(JSON.parse(text));
+ * if (!checked.success) console.error(checked.error.issues);
+ * ```
  */
 export const scenarioSchema = z
   .strictObject({
@@ -133,9 +141,24 @@ export const scenarioSchema = z
     });
   });
 
-/** A scenario as written (defaults optional). */
+/**
+ * A scenario as written (defaults optional).
+ *
+ * @example
+ * ```ts
+ * const input: ScenarioInput = { name: 'pair', team: { agents: [{ name: 'dev', count: 2 }] } };
+ * ```
+ */
 export type ScenarioInput = z.input<typeof scenarioSchema>;
-/** A validated scenario with every default filled in. */
+/**
+ * A validated scenario with every default filled in.
+ *
+ * @example
+ * ```ts
+ * const scenario: Scenario = parseScenario(input);
+ * scenario.faults.timeoutMs; // 30000 unless set
+ * ```
+ */
 export type Scenario = z.output<typeof scenarioSchema>;
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -1,6 +1,14 @@
+import { invalidArgument } from '@troupe/core';
 import type { SimEvent } from '../events.js';
 
-/** A span on an agent's timeline. */
+/**
+ * A span on an agent's timeline (simulated ms).
+ *
+ * @example
+ * ```ts
+ * const turns = timeline.spans.filter((s: Span) => s.kind === 'turn').length;
+ * ```
+ */
 export interface Span {
   readonly kind: 'turn' | 'lease' | 'claim';
   readonly start: number;
@@ -8,20 +16,43 @@ export interface Span {
   readonly label: string;
 }
 
-/** A point on an agent's timeline. */
+/**
+ * A point on an agent's timeline (simulated ms).
+ *
+ * @example
+ * ```ts
+ * const conflicts = timeline.marks.filter((m: Mark) => m.kind === 'conflict');
+ * ```
+ */
 export interface Mark {
   readonly kind: 'conflict' | 'message' | 'discovery' | 'fault' | 'failed' | 'restarted';
   readonly t: number;
   readonly label: string;
 }
 
+/**
+ * One agent's row in the report's timeline: its spans and marks, in time order.
+ *
+ * @example
+ * ```ts
+ * for (const row of analysis.timelines) console.log(row.agent, row.spans.length);
+ * ```
+ */
 export interface AgentTimeline {
   readonly agent: string;
   readonly spans: Span[];
   readonly marks: Mark[];
 }
 
-/** Totals of one run (or of many teams, summed). */
+/**
+ * Totals of one run (or of many teams, summed; `simulatedMs` is the longest team's).
+ *
+ * @example
+ * ```ts
+ * const t: RunTotals = result.analysis.totals;
+ * console.log(`${t.regionsDone}/${t.regions} regions, ${t.conflicts} conflicts`);
+ * ```
+ */
 export interface RunTotals {
   readonly teams: number;
   readonly agents: number;
@@ -46,7 +77,14 @@ export interface RunTotals {
   readonly finishReasons: Readonly<Record<string, number>>;
 }
 
-/** One time bucket of the charts. */
+/**
+ * One time bucket of the charts: what happened from `t` for `Analysis.bucketMs`.
+ *
+ * @example
+ * ```ts
+ * const busiest = analysis.buckets.reduce((a: Bucket, b: Bucket) => (b.modelCalls > a.modelCalls ? b : a));
+ * ```
+ */
 export interface Bucket {
   readonly t: number;
   readonly modelCalls: number;
@@ -55,6 +93,15 @@ export interface Bucket {
   readonly faults: number;
 }
 
+/**
+ * A run folded for the report: totals, chart buckets and the first team's timelines.
+ *
+ * @example
+ * ```ts
+ * const analysis: Analysis = analyze(await readEventLog('events.jsonl'));
+ * console.log(analysis.totals.modelCalls, analysis.buckets.length);
+ * ```
+ */
 export interface Analysis {
   readonly totals: RunTotals;
   readonly bucketMs: number;
@@ -66,6 +113,12 @@ export interface Analysis {
 /**
  * What one team's events fold into: small and structured-clone safe, so a worker can send it
  * to the coordinator, which merges teams with {@link mergeAnalyses}.
+ *
+ * @example
+ * ```ts
+ * const team: TeamAnalysis = analyzer.result();
+ * team.perSecond.modelCalls[0]; // model calls in the first simulated second
+ * ```
  */
 export interface TeamAnalysis {
   readonly totals: RunTotals;
@@ -118,7 +171,7 @@ const addAt = (series: number[], second: number, by: number): void => {
  * ```ts
  * const analyzer = new TeamAnalyzer({ timelines: true });
  * for (const event of events) analyzer.add(event);
- * const analysis = finishAnalysis([analyzer.result()]);
+ * const analysis = mergeAnalyses([analyzer.result()]);
  * ```
  */
 export class TeamAnalyzer {
@@ -303,12 +356,22 @@ export class TeamAnalyzer {
 /**
  * Merges teams' analyses (in team order) into one: totals summed (simulated time is the
  * longest team's), per-second series summed and folded into about `buckets` chart buckets,
- * timelines from the first team that has them.
+ * timelines from the first team that has them. `buckets` (default 60) must be a positive
+ * integer.
+ *
+ * @example
+ * ```ts
+ * const analysis = mergeAnalyses([first.result(), second.result()], { buckets: 30 });
+ * ```
  */
 export function mergeAnalyses(
   teams: readonly TeamAnalysis[],
   options: { buckets?: number } = {},
 ): Analysis {
+  const bucketCount = options.buckets ?? 60;
+  if (!(Number.isInteger(bucketCount) && bucketCount >= 1)) {
+    throw invalidArgument('options.buckets must be a positive integer', { buckets: bucketCount });
+  }
   const c = zeroCounters();
   const faults: Record<string, number> = {};
   const finishReasons: Record<string, number> = {};
@@ -335,7 +398,7 @@ export function mergeAnalyses(
     if (timelines.length === 0 && team.timelines.length > 0) timelines = team.timelines;
   }
   const seconds = Math.max(1, Math.ceil(c.simulatedMs / 1_000));
-  const perBucket = Math.max(1, Math.ceil(seconds / Math.max(1, options.buckets ?? 60)));
+  const perBucket = Math.max(1, Math.ceil(seconds / bucketCount));
   const buckets: Bucket[] = [];
   for (let s = 0; s < seconds; s += perBucket) {
     const sum = (xs: number[]) => {

@@ -1,6 +1,14 @@
 import type { AgentTimeline, Analysis, Bucket } from './analyze.js';
 
-/** What the report's header says about the run. */
+/**
+ * What the report's header says about the run.
+ *
+ * @example
+ * ```ts
+ * const meta: ReportMeta = { scenario: 'pair', seed: 7, logHash: result.hash };
+ * const html = renderReport(result.analysis, meta);
+ * ```
+ */
 export interface ReportMeta {
   readonly scenario: string;
   readonly description?: string;
