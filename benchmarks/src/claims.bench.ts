@@ -183,6 +183,19 @@ function mapTask(size: number): (ops: number) => void {
   };
 }
 
+/**
+ * Not a store: the two clock reads every claim + release makes (grant time, then liveness on
+ * release). No store with expiry can skip them; printed to show how much of the store's time
+ * they are next to the Map floor.
+ */
+function clockTask(): (ops: number) => void {
+  let sink = 0;
+  return (ops) => {
+    for (let n = 0; n < ops; n++) sink += systemClock.now() - systemClock.now();
+    if (Number.isNaN(sink)) throw new Error('unreachable');
+  };
+}
+
 interface Task {
   readonly run: (ops: number) => unknown;
   /** Operations per timed batch. */
@@ -239,6 +252,7 @@ export default async function claimsBench(): Promise<void> {
     const hot = newStore();
     const tasks: Record<string, Task> = {
       [`Map set+get+delete (${size})`]: { run: mapTask(size), batch: BATCH },
+      [`2 clock reads, no store (${size})`]: { run: clockTask(), batch: BATCH },
       [`troupe spread (${size})`]: {
         run: claimReleaseTask(spread, fill(spread, 'spread', size)),
         batch: BATCH,
@@ -267,6 +281,8 @@ export default async function claimsBench(): Promise<void> {
     const floor = us('Map set+get+delete');
     ratio(`claims spread ${size} live vs Map`, us('troupe spread') / floor, { max: 5 });
     ratio(`claims hot file ${size} live vs Map`, us('troupe hot file') / floor, { max: 5 });
+    // No goal: the part of the store's time that is reading the clock.
+    ratio(`2 clock reads alone (${size}) vs Map`, us('2 clock reads, no store') / floor);
     if (size === 10_000) {
       ratio(
         `naive array spread ${size} vs claims`,

@@ -43,23 +43,19 @@ export class ExpiryWheel<T extends WheelEntry> {
   }
 
   add(entry: T): void {
-    // Round up: every entry in a slot has expired by the time the slot's timer fires.
-    const at = Math.ceil(entry.expiresAt / this.#slotMs) * this.#slotMs;
+    const expiresAt = entry.expiresAt;
     let slot = this.#last;
-    // A swept slot has no handle any more: it must not take new entries.
-    if (slot === undefined || slot.at !== at || slot.handle === undefined) {
-      slot = this.#slots.get(at);
-    }
-    if (slot === undefined) {
-      const created: Slot<T> = { at, head: undefined, handle: undefined };
-      // A slot further away than one timer can wait fires early; the sweep re-files its entries.
-      const delay = Math.min(at - this.#clock.now(), MAX_TIMER_MS);
-      const handle = this.#clock.setTimeout(() => this.#sweep(created), delay);
-      // Cleanup alone must not keep a process alive (Node timers have `unref`; others may not).
-      (handle as { unref?: () => void }).unref?.();
-      created.handle = handle;
-      this.#slots.set(at, created);
-      slot = created;
+    // The last slot when `expiresAt` rounds up to it (no division on this path); a swept slot
+    // has no handle any more and must not take new entries.
+    if (
+      slot === undefined ||
+      expiresAt > slot.at ||
+      expiresAt <= slot.at - this.#slotMs ||
+      slot.handle === undefined
+    ) {
+      // Round up: every entry in a slot has expired by the time the slot's timer fires.
+      const at = Math.ceil(expiresAt / this.#slotMs) * this.#slotMs;
+      slot = this.#slots.get(at) ?? this.#open(at);
     }
     this.#last = slot;
     entry.slot = slot;
@@ -67,6 +63,19 @@ export class ExpiryWheel<T extends WheelEntry> {
     entry.next = slot.head;
     if (slot.head !== undefined) slot.head.prev = entry;
     slot.head = entry;
+  }
+
+  /** A new slot at time `at`, with its sweep timer armed. */
+  #open(at: number): Slot<T> {
+    const created: Slot<T> = { at, head: undefined, handle: undefined };
+    // A slot further away than one timer can wait fires early; the sweep re-files its entries.
+    const delay = Math.min(at - this.#clock.now(), MAX_TIMER_MS);
+    const handle = this.#clock.setTimeout(() => this.#sweep(created), delay);
+    // Cleanup alone must not keep a process alive (Node timers have `unref`; others may not).
+    (handle as { unref?: () => void }).unref?.();
+    created.handle = handle;
+    this.#slots.set(at, created);
+    return created;
   }
 
   /** Unlinks an entry. An emptied slot keeps its timer: it fires once and finds nothing, which

@@ -31,6 +31,8 @@ export class ResourceIndex<T extends IndexedEntry> {
   #ranges: IntervalIndex<T> | undefined;
   /** False once its last entry went and the owner dropped it from its map. */
   attached = true;
+  /** The agent's own entry found by the last {@link scan} (a field: no result object). */
+  scannedOwn: T | undefined = undefined;
 
   get size(): number {
     return this.#count;
@@ -41,6 +43,27 @@ export class ResourceIndex<T extends IndexedEntry> {
     if (this.#byAgent !== undefined) return this.#byAgent.get(agent);
     for (let e = this.#head; e !== undefined; e = e.resNext) if (e.agent === agent) return e;
     return undefined;
+  }
+
+  /**
+   * {@link byAgent} and {@link firstOverlap} in one pass over a small resource: returns an
+   * entry of another agent overlapping `[start, end]` and leaves the agent's own entry (or
+   * `undefined`) in {@link scannedOwn}.
+   */
+  scan(agent: string, start: number, end: number): T | undefined {
+    if (this.#byAgent !== undefined) {
+      const own = this.#byAgent.get(agent);
+      this.scannedOwn = own;
+      return this.#ranges!.firstOverlap(start, end, own);
+    }
+    let own: T | undefined;
+    let other: T | undefined;
+    for (let e = this.#head; e !== undefined; e = e.resNext) {
+      if (e.agent === agent) own = e;
+      else if (other === undefined && e.start <= end && start <= e.end) other = e;
+    }
+    this.scannedOwn = own;
+    return other;
   }
 
   /** An entry other than `skip` whose range overlaps `[start, end]` (inclusive). */

@@ -207,14 +207,16 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
         index = new ResourceIndex();
         resources.setNew(resource, index);
       } else {
-        const own = index.byAgent(agent);
-        // Each overlapping entry is the claimant's own (skipped), expired (dropped, then look
+        // One pass finds the claimant's own entry and the first other overlapping one. Each
+        // overlapping entry is the claimant's own (skipped), expired (dropped, then look
         // again), or another agent's live claim: the conflict.
-        for (;;) {
-          const other = index.firstOverlap(start, end, own);
-          if (other === undefined) break;
+        let other = index.scan(agent, start, end);
+        const own = index.scannedOwn;
+        index.scannedOwn = undefined; // hold no entry past this call
+        while (other !== undefined) {
           if (other.expiresAt > now) return { ok: false, conflict: toClaim(other) };
           drop(other);
+          other = index.firstOverlap(start, end, own);
         }
         if (own !== undefined) drop(own);
         if (!index.attached) {
