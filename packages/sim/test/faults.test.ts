@@ -40,16 +40,12 @@ describe('fault injection', () => {
     const result = await runTeam(parseScenario(base), { seed: 2 });
     expect(result.analysis.totals.modelFailures).toBe(0);
     expect(result.analysis.totals.faults).toEqual({});
-    const html = renderReport(
-      result.analysis.timelines.length
-        ? analyze(result.lines.map((l) => JSON.parse(l)))
-        : analyze([]),
-      {
-        scenario: 'clean',
-        seed: 2,
-        logHash: result.hash,
-      },
-    );
+    const events = result.lines.map((l) => JSON.parse(l) as SimEvent);
+    const html = renderReport(analyze(events), {
+      scenario: 'clean',
+      seed: 2,
+      logHash: result.hash,
+    });
     expect(html).toContain('none injected');
   });
 
