@@ -79,48 +79,55 @@ end
  * local waiter is ahead), 'retry' (a queued ticket tries again). KEYS: H, W, Q per limiter key, then the id counter.
  * ARGV: now, mode, ticket, requests, tokens, cost, ticketTtl, channel, n, admission id, then per key:
  * name, window ('inf' lifetime, 'none' unruled), maxRequests, maxTokens, maxCost ('inf').
- * Returns {1, id} or {0, reason, retryAfter, ticket, wakeAt, blocker}.
+ * Returns 1 (admitted under the id it was given: the fast path's compact reply), {1, id}, or
+ * {0, reason, retryAfter, ticket, wakeAt, blocker}.
  */
 export const ADMIT_SCRIPT = `
 local now = tonumber(ARGV[1])
 -- Fast path, before any helper is even defined: one key, nobody queued on it, no pause, no
 -- eviction due, and the weight fits even counting entries that may just have left the window
--- (sums only shrink when they go). HMGET, ZADD, HSET. Anything else falls through.
+-- (sums only shrink when they go). HMGET, ZADD, HSET of the sums that change. Anything else
+-- falls through.
 if ARGV[9] == '1' and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
   local v = redis.call('HMGET', KEYS[1], 'r', 't', 'c', 'pr', 'pt', 'qn', 'ev', 'keep')
   local win = ARGV[12]
   if (tonumber(v[4]) or -math.huge) <= now and (tonumber(v[5]) or -math.huge) <= now
     and (tonumber(v[6]) or 0) == 0 then
-    if win == 'none' then return {1, ARGV[10]} end
+    if win == 'none' then return 1 end
     local ev = -math.huge
     if v[7] == 'inf' then ev = math.huge elseif v[7] then ev = tonumber(v[7]) end
     if win == 'inf' or now < ev then
-      local function fits(used, weight, limit)
-        if limit == 'inf' then return true end
-        limit = tonumber(limit)
-        return used < limit and used + weight <= limit
-      end
-      local function f(x)
-        if x == math.floor(x) and x < 1e15 and x > -1e15 then return string.format('%d', x) end
-        return string.format('%.17g', x)
-      end
       local r, t, c = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
       local wr, wt, wc = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-      if fits(r, wr, ARGV[13]) and fits(t, wt, ARGV[14]) and fits(c, wc, ARGV[15]) then
-        if win == 'inf' then
-          redis.call('HSET', KEYS[1], 'r', f(r + wr), 't', f(t + wt), 'c', f(c + wc))
-        else
-          local span = tonumber(win) + tonumber(ARGV[7])
-          redis.call('ZADD', KEYS[2], now, ARGV[10] .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
-          if ev == math.huge then ev = now + tonumber(win) * 1.125 end
-          if now + span / 2 > (tonumber(v[8]) or -math.huge) then
-            redis.call('HSET', KEYS[1], 'keep', f(now + span))
-            redis.call('PEXPIRE', KEYS[1], math.ceil(span))
-            redis.call('PEXPIRE', KEYS[2], math.ceil(span))
-          end
-          redis.call('HSET', KEYS[1], 'r', f(r + wr), 't', f(t + wt), 'c', f(c + wc), 'ev', f(ev))
+      local lr, lt, lc = ARGV[13], ARGV[14], ARGV[15]
+      if (lr == 'inf' or (r < tonumber(lr) and r + wr <= tonumber(lr)))
+        and (lt == 'inf' or (t < tonumber(lt) and t + wt <= tonumber(lt)))
+        and (lc == 'inf' or (c < tonumber(lc) and c + wc <= tonumber(lc))) then
+        local function f(x)
+          if x == math.floor(x) and x < 1e15 and x > -1e15 then return string.format('%d', x) end
+          return string.format('%.17g', x)
         end
-        return {1, ARGV[10]}
+        -- Only the sums that change (a zero weight leaves its sum as it is), and ev only when
+        -- the window was empty: one short HSET on the common path.
+        local set = {'r', f(r + wr)}
+        if wt ~= 0 then set[#set + 1] = 't'; set[#set + 1] = f(t + wt) end
+        if wc ~= 0 then set[#set + 1] = 'c'; set[#set + 1] = f(c + wc) end
+        if win == 'inf' then
+          redis.call('HSET', KEYS[1], unpack(set))
+          return 1
+        end
+        local span = tonumber(win) + tonumber(ARGV[7])
+        redis.call('ZADD', KEYS[2], now, ARGV[10] .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6])
+        if ev == math.huge then set[#set + 1] = 'ev'; set[#set + 1] = f(now + tonumber(win) * 1.125) end
+        local refresh = now + span / 2 > (tonumber(v[8]) or -math.huge)
+        if refresh then set[#set + 1] = 'keep'; set[#set + 1] = f(now + span) end
+        redis.call('HSET', KEYS[1], unpack(set))
+        if refresh then
+          -- After the HSET: a PEXPIRE before it would miss a hash this admission creates.
+          redis.call('PEXPIRE', KEYS[1], math.ceil(span))
+          redis.call('PEXPIRE', KEYS[2], math.ceil(span))
+        end
+        return 1
       end
     end
   end

@@ -10,27 +10,30 @@ local INF = math.huge
 `;
 
 // KEYS: resource hash, resource set, token counter.
-// ARGV: agent, start, end, now, expiresAt, gc margin ms, resource.
+// ARGV: agent, start, end, now, expiresAt, gc margin ms.
+// Returns the token (an integer reply: the caller knows every other field) when granted, or
+// {agent, value} of the conflicting claim with the lowest token.
 // Hot path: HGETALL of this resource only, INCR, HSET. PEXPIRE only when the hash's kept-until
 // time must move (at most once per half margin), SADD only for a resource with no hash yet.
-export const CLAIM_SCRIPT = `${CLAIM}
+export const CLAIM_SCRIPT = `
 local agent, now = ARGV[1], tonumber(ARGV[4])
-local s, e, resource = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[7]
-local margin = tonumber(ARGV[6])
+local s, e = tonumber(ARGV[2]), tonumber(ARGV[3])
 local entries = redis.call('HGETALL', KEYS[1])
 local best, bestValue, bestToken = nil, nil, nil
-local latest, keptUntil = tonumber(ARGV[5]), -INF
+local latest, keptUntil = tonumber(ARGV[5]), -math.huge
 for i = 1, #entries, 2 do
-  local other, value = entries[i], entries[i + 1]
+  local other = entries[i]
   if other == '' then
-    keptUntil = tonumber(value)
-  else
+    keptUntil = tonumber(entries[i + 1])
+  elseif other ~= agent then
+    -- The agent's own entry is neither a conflict nor worth expiring: HSET overwrites it.
     -- One pattern match per entry: no table, no substring loop.
+    local value = entries[i + 1]
     local cs, ce, ct, _, cx = string.match(value, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
     local expires = tonumber(cx)
     if expires <= now then
       redis.call('HDEL', KEYS[1], other)
-    elseif other ~= agent then
+    else
       if tonumber(cs) <= e and s <= tonumber(ce) then
         local token = tonumber(ct)
         if bestToken == nil or token < bestToken then best, bestValue, bestToken = other, value, token end
@@ -39,7 +42,7 @@ for i = 1, #entries, 2 do
     end
   end
 end
-if best then return {0, best, bestValue} end
+if best then return {best, bestValue} end
 local token = redis.call('INCR', KEYS[3])
 if token == 1 then
   -- A fresh counter: the first claim ever, or Redis lost its data. Start from the clock (in
@@ -50,6 +53,7 @@ if token == 1 then
 end
 -- %d: tokens can pass 1e14, where Lua's default number formatting loses digits.
 local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. string.format('%d', token) .. '|' .. ARGV[4] .. '|' .. ARGV[5]
+local margin = tonumber(ARGV[6])
 if latest + margin / 2 > keptUntil then
   local keep = latest + margin
   redis.call('HSET', KEYS[1], agent, value, '', string.format('%.17g', keep))
@@ -57,8 +61,11 @@ if latest + margin / 2 > keptUntil then
 else
   redis.call('HSET', KEYS[1], agent, value)
 end
-if #entries == 0 then redis.call('SADD', KEYS[2], resource) end
-return {1, value}
+-- A new hash: name its resource in the set. KEYS[1] is <base>c:<resource> and KEYS[2]
+-- <base>cr, so the resource starts right after as many characters as KEYS[2] has.
+if #entries == 0 then redis.call('SADD', KEYS[2], string.sub(KEYS[1], #KEYS[2] + 1)) end
+-- An integer reply is exact up to 2^53; tokens start near 1.8e15.
+return token
 `;
 
 // KEYS: resource hash, resource set. ARGV: agent, now, new expiresAt ('' to release), gc

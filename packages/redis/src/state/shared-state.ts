@@ -185,14 +185,33 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       if (start > end) throw invalidArgument('start must be <= end', { start, end });
       const ttlMs = ttlOf(req.ttlMs);
       const now = clock.now();
-      const reply = (await run(
-        claimScript,
-        [resourceKey(resource), indexKey, tokenKey],
-        [agent, start, end, now, now + ttlMs, gcMarginMs, resource],
-        'claim',
-      )) as [number, string, string?];
-      if (reply[0] === 1) return { ok: true, claim: decodeClaim(agent, resource, reply[1]) };
-      return { ok: false, conflict: decodeClaim(reply[1], resource, reply[2] ?? '') };
+      const expiresAt = now + ttlMs;
+      // Called directly (no `run` wrapper): one async frame less on every claim.
+      let reply: number | [agent: string, value: string];
+      try {
+        reply = (await claimScript(
+          [resourceKey(resource), indexKey, tokenKey],
+          [agent, start, end, now, expiresAt, gcMarginMs],
+        )) as number | [string, string];
+      } catch (error) {
+        throw toTroupeError(error, 'claim');
+      }
+      // Granted: the script answers with the token alone; the rest is what we sent it.
+      if (typeof reply === 'number') {
+        return {
+          ok: true,
+          claim: Object.freeze({
+            agent,
+            resource,
+            start,
+            end,
+            token: reply,
+            grantedAt: now,
+            expiresAt,
+          }),
+        };
+      }
+      return { ok: false, conflict: decodeClaim(reply[0], resource, reply[1]) };
     },
 
     async release(agent: string, resource: string): Promise<boolean> {
