@@ -1,3 +1,4 @@
+import { invalidArgument } from '@troupe/core';
 import { Pool } from 'undici';
 
 /**
@@ -17,7 +18,9 @@ const pools = new Map<string, Pool>();
 
 /**
  * The shared keep-alive pool for `origin`, created on first use with `connections` as its
- * bound. Later callers share it whatever bound they ask for: the first one sets it.
+ * bound. Later callers share it whatever bound they ask for: the first one sets it. `origin` is
+ * a bare http(s) origin (`https://host[:port]`, no path or trailing slash) and `connections` a
+ * positive integer; anything else is `ERR_INVALID_ARGUMENT` and creates no pool.
  *
  * @example
  * ```ts
@@ -27,6 +30,10 @@ const pools = new Map<string, Pool>();
 export function providerPool(origin: string, connections: number = DEFAULT_CONNECTIONS): Pool {
   let pool = pools.get(origin);
   if (pool === undefined) {
+    // Checked only when a pool is made: the lookup above is on every request's path.
+    checkOrigin(origin);
+    if (!Number.isInteger(connections) || connections < 1)
+      throw invalidArgument('connections must be a positive integer', { connections });
     pool = new Pool(origin, { connections, pipelining: 1 });
     pools.set(origin, pool);
   }
@@ -61,4 +68,18 @@ export async function destroyProviderPools(): Promise<void> {
   const closing = [...pools.values()];
   pools.clear();
   await Promise.all(closing.map((pool) => pool.destroy()));
+}
+
+function checkOrigin(origin: unknown): void {
+  let url: URL | undefined;
+  try {
+    url = typeof origin === 'string' ? new URL(origin) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.origin !== origin || !/^https?:$/.test(url.protocol)) {
+    throw invalidArgument('origin must be an http(s) origin such as https://api.openai.com', {
+      origin,
+    });
+  }
 }

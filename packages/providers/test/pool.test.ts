@@ -1,5 +1,6 @@
 import type { ModelRequest } from '@troupe/core';
-import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
+import { isTroupeError } from '@troupe/core';
+import { anthropic, closeProviderPools, openaiCompatible, providerPool } from '@troupe/providers';
 import type { FakeModelServer } from '@troupe/providers/testing';
 import { createFakeModelServer } from '@troupe/providers/testing';
 import { Agent } from 'undici';
@@ -82,6 +83,26 @@ describe('connection pooling', () => {
     await server.waitUntil(() => server.socketsOpen === 0);
     expect((await model.generate(ask)).text).toBe('after');
     expect(server.socketsOpened).toBe(2);
+  });
+
+  it.each([
+    ['origin', () => providerPool('https://api.example.com/v1')],
+    ['origin', () => providerPool('ftp://example.com')],
+    ['origin', () => providerPool('not a url')],
+    ['connections', () => providerPool('http://127.0.0.1:9', 0)],
+  ])('providerPool refuses a bad %s with ERR_INVALID_ARGUMENT naming it', (option, make) => {
+    let caught: unknown;
+    try {
+      make();
+    } catch (error) {
+      caught = error;
+    }
+    expect(isTroupeError(caught, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((caught as Error).message).toContain(option);
+  });
+
+  it('providerPool gives one pool per origin', () => {
+    expect(providerPool('http://127.0.0.1:9')).toBe(providerPool('http://127.0.0.1:9', 5));
   });
 
   it('sends through a caller-supplied dispatcher instead of the shared pool', async () => {
