@@ -20,6 +20,8 @@ export interface Pricing {
 /** Checks a pricing table once, at construction. */
 export function validatePricing(pricing: Pricing | undefined): void {
   if (pricing === undefined) return;
+  if (typeof pricing !== 'object' || pricing === null)
+    throw invalidArgument('pricing must be an object of prices per million tokens', { pricing });
   for (const key of [
     'inputPerMTok',
     'outputPerMTok',

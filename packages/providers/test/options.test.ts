@@ -34,6 +34,7 @@ describe('option validation at construction', () => {
     ['retryBaseDelayMs', () => openaiCompatible({ ...openai, retryBaseDelayMs: -5 })],
     ['connections', () => openaiCompatible({ ...openai, connections: 0 })],
     ['stream', () => openaiCompatible({ ...openai, stream: 'yes' as 'auto' })],
+    ['pricing', () => anthropic({ ...claude, pricing: null as never })],
     [
       'pricing.outputPerMTok',
       () => anthropic({ ...claude, pricing: { inputPerMTok: 1, outputPerMTok: -1 } }),
