@@ -6,7 +6,15 @@ import { type Analysis, mergeAnalyses } from './report/analyze.js';
 import type { Scenario } from './scenario.js';
 import type { TeamTask } from './worker.js';
 
-/** What {@link runSimulation} takes. */
+/**
+ * What {@link runSimulation} takes. `seed`, `teams`, `threads`, `collectEvents` and
+ * `onTeamDone` are checked before anything runs.
+ *
+ * @example
+ * ```ts
+ * const options: SimulationOptions = { scenario, teams: 100, threads: 2, collectEvents: false };
+ * ```
+ */
 export interface SimulationOptions {
   readonly scenario: Scenario;
   /** Default: the scenario's seed. */
@@ -24,7 +32,15 @@ export interface SimulationOptions {
   readonly onTeamDone?: (done: number, total: number) => void;
 }
 
-/** A whole simulation's outcome. */
+/**
+ * A whole simulation's outcome: the merged log and its hash, the analysis, per-team results.
+ *
+ * @example
+ * ```ts
+ * const result: SimulationResult = await runSimulation({ scenario, seed: 7 });
+ * console.log(result.hash, result.perTeam[0]?.finish); // '…' 'work-done'
+ * ```
+ */
 export interface SimulationResult {
   readonly scenario: string;
   readonly seed: number;
@@ -84,6 +100,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   if (!(Number.isInteger(threads) && threads >= 0 && threads <= 64)) {
     throw invalidArgument('threads must be an integer from 0 to 64', { threads });
   }
+  if (typeof collectEvents !== 'boolean')
+    throw invalidArgument('collectEvents must be a boolean', { collectEvents });
+  if (options.onTeamDone !== undefined && typeof options.onTeamDone !== 'function')
+    throw invalidArgument('onTeamDone must be a function', { onTeamDone: options.onTeamDone });
   const started = performance.now();
   const results: TeamRunResult[] = new Array(teams);
   let done = 0;
