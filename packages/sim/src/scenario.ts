@@ -93,7 +93,7 @@ export const scenarioSchema = z
       .prefault({}),
     /** Limiter rules shared by the whole team; every model call takes a lease on every rule key. */
     limits: z.array(ruleSchema).default([]),
-    /** Injected faults, as probabilities per model call (crash: per turn). */
+    /** Injected faults: 429, 5xx and timeout as chances per attempt, crash per model call. */
     faults: z
       .strictObject({
         rateLimited: probability.default(0),
@@ -102,6 +102,11 @@ export const scenarioSchema = z
         /** How long a timed-out call hangs before failing. */
         timeoutMs: nonNegative.default(30_000),
         crash: probability.default(0),
+      })
+      // One roll per attempt picks at most one of the three: their chances must fit in 1
+      // (with room for float sums such as 0.1 + 0.2 + 0.7).
+      .refine((f) => f.rateLimited + f.serverError + f.timeout <= 1 + 1e-9, {
+        message: 'rateLimited + serverError + timeout must be at most 1 (one roll per attempt)',
       })
       .prefault({}),
     stop: z

@@ -52,6 +52,13 @@ describe('scenario format', () => {
     expect(problems({ ...minimal, faluts: {} })).toEqual(['(root)']);
   });
 
+  it('refuses provider fault chances that add up to more than 1', () => {
+    const bad = { ...minimal, faults: { rateLimited: 0.6, serverError: 0.3, timeout: 0.2 } };
+    expect(problems(bad)).toEqual(['faults']);
+    const full = { ...minimal, faults: { rateLimited: 0.1, serverError: 0.2, timeout: 0.7 } };
+    expect(parseScenario(full).faults.timeout).toBe(0.7);
+  });
+
   it('refuses an agent group whose role is not defined', () => {
     expect(problems({ name: 'x', team: { agents: [{ name: 'dev', role: 'ghost' }] } })).toEqual([
       'team.agents[0].role',
