@@ -213,14 +213,12 @@ class Limiter implements RedisRateLimiter {
     for (const key of names) {
       keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
       const rule = this.#rules.get(key);
-      if (rule === undefined) tail.push(key, 'none', 'inf', 'inf', 'inf');
+      // One packed argument per rule (the script splits it): see ADMIT_SCRIPT.
+      if (rule === undefined) tail.push('none|inf|inf|inf', key);
       else {
         tail.push(
+          `${limitText(rule.windowMs)}|${limitText(rule.maxRequests)}|${limitText(rule.maxTokens)}|${limitText(rule.maxCost)}`,
           key,
-          limitText(rule.windowMs),
-          limitText(rule.maxRequests),
-          limitText(rule.maxTokens),
-          limitText(rule.maxCost),
         );
       }
     }
@@ -243,14 +241,10 @@ class Limiter implements RedisRateLimiter {
     const args: (string | number)[] = [
       now,
       mode,
+      memberOf(id, weight),
       ticket,
-      weight.requests,
-      weight.tokens,
-      weight.cost,
       this.#ticketTtlMs,
       this.#channelSpec,
-      names.length,
-      id,
       ...tail,
     ];
     // #call inlined: this is every admission's path, one async frame less.
