@@ -1,4 +1,4 @@
-import { invalidArgument, TroupeError } from '@troupe/core';
+import { invalidArgument, isTroupeError, TroupeError } from '@troupe/core';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
@@ -59,35 +59,40 @@ class SqliteStore extends BaseStore {
   constructor(options: SqliteStoreOptions) {
     super(options, 'createSqliteStore options');
     const { path } = parseOptions(pathSchema, options, 'createSqliteStore options');
+    const file = path ?? ':memory:';
+    let db: Database.Database | undefined;
     try {
-      this.#db = new Database(path ?? ':memory:');
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
-      this.#db.exec(SCHEMA);
+      db = new Database(file);
+      // The version first: a database of another schema is refused before anything (WAL mode,
+      // the tables, the version row) is written to it.
+      const version = storedSchemaVersion(db);
+      if (version !== undefined && version !== SCHEMA_VERSION) {
+        throw new TroupeError(
+          'ERR_UNKNOWN_VERSION',
+          `memory database schema ${version} is not ${SCHEMA_VERSION}`,
+        );
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(SCHEMA);
+      if (version === undefined) {
+        db.prepare('INSERT INTO memory_meta (key, value) VALUES (?, ?)').run(
+          'schema',
+          SCHEMA_VERSION,
+        );
+      }
     } catch (cause) {
+      db?.close();
+      if (isTroupeError(cause)) throw cause;
       throw new TroupeError(
         'ERR_BACKEND_UNAVAILABLE',
-        `cannot open the memory database at ${path ?? ':memory:'}`,
+        `cannot open the memory database at ${file}`,
         {
           cause,
         },
       );
     }
-    const version = this.#db
-      .prepare('SELECT value FROM memory_meta WHERE key = ?')
-      .pluck()
-      .get('schema') as string | undefined;
-    if (version === undefined) {
-      this.#db
-        .prepare('INSERT INTO memory_meta (key, value) VALUES (?, ?)')
-        .run('schema', SCHEMA_VERSION);
-    } else if (version !== SCHEMA_VERSION) {
-      this.#db.close();
-      throw new TroupeError(
-        'ERR_UNKNOWN_VERSION',
-        `memory database schema ${version} is not ${SCHEMA_VERSION}`,
-      );
-    }
+    this.#db = db;
     this.#loadVectors(options.dimensions ?? options.embedder?.dimensions);
   }
 
@@ -403,4 +408,15 @@ class SqliteStore extends BaseStore {
  */
 export function createSqliteStore(options: SqliteStoreOptions): MemoryStore {
   return new SqliteStore(options);
+}
+
+/** The schema version a memory database records, or undefined for a database without one. */
+function storedSchemaVersion(db: Database.Database): string | undefined {
+  const table = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_meta'")
+    .get();
+  if (table === undefined) return undefined;
+  return db.prepare('SELECT value FROM memory_meta WHERE key = ?').pluck().get('schema') as
+    | string
+    | undefined;
 }

@@ -109,6 +109,24 @@ describe('createSqliteStore', () => {
     );
   });
 
+  it('refuses a database of another schema without writing to it', async () => {
+    const path = join(dir, 'future-untouched.db');
+    await createSqliteStore({ clock: new SimulatedClock(), path }).close();
+    const db = new Database(path);
+    db.prepare("UPDATE memory_meta SET value = '99' WHERE key = 'schema'").run();
+    db.exec('DROP TABLE memory_vectors');
+    db.close();
+    expect(() => createSqliteStore({ clock: new SimulatedClock(), path })).toThrow(
+      expect.objectContaining({ code: 'ERR_UNKNOWN_VERSION' }),
+    );
+    const after = new Database(path, { readonly: true });
+    const tables = after
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'memory_vectors'")
+      .all();
+    after.close();
+    expect(tables).toEqual([]);
+  });
+
   it('an unopenable path is ERR_BACKEND_UNAVAILABLE', () => {
     expect(() =>
       createSqliteStore({ clock: new SimulatedClock(), path: join(dir, 'missing', 'x.db') }),
