@@ -2,6 +2,7 @@ import {
   createRateLimiter,
   defineAgent,
   defineTool,
+  type Model,
   SimulatedClock,
   type TeamEvent,
 } from '@troupe/core';
@@ -238,6 +239,42 @@ describe('model.delta', () => {
     team.on('model.delta', () => {});
     await team.send('calc', 'again');
     expect(model.requests.slice(2).map((r) => typeof r.onDelta)).toEqual(['function']);
+    await team.close();
+  });
+
+  it('drops the deltas an interrupted turn streams after the interrupt', async () => {
+    const { team } = makeTeam('inline');
+    let release: () => void = () => {};
+    const model: Model = {
+      id: 'slow-stream',
+      async generate(request) {
+        request.onDelta?.({ type: 'text', text: 'before' });
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        request.onDelta?.({ type: 'text', text: 'after' });
+        return {
+          text: 'beforeafter',
+          toolCalls: [],
+          usage: { inputTokens: 1, outputTokens: 1 },
+          stopReason: 'end',
+        };
+      },
+    };
+    await team.spawn(defineAgent({ name: 'slow', instructions: '', model }), { name: 'slow' });
+    const texts: string[] = [];
+    team.on('model.delta', (e) => {
+      if (e.delta.type === 'text') texts.push(`${e.runId}:${e.delta.text}`);
+    });
+    const first = team.send('slow', 'one');
+    await Promise.resolve();
+    const firstRelease = release;
+    const second = team.send('slow', 'two'); // interrupts the first run mid-stream
+    firstRelease();
+    expect((await first).status).toBe('interrupted');
+    release();
+    const done = await second;
+    expect(texts).toEqual(['slow:1:before', `${done.runId}:before`, `${done.runId}:after`]);
     await team.close();
   });
 });

@@ -172,6 +172,8 @@ export class EventHub implements EventSink {
   #byType = new Map<string, Set<(event: TeamEvent) => void>>();
   // Subscribers per type: '*' listeners and unfiltered streams count under '*'.
   #wanted = new Map<string, number>();
+  // `#wanted.has('*')`, kept as a field: emitters ask `wants` several times per agent step.
+  #wantsAll = false;
   #streams = new Set<Stream>();
   #count = 0;
   #closed = false;
@@ -206,7 +208,7 @@ export class EventHub implements EventSink {
 
   /** True when some listener or stream takes events of `type`. */
   wants(type: TeamEventType): boolean {
-    return this.active && (this.#wanted.has('*') || this.#wanted.has(type));
+    return this.active && (this.#wantsAll || this.#wanted.has(type));
   }
 
   #want(types: Iterable<string>, delta: number): void {
@@ -215,6 +217,7 @@ export class EventHub implements EventSink {
       if (count > 0) this.#wanted.set(type, count);
       else this.#wanted.delete(type);
     }
+    this.#wantsAll = this.#wanted.has('*');
   }
 
   emit(event: TeamEvent): void {
@@ -277,6 +280,7 @@ export class EventHub implements EventSink {
     this.#streams.clear();
     this.#byType.clear();
     this.#wanted.clear();
+    this.#wantsAll = false;
     this.#count = 0;
     this.#setActive(false);
   }
