@@ -299,43 +299,50 @@ describe('createSharedState (memory)', () => {
       | { kind: 'renew'; agent: number; resource: number; ttl: number }
       | { kind: 'advance'; ms: number };
 
-    const op: fc.Arbitrary<Op> = fc.oneof(
-      {
-        weight: 6,
-        arbitrary: fc.record({
-          kind: fc.constant('claim' as const),
-          agent: fc.nat(5),
-          resource: fc.nat(2),
-          start: fc.nat(60),
-          len: fc.nat(12),
-          ttl: fc.integer({ min: 1, max: 3_000 }),
-        }),
-      },
-      {
-        weight: 2,
-        arbitrary: fc.record({
-          kind: fc.constant('release' as const),
-          agent: fc.nat(5),
-          resource: fc.nat(2),
-        }),
-      },
-      {
-        weight: 1,
-        arbitrary: fc.record({
-          kind: fc.constant('renew' as const),
-          agent: fc.nat(5),
-          resource: fc.nat(2),
-          ttl: fc.integer({ min: 1, max: 3_000 }),
-        }),
-      },
-      {
-        weight: 2,
-        arbitrary: fc.record({
-          kind: fc.constant('advance' as const),
-          ms: fc.integer({ min: 0, max: 1_500 }),
-        }),
-      },
-    );
+    /** Ops over `agents` agents and `resources` resources, ranges starting in [0, span]. */
+    const opsOver = (
+      agents: number,
+      resources: number,
+      span = 60,
+      maxAdvanceMs = 1_500,
+    ): fc.Arbitrary<Op> =>
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: fc.record({
+            kind: fc.constant('claim' as const),
+            agent: fc.nat(agents - 1),
+            resource: fc.nat(resources - 1),
+            start: fc.nat(span),
+            len: fc.nat(12),
+            ttl: fc.integer({ min: 1, max: 3_000 }),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constant('release' as const),
+            agent: fc.nat(agents - 1),
+            resource: fc.nat(resources - 1),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('renew' as const),
+            agent: fc.nat(agents - 1),
+            resource: fc.nat(resources - 1),
+            ttl: fc.integer({ min: 1, max: 3_000 }),
+          }),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            kind: fc.constant('advance' as const),
+            ms: fc.integer({ min: 0, max: maxAdvanceMs }),
+          }),
+        },
+      );
 
     it('agrees on a hot file with hundreds of claims (index blocks split and empty)', async () => {
       await fc.assert(
@@ -380,9 +387,13 @@ describe('createSharedState (memory)', () => {
       );
     });
 
-    it('agrees on every grant, conflict, release, renew and listing', async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
+    const agreesWithNaive = (
+      op: fc.Arbitrary<Op>,
+      lengths: { minLength: number; maxLength: number },
+      numRuns: number,
+    ) =>
+      fc.assert(
+        fc.asyncProperty(fc.array(op, lengths), async (ops) => {
           const clock = new SimulatedClock();
           const state = createSharedState({ clock });
           let naive: NaiveClaim[] = [];
@@ -431,8 +442,17 @@ describe('createSharedState (memory)', () => {
           }
           await state.close();
         }),
-        { numRuns: 300 },
+        { numRuns },
       );
+
+    it('agrees on every grant, conflict, release, renew and listing', async () => {
+      await agreesWithNaive(opsOver(6, 3), { minLength: 0, maxLength: 80 }, 300);
+    });
+
+    it('agrees with expiry on a resource held by more agents than the small layout keeps', async () => {
+      // 120 agents on one resource, time moving slowly: dozens of live claims at once, past the
+      // small layout (16) and over several index blocks (32 each), with expiry and renewals.
+      await agreesWithNaive(opsOver(120, 1, 6_000, 60), { minLength: 300, maxLength: 400 }, 30);
     });
   });
 });
