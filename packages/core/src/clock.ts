@@ -1,6 +1,14 @@
 import { invalidArgument, TroupeError } from './errors.js';
 
-/** An opaque timer handle; pass it back to the clock that made it. */
+/**
+ * An opaque timer handle; pass it back to the clock that made it.
+ *
+ * @example
+ * ```ts
+ * const handle: TimerHandle = clock.setTimeout(() => {}, 1_000);
+ * clock.clearTimeout(handle);
+ * ```
+ */
 export type TimerHandle = { readonly __troupeTimer: true } | object;
 
 /**
@@ -157,9 +165,13 @@ export class SimulatedClock implements Clock {
     await drainMicrotasks();
     while (this.nextDue() !== undefined) {
       if (fired++ >= maxTimers) {
-        throw new TroupeError('ERR_TIMEOUT', `runUntilIdle fired ${maxTimers} timers without going idle`, {
-          details: { maxTimers },
-        });
+        throw new TroupeError(
+          'ERR_TIMEOUT',
+          `runUntilIdle fired ${maxTimers} timers without going idle`,
+          {
+            details: { maxTimers },
+          },
+        );
       }
       this.#fireNext();
       await drainMicrotasks();

@@ -19,6 +19,11 @@
  * | `ERR_PROVIDER_BAD_REQUEST` | the model provider refused the request (4xx) |
  * | `ERR_PROVIDER_UNAVAILABLE` | the model provider failed (5xx, reset) after retries |
  * | `ERR_INTERNAL` | a bug in Troupe: please report it |
+ *
+ * @example
+ * ```ts
+ * if ((ErrorCodes as readonly string[]).includes(code)) console.log(`${code} is a Troupe code`);
+ * ```
  */
 export const ErrorCodes = [
   'ERR_INVALID_ARGUMENT',
@@ -39,7 +44,14 @@ export const ErrorCodes = [
   'ERR_INTERNAL',
 ] as const;
 
-/** One of {@link ErrorCodes}. */
+/**
+ * One of {@link ErrorCodes}.
+ *
+ * @example
+ * ```ts
+ * const retryable: readonly ErrorCode[] = ['ERR_TIMEOUT', 'ERR_PROVIDER_UNAVAILABLE'];
+ * ```
+ */
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 const BRAND = Symbol.for('troupe.error');
@@ -99,11 +111,7 @@ export class TroupeError extends Error {
  * ```
  */
 export function invalidArgument(message: string, details?: Record<string, unknown>): TroupeError {
-  return new TroupeError(
-    'ERR_INVALID_ARGUMENT',
-    message,
-    details === undefined ? {} : { details },
-  );
+  return new TroupeError('ERR_INVALID_ARGUMENT', message, details === undefined ? {} : { details });
 }
 
 /**
@@ -118,7 +126,14 @@ export function isTroupeError(error: unknown, code?: ErrorCode): error is Troupe
   return error instanceof TroupeError && (code === undefined || error.code === code);
 }
 
-/** The error an aborted operation rejects with, carrying the signal's reason as `cause`. */
+/**
+ * The error an aborted operation rejects with, carrying the signal's reason as `cause`.
+ *
+ * @example
+ * ```ts
+ * signal.addEventListener('abort', () => reject(abortedError(signal, 'wait')), { once: true });
+ * ```
+ */
 export function abortedError(signal: AbortSignal | undefined, what = 'operation'): TroupeError {
   return new TroupeError('ERR_ABORTED', `${what} was aborted`, { cause: signal?.reason });
 }

@@ -22,7 +22,16 @@ export interface Rng {
   fork(): Rng;
 }
 
-/** See {@link Rng}. The seed is any integer (or a string, hashed). */
+/**
+ * Creates an {@link Rng}. The seed is any integer, or a string (hashed).
+ *
+ * @example
+ * ```ts
+ * const a = createRng('team-1');
+ * const b = createRng('team-1');
+ * a.next() === b.next(); // true
+ * ```
+ */
 export function createRng(seed: number | string): Rng {
   let h = typeof seed === 'string' ? hashString(seed) : seed >>> 0;
   // Spread the seed's bits over the four words of state.
@@ -78,7 +87,15 @@ export interface IdGenerator {
   next(prefix?: string, size?: number): string;
 }
 
-/** See {@link IdGenerator}. */
+/**
+ * Creates an {@link IdGenerator}: random (nanoid) without a seed, deterministic with one.
+ *
+ * @example
+ * ```ts
+ * const ids = createIds();
+ * ids.next('team', 12); // 'team_V1StGXR8_Z5j'
+ * ```
+ */
 export function createIds(options: { seed?: number | string } = {}): IdGenerator {
   const { seed } = options;
   if (seed === undefined) {

@@ -6,13 +6,35 @@ import type { RateLimitFeedback } from './backends.js';
  * provider-neutral; each provider maps them to its own wire format.
  */
 
-/** A tool call the model asked for. `arguments` is the parsed JSON object it sent. */
+/**
+ * A tool call the model asked for. `arguments` is the parsed JSON object it sent.
+ *
+ * @example
+ * ```ts
+ * const call: ToolCall = { id: 'call_1', name: 'claim_region', arguments: { resource: 'a.ts' } };
+ * ```
+ */
 export interface ToolCall {
   readonly id: string;
   readonly name: string;
   readonly arguments: unknown;
 }
 
+/**
+ * One message of a conversation, provider-neutral: a user message, an assistant answer (with
+ * the tool calls it made) or the result of one tool call. The system prompt is not a message:
+ * it is {@link ModelRequest.system}.
+ *
+ * @example
+ * ```ts
+ * const history: ChatMessage[] = [
+ *   { role: 'user', content: 'How long is src/app.ts?' },
+ *   { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'count_lines', arguments: { file: 'src/app.ts' } }] },
+ *   { role: 'tool', toolCallId: 'c1', name: 'count_lines', content: '{"lines":120}' },
+ *   { role: 'assistant', content: 'It has 120 lines.' },
+ * ];
+ * ```
+ */
 export type ChatMessage =
   | { readonly role: 'user'; readonly content: string }
   | {
@@ -28,17 +50,46 @@ export type ChatMessage =
       readonly isError?: boolean;
     };
 
-/** A JSON Schema object, as produced by zod's `toJSONSchema`. */
+/**
+ * A JSON Schema object, as produced by zod's `toJSONSchema`.
+ *
+ * @example
+ * ```ts
+ * const schema: JsonSchema = { type: 'object', properties: { file: { type: 'string' } } };
+ * ```
+ */
 export type JsonSchema = { readonly [key: string]: unknown };
 
-/** A tool as the model sees it. */
+/**
+ * A tool as the model sees it. The runtime builds these from `defineTool` definitions
+ * (see `toolSpecs`); providers map them to their wire format.
+ *
+ * @example
+ * ```ts
+ * const spec: ToolSpec = {
+ *   name: 'count_lines',
+ *   description: 'Counts the lines of a file',
+ *   parameters: { type: 'object', properties: { file: { type: 'string' } }, required: ['file'] },
+ * };
+ * ```
+ */
 export interface ToolSpec {
   readonly name: string;
   readonly description: string;
   readonly parameters: JsonSchema;
 }
 
-/** Incremental output while a response streams. */
+/**
+ * Incremental output while a response streams: a fragment of text, or a fragment of one tool
+ * call's arguments (its `id` and `name` arrive with its first fragment).
+ *
+ * @example
+ * ```ts
+ * const onDelta = (delta: ModelDelta) => {
+ *   if (delta.type === 'text') process.stdout.write(delta.text);
+ * };
+ * ```
+ */
 export type ModelDelta =
   | { readonly type: 'text'; readonly text: string }
   | {
@@ -51,6 +102,19 @@ export type ModelDelta =
       readonly argumentsDelta: string;
     };
 
+/**
+ * One call to a model: instructions, the conversation so far and the tools it may call.
+ *
+ * @example
+ * ```ts
+ * const response = await model.generate({
+ *   system: 'You are terse.',
+ *   messages: [{ role: 'user', content: 'Say hi' }],
+ *   tools: [],
+ *   signal: AbortSignal.timeout(30_000),
+ * });
+ * ```
+ */
 export interface ModelRequest {
   /** The agent's instructions (a system prompt). */
   readonly system?: string;
@@ -66,6 +130,15 @@ export interface ModelRequest {
   readonly onRateLimit?: (feedback: RateLimitFeedback) => void;
 }
 
+/**
+ * What one call used. `inputTokens` includes cached input; the cache fields say how much of it
+ * was read from or written to the provider's prompt cache.
+ *
+ * @example
+ * ```ts
+ * const usage: ModelUsage = { inputTokens: 1_200, outputTokens: 80, cacheReadTokens: 1_000 };
+ * ```
+ */
 export interface ModelUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -75,8 +148,30 @@ export interface ModelUsage {
   readonly costUsd?: number;
 }
 
+/**
+ * Why the model stopped: it finished (`end`), wants tools run (`tool_calls`), hit its output
+ * limit (`max_tokens`), was filtered (`content_filter`), or anything else a provider reports.
+ *
+ * @example
+ * ```ts
+ * if (response.stopReason === 'max_tokens') console.warn('answer was cut short');
+ * ```
+ */
 export type StopReason = 'end' | 'tool_calls' | 'max_tokens' | 'content_filter' | 'other';
 
+/**
+ * A model's answer: its text, the tool calls it asks for, what it used and why it stopped.
+ *
+ * @example
+ * ```ts
+ * const answer: ModelResponse = {
+ *   text: 'Done.',
+ *   toolCalls: [],
+ *   usage: { inputTokens: 10, outputTokens: 2 },
+ *   stopReason: 'end',
+ * };
+ * ```
+ */
 export interface ModelResponse {
   /** The text of the answer (may be empty when the model only calls tools). */
   readonly text: string;
