@@ -107,24 +107,26 @@ if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
       if (lr == 'inf' or (r < tonumber(lr) and r + wr <= tonumber(lr)))
         and (lt == 'inf' or (t < tonumber(lt) and t + wt <= tonumber(lt)))
         and (lc == 'inf' or (c < tonumber(lc) and c + wc <= tonumber(lc))) then
-        local function f(x)
-          if x == math.floor(x) and x < 1e15 and x > -1e15 then return string.format('%d', x) end
-          return string.format('%.17g', x)
-        end
-        -- Only the sums that change (a zero weight leaves its sum as it is), and ev only when
-        -- the window was empty: one short HSET on the common path.
-        local set = {'r', f(r + wr)}
-        if wt ~= 0 then set[#set + 1] = 't'; set[#set + 1] = f(t + wt) end
-        if wc ~= 0 then set[#set + 1] = 'c'; set[#set + 1] = f(c + wc) end
+        -- Numbers go to redis.call as numbers: Redis writes them with %.17g, exact for every
+        -- double (the same text fmt() gives, for integers below 1e17). Only the sums that
+        -- change are written (a zero weight leaves its sum as it is), and ev only when the
+        -- window was empty: the common path is one HSET of one field.
         if win == 'inf' then
-          redis.call('HSET', KEYS[1], unpack(set))
+          redis.call('HSET', KEYS[1], 'r', r + wr, 't', t + wt, 'c', c + wc)
           return 1
         end
-        local span = tonumber(win) + tonumber(ARGV[5])
         redis.call('ZADD', KEYS[2], now, ARGV[3])
-        if ev == math.huge then set[#set + 1] = 'ev'; set[#set + 1] = f(now + tonumber(win) * 1.125) end
+        local span = tonumber(win) + tonumber(ARGV[5])
         local refresh = now + span / 2 > (tonumber(v[8]) or -math.huge)
-        if refresh then set[#set + 1] = 'keep'; set[#set + 1] = f(now + span) end
+        if wt == 0 and wc == 0 and ev ~= math.huge and not refresh then
+          redis.call('HSET', KEYS[1], 'r', r + wr)
+          return 1
+        end
+        local set = {'r', r + wr}
+        if wt ~= 0 then set[#set + 1] = 't'; set[#set + 1] = t + wt end
+        if wc ~= 0 then set[#set + 1] = 'c'; set[#set + 1] = c + wc end
+        if ev == math.huge then set[#set + 1] = 'ev'; set[#set + 1] = now + tonumber(win) * 1.125 end
+        if refresh then set[#set + 1] = 'keep'; set[#set + 1] = now + span end
         redis.call('HSET', KEYS[1], unpack(set))
         if refresh then
           -- After the HSET: a PEXPIRE before it would miss a hash this admission creates.
