@@ -87,3 +87,20 @@ describe('simulation determinism', () => {
     expect(result.finish).toBe('max-model-calls');
   });
 });
+
+describe('runTeam options', () => {
+  it('refuses a bad seed, team index or flag before running anything', async () => {
+    await expect(runTeam(small, { seed: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(runTeam(small, { seed: 1.5 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(runTeam(small, { seed: 1, team: -2 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+    await expect(
+      runTeam(small, { seed: 1, collectEvents: 'yes' as unknown as boolean }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+  });
+});

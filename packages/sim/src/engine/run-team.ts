@@ -8,6 +8,7 @@ import {
   createTeam,
   defineAgent,
   defineTool,
+  invalidArgument,
   type RunResult,
   SimulatedClock,
   type Team,
@@ -88,6 +89,17 @@ const editRegion = defineTool({
  * ```
  */
 export async function runTeam(scenario: Scenario, options: RunTeamOptions): Promise<TeamRunResult> {
+  if (!(Number.isInteger(options.seed) && options.seed >= 0)) {
+    throw invalidArgument('seed must be a non-negative integer', { seed: options.seed });
+  }
+  if (options.team !== undefined && !(Number.isInteger(options.team) && options.team >= 0)) {
+    throw invalidArgument('team must be a non-negative integer', { team: options.team });
+  }
+  for (const flag of ['collectEvents', 'timelines'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw invalidArgument(`${flag} must be a boolean`, { [flag]: options[flag] });
+    }
+  }
   const teamIndex = options.team ?? 0;
   const collect = options.collectEvents ?? true;
   const rng = createRng(`${options.seed}:${teamIndex}`);
@@ -341,51 +353,67 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
     agents: names,
     regions: totalRegions,
   });
-  for (const { name, role, definition } of definitions) {
-    await team.spawn(definition, role === undefined ? { name } : { name, role });
-  }
-  const drivers = Promise.all(names.map((name) => drive(name)));
-  let driversDone = false;
-  void drivers.then(() => {
-    driversDone = true;
-  });
-
-  const stop = scenario.stop;
+  // Whatever happens below, the team is closed: no actor or timer outlives the run.
   let finish: TeamRunResult['finish'];
-  for (;;) {
-    await team.settled();
-    if (driversDone) {
-      finish = board.complete ? 'work-done' : 'no-progress';
-      break;
+  let drivers: Promise<void[]> | undefined;
+  try {
+    for (const { name, role, definition } of definitions) {
+      await team.spawn(definition, role === undefined ? { name } : { name, role });
     }
-    if (calls.count >= stop.maxModelCalls) {
-      finish = 'max-model-calls';
-      break;
+    drivers = Promise.all(names.map((name) => drive(name)));
+    let driversDone = false;
+    let driverFailure: { error: unknown } | undefined;
+    drivers.then(
+      () => {
+        driversDone = true;
+      },
+      (error: unknown) => {
+        driverFailure = { error };
+        driversDone = true;
+      },
+    );
+
+    const stop = scenario.stop;
+    for (;;) {
+      await team.settled();
+      // A driver only throws on a bug (team.send resolves every agent fault as a value).
+      if (driverFailure) throw driverFailure.error;
+      if (driversDone) {
+        finish = board.complete ? 'work-done' : 'no-progress';
+        break;
+      }
+      if (calls.count >= stop.maxModelCalls) {
+        finish = 'max-model-calls';
+        break;
+      }
+      const next = clock.nextDue();
+      if (next === undefined) {
+        finish = 'no-progress';
+        break;
+      }
+      if (next > stop.maxSimulatedMs) {
+        finish = 'max-time';
+        break;
+      }
+      await clock.advance(next - clock.now());
     }
-    const next = clock.nextDue();
-    if (next === undefined) {
-      finish = 'no-progress';
-      break;
-    }
-    if (next > stop.maxSimulatedMs) {
-      finish = 'max-time';
-      break;
-    }
-    await clock.advance(next - clock.now());
+    // What closing the team does (cancelling runs) is not part of the simulated run.
+    stopping = true;
+    unsubscribe();
+    emit({
+      t: clock.now(),
+      team: teamIndex,
+      type: 'run.finished',
+      reason: finish,
+      regionsDone: board.done,
+      regions: totalRegions,
+    });
+  } finally {
+    stopping = true;
+    unsubscribe();
+    wake();
+    await team.close();
   }
-  // What closing the team does (cancelling runs) is not part of the simulated run.
-  stopping = true;
-  unsubscribe();
-  emit({
-    t: clock.now(),
-    team: teamIndex,
-    type: 'run.finished',
-    reason: finish,
-    regionsDone: board.done,
-    regions: totalRegions,
-  });
-  wake();
-  await team.close();
   await drivers;
   return {
     team: teamIndex,
