@@ -4,14 +4,31 @@
  * Every method may be async; in-memory implementations narrow some results to plain values.
  */
 
-/** A value or a promise of it: in-memory backends answer at once, remote ones later. */
+/**
+ * A value or a promise of it: in-memory backends answer at once, remote ones later.
+ * `await` works on both.
+ *
+ * @example
+ * ```ts
+ * const result = await state.claim({ agent: 'ada', resource: 'a.ts' }); // MaybePromise<ClaimResult>
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 // ---------------------------------------------------------------------------------------------
 // Shared state
 // ---------------------------------------------------------------------------------------------
 
-/** A live claim: `agent` holds `[start, end]` (inclusive) of `resource` until `expiresAt`. */
+/**
+ * A live claim: `agent` holds `[start, end]` (inclusive) of `resource` until `expiresAt`.
+ * `token` is a fencing token, strictly increasing across the store.
+ *
+ * @example
+ * ```ts
+ * const result = await state.claim({ agent: 'ada', resource: 'a.ts', start: 1, end: 40 });
+ * if (result.ok) console.log(result.claim.token, result.claim.expiresAt);
+ * ```
+ */
 export interface Claim {
   readonly agent: string;
   readonly resource: string;
@@ -23,7 +40,15 @@ export interface Claim {
   readonly expiresAt: number;
 }
 
-/** What `claim()` asks for. No `start`/`end` means the whole resource. */
+/**
+ * What `claim()` asks for. No `start`/`end` means the whole resource; `ttlMs` defaults to
+ * the store's `defaultTtlMs`.
+ *
+ * @example
+ * ```ts
+ * const request: ClaimRequest = { agent: 'ada', resource: 'src/auth.ts', start: 1, end: 40, ttlMs: 60_000 };
+ * ```
+ */
 export interface ClaimRequest {
   readonly agent: string;
   readonly resource: string;
@@ -32,12 +57,28 @@ export interface ClaimRequest {
   readonly ttlMs?: number;
 }
 
-/** A conflict is an expected outcome, not an error. `conflict` is the blocking claim. */
+/**
+ * A conflict is an expected outcome, not an error: `conflict` is the live claim in the way.
+ *
+ * @example
+ * ```ts
+ * const result = await state.claim({ agent: 'bob', resource: 'src/auth.ts', start: 30, end: 60 });
+ * if (!result.ok) console.log(`held by ${result.conflict.agent} until ${result.conflict.expiresAt}`);
+ * ```
+ */
 export type ClaimResult =
   | { readonly ok: true; readonly claim: Claim }
   | { readonly ok: false; readonly conflict: Claim };
 
-/** A shared finding; `seq` is strictly increasing from 1 in insertion order. */
+/**
+ * A shared finding; `seq` is strictly increasing from 1 in insertion order.
+ *
+ * @example
+ * ```ts
+ * const found = await state.discover({ agent: 'ada', topic: 'auth', content: 'tokens checked twice' });
+ * console.log(found.seq); // 1
+ * ```
+ */
 export interface Discovery<T = unknown> {
   readonly seq: number;
   readonly agent: string;
@@ -46,11 +87,28 @@ export interface Discovery<T = unknown> {
   readonly at: number;
 }
 
+/**
+ * Which live claims `claims()` lists: those on `resource`, those of `agent`, or both.
+ *
+ * @example
+ * ```ts
+ * const mine = await state.claims({ agent: 'ada' });
+ * ```
+ */
 export interface ClaimQuery {
   readonly resource?: string;
   readonly agent?: string;
 }
 
+/**
+ * Which discoveries `discoveries()` lists, oldest first: filter by topic or agent, page with
+ * `afterSeq` and `limit`.
+ *
+ * @example
+ * ```ts
+ * const page = await state.discoveries({ topic: 'auth', afterSeq: lastSeen, limit: 50 });
+ * ```
+ */
 export interface DiscoveryQuery {
   readonly topic?: string;
   readonly agent?: string;
@@ -102,6 +160,14 @@ export interface SharedStateBackend {
 /**
  * A limit on one key. Windowed limits (`requests`, `tokens`) need `windowMs`; `budgetUsd` is a
  * total over the limiter's life unless `windowMs` is given.
+ *
+ * @example
+ * ```ts
+ * const rules: RateLimitRule[] = [
+ *   { key: 'openai', windowMs: 60_000, requests: 500, tokens: 200_000 },
+ *   { key: 'team', budgetUsd: 5 },
+ * ];
+ * ```
  */
 export interface RateLimitRule {
   readonly key: string;
@@ -111,8 +177,26 @@ export interface RateLimitRule {
   readonly budgetUsd?: number;
 }
 
+/**
+ * Which limit refused an admission.
+ *
+ * @example
+ * ```ts
+ * const tried = limiter.tryAcquire('openai', { tokens: 2_000 });
+ * if (!tried.ok && tried.reason === 'budget') console.log('out of money');
+ * ```
+ */
 export type LimitReason = 'requests' | 'tokens' | 'budget';
 
+/**
+ * The weight of one admission: requests (default 1), estimated tokens and estimated cost.
+ * Settle the lease with actual use later.
+ *
+ * @example
+ * ```ts
+ * const tried = limiter.tryAcquire(['openai', 'team'], { tokens: 1_500, costUsd: 0.01 });
+ * ```
+ */
 export interface TryAcquireOptions {
   /** Estimated tokens; settle later with the actual count. Default 0. */
   readonly tokens?: number;
@@ -122,13 +206,36 @@ export interface TryAcquireOptions {
   readonly costUsd?: number;
 }
 
+/**
+ * {@link TryAcquireOptions} plus how long to wait: `maxWaitMs` (then `ERR_RATE_LIMITED`) and an
+ * abort `signal` (then `ERR_ABORTED`).
+ *
+ * @example
+ * ```ts
+ * const lease = await limiter.acquire('openai', { tokens: 1_500, maxWaitMs: 10_000, signal });
+ * ```
+ */
 export interface AcquireOptions extends TryAcquireOptions {
   readonly signal?: AbortSignal;
   /** Reject with `ERR_RATE_LIMITED` after waiting this long. Default: wait as long as it takes. */
   readonly maxWaitMs?: number;
 }
 
-/** A reservation made by one admission. Settle or cancel it once; later calls do nothing. */
+/**
+ * A reservation made by one admission. Settle or cancel it once; later calls do nothing.
+ *
+ * @example
+ * ```ts
+ * const lease = await limiter.acquire('openai', { tokens: 1_500 });
+ * try {
+ *   const answer = await model.generate(request);
+ *   await lease.settle({ tokens: answer.usage.inputTokens + answer.usage.outputTokens });
+ * } catch (error) {
+ *   await lease.cancel(); // the call never happened
+ *   throw error;
+ * }
+ * ```
+ */
 export interface Lease {
   readonly keys: readonly string[];
   readonly admittedAt: number;
@@ -138,10 +245,27 @@ export interface Lease {
   cancel(): MaybePromise<void>;
 }
 
+/**
+ * What `tryAcquire` answers: a lease, or why not and when to try again.
+ *
+ * @example
+ * ```ts
+ * const tried = limiter.tryAcquire('openai');
+ * if (!tried.ok) setTimeout(retry, tried.retryAfterMs);
+ * ```
+ */
 export type AcquireResult =
   | { readonly ok: true; readonly lease: Lease }
   | { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
 
+/**
+ * What a key used in its current window (cost over the limiter's life for lifetime budgets).
+ *
+ * @example
+ * ```ts
+ * const { requests, tokens, costUsd } = await limiter.usage('openai');
+ * ```
+ */
 export interface LimiterUsage {
   readonly requests: number;
   readonly tokens: number;
@@ -151,6 +275,11 @@ export interface LimiterUsage {
 /**
  * What a provider learned about its own limits from response headers: a limiter uses it to
  * slow down before the provider refuses. All fields optional; times are relative durations.
+ *
+ * @example
+ * ```ts
+ * limiter.observe('openai', { remainingRequests: 0, resetRequestsMs: 1_200 }); // pause the key
+ * ```
  */
 export interface RateLimitFeedback {
   readonly remainingRequests?: number;
@@ -163,7 +292,18 @@ export interface RateLimitFeedback {
   readonly retryAfterMs?: number;
 }
 
-/** Sliding-window limits on requests, tokens and budget. See DESIGN.md "Rate limiter". */
+/**
+ * Sliding-window limits on requests, tokens and budget, FIFO waits per key.
+ * See packages/core/docs/limiter.md for every rule.
+ *
+ * @example
+ * ```ts
+ * async function call(limiter: LimiterBackend) {
+ *   const lease = await limiter.acquire(['openai', 'team'], { tokens: 1_000, maxWaitMs: 30_000 });
+ *   await lease.settle({ tokens: 850, costUsd: 0.004 });
+ * }
+ * ```
+ */
 export interface LimiterBackend {
   tryAcquire(
     keys: string | readonly string[],
@@ -183,7 +323,15 @@ export interface LimiterBackend {
 // Bus
 // ---------------------------------------------------------------------------------------------
 
-/** A posted message; `seq` counts from 1 per topic. */
+/**
+ * A posted message; `seq` counts from 1 per topic.
+ *
+ * @example
+ * ```ts
+ * const [first] = await bus.read<string>('progress');
+ * console.log(first?.seq, first?.from, first?.body);
+ * ```
+ */
 export interface Message<T = unknown> {
   readonly seq: number;
   readonly topic: string;
@@ -192,6 +340,14 @@ export interface Message<T = unknown> {
   readonly at: number;
 }
 
+/**
+ * Which messages `read` returns: those with `seq > afterSeq`, at most `limit`, oldest first.
+ *
+ * @example
+ * ```ts
+ * const next = await bus.read('progress', { afterSeq: lastSeq, limit: 20 });
+ * ```
+ */
 export interface ReadOptions {
   /** Only messages with `seq > afterSeq`. Default 0. */
   readonly afterSeq?: number;
@@ -199,13 +355,35 @@ export interface ReadOptions {
   readonly limit?: number;
 }
 
+/**
+ * {@link ReadOptions} plus how long to wait: `timeoutMs` (then `[]`) and an abort `signal`
+ * (then `ERR_ABORTED`).
+ *
+ * @example
+ * ```ts
+ * const messages = await bus.wait('progress', { afterSeq: lastSeq, timeoutMs: 20_000, signal });
+ * ```
+ */
 export interface WaitOptions extends ReadOptions {
   /** Resolve with `[]` after this long. Default: wait until a post or an abort. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
 
-/** Topics of ordered messages with waits woken by the post itself. See DESIGN.md "Bus". */
+/**
+ * Topics of ordered messages with waits woken by the post itself.
+ * See packages/core/docs/bus.md for every rule.
+ *
+ * @example
+ * ```ts
+ * let seen = 0;
+ * for (;;) {
+ *   const batch = await bus.wait('progress', { afterSeq: seen, timeoutMs: 60_000 });
+ *   for (const message of batch) seen = message.seq;
+ *   if (batch.length === 0) break;
+ * }
+ * ```
+ */
 export interface BusBackend {
   post<T = unknown>(topic: string, message: { from: string; body: T }): Promise<{ seq: number }>;
   read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]>;
