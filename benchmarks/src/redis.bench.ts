@@ -12,6 +12,9 @@
  *   would) posts, the clock stops when the waiter's continuation runs. Its own floor is a raw
  *   `XADD` on one client waking a raw `XREAD BLOCK` on another, measured the same way;
  * - wake, same process: the waiter and the poster share a bus: the post's reply wakes it.
+ * Floors, on the same plain client: `EVALSHA` of `return 1` (what any script costs), and the
+ * three calls an admission cannot do without (`HMGET` of the sums, `ZADD` of the entry into a
+ * window as large as the admission's, `HSET` of the new sum) as one script.
  * Goal: each Redis operation within 1.5x of one round trip; the cross-connection wake also
  * within 1.5x of its raw XADD -> XREAD floor (the floor alone is already ~1.5 round trips).
  */
@@ -64,6 +67,17 @@ export default async function redisBench(): Promise<void> {
   const posterBus = createRedisBus(redisOptions);
   const memBus = createBus({ clock });
   await raw.set('bench:key', 'value');
+  const returnOne = (await raw.script('LOAD', 'return 1')) as string;
+  // An admission's three calls, nothing else: the floor of any exact sliding window in Redis.
+  const admitFloor = (await raw.script(
+    'LOAD',
+    `local v = redis.call('HMGET', KEYS[1], 'r', 'pr', 'qn', 'ev')
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'r', (tonumber(v[1]) or 0) + 1)
+return 1`,
+  )) as string;
+  let floorN = 0;
+  let floorTrim = 0;
 
   let claimN = 0;
   let redisSeq = 0;
@@ -76,6 +90,18 @@ export default async function redisBench(): Promise<void> {
     },
     'raw GET (one round trip)': async () => {
       await raw.get('bench:key');
+    },
+    'raw EVALSHA return 1': async () => {
+      await raw.evalsha(returnOne, 0);
+    },
+    'raw admission floor script': async () => {
+      const now = Date.now();
+      await raw.evalsha(admitFloor, 2, 'bench:fh', 'bench:fw', now, `floor.${floorN++}|1|0|0`);
+      // Keep its window as the limiter keeps its own: about one windowMs (1 s) of entries.
+      if (now - floorTrim > 125) {
+        floorTrim = now;
+        await raw.zremrangebyscore('bench:fw', '-inf', now - 1_000);
+      }
     },
     'redis claim': async () => {
       await state.claim({ agent: 'a', resource: `r${claimN++ % 64}`, start: 0, end: 10 });
@@ -194,6 +220,15 @@ export default async function redisBench(): Promise<void> {
     { max: GOAL },
   );
   ratio('raw GET vs PING', med['raw GET (one round trip)']! / rtt);
+  ratio('raw EVALSHA return 1 vs PING', med['raw EVALSHA return 1']! / rtt);
+  ratio(
+    'raw admission floor script (HMGET, ZADD, HSET) vs PING',
+    med['raw admission floor script']! / rtt,
+  );
+  ratio(
+    'redis admission vs its raw floor script',
+    med['redis admission (tryAcquire)']! / med['raw admission floor script']!,
+  );
   ratio('redis claim vs in-memory claim', med['redis claim']! / med['memory claim']!);
   ratio(
     'redis admission vs in-memory admission',
