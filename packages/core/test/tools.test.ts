@@ -1,5 +1,14 @@
-import { DEFAULT_TOOL_TIMEOUT_MS, defineTool, toolResult, toolSpec, toolSpecs } from '@troupe/core';
-import { describe, expect, it } from 'vitest';
+import {
+  type AnyTool,
+  DEFAULT_TOOL_TIMEOUT_MS,
+  defineAgent,
+  defineTool,
+  toolResult,
+  toolSpec,
+  toolSpecs,
+} from '@troupe/core';
+import { scriptedModel } from '@troupe/core/testing/doubles';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 
 const add = defineTool({
@@ -30,6 +39,26 @@ describe('defineTool', () => {
         message: expect.stringContaining(option),
       }),
     );
+  });
+
+  it('AnyTool holds tools of different schemas without widening to any', () => {
+    const greet = defineTool({
+      name: 'greet',
+      description: 'Greets',
+      input: z.object({ who: z.string() }),
+      run: ({ who }) => `hi ${who}`,
+    });
+    const agent = defineAgent({
+      name: 'a',
+      instructions: '',
+      model: scriptedModel({ steps: [] }),
+      tools: [add, greet],
+    });
+    expect(agent.tools.map((t) => t.name)).toEqual(['add', 'greet']);
+    // Checked by `tsc -p packages/core`: `Tool<any>` would make these `any`.
+    expectTypeOf<AnyTool['input']>().not.toBeAny();
+    expectTypeOf<Parameters<AnyTool['run']>[0]>().not.toBeAny();
+    expectTypeOf(add).toExtend<AnyTool>();
   });
 
   it('toolResult carries updates and refuses a non-array', () => {

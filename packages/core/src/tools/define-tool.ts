@@ -121,14 +121,25 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   readonly name: string;
   readonly description: string;
   readonly input: S;
-  readonly run: (input: z.output<S>, ctx: ToolContext) => MaybePromise<unknown>;
+  /**
+   * Method syntax on purpose: parameters of methods are bivariant, so a `Tool<ZodObject<...>>`
+   * is assignable to {@link AnyTool} without `any`. The runtime validates input with `input`
+   * before calling `run`, so `run` only ever sees `z.output<S>`.
+   */
+  run(input: z.output<S>, ctx: ToolContext): MaybePromise<unknown>;
   readonly timeoutMs: number;
   readonly retries: number;
 }
 
-/** A tool of any input schema. */
-// biome-ignore lint/suspicious/noExplicitAny: tools of different schemas share one list.
-export type AnyTool = Tool<any>;
+/**
+ * A tool of any input schema: what lists of differently-typed tools hold.
+ *
+ * @example
+ * ```ts
+ * const tools: readonly AnyTool[] = [add, search]; // Tool<ZodObject<...>> of different shapes
+ * ```
+ */
+export type AnyTool = Tool<z.ZodType>;
 
 /**
  * Defines a tool an agent can call. Options are validated here, once; a bad option is
