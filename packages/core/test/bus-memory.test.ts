@@ -159,5 +159,37 @@ describe('createBus (memory)', () => {
       await waiting;
       expect(order).toEqual(['woken', 'posted']);
     });
+
+    it('wakes waiters on one topic in the order they started waiting', async () => {
+      const bus = createBus({ clock: new SimulatedClock() });
+      const order: number[] = [];
+      const waits = [1, 2, 3, 4].map((n) =>
+        bus.wait('t', { afterSeq: 0 }).then(() => order.push(n)),
+      );
+      await bus.post('t', { from: 'x', body: 1 });
+      await Promise.all(waits);
+      expect(order).toEqual([1, 2, 3, 4]);
+    });
+
+    it('keeps oldest-first wake order after the middle and newest waiters abort', async () => {
+      const bus = createBus({ clock: new SimulatedClock() });
+      const order: number[] = [];
+      const middle = new AbortController();
+      const newest = new AbortController();
+      const first = bus.wait('t', { afterSeq: 0 }).then(() => order.push(1));
+      const dropped = [
+        bus.wait('t', { afterSeq: 0, signal: middle.signal }),
+        bus.wait('t', { afterSeq: 0, signal: newest.signal }),
+      ].map((w) => w.catch(() => 'aborted'));
+      middle.abort();
+      newest.abort();
+      // Appended after the aborted tail: must still come after the first waiter.
+      const later = bus.wait('t', { afterSeq: 0 }).then(() => order.push(4));
+      expect(bus.waiters('t')).toBe(2);
+      await bus.post('t', { from: 'x', body: 1 });
+      await Promise.all([first, later]);
+      expect(await Promise.all(dropped)).toEqual(['aborted', 'aborted']);
+      expect(order).toEqual([1, 4]);
+    });
   });
 });

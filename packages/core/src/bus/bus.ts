@@ -56,12 +56,13 @@ export interface MemoryBus extends BusBackend {
 /**
  * A topic's messages (`seq` n at index n - 1) and its pending waiters, in an intrusive doubly
  * linked list: a post walks it without allocating an iterator, and a waiter that times out or
- * aborts unlinks itself in O(1).
+ * aborts unlinks itself in O(1). New waiters go at `tail`, so a post wakes them oldest first.
  */
 interface Topic {
   readonly name: string;
   readonly messages: Message[];
   head: Waiter | undefined;
+  tail: Waiter | undefined;
   waiting: number;
 }
 
@@ -106,7 +107,7 @@ export function createBus(options: BusOptions): MemoryBus {
   function topicFor(name: string): Topic {
     let topic = topics.get(name);
     if (topic === undefined) {
-      topic = { name, messages: [], head: undefined, waiting: 0 };
+      topic = { name, messages: [], head: undefined, tail: undefined, waiting: 0 };
       topics.set(name, topic);
     }
     return topic;
@@ -119,7 +120,8 @@ export function createBus(options: BusOptions): MemoryBus {
       waiter.linked = false;
       if (waiter.prev === undefined) topic.head = waiter.next;
       else waiter.prev.next = waiter.next;
-      if (waiter.next !== undefined) waiter.next.prev = waiter.prev;
+      if (waiter.next === undefined) topic.tail = waiter.prev;
+      else waiter.next.prev = waiter.prev;
       waiter.prev = undefined;
       waiter.next = undefined;
       if (--topic.waiting === 0 && topic.messages.length === 0) topics.delete(topic.name);
@@ -155,8 +157,8 @@ export function createBus(options: BusOptions): MemoryBus {
       const seq = messages.length + 1;
       const stored: Message = Object.freeze({ seq, topic, from, body, at: clock.now() });
       messages.push(stored);
-      // Wake every waiter whose afterSeq this seq passes, each with its own slice; `next` is
-      // read before `detach` clears it.
+      // Wake every waiter whose afterSeq this seq passes, oldest first, each with its own slice;
+      // `next` is read before `detach` clears it.
       let waiter = record.head;
       while (waiter !== undefined) {
         const next = waiter.next;
@@ -205,15 +207,16 @@ export function createBus(options: BusOptions): MemoryBus {
           limit,
           resolve: resolve as (messages: Message[]) => void,
           reject,
-          prev: undefined,
-          next: record.head,
+          prev: record.tail,
+          next: undefined,
           linked: true,
           timer: undefined,
           signal: undefined,
           onAbort: undefined,
         };
-        if (record.head !== undefined) record.head.prev = waiter;
-        record.head = waiter;
+        if (record.tail === undefined) record.head = waiter;
+        else record.tail.next = waiter;
+        record.tail = waiter;
         record.waiting++;
         if (timeoutMs !== undefined) {
           // Timeouts beyond one timer's reach are chained toward the deadline.
