@@ -1,5 +1,5 @@
+import { createIds, createRng, invalidArgument, isTroupeError, TroupeError } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
-import { TroupeError, createIds, createRng, invalidArgument, isTroupeError } from '@troupe/core';
 
 describe('TroupeError', () => {
   it('carries a stable code and details', () => {

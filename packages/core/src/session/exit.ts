@@ -14,7 +14,8 @@ import type { SessionLog } from './log.js';
 export interface ExitProcess {
   on(event: string, listener: () => void): unknown;
   off(event: string, listener: () => void): unknown;
-  exit(code?: number): never | void;
+  /** Ends the process; the result is ignored (the real one never returns, a fake may). */
+  exit(code?: number): unknown;
 }
 
 /**
