@@ -118,6 +118,8 @@ class Limiter implements RedisRateLimiter {
   readonly #observe: ScriptRunner;
   /** `origin|channel`: scripts publish wakes as `origin|key`; we ignore our own. */
   readonly #channelSpec: string;
+  /** `ticketTtl|origin|channel`: the admission script's one argument for both. */
+  readonly #admitSpec: string;
   readonly #channel: string;
   readonly #origin: string;
   /** Local FIFO per key: insertion-ordered sets, head = first. */
@@ -158,6 +160,7 @@ class Limiter implements RedisRateLimiter {
     this.#origin = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     this.#channel = `${base}lwake`;
     this.#channelSpec = `${this.#origin}|${this.#channel}`;
+    this.#admitSpec = `${ticketTtlMs}|${this.#channelSpec}`;
   }
 
   // -- plumbing -------------------------------------------------------------------------------
@@ -213,12 +216,11 @@ class Limiter implements RedisRateLimiter {
     for (const key of names) {
       keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
       const rule = this.#rules.get(key);
-      // One packed argument per rule (the script splits it): see ADMIT_SCRIPT.
-      if (rule === undefined) tail.push('none|inf|inf|inf', key);
+      // One packed argument per rule (the script splits it; the name it reads off the key).
+      if (rule === undefined) tail.push('none|inf|inf|inf');
       else {
         tail.push(
           `${limitText(rule.windowMs)}|${limitText(rule.maxRequests)}|${limitText(rule.maxTokens)}|${limitText(rule.maxCost)}`,
-          key,
         );
       }
     }
@@ -240,11 +242,9 @@ class Limiter implements RedisRateLimiter {
     const id = `${this.#origin}.${(this.#admissions++).toString(36)}`;
     const args: (string | number)[] = [
       now,
-      mode,
+      ticket === '' ? mode : `${mode}:${ticket}`,
       memberOf(id, weight),
-      ticket,
-      this.#ticketTtlMs,
-      this.#channelSpec,
+      this.#admitSpec,
       ...tail,
     ];
     // #call inlined: this is every admission's path, one async frame less.

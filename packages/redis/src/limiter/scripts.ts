@@ -77,12 +77,13 @@ end
  * Admission: mode 'try' (admit or refuse), 'peek' (refuse, reporting the wait: a local waiter
  * is ahead), 'acquire' (admit, or refuse and enqueue a ticket), 'queue' (enqueue a ticket: a
  * local waiter is ahead), 'retry' (a queued ticket tries again). KEYS: H, W, Q per limiter key,
- * then the id counter. ARGV: now, mode, member ("id|requests|tokens|cost": the admission's
- * window entry as it is written), ticket, ticketTtl, channel, then per key: its rule
- * ("window|maxRequests|maxTokens|maxCost"; window 'inf' for a lifetime rule, 'none' when
- * unruled; limits 'inf' when unlimited) and its name. Packed because every argument costs
- * about 0.2 µs end to end (client encoding, RESP parsing, the ARGV table) and the fast path
- * needs only the first three and the first rule.
+ * then the id counter. ARGV: now, mode ('retry:<ticket>' for a retry with a ticket), member
+ * ("id|requests|tokens|cost": the admission's window entry as it is written), "ticketTtl|channel",
+ * then per key its rule ("window|maxRequests|maxTokens|maxCost"; window 'inf' for a lifetime
+ * rule, 'none' when unruled; limits 'inf' when unlimited). A key's name is read off its H key
+ * (<base>l:<name>:h, <base> being the id counter's key without 'lseq'). Packed because every
+ * argument costs about 0.2 µs end to end (client encoding, RESP parsing, the ARGV table): one
+ * key takes 9 arguments, not 19.
  * Returns 1 (admitted under the id it was given: the fast path's compact reply), {1, id}, or
  * {0, reason, retryAfter, ticket, wakeAt, blocker}.
  */
@@ -94,7 +95,7 @@ local now = tonumber(ARGV[1])
 -- falls through.
 if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
   local v = redis.call('HMGET', KEYS[1], 'r', 't', 'c', 'pr', 'pt', 'qn', 'ev', 'keep')
-  local win, lr, lt, lc = string.match(ARGV[7], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  local win, lr, lt, lc = string.match(ARGV[5], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
   if (tonumber(v[4]) or -math.huge) <= now and (tonumber(v[5]) or -math.huge) <= now
     and (tonumber(v[6]) or 0) == 0 then
     if win == 'none' then return 1 end
@@ -116,7 +117,7 @@ if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
           return 1
         end
         redis.call('ZADD', KEYS[2], now, ARGV[3])
-        local span = tonumber(win) + tonumber(ARGV[5])
+        local span = tonumber(win) + tonumber(string.match(ARGV[4], '^[^|]*'))
         local refresh = now + span / 2 > (tonumber(v[8]) or -math.huge)
         if wt == 0 and wc == 0 and ev ~= math.huge and not refresh then
           redis.call('HSET', KEYS[1], 'r', r + wr)
@@ -140,18 +141,21 @@ if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
 end
 ${COMMON}
 ${LOAD}
-local mode, member, ticket = ARGV[2], ARGV[3], ARGV[4]
+local mode, member, ticket = ARGV[2], ARGV[3], ''
+if string.sub(mode, 1, 6) == 'retry:' then mode, ticket = 'retry', string.sub(mode, 7) end
 local admissionId, wr, wt, wc = string.match(member, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
 -- "|r|t|c": the weight part of the member, as ticket infos store it.
 local weightText = string.sub(member, #admissionId + 1)
 local w = {tonumber(wr), tonumber(wt), tonumber(wc)}
-local grace, channel, n = tonumber(ARGV[5]), ARGV[6], (#KEYS - 1) / 3
+local ttlText, channel = string.match(ARGV[4], '^([^|]*)|(.*)$')
+local grace, n = tonumber(ttlText), (#KEYS - 1) / 3
+local baseLength = #KEYS[#KEYS] - 4
 local REASONS = {'requests', 'tokens', 'budget'}
 local ks = {}
 for i = 1, n do
-  local o = 6 + (i - 1) * 2
-  local win, mr, mt, mc = string.match(ARGV[o + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-  local k = { name = ARGV[o + 2], H = KEYS[3 * i - 2], W = KEYS[3 * i - 1], Q = KEYS[3 * i] }
+  local win, mr, mt, mc = string.match(ARGV[4 + i], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  local H = KEYS[3 * i - 2]
+  local k = { name = string.sub(H, baseLength + 3, -3), H = H, W = KEYS[3 * i - 1], Q = KEYS[3 * i] }
   k.ruled = win ~= 'none'
   if win == 'inf' or win == 'none' then k.win = INF else k.win = tonumber(win) end
   k.max = {num(mr), num(mt), num(mc)}
