@@ -140,6 +140,28 @@ describe('event hub: who wants which type', () => {
     expect(hub.wants('model.delta')).toBe(false);
   });
 
+  it('tells type watchers only when a type starts or stops being wanted', () => {
+    const hub = new EventHub(() => 0);
+    const seen: (readonly string[])[] = [];
+    hub.watchTypes((types) => seen.push(types));
+    const offA = hub.on('tool.returned', () => {});
+    const offB = hub.on('tool.returned', () => {});
+    const stream = hub.stream({ types: ['model.delta'] });
+    offA();
+    offB();
+    stream.close();
+    hub.on('*', () => {});
+    hub.close();
+    expect(seen).toEqual([
+      ['tool.returned'],
+      ['tool.returned', 'model.delta'],
+      ['model.delta'],
+      [],
+      ['*'],
+      [],
+    ]);
+  });
+
   it('wants nothing once closed', () => {
     const hub = new EventHub(() => 0);
     hub.on('run.finished', () => {});

@@ -165,7 +165,7 @@ const rethrowLater: ListenerErrorHandler = (error) => {
 /**
  * Fans events out to listeners and streams. `active` is true only while someone listens, so
  * emitters skip building events otherwise; `wants(type)` says whether anyone takes one type;
- * `watch` tells remote emitters (pool workers).
+ * `watch` and `watchTypes` tell remote emitters (pool workers) what to build and send.
  */
 export class EventHub implements EventSink {
   active = false;
@@ -179,6 +179,7 @@ export class EventHub implements EventSink {
   #closed = false;
   #now: () => number;
   readonly #watchers: ((active: boolean) => void)[] = [];
+  readonly #typeWatchers: ((types: readonly string[]) => void)[] = [];
 
   readonly #onListenerError: ListenerErrorHandler;
 
@@ -202,6 +203,19 @@ export class EventHub implements EventSink {
     this.#watchers.push(fn);
   }
 
+  /**
+   * Calls `fn` with {@link wantedTypes} whenever a type starts or stops being wanted (pool hosts
+   * build and send only those). Not called for a second subscriber of an already wanted type.
+   */
+  watchTypes(fn: (types: readonly string[]) => void): void {
+    this.#typeWatchers.push(fn);
+  }
+
+  /** The types some listener or stream takes; `'*'` among them means every type. */
+  wantedTypes(): readonly string[] {
+    return [...this.#wanted.keys()];
+  }
+
   now(): number {
     return this.#now();
   }
@@ -212,12 +226,22 @@ export class EventHub implements EventSink {
   }
 
   #want(types: Iterable<string>, delta: number): void {
+    let changed = false;
     for (const type of types) {
-      const count = (this.#wanted.get(type) ?? 0) + delta;
+      const before = this.#wanted.get(type) ?? 0;
+      const count = before + delta;
       if (count > 0) this.#wanted.set(type, count);
       else this.#wanted.delete(type);
+      if (before > 0 !== count > 0) changed = true;
     }
     this.#wantsAll = this.#wanted.has('*');
+    if (changed) this.#typesChanged();
+  }
+
+  #typesChanged(): void {
+    if (this.#typeWatchers.length === 0) return;
+    const types = this.wantedTypes();
+    for (const fn of this.#typeWatchers) fn(types);
   }
 
   emit(event: TeamEvent): void {
@@ -279,10 +303,12 @@ export class EventHub implements EventSink {
     for (const stream of this.#streams) stream.end();
     this.#streams.clear();
     this.#byType.clear();
+    const hadTypes = this.#wanted.size > 0;
     this.#wanted.clear();
     this.#wantsAll = false;
     this.#count = 0;
     this.#setActive(false);
+    if (hadTypes) this.#typesChanged();
   }
 
   #change(delta: number): void {

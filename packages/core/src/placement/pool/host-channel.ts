@@ -55,6 +55,13 @@ type Request = DownMsg extends infer M
     : never
   : never;
 
+/**
+ * Event messages received from every pool host in this process, per event type. Internal (the
+ * package does not export it): tests read it to see which types cross the port
+ * (packages/core/test/pool-events.test.ts).
+ */
+export const eventMessagesReceived = new Map<string, number>();
+
 const STATE_METHODS = new Set(['claim', 'release', 'renew', 'claims', 'discover', 'discoveries']);
 const BUS_METHODS = new Set(['post', 'read', 'wait']);
 
@@ -209,9 +216,12 @@ export class HostChannel {
       case 'failure':
         ctx.onFailure(msg.agent, fromWire(msg.error));
         return;
-      case 'event':
+      case 'event': {
+        const type = msg.event.type;
+        eventMessagesReceived.set(type, (eventMessagesReceived.get(type) ?? 0) + 1);
         ctx.events.emit(msg.event);
         return;
+      }
       case 'turn':
         ctx.afterTurn?.(msg.agent, msg.record);
         return;

@@ -2,7 +2,7 @@
 // by piscina from core's dist; agents come from module specifiers (plain JS Node can import).
 import { type Clock, systemClock } from '../../clock.js';
 import { TroupeError } from '../../errors.js';
-import type { AgentState, EventSink, TeamEvent } from '../../events/team-events.js';
+import type { AgentState, EventSink, TeamEvent, TeamEventType } from '../../events/team-events.js';
 import { createTeamTools } from '../../team/team-tools.js';
 import { InlinePlacement } from '../inline.js';
 import type { TurnRecord } from '../types.js';
@@ -23,15 +23,30 @@ import {
   remoteState,
 } from './remote-services.js';
 
+/**
+ * The host's event sink: it mirrors which types the coordinator's listeners take, so emitters
+ * build (and the port carries) only those; model deltas stay off unless someone listens to them.
+ */
 class WorkerEvents implements EventSink {
-  active: boolean;
+  active = false;
+  #all = false;
+  #types: ReadonlySet<string> = new Set();
   readonly #outbox: Outbox;
-  constructor(outbox: Outbox, active: boolean) {
+  constructor(outbox: Outbox, types: readonly string[]) {
     this.#outbox = outbox;
-    this.active = active;
+    this.setTypes(types);
+  }
+  setTypes(types: readonly string[]): void {
+    this.#types = new Set(types);
+    this.#all = this.#types.has('*');
+    this.active = this.#types.size > 0;
+  }
+  wants(type: TeamEventType): boolean {
+    return this.active && (this.#all || this.#types.has(type));
   }
   emit(event: TeamEvent): void {
-    if (this.active) this.#outbox.push({ t: 'event', event });
+    // Checked again here: an emitter that asked only `active` still sends no unwanted type.
+    if (this.wants(event.type)) this.#outbox.push({ t: 'event', event });
   }
 }
 
@@ -78,7 +93,7 @@ export function runHost(init: HostInit): Promise<void> {
     for (const [agent, record] of turns) outbox.push({ t: 'turn', agent, record });
     turns.clear();
   });
-  const events = new WorkerEvents(outbox, init.eventsActive);
+  const events = new WorkerEvents(outbox, init.eventTypes);
   const state = remoteState(rpc);
   const bus = remoteBus(rpc);
   const teamTools = createTeamTools({ state, bus, events, roster: remoteRoster(rpc) });
@@ -165,7 +180,7 @@ export function runHost(init: HostInit): Promise<void> {
           agents.markFailed(msg.agent);
           return;
         case 'events':
-          events.active = msg.active;
+          events.setTypes(msg.types);
           return;
         case 'close':
           void close();

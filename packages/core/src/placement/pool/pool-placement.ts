@@ -95,8 +95,8 @@ class PoolPlacement implements Placement {
         for (const fn of wake) fn();
       },
     };
-    options.events.watch((active) => {
-      for (const host of this.#hosts) host.tell({ t: 'events', active });
+    options.events.watchTypes((types) => {
+      for (const host of this.#hosts) host.tell({ t: 'events', types });
     });
   }
 
@@ -233,7 +233,7 @@ class PoolPlacement implements Placement {
     const options = this.#options;
     const host = new HostChannel(++this.#nextHost, this.#share.piscina, this.#ctx, {
       clock: options.clock === systemClock ? 'system' : 'remote',
-      eventsActive: options.events.active,
+      eventTypes: options.events.wantedTypes(),
       persist: options.hooks.afterTurn !== undefined,
       limiterKeys: options.limiterKeys,
     });

@@ -52,7 +52,8 @@ export type DownMsg =
     }
   | { readonly t: 'markFailed'; readonly agent: string }
   | { readonly t: 'timer'; readonly id: number; readonly at: number }
-  | { readonly t: 'events'; readonly active: boolean }
+  /** The event types the coordinator's listeners take (`'*'`: all); hosts build only these. */
+  | { readonly t: 'events'; readonly types: readonly string[] }
   | { readonly t: 'close' };
 
 /** Host -> coordinator. */
@@ -96,7 +97,8 @@ export interface HostInit {
   /** `system` runs timers in the worker; `remote` proxies every timer to the coordinator's clock. */
   readonly clock: 'system' | 'remote';
   readonly now: number;
-  readonly eventsActive: boolean;
+  /** The event types wanted when the host starts (see the `events` message). */
+  readonly eventTypes: readonly string[];
   readonly persist: boolean;
   readonly limiterKeys: readonly string[] | undefined;
 }
