@@ -31,7 +31,12 @@ afterAll(async () => {
 
 describe('redis backends against a server that never answers', () => {
   it('reject every operation with ERR_BACKEND_UNAVAILABLE instead of hanging', async () => {
-    const options = { redis: url, clock: new SimulatedClock(), team: 'hung', commandTimeoutMs: 200 };
+    const options = {
+      redis: url,
+      clock: new SimulatedClock(),
+      team: 'hung',
+      commandTimeoutMs: 200,
+    };
     const state = createRedisSharedState(options);
     const limiter = createRedisRateLimiter({
       ...options,
