@@ -178,7 +178,6 @@ export class EventHub implements EventSink {
   #count = 0;
   #closed = false;
   #now: () => number;
-  readonly #watchers: ((active: boolean) => void)[] = [];
   readonly #typeWatchers: ((types: readonly string[]) => void)[] = [];
 
   readonly #onListenerError: ListenerErrorHandler;
@@ -196,11 +195,6 @@ export class EventHub implements EventSink {
     } catch (error) {
       this.#onListenerError(error, event);
     }
-  }
-
-  /** Calls `fn` whenever `active` changes (pool hosts only send events while someone listens). */
-  watch(fn: (active: boolean) => void): void {
-    this.#watchers.push(fn);
   }
 
   /**
@@ -319,6 +313,5 @@ export class EventHub implements EventSink {
   #setActive(active: boolean): void {
     if (active === this.active) return;
     this.active = active;
-    for (const fn of this.#watchers) fn(active);
   }
 }
