@@ -181,7 +181,7 @@ class Limiter implements RedisRateLimiter {
     } catch (error) {
       throw toTroupeError(error, op);
     } finally {
-      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      this.#callEnded();
     }
   }
 
@@ -231,13 +231,14 @@ class Limiter implements RedisRateLimiter {
     return prepared;
   }
 
-  async #runAdmit(
+  /** KEYS, ARGV and admission id of one admission script call. */
+  #admitCall(
     names: readonly string[],
     weight: Weight,
     mode: 'try' | 'peek' | 'acquire' | 'queue' | 'retry',
     ticket: string,
     now: number,
-  ): Promise<AdmitReply> {
+  ): { keys: readonly string[]; args: (string | number)[]; id: string } {
     const { keys, tail } = this.#prepared(names);
     const id = `${this.#origin}.${(this.#admissions++).toString(36)}`;
     const args: (string | number)[] = [
@@ -247,7 +248,22 @@ class Limiter implements RedisRateLimiter {
       this.#admitSpec,
       ...tail,
     ];
-    // #call inlined: this is every admission's path, one async frame less.
+    return { keys, args, id };
+  }
+
+  #callEnded(): void {
+    if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  async #runAdmit(
+    names: readonly string[],
+    weight: Weight,
+    mode: 'try' | 'peek' | 'acquire' | 'queue' | 'retry',
+    ticket: string,
+    now: number,
+  ): Promise<AdmitReply> {
+    const { keys, args, id } = this.#admitCall(names, weight, mode, ticket, now);
+    // #call inlined: one async frame less.
     this.#inFlight++;
     try {
       const reply = (await this.#admit(keys, args)) as AdmitReply | 1;
@@ -256,7 +272,7 @@ class Limiter implements RedisRateLimiter {
     } catch (error) {
       throw toTroupeError(error, 'limiter admission');
     } finally {
-      if (--this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      this.#callEnded();
     }
   }
 
@@ -301,7 +317,18 @@ class Limiter implements RedisRateLimiter {
     // A local waiter that is already queued is ahead of us: never admit past it. Waiters still
     // starting have their scripts ahead of ours on the connection, so Redis orders us after.
     const mode = this.#hasQueued(names) ? 'peek' : 'try';
-    const reply = await this.#runAdmit(names, weight, mode, '', now);
+    // #runAdmit inlined: the hottest path of the limiter, one async frame less.
+    const { keys: redisKeys, args, id } = this.#admitCall(names, weight, mode, '', now);
+    this.#inFlight++;
+    let reply: AdmitReply | 1;
+    try {
+      reply = (await this.#admit(redisKeys, args)) as AdmitReply | 1;
+    } catch (error) {
+      throw toTroupeError(error, 'limiter admission');
+    } finally {
+      this.#callEnded();
+    }
+    if (reply === 1) return { ok: true, lease: this.#lease(names, weight, id, now) };
     if (reply[0] === 1) return { ok: true, lease: this.#lease(names, weight, reply[1], now) };
     return { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) };
   }
