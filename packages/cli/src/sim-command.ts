@@ -1,5 +1,11 @@
 import { isTroupeError } from '@troupe/core';
-import { defaultScenarioPath, loadScenarioFile, runSimulation, writeRunOutputs } from '@troupe/sim';
+import {
+  closeSimulationPools,
+  defaultScenarioPath,
+  loadScenarioFile,
+  runSimulation,
+  writeRunOutputs,
+} from '@troupe/sim';
 import { intFlag, parse, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
@@ -35,13 +41,15 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const progress = new Progress({ enabled: values['no-progress'] !== true });
 
   progress.update(0, teams, 'teams');
+  // runSimulation keeps its worker pools for later calls; this process makes no more, so end
+  // the workers now rather than leave the exit to piscina's unref'd idle threads.
   const result = await runSimulation({
     scenario,
     seed,
     teams,
     threads,
     onTeamDone: (done, total) => progress.update(done, total, 'teams'),
-  });
+  }).finally(closeSimulationPools);
   const files = await writeRunOutputs(dir, result, { description: scenario.description });
 
   const t = result.analysis.totals;

@@ -19,7 +19,7 @@ export { analyze, mergeAnalyses, TeamAnalyzer } from './report/analyze.js';
 export type { ReportMeta } from './report/html.js';
 export { renderReport } from './report/html.js';
 export type { SimulationOptions, SimulationResult } from './run-simulation.js';
-export { runSimulation } from './run-simulation.js';
+export { closeSimulationPools, runSimulation } from './run-simulation.js';
 export type { Scenario, ScenarioInput } from './scenario.js';
 export { loadScenarioFile, parseScenario, scenarioSchema } from './scenario.js';
 

@@ -68,6 +68,8 @@ export interface SimulationResult {
 
 /** Most consecutive teams one worker task runs. */
 const MAX_BATCH = 16;
+/** Batches in flight per thread at the start: the tail shrinks batches down to one team. */
+const BATCHES_PER_THREAD = 4;
 
 // Worker threads run plain Node, so they always load the built worker: from dist when this
 // module is itself the build, from ../dist when it runs from sources (under vitest).
@@ -75,10 +77,78 @@ const workerUrl = import.meta.url.endsWith('.ts')
   ? new URL('../dist/worker.js', import.meta.url)
   : new URL('./worker.js', import.meta.url);
 
+// One pool per thread count for the whole process: a worker's start-up (loading and JIT-ing
+// core, zod, xstate) costs far more than a small team, so simulations reuse warm workers.
+const pools = new Map<number, Piscina<TeamTask, TeamRunResult[]>>();
+
+function poolFor(threads: number): Piscina<TeamTask, TeamRunResult[]> {
+  let pool = pools.get(threads);
+  if (pool === undefined) {
+    // Only when a test runner added the source condition (see workerExecArgv).
+    const execArgv = workerExecArgv();
+    pool = new Piscina<TeamTask, TeamRunResult[]>({
+      filename: workerUrl.href,
+      ...(execArgv !== undefined && { execArgv }),
+      minThreads: threads,
+      maxThreads: threads,
+      // Two tasks per worker: the next batch is already there while a result travels back,
+      // yet a worker never holds a queue the other thread could have taken at the end.
+      concurrentTasksPerWorker: 2,
+      // Piscina unrefs idle workers, so a kept pool does not hold the process open.
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
+    pools.set(threads, pool);
+  }
+  return pool;
+}
+
+/**
+ * Closes the worker pools {@link runSimulation} keeps (one per thread count) and waits for their
+ * threads to exit. Idle workers never keep the process alive, but a CLI or test that is done
+ * simulating calls this to end them at once; a later `runSimulation` starts fresh pools.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await runSimulation({ scenario, teams: 100, threads: 2 });
+ * } finally {
+ *   await closeSimulationPools();
+ * }
+ * ```
+ */
+export async function closeSimulationPools(): Promise<void> {
+  const open = [...pools.values()];
+  pools.clear();
+  await Promise.all(open.map((pool) => pool.destroy()));
+}
+
+/**
+ * Splits `teams` into consecutive batches, largest first: one task per small team (a round trip
+ * and a structured clone of the scenario, ~100 µs) would cost as much as the team, but big
+ * batches at the end leave one thread idle while the other finishes. Each batch is the
+ * remaining teams over `threads * BATCHES_PER_THREAD`, at most MAX_BATCH, so the last few
+ * batches are single teams.
+ */
+function batches(teams: number, threads: number): [team: number, count: number][] {
+  const out: [number, number][] = [];
+  for (let team = 0; team < teams; ) {
+    const remaining = teams - team;
+    const count = Math.max(
+      1,
+      Math.min(MAX_BATCH, Math.floor(remaining / (threads * BATCHES_PER_THREAD))),
+    );
+    out.push([team, count]);
+    team += count;
+  }
+  return out;
+}
+
 /**
  * Runs `teams` independent teams of a scenario on simulated time, inline or across a piscina
  * pool, each deterministic in its own thread, and merges them in team order: the same
- * scenario, seed and team count give the same log and hash whatever the thread count.
+ * scenario, seed and team count give the same log and hash whatever the thread count. Worker
+ * pools are kept per thread count and reused by later calls; {@link closeSimulationPools} ends
+ * them.
  *
  * @example
  * ```ts
@@ -117,36 +187,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       finished(await runTeam(scenario, { seed, team, collectEvents, timelines: team === 0 }));
     }
   } else {
-    // Teams go to the workers in batches of consecutive teams: one task (a round trip and a
-    // structured clone of the scenario, ~100 µs) per small team would cost as much as the team.
-    // Batches stay small enough (about 8 per thread at least) to balance the threads.
-    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(teams / (threads * 8))));
-    const tasks: TeamTask[] = [];
-    for (let team = 0; team < teams; team += batch) {
-      const count = Math.min(batch, teams - team);
-      tasks.push({ scenario, seed, team, count, collectEvents, timelinesFor: 0 });
-    }
-    // Only when a test runner added the source condition (see workerExecArgv).
-    const execArgv = workerExecArgv();
-    const pool = new Piscina<TeamTask, TeamRunResult[]>({
-      filename: workerUrl.href,
-      ...(execArgv !== undefined && { execArgv }),
-      minThreads: threads,
-      maxThreads: threads,
-      // Several teams per worker keep both threads busy while results travel back.
-      concurrentTasksPerWorker: 4,
-    });
-    try {
-      await Promise.all(
-        tasks.map((t) =>
-          pool.run(t).then((batchResults) => {
+    const pool = poolFor(threads);
+    await Promise.all(
+      batches(teams, threads).map(([team, count]) =>
+        pool
+          .run({ scenario, seed, team, count, collectEvents, timelinesFor: 0 })
+          .then((batchResults) => {
             for (const result of batchResults) finished(result);
           }),
-        ),
-      );
-    } finally {
-      await pool.destroy();
-    }
+      ),
+    );
   }
 
   const hash = createHash('sha256');
