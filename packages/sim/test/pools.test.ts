@@ -1,0 +1,47 @@
+// runSimulation's kept worker pools: reuse across calls, batching, closeSimulationPools.
+import { closeSimulationPools, parseScenario, runSimulation } from '@troupe/sim';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const tiny = parseScenario({
+  name: 'tiny-teams',
+  workload: { files: 3, regionsPerFile: [1, 2], turnsPerRegion: [1, 1] },
+  team: { agents: [{ name: 'dev', count: 3 }] },
+  faults: { rateLimited: 0.05 },
+});
+
+afterAll(closeSimulationPools);
+
+describe('simulation worker pools', () => {
+  it('a second run on a kept pool gives the same log as the first', async () => {
+    const first = await runSimulation({ scenario: tiny, seed: 2, teams: 6, threads: 2 });
+    const second = await runSimulation({ scenario: tiny, seed: 2, teams: 6, threads: 2 });
+    expect(second.hash).toBe(first.hash);
+    expect(second.lines).toEqual(first.lines);
+  });
+
+  it('shrinking batches across many teams keep every team, in order, as inline', async () => {
+    // 70 teams on 2 threads: batches of 8 first, then smaller down to single teams.
+    const inline = await runSimulation({ scenario: tiny, seed: 4, teams: 70, threads: 0 });
+    const pooled = await runSimulation({ scenario: tiny, seed: 4, teams: 70, threads: 2 });
+    expect(pooled.perTeam.map((t) => t.team)).toEqual([...Array(70).keys()]);
+    expect(pooled.perTeam.map((t) => t.hash)).toEqual(inline.perTeam.map((t) => t.hash));
+    expect(pooled.hash).toBe(inline.hash);
+  });
+
+  it('pools of different thread counts give one hash', async () => {
+    const hashes = new Set<string>();
+    for (const threads of [1, 2, 3]) {
+      const run = await runSimulation({ scenario: tiny, seed: 9, teams: 10, threads });
+      hashes.add(run.hash);
+    }
+    expect(hashes.size).toBe(1);
+  });
+
+  it('runs again on fresh workers after closeSimulationPools', async () => {
+    const before = await runSimulation({ scenario: tiny, seed: 5, teams: 4, threads: 2 });
+    await closeSimulationPools();
+    await closeSimulationPools();
+    const after = await runSimulation({ scenario: tiny, seed: 5, teams: 4, threads: 2 });
+    expect(after.hash).toBe(before.hash);
+  });
+});
