@@ -9,11 +9,11 @@
  *    {@link STEP_ROUNDS} rounds after a warm-up: wall time on this shared 2-core machine moves
  *    with whatever else runs, CPU time much less. Wall-clock steps/s is printed beside it.
  * 2. 1,000 teams of 8 agents, each with a small workload, through `runSimulation` on 1 and on 2
- *    worker threads (events off): the speed-up from the second thread, wall time, median of
+ *    worker threads (events off): the speed-up from the second thread, median wall time of
  *    {@link SCALE_ROUNDS} rounds, 1 and 2 threads alternating. `runSimulation` keeps one pool per
- *    thread count, and each is warmed by an untimed run first, so worker start-up and JIT are
- *    not timed: only the thread count is. The hash must not depend on the thread count, and the
- *    bench checks it does not.
+ *    thread count, and each is warmed by {@link SCALE_WARMUPS} untimed runs first, so worker
+ *    start-up and JIT are not timed: only the thread count is. The hash must not depend on the
+ *    thread count, and the bench checks it does not.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { closeSimulationPools, parseScenario, runSimulation, runTeam } from '@troupe/sim';
@@ -22,7 +22,9 @@ import { collectGarbage, figure, heading, ratio } from './lib/harness.js';
 const envTime = Number(process.env.BENCH_TIME_MS);
 const short = Number.isFinite(envTime) && envTime > 0 && envTime < 500;
 const STEP_ROUNDS = short ? 2 : 5;
-const SCALE_ROUNDS = short ? 1 : 5;
+const SCALE_ROUNDS = short ? 1 : 7;
+/** Untimed full runs per pool first: each worker JITs the team engine on its own. */
+const SCALE_WARMUPS = short ? 1 : 2;
 const STEPS_GOAL = 50_000;
 const THREAD_GOAL = 1.7;
 const TEAMS = 1_000;
@@ -91,6 +93,7 @@ async function threads(): Promise<void> {
   figure('cores available', String(availableParallelism()));
   figure('load average (1 min) before', loadavg()[0]!.toFixed(1));
   const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  const cpuTimes: Record<1 | 2, number[]> = { 1: [], 2: [] };
   const hashes = new Set<string>();
   let calls = 0;
   const run = (n: 1 | 2) =>
@@ -101,8 +104,10 @@ async function threads(): Promise<void> {
       threads: n,
       collectEvents: false,
     });
-  // Warm each pool with one untimed full run: workers start, load and JIT before any timing.
-  for (const n of [1, 2] as const) hashes.add((await run(n)).hash);
+  // Warm each pool with untimed full runs: workers start, load and JIT before any timing.
+  for (let i = 0; i < SCALE_WARMUPS; i++) {
+    for (const n of [1, 2] as const) hashes.add((await run(n)).hash);
+  }
   for (let round = 0; round < SCALE_ROUNDS; round++) {
     for (const n of [1, 2] as const) {
       collectGarbage();
@@ -110,7 +115,9 @@ async function threads(): Promise<void> {
       const result = await run(n);
       const cpu = process.cpuUsage(cpu0);
       // Cores this process kept busy on average: below `n`, other load took the rest.
-      const busy = (cpu.user + cpu.system) / 1_000 / result.wallMs;
+      const cpuMs = (cpu.user + cpu.system) / 1_000;
+      const busy = cpuMs / result.wallMs;
+      cpuTimes[n].push(cpuMs);
       hashes.add(result.hash);
       calls = result.analysis.totals.modelCalls;
       times[n].push(result.wallMs);
@@ -124,6 +131,12 @@ async function threads(): Promise<void> {
   if (hashes.size !== 1) throw new Error('sim bench: the hash changed with the thread count');
   figure('load average (1 min) after', loadavg()[0]!.toFixed(1));
   figure('model calls per run', calls.toLocaleString('en-US'));
+  // The same teams on two threads should cost the same CPU: more means each core ran slower
+  // (GC helpers and the coordinator no longer have a free core, shared caches, the host).
+  figure(
+    'median CPU per run, 1 / 2 threads',
+    `${median(cpuTimes[1]).toFixed(0)} ms / ${median(cpuTimes[2]).toFixed(0)} ms`,
+  );
   const median1 = median(times[1]);
   const median2 = median(times[2]);
   figure('median wall, 1 / 2 threads', `${median1.toFixed(0)} ms / ${median2.toFixed(0)} ms`);
