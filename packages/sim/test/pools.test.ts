@@ -1,4 +1,7 @@
 // runSimulation's kept worker pools: reuse across calls, batching, closeSimulationPools.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { closeSimulationPools, parseScenario, runSimulation } from '@troupe/sim';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -43,5 +46,22 @@ describe('simulation worker pools', () => {
     await closeSimulationPools();
     const after = await runSimulation({ scenario: tiny, seed: 5, teams: 4, threads: 2 });
     expect(after.hash).toBe(before.hash);
+  });
+
+  it('a process that never closes the pools still exits after its simulation', async () => {
+    // Plain Node in a child process (the built package): kept idle workers must not hold it open.
+    const script = `
+      import { parseScenario, runSimulation } from '@troupe/sim';
+      const scenario = parseScenario({ name: 't', workload: { files: 3 }, team: { agents: [{ name: 'dev' }] } });
+      const result = await runSimulation({ scenario, teams: 6, threads: 2 });
+      console.log(result.perTeam.length);
+    `;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd, timeout: 20_000 },
+    );
+    expect(stdout.trim()).toBe('6');
   });
 });
