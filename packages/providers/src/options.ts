@@ -140,11 +140,12 @@ export function resolveOptions(options: ProviderOptions): ResolvedOptions {
     throw invalidArgument('id must be a non-empty string', { id: options.id });
   if (options.rng !== undefined && typeof (options.rng as Partial<Rng>).next !== 'function')
     throw invalidArgument('rng must be an Rng (next, int, fork)');
+  // `request` is the one Dispatcher method the providers call, so it is what is checked.
   if (
     options.dispatcher !== undefined &&
-    typeof (options.dispatcher as Partial<Dispatcher>).dispatch !== 'function'
+    typeof (options.dispatcher as Partial<Dispatcher>).request !== 'function'
   )
-    throw invalidArgument('dispatcher must be an undici Dispatcher');
+    throw invalidArgument('dispatcher must be an undici Dispatcher (with request)');
   if (options.headers !== undefined) {
     if (typeof options.headers !== 'object' || options.headers === null)
       throw invalidArgument('headers must be an object of strings');

@@ -71,6 +71,11 @@ describe('option validation at construction', () => {
     expect(error.message).toContain(option);
   });
 
+  it('accepts any dispatcher with request(), the one method the providers call', () => {
+    const stub = { request: async () => ({ statusCode: 200, headers: {}, body: null }) };
+    expect(openaiCompatible({ ...openai, dispatcher: stub as never }).id).toBe('openai:m');
+  });
+
   it('accepts Infinity to turn a timeout off', () => {
     expect(openaiCompatible({ ...openai, timeoutMs: Number.POSITIVE_INFINITY }).id).toBe(
       'openai:m',
