@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { analyze, readEventLog, renderReport } from '@troupe/sim';
+import { analyze, readEventLogWithHash, renderReport } from '@troupe/sim';
 import { parse, UsageError } from './args.js';
 
 export const reportUsage = `troupe report <events.jsonl> [--out report.html] [--title NAME]
@@ -18,13 +17,13 @@ export async function reportCommand(argv: string[], out: NodeJS.WritableStream):
   const [logPath] = positionals;
   if (logPath === undefined || positionals.length > 1)
     throw new UsageError('troupe report takes one event log');
-  const events = await readEventLog(logPath);
+  // One read: the events and the hash of exactly the bytes they came from.
+  const { events, sha256 } = await readEventLogWithHash(logPath);
   const first = events.find((e) => e.type === 'run.started');
-  const bytes = await readFile(logPath);
   const html = renderReport(analyze(events), {
     scenario: values.title ?? (first?.type === 'run.started' ? first.scenario : 'simulation'),
     seed: first?.type === 'run.started' ? first.seed : 0,
-    logHash: createHash('sha256').update(bytes).digest('hex'),
+    logHash: sha256,
   });
   const target = values.out ?? join(dirname(logPath), 'report.html');
   await writeFile(`${target}.tmp-${process.pid}`, html);

@@ -5,7 +5,7 @@ export type { RunTeamOptions, TeamRunResult } from './engine/run-team.js';
 export { runTeam } from './engine/run-team.js';
 export type { SimEvent, SimEventType } from './events.js';
 export type { RunOutputs } from './output.js';
-export { readEventLog, writeRunOutputs } from './output.js';
+export { readEventLog, readEventLogWithHash, writeRunOutputs } from './output.js';
 export type {
   AgentTimeline,
   Analysis,

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TroupeError } from '@troupe/core';
 import type { SimEvent } from './events.js';
-import { readTextFile } from './read-text.js';
+import { readFileBytes, readTextFile } from './read-text.js';
 import { renderReport } from './report/html.js';
 import type { SimulationResult } from './run-simulation.js';
 
@@ -104,7 +105,30 @@ const EVENT_TYPES = new Set([
  * ```
  */
 export async function readEventLog(path: string): Promise<SimEvent[]> {
-  const text = await readTextFile(path, 'event log');
+  return parseEventLog(await readTextFile(path, 'event log'), path);
+}
+
+/**
+ * Reads an `events.jsonl` file once and returns its events with the SHA-256 of its bytes (the
+ * run's fingerprint, as `troupe sim` printed it). Errors as {@link readEventLog}.
+ *
+ * @example
+ * ```ts
+ * const { events, sha256 } = await readEventLogWithHash('troupe-out/refactor-200-seed1/events.jsonl');
+ * const html = renderReport(analyze(events), { scenario: 'refactor-200', seed: 1, logHash: sha256 });
+ * ```
+ */
+export async function readEventLogWithHash(
+  path: string,
+): Promise<{ events: SimEvent[]; sha256: string }> {
+  const bytes = await readFileBytes(path, 'event log');
+  return {
+    events: parseEventLog(bytes.toString('utf8'), path),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
+}
+
+function parseEventLog(text: string, path: string): SimEvent[] {
   const events: SimEvent[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
