@@ -397,23 +397,22 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
       }
       await clock.advance(next - clock.now());
     }
-    // What closing the team does (cancelling runs) is not part of the simulated run.
-    stopping = true;
-    unsubscribe();
-    emit({
-      t: clock.now(),
-      team: teamIndex,
-      type: 'run.finished',
-      reason: finish,
-      regionsDone: board.done,
-      regions: totalRegions,
-    });
   } finally {
+    // What closing the team does (cancelling runs) is not part of the simulated run: stop
+    // listening first, so nothing it emits reaches the log.
     stopping = true;
     unsubscribe();
     wake();
     await team.close();
   }
+  emit({
+    t: clock.now(),
+    team: teamIndex,
+    type: 'run.finished',
+    reason: finish,
+    regionsDone: board.done,
+    regions: totalRegions,
+  });
   await drivers;
   return {
     team: teamIndex,
