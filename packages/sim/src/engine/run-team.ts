@@ -355,7 +355,7 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
   });
   // Whatever happens below, the team is closed: no actor or timer outlives the run.
   let finish: TeamRunResult['finish'];
-  let drivers: Promise<void[]> | undefined;
+  let drivers: Promise<unknown> | undefined;
   try {
     for (const { name, role, definition } of definitions) {
       await team.spawn(definition, role === undefined ? { name } : { name, role });
