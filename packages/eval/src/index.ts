@@ -1,0 +1,2 @@
+// The package's public API; see README.md once written.
+export {};
