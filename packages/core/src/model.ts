@@ -36,7 +36,12 @@ export interface ToolCall {
  * ```
  */
 export type ChatMessage =
-  | { readonly role: 'user'; readonly content: string }
+  | {
+      readonly role: 'user';
+      readonly content: string;
+      /** Who sent it: another agent's name, or the sender given to `team.post`/`team.send`. */
+      readonly from?: string;
+    }
   | {
       readonly role: 'assistant';
       readonly content: string;
@@ -103,6 +108,29 @@ export type ModelDelta =
     };
 
 /**
+ * Structured output: the final answer must be JSON matching `schema`. Providers send it as their
+ * native response format (OpenAI `response_format: { type: 'json_schema' }`, ...); a model
+ * without one may ignore it, and the runtime still checks the answer.
+ *
+ * @example
+ * ```ts
+ * const format: ResponseFormat = {
+ *   type: 'json_schema',
+ *   name: 'verdict',
+ *   schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+ * };
+ * ```
+ */
+export interface ResponseFormat {
+  readonly type: 'json_schema';
+  /** A name for the schema (letters, digits, `_` and `-`; providers require one). */
+  readonly name: string;
+  readonly schema: JsonSchema;
+  /** Ask the provider to enforce the schema exactly where it can (default true). */
+  readonly strict?: boolean;
+}
+
+/**
  * One call to a model: instructions, the conversation so far and the tools it may call.
  *
  * @example
@@ -122,6 +150,8 @@ export interface ModelRequest {
   readonly tools: readonly ToolSpec[];
   readonly maxOutputTokens?: number;
   readonly temperature?: number;
+  /** Structured output: the final answer must be JSON matching this schema. */
+  readonly responseFormat?: ResponseFormat;
   /** Interrupt or cancel: the call must settle promptly with `ERR_ABORTED`. */
   readonly signal?: AbortSignal;
   /** Streaming: called with each delta as it arrives. Absent means no streaming needed. */
