@@ -18,6 +18,8 @@
  * | `ERR_PROVIDER_RATE_LIMITED` | the model provider kept answering 429 |
  * | `ERR_PROVIDER_BAD_REQUEST` | the model provider refused the request (4xx) |
  * | `ERR_PROVIDER_UNAVAILABLE` | the model provider failed (5xx, reset) after retries |
+ * | `ERR_CONTEXT_LENGTH` | the prompt is longer than the model's context window (compact, then retry) |
+ * | `ERR_PROVIDER_RESPONSE_TOO_LARGE` | a provider's answer broke a size bound (an SSE line or event) |
  * | `ERR_INTERNAL` | a bug in Troupe: please report it |
  *
  * @example
@@ -41,6 +43,8 @@ export const ErrorCodes = [
   'ERR_PROVIDER_RATE_LIMITED',
   'ERR_PROVIDER_BAD_REQUEST',
   'ERR_PROVIDER_UNAVAILABLE',
+  'ERR_CONTEXT_LENGTH',
+  'ERR_PROVIDER_RESPONSE_TOO_LARGE',
   'ERR_INTERNAL',
 ] as const;
 

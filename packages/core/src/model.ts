@@ -18,7 +18,71 @@ export interface ToolCall {
   readonly id: string;
   readonly name: string;
   readonly arguments: unknown;
+  /**
+   * Provider-specific fields of this call, kept opaque and sent back unchanged on the next
+   * turn (Gemini's `extra_content.google.thought_signature`, say). Keyed by wire protocol
+   * (`openai`, `anthropic`, `openai-responses`); a provider reads only its own key.
+   */
+  readonly providerData?: ProviderData;
 }
+
+/**
+ * Opaque provider fields that must round-trip: keyed by wire protocol, each value JSON. Copy it
+ * from a {@link ModelResponse} onto the assistant message you append to history.
+ *
+ * @example
+ * ```ts
+ * const data: ProviderData = { openai: { reasoning_content: 'The user wants…' } };
+ * ```
+ */
+export type ProviderData = { readonly [protocol: string]: unknown };
+
+/**
+ * An image in a user message: base64 `data` or a `url` (exactly one).
+ *
+ * @example
+ * ```ts
+ * const part: ImagePart = { type: 'image', mediaType: 'image/png', data: 'iVBORw0KGgo…' };
+ * ```
+ */
+export interface ImagePart {
+  readonly type: 'image';
+  /** `image/png`, `image/jpeg`, `image/gif` or `image/webp`. */
+  readonly mediaType: string;
+  readonly data?: string;
+  readonly url?: string;
+}
+
+/**
+ * A document in a user message (a PDF or plain text): base64 `data` or a `url` (exactly one).
+ *
+ * @example
+ * ```ts
+ * const part: DocumentPart = { type: 'document', mediaType: 'application/pdf', data: pdfBase64, filename: 'spec.pdf' };
+ * ```
+ */
+export interface DocumentPart {
+  readonly type: 'document';
+  /** `application/pdf` or `text/plain`. */
+  readonly mediaType: string;
+  readonly data?: string;
+  readonly url?: string;
+  /** Shown to the model where the provider supports it. */
+  readonly filename?: string;
+}
+
+/**
+ * One part of a multimodal user message.
+ *
+ * @example
+ * ```ts
+ * const parts: ContentPart[] = [
+ *   { type: 'image', mediaType: 'image/jpeg', url: 'https://example.com/cat.jpg' },
+ *   { type: 'text', text: 'What is in this picture?' },
+ * ];
+ * ```
+ */
+export type ContentPart = { readonly type: 'text'; readonly text: string } | ImagePart | DocumentPart;
 
 /**
  * One message of a conversation, provider-neutral: a user message, an assistant answer (with
@@ -41,11 +105,24 @@ export type ChatMessage =
       readonly content: string;
       /** Who sent it: another agent's name, or the sender given to `team.post`/`team.send`. */
       readonly from?: string;
+      /**
+       * Multimodal content (text, images, documents), sent in order instead of `content`.
+       * `content` stays the message's plain-text form (logs, token estimates).
+       */
+      readonly parts?: readonly ContentPart[];
+      /** Prompt-cache hint: cache the prompt up to and including this message. */
+      readonly cache?: boolean;
     }
   | {
       readonly role: 'assistant';
       readonly content: string;
       readonly toolCalls?: readonly ToolCall[];
+      /** The model's reasoning text for this answer, as the provider returned it. */
+      readonly reasoning?: string;
+      /** Opaque provider fields of this answer, sent back as they came (see {@link ProviderData}). */
+      readonly providerData?: ProviderData;
+      /** Prompt-cache hint: cache the prompt up to and including this message. */
+      readonly cache?: boolean;
     }
   | {
       readonly role: 'tool';
@@ -53,6 +130,8 @@ export type ChatMessage =
       readonly name: string;
       readonly content: string;
       readonly isError?: boolean;
+      /** Prompt-cache hint: cache the prompt up to and including this message. */
+      readonly cache?: boolean;
     };
 
 /**
@@ -105,7 +184,9 @@ export type ModelDelta =
       readonly name?: string;
       /** A fragment of the arguments' JSON text. */
       readonly argumentsDelta: string;
-    };
+    }
+  /** A fragment of the model's reasoning (thinking) text, where the provider streams it. */
+  | { readonly type: 'reasoning'; readonly text: string };
 
 /**
  * Structured output: the final answer must be JSON matching `schema`. Providers send it as their
@@ -131,6 +212,20 @@ export interface ResponseFormat {
 }
 
 /**
+ * Which tools a model may or must call.
+ *
+ * @example
+ * ```ts
+ * const choice: ToolChoice = { type: 'tool', name: 'submit_answer' };
+ * ```
+ */
+export type ToolChoice =
+  | 'auto'
+  | 'required'
+  | 'none'
+  | { readonly type: 'tool'; readonly name: string };
+
+/**
  * One call to a model: instructions, the conversation so far and the tools it may call.
  *
  * @example
@@ -152,6 +247,13 @@ export interface ModelRequest {
   readonly temperature?: number;
   /** Structured output: the final answer must be JSON matching this schema. */
   readonly responseFormat?: ResponseFormat;
+  /**
+   * Which tools the model may or must call: `'auto'` (the provider default when tools are
+   * given), `'required'` (at least one), `'none'`, or one tool by name.
+   */
+  readonly toolChoice?: ToolChoice;
+  /** Allow several tool calls in one answer (`true`, the providers' default) or at most one. */
+  readonly parallelToolCalls?: boolean;
   /** Interrupt or cancel: the call must settle promptly with `ERR_ABORTED`. */
   readonly signal?: AbortSignal;
   /** Streaming: called with each delta as it arrives. Absent means no streaming needed. */
@@ -208,6 +310,14 @@ export interface ModelResponse {
   readonly toolCalls: readonly ToolCall[];
   readonly usage: ModelUsage;
   readonly stopReason: StopReason;
+  /** The model's reasoning text, where the provider returns it (DeepSeek, Magistral, Claude). */
+  readonly reasoning?: string;
+  /**
+   * Provider fields of the answer that must go back on its assistant message next turn
+   * (DeepSeek's `reasoning_content`, Claude's signed thinking blocks, Responses API reasoning
+   * items): copy it onto the assistant message with `reasoning`.
+   */
+  readonly providerData?: ProviderData;
 }
 
 /**
