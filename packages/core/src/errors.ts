@@ -14,6 +14,9 @@
  * | `ERR_CONFLICT` | an operation collided with another writer |
  * | `ERR_UNKNOWN_VERSION` | stored data has a version this code cannot read |
  * | `ERR_BACKEND_UNAVAILABLE` | a remote backend (Redis, SQLite) cannot be reached |
+ * | `ERR_BACKEND_AUTH` | a remote backend refused the credentials or the ACL forbids the command |
+ * | `ERR_ALREADY_EXISTS` | a name that must be unique (an agent in a team directory) is taken |
+ * | `ERR_BUS_GAP` | a bus topic's sequence restarted or jumped: messages may be lost |
  * | `ERR_PROVIDER_AUTH` | the model provider refused the credentials |
  * | `ERR_PROVIDER_RATE_LIMITED` | the model provider kept answering 429 |
  * | `ERR_PROVIDER_BAD_REQUEST` | the model provider refused the request (4xx) |
@@ -39,6 +42,9 @@ export const ErrorCodes = [
   'ERR_CONFLICT',
   'ERR_UNKNOWN_VERSION',
   'ERR_BACKEND_UNAVAILABLE',
+  'ERR_BACKEND_AUTH',
+  'ERR_ALREADY_EXISTS',
+  'ERR_BUS_GAP',
   'ERR_PROVIDER_AUTH',
   'ERR_PROVIDER_RATE_LIMITED',
   'ERR_PROVIDER_BAD_REQUEST',
