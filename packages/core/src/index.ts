@@ -87,6 +87,13 @@ export type {
   ToolResultWithUpdates,
 } from './tools/define-tool.js';
 export { DEFAULT_TOOL_TIMEOUT_MS, defineTool, toolResult } from './tools/define-tool.js';
+export type {
+  JsonSchemaIssue,
+  JsonToolArguments,
+  JsonToolInput,
+  JsonToolOptions,
+} from './tools/json-tool.js';
+export { defineJsonTool } from './tools/json-tool.js';
 export { DEFAULT_TOOL_FORMAT, toolSpec, toolSpecs } from './tools/schema-cache.js';
 export type { Role } from './tools/tool-set.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JsonSchema, ToolSpec } from '../model.js';
 import type { AnyTool } from './define-tool.js';
+import { rawJsonSchemaOf } from './json-tool.js';
 
 /**
  * The format a model asks for when it does not say (`Model.toolFormat`).
@@ -32,6 +33,9 @@ const perTool = new WeakMap<AnyTool, Map<string, ToolSpec>>();
 const perSchema = new WeakMap<object, Map<string, JsonSchema>>();
 
 function jsonSchemaOf(input: AnyTool['input'], format: string): JsonSchema {
+  // A JSON tool (defineJsonTool) brings its own schema: sent as it is, in every format.
+  const raw = rawJsonSchemaOf(input);
+  if (raw !== undefined) return raw;
   let byFormat = perSchema.get(input);
   if (byFormat === undefined) {
     byFormat = new Map();
