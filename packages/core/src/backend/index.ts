@@ -32,7 +32,11 @@ export {
 export type { RuleSpec, Weight } from './limiter-options.js';
 export {
   checkCapacity,
+  DEFAULT_MAX_FEEDBACK_PAUSE_MS,
   feedbackPause,
+  MAX_COST_USD,
+  MAX_COUNTER,
+  MAX_LIMIT_UNITS,
   NANOS_PER_USD,
   parseFeedback,
   parseKeys,
@@ -44,6 +48,7 @@ export {
 export type { LongTimeout } from './long-timeout.js';
 export { setLongTimeout } from './long-timeout.js';
 export {
+  checkOptionNames,
   closedError,
   DEFAULT_READ_LIMIT,
   frozenJsonCopy,

@@ -2,6 +2,7 @@
 // limiter and @troupe/redis): same checks, same messages, same codes.
 import type { LimitReason, RateLimitFeedback, RateLimitRule } from '../backends.js';
 import { invalidArgument, TroupeError } from '../errors.js';
+import { checkOptionNames } from './validate.js';
 
 /**
  * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are
@@ -13,6 +14,55 @@ import { invalidArgument, TroupeError } from '../errors.js';
  * ```
  */
 export const NANOS_PER_USD = 1e9;
+
+/**
+ * The largest count of requests or tokens one weight, one settle or one rule limit may name:
+ * 10^12. Bigger numbers are refused with `ERR_INVALID_ARGUMENT`, so no sum of them can leave
+ * the range where doubles count exactly.
+ *
+ * @example
+ * ```ts
+ * limiter.tryAcquire('openai', { tokens: MAX_LIMIT_UNITS + 1 }); // ERR_INVALID_ARGUMENT
+ * ```
+ */
+export const MAX_LIMIT_UNITS = 1_000_000_000_000;
+
+/**
+ * The largest `costUsd` one weight or one settle may carry, and the largest rule `budgetUsd`:
+ * one million dollars (10^15 nanos). Bigger amounts are refused with `ERR_INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * lease.settle({ costUsd: 1.8e299 }); // ERR_INVALID_ARGUMENT: above MAX_COST_USD
+ * ```
+ */
+export const MAX_COST_USD = 1_000_000;
+
+/**
+ * The most a counter of one key may hold, in any dimension (requests, tokens, nanos):
+ * `Number.MAX_SAFE_INTEGER`, the last integer a double holds exactly. A dimension a rule does
+ * not limit is limited at this: an admission that would pass it is refused like any other
+ * (it clears when entries leave the window), and a settle that would pass it is refused with
+ * `ERR_LIMIT_EXCEEDS_CAPACITY`. So counters are always exact sums of their live entries.
+ *
+ * @example
+ * ```ts
+ * const exact = used + weight <= MAX_COUNTER;
+ * ```
+ */
+export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Default longest pause provider feedback may put on a key (`retryAfterMs`, a reset time):
+ * 5 minutes. A `retry-after: 999999999` pauses the key this long, not for 31 years. Set per
+ * limiter with the `maxFeedbackPauseMs` option.
+ *
+ * @example
+ * ```ts
+ * createRateLimiter({ clock, rules, maxFeedbackPauseMs: DEFAULT_MAX_FEEDBACK_PAUSE_MS * 2 });
+ * ```
+ */
+export const DEFAULT_MAX_FEEDBACK_PAUSE_MS = 300_000;
 
 const RULE_FIELDS = new Set(['key', 'windowMs', 'requests', 'tokens', 'budgetUsd']);
 const FEEDBACK_FIELDS = new Set([
@@ -34,6 +84,17 @@ const isPositiveInteger = (value: unknown): value is number =>
 
 const isNonNegative = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/** A count of requests or tokens in one weight or settle: an integer in [0, MAX_LIMIT_UNITS]. */
+const isUnits = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_LIMIT_UNITS;
+
+/** A dollar amount in one weight or settle: a finite number in [0, MAX_COST_USD]. */
+const isCost = (value: unknown): value is number =>
+  typeof value === 'number' && value >= 0 && value <= MAX_COST_USD;
+
+const UNITS_TEXT = `a non-negative integer of at most ${MAX_LIMIT_UNITS}`;
+const COST_TEXT = `a non-negative finite number of at most ${MAX_COST_USD}`;
 
 /**
  * Converts a dollar amount to integer nanos (see {@link NANOS_PER_USD}).
@@ -76,22 +137,14 @@ export function parseRules(
   options: Record<string, unknown>,
   allowed: ReadonlySet<string>,
 ): RuleSpec[] {
-  for (const name of Object.keys(options)) {
-    if (!allowed.has(name)) {
-      throw invalidArgument(`options.${name} is not a rate limiter option`, { option: name });
-    }
-  }
+  checkOptionNames(options, allowed, 'rate limiter');
   const rules = options.rules ?? [];
   if (!Array.isArray(rules)) throw invalidArgument('options.rules must be an array of rules');
   const seen = new Set<string>();
   return rules.map((rule: unknown, i: number): RuleSpec => {
     const at = `options.rules[${i}]`;
     if (!isObject(rule)) throw invalidArgument(`${at} must be an object`, { rule });
-    for (const name of Object.keys(rule)) {
-      if (!RULE_FIELDS.has(name)) {
-        throw invalidArgument(`${at}.${name} is not a rule option`, { option: name });
-      }
-    }
+    checkOptionNames(rule as Record<string, unknown>, RULE_FIELDS, 'rule', at);
     const { key, windowMs, requests, tokens, budgetUsd } = rule as Partial<RateLimitRule>;
     if (typeof key !== 'string' || key.length === 0) {
       throw invalidArgument(`${at}.key must be a non-empty string`, { key });
@@ -107,8 +160,13 @@ export function parseRules(
       ['tokens', tokens],
     ] as const) {
       if (value === undefined) continue;
-      if (!isPositiveInteger(value)) {
-        throw invalidArgument(`${at}.${name} must be a positive integer`, { [name]: value });
+      if (!isPositiveInteger(value) || value > MAX_LIMIT_UNITS) {
+        throw invalidArgument(
+          `${at}.${name} must be a positive integer of at most ${MAX_LIMIT_UNITS}`,
+          {
+            [name]: value,
+          },
+        );
       }
       if (windowMs === undefined) {
         throw invalidArgument(`${at}.${name} needs ${at}.windowMs (a limit per window)`, {
@@ -116,8 +174,11 @@ export function parseRules(
         });
       }
     }
-    if (budgetUsd !== undefined && !isPositive(budgetUsd)) {
-      throw invalidArgument(`${at}.budgetUsd must be a positive finite number`, { budgetUsd });
+    if (budgetUsd !== undefined && !(isPositive(budgetUsd) && budgetUsd <= MAX_COST_USD)) {
+      throw invalidArgument(
+        `${at}.budgetUsd must be a positive finite number of at most ${MAX_COST_USD}`,
+        { budgetUsd },
+      );
     }
     if (requests === undefined && tokens === undefined && budgetUsd === undefined) {
       throw invalidArgument(`${at} limits nothing: give requests, tokens or budgetUsd`, { key });
@@ -198,19 +259,15 @@ export function parseWeight(options: unknown, out: Weight, allowWait: boolean): 
       case 'requests':
       case 'tokens':
         if (value === undefined) break;
-        if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
-          throw invalidArgument(`options.${name} must be a non-negative integer`, {
-            [name]: value,
-          });
+        if (!isUnits(value)) {
+          throw invalidArgument(`options.${name} must be ${UNITS_TEXT}`, { [name]: value });
         }
         out[name] = value;
         break;
       case 'costUsd':
         if (value === undefined) break;
-        if (!isNonNegative(value)) {
-          throw invalidArgument('options.costUsd must be a non-negative finite number', {
-            costUsd: value,
-          });
+        if (!isCost(value)) {
+          throw invalidArgument(`options.costUsd must be ${COST_TEXT}`, { costUsd: value });
         }
         out.cost = toNanos(value);
         break;
@@ -249,15 +306,13 @@ export function parseSettle(actual: unknown): { tokens?: number; cost?: number }
     const value = actual[name];
     if (value === undefined) continue;
     if (name === 'tokens') {
-      if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
-        throw invalidArgument('settle tokens must be a non-negative integer', { tokens: value });
+      if (!isUnits(value)) {
+        throw invalidArgument(`settle tokens must be ${UNITS_TEXT}`, { tokens: value });
       }
       out.tokens = value;
     } else if (name === 'costUsd') {
-      if (!isNonNegative(value)) {
-        throw invalidArgument('settle costUsd must be a non-negative finite number', {
-          costUsd: value,
-        });
+      if (!isCost(value)) {
+        throw invalidArgument(`settle costUsd must be ${COST_TEXT}`, { costUsd: value });
       }
       out.cost = toNanos(value);
     } else {
@@ -339,7 +394,9 @@ export function checkCapacity(rule: RuleSpec, weight: Weight): void {
  * When a key's admissions pause after provider feedback: `requestsUntil` and `tokensUntil` are
  * clock times (`-Infinity` when that dimension does not pause). `retryAfterMs` pauses requests;
  * a remaining count of 0 pauses its dimension until its reset, or for the rule's window when
- * the provider gave no reset. Returns `undefined` when nothing pauses past `now`.
+ * the provider gave no reset. No pause reaches past `now + maxPauseMs` (default
+ * {@link DEFAULT_MAX_FEEDBACK_PAUSE_MS}): one absurd `retry-after` cannot stop a key for years.
+ * Returns `undefined` when nothing pauses past `now`.
  *
  * @example
  * ```ts
@@ -351,6 +408,7 @@ export function feedbackPause(
   feedback: unknown,
   now: number,
   windowMs: number | undefined,
+  maxPauseMs: number = DEFAULT_MAX_FEEDBACK_PAUSE_MS,
 ): { requestsUntil: number; tokensUntil: number } | undefined {
   const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
     parseFeedback(feedback);
@@ -367,5 +425,9 @@ export function feedbackPause(
     if (reset !== undefined) tokensUntil = now + reset;
   }
   if (requestsUntil <= now && tokensUntil <= now) return undefined;
-  return { requestsUntil, tokensUntil };
+  const latest = now + maxPauseMs;
+  return {
+    requestsUntil: Math.min(requestsUntil, latest),
+    tokensUntil: Math.min(tokensUntil, latest),
+  };
 }

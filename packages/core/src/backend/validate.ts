@@ -98,6 +98,34 @@ export function requireRecord(value: unknown, name: string): Record<string, unkn
 }
 
 /**
+ * Refuses option names outside `allowed`, naming the first unknown one: a misspelt option
+ * (`flushIntervalMS`, `seeed`) must never be ignored silently. `what` names the options in the
+ * message (`'rate limiter'` gives "options.x is not a rate limiter option"). One helper so
+ * every factory of every package says it the same way.
+ *
+ * @example
+ * ```ts
+ * const record = requireRecord(options, 'options');
+ * checkOptionNames(record, new Set(['store', 'clock']), 'session log');
+ * ```
+ */
+export function checkOptionNames(
+  options: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+  what: string,
+  prefix = 'options',
+): void {
+  for (const name of Object.keys(options)) {
+    if (!allowed.has(name)) {
+      throw invalidArgument(
+        `${prefix}.${name} is not a ${what} option (known: ${[...allowed].join(', ')})`,
+        { option: name },
+      );
+    }
+  }
+}
+
+/**
  * Optional options object: `undefined` reads as `{}`.
  *
  * @example

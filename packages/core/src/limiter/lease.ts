@@ -1,5 +1,6 @@
 import { parseSettle } from '../backend/limiter-options.js';
 import type { Clock } from '../clock.js';
+import { TroupeError } from '../errors.js';
 import type { KeyState } from './key-state.js';
 import type { RateLimiterLease } from './types.js';
 
@@ -50,12 +51,29 @@ export class MemoryLease implements RateLimiterLease {
   settle(actual: { tokens?: number; costUsd?: number }): void {
     const { tokens, cost } = parseSettle(actual);
     if (this.#done) return;
+    const dTokens = tokens === undefined ? 0 : tokens - this.#tokens;
+    const dCost = cost === undefined ? 0 : cost - this.#cost;
+    if (!this.#owner.closed) this.#checkRoom(dTokens, dCost);
     this.#done = true;
-    this.#apply(
-      0,
-      tokens === undefined ? 0 : tokens - this.#tokens,
-      cost === undefined ? 0 : cost - this.#cost,
-    );
+    this.#apply(0, dTokens, dCost);
+  }
+
+  /** Refuses, before anything changes, a settle that would take a counter past MAX_COUNTER. */
+  #checkRoom(dTokens: number, dCost: number): void {
+    if (dTokens <= 0 && dCost <= 0) return;
+    const now = this.#owner.clock.now();
+    const states = this.#states;
+    for (let i = 0; i < states.length; i++) {
+      const seq = typeof this.#seqs === 'number' ? this.#seqs : this.#seqs[i]!;
+      const window = states[i]!.window;
+      if (window !== undefined && !window.canAdjust(seq, now, dTokens, dCost)) {
+        throw new TroupeError(
+          'ERR_LIMIT_EXCEEDS_CAPACITY',
+          `settling would take key '${window.key}' past the largest exact counter`,
+          { details: { key: window.key, tokens: dTokens, cost: dCost } },
+        );
+      }
+    }
   }
 
   cancel(): void {

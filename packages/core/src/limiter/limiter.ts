@@ -47,20 +47,22 @@ const closedError = (): TroupeError => new TroupeError('ERR_CLOSED', 'the rate l
  * ```
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const { clock, windows } = parseLimiterOptions(options);
-  return new MemoryRateLimiter(clock, windows);
+  const { clock, windows, maxFeedbackPauseMs } = parseLimiterOptions(options);
+  return new MemoryRateLimiter(clock, windows, maxFeedbackPauseMs);
 }
 
 class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   readonly #clock: Clock;
+  readonly #maxPauseMs: number;
   readonly #states = new Map<string, KeyState>();
   readonly #waiters = new Set<Waiter>();
   /** Scratch weight for `tryAcquire` (synchronous, so one is enough). */
   readonly #weight: Weight = { requests: 1, tokens: 0, cost: 0 };
   #closed = false;
 
-  constructor(clock: Clock, windows: readonly RuleWindow[]) {
+  constructor(clock: Clock, windows: readonly RuleWindow[], maxPauseMs: number) {
     this.#clock = clock;
+    this.#maxPauseMs = maxPauseMs;
     for (const window of windows) this.#states.set(window.key, new KeyState(window.key, window));
   }
 
@@ -169,6 +171,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
       feedback,
       this.#clock.now(),
       this.#states.get(key)?.window?.windowMs,
+      this.#maxPauseMs,
     );
     if (pause === undefined) return;
     const state = this.#stateFor(key);

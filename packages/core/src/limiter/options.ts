@@ -1,13 +1,17 @@
-import { parseRules } from '../backend/limiter-options.js';
-import { requireClock } from '../backend/validate.js';
+import { DEFAULT_MAX_FEEDBACK_PAUSE_MS, parseRules } from '../backend/limiter-options.js';
+import { requireClock, requireDuration } from '../backend/validate.js';
 import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import { RuleWindow } from './window.js';
 
-const OPTION_NAMES: ReadonlySet<string> = new Set(['clock', 'rules']);
+const OPTION_NAMES: ReadonlySet<string> = new Set(['clock', 'rules', 'maxFeedbackPauseMs']);
 
 /** Validates `createRateLimiter` options once, naming the offending option. */
-export function parseLimiterOptions(options: unknown): { clock: Clock; windows: RuleWindow[] } {
+export function parseLimiterOptions(options: unknown): {
+  clock: Clock;
+  windows: RuleWindow[];
+  maxFeedbackPauseMs: number;
+} {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidArgument('options must be an object', { options });
   }
@@ -17,5 +21,9 @@ export function parseLimiterOptions(options: unknown): { clock: Clock; windows: 
     (spec) =>
       new RuleWindow(spec.key, spec.windowMs, spec.maxRequests, spec.maxTokens, spec.maxCost),
   );
-  return { clock, windows };
+  const maxFeedbackPauseMs =
+    record.maxFeedbackPauseMs === undefined
+      ? DEFAULT_MAX_FEEDBACK_PAUSE_MS
+      : requireDuration(record.maxFeedbackPauseMs, 'options.maxFeedbackPauseMs');
+  return { clock, windows, maxFeedbackPauseMs };
 }

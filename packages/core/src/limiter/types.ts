@@ -29,6 +29,11 @@ export interface RateLimiterOptions {
    * (unless provider feedback paused it).
    */
   readonly rules?: readonly RateLimitRule[];
+  /**
+   * The longest provider feedback may pause a key, ms (default 300 000: 5 minutes). A
+   * `retryAfterMs` or reset beyond it pauses the key this long and no longer.
+   */
+  readonly maxFeedbackPauseMs?: number;
 }
 
 /**
@@ -42,7 +47,12 @@ export interface RateLimiterOptions {
  * ```
  */
 export interface RateLimiterLease extends Lease {
-  /** Replaces the estimate with actual use. The first settle or cancel wins; later calls do nothing. */
+  /**
+   * Replaces the estimate with actual use. The first settle or cancel wins; later calls do
+   * nothing. `tokens` at most `MAX_LIMIT_UNITS`, `costUsd` at most `MAX_COST_USD`, else
+   * `ERR_INVALID_ARGUMENT`; a settle that would take a counter past `MAX_COUNTER` is refused
+   * with `ERR_LIMIT_EXCEEDS_CAPACITY`. A refused settle changes nothing and leaves the lease usable.
+   */
   settle(actual: { tokens?: number; costUsd?: number }): void;
   /** Gives the whole reservation back. The first settle or cancel wins; later calls do nothing. */
   cancel(): void;

@@ -1,3 +1,4 @@
+import { MAX_COUNTER } from '../backend/limiter-options.js';
 import type { LimitReason } from '../backends.js';
 
 /** Dimension order; ties between equal waits are reported in this order. */
@@ -26,7 +27,10 @@ export class RuleWindow {
   readonly key: string;
   /** `Infinity` for a lifetime rule. */
   readonly windowMs: number;
-  /** Limits; `Infinity` when the rule does not limit that dimension. Cost in nanos. */
+  /**
+   * Limits; {@link MAX_COUNTER} when the rule does not limit that dimension, so a counter never
+   * leaves the integers a double holds exactly. Cost in nanos.
+   */
   readonly maxRequests: number;
   readonly maxTokens: number;
   readonly maxCost: number;
@@ -51,9 +55,9 @@ export class RuleWindow {
   ) {
     this.key = key;
     this.windowMs = windowMs;
-    this.maxRequests = maxRequests;
-    this.maxTokens = maxTokens;
-    this.maxCost = maxCost;
+    this.maxRequests = Math.min(maxRequests, MAX_COUNTER);
+    this.maxTokens = Math.min(maxTokens, MAX_COUNTER);
+    this.maxCost = Math.min(maxCost, MAX_COUNTER);
     const capacity = windowMs === Number.POSITIVE_INFINITY ? 0 : 16;
     this.#at = new Float64Array(capacity);
     this.#req = new Float64Array(capacity);
@@ -134,6 +138,18 @@ export class RuleWindow {
     this.requests += dRequests;
     this.tokens += dTokens;
     this.cost += dCost;
+  }
+
+  /**
+   * Whether changing entry `seq` by these deltas keeps every counter within {@link MAX_COUNTER}
+   * (always true for an entry that left the window: adjusting it changes nothing).
+   */
+  canAdjust(seq: number, now: number, dTokens: number, dCost: number): boolean {
+    if (this.windowed) {
+      this.evict(now);
+      if (seq < this.head) return true;
+    }
+    return this.tokens + dTokens <= MAX_COUNTER && this.cost + dCost <= MAX_COUNTER;
   }
 
   /**

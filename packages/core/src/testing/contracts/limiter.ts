@@ -1,4 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_FEEDBACK_PAUSE_MS,
+  MAX_COST_USD,
+  MAX_LIMIT_UNITS,
+} from '../../backend/limiter-options.js';
 import type { Lease, LimiterBackend, RateLimitRule } from '../../backends.js';
 import type { SimulatedClock } from '../../clock.js';
 import { isTroupeError } from '../../errors.js';
@@ -380,6 +385,29 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
       });
     });
 
+    describe('bounds (issue 12)', () => {
+      it('a refused 1.8e299 settle leaves a key without a budget admitting', async () => {
+        const { limiter, lease } = await open(perSecond(3));
+        const held = await lease('api');
+        expect(await codeOf(() => held.settle({ costUsd: 1.8e299 }))).toBe('ERR_INVALID_ARGUMENT');
+        expect(await limiter.usage('api')).toEqual({ requests: 1, tokens: 0, costUsd: 0 });
+        expect((await limiter.tryAcquire('api', { costUsd: MAX_COST_USD })).ok).toBe(true);
+        await held.settle({ costUsd: 0.1 });
+        expect(await limiter.usage('api')).toEqual({
+          requests: 2,
+          tokens: 0,
+          costUsd: MAX_COST_USD + 0.1,
+        });
+      });
+
+      it('sums costs exactly: ten settles of $0.1 make $1', async () => {
+        const { limiter, lease } = await open([{ key: 'team', budgetUsd: 100 }]);
+        for (let i = 0; i < 10; i++)
+          await (await lease('team', { costUsd: 0.3 })).settle({ costUsd: 0.1 });
+        expect((await limiter.usage('team')).costUsd).toBe(1);
+      });
+    });
+
     describe('acquire', () => {
       it('resolves at once when every key admits', async () => {
         const { limiter, flush } = await open(perSecond(1));
@@ -657,6 +685,16 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
         expect((await limiter.tryAcquire('free')).ok).toBe(true);
       });
 
+      it('caps a huge retryAfterMs at DEFAULT_MAX_FEEDBACK_PAUSE_MS (issue 12)', async () => {
+        const { limiter } = await open(perSecond(100));
+        await limiter.observe('api', { retryAfterMs: 999_999_999_000 });
+        expect(await limiter.tryAcquire('api')).toEqual({
+          ok: false,
+          reason: 'requests',
+          retryAfterMs: DEFAULT_MAX_FEEDBACK_PAUSE_MS,
+        });
+      });
+
       it('ignores feedback with capacity remaining', async () => {
         const { limiter } = await open(perSecond(100));
         await limiter.observe('api', { remainingRequests: 3, resetRequestsMs: 5_000 });
@@ -691,6 +729,13 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
         ['fractional requests', (l) => l.tryAcquire('llm', { requests: 0.5 })],
         ['string tokens', (l) => l.tryAcquire('llm', { tokens: '5' as unknown as number })],
         ['infinite cost', (l) => l.tryAcquire('llm', { costUsd: Number.POSITIVE_INFINITY })],
+        ['a cost of 1.8e299 (issue 12)', (l) => l.tryAcquire('llm', { costUsd: 1.8e299 })],
+        ['a cost above MAX_COST_USD', (l) => l.tryAcquire('llm', { costUsd: MAX_COST_USD + 1 })],
+        [
+          'tokens above MAX_LIMIT_UNITS',
+          (l) => l.tryAcquire('llm', { tokens: MAX_LIMIT_UNITS + 1 }),
+        ],
+        ['acquire: a cost of 1.8e299', (l) => l.acquire('llm', { costUsd: 1.8e299 })],
         ['unknown option', (l) => l.tryAcquire('llm', { token: 5 } as never)],
         ['non-object options', (l) => l.tryAcquire('llm', 5 as never)],
         ['acquire: negative maxWaitMs', (l) => l.acquire('llm', { maxWaitMs: -1 })],
@@ -723,6 +768,8 @@ export function limiterContract(name: string, setup: LimiterContractSetup): void
           { tokens: Number.NaN },
           { costUsd: -0.5 },
           { token: 3 },
+          { costUsd: 1.8e299 },
+          { tokens: MAX_LIMIT_UNITS + 1 },
         ]) {
           expect(await codeOf(() => held.settle(bad as never))).toBe('ERR_INVALID_ARGUMENT');
         }
