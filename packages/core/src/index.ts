@@ -8,6 +8,23 @@ export type { BusOptions, MemoryBus } from './bus/bus.js';
 export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { SimulatedClock, systemClock } from './clock.js';
+export {
+  checkDirectoryName,
+  DEFAULT_HOST_TTL_MS,
+  MAX_DIRECTORY_NAME,
+  parseDirectoryQuery,
+  parseHostTtl,
+  parseRegistration,
+} from './directory/checks.js';
+export type { MemoryDirectoryOptions } from './directory/memory-directory.js';
+export { createMemoryDirectory } from './directory/memory-directory.js';
+export type {
+  DirectoryEntry,
+  DirectoryQuery,
+  DirectoryRegistration,
+  HostLease,
+  TeamDirectory,
+} from './directory/types.js';
 export type { ErrorCode } from './errors.js';
 export { abortedError, ErrorCodes, invalidArgument, isTroupeError, TroupeError } from './errors.js';
 export type {

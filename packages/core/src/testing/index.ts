@@ -3,6 +3,8 @@
 
 export type { BusFixture } from './contracts/bus.js';
 export { busContract } from './contracts/bus.js';
+export type { DirectoryFixture } from './contracts/directory.js';
+export { directoryContract } from './contracts/directory.js';
 export type { LimiterContractSetup, LimiterFixture } from './contracts/limiter.js';
 export { limiterContract } from './contracts/limiter.js';
 export { sampleSnapshot, sessionStoreContract } from './contracts/session-store.js';
