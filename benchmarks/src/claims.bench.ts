@@ -4,8 +4,9 @@
  *   claims [10, 19] of a random file and releases it;
  * - hot: every live claim on one file (agent i holds [10i, 10i + 8]); the measured operation
  *   claims the free point 10k + 9 between two of them and releases it.
- * Against the floor, a `Map` set + get + delete on a random key of a Map of the same size, and
- * against a naive store that keeps every claim in one array and scans it all.
+ * Judged against the floor, a `Map` set + get + delete on a random key of a Map of the same size
+ * (no claim-store library exists to compare with). A naive store that keeps every claim in one
+ * array and scans it all is printed beside it for scale, without a goal: a straw man cannot fail.
  *
  * Operations are timed in batches ({@link BATCH}, or 4 for the naive store), the tasks
  * interleaved round by round, and the median batch reported per operation. The in-memory
@@ -284,15 +285,11 @@ export default async function claimsBench(): Promise<void> {
     // No goal: the part of the store's time that is reading the clock.
     ratio(`2 clock reads alone (${size}) vs Map`, us('2 clock reads, no store') / floor);
     if (size === 10_000) {
-      ratio(
-        `naive array spread ${size} vs claims`,
-        us('naive array spread') / us('troupe spread'),
-        { min: 100 },
-      );
+      // A straw man written for the comparison: shown for scale, never a goal.
+      ratio(`naive array spread ${size} vs claims`, us('naive array spread') / us('troupe spread'));
       ratio(
         `naive array hot file ${size} vs claims`,
         us('naive array hot file') / us('troupe hot file'),
-        { min: 100 },
       );
     }
     await spread.close();

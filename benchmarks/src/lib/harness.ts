@@ -79,16 +79,30 @@ export interface Goal {
   readonly min?: number;
 }
 
-const verdicts: { label: string; ok: boolean }[] = [];
+/** A goal's outcome, kept for the runner's closing list. */
+export interface Verdict {
+  readonly label: string;
+  readonly ok: boolean;
+  /** The measured value against the goal, e.g. `3.10x, goal <= 2x`. */
+  readonly detail: string;
+}
+
+const verdicts: Verdict[] = [];
+
+function fmtRatio(value: number): string {
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(2)}x`;
+}
 
 /**
  * Prints `RATIO <label>: <value>x (goal ...) ok|MISSED`, the line each benchmark is judged by,
- * and remembers it for the closing summary.
+ * and remembers it for the closing summary. Without a goal the line is information only and
+ * says so: ratios against straw men (a naive version written for the comparison) belong there.
  */
 export function ratio(label: string, value: number, goal?: Goal): void {
-  let text = `RATIO ${label}: ${value >= 100 ? value.toFixed(0) : value.toFixed(2)}x`;
+  let text = `RATIO ${label}: ${fmtRatio(value)}`;
   if (goal) {
     const ok =
+      Number.isFinite(value) &&
       (goal.max === undefined || value <= goal.max) &&
       (goal.min === undefined || value >= goal.min);
     const want = [
@@ -98,7 +112,9 @@ export function ratio(label: string, value: number, goal?: Goal): void {
       .filter(Boolean)
       .join(' and ');
     text += `  (goal ${want}) ${ok ? 'ok' : 'MISSED'}`;
-    verdicts.push({ label, ok });
+    verdicts.push({ label, ok, detail: `${fmtRatio(value)}, goal ${want}` });
+  } else if (!label.includes('informational')) {
+    text += '  (informational)';
   }
   process.stdout.write(`${text}\n`);
 }
@@ -109,7 +125,7 @@ export function figure(label: string, value: string): void {
 }
 
 /** The verdicts recorded so far (for the runner's summary). */
-export function recordedVerdicts(): readonly { label: string; ok: boolean }[] {
+export function recordedVerdicts(): readonly Verdict[] {
   return verdicts;
 }
 
