@@ -15,6 +15,7 @@ export {
   parseDirectoryQuery,
   parseHostTtl,
   parseRegistration,
+  requireBoundedName,
 } from './directory/checks.js';
 export type { MemoryDirectoryOptions } from './directory/memory-directory.js';
 export { createMemoryDirectory } from './directory/memory-directory.js';

@@ -2,7 +2,15 @@
 
 export type { RedisBus, RedisBusOptions } from './bus/bus.js';
 export { createRedisBus } from './bus/bus.js';
-export type { RedisBackendOptions, RedisInput } from './internal/connection.js';
+export type { RedisDirectory, RedisDirectoryOptions } from './directory/directory.js';
+export { createRedisDirectory } from './directory/directory.js';
+export type {
+  RedisBackendOptions,
+  RedisClient,
+  RedisInput,
+  TimeSource,
+} from './internal/connection.js';
+export { MAX_NAME_LENGTH } from './internal/connection.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';
 export type { RedisSharedState, RedisSharedStateOptions } from './state/shared-state.js';

@@ -28,18 +28,18 @@ export const DEFAULT_HOST_TTL_MS = 10_000;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * An agent or host name: a non-empty, well-formed string (no lone surrogate, which would be
- * merged with other names once encoded as UTF-8) of at most {@link MAX_DIRECTORY_NAME} units.
+ * A name that becomes part of a key: a non-empty, well-formed string (no lone surrogate, which
+ * would be merged with other names once encoded as UTF-8) of at most `maxLength` UTF-16 units.
  *
  * @example
  * ```ts
- * const name = checkDirectoryName(registration.name, 'name');
+ * const topic = requireBoundedName(input, 'topic', 1_024);
  * ```
  */
-export function checkDirectoryName(value: unknown, name: string): string {
+export function requireBoundedName(value: unknown, name: string, maxLength: number): string {
   const text = requireName(value, name);
-  if (text.length > MAX_DIRECTORY_NAME) {
-    throw invalidArgument(`${name} must be at most ${MAX_DIRECTORY_NAME} characters`, {
+  if (text.length > maxLength) {
+    throw invalidArgument(`${name} must be at most ${maxLength} characters`, {
       length: text.length,
     });
   }
@@ -47,6 +47,18 @@ export function checkDirectoryName(value: unknown, name: string): string {
     throw invalidArgument(`${name} must not contain a lone surrogate`, { [name]: text });
   }
   return text;
+}
+
+/**
+ * An agent or host name: {@link requireBoundedName} with {@link MAX_DIRECTORY_NAME}.
+ *
+ * @example
+ * ```ts
+ * const name = checkDirectoryName(registration.name, 'name');
+ * ```
+ */
+export function checkDirectoryName(value: unknown, name: string): string {
+  return requireBoundedName(value, name, MAX_DIRECTORY_NAME);
 }
 
 /**

@@ -15,8 +15,12 @@ import {
   requireRecord,
   setLongTimeout,
 } from '@troupe/core/backend';
-import type { Redis } from 'ioredis';
-import { type RedisBackendOptions, resolveCommon, toTroupeError } from '../internal/connection.js';
+import {
+  type RedisBackendOptions,
+  type RedisClient,
+  resolveCommon,
+  toTroupeError,
+} from '../internal/connection.js';
 import { parseFrozen } from '../internal/frozen-json.js';
 
 /**
@@ -127,7 +131,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
 
   const waiting = new Map<string, Set<Waiter>>();
-  let reader: Redis | undefined;
+  let reader: RedisClient | undefined;
   let running = false;
   /** Topic -> cursor of the XREAD now in flight (undefined when none is). */
   let watching: Map<string, number> | undefined;

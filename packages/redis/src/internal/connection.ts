@@ -1,17 +1,34 @@
-import { type Clock, invalidArgument, TroupeError } from '@troupe/core';
+import { type Clock, invalidArgument, systemClock, TroupeError } from '@troupe/core';
 import { requireClock } from '@troupe/core/backend';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /**
- * An ioredis client to share, or options / a `redis://` URL to open one with.
+ * An ioredis client to share (a `Redis` or a `Cluster`), or options / a `redis://` URL to open
+ * one with.
  *
  * @example
  * ```ts
  * const shared: RedisInput = new Redis({ host: '10.0.0.5', maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+ * const cluster: RedisInput = new Cluster([{ host: '10.0.0.5', port: 7000 }]);
  * const owned: RedisInput = 'redis://10.0.0.5:6379';
  * ```
  */
-export type RedisInput = Redis | RedisOptions | string;
+export type RedisInput = Redis | Cluster | RedisOptions | string;
+
+/** A connected ioredis client: a single node or a cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where scripts take "now" from: `'redis'` is the server's `TIME` inside each script (client
+ * clocks do not matter: live use across machines); `'clock'` is the backend's `clock`, passed
+ * in (simulations on a `SimulatedClock`).
+ *
+ * @example
+ * ```ts
+ * const live: TimeSource = 'redis';
+ * ```
+ */
+export type TimeSource = 'redis' | 'clock';
 
 /**
  * Options every Redis backend takes.
@@ -39,28 +56,54 @@ export interface RedisBackendOptions {
    * With a client you pass in, set ioredis's own `commandTimeout` and `maxRetriesPerRequest`.
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * Where time comes from for expiries, windows and leases: `'redis'` (the server's `TIME`,
+   * read inside each script, so skewed client clocks change nothing) or `'clock'` (the
+   * `clock` option, passed into each script: simulations). Default `'redis'` when `clock` is
+   * `systemClock`, `'clock'` otherwise. Timers that wait (a wait's timeout, a limiter retry)
+   * always run on `clock`.
+   */
+  readonly time?: TimeSource;
 }
 
 /** Reply errors that mean "the server cannot serve right now", not "the script is wrong". */
 const UNAVAILABLE_REPLY =
   /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|MISCONF|OOM)\b/;
 
-/** Maps any failure of a Redis call to a TroupeError with a stable code. */
+/** Reply errors that mean "you may not": bad credentials, or an ACL that forbids the call. */
+const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b|\bACL\b|invalid password|no password is set/i;
+
+/** Failures that happen before a command reaches the server: it surely did not run. */
+const NEVER_SENT = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|Stream isn't writeable|offline queue/i;
+
+/**
+ * Maps any failure of a Redis call to a TroupeError with a stable code. An unavailable error
+ * says in `details.mayHaveTakenEffect` whether the command may have run on the server (it was
+ * sent and no answer came back: a timeout or a connection lost mid-call) or surely did not
+ * (refused before sending, or the server answered with an error).
+ */
 export function toTroupeError(error: unknown, operation: string): TroupeError {
   if (error instanceof TroupeError) return error;
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : '';
+  if (AUTH_REPLY.test(message) && (name === 'ReplyError' || /auth|password/i.test(message))) {
+    return new TroupeError('ERR_BACKEND_AUTH', `redis refused ${operation}: ${message}`, {
+      cause: error,
+      details: { operation },
+    });
+  }
   if (name === 'ReplyError' && !UNAVAILABLE_REPLY.test(message)) {
     return new TroupeError('ERR_INTERNAL', `redis ${operation} failed: ${message}`, {
       cause: error,
     });
   }
+  const mayHaveTakenEffect = name !== 'ReplyError' && !NEVER_SENT.test(message);
   return new TroupeError(
     'ERR_BACKEND_UNAVAILABLE',
-    `redis is unavailable (${operation}): ${message}`,
+    `redis is unavailable (${operation}): ${message}${mayHaveTakenEffect ? ' (it may have taken effect)' : ''}`,
     {
       cause: error,
-      details: { operation },
+      details: { operation, mayHaveTakenEffect },
     },
   );
 }
@@ -74,7 +117,7 @@ export type ScriptRunner = (
 type Dynamic = Record<string, (...args: (string | number)[]) => Promise<unknown>>;
 
 /** Defines `lua` on `client` under `name` (ioredis `defineCommand`: EVALSHA with fallback). */
-export function defineScript(client: Redis, name: string, lua: string): ScriptRunner {
+export function defineScript(client: RedisClient, name: string, lua: string): ScriptRunner {
   client.defineCommand(name, { lua });
   const command = (client as unknown as Dynamic)[name];
   if (command === undefined)
@@ -90,16 +133,20 @@ export function defineScript(client: Redis, name: string, lua: string): ScriptRu
 
 /** A client plus whether the backend opened it (and so must close it). */
 export interface Connection {
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly owned: boolean;
-  /** A second connection for blocking commands, with no command timeout. Owned by the caller. */
-  duplicateForBlocking(): Redis;
+  /**
+   * A second connection for blocking commands, with no command timeout (the caller bounds
+   * its blocking calls itself). Owned by the caller.
+   */
+  duplicateForBlocking(): RedisClient;
   close(): Promise<void>;
 }
 
-function isRedisClient(value: unknown): value is Redis {
+function isRedisClient(value: unknown): value is RedisClient {
   return (
     value instanceof Redis ||
+    value instanceof Cluster ||
     (typeof value === 'object' &&
       value !== null &&
       'defineCommand' in value &&
@@ -187,7 +234,7 @@ function boundCommands(client: Redis, timeoutMs: number): () => void {
 
 /** Opens (or adopts) the client described by `input`. */
 export function openConnection(input: RedisInput, commandTimeoutMs: number): Connection {
-  let client: Redis;
+  let client: RedisClient;
   let owned: boolean;
   if (typeof input === 'string') {
     client = new Redis(input, faultDefaults(commandTimeoutMs));
@@ -203,16 +250,26 @@ export function openConnection(input: RedisInput, commandTimeoutMs: number): Con
   }
   // An unhandled 'error' event would crash the process; failures surface per command instead.
   if (owned) client.on('error', () => {});
-  const unbound = owned ? boundCommands(client, commandTimeoutMs) : undefined;
+  const unbound =
+    owned && client instanceof Redis ? boundCommands(client, commandTimeoutMs) : undefined;
   return {
     client,
     owned,
     duplicateForBlocking: () => {
-      const blocking = client.duplicate({
-        commandTimeout: undefined,
-        maxRetriesPerRequest: 0,
-        lazyConnect: false,
-      });
+      let blocking: RedisClient;
+      if (client instanceof Cluster) {
+        // A Cluster's commandTimeout would fail every wait longer than it: the blocking
+        // duplicate has none (its reads are bounded by their own BLOCK time).
+        blocking = client.duplicate(undefined, {
+          redisOptions: { ...client.options.redisOptions, commandTimeout: undefined },
+        });
+      } else {
+        blocking = (client as Redis).duplicate({
+          commandTimeout: undefined,
+          maxRetriesPerRequest: 0,
+          lazyConnect: false,
+        });
+      }
       blocking.on('error', () => {});
       return blocking;
     },
@@ -225,7 +282,7 @@ export function openConnection(input: RedisInput, commandTimeoutMs: number): Con
 }
 
 /** QUIT when connected, otherwise drop the socket: closing never hangs on a dead server. */
-export async function quit(client: Redis): Promise<void> {
+export async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'ready') {
     try {
       await client.quit();
@@ -242,7 +299,17 @@ export interface ResolvedCommon {
   readonly clock: Clock;
   /** `<prefix>:{<team>}:` */
   readonly base: string;
+  /** True when scripts read the server's `TIME` (see {@link TimeSource}). */
+  readonly serverTime: boolean;
+  /** The `now` argument of a script: `''` (the script reads `TIME`) or the clock's time. */
+  readonly nowArg: () => string | number;
 }
+
+/**
+ * The longest agent, resource, topic or key name the Redis backends accept (UTF-16 units):
+ * names are parts of keys, and a bound keeps every key and argument small.
+ */
+export const MAX_NAME_LENGTH = 1_024;
 
 /** Validates the options every backend shares, naming the bad one, and opens the connection. */
 export function resolveCommon(options: RedisBackendOptions, what: string): ResolvedCommon {
@@ -268,6 +335,17 @@ export function resolveCommon(options: RedisBackendOptions, what: string): Resol
       'redis is required: an ioredis client, ioredis options or a redis:// URL',
     );
   }
+  const time = options.time ?? (clock === systemClock ? 'redis' : 'clock');
+  if (time !== 'redis' && time !== 'clock') {
+    throw invalidArgument("time must be 'redis' or 'clock'", { time });
+  }
   const connection = openConnection(options.redis, commandTimeoutMs);
-  return { connection, clock, base: `${prefix}:{${team}}:` };
+  const serverTime = time === 'redis';
+  return {
+    connection,
+    clock,
+    base: `${prefix}:{${team}}:`,
+    serverTime,
+    nowArg: serverTime ? () => '' : () => clock.now(),
+  };
 }

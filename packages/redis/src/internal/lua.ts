@@ -33,3 +33,17 @@ local function fmt(x)
   return string.format('%.17g', x)
 end
 `;
+
+/**
+ * `clocknow(arg)`: "now" in ms, from the argument (the caller's clock) or, when it is empty,
+ * from the server's `TIME` (microsecond resolution, so ms carry three decimals). Scripts that
+ * call `TIME` are fine on Redis 5+ (effects replication: replicas get the writes, not the
+ * script).
+ */
+export const LUA_NOW = `
+local function clocknow(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+`;

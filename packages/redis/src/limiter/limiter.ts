@@ -21,10 +21,10 @@ import {
   requireName,
   type Weight,
 } from '@troupe/core/backend';
-import type { Redis } from 'ioredis';
 import {
   defineScript,
   quit,
+  type RedisClient,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
@@ -126,7 +126,7 @@ class Limiter implements RedisRateLimiter {
   readonly #queues = new Map<string, Set<Waiter>>();
   readonly #waiters = new Set<Waiter>();
   readonly #tickets = new Map<string, Waiter>();
-  #subscriber: Redis | undefined;
+  #subscriber: RedisClient | undefined;
   #inFlight = 0;
   readonly #preparedCache = new Map<string, Prepared>();
   /** Admission ids: unique per limiter (origin) and per admission (counter). */
