@@ -32,19 +32,66 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/** The longest delay one host timer takes: Node fires a longer one after about 1 ms. */
+const MAX_HOST_TIMER_MS = 2_147_483_647;
+
+type HostTimer = ReturnType<typeof globalThis.setTimeout>;
+
 /**
- * Real time: `Date.now()` and the host's timers.
+ * A system-clock timer longer than one host timer can wait: a chain of host timers of at most
+ * {@link MAX_HOST_TIMER_MS} toward one deadline (`Infinity`: never fires, but keeps re-arming
+ * like any pending timer until cleared). The handle stays the same object across the chain.
+ */
+class LongTimer {
+  readonly #fn: () => void;
+  readonly #deadline: number;
+  #host: HostTimer | undefined;
+
+  constructor(fn: () => void, ms: number) {
+    this.#fn = fn;
+    this.#deadline = Date.now() + ms;
+    this.#arm(ms);
+  }
+
+  #arm(ms: number): void {
+    this.#host = globalThis.setTimeout(this.#fire, Math.min(ms, MAX_HOST_TIMER_MS));
+  }
+
+  readonly #fire = (): void => {
+    this.#host = undefined;
+    const left = this.#deadline - Date.now();
+    // A link of the chain (or a host timer that fired early): wait for the rest.
+    if (left > 0) this.#arm(left);
+    else this.#fn();
+  };
+
+  cancel(): void {
+    if (this.#host === undefined) return;
+    globalThis.clearTimeout(this.#host);
+    this.#host = undefined;
+  }
+}
+
+/**
+ * Real time: `Date.now()` and the host's timers. Any delay works: one longer than a host timer
+ * can wait (2^31 - 1 ms, about 24.8 days) is chained inside the clock, so a 30-day budget
+ * window, `maxWaitMs` or tool timeout waits 30 days instead of firing after 1 ms. `Infinity`
+ * never fires. Negative or NaN delays fire as soon as possible.
  *
  * @example
  * ```ts
  * const limiter = createRateLimiter({ clock: systemClock, rules: [] });
+ * const handle = systemClock.setTimeout(() => console.log('a month later'), 30 * 86_400_000);
+ * systemClock.clearTimeout(handle);
  * ```
  */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number): TimerHandle => globalThis.setTimeout(fn, ms),
+  setTimeout: (fn: () => void, ms: number): TimerHandle =>
+    ms > MAX_HOST_TIMER_MS ? new LongTimer(fn, ms) : globalThis.setTimeout(fn, ms),
   clearTimeout: (handle: TimerHandle): void => {
-    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
+    if (handle instanceof LongTimer) handle.cancel();
+    else globalThis.clearTimeout(handle as HostTimer);
   },
 });
 
@@ -65,7 +112,9 @@ const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmedia
  * runs before the next one fires, exactly as it would live.
  *
  * Timers live in a binary heap: setting and firing are O(log n), clearing is O(1) (the
- * entry is marked and skipped when it reaches the top).
+ * entry is marked and skipped when it reaches the top). Any finite delay works; a timer of
+ * `Infinity` never fires (it stays pending until cleared, and `runUntilIdle` does not wait
+ * for it), as on {@link systemClock}. Negative or NaN delays fire at the current time.
  *
  * @example
  * ```ts
@@ -92,7 +141,7 @@ export class SimulatedClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    const delay = ms > 0 ? ms : 0; // NaN and negatives: now; Infinity: never (due at Infinity)
     const timer: SimTimer = { __troupeTimer: true, due: this.#now + delay, seq: this.#seq++, fn };
     this.#push(timer);
     this.#live++;
@@ -155,7 +204,8 @@ export class SimulatedClock implements Clock {
   }
 
   /**
-   * Fires timers, jumping time to each one's due time, until none is pending.
+   * Fires timers, jumping time to each one's due time, until none is pending (timers of
+   * `Infinity` never come due and do not count).
    * Throws `ERR_TIMEOUT` after `maxTimers` (default 1,000,000) timers, which means
    * something keeps re-arming a timer forever.
    */
@@ -163,7 +213,9 @@ export class SimulatedClock implements Clock {
     const maxTimers = options.maxTimers ?? 1_000_000;
     let fired = 0;
     await drainMicrotasks();
-    while (this.nextDue() !== undefined) {
+    for (;;) {
+      const next = this.nextDue();
+      if (next === undefined || next === Number.POSITIVE_INFINITY) break;
       if (fired++ >= maxTimers) {
         throw new TroupeError(
           'ERR_TIMEOUT',

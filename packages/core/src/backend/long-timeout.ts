@@ -1,5 +1,7 @@
-// A timeout of any length on a Clock. Node fires a setTimeout longer than 2^31 - 1 ms after
+// A timeout of any length on any Clock. Node fires a setTimeout longer than 2^31 - 1 ms after
 // about 1 ms, so a long wait is a chain of timers, each at most MAX_TIMER_MS, toward one deadline.
+// `systemClock` and `SimulatedClock` already take any delay themselves; this helper is for code
+// that must also run on a Clock of its own making that may not.
 import type { Clock, TimerHandle } from '../clock.js';
 import { MAX_TIMER_MS } from './validate.js';
 

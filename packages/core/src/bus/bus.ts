@@ -1,4 +1,3 @@
-import { type LongTimeout, setLongTimeout } from '../backend/long-timeout.js';
 import {
   closedError,
   frozenJsonCopy,
@@ -9,7 +8,7 @@ import {
   requireRecord,
 } from '../backend/validate.js';
 import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
-import type { Clock } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { abortedError } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';
 
@@ -75,7 +74,7 @@ interface Waiter {
   prev: Waiter | undefined;
   next: Waiter | undefined;
   linked: boolean;
-  timer: LongTimeout | undefined;
+  timer: TimerHandle | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -127,7 +126,7 @@ export function createBus(options: BusOptions): MemoryBus {
       if (--topic.waiting === 0 && topic.messages.length === 0) topics.delete(topic.name);
     }
     if (waiter.timer !== undefined) {
-      waiter.timer.cancel();
+      clock.clearTimeout(waiter.timer);
       waiter.timer = undefined;
     }
     if (waiter.signal !== undefined) {
@@ -219,16 +218,12 @@ export function createBus(options: BusOptions): MemoryBus {
         record.tail = waiter;
         record.waiting++;
         if (timeoutMs !== undefined) {
-          // Timeouts beyond one timer's reach are chained toward the deadline.
-          waiter.timer = setLongTimeout(
-            clock,
-            () => {
-              waiter.timer = undefined;
-              detach(waiter);
-              resolve([]);
-            },
-            timeoutMs,
-          );
+          // Any length: the clock itself handles delays past one host timer's reach.
+          waiter.timer = clock.setTimeout(() => {
+            waiter.timer = undefined;
+            detach(waiter);
+            resolve([]);
+          }, timeoutMs);
         }
         if (signal !== undefined) {
           const onAbort = (): void => {
