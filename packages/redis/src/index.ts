@@ -13,5 +13,7 @@ export type {
 export { MAX_NAME_LENGTH } from './internal/connection.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';
+export type { RedisSessionStoreOptions } from './session/store.js';
+export { createRedisSessionStore } from './session/store.js';
 export type { RedisSharedState, RedisSharedStateOptions } from './state/shared-state.js';
 export { createRedisSharedState } from './state/shared-state.js';
