@@ -1,70 +1,85 @@
-import type { Model, ModelRequest, ModelResponse, ToolSpec } from '@troupe/core';
+import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
+import {
+  anthropicToolChoice,
+  anthropicTurns,
+  EPHEMERAL,
+  MAX_BREAKPOINTS,
+  wireTools,
+  wireToolsMarked,
+} from './internal/anthropic-request.js';
 import { readStream, readWhole } from './internal/anthropic-response.js';
 import type { Json } from './internal/common.js';
-import {
-  describeErrorBody,
-  estimateRequestTokens,
-  toolCache,
-  wireParameters,
-} from './internal/common.js';
+import { describeErrorBody, estimateRequestTokens } from './internal/common.js';
+import { secretsOf } from './internal/scrub.js';
 import { send } from './internal/transport.js';
+import { validateRequest } from './internal/validate-request.js';
 import type { ProviderOptions } from './options.js';
-import { parseBaseURL, requireString, resolveOptions } from './options.js';
+import {
+  checkOptionNames,
+  headerValue,
+  parseBaseURL,
+  requireString,
+  resolveOptions,
+} from './options.js';
 
 /**
  * Options for {@link anthropic}.
  *
  * @example
  * ```ts
- * const options: AnthropicOptions = { apiKey: 'sk-ant-…', model: 'claude-sonnet-4-5', maxTokens: 2048 };
+ * const options: AnthropicOptions = { apiKey: 'sk-ant-…', model: 'claude-sonnet-4-6', maxTokens: 2048 };
  * ```
  */
 export interface AnthropicOptions extends ProviderOptions {
-  readonly apiKey: string;
+  /** Sent as `x-api-key`. Give this or `authToken`. */
+  readonly apiKey?: string;
+  /** Sent as `Authorization: Bearer …` (gateways, OAuth tokens). Give this or `apiKey`. */
+  readonly authToken?: string;
   readonly model: string;
   /** Without the version segment. Default `https://api.anthropic.com`. */
   readonly baseURL?: string;
   /** `max_tokens` when the request sets no `maxOutputTokens` (the API requires one). Default 4096. */
   readonly maxTokens?: number;
-  /** The `anthropic-version` header. Default `2023-06-01`. */
+  /** The `anthropic-version` header. Default `2023-06-01` (the current version). */
   readonly anthropicVersion?: string;
   /**
    * Prompt caching: mark the system prompt and the tool list with `cache_control: ephemeral`
    * breakpoints, so later calls read them from the cache (see `usage.cacheReadTokens`).
-   * Default false.
+   * Messages with `cache: true` get breakpoints whatever this says. Default false.
    */
   readonly promptCaching?: boolean;
+  /**
+   * Send `request.temperature`. Default: yes, except for models that refuse sampling
+   * parameters (Claude Opus 4.7 and later, Claude 5 models) and when thinking is on.
+   */
+  readonly sendTemperature?: boolean;
+  /** Extended thinking with this token budget (`thinking: { type: 'enabled' }`). Default off. */
+  readonly thinkingBudgetTokens?: number;
 }
 
-const wireTools = toolCache((tool) => ({
-  name: tool.name,
-  description: tool.description,
-  input_schema: wireParameters(tool.parameters),
-}));
+const OWN_OPTIONS = [
+  'apiKey',
+  'authToken',
+  'model',
+  'baseURL',
+  'maxTokens',
+  'anthropicVersion',
+  'promptCaching',
+  'sendTemperature',
+  'thinkingBudgetTokens',
+];
 
-const EPHEMERAL = { type: 'ephemeral' } as const;
-
-// The same tools with a cache breakpoint on the last one (which caches the whole list), made
-// once per list like the plain ones.
-const markedTools = new WeakMap<readonly ToolSpec[], readonly Json[]>();
-function wireToolsMarked(tools: readonly ToolSpec[]): readonly Json[] {
-  let marked = markedTools.get(tools);
-  if (marked === undefined) {
-    const plain = wireTools(tools);
-    marked = plain.map((tool, index) =>
-      index === plain.length - 1 ? { ...tool, cache_control: EPHEMERAL } : tool,
-    );
-    markedTools.set(tools, marked);
-  }
-  return marked;
-}
+/** Models that answer 400 to a `temperature` (or `top_p`, `top_k`): sampling is fixed. */
+const FIXED_SAMPLING =
+  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable)-(?:[5-9]|\d\d))/;
 
 /**
  * Provider-neutral messages to Messages API turns. Tool results become `tool_result` blocks in
  * a user turn; consecutive results (and a user message right after them) share one user turn,
- * as the API requires every result for a `tool_use` turn in the very next message. The system
- * prompt is not a message: it goes in the request's top-level `system`.
+ * as the API requires every result for a `tool_use` turn in the very next message. Empty user
+ * messages are not sent (the API refuses them). The system prompt is not a message: it goes in
+ * the request's top-level `system`.
  *
  * @example
  * ```ts
@@ -82,47 +97,18 @@ function wireToolsMarked(tools: readonly ToolSpec[]): readonly Json[] {
  * ```
  */
 export function toAnthropicMessages(request: ModelRequest): Json[] {
-  const out: { role: 'user' | 'assistant'; content: Json[] }[] = [];
-  const userTurn = (): Json[] => {
-    const last = out.at(-1);
-    if (last !== undefined && last.role === 'user') return last.content;
-    const content: Json[] = [];
-    out.push({ role: 'user', content });
-    return content;
+  return anthropicTurns(request, MAX_BREAKPOINTS);
+}
+
+function credentials(options: AnthropicOptions): Record<string, string> {
+  const { apiKey, authToken } = options;
+  if ((apiKey === undefined) === (authToken === undefined))
+    throw invalidArgument('anthropic needs exactly one of apiKey or authToken', {});
+  if (apiKey !== undefined)
+    return { 'x-api-key': headerValue('apiKey', requireString('apiKey', apiKey)) };
+  return {
+    authorization: `Bearer ${headerValue('authToken', requireString('authToken', authToken))}`,
   };
-  for (const message of request.messages) {
-    if (message.role === 'user') {
-      userTurn().push({ type: 'text', text: message.content });
-    } else if (message.role === 'tool') {
-      const block: Record<string, unknown> = {
-        type: 'tool_result',
-        tool_use_id: message.toolCallId,
-        content: message.content,
-      };
-      if (message.isError === true) block.is_error = true;
-      userTurn().push(block);
-    } else {
-      const content: Json[] = [];
-      if (message.content !== '') content.push({ type: 'text', text: message.content });
-      for (const call of message.toolCalls ?? []) {
-        content.push({
-          type: 'tool_use',
-          id: call.id,
-          name: call.name,
-          input: call.arguments ?? {},
-        });
-      }
-      // The API refuses empty assistant turns; an empty one carries nothing worth sending.
-      if (content.length > 0) out.push({ role: 'assistant', content });
-    }
-  }
-  // A lone text block is sent as a plain string: the shape most servers and proxies expect.
-  return out.map((turn) => {
-    const only = turn.content[0];
-    return turn.content.length === 1 && only?.type === 'text'
-      ? { role: turn.role, content: only.text }
-      : { role: turn.role, content: turn.content };
-  });
 }
 
 /**
@@ -132,7 +118,7 @@ export function toAnthropicMessages(request: ModelRequest): Json[] {
  * ```ts
  * const model = anthropic({
  *   apiKey: process.env.ANTHROPIC_API_KEY ?? '',
- *   model: 'claude-sonnet-4-5',
+ *   model: 'claude-sonnet-4-6',
  *   pricing: { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 },
  * });
  * const answer = await model.generate({ system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }], tools: [] });
@@ -141,7 +127,8 @@ export function toAnthropicMessages(request: ModelRequest): Json[] {
 export function anthropic(options: AnthropicOptions): Model {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
-  const apiKey = requireString('apiKey', options.apiKey);
+  checkOptionNames('anthropic', options, OWN_OPTIONS);
+  const auth = credentials(options);
   const model = requireString('model', options.model);
   const { origin, basePath } = parseBaseURL(
     'baseURL',
@@ -150,20 +137,62 @@ export function anthropic(options: AnthropicOptions): Model {
   const maxTokens = options.maxTokens ?? 4096;
   if (!Number.isInteger(maxTokens) || maxTokens < 1)
     throw invalidArgument('maxTokens must be a positive integer', { maxTokens });
-  const version = requireString('anthropicVersion', options.anthropicVersion ?? '2023-06-01');
+  const version = headerValue(
+    'anthropicVersion',
+    requireString('anthropicVersion', options.anthropicVersion ?? '2023-06-01'),
+  );
   const promptCaching = options.promptCaching ?? false;
   if (typeof promptCaching !== 'boolean')
     throw invalidArgument('promptCaching must be a boolean', { promptCaching });
+  const budget = options.thinkingBudgetTokens;
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1024))
+    throw invalidArgument('thinkingBudgetTokens must be an integer of at least 1024', { budget });
+  const sendTemperature =
+    options.sendTemperature ?? (!FIXED_SAMPLING.test(model) && budget === undefined);
+  if (typeof sendTemperature !== 'boolean')
+    throw invalidArgument('sendTemperature must be a boolean', { sendTemperature });
   const resolved = resolveOptions(options);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'anthropic-version': version,
     ...resolved.headers,
-    'x-api-key': apiKey,
+    ...auth,
   };
+  const secrets = secretsOf(options.apiKey ?? options.authToken, headers);
   const streamHeaders = { ...headers, accept: 'text/event-stream' };
   const plainHeaders = { ...headers, accept: 'application/json' };
   const path = `${basePath}/v1/messages`;
+
+  const bodyOf = (request: ModelRequest): Record<string, unknown> => {
+    let breakpoints = MAX_BREAKPOINTS;
+    const body: Record<string, unknown> = {
+      model,
+      max_tokens: request.maxOutputTokens ?? maxTokens,
+    };
+    if (request.system !== undefined && request.system !== '') {
+      if (promptCaching) breakpoints--;
+      body.system = promptCaching
+        ? [{ type: 'text', text: request.system, cache_control: EPHEMERAL }]
+        : request.system;
+    }
+    if (request.tools.length > 0) {
+      if (promptCaching) breakpoints--;
+      body.tools = promptCaching ? wireToolsMarked(request.tools) : wireTools(request.tools);
+    }
+    const messages = anthropicTurns(request, breakpoints);
+    if (messages.length === 0)
+      throw invalidArgument('request.messages has nothing to send (every message is empty)');
+    body.messages = messages;
+    const choice = anthropicToolChoice(request.toolChoice, request.parallelToolCalls);
+    if (choice !== undefined && request.tools.length > 0) body.tool_choice = choice;
+    if (request.temperature !== undefined && sendTemperature)
+      body.temperature = request.temperature;
+    if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
+    const format = request.responseFormat;
+    if (format !== undefined)
+      body.output_config = { format: { type: 'json_schema', schema: format.schema } };
+    return body;
+  };
 
   return {
     id: options.id ?? `anthropic:${model}`,
@@ -171,20 +200,14 @@ export function anthropic(options: AnthropicOptions): Model {
     estimateTokens: (request) =>
       estimateRequestTokens(request, request.maxOutputTokens ?? maxTokens),
     generate(request: ModelRequest): Promise<ModelResponse> {
-      const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
-      const body: Record<string, unknown> = {
-        model,
-        max_tokens: request.maxOutputTokens ?? maxTokens,
-        messages: toAnthropicMessages(request),
-      };
-      if (request.system !== undefined && request.system !== '') {
-        body.system = promptCaching
-          ? [{ type: 'text', text: request.system, cache_control: EPHEMERAL }]
-          : request.system;
+      let body: Record<string, unknown>;
+      try {
+        validateRequest(request);
+        body = bodyOf(request);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (request.tools.length > 0)
-        body.tools = promptCaching ? wireToolsMarked(request.tools) : wireTools(request.tools);
-      if (request.temperature !== undefined) body.temperature = request.temperature;
+      const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
       if (stream) body.stream = true;
       return send(
         resolved,
@@ -195,6 +218,7 @@ export function anthropic(options: AnthropicOptions): Model {
           headers: stream ? streamHeaders : plainHeaders,
           body: JSON.stringify(body),
           describeError: describeErrorBody,
+          secrets,
           read: (chunks, context) =>
             stream
               ? readStream(chunks, context, request, resolved)

@@ -1,16 +1,21 @@
-import type { ChatMessage, Model, ModelRequest, ModelResponse } from '@troupe/core';
+import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
 import type { Json } from './internal/common.js';
-import {
-  describeErrorBody,
-  estimateRequestTokens,
-  toolCache,
-  wireParameters,
-} from './internal/common.js';
+import { describeErrorBody, estimateRequestTokens } from './internal/common.js';
+import { chatBody, toOpenAIMessage } from './internal/openai-request.js';
+import type { CallIds } from './internal/openai-response.js';
 import { readStream, readWhole } from './internal/openai-response.js';
+import { secretsOf } from './internal/scrub.js';
 import { send } from './internal/transport.js';
+import { validateRequest } from './internal/validate-request.js';
 import type { ProviderOptions } from './options.js';
-import { parseBaseURL, requireString, resolveOptions } from './options.js';
+import {
+  checkOptionNames,
+  headerValue,
+  parseBaseURL,
+  requireString,
+  resolveOptions,
+} from './options.js';
 
 /**
  * Options for {@link openaiCompatible}.
@@ -32,14 +37,7 @@ export interface OpenAICompatibleOptions extends ProviderOptions {
   readonly includeUsage?: boolean;
 }
 
-const wireTools = toolCache((tool) => ({
-  type: 'function',
-  function: {
-    name: tool.name,
-    description: tool.description,
-    parameters: wireParameters(tool.parameters),
-  },
-}));
+const OWN_OPTIONS = ['baseURL', 'apiKey', 'model', 'maxTokensField', 'includeUsage'];
 
 /**
  * Provider-neutral messages to Chat Completions messages (the system prompt first).
@@ -58,31 +56,16 @@ export function toOpenAIMessages(request: ModelRequest): Json[] {
   return out;
 }
 
-function toOpenAIMessage(message: ChatMessage): Json {
-  switch (message.role) {
-    case 'user':
-      return { role: 'user', content: message.content };
-    case 'assistant': {
-      const calls = message.toolCalls ?? [];
-      if (calls.length === 0) return { role: 'assistant', content: message.content };
-      return {
-        role: 'assistant',
-        content: message.content === '' ? null : message.content,
-        tool_calls: calls.map((call) => ({
-          id: call.id,
-          type: 'function',
-          function: { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) },
-        })),
-      };
-    }
-    case 'tool':
-      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
-  }
+/** Ids for calls a server sent without one: `call_troupe_<n>`, unique per model. */
+export function callIds(): CallIds {
+  let serial = 0;
+  return { next: () => `call_troupe_${++serial}` };
 }
 
 /**
  * A {@link Model} speaking OpenAI Chat Completions: OpenAI itself and every server that mimics
- * it (vLLM, Ollama, llama.cpp's server, LM Studio, OpenRouter, Groq, Together).
+ * it (vLLM, Ollama, llama.cpp's server, LM Studio, OpenRouter, Groq, Together, DeepSeek, Qwen,
+ * Mistral, Gemini's OpenAI endpoint), with their known quirks handled.
  *
  * @example
  * ```ts
@@ -98,11 +81,13 @@ function toOpenAIMessage(message: ChatMessage): Json {
 export function openaiCompatible(options: OpenAICompatibleOptions): Model {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames('openaiCompatible', options, OWN_OPTIONS);
   const { origin, basePath } = parseBaseURL('baseURL', options.baseURL);
   const model = requireString('model', options.model);
   if (options.apiKey !== undefined && typeof options.apiKey !== 'string') {
     throw invalidArgument('apiKey must be a string', {});
   }
+  if (options.apiKey !== undefined) headerValue('apiKey', options.apiKey);
   const maxTokensField = options.maxTokensField ?? 'max_tokens';
   if (maxTokensField !== 'max_tokens' && maxTokensField !== 'max_completion_tokens') {
     throw invalidArgument("maxTokensField must be 'max_tokens' or 'max_completion_tokens'", {
@@ -118,20 +103,29 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
     ...resolved.headers,
   };
   if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+  const secrets = secretsOf(options.apiKey, headers);
   const streamHeaders = { ...headers, accept: 'text/event-stream' };
   const plainHeaders = { ...headers, accept: 'application/json' };
   const path = `${basePath}/chat/completions`;
+  const ids = callIds();
 
   return {
     id: options.id ?? `openai:${model}`,
     toolFormat: 'json-schema',
     estimateTokens: (request) => estimateRequestTokens(request, request.maxOutputTokens ?? 0),
     generate(request: ModelRequest): Promise<ModelResponse> {
+      try {
+        validateRequest(request);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
-      const body: Record<string, unknown> = { model, messages: toOpenAIMessages(request) };
-      if (request.tools.length > 0) body.tools = wireTools(request.tools);
-      if (request.maxOutputTokens !== undefined) body[maxTokensField] = request.maxOutputTokens;
-      if (request.temperature !== undefined) body.temperature = request.temperature;
+      let body: Record<string, unknown>;
+      try {
+        body = chatBody(model, request, maxTokensField);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (stream) {
         body.stream = true;
         if (includeUsage) body.stream_options = { include_usage: true };
@@ -145,10 +139,11 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
           headers: stream ? streamHeaders : plainHeaders,
           body: JSON.stringify(body),
           describeError: describeErrorBody,
+          secrets,
           read: (chunks, context) =>
             stream
-              ? readStream(chunks, context, request, resolved)
-              : readWhole(chunks, context, resolved),
+              ? readStream(chunks, context, request, resolved, ids)
+              : readWhole(chunks, context, resolved, ids),
         },
         request.signal,
         request.onRateLimit,

@@ -48,7 +48,11 @@ export interface ProviderOptions {
   readonly retryBaseDelayMs?: number;
   /** Cap on the backoff (not on retry-after). Default 8 000 ms. */
   readonly retryMaxDelayMs?: number;
-  /** A retry-after longer than this is not waited out: the call fails at once. Default 60 000 ms. */
+  /**
+   * A retry-after longer than this is not waited out: the call fails at once. Also the cap on
+   * every wait the provider's headers report to `onRateLimit` (the limiter never pauses a key
+   * longer on one answer's word). Default 60 000 ms.
+   */
   readonly maxRetryAfterMs?: number;
   /** Jitter source; pass a seeded one for reproducible backoff. Default: seeded from `seed`. */
   readonly rng?: Rng;
@@ -120,6 +124,51 @@ function nonNegative(
   return value;
 }
 
+/** The option names every provider takes. */
+export const SHARED_OPTIONS: readonly (keyof ProviderOptions)[] = [
+  'clock',
+  'timeoutMs',
+  'firstByteTimeoutMs',
+  'idleTimeoutMs',
+  'maxRetries',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'maxRetryAfterMs',
+  'rng',
+  'seed',
+  'connections',
+  'dispatcher',
+  'headers',
+  'pricing',
+  'stream',
+  'id',
+  'onRetry',
+];
+
+/**
+ * Options are strict: a misspelt name (`timeoutMS`, `apikey`) is refused instead of ignored.
+ */
+export function checkOptionNames(factory: string, options: object, own: readonly string[]): void {
+  const known = new Set<string>([...SHARED_OPTIONS, ...own]);
+  for (const name of Object.keys(options)) {
+    if (!known.has(name))
+      throw invalidArgument(`${factory}: unknown option ${JSON.stringify(name)}`, { option: name });
+  }
+}
+
+// RFC 9110 token characters.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Refuses a header value undici would refuse later on every call (CR, LF, NUL), naming the
+ * option. The value itself is never echoed: it is often a credential.
+ */
+export function headerValue(name: string, value: string): string {
+  if (/[\r\n\0]/.test(value))
+    throw invalidArgument(`${name} must not contain CR, LF or NUL characters`, { option: name });
+  return value;
+}
+
 /** Validates the shared options once, naming the offending option. */
 export function resolveOptions(options: ProviderOptions): ResolvedOptions {
   const connections = options.connections ?? DEFAULT_CONNECTIONS;
@@ -150,8 +199,11 @@ export function resolveOptions(options: ProviderOptions): ResolvedOptions {
     if (typeof options.headers !== 'object' || options.headers === null)
       throw invalidArgument('headers must be an object of strings');
     for (const [key, value] of Object.entries(options.headers)) {
+      if (!HEADER_NAME.test(key))
+        throw invalidArgument(`headers: ${JSON.stringify(key)} is not a valid header name`);
       if (typeof value !== 'string')
-        throw invalidArgument(`headers.${key} must be a string`, { [key]: value });
+        throw invalidArgument(`headers.${key} must be a string`, { [key]: typeof value });
+      headerValue(`headers.${key}`, value);
     }
   }
   validatePricing(options.pricing);

@@ -3,6 +3,7 @@ import type { ModelRequest, ModelResponse, ModelUsage, StopReason, ToolCall } fr
 import type { ResolvedOptions } from '../options.js';
 import type { Json } from './common.js';
 import {
+  asArray,
   asNumber,
   asObject,
   asString,
@@ -60,6 +61,22 @@ function stopOf(reason: unknown): StopReason {
   return text === undefined ? 'other' : (STOP[text] ?? 'other');
 }
 
+/** Reasoning text and the blocks to send back (thinking blocks are signed: kept whole). */
+interface Thinking {
+  text: string;
+  blocks: Json[];
+}
+
+function withThinking(
+  response: { text: string; toolCalls: ToolCall[]; usage: ModelUsage; stopReason: StopReason },
+  thinking: Thinking,
+): ModelResponse {
+  const out: { -readonly [K in keyof ModelResponse]: ModelResponse[K] } = response;
+  if (thinking.text !== '') out.reasoning = thinking.text;
+  if (thinking.blocks.length > 0) out.providerData = { anthropic: { thinking: thinking.blocks } };
+  return out;
+}
+
 function providerFailure(payload: Json, requestId: string | undefined): never {
   const error = asObject(payload.error);
   throw failureFromProviderError(
@@ -81,6 +98,7 @@ export async function readWhole(
     throw malformedResponse('anthropic answer has no content array');
   let text = '';
   const toolCalls: ToolCall[] = [];
+  const thinking: Thinking = { text: '', blocks: [] };
   for (const raw of payload.content) {
     const block = asObject(raw);
     if (block?.type === 'text') text += asString(block.text) ?? '';
@@ -90,20 +108,23 @@ export async function readWhole(
         name: asString(block.name) ?? '',
         arguments: block.input ?? {},
       });
+    } else if (block?.type === 'thinking' || block?.type === 'redacted_thinking') {
+      thinking.text += asString(block.thinking) ?? '';
+      thinking.blocks.push(block);
     }
   }
   const parts: UsageParts = { input: 0, output: 0, cacheRead: undefined, cacheWrite: undefined };
   mergeUsage(parts, payload.usage);
-  return {
-    text,
-    toolCalls,
-    usage: usageOf(parts, options),
-    stopReason: stopOf(payload.stop_reason),
-  };
+  return withThinking(
+    { text, toolCalls, usage: usageOf(parts, options), stopReason: stopOf(payload.stop_reason) },
+    thinking,
+  );
 }
 
 interface Block {
-  readonly kind: 'text' | 'tool_use' | 'other';
+  readonly kind: 'text' | 'tool_use' | 'thinking' | 'other';
+  /** A thinking block as it will be sent back (text and signature filled as they stream). */
+  readonly raw: Record<string, unknown> | undefined;
   /** Position among this response's tool calls (tool_use blocks only). */
   readonly call: number;
   readonly id: string;
@@ -126,65 +147,94 @@ export async function readStream(
   let stop: unknown;
   let started = false;
   let done = false;
+  const thinking: Thinking = { text: '', blocks: [] };
+  const emitText = (piece: string): void => {
+    if (piece === '') return;
+    text += piece;
+    if (onDelta !== undefined) {
+      context.markEmitted();
+      onDelta({ type: 'text', text: piece });
+    }
+  };
+  const emitThinking = (block: Block, piece: string): void => {
+    if (piece === '' || block.raw === undefined) return;
+    block.raw.thinking = `${asString(block.raw.thinking) ?? ''}${piece}`;
+    thinking.text += piece;
+    if (onDelta !== undefined) {
+      context.markEmitted();
+      onDelta({ type: 'reasoning', text: piece });
+    }
+  };
+  const openBlock = (index: number, start: Json | undefined): void => {
+    const type = start?.type;
+    const kind: Block['kind'] =
+      type === 'text'
+        ? 'text'
+        : type === 'tool_use'
+          ? 'tool_use'
+          : type === 'thinking' || type === 'redacted_thinking'
+            ? 'thinking'
+            : 'other';
+    const block: Block = {
+      kind,
+      raw: kind === 'thinking' ? { ...start, thinking: '' } : undefined,
+      call: kind === 'tool_use' ? calls.length : -1,
+      id: asString(start?.id) ?? '',
+      name: asString(start?.name) ?? '',
+      input: start?.input,
+      json: '',
+    };
+    blocks.set(index, block);
+    if (kind === 'tool_use') {
+      calls.push(block);
+      if (onDelta !== undefined) {
+        context.markEmitted();
+        onDelta({
+          type: 'tool-call',
+          index: block.call,
+          id: block.id,
+          name: block.name,
+          argumentsDelta: '',
+        });
+      }
+    } else if (kind === 'text') {
+      emitText(asString(start?.text) ?? '');
+    } else if (kind === 'thinking' && block.raw !== undefined) {
+      if (type === 'redacted_thinking') block.raw.thinking = undefined;
+      thinking.blocks.push(block.raw);
+      emitThinking(block, asString(start?.thinking) ?? '');
+    }
+  };
   await readSse(body, 'anthropic', (event) => {
-    // Read on to the end after message_stop: a body left unread would cost the socket its reuse.
-    if (done) return;
     const payload = asObject(parseJson(event.data, 'anthropic', context.requestId));
     if (payload === undefined) throw malformedResponse('anthropic stream sent a non-object event');
     switch (payload.type) {
-      case 'message_start':
+      case 'message_start': {
+        // One message per response: a second start before the first ends is a broken stream.
+        if (started) throw malformedResponse('anthropic stream started a second message');
         started = true;
-        mergeUsage(parts, asObject(payload.message)?.usage);
-        break;
-      case 'content_block_start': {
-        const index = asNumber(payload.index) ?? blocks.size;
-        const start = asObject(payload.content_block);
-        const kind =
-          start?.type === 'text' ? 'text' : start?.type === 'tool_use' ? 'tool_use' : 'other';
-        const block: Block = {
-          kind,
-          call: kind === 'tool_use' ? calls.length : -1,
-          id: asString(start?.id) ?? '',
-          name: asString(start?.name) ?? '',
-          input: start?.input,
-          json: '',
-        };
-        blocks.set(index, block);
-        if (kind === 'tool_use') {
-          calls.push(block);
-          if (onDelta !== undefined) {
-            context.markEmitted();
-            onDelta({
-              type: 'tool-call',
-              index: block.call,
-              id: block.id,
-              name: block.name,
-              argumentsDelta: '',
-            });
-          }
-        } else if (kind === 'text') {
-          const initial = asString(start?.text) ?? '';
-          if (initial !== '') {
-            text += initial;
-            if (onDelta !== undefined) {
-              context.markEmitted();
-              onDelta({ type: 'text', text: initial });
-            }
+        const message = asObject(payload.message);
+        mergeUsage(parts, message?.usage);
+        // A start that already carries content (some proxies) is read like streamed blocks.
+        for (const [index, raw] of asArray(message?.content).entries()) {
+          const block = asObject(raw);
+          openBlock(index, block);
+          const opened = blocks.get(index);
+          if (opened?.kind === 'tool_use' && block?.input !== undefined) {
+            opened.json = JSON.stringify(block.input);
           }
         }
         break;
       }
+      case 'content_block_start':
+        openBlock(asNumber(payload.index) ?? blocks.size, asObject(payload.content_block));
+        break;
       case 'content_block_delta': {
         const block = blocks.get(asNumber(payload.index) ?? -1);
         const delta = asObject(payload.delta);
         if (block === undefined || delta === undefined) break;
         if (delta.type === 'text_delta' && block.kind === 'text') {
-          const piece = asString(delta.text) ?? '';
-          text += piece;
-          if (onDelta !== undefined && piece !== '') {
-            context.markEmitted();
-            onDelta({ type: 'text', text: piece });
-          }
+          emitText(asString(delta.text) ?? '');
         } else if (delta.type === 'input_json_delta' && block.kind === 'tool_use') {
           const piece = asString(delta.partial_json) ?? '';
           block.json += piece;
@@ -192,6 +242,10 @@ export async function readStream(
             context.markEmitted();
             onDelta({ type: 'tool-call', index: block.call, argumentsDelta: piece });
           }
+        } else if (delta.type === 'thinking_delta' && block.kind === 'thinking') {
+          emitThinking(block, asString(delta.thinking) ?? '');
+        } else if (delta.type === 'signature_delta' && block.raw !== undefined) {
+          block.raw.signature = `${asString(block.raw.signature) ?? ''}${asString(delta.signature) ?? ''}`;
         }
         break;
       }
@@ -200,8 +254,10 @@ export async function readStream(
         mergeUsage(parts, payload.usage);
         break;
       case 'message_stop':
+        if (!started)
+          throw malformedResponse('anthropic stream stopped a message it never started');
         done = true;
-        break;
+        return true;
       case 'error':
         providerFailure(payload, context.requestId);
         break;
@@ -209,6 +265,7 @@ export async function readStream(
         // ping, content_block_stop and event types added later carry nothing we need.
         break;
     }
+    return undefined;
   });
   if (!started || !done) throw malformedResponse('anthropic stream ended before message_stop');
   const toolCalls: ToolCall[] = calls.map((block) => ({
@@ -217,5 +274,8 @@ export async function readStream(
     // Deltas, when any came, are the whole input; the start block's `input` is then `{}`.
     arguments: block.json === '' ? (block.input ?? {}) : parseToolArguments(block.json),
   }));
-  return { text, toolCalls, usage: usageOf(parts, options), stopReason: stopOf(stop) };
+  return withThinking(
+    { text, toolCalls, usage: usageOf(parts, options), stopReason: stopOf(stop) },
+    thinking,
+  );
 }

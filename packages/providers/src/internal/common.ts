@@ -10,18 +10,47 @@ import type { Body } from './transport.js';
 /**
  * Reads a body as SSE, calling `onEvent` for each event as it completes. A stream that ends in
  * the middle of an event is malformed.
+ *
+ * When `onEvent` returns `true` the answer is whole (`[DONE]`, `message_stop`): reading
+ * resolves at once, even if the server keeps the connection open. The rest of the body is
+ * drained in the background (so a well-behaved server's socket goes back to the pool); a server
+ * that never ends it is cut off by the idle watchdog.
  */
-export async function readSse(
+export function readSse(
   body: Body,
   provider: string,
-  onEvent: (event: SseEvent) => void,
+  onEvent: (event: SseEvent) => boolean | undefined,
 ): Promise<void> {
   const decoder = new StringDecoder('utf8');
   const parser = new SseParser();
-  await body.each((chunk) => parser.push(decoder.write(chunk), onEvent));
-  // A last line without its newline is still a line.
-  parser.push(`${decoder.end()}\n`, onEvent);
-  if (parser.pending) throw malformedResponse(`${provider} stream ended in the middle of an event`);
+  let finished = false;
+  let complete: () => void = () => {};
+  const completed = new Promise<void>((resolve) => {
+    complete = resolve;
+  });
+  const emit = (event: SseEvent): void => {
+    if (finished) return;
+    if (onEvent(event) === true) {
+      finished = true;
+      complete();
+    }
+  };
+  const reading = body
+    .each((chunk) => {
+      if (!finished) parser.push(decoder.write(chunk), emit);
+    })
+    .then(() => {
+      if (finished) return;
+      // A last line without its newline is still a line.
+      parser.push(`${decoder.end()}\n`, emit);
+      if (parser.pending)
+        throw malformedResponse(`${provider} stream ended in the middle of an event`);
+    });
+  const whole = completed.then(() => {
+    // The answer is complete: whatever the body does now concerns only its socket.
+    reading.catch(() => {});
+  });
+  return Promise.race([reading, whole]);
 }
 
 /** Parses a JSON payload from the server; bad JSON is a malformed response. */
@@ -59,6 +88,10 @@ export function estimateRequestTokens(request: ModelRequest, outputTokens: numbe
   let chars = request.system?.length ?? 0;
   for (const message of request.messages) {
     chars += message.content.length;
+    if (message.role === 'user' && message.parts !== undefined) {
+      // An image or a page costs on the order of a thousand tokens; text parts count as text.
+      for (const part of message.parts) chars += part.type === 'text' ? part.text.length : 4_000;
+    }
     if (message.role === 'assistant' && message.toolCalls !== undefined) {
       for (const call of message.toolCalls)
         chars += call.name.length + JSON.stringify(call.arguments ?? {}).length;
@@ -102,13 +135,24 @@ export function asNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** Pulls `{ error: { message, type } }` (both providers' shape) out of an error body. */
-export function describeErrorBody(text: string): { message: string; type?: string } {
+/**
+ * Pulls `{ error: { message, type, code } }` (both providers' shape; vLLM and others put the
+ * same object at the top level) out of an error body.
+ */
+export function describeErrorBody(text: string): { message: string; type?: string; code?: string } {
   try {
-    const error = asObject(asObject(JSON.parse(text))?.error);
-    const message = asString(error?.message);
+    const payload = asObject(JSON.parse(text));
+    const error = asObject(payload?.error) ?? payload;
+    const message =
+      asString(error?.message) ?? asString(payload?.error) ?? asString(payload?.detail);
     const type = asString(error?.type) ?? asString(error?.code);
-    if (message !== undefined) return type === undefined ? { message } : { message, type };
+    const code = asString(error?.code);
+    if (message !== undefined) {
+      const out: { message: string; type?: string; code?: string } = { message };
+      if (type !== undefined) out.type = type;
+      if (code !== undefined) out.code = code;
+      return out;
+    }
   } catch {
     // not JSON: fall through to the raw text
   }

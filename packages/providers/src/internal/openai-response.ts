@@ -1,5 +1,13 @@
-// Reading Chat Completions answers: whole `chat.completion` objects and chunk streams.
-import type { ModelRequest, ModelResponse, ModelUsage, StopReason, ToolCall } from '@troupe/core';
+// Reading Chat Completions answers: whole `chat.completion` objects and chunk streams, with the
+// quirks of the compatible servers people run (Ollama, vLLM, DeepSeek, Qwen, Mistral, Gemini).
+import type {
+  ModelRequest,
+  ModelResponse,
+  ModelUsage,
+  ProviderData,
+  StopReason,
+  ToolCall,
+} from '@troupe/core';
 import type { ResolvedOptions } from '../options.js';
 import type { Json } from './common.js';
 import {
@@ -23,9 +31,21 @@ const FINISH: Readonly<Record<string, StopReason>> = {
   content_filter: 'content_filter',
 };
 
+/** Message fields that must go back on the assistant message next turn. */
+const MESSAGE_ROUND_TRIP = ['reasoning_content', 'reasoning_details', 'extra_content'] as const;
+/** Tool-call fields we read ourselves; anything else on a call round-trips opaquely. */
+const CALL_FIELDS = new Set(['id', 'type', 'function', 'index']);
+
+/** Makes ids for calls that came without one (unique within a model instance). */
+export interface CallIds {
+  next(): string;
+}
+
 function usageOf(value: unknown): ModelUsage {
   const usage = asObject(value);
-  const cached = asNumber(asObject(usage?.prompt_tokens_details)?.cached_tokens);
+  const cached =
+    asNumber(asObject(usage?.prompt_tokens_details)?.cached_tokens) ??
+    asNumber(usage?.prompt_cache_hit_tokens);
   const out: { inputTokens: number; outputTokens: number; cacheReadTokens?: number } = {
     inputTokens: asNumber(usage?.prompt_tokens) ?? 0,
     outputTokens: asNumber(usage?.completion_tokens) ?? 0,
@@ -39,20 +59,88 @@ function stopOf(reason: unknown): StopReason {
   return text === undefined ? 'other' : (FINISH[text] ?? 'other');
 }
 
+/** A call id as sent: strings as they are, numbers (some servers) as text, `""` as none. */
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Arguments as text: JSON strings as they are, objects (some servers) serialised. */
+function argumentsText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return '';
+}
+
+function extraFields(call: Json): Json | undefined {
+  let extra: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(call)) {
+    if (CALL_FIELDS.has(key) || value === null || value === undefined) continue;
+    extra ??= {};
+    extra[key] = value;
+  }
+  return extra;
+}
+
 function throwIfError(payload: Json, requestId: string | undefined): void {
   const error = asObject(payload.error);
   if (error === undefined) return;
+  const code = error.code;
+  const status =
+    typeof code === 'number' ? code : /^\d{3}$/.test(String(code)) ? Number(code) : undefined;
   throw failureFromProviderError(
-    asString(error.type) ?? asString(error.code),
+    asString(error.code) ?? asString(error.type),
     `openai stream error: ${asString(error.message) ?? 'unknown error'}`,
     requestId === undefined ? {} : { requestId },
+    status,
   );
+}
+
+/**
+ * Text and reasoning out of `content`: a string, or (Mistral's Magistral) an array of parts,
+ * `text` ones and `thinking` ones whose `thinking` is text or a list of text parts.
+ */
+function contentOf(value: unknown): { text: string; reasoning: string } {
+  if (typeof value === 'string') return { text: value, reasoning: '' };
+  let text = '';
+  let reasoning = '';
+  for (const raw of asArray(value)) {
+    const part = asObject(raw);
+    if (part?.type === 'text') text += asString(part.text) ?? '';
+    else if (part?.type === 'thinking') {
+      const thinking = part.thinking;
+      if (typeof thinking === 'string') reasoning += thinking;
+      else
+        for (const piece of asArray(thinking)) reasoning += asString(asObject(piece)?.text) ?? '';
+    }
+  }
+  return { text, reasoning };
+}
+
+/** Reasoning text a message or delta carries beside its content (DeepSeek, vLLM, OpenRouter). */
+function reasoningOf(message: Json): string {
+  return asString(message.reasoning_content) ?? asString(message.reasoning) ?? '';
+}
+
+function withExtras(
+  response: { text: string; toolCalls: ToolCall[]; usage: ModelUsage; stopReason: StopReason },
+  reasoning: string,
+  roundTrip: Record<string, unknown> | undefined,
+): ModelResponse {
+  const out: {
+    -readonly [K in keyof ModelResponse]: ModelResponse[K];
+  } = response;
+  if (reasoning !== '') out.reasoning = reasoning;
+  if (roundTrip !== undefined) out.providerData = { openai: roundTrip } satisfies ProviderData;
+  return out;
 }
 
 export async function readWhole(
   body: Body,
   context: ReadContext,
   options: ResolvedOptions,
+  ids: CallIds,
 ): Promise<ModelResponse> {
   const payload = asObject(parseJson(await body.text(), 'openai', context.requestId));
   if (payload === undefined) throw malformedResponse('openai answered with a non-object body');
@@ -60,31 +148,50 @@ export async function readWhole(
   const choice = asObject(asArray(payload.choices)[0]);
   const message = asObject(choice?.message);
   if (message === undefined) throw malformedResponse('openai answer has no choices[0].message');
-  const toolCalls: ToolCall[] = asArray(message.tool_calls).map((raw, index) => {
-    const call = asObject(raw);
-    const fn = asObject(call?.function);
+  const seen = new Set<string>();
+  const toolCalls: ToolCall[] = asArray(message.tool_calls).map((raw) => {
+    const call = asObject(raw) ?? {};
+    const fn = asObject(call.function);
+    let id = idOf(call.id);
+    // Two calls of one answer never share an id (a server that sends "" for both would).
+    if (id === undefined || seen.has(id)) id = ids.next();
+    seen.add(id);
+    const extra = extraFields(call);
     return {
-      id: asString(call?.id) ?? `call_${index}`,
+      id,
       name: asString(fn?.name) ?? '',
-      // Some compatible servers send the arguments as an object rather than JSON text.
-      arguments:
-        typeof fn?.arguments === 'string'
-          ? parseToolArguments(fn.arguments)
-          : (fn?.arguments ?? {}),
+      arguments: parseToolArguments(argumentsText(fn?.arguments)),
+      ...(extra === undefined ? {} : { providerData: { openai: extra } }),
     };
   });
-  return {
-    text: asString(message.content) ?? '',
-    toolCalls,
-    usage: priced(usageOf(payload.usage), options.pricing),
-    stopReason: stopOf(choice?.finish_reason),
-  };
+  const { text, reasoning: inline } = contentOf(message.content);
+  let roundTrip: Record<string, unknown> | undefined;
+  for (const key of MESSAGE_ROUND_TRIP) {
+    if (message[key] === undefined || message[key] === null) continue;
+    // DeepSeek wants its reasoning back only on a turn that called tools.
+    if (key === 'reasoning_content' && toolCalls.length === 0) continue;
+    roundTrip ??= {};
+    roundTrip[key] = message[key];
+  }
+  return withExtras(
+    {
+      text,
+      toolCalls,
+      usage: priced(usageOf(payload.usage), options.pricing),
+      stopReason: stopOf(choice?.finish_reason),
+    },
+    reasoningOf(message) + inline,
+    roundTrip,
+  );
 }
 
 interface PartialCall {
+  /** Position among this answer's calls (what deltas report as `index`). */
+  readonly position: number;
   id: string;
   name: string;
   args: string;
+  extra: Record<string, unknown> | undefined;
 }
 
 export async function readStream(
@@ -92,19 +199,54 @@ export async function readStream(
   context: ReadContext,
   request: ModelRequest,
   options: ResolvedOptions,
+  ids: CallIds,
 ): Promise<ModelResponse> {
   const onDelta = request.onDelta;
   let text = '';
+  let reasoning = '';
+  let reasoningContent = false;
   const calls: PartialCall[] = [];
+  // The call each wire `index` currently stands for. Servers disagree on indices: Ollama sends
+  // every parallel call at index 0 (with distinct ids), Anthropic's compatible endpoint starts
+  // at 1, some omit it. Positions in `calls` are ours.
+  const byIndex = new Map<number, PartialCall>();
   let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
   let finish: unknown;
   let done = false;
+  const emitText = (piece: string): void => {
+    if (piece === '') return;
+    text += piece;
+    if (onDelta !== undefined) {
+      context.markEmitted();
+      onDelta({ type: 'text', text: piece });
+    }
+  };
+  const emitReasoning = (piece: string): void => {
+    if (piece === '') return;
+    reasoning += piece;
+    if (onDelta !== undefined) {
+      context.markEmitted();
+      onDelta({ type: 'reasoning', text: piece });
+    }
+  };
+  const slotFor = (part: Json, id: string | undefined): PartialCall => {
+    const index = asNumber(part.index);
+    let slot = index === undefined ? calls.at(-1) : byIndex.get(index);
+    // A new id where a call with another id stands starts a new call (Ollama's index 0); with
+    // no index, a new id starts one and a fragment without an id continues the last call.
+    if (slot !== undefined && id !== undefined && slot.id !== '' && slot.id !== id)
+      slot = undefined;
+    if (slot === undefined) {
+      slot = { position: calls.length, id: '', name: '', args: '', extra: undefined };
+      calls.push(slot);
+      if (index !== undefined) byIndex.set(index, slot);
+    }
+    return slot;
+  };
   await readSse(body, 'openai', (event) => {
-    // Read on to the end after `[DONE]`: a body left unread would cost the socket its reuse.
-    if (done) return;
     if (event.data === '[DONE]') {
       done = true;
-      return;
+      return true;
     }
     const payload = asObject(parseJson(event.data, 'openai', context.requestId));
     if (payload === undefined) throw malformedResponse('openai stream sent a non-object chunk');
@@ -116,56 +258,58 @@ export async function readStream(
       finish = choice.finish_reason;
     const delta = asObject(choice.delta);
     if (delta === undefined) return;
-    const content = asString(delta.content);
-    if (content !== undefined && content !== '') {
-      text += content;
-      if (onDelta !== undefined) {
-        context.markEmitted();
-        onDelta({ type: 'text', text: content });
-      }
-    }
+    const content = contentOf(delta.content);
+    emitReasoning(content.reasoning);
+    if (typeof delta.reasoning_content === 'string') reasoningContent = true;
+    emitReasoning(reasoningOf(delta));
+    emitText(content.text);
     for (const raw of asArray(delta.tool_calls)) {
       const part = asObject(raw);
       if (part === undefined) continue;
-      // Fragments of one call share its `index`; id and name come with the first one. Servers
-      // that omit `index` (some Ollama versions) start a call with an id and continue it without.
-      const id = asString(part.id);
-      const index =
-        asNumber(part.index) ??
-        (id === undefined && calls.length > 0 ? calls.length - 1 : calls.length);
-      let slot = calls[index];
-      if (slot === undefined) {
-        slot = { id: '', name: '', args: '' };
-        calls[index] = slot;
-      }
+      const id = idOf(part.id);
+      const slot = slotFor(part, id);
       const fn = asObject(part.function);
       const name = asString(fn?.name);
-      const args = asString(fn?.arguments) ?? '';
+      const args = argumentsText(fn?.arguments);
+      // An empty id never overwrites a real one (Qwen repeats `"id": ""` on continuations).
       if (id !== undefined) slot.id = id;
       if (name !== undefined && name !== '') slot.name = name;
       slot.args += args;
+      const extra = extraFields(part);
+      if (extra !== undefined) slot.extra = { ...slot.extra, ...extra };
       if (onDelta !== undefined) {
         context.markEmitted();
         onDelta({
           type: 'tool-call',
-          index,
+          index: slot.position,
           ...(id === undefined ? {} : { id }),
           ...(name === undefined ? {} : { name }),
           argumentsDelta: args,
         });
       }
     }
+    return undefined;
   });
   // Some servers omit `[DONE]`; a finish reason is enough to know the answer is whole.
   if (!done && finish === undefined)
     throw malformedResponse('openai stream ended before the answer finished');
-  const toolCalls: ToolCall[] = [];
-  calls.forEach((call, index) => {
-    toolCalls.push({
-      id: call.id || `call_${index}`,
+  const seen = new Set<string>();
+  const toolCalls: ToolCall[] = calls.map((call) => {
+    let id = call.id;
+    if (id === '' || seen.has(id)) id = ids.next();
+    seen.add(id);
+    return {
+      id,
       name: call.name,
       arguments: parseToolArguments(call.args),
-    });
+      ...(call.extra === undefined ? {} : { providerData: { openai: call.extra } }),
+    };
   });
-  return { text, toolCalls, usage: priced(usage, options.pricing), stopReason: stopOf(finish) };
+  const roundTrip =
+    reasoningContent && toolCalls.length > 0 ? { reasoning_content: reasoning } : undefined;
+  return withExtras(
+    { text, toolCalls, usage: priced(usage, options.pricing), stopReason: stopOf(finish) },
+    reasoning,
+    roundTrip,
+  );
 }

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../options.js';
 import { providerPool } from '../pool.js';
 import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
 import { AttemptFailure, failureFromStatus } from './failure.js';
+import { scrub } from './scrub.js';
 
 /**
  * A response body, read once through one of its two methods. Both restart the idle watchdog on
@@ -38,8 +39,10 @@ export interface Exchange<T> {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  /** Pulls the provider's own message and type out of an error body. */
-  describeError(text: string): { message: string; type?: string };
+  /** Pulls the provider's own message, type and code out of an error body. */
+  describeError(text: string): { message: string; type?: string; code?: string };
+  /** Credentials this call carries: scrubbed from every error it raises. */
+  readonly secrets: readonly string[];
   /** Consumes a 2xx body. Throws {@link AttemptFailure} or `TroupeError` on bad content. */
   read(body: Body, context: ReadContext): Promise<T>;
 }
@@ -68,13 +71,32 @@ class CallSignal extends EventEmitter {
   }
 }
 
-/** A clock timer, or none for `Infinity` (node and SimulatedClock would fire it at once). */
-function arm(clock: Clock, fn: () => void, ms: number): TimerHandle | undefined {
-  return Number.isFinite(ms) && ms <= MAX_TIMER_MS ? clock.setTimeout(fn, ms) : undefined;
+/** A clock timer that may outlast one platform timer (longer waits are chained). */
+interface Timer {
+  handle: TimerHandle | undefined;
 }
 
-function disarm(clock: Clock, handle: TimerHandle | undefined): void {
-  if (handle !== undefined) clock.clearTimeout(handle);
+/**
+ * A clock timer, or none for `Infinity`. Delays past 2^31-1 ms are chained in steps (node and
+ * some clocks would fire them at once), so a 30-day deadline means 30 days.
+ */
+function arm(clock: Clock, fn: () => void, ms: number): Timer | undefined {
+  if (!Number.isFinite(ms)) return undefined;
+  const timer: Timer = { handle: undefined };
+  const due = clock.now() + ms;
+  const step = (left: number): void => {
+    if (left <= MAX_TIMER_MS) {
+      timer.handle = clock.setTimeout(fn, Math.max(0, left));
+      return;
+    }
+    timer.handle = clock.setTimeout(() => step(due - clock.now()), MAX_TIMER_MS);
+  };
+  step(ms);
+  return timer;
+}
+
+function disarm(clock: Clock, timer: Timer | undefined): void {
+  if (timer?.handle !== undefined) clock.clearTimeout(timer.handle);
 }
 
 function timeoutError(which: 'total' | 'first-byte' | 'idle', ms: number): TroupeError {
@@ -157,6 +179,7 @@ export async function send<T>(
   const onAbort = (): void => stop(abortedError(signal, 'model request'));
   signal?.addEventListener('abort', onAbort, { once: true });
   const total = arm(clock, () => stop(timeoutError('total', options.timeoutMs)), options.timeoutMs);
+  const deadline = clock.now() + options.timeoutMs;
   const dispatcher = options.dispatcher ?? providerPool(exchange.origin, options.connections);
 
   const once = async (progress: { emitted: boolean }): Promise<T> => {
@@ -184,8 +207,10 @@ export async function send<T>(
     const body = watch(response.body);
     try {
       const headers = response.headers;
-      const feedback = parseRateLimitHeaders(headers, clock);
-      if (onRateLimit !== undefined && hasFeedback(feedback)) onRateLimit(feedback);
+      if (onRateLimit !== undefined) {
+        const feedback = parseRateLimitHeaders(headers, clock);
+        if (hasFeedback(feedback)) onRateLimit(capFeedback(feedback, options.maxRetryAfterMs));
+      }
       const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
       return await answer(response.statusCode, headers, requestId, body, progress);
     } catch (error) {
@@ -205,8 +230,9 @@ export async function send<T>(
   ): Promise<T> => {
     if (status >= 300) {
       const text = await body.text();
-      const { message, type } = exchange.describeError(text);
+      const { message, type, code } = exchange.describeError(text);
       const retryAfterMs = parseRetryAfter(headers, clock);
+      const should = firstHeader(headers, 'x-should-retry');
       const details: Record<string, unknown> = { status, provider: exchange.provider };
       if (requestId !== undefined) details.requestId = requestId;
       if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
@@ -216,6 +242,8 @@ export async function send<T>(
         `${exchange.provider} answered ${status}: ${message}`,
         details,
         retryAfterMs,
+        should === 'true' ? true : should === 'false' ? false : undefined,
+        code ?? type,
       );
     }
     return exchange.read(body, {
@@ -236,7 +264,7 @@ export async function send<T>(
       new Promise<void>((resolve, reject) => {
         const idle = options.idleTimeoutMs;
         let last = clock.now();
-        let timer: TimerHandle | undefined;
+        let timer: Timer | undefined;
         let done = false;
         const check = (): void => {
           const quiet = clock.now() - last;
@@ -310,6 +338,8 @@ export async function send<T>(
       }
       const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
       if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
+      // A wait that would outlast the call's own deadline fails now instead of timing out later.
+      if (clock.now() + delayMs >= deadline) throw withAttempts(failure.error, tries);
       options.onRetry?.({ attempt: tries, delayMs, error: failure.error });
       await sleep(clock, delayMs, call);
     }
@@ -320,6 +350,8 @@ export async function send<T>(
     const result = await Promise.race([attempts(), stopped]);
     succeeded = true;
     return result;
+  } catch (error) {
+    throw scrub(error, exchange.secrets);
   } finally {
     disarm(clock, total);
     signal?.removeEventListener('abort', onAbort);
@@ -330,10 +362,27 @@ export async function send<T>(
   }
 }
 
-/** Backoff before retry `attempt + 1`: exponential, capped, with "equal jitter". */
+/**
+ * Backoff before retry `attempt + 1`, as the official SDKs compute it: exponential from the
+ * base, capped, then shortened by up to a quarter at random (jitter).
+ */
 function backoff(options: ResolvedOptions, attempt: number): number {
   const ceiling = Math.min(options.retryMaxDelayMs, options.retryBaseDelayMs * 2 ** attempt);
-  return ceiling / 2 + options.rng.next() * (ceiling / 2);
+  return ceiling * (1 - options.rng.next() * 0.25);
+}
+
+/**
+ * Feedback as the limiter may hear it: no wait longer than `maxRetryAfterMs` (one answer with
+ * `retry-after: 999999999` must not pause a key for years).
+ */
+function capFeedback(feedback: RateLimitFeedback, max: number): RateLimitFeedback {
+  const out: {
+    -readonly [K in keyof RateLimitFeedback]: RateLimitFeedback[K];
+  } = { ...feedback };
+  if (out.retryAfterMs !== undefined) out.retryAfterMs = Math.min(out.retryAfterMs, max);
+  if (out.resetRequestsMs !== undefined) out.resetRequestsMs = Math.min(out.resetRequestsMs, max);
+  if (out.resetTokensMs !== undefined) out.resetTokensMs = Math.min(out.resetTokensMs, max);
+  return out;
 }
 
 function sleep(clock: Clock, ms: number, signal: CallSignal): Promise<void> {
