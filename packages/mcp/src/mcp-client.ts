@@ -185,25 +185,31 @@ class McpConnection implements McpClient {
     const client = await this.connection(signal);
     if (client.getServerCapabilities()?.resources === undefined) return [];
     const options = this.#requestOptions(signal);
-    return listAll(async (cursor) => {
-      const page = await client.listResources(cursor === undefined ? {} : { cursor }, options);
-      return { items: page.resources, nextCursor: page.nextCursor };
-    });
+    return this.#request(client, signal, () =>
+      listAll(async (cursor) => {
+        const page = await client.listResources(cursor === undefined ? {} : { cursor }, options);
+        return { items: page.resources, nextCursor: page.nextCursor };
+      }),
+    );
   }
 
   async readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
     const client = await this.connection(signal);
-    return this.#request(() => client.readResource({ uri }, this.#requestOptions(signal)));
+    return this.#request(client, signal, () =>
+      client.readResource({ uri }, this.#requestOptions(signal)),
+    );
   }
 
   async prompts(signal?: AbortSignal): Promise<Prompt[]> {
     const client = await this.connection(signal);
     if (client.getServerCapabilities()?.prompts === undefined) return [];
     const options = this.#requestOptions(signal);
-    return listAll(async (cursor) => {
-      const page = await client.listPrompts(cursor === undefined ? {} : { cursor }, options);
-      return { items: page.prompts, nextCursor: page.nextCursor };
-    });
+    return this.#request(client, signal, () =>
+      listAll(async (cursor) => {
+        const page = await client.listPrompts(cursor === undefined ? {} : { cursor }, options);
+        return { items: page.prompts, nextCursor: page.nextCursor };
+      }),
+    );
   }
 
   async getPrompt(
@@ -213,7 +219,9 @@ class McpConnection implements McpClient {
   ): Promise<GetPromptResult> {
     const client = await this.connection(signal);
     const params = args === undefined ? { name } : { name, arguments: { ...args } };
-    return this.#request(() => client.getPrompt(params, this.#requestOptions(signal)));
+    return this.#request(client, signal, () =>
+      client.getPrompt(params, this.#requestOptions(signal)),
+    );
   }
 
   close(): Promise<void> {
@@ -376,7 +384,7 @@ class McpConnection implements McpClient {
         `MCP server "${this.#label}" no longer offers the tool "${mcpName}"`,
       );
     }
-    const result = await this.#request(() =>
+    const result = await this.#request(client, signal, () =>
       client.callTool({ name: mcpName, arguments: { ...input } }, undefined, {
         signal,
         timeout: this.#options.timeoutMs,
@@ -387,25 +395,39 @@ class McpConnection implements McpClient {
     return resultValue(result as CallToolResult);
   }
 
-  /** Runs one request; a lost connection or the SDK's timeout becomes a TroupeError. */
-  async #request<T>(send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one request on `client`. A lost connection, the SDK's timeout or a transport failure
+   * (an HTTP server gone, a session it forgot) becomes a TroupeError; after a transport failure
+   * the connection is dropped, so the next use connects again.
+   */
+  async #request<T>(
+    client: Client,
+    signal: AbortSignal | undefined,
+    send: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await send();
     } catch (error) {
-      if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-        throw new TroupeError(
-          'ERR_BACKEND_UNAVAILABLE',
-          `MCP server "${this.#label}" closed the connection before it answered`,
-          { cause: error, details: { server: this.#label } },
-        );
-      }
+      // Our own abort (timeout, interrupt, cancel): the SDK told the server; the link is fine.
+      if (signal?.aborted) throw error;
+      const details = { server: this.#label };
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
         throw new TroupeError('ERR_TIMEOUT', `MCP server "${this.#label}" did not answer in time`, {
           cause: error,
-          details: { server: this.#label },
+          details,
         });
       }
-      throw error;
+      // Any other McpError is the server's own answer (unknown tool, bad params): shown as is.
+      if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) throw error;
+      if (this.#client === client) this.#client = undefined;
+      void client.close().catch(() => undefined);
+      const what =
+        error instanceof McpError ? 'closed the connection before it answered' : 'failed';
+      throw new TroupeError(
+        'ERR_BACKEND_UNAVAILABLE',
+        `MCP server "${this.#label}" ${what}: ${messageOf(error)}`,
+        { cause: error, details },
+      );
     }
   }
 
