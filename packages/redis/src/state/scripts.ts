@@ -1,119 +1,152 @@
-// Lua for the Redis shared state. Times and numbers travel as ARGV strings (the caller's clock).
-import { LUA_SPLIT } from '../internal/lua.js';
+// Lua for the Redis shared state. "now" is ARGV (the caller's clock) or, when empty, the
+// server's TIME (LUA_NOW): in live use client clocks never decide an expiry.
+import { LUA_NOW } from '../internal/lua.js';
 
-// Layout: one hash per resource, `c:<resource>`: field = agent, value =
-// "start|end|token|grantedAt|expiresAt"; the field "" (no agent has an empty name) holds the
-// clock time until which the hash is kept (garbage collection only). A set `cr` names the
-// resources that may hold claims, for listing across resources.
-const CLAIM = `${LUA_SPLIT}
-local INF = math.huge
+// Layout per resource: a hash `c:<resource>` (field = agent, value =
+// "start|end|token|grantedAt|expiresAt"; the field "" holds the time until which the keys are
+// kept, garbage collection only) and a sorted set `ci:<resource>` (member = agent, score =
+// start). A set `cr` names the resources that may hold claims, for listing across resources.
+//
+// The entries stored for one resource never overlap one another, expired ones included: a
+// grant removes every entry it overlaps (its own old range, expired ones) or is refused by a
+// live one. So in start order they are also in end order, and the entries a range [s, e] can
+// overlap are those starting in [s, e] plus the one starting last before s: a conflict check
+// reads O(log n + k) for k entries it could overlap, never every claim on the resource.
+//
+// Fencing tokens: token = max(last + 1, floor(now in µs) + 1). The counter key can go back when
+// Redis loses recent writes (a restart from an older snapshot, a failover to a lagging
+// replica); time does not, so the first token after the loss is still above every token issued
+// before it, as long as tokens were issued at under one per µs on average (Redis runs at most
+// ~10^5 scripts/s) and the server clock did not step back. The token is an integer below 2^53
+// until the year 2255.
+const COMMON = `${LUA_NOW}
+local function fmt(x)
+  if x == math.floor(x) and x < 1e15 and x > -1e15 then return string.format('%d', x) end
+  return string.format('%.17g', x)
+end
+local function parse(value)
+  local cs, ce, ct, cg, cx = string.match(value, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+  return tonumber(cs), tonumber(ce), tonumber(ct), tonumber(cx)
+end
+local function nextToken(key, now)
+  local last = tonumber(redis.call('GET', key) or '0')
+  local token = math.max(last + 1, math.floor(now * 1000) + 1)
+  redis.call('SET', key, string.format('%d', token))
+  return token
+end
 `;
 
-// KEYS: resource hash, resource set, token counter.
-// ARGV: agent, start, end, now, expiresAt, gc margin ms.
-// Returns the token (an integer reply: the caller knows every other field) when granted, or
-// {agent, value} of the conflicting claim with the lowest token.
-// Hot path: HGETALL of this resource only, INCR, HSET. PEXPIRE only when the hash's kept-until
-// time must move (at most once per half margin), SADD only for a resource with no hash yet.
-export const CLAIM_SCRIPT = `
-local agent, now = ARGV[1], tonumber(ARGV[4])
+// KEYS: resource hash, resource index, resource set, token counter.
+// ARGV: agent, start, end, now ('' = server TIME), ttlMs, gc margin ms, resource.
+// Returns the token (clock time: the caller knows every other field), {token, now} (server
+// time), or {agent, value} of the overlapping live claim with the lowest token.
+export const CLAIM_SCRIPT = `${COMMON}
+local agent = ARGV[1]
+local now = clocknow(ARGV[4])
 local s, e = tonumber(ARGV[2]), tonumber(ARGV[3])
-local entries = redis.call('HGETALL', KEYS[1])
+local near = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3])
+local before = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '-inf', 'LIMIT', 0, 1)
+if before[1] then near[#near + 1] = before[1] end
+local fields = {''}
+for i = 1, #near do
+  if near[i] ~= agent then fields[#fields + 1] = near[i] end
+end
+local values = redis.call('HMGET', KEYS[1], unpack(fields))
+local keptUntil = tonumber(values[1]) or -math.huge
 local best, bestValue, bestToken = nil, nil, nil
-local latest, keptUntil = tonumber(ARGV[5]), -math.huge
-for i = 1, #entries, 2 do
-  local other = entries[i]
-  if other == '' then
-    keptUntil = tonumber(entries[i + 1])
-  elseif other ~= agent then
-    -- The agent's own entry is neither a conflict nor worth expiring: HSET overwrites it.
-    -- One pattern match per entry: no table, no substring loop.
-    local value = entries[i + 1]
-    local cs, ce, ct, _, cx = string.match(value, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
-    local expires = tonumber(cx)
-    if expires <= now then
-      redis.call('HDEL', KEYS[1], other)
-    else
-      if tonumber(cs) <= e and s <= tonumber(ce) then
-        local token = tonumber(ct)
-        if bestToken == nil or token < bestToken then best, bestValue, bestToken = other, value, token end
+for i = 2, #fields do
+  local other, value = fields[i], values[i]
+  if value then
+    local cs, ce, ct, cx = parse(value)
+    if cs <= e and s <= ce then
+      if cx <= now then
+        -- Expired and in the way: it goes, keeping the stored entries disjoint.
+        redis.call('HDEL', KEYS[1], other)
+        redis.call('ZREM', KEYS[2], other)
+      elseif bestToken == nil or ct < bestToken then
+        best, bestValue, bestToken = other, value, ct
       end
-      if expires > latest then latest = expires end
     end
+  else
+    redis.call('ZREM', KEYS[2], other)
   end
 end
 if best then return {best, bestValue} end
-local token = redis.call('INCR', KEYS[3])
-if token == 1 then
-  -- A fresh counter: the first claim ever, or Redis lost its data. Start from the clock (in
-  -- thousandths of a ms), so tokens issued after a restart still exceed those issued before
-  -- it while the clock moves forward and fewer than 1000 claims per ms were made.
-  token = math.max(1, math.floor(now * 1000) + 1)
-  redis.call('SET', KEYS[3], string.format('%d', token))
-end
--- %d: tokens can pass 1e14, where Lua's default number formatting loses digits.
-local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. string.format('%d', token) .. '|' .. ARGV[4] .. '|' .. ARGV[5]
+local token = nextToken(KEYS[4], now)
+local expires = now + tonumber(ARGV[5])
+local value = ARGV[2] .. '|' .. ARGV[3] .. '|' .. string.format('%d', token) .. '|' .. fmt(now) .. '|' .. fmt(expires)
 local margin = tonumber(ARGV[6])
-if latest + margin / 2 > keptUntil then
-  local keep = latest + margin
-  redis.call('HSET', KEYS[1], agent, value, '', string.format('%.17g', keep))
+if expires + margin / 2 > keptUntil then
+  local keep = expires + margin
+  redis.call('HSET', KEYS[1], agent, value, '', fmt(keep))
   redis.call('PEXPIRE', KEYS[1], math.ceil(keep - now))
+  redis.call('ZADD', KEYS[2], s, agent)
+  redis.call('PEXPIRE', KEYS[2], math.ceil(keep - now))
+  -- First claim on the resource (or the first after its keys lapsed): name it in the set.
+  if keptUntil == -math.huge then redis.call('SADD', KEYS[3], ARGV[7]) end
 else
   redis.call('HSET', KEYS[1], agent, value)
+  redis.call('ZADD', KEYS[2], s, agent)
 end
--- A new hash: name its resource in the set. KEYS[1] is <base>c:<resource> and KEYS[2]
--- <base>cr, so the resource starts right after as many characters as KEYS[2] has.
-if #entries == 0 then redis.call('SADD', KEYS[2], string.sub(KEYS[1], #KEYS[2] + 1)) end
--- An integer reply is exact up to 2^53; tokens start near 1.8e15.
+if ARGV[4] == '' then return {token, fmt(now)} end
 return token
 `;
 
-// KEYS: resource hash, resource set. ARGV: agent, now, new expiresAt ('' to release), gc
-// margin ms, resource. A hash left with no claim goes, and so does its resource's set entry.
-export const RENEW_OR_RELEASE_SCRIPT = `${CLAIM}
+// KEYS: resource hash, resource index, resource set. ARGV: agent, now ('' = TIME), ttlMs (''
+// to release), gc margin ms, resource. Returns {1, value} (renewed, or released while live)
+// or {0}. A resource left with no claim leaves the set.
+export const RENEW_OR_RELEASE_SCRIPT = `${COMMON}
 local v = redis.call('HMGET', KEYS[1], ARGV[1], '')
 local value = v[1]
 if not value then return {0} end
-local f = split(value)
-local now = tonumber(ARGV[2])
-local live = tonumber(f[5]) > now
+local cs, ce, ct, cx = parse(value)
+local now = clocknow(ARGV[2])
+local live = cx > now
 if ARGV[3] == '' or not live then
   redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
   if redis.call('HLEN', KEYS[1]) <= 1 then
-    redis.call('DEL', KEYS[1])
-    redis.call('SREM', KEYS[2], ARGV[5])
+    redis.call('DEL', KEYS[1], KEYS[2])
+    redis.call('SREM', KEYS[3], ARGV[5])
   end
   if live then return {1, value} end
   return {0}
 end
-value = f[1] .. '|' .. f[2] .. '|' .. f[3] .. '|' .. f[4] .. '|' .. ARGV[3]
-local expires, margin = tonumber(ARGV[3]), tonumber(ARGV[4])
-if expires + margin / 2 > (tonumber(v[2]) or -INF) then
-  redis.call('HSET', KEYS[1], ARGV[1], value, '', string.format('%.17g', expires + margin))
+local expires = now + tonumber(ARGV[3])
+local g = string.match(value, '^[^|]*|[^|]*|[^|]*|([^|]*)|')
+value = string.match(value, '^([^|]*|[^|]*|[^|]*)|') .. '|' .. g .. '|' .. fmt(expires)
+local margin = tonumber(ARGV[4])
+if expires + margin / 2 > (tonumber(v[2]) or -math.huge) then
+  redis.call('HSET', KEYS[1], ARGV[1], value, '', fmt(expires + margin))
   redis.call('PEXPIRE', KEYS[1], math.ceil(expires + margin - now))
+  redis.call('PEXPIRE', KEYS[2], math.ceil(expires + margin - now))
 else
   redis.call('HSET', KEYS[1], ARGV[1], value)
 end
 return {1, value}
 `;
 
-// KEYS: resource set. ARGV: now, key base, agent filter ('' = any, else '=' .. agent).
-// Live claims of every resource as agent, resource, value triples (the caller sorts them by
-// token); expired entries are dropped, and resources with no hash left leave the set.
-export const LIST_SCRIPT = `${CLAIM}
-local now = tonumber(ARGV[1])
-local filtered = ARGV[3] ~= ''
-local want = string.sub(ARGV[3], 2)
+// KEYS: resource set, then per resource its hash and index. ARGV: now ('' = TIME), agent
+// filter ('' = any, else '=' .. agent), then the resource names. One page of resources: the
+// caller walks the set with SSCAN, so no call holds Redis for long. Live claims as agent,
+// resource, value triples; expired entries go, and resources with nothing left leave the set.
+export const LIST_PAGE_SCRIPT = `${COMMON}
+local now = clocknow(ARGV[1])
+local filtered = ARGV[2] ~= ''
+local want = string.sub(ARGV[2], 2)
 local out = {}
-for _, resource in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[2] .. 'c:' .. resource
-  local entries = redis.call('HGETALL', key)
-  if #entries == 0 then redis.call('SREM', KEYS[1], resource) end
+for r = 3, #ARGV do
+  local resource = ARGV[r]
+  local H, I = KEYS[2 * (r - 2)], KEYS[2 * (r - 2) + 1]
+  local entries = redis.call('HGETALL', H)
+  if #entries == 0 then redis.call('SREM', KEYS[1], resource); redis.call('DEL', I) end
   for i = 1, #entries, 2 do
     local agent, value = entries[i], entries[i + 1]
     if agent ~= '' then
-      if tonumber(split(value)[5]) <= now then
-        redis.call('HDEL', key, agent)
+      local _, _, _, cx = parse(value)
+      if cx <= now then
+        redis.call('HDEL', H, agent)
+        redis.call('ZREM', I, agent)
       elseif not filtered or agent == want then
         out[#out + 1] = agent
         out[#out + 1] = resource
@@ -125,25 +158,47 @@ end
 return out
 `;
 
-// KEYS: resource hash. ARGV: now. Live entries of one resource as agent, value pairs.
-export const LIST_RESOURCE_SCRIPT = `${CLAIM}
-local now = tonumber(ARGV[1])
+// KEYS: resource hash. ARGV: now ('' = TIME). Live entries of one resource as agent, value pairs.
+export const LIST_RESOURCE_SCRIPT = `${COMMON}
+local now = clocknow(ARGV[1])
 local entries = redis.call('HGETALL', KEYS[1])
 local out = {}
 for i = 1, #entries, 2 do
-  if entries[i] ~= '' and tonumber(split(entries[i + 1])[5]) > now then
-    out[#out + 1] = entries[i]
-    out[#out + 1] = entries[i + 1]
+  if entries[i] ~= '' then
+    local _, _, _, cx = parse(entries[i + 1])
+    if cx > now then
+      out[#out + 1] = entries[i]
+      out[#out + 1] = entries[i + 1]
+    end
   end
 end
 return out
 `;
 
-// KEYS: seq counter, all-discoveries stream, topic stream. ARGV: agent, topic, content, at.
+// KEYS: seq counter, all-discoveries stream, topic stream. ARGV: agent, topic, content, at,
+// max count (0 = unbounded), max age ms (0 = unbounded). Retention by count trims both
+// streams approximately (whole stream nodes, O(1) amortized); by age, each write drops up to
+// two of the oldest entries older than at - max age, so old entries leave as fast as new ones
+// come.
 export const DISCOVER_SCRIPT = `
 local seq = redis.call('INCR', KEYS[1])
 local id = seq .. '-0'
-redis.call('XADD', KEYS[2], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
-redis.call('XADD', KEYS[3], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
+local max = tonumber(ARGV[5])
+if max > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', max, id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', max, id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
+else
+  redis.call('XADD', KEYS[2], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
+  redis.call('XADD', KEYS[3], id, 'a', ARGV[1], 't', ARGV[2], 'c', ARGV[3], 'at', ARGV[4])
+end
+local age = tonumber(ARGV[6])
+if age > 0 then
+  local cutoff = tonumber(ARGV[4]) - age
+  for k = 2, 3 do
+    for _, entry in ipairs(redis.call('XRANGE', KEYS[k], '-', '+', 'COUNT', 2)) do
+      if tonumber(entry[2][8]) < cutoff then redis.call('XDEL', KEYS[k], entry[1]) else break end
+    end
+  end
+end
 return seq
 `;

@@ -28,11 +28,12 @@ import {
   toTroupeError,
 } from '../internal/connection.js';
 import { parseFrozen } from '../internal/frozen-json.js';
+import { parseRetention, type StreamRetention } from '../internal/retention.js';
 import {
   CLAIM_SCRIPT,
   DISCOVER_SCRIPT,
+  LIST_PAGE_SCRIPT,
   LIST_RESOURCE_SCRIPT,
-  LIST_SCRIPT,
   RENEW_OR_RELEASE_SCRIPT,
 } from './scripts.js';
 
@@ -57,7 +58,12 @@ export interface RedisSharedStateOptions extends RedisBackendOptions {
    * (garbage collection only: expiry itself is decided against the clock). Default 60000.
    */
   readonly gcMarginMs?: number;
+  /** How many discoveries (and how old) Redis keeps, all and per topic. Default: all. */
+  readonly retention?: StreamRetention;
 }
+
+/** Resources listed per script call by `claims()` without a resource: a page stays sub-ms. */
+const LIST_PAGE = 100;
 
 function decodeClaim(agent: string, resource: string, value: string): Claim {
   const [start = '0', end = '0', token = '0', grantedAt = '0', expiresAt = '0'] = value.split('|');
@@ -143,16 +149,18 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       gcMarginMs,
     });
   }
-  const { connection, clock, base } = resolveCommon(options, 'createRedisSharedState');
+  const retention = parseRetention(options.retention);
+  const { connection, clock, base, nowArg } = resolveCommon(options, 'createRedisSharedState');
   const { client } = connection;
   const claimScript = defineScript(client, 'troupeStateClaim', CLAIM_SCRIPT);
   const renewScript = defineScript(client, 'troupeStateRenew', RENEW_OR_RELEASE_SCRIPT);
-  const listScript = defineScript(client, 'troupeStateList', LIST_SCRIPT);
+  const listScript = defineScript(client, 'troupeStateListPage', LIST_PAGE_SCRIPT);
   const listResourceScript = defineScript(client, 'troupeStateListResource', LIST_RESOURCE_SCRIPT);
   const discoverScript = defineScript(client, 'troupeStateDiscover', DISCOVER_SCRIPT);
-  const indexKey = `${base}cr`;
+  const setKey = `${base}cr`;
   const tokenKey = `${base}tok`;
   const resourceKey = (resource: string): string => `${base}c:${resource}`;
+  const indexKey = (resource: string): string => `${base}ci:${resource}`;
   let closed = false;
 
   const open = (): void => {
@@ -185,19 +193,20 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       if (start > end) throw invalidArgument('start must be <= end', { start, end });
       const ttlMs = ttlOf(req.ttlMs);
       const now = clock.now();
-      const expiresAt = now + ttlMs;
       // Called directly (no `run` wrapper): one async frame less on every claim.
-      let reply: number | [agent: string, value: string];
+      let reply: number | [token: number, now: string] | [agent: string, value: string];
       try {
         reply = (await claimScript(
-          [resourceKey(resource), indexKey, tokenKey],
-          [agent, start, end, now, expiresAt, gcMarginMs],
-        )) as number | [string, string];
+          [resourceKey(resource), indexKey(resource), setKey, tokenKey],
+          [agent, start, end, nowArg(), ttlMs, gcMarginMs, resource],
+        )) as number | [number, string] | [string, string];
       } catch (error) {
         throw toTroupeError(error, 'claim');
       }
-      // Granted: the script answers with the token alone; the rest is what we sent it.
-      if (typeof reply === 'number') {
+      // Granted: the token alone (clock time: the rest is what we sent), or the token and the
+      // server's time.
+      if (typeof reply === 'number' || typeof reply[0] === 'number') {
+        const grantedAt = typeof reply === 'number' ? now : Number(reply[1]);
         return {
           ok: true,
           claim: Object.freeze({
@@ -205,13 +214,13 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
             resource,
             start,
             end,
-            token: reply,
-            grantedAt: now,
-            expiresAt,
+            token: typeof reply === 'number' ? reply : (reply[0] as number),
+            grantedAt,
+            expiresAt: grantedAt + ttlMs,
           }),
         };
       }
-      return { ok: false, conflict: decodeClaim(reply[0], resource, reply[1]) };
+      return { ok: false, conflict: decodeClaim(reply[0], resource, reply[1] as string) };
     },
 
     async release(agent: string, resource: string): Promise<boolean> {
@@ -220,8 +229,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       requireName(resource, 'resource');
       const reply = (await run(
         renewScript,
-        [resourceKey(resource), indexKey],
-        [agent, clock.now(), '', gcMarginMs, resource],
+        [resourceKey(resource), indexKey(resource), setKey],
+        [agent, nowArg(), '', gcMarginMs, resource],
         'release',
       )) as [number, string?];
       return reply[0] === 1;
@@ -232,11 +241,10 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       requireName(agent, 'agent');
       requireName(resource, 'resource');
       const ttl = ttlOf(ttlMs);
-      const now = clock.now();
       const reply = (await run(
         renewScript,
-        [resourceKey(resource), indexKey],
-        [agent, now, now + ttl, gcMarginMs, resource],
+        [resourceKey(resource), indexKey(resource), setKey],
+        [agent, nowArg(), ttl, gcMarginMs, resource],
         'renew',
       )) as [number, string?];
       return reply[0] === 1 ? decodeClaim(agent, resource, reply[1] ?? '') : undefined;
@@ -245,13 +253,12 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
     async claims(query?: ClaimQuery): Promise<Claim[]> {
       open();
       const { resource, agent } = parseClaimQuery(query);
-      const now = clock.now();
       if (resource !== undefined) {
         // Only this resource's hash is read; sorting by token gives grant order.
         const flat = (await run(
           listResourceScript,
           [resourceKey(resource)],
-          [now],
+          [nowArg()],
           'claims',
         )) as string[];
         const out: Claim[] = [];
@@ -261,15 +268,35 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
         }
         return out.sort((a, b) => a.token - b.token);
       }
-      const flat = (await run(
-        listScript,
-        [indexKey],
-        [now, base, agent === undefined ? '' : `=${agent}`],
-        'claims',
-      )) as string[];
+      // Page by page over the resource set (SSCAN), one short script per page: listing 50k
+      // claims never holds Redis for more than a page's worth. Not one snapshot: a claim made
+      // or released during the walk may or may not be listed.
       const out: Claim[] = [];
-      for (let i = 0; i + 2 < flat.length; i += 3)
-        out.push(decodeClaim(flat[i]!, flat[i + 1]!, flat[i + 2]!));
+      const seen = new Set<string>();
+      let cursor = '0';
+      do {
+        let page: string[];
+        try {
+          [cursor, page] = await client.sscan(setKey, cursor, 'COUNT', LIST_PAGE);
+        } catch (error) {
+          throw toTroupeError(error, 'claims');
+        }
+        const fresh = page.filter((r) => !seen.has(r));
+        if (fresh.length === 0) continue;
+        const keys = [setKey];
+        for (const r of fresh) {
+          seen.add(r);
+          keys.push(resourceKey(r), indexKey(r));
+        }
+        const flat = (await run(
+          listScript,
+          keys,
+          [nowArg(), agent === undefined ? '' : `=${agent}`, ...fresh],
+          'claims',
+        )) as string[];
+        for (let i = 0; i + 2 < flat.length; i += 3)
+          out.push(decodeClaim(flat[i]!, flat[i + 1]!, flat[i + 2]!));
+      } while (cursor !== '0');
       // Tokens are grant order across the whole store.
       out.sort((a, b) => a.token - b.token);
       return out;
@@ -287,7 +314,7 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
       const seq = (await run(
         discoverScript,
         [`${base}dseq`, `${base}d`, `${base}dt:${topic}`],
-        [agent, topic, text, at],
+        [agent, topic, text, at, retention.maxCount, retention.maxAgeMs],
         'discover',
       )) as number;
       return Object.freeze({ seq, agent, topic, content: parseFrozen(text) as T, at });
