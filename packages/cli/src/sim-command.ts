@@ -3,8 +3,7 @@ import {
   closeSimulationPools,
   defaultScenarioPath,
   loadScenarioFile,
-  runSimulation,
-  writeRunOutputs,
+  writeSimulation,
 } from '@troupe/sim';
 import { intFlag, parse, UsageError } from './args.js';
 import { Progress } from './progress.js';
@@ -43,14 +42,18 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
   progress.update(0, teams, 'teams');
   // runSimulation keeps its worker pools for later calls; this process makes no more, so end
   // the workers now rather than leave the exit to piscina's unref'd idle threads.
-  const result = await runSimulation({
-    scenario,
-    seed,
-    teams,
-    threads,
-    onTeamDone: (done, total) => progress.update(done, total, 'teams'),
-  }).finally(closeSimulationPools);
-  const files = await writeRunOutputs(dir, result, { description: scenario.description });
+  // The log streams to disk team by team: memory does not grow with --teams.
+  const { result, files } = await writeSimulation(
+    dir,
+    {
+      scenario,
+      seed,
+      teams,
+      threads,
+      onTeamDone: (done, total) => progress.update(done, total, 'teams'),
+    },
+    { description: scenario.description },
+  ).finally(closeSimulationPools);
 
   const t = result.analysis.totals;
   const rows: [string, string][] = [
@@ -77,10 +80,17 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
     ['discoveries / messages', `${num(t.discoveries)} / ${num(t.messages)}`],
     ['restarts / failed agents', `${num(t.agentRestarts)} / ${num(t.agentFailures)}`],
     ['event log sha256', result.hash],
+    ['peak RSS', peakRss()],
     ['report', files.report],
   ];
   for (const [k, v] of rows) out.write(`${pad(k, 26)}${v}\n`);
   return 0;
+}
+
+/** The process's peak resident set size (all threads), as `troupe sim` prints it. */
+export function peakRss(): string {
+  // resourceUsage().maxRSS is in kilobytes.
+  return `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`;
 }
 
 /** Exit code for an error thrown by a command: 2 for bad input, 1 otherwise. */

@@ -1,7 +1,9 @@
 /**
  * The simulation's event log: one JSON object per line, in the order things happened.
  * Every field is derived from the scenario, the seed and the simulated clock, so the same
- * scenario and seed give a byte-identical log.
+ * scenario and seed give a byte-identical log. `tool.returned` (a tool call's outcome) and
+ * `cost.reported` (a run's cost, when a live log reports it per run rather than per call) come
+ * from team-module simulations, replays and live logs; the refactor engine does not emit them.
  *
  * @example
  * ```ts
@@ -61,6 +63,16 @@ export type SimEvent =
       resource: string;
       region: number;
     }
+  | {
+      t: number;
+      team: number;
+      type: 'tool.returned';
+      agent: string;
+      tool: string;
+      isError: boolean;
+      durationMs: number;
+    }
+  | { t: number; team: number; type: 'cost.reported'; agent: string; costUsd: number }
   | { t: number; team: number; type: 'agent.failed'; agent: string; reason: string }
   | { t: number; team: number; type: 'agent.restarted'; agent: string; restarts: number }
   | {

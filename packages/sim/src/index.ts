@@ -7,6 +7,7 @@ export type { SimEvent, SimEventType } from './events.js';
 export type { RunOutputs } from './output.js';
 export { readEventLog, readEventLogWithHash, writeRunOutputs } from './output.js';
 export type {
+  AgentStats,
   AgentTimeline,
   Analysis,
   Bucket,
@@ -14,14 +15,18 @@ export type {
   RunTotals,
   Span,
   TeamAnalysis,
+  TeamRow,
 } from './report/analyze.js';
-export { analyze, mergeAnalyses, TeamAnalyzer } from './report/analyze.js';
+export { analyze, EventLogAnalyzer } from './report/analyze.js';
 export type { ReportMeta } from './report/html.js';
 export { renderReport } from './report/html.js';
+export { AnalysisMerger, mergeAnalyses } from './report/merge.js';
+export { TeamAnalyzer } from './report/team-analyzer.js';
 export type { SimulationOptions, SimulationResult } from './run-simulation.js';
 export { closeSimulationPools, runSimulation } from './run-simulation.js';
 export type { Scenario, ScenarioInput } from './scenario.js';
 export { loadScenarioFile, parseScenario, scenarioSchema } from './scenario.js';
+export { writeSimulation } from './write-simulation.js';
 
 /**
  * Path of the shipped default scenario: 8 agents refactor a 200-file synthetic codebase.

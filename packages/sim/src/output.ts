@@ -22,10 +22,66 @@ export interface RunOutputs {
   readonly report: string;
 }
 
+/** The summary.json of a simulation: its parameters, hash, totals and per-team results. */
+export function summaryOf(result: SimulationResult): string {
+  const summary = {
+    scenario: result.scenario,
+    seed: result.seed,
+    teams: result.teams,
+    threads: result.threads,
+    eventLogSha256: result.hash,
+    events: result.eventCount,
+    totals: result.analysis.totals,
+    perTeam: result.perTeam,
+    wallMs: Math.round(result.wallMs),
+  };
+  return `${JSON.stringify(summary, null, 2)}\n`;
+}
+
+/** The report.html of a simulation. */
+export function reportOf(result: SimulationResult, meta: { description?: string }): string {
+  return renderReport(result.analysis, {
+    scenario: result.scenario,
+    seed: result.seed,
+    logHash: result.hash,
+    ...(meta.description === undefined ? {} : { description: meta.description }),
+  });
+}
+
+/** The three output paths in `dir`. */
+export function outputPaths(dir: string): RunOutputs {
+  return {
+    events: join(dir, 'events.jsonl'),
+    summary: join(dir, 'summary.json'),
+    report: join(dir, 'report.html'),
+  };
+}
+
+/**
+ * Writes each `[path, text]` to a temporary name, then renames all into place; on failure
+ * removes the temporary files (and `extraTemps`) and rethrows.
+ */
+export async function commitFiles(
+  contents: readonly [string, string][],
+  suffix: string,
+  renames: readonly string[] = [],
+): Promise<void> {
+  try {
+    for (const [path, text] of contents) await writeFile(path + suffix, text);
+    for (const path of [...renames, ...contents.map(([p]) => p)]) await rename(path + suffix, path);
+  } catch (error) {
+    await Promise.all(
+      [...renames, ...contents.map(([p]) => p)].map((path) => rm(path + suffix, { force: true })),
+    );
+    throw error;
+  }
+}
+
 /**
  * Writes a simulation's `events.jsonl`, `summary.json` and `report.html` into `dir`. Each file
  * is written to a temporary name first and renamed into place only once all three are
- * complete, so a failure leaves no half-written output.
+ * complete, so a failure leaves no half-written output. For many teams, {@link writeSimulation}
+ * streams the log instead of holding it.
  *
  * @example
  * ```ts
@@ -38,41 +94,15 @@ export async function writeRunOutputs(
   meta: { description?: string } = {},
 ): Promise<RunOutputs> {
   await mkdir(dir, { recursive: true });
-  const final: RunOutputs = {
-    events: join(dir, 'events.jsonl'),
-    summary: join(dir, 'summary.json'),
-    report: join(dir, 'report.html'),
-  };
-  const suffix = `.tmp-${process.pid}`;
-  const summary = {
-    scenario: result.scenario,
-    seed: result.seed,
-    teams: result.teams,
-    threads: result.threads,
-    eventLogSha256: result.hash,
-    events: result.eventCount,
-    totals: result.analysis.totals,
-    perTeam: result.perTeam,
-    wallMs: Math.round(result.wallMs),
-  };
-  const html = renderReport(result.analysis, {
-    scenario: result.scenario,
-    seed: result.seed,
-    logHash: result.hash,
-    ...(meta.description === undefined ? {} : { description: meta.description }),
-  });
-  const contents: [string, string][] = [
-    [final.events, result.lines.length === 0 ? '' : `${result.lines.join('\n')}\n`],
-    [final.summary, `${JSON.stringify(summary, null, 2)}\n`],
-    [final.report, html],
-  ];
-  try {
-    for (const [path, text] of contents) await writeFile(path + suffix, text);
-    for (const [path] of contents) await rename(path + suffix, path);
-  } catch (error) {
-    await Promise.all(contents.map(([path]) => rm(path + suffix, { force: true })));
-    throw error;
-  }
+  const final = outputPaths(dir);
+  await commitFiles(
+    [
+      [final.events, result.lines.length === 0 ? '' : `${result.lines.join('\n')}\n`],
+      [final.summary, summaryOf(result)],
+      [final.report, reportOf(result, meta)],
+    ],
+    `.tmp-${process.pid}`,
+  );
   return final;
 }
 

@@ -23,7 +23,8 @@ describe('fault injection', () => {
     expect(totals.agentRestarts).toBe(totals.faults.crash);
     expect(result.finish).toBe('work-done');
     const events = result.lines.map((l) => JSON.parse(l) as SimEvent);
-    const html = renderReport(analyze(events), {
+    const analysis = analyze(events);
+    const html = renderReport(analysis, {
       scenario: 'faulty',
       seed: 2,
       logHash: result.hash,
@@ -33,7 +34,11 @@ describe('fault injection', () => {
         `<tr data-fault="${kind}"><td>${kind}</td><td>${totals.faults[kind]}</td></tr>`,
       );
     }
-    expect(html).toContain('class="mark-fault"');
+    // Each fault is on its agent's row of the timeline and in its figures.
+    const marks = analysis.timelines.flatMap((t) => t.marks.filter((m) => m.kind === 'fault'));
+    expect(marks).toHaveLength(totals.modelFailures);
+    expect(analysis.agents.reduce((n, a) => n + a.faults, 0)).toBe(totals.modelFailures);
+    expect(html).toContain('data-kind="fault"');
   });
 
   it('a scenario without faults injects none', async () => {
@@ -41,7 +46,8 @@ describe('fault injection', () => {
     expect(result.analysis.totals.modelFailures).toBe(0);
     expect(result.analysis.totals.faults).toEqual({});
     const events = result.lines.map((l) => JSON.parse(l) as SimEvent);
-    const html = renderReport(analyze(events), {
+    const analysis = analyze(events);
+    const html = renderReport(analysis, {
       scenario: 'clean',
       seed: 2,
       logHash: result.hash,

@@ -1,0 +1,49 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { commitFiles, outputPaths, type RunOutputs, reportOf, summaryOf } from './output.js';
+import { runSimulation, type SimulationOptions, type SimulationResult } from './run-simulation.js';
+
+/**
+ * Runs a simulation and writes its `events.jsonl`, `summary.json` and `report.html` into
+ * `dir`, streaming the log to disk team by team as teams finish (in team order) instead of
+ * holding it: memory stays bounded whatever `teams` is, and the hash is the SHA-256 of the
+ * file's bytes, the same as {@link runSimulation} with `collectEvents` gives. Every file goes to
+ * a temporary name first and is renamed into place once all three are complete; a failure
+ * leaves no output behind.
+ *
+ * @example
+ * ```ts
+ * const { result, files } = await writeSimulation('out/many', { scenario, teams: 10_000, threads: 2 });
+ * console.log(result.hash, files.report);
+ * ```
+ */
+export async function writeSimulation(
+  dir: string,
+  options: Omit<SimulationOptions, 'eventLog' | 'collectEvents'>,
+  meta: { description?: string } = {},
+): Promise<{ result: SimulationResult; files: RunOutputs }> {
+  await mkdir(dir, { recursive: true });
+  const files = outputPaths(dir);
+  const suffix = `.tmp-${process.pid}`;
+  const stream = createWriteStream(files.events + suffix);
+  let result: SimulationResult;
+  try {
+    result = await runSimulation({ ...options, eventLog: stream });
+    stream.end();
+    await finished(stream);
+  } catch (error) {
+    stream.destroy();
+    await rm(files.events + suffix, { force: true });
+    throw error;
+  }
+  await commitFiles(
+    [
+      [files.summary, summaryOf(result)],
+      [files.report, reportOf(result, meta)],
+    ],
+    suffix,
+    [files.events],
+  );
+  return { result, files };
+}
