@@ -40,6 +40,7 @@ import {
 import type {
   AdmitReply,
   Prepared,
+  RawAdmitReply,
   RedisRateLimiter,
   RedisRateLimiterOptions,
   Refusal,
@@ -101,8 +102,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisR
   if (!(typeof ticketTtlMs === 'number' && Number.isFinite(ticketTtlMs) && ticketTtlMs > 0)) {
     throw invalidArgument('options.ticketTtlMs must be a positive finite number', { ticketTtlMs });
   }
-  const { connection, clock, base } = resolveCommon(options, 'createRedisRateLimiter');
-  return new Limiter(connection, clock, base, rules, ticketTtlMs);
+  const common = resolveCommon(options, 'createRedisRateLimiter');
+  return new Limiter(common, rules, ticketTtlMs);
 }
 
 class Limiter implements RedisRateLimiter {
@@ -134,16 +135,18 @@ class Limiter implements RedisRateLimiter {
   #idle: (() => void)[] = [];
   #closed = false;
 
+  /** Scripts read the server's TIME: their `now` argument is '' and replies are relative. */
+  readonly #serverTime: boolean;
+
   constructor(
-    connection: ReturnType<typeof resolveCommon>['connection'],
-    clock: ReturnType<typeof resolveCommon>['clock'],
-    base: string,
+    { connection, clock, base, serverTime }: ReturnType<typeof resolveCommon>,
     rules: ReadonlyMap<string, RuleSpec>,
     ticketTtlMs: number,
   ) {
     this.#connection = connection;
     this.#clock = clock;
     this.#base = base;
+    this.#serverTime = serverTime;
     this.#rules = rules;
     this.#ticketTtlMs = ticketTtlMs;
     const client = connection.client;
@@ -242,7 +245,7 @@ class Limiter implements RedisRateLimiter {
     const { keys, tail } = this.#prepared(names);
     const id = `${this.#origin}.${(this.#admissions++).toString(36)}`;
     const args: (string | number)[] = [
-      now,
+      this.#serverTime ? '' : now,
       ticket === '' ? mode : `${mode}:${ticket}`,
       memberOf(id, weight),
       this.#admitSpec,
@@ -266,9 +269,7 @@ class Limiter implements RedisRateLimiter {
     // #call inlined: one async frame less.
     this.#inFlight++;
     try {
-      const reply = (await this.#admit(keys, args)) as AdmitReply | 1;
-      // The fast path answers a bare 1: admitted under the id we sent.
-      return reply === 1 ? [1, id] : reply;
+      return normalReply((await this.#admit(keys, args)) as RawAdmitReply, id);
     } catch (error) {
       throw toTroupeError(error, 'limiter admission');
     } finally {
@@ -278,6 +279,17 @@ class Limiter implements RedisRateLimiter {
 
   #lease(names: readonly string[], weight: Weight, id: string, admittedAt: number): Lease {
     return new RedisLease(this, names, weight, id, admittedAt);
+  }
+
+  /** A lease for an admission reply: admitted at the server's time in live use, else `at`. */
+  #leaseOf(
+    names: readonly string[],
+    weight: Weight,
+    reply: [1, string, string?],
+    at: number,
+  ): Lease {
+    const admittedAt = this.#serverTime && reply[2] !== undefined ? Number(reply[2]) : at;
+    return new RedisLease(this, names, weight, reply[1], admittedAt);
   }
 
   /** Settle/cancel of a lease: adjust the admission's own entry, then wake local waiters. */
@@ -293,7 +305,14 @@ class Limiter implements RedisRateLimiter {
     if (ruled.length === 0) return;
     const now = this.#clock.now();
     const keys: string[] = [];
-    const args: (string | number)[] = [now, member, dRequests, dTokens, dCost, this.#channelSpec];
+    const args: (string | number)[] = [
+      this.#serverTime ? '' : now,
+      member,
+      dRequests,
+      dTokens,
+      dCost,
+      this.#channelSpec,
+    ];
     for (const key of ruled) {
       keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`, `${this.#base}l:${key}:q`);
       args.push(key, limitText(this.#rules.get(key)!.windowMs));
@@ -320,16 +339,17 @@ class Limiter implements RedisRateLimiter {
     // #runAdmit inlined: the hottest path of the limiter, one async frame less.
     const { keys: redisKeys, args, id } = this.#admitCall(names, weight, mode, '', now);
     this.#inFlight++;
-    let reply: AdmitReply | 1;
+    let raw: RawAdmitReply;
     try {
-      reply = (await this.#admit(redisKeys, args)) as AdmitReply | 1;
+      raw = (await this.#admit(redisKeys, args)) as RawAdmitReply;
     } catch (error) {
       throw toTroupeError(error, 'limiter admission');
     } finally {
       this.#callEnded();
     }
-    if (reply === 1) return { ok: true, lease: this.#lease(names, weight, id, now) };
-    if (reply[0] === 1) return { ok: true, lease: this.#lease(names, weight, reply[1], now) };
+    if (raw === 1) return { ok: true, lease: this.#lease(names, weight, id, now) };
+    const reply = normalReply(raw, id);
+    if (reply[0] === 1) return { ok: true, lease: this.#leaseOf(names, weight, reply, now) };
     return { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) };
   }
 
@@ -355,7 +375,7 @@ class Limiter implements RedisRateLimiter {
       // Not willing to wait: one attempt, never queued.
       const mode = this.#hasQueued(names) ? 'peek' : 'try';
       return this.#runAdmit(names, weight, mode, '', now).then((reply) => {
-        if (reply[0] === 1) return this.#lease(names, weight, reply[1], now);
+        if (reply[0] === 1) return this.#leaseOf(names, weight, reply, now);
         throw rateLimited(names, 0, { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) });
       });
     }
@@ -414,7 +434,7 @@ class Limiter implements RedisRateLimiter {
     const [requests, tokens, cost] = await this.#call<[string, string, string]>(
       this.#usage,
       [`${this.#base}l:${key}:h`, `${this.#base}l:${key}:w`],
-      [this.#clock.now(), limitText(rule.windowMs)],
+      [this.#serverTime ? '' : this.#clock.now(), limitText(rule.windowMs)],
       'limiter usage',
     );
     return {
@@ -432,10 +452,16 @@ class Limiter implements RedisRateLimiter {
     if (pause === undefined) return;
     const { requestsUntil, tokensUntil } = pause;
     const keepMs = Math.ceil(Math.max(requestsUntil, tokensUntil) - now + this.#ticketTtlMs);
+    // Durations from now, so the pause holds on the script's clock (the server's in live use).
     await this.#call(
       this.#observe,
       [this.#hashKey(key)],
-      [requestsUntil > now ? requestsUntil : '', tokensUntil > now ? tokensUntil : '', keepMs],
+      [
+        requestsUntil > now ? requestsUntil - now : '',
+        tokensUntil > now ? tokensUntil - now : '',
+        keepMs,
+        this.#serverTime ? '' : now,
+      ],
       'limiter observe',
     );
   }
@@ -510,11 +536,11 @@ class Limiter implements RedisRateLimiter {
         return;
       }
       this.#remove(waiter);
-      waiter.resolve(this.#lease(waiter.keys, waiter.weight, reply[1], at));
+      waiter.resolve(this.#leaseOf(waiter.keys, waiter.weight, reply, at));
       this.#pump(waiter.keys, at);
       return;
     }
-    const [, reason, retryAfter, ticket, wakeAt, blocker] = reply;
+    const [, reason, retryAfter, ticket, wakeIn, blocker] = reply;
     if (ticket !== '') {
       waiter.ticket = ticket;
       this.#tickets.set(ticket, waiter);
@@ -544,7 +570,8 @@ class Limiter implements RedisRateLimiter {
       this.#retry(waiter, Math.max(again, at));
       return;
     }
-    this.#arm(waiter, num(wakeAt), blocker);
+    // wakeIn is relative to the script's now: on our clock, from the time of this attempt.
+    this.#arm(waiter, at + num(wakeIn), blocker);
   }
 
   #failed(waiter: Waiter, error: unknown): void {
@@ -653,6 +680,13 @@ class Limiter implements RedisRateLimiter {
     waiter.wake = undefined;
     waiter.deadline = undefined;
   }
+}
+
+/** The admission script's reply as a list: its compact fast-path answers expanded. */
+function normalReply(raw: RawAdmitReply, id: string): AdmitReply {
+  if (raw === 1) return [1, id];
+  if (typeof raw === 'string') return [1, id, raw];
+  return raw;
 }
 
 function rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {

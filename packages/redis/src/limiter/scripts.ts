@@ -15,7 +15,7 @@
 // beyond its own ZADD; entries leave in batches once `ev` passes (at most windowMs/8 late),
 // and at once whenever a refusal, a retryAfterMs or usage() needs exact sums. So the hot path
 // is HMGET, HSET, ZADD, and every answer a caller can see is exact.
-import { LUA_FMT, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
+import { LUA_FMT, LUA_NOW, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
 
 const CH = `
 -- ARGV channel is "origin|channel": wake messages carry the sender, which ignores its own.
@@ -85,10 +85,19 @@ end
  * argument costs about 0.2 µs end to end (client encoding, RESP parsing, the ARGV table): one
  * key takes 9 arguments, not 19.
  * Returns 1 (admitted under the id it was given: the fast path's compact reply), {1, id}, or
- * {0, reason, retryAfter, ticket, wakeAt, blocker}.
+ * {0, reason, retryAfter, ticket, wakeIn, blocker}: wakeIn is ms from the script's now (relative, so
+ * a caller on another clock than the script's can arm its timer).
  */
 export const ADMIT_SCRIPT = `
+-- "now": the caller's clock, or the server's TIME when the argument is empty (live use).
 local now = tonumber(ARGV[1])
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+-- The fast path's compact reply: 1 (admitted at the caller's now), or the server's now.
+local admitted = 1
+if ARGV[1] == '' then admitted = string.format('%.17g', now) end
 -- Fast path, before any helper is even defined: one key, nobody queued on it, no pause, no
 -- eviction due, and the weight fits even counting entries that may just have left the window
 -- (sums only shrink when they go). HMGET, ZADD, HSET of the sums that change. Anything else
@@ -114,14 +123,14 @@ if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
         -- window was empty: the common path is one HSET of one field.
         if win == 'inf' then
           redis.call('HSET', KEYS[1], 'r', r + wr, 't', t + wt, 'c', c + wc)
-          return 1
+          return admitted
         end
         redis.call('ZADD', KEYS[2], now, ARGV[3])
         local span = tonumber(win) + tonumber(string.match(ARGV[4], '^[^|]*'))
         local refresh = now + span / 2 > (tonumber(v[8]) or -math.huge)
         if wt == 0 and wc == 0 and ev ~= math.huge and not refresh then
           redis.call('HSET', KEYS[1], 'r', r + wr)
-          return 1
+          return admitted
         end
         local set = {'r', r + wr}
         if wt ~= 0 then set[#set + 1] = 't'; set[#set + 1] = t + wt end
@@ -134,7 +143,7 @@ if #KEYS == 4 and (ARGV[2] == 'try' or ARGV[2] == 'acquire') then
           redis.call('PEXPIRE', KEYS[1], math.ceil(span))
           redis.call('PEXPIRE', KEYS[2], math.ceil(span))
         end
-        return 1
+        return admitted
       end
     end
   end
@@ -298,7 +307,7 @@ if mode == 'retry' then
     local deadline = math.max(now + grace, blockerDeadline + grace)
     for _, k in ipairs(ks) do holdTicket(k, deadline) end
     flush()
-    return {0, 'requests', '0', ticket, inf(blockerDeadline), blocker}
+    return {0, 'requests', '0', ticket, inf(blockerDeadline - now), blocker}
   end
   local ok = allAdmissible()
   if not ok then
@@ -316,14 +325,14 @@ if mode == 'retry' then
     for _, k in ipairs(ks) do
       if k.qn > 0 then wake(channel, k.name) end
     end
-    return {1, id}
+    return {1, id, fmt(now)}
   end
   local reason, wait = refusal(ks, w)
   local hold = wait
   if hold == INF then hold = 0 end
   for _, k in ipairs(ks) do holdTicket(k, now + hold + grace) end
   flush()
-  return {0, REASONS[reason], inf(wait), ticket, inf(now + wait), ''}
+  return {0, REASONS[reason], inf(wait), ticket, inf(wait), ''}
 end
 
 local heads = {}
@@ -340,7 +349,7 @@ if #heads == 0 and (mode == 'try' or mode == 'acquire') then
   if ok then
     local id = admit()
     flush()
-    return {1, id}
+    return {1, id, fmt(now)}
   end
 end
 exactAll()
@@ -380,7 +389,7 @@ for _, k in ipairs(ks) do
   holdTicket(k, deadline)
 end
 flush()
-return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt), blocker}
+return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt - now), blocker}
 `;
 
 /**
@@ -406,8 +415,8 @@ return 1
  * channel, then per key: name, window ('inf' for a lifetime rule). A give-back publishes keys
  * that have waiters.
  */
-export const ADJUST_SCRIPT = `${COMMON}
-local now, member, channel = tonumber(ARGV[1]), ARGV[2], ARGV[6]
+export const ADJUST_SCRIPT = `${COMMON}${LUA_NOW}
+local now, member, channel = clocknow(ARGV[1]), ARGV[2], ARGV[6]
 local delta = {tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])}
 local refund = delta[1] < 0 or delta[2] < 0 or delta[3] < 0
 local f = split(member)
@@ -420,8 +429,12 @@ for i = 1, #KEYS / 3 do
     local at = redis.call('ZSCORE', W, member)
     -- Only while the admission is still in its window: a refund after it left changes nothing.
     if at and tonumber(at) > now - tonumber(win) then
-      redis.call('ZREM', W, member)
-      redis.call('ZADD', W, at, changed)
+      -- Add first, then remove: the set never empties, so Redis never deletes the key and
+      -- recreates it without its expiry.
+      if changed ~= member then
+        redis.call('ZADD', W, at, changed)
+        redis.call('ZREM', W, member)
+      end
       counts = true
     end
   end
@@ -438,8 +451,8 @@ return 1
 `;
 
 /** KEYS: H, W. ARGV: now, window ('inf' lifetime). Returns exact {requests, tokens, cost}. */
-export const USAGE_SCRIPT = `${COMMON}
-local now = tonumber(ARGV[1])
+export const USAGE_SCRIPT = `${COMMON}${LUA_NOW}
+local now = clocknow(ARGV[1])
 ${LOAD}
 local k = { H = KEYS[1], W = KEYS[2], ruled = true, win = num(ARGV[2]) }
 load(k)
@@ -449,14 +462,17 @@ return {fmt(k.used[1]), fmt(k.used[2]), fmt(k.used[3])}
 `;
 
 /**
- * Provider feedback: pauses key admissions until the given clock times (never shortens a
- * pause). KEYS: H. ARGV: requestsUntil, tokensUntil ('' = unchanged), keep-alive ms.
+ * Provider feedback: pauses key admissions for the given times from now (never shortens a
+ * pause). KEYS: H. ARGV: requests pause ms, tokens pause ms ('' = unchanged), keep-alive ms,
+ * now ('' = server TIME).
  */
-export const OBSERVE_SCRIPT = `
+export const OBSERVE_SCRIPT = `${LUA_NOW}
+local now = clocknow(ARGV[4])
 local v = redis.call('HMGET', KEYS[1], 'pr', 'pt')
 local existed = redis.call('EXISTS', KEYS[1]) == 1
-if ARGV[1] ~= '' and (not v[1] or tonumber(v[1]) < tonumber(ARGV[1])) then redis.call('HSET', KEYS[1], 'pr', ARGV[1]) end
-if ARGV[2] ~= '' and (not v[2] or tonumber(v[2]) < tonumber(ARGV[2])) then redis.call('HSET', KEYS[1], 'pt', ARGV[2]) end
+local function pauseUntil(ms) return string.format('%.17g', now + tonumber(ms)) end
+if ARGV[1] ~= '' and (not v[1] or tonumber(v[1]) < now + tonumber(ARGV[1])) then redis.call('HSET', KEYS[1], 'pr', pauseUntil(ARGV[1])) end
+if ARGV[2] ~= '' and (not v[2] or tonumber(v[2]) < now + tonumber(ARGV[2])) then redis.call('HSET', KEYS[1], 'pt', pauseUntil(ARGV[2])) end
 local ms = tonumber(ARGV[3])
 local cur = redis.call('PTTL', KEYS[1])
 if not existed or (cur >= 0 and cur < ms) then redis.call('PEXPIRE', KEYS[1], ms) end

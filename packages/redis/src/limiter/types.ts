@@ -65,7 +65,10 @@ export type Refusal = {
   readonly reason: LimitReason;
   readonly retryAfterMs: number;
 };
-export type AdmitReply = [1, string] | [0, LimitReason, string, string, string, string];
+/** Admitted (id, and the script's now) or refused (reason, retryAfter, ticket, wakeIn, blocker). */
+export type AdmitReply = [1, string, string?] | [0, LimitReason, string, string, string, string];
+/** What the admission script may answer: the fast path's compact 1 or server time, or a list. */
+export type RawAdmitReply = AdmitReply | 1 | string;
 
 export interface Waiter {
   readonly keys: readonly string[];
