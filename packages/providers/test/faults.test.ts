@@ -117,7 +117,7 @@ for (const [name, make] of Object.entries(providers)) {
       );
       const retries: number[] = [];
       const error = await failure(
-        make({ clock, timeoutMs: 5_000, onRetry: (info) => retries.push(info.delayMs) }).generate(
+        make({ clock, timeoutMs: 5_000, onRetry: (info: RetryInfo) => retries.push(info.delayMs) }).generate(
           ask(),
         ),
       );

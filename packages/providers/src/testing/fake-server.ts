@@ -3,6 +3,10 @@ import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TimerHandle } from '@troupe/core';
 import { systemClock } from '@troupe/core';
+import { openaiBody, openaiFrames } from './fake-openai.js';
+import type { FakeQuirk } from './fake-quirks.js';
+import { FAKE_QUIRKS, quirkProblem } from './fake-quirks.js';
+import { responsesBody, responsesFrames, responsesProblem } from './fake-responses.js';
 import type {
   FakeModelServer,
   FakeModelServerOptions,
@@ -17,9 +21,39 @@ import {
   errorBody,
   errorFrame,
   errorType,
-  openaiBody,
-  openaiFrames,
+  THINKING_SIGNATURE,
 } from './fake-wire.js';
+
+type Protocol = RecordedRequest['protocol'];
+
+/** Models that refuse sampling parameters (Claude Opus 4.7 and later, Claude 5). */
+const FIXED_SAMPLING =
+  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable)-(?:[5-9]|\d\d))/;
+
+function promptTokens(body: unknown): number {
+  const b = body as { system?: unknown; messages?: unknown; input?: unknown; tools?: unknown };
+  return approxTokens(JSON.stringify([b.system, b.messages, b.input, b.tools]));
+}
+
+function contextLengthBody(protocol: Protocol, tokens: number, max: number): string {
+  if (protocol === 'anthropic') {
+    return JSON.stringify({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        message: `prompt is too long: ${tokens} tokens > ${max} maximum`,
+      },
+    });
+  }
+  return JSON.stringify({
+    error: {
+      message: `This model's maximum context length is ${max} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'context_length_exceeded',
+    },
+  });
+}
 
 const decoder = (chunks: Buffer[]): string => Buffer.concat(chunks).toString('utf8');
 
@@ -46,6 +80,10 @@ export async function createFakeModelServer(
   options: FakeModelServerOptions = {},
 ): Promise<FakeModelServer> {
   const clock = options.clock ?? systemClock;
+  const serverQuirks = new Set<FakeQuirk>(options.quirks ?? []);
+  for (const quirk of serverQuirks)
+    if (!FAKE_QUIRKS.includes(quirk))
+      throw new Error(`fake server: unknown quirk ${String(quirk)}`);
   const script = options.replies;
   const queue: FakeReply[] = Array.isArray(script) ? [...(script as readonly FakeReply[])] : [];
   const replyFn = typeof script === 'function' ? script : undefined;
@@ -114,11 +152,13 @@ export async function createFakeModelServer(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = decoder(chunks);
     const path = (req.url ?? '/').split('?')[0] as string;
-    const protocol = path.endsWith('/chat/completions')
+    const protocol: Protocol | undefined = path.endsWith('/chat/completions')
       ? 'openai'
       : path.endsWith('/messages')
         ? 'anthropic'
-        : undefined;
+        : path.endsWith('/responses')
+          ? 'openai-responses'
+          : undefined;
     if (req.method !== 'POST' || protocol === undefined) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(errorBody('openai', 'not_found', `no route for ${req.method} ${path}`));
@@ -143,32 +183,48 @@ export async function createFakeModelServer(
     };
     requests.push(recorded);
     const requestId = `req_${++serial}`;
-    const idHeader = protocol === 'openai' ? 'x-request-id' : 'request-id';
+    const family = protocol === 'anthropic' ? 'anthropic' : 'openai';
+    const idHeader = family === 'openai' ? 'x-request-id' : 'request-id';
     const fail = (status: number, message: string, extra: Record<string, string> = {}): void => {
       res.writeHead(status, {
         'content-type': 'application/json',
         [idHeader]: requestId,
         ...extra,
       });
-      res.end(errorBody(protocol, errorType(protocol, status), message));
+      res.end(errorBody(family, errorType(family, status), message));
     };
     changed();
 
-    const key =
-      protocol === 'openai'
-        ? /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1]
-        : req.headers['x-api-key'];
+    const bearer = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1];
+    const key = family === 'openai' ? bearer : (req.headers['x-api-key'] ?? bearer);
     if (protocol === 'anthropic' && typeof key !== 'string')
       return fail(401, 'x-api-key header is required');
     if (options.apiKey !== undefined && key !== options.apiKey) return fail(401, 'invalid api key');
-    if (protocol === 'anthropic' && req.headers['anthropic-version'] === undefined) {
-      return fail(400, 'anthropic-version header is required');
+    if (protocol === 'anthropic') {
+      const version = req.headers['anthropic-version'];
+      if (version === undefined) return fail(400, 'anthropic-version header is required');
+      if (version !== '2023-06-01')
+        return fail(400, `anthropic-version: unknown version ${version}`);
     }
-    const problem = protocol === 'openai' ? openaiProblem(body) : anthropicProblem(body);
+    const problem =
+      protocol === 'openai'
+        ? (openaiProblem(body) ?? quirkProblem(body, serverQuirks))
+        : protocol === 'anthropic'
+          ? (anthropicProblem(body, THINKING_SIGNATURE) ?? samplingProblem(body))
+          : responsesProblem(body);
     if (problem !== undefined) return fail(400, problem);
+    if (options.maxContextTokens !== undefined) {
+      const tokens = promptTokens(body);
+      if (tokens > options.maxContextTokens) {
+        res.writeHead(400, { 'content-type': 'application/json', [idHeader]: requestId });
+        res.end(contextLengthBody(protocol, tokens, options.maxContextTokens));
+        return;
+      }
+    }
 
     const reply = replyFn !== undefined ? await replyFn(recorded) : queue.shift();
     if (reply === undefined) return fail(500, 'fake server: no scripted reply left');
+    const quirks = new Set<FakeQuirk>([...serverQuirks, ...(reply.quirks ?? [])]);
     const fault = reply.fault;
     if (fault?.kind === 'reset' && fault.afterEvents === undefined) {
       socket.destroy();
@@ -182,7 +238,7 @@ export async function createFakeModelServer(
       return fail(fault.status, fault.message ?? `fake ${fault.status}`, extra);
     }
 
-    const wire = normalise(reply, body, requestId);
+    const wire = normalise(reply, body, requestId, quirks);
     const headers: Record<string, string> = {
       'content-type': stream ? 'text/event-stream' : 'application/json',
       [idHeader]: requestId,
@@ -191,15 +247,23 @@ export async function createFakeModelServer(
     if (stream) headers['cache-control'] = 'no-cache';
     let frames: string[];
     if (stream) {
-      frames = protocol === 'openai' ? openaiFrames(wire) : anthropicFrames(wire);
+      frames =
+        protocol === 'openai'
+          ? openaiFrames(wire)
+          : protocol === 'anthropic'
+            ? anthropicFrames(wire)
+            : responsesFrames(wire);
       if (fault?.kind === 'malformed-json') frames.splice(1, 0, 'data: {"choices": [oops\n\n');
+      if (quirks.has('bom')) frames[0] = `\uFEFF${frames[0]}`;
     } else {
       const whole =
         fault?.kind === 'malformed-json'
           ? '{"id": "broken", "content": ['
           : protocol === 'openai'
             ? openaiBody(wire)
-            : anthropicBody(wire);
+            : protocol === 'anthropic'
+              ? anthropicBody(wire)
+              : responsesBody(wire);
       const half = Math.floor(whole.length / 2);
       // Split so a stall or reset "mid-body" has something before it.
       frames = [whole.slice(0, half), whole.slice(half)];
@@ -220,7 +284,7 @@ export async function createFakeModelServer(
           return;
         }
         if (fault.kind === 'stream-error') {
-          const frame = errorFrame(protocol, fault.type, fault.message ?? fault.type);
+          const frame = errorFrame(family, fault.type, fault.message ?? fault.type);
           if (fault.hold === true) {
             res.write(frame);
             await pause(res, undefined);
@@ -239,6 +303,11 @@ export async function createFakeModelServer(
       } else {
         res.write(frame);
       }
+    }
+    // The answer is whole, but the connection stays open until the client lets go.
+    if (stream && quirks.has('done-keep-open')) {
+      await pause(res, undefined);
+      return;
     }
     res.end();
   }
@@ -284,7 +353,21 @@ export async function createFakeModelServer(
   };
 }
 
-function normalise(reply: FakeReply, body: unknown, requestId: string): WireReply {
+/** Newer Claude models refuse sampling parameters, as the real API does. */
+function samplingProblem(body: unknown): string | undefined {
+  const b = body as { model?: unknown; temperature?: unknown; top_p?: unknown; top_k?: unknown };
+  if (typeof b.model !== 'string' || !FIXED_SAMPLING.test(b.model)) return undefined;
+  for (const name of ['temperature', 'top_p', 'top_k'] as const)
+    if (b[name] !== undefined) return `\`${name}\` is deprecated for this model.`;
+  return undefined;
+}
+
+function normalise(
+  reply: FakeReply,
+  body: unknown,
+  requestId: string,
+  quirks: ReadonlySet<FakeQuirk>,
+): WireReply {
   const text = reply.text ?? '';
   const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
     id: call.id ?? `call_${requestId}_${index}`,
@@ -306,5 +389,7 @@ function normalise(reply: FakeReply, body: unknown, requestId: string): WireRepl
     chunkSize: Number.isInteger(chunkSize) && chunkSize > 0 ? chunkSize : 4,
     // Anthropic always reports usage; OpenAI only when asked.
     includeUsage: request.stream_options?.include_usage === true,
+    reasoning: reply.reasoning ?? '',
+    quirks,
   };
 }

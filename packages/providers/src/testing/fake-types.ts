@@ -1,6 +1,7 @@
 // The fake model server's public shapes: replies, faults, recorded requests, the server handle.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock, StopReason } from '@troupe/core';
+import type { FakeQuirk } from './fake-quirks.js';
 import type { FakeToolCall, FakeUsage } from './fake-wire.js';
 
 export type { FakeToolCall, FakeUsage } from './fake-wire.js';
@@ -55,6 +56,13 @@ export type FakeFault =
  */
 export interface FakeReply {
   readonly text?: string;
+  /**
+   * Reasoning text: OpenAI-compatible `reasoning_content` (or Magistral thinking parts),
+   * Anthropic signed `thinking` blocks, a Responses API `reasoning` item.
+   */
+  readonly reasoning?: string;
+  /** Quirks for this reply only, beside the server's own. */
+  readonly quirks?: readonly FakeQuirk[];
   readonly toolCalls?: readonly FakeToolCall[];
   /** Default: a rough count from the request and reply sizes. */
   readonly usage?: FakeUsage;
@@ -77,7 +85,7 @@ export interface FakeReply {
  * ```
  */
 export interface RecordedRequest {
-  readonly protocol: 'openai' | 'anthropic';
+  readonly protocol: 'openai' | 'anthropic' | 'openai-responses';
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   /** The parsed JSON body, or the raw text when it was not JSON. */
@@ -113,6 +121,14 @@ export interface FakeModelServerOptions {
   readonly apiKey?: string;
   /** Clock for scripted delays. Default `systemClock` (delays are real network time). */
   readonly clock?: Clock;
+  /** Compatible-server behaviours to play on every reply (see {@link FakeQuirk}). */
+  readonly quirks?: readonly FakeQuirk[];
+  /**
+   * A prompt estimated (about 4 characters a token) above this many tokens is refused with
+   * the provider's own context-length error: OpenAI `context_length_exceeded`, Anthropic
+   * `prompt is too long`.
+   */
+  readonly maxContextTokens?: number;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StopReason } from '@troupe/core';
+import type { FakeQuirk } from './fake-quirks.js';
 
 /**
  * A tool call the fake model makes. `id` defaults to a generated one.
@@ -43,9 +44,12 @@ export interface WireReply {
   readonly stopReason: StopReason;
   readonly chunkSize: number;
   readonly includeUsage: boolean;
+  /** Reasoning (thinking) text the answer carries. */
+  readonly reasoning: string;
+  readonly quirks: ReadonlySet<FakeQuirk>;
 }
 
-const OPENAI_FINISH: Record<StopReason, string> = {
+export const OPENAI_FINISH: Record<StopReason, string> = {
   end: 'stop',
   tool_calls: 'tool_calls',
   max_tokens: 'length',
@@ -61,13 +65,13 @@ const ANTHROPIC_STOP: Record<StopReason, string> = {
   other: 'pause_turn',
 };
 
-function pieces(text: string, size: number): string[] {
+export function pieces(text: string, size: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out;
 }
 
-function openaiUsage(usage: FakeUsage): Record<string, unknown> {
+export function openaiUsage(usage: FakeUsage): Record<string, unknown> {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
@@ -87,77 +91,11 @@ function anthropicUsage(usage: FakeUsage): Record<string, unknown> {
   };
 }
 
-/** A whole `chat.completion` object. */
-export function openaiBody(reply: WireReply): string {
-  const message: Record<string, unknown> = {
-    role: 'assistant',
-    content: reply.text === '' && reply.toolCalls.length > 0 ? null : reply.text,
-    refusal: null,
-  };
-  if (reply.toolCalls.length > 0) {
-    message.tool_calls = reply.toolCalls.map((call) => ({
-      id: call.id,
-      type: 'function',
-      function: { name: call.name, arguments: JSON.stringify(call.arguments) },
-    }));
-  }
-  return JSON.stringify({
-    id: reply.id,
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model: reply.model,
-    choices: [
-      { index: 0, message, logprobs: null, finish_reason: OPENAI_FINISH[reply.stopReason] },
-    ],
-    usage: openaiUsage(reply.usage),
-  });
-}
-
-/** `chat.completion.chunk` SSE frames, ending with `data: [DONE]`. */
-export function openaiFrames(reply: WireReply): string[] {
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
-    `data: ${JSON.stringify({
-      id: reply.id,
-      object: 'chat.completion.chunk',
-      created: 1_700_000_000,
-      model: reply.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(reply.includeUsage ? { usage: null } : {}),
-    })}\n\n`;
-  const frames = [chunk({ role: 'assistant', content: '' })];
-  for (const piece of pieces(reply.text, reply.chunkSize)) frames.push(chunk({ content: piece }));
-  reply.toolCalls.forEach((call, index) => {
-    frames.push(
-      chunk({
-        tool_calls: [
-          { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } },
-        ],
-      }),
-    );
-    for (const piece of pieces(JSON.stringify(call.arguments), reply.chunkSize)) {
-      frames.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
-    }
-  });
-  frames.push(chunk({}, OPENAI_FINISH[reply.stopReason]));
-  if (reply.includeUsage) {
-    frames.push(
-      `data: ${JSON.stringify({
-        id: reply.id,
-        object: 'chat.completion.chunk',
-        created: 1_700_000_000,
-        model: reply.model,
-        choices: [],
-        usage: openaiUsage(reply.usage),
-      })}\n\n`,
-    );
-  }
-  frames.push('data: [DONE]\n\n');
-  return frames;
-}
-
 /** A whole Messages API `message` object. */
 export function anthropicBody(reply: WireReply): string {
   const content: Record<string, unknown>[] = [];
+  if (reply.reasoning !== '')
+    content.push({ type: 'thinking', thinking: reply.reasoning, signature: THINKING_SIGNATURE });
   if (reply.text !== '') content.push({ type: 'text', text: reply.text });
   for (const call of reply.toolCalls)
     content.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
@@ -173,6 +111,9 @@ export function anthropicBody(reply: WireReply): string {
   });
 }
 
+/** The signature the fake puts on thinking blocks (and wants back with them). */
+export const THINKING_SIGNATURE = 'fake-signature-EqQBCgIYAhIM';
+
 function event(type: string, data: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 }
@@ -180,23 +121,42 @@ function event(type: string, data: Record<string, unknown>): string {
 /** Messages API SSE events, message_start to message_stop, with a ping after the start. */
 export function anthropicFrames(reply: WireReply): string[] {
   const usage = anthropicUsage(reply.usage);
-  const frames = [
-    event('message_start', {
-      message: {
-        id: reply.id,
-        type: 'message',
-        role: 'assistant',
-        model: reply.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...usage, output_tokens: 1 },
-      },
-    }),
-    event('ping', {}),
-  ];
-  let index = 0;
-  if (reply.text !== '') {
+  // Some proxies put the answer's text in message_start itself.
+  const inStart = reply.quirks.has('anthropic-start-content') && reply.text !== '';
+  const start = event('message_start', {
+    message: {
+      id: reply.id,
+      type: 'message',
+      role: 'assistant',
+      model: reply.model,
+      content: inStart ? [{ type: 'text', text: reply.text }] : [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...usage, output_tokens: 1 },
+    },
+  });
+  const frames = [start, event('ping', {})];
+  if (reply.quirks.has('anthropic-double-start')) frames.push(start);
+  let index = inStart ? 1 : 0;
+  if (reply.reasoning !== '') {
+    frames.push(
+      event('content_block_start', { index, content_block: { type: 'thinking', thinking: '' } }),
+    );
+    for (const piece of pieces(reply.reasoning, reply.chunkSize)) {
+      frames.push(
+        event('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: piece } }),
+      );
+    }
+    frames.push(
+      event('content_block_delta', {
+        index,
+        delta: { type: 'signature_delta', signature: THINKING_SIGNATURE },
+      }),
+    );
+    frames.push(event('content_block_stop', { index }));
+    index++;
+  }
+  if (reply.text !== '' && !inStart) {
     frames.push(event('content_block_start', { index, content_block: { type: 'text', text: '' } }));
     for (const piece of pieces(reply.text, reply.chunkSize)) {
       frames.push(
