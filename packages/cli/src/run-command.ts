@@ -1,19 +1,14 @@
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
-  type AgentDefinition,
-  type Clock,
   createBus,
   createRateLimiter,
   createSharedState,
   createTeam,
   type Model,
-  type RateLimitRule,
   systemClock,
-  TroupeError,
 } from '@troupe/core';
 import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
 import { parse, UsageError } from './args.js';
+import { loadTeamModule, spawnTeamModule } from './team-module.js';
 
 export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] [--quiet]
 
@@ -26,18 +21,7 @@ export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] 
     ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com)
   Events go to stderr, the answer to stdout. Exit 0 when the run completes, 1 otherwise.`;
 
-/** What a team module's default export returns. */
-export interface TeamModule {
-  readonly agents: readonly (
-    | AgentDefinition
-    | { definition: AgentDefinition; name: string; role?: string }
-  )[];
-  /** The first message (overridden by --message). */
-  readonly task?: string;
-  /** Who gets it (default: the first agent). */
-  readonly to?: string;
-  readonly limits?: readonly RateLimitRule[];
-}
+export type { TeamModule } from './team-module.js';
 
 /** Builds the model the environment describes; a missing setting is a usage error. */
 export function modelFromEnv(env: NodeJS.ProcessEnv): Model {
@@ -77,25 +61,7 @@ export async function runCommand(
   if (specifier === undefined || positionals.length > 1)
     throw new UsageError('troupe run takes one team module');
   const model = modelFromEnv(io.env);
-  const url = specifier.startsWith('file:')
-    ? specifier
-    : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(specifier)).href;
-  const loaded = (await import(url)) as {
-    default?: (env: { model: Model; clock: Clock }) => TeamModule | Promise<TeamModule>;
-  };
-  if (typeof loaded.default !== 'function') {
-    throw new TroupeError(
-      'ERR_INVALID_ARGUMENT',
-      `${specifier} must export a default function ({ model, clock }) => { agents, task }`,
-    );
-  }
-  const spec = await loaded.default({ model, clock: systemClock });
-  if (!spec || !Array.isArray(spec.agents) || spec.agents.length === 0) {
-    throw new TroupeError(
-      'ERR_INVALID_ARGUMENT',
-      `${specifier}: the team needs at least one agent`,
-    );
-  }
+  const spec = await loadTeamModule(specifier, model, systemClock);
   const message = values.message ?? spec.task;
   if (!message)
     throw new UsageError('give the team a task: --message TEXT, or `task` in the module');
@@ -108,13 +74,7 @@ export async function runCommand(
     bus: createBus({ clock }),
   });
   try {
-    const names: string[] = [];
-    for (const entry of spec.agents) {
-      const { definition, name, role } =
-        'kind' in entry ? { definition: entry, name: entry.name, role: undefined } : entry;
-      await team.spawn(definition, role === undefined ? { name } : { name, role });
-      names.push(name);
-    }
+    const names = await spawnTeamModule(team, spec);
     const to = values.to ?? spec.to ?? names[0]!;
     if (!names.includes(to))
       throw new UsageError(`no agent named "${to}" (agents: ${names.join(', ')})`);
