@@ -57,6 +57,7 @@ const OPTION_NAMES = new Set([
   'team',
   'commandTimeoutMs',
   'ticketTtlMs',
+  'time',
 ]);
 
 const num = (text: string): number => (text === 'inf' ? Number.POSITIVE_INFINITY : Number(text));
