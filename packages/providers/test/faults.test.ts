@@ -117,9 +117,11 @@ for (const [name, make] of Object.entries(providers)) {
       );
       const retries: number[] = [];
       const error = await failure(
-        make({ clock, timeoutMs: 5_000, onRetry: (info: RetryInfo) => retries.push(info.delayMs) }).generate(
-          ask(),
-        ),
+        make({
+          clock,
+          timeoutMs: 5_000,
+          onRetry: (info: RetryInfo) => retries.push(info.delayMs),
+        }).generate(ask()),
       );
       expect(error).toMatchObject({ code: 'ERR_PROVIDER_RATE_LIMITED', details: { attempts: 1 } });
       expect(retries).toEqual([]);

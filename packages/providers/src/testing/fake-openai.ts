@@ -78,7 +78,9 @@ export function openaiFrames(reply: WireReply): string[] {
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(reply.includeUsage ? { usage: null } : {}),
     })}\n\n`;
-  const frames = [chunk({ role: 'assistant', content: '' })];
+  // With a byte order mark in front, the first frame is one that matters (as with the servers
+  // that send it): no empty role-only chunk first.
+  const frames = quirks.has('bom') ? [] : [chunk({ role: 'assistant', content: '' })];
   for (const piece of pieces(reply.reasoning, reply.chunkSize))
     frames.push(chunk(contentFields('', piece, quirks)));
   for (const piece of pieces(reply.text, reply.chunkSize))
