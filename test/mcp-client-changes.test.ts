@@ -5,6 +5,10 @@ import { type McpClient, mcpTools } from '@troupe/mcp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from './fixtures/cli-common/cli.js';
 
+// Each test starts node child processes (servers, the CLI); on a busy 2-core machine that alone
+// can take seconds, so the default 5 s per test is too tight.
+const CHILD_PROCESS_TIMEOUT_MS = 30_000;
+
 const changing = {
   command: process.execPath,
   args: [join(repoRoot, 'test/fixtures/mcp-servers/changing-stdio.mjs')],
@@ -15,7 +19,7 @@ let client: McpClient | undefined;
 afterEach(async () => {
   await client?.close();
   client = undefined;
-});
+}, CHILD_PROCESS_TIMEOUT_MS);
 
 const context = () => ({
   agent: 'a',
@@ -36,7 +40,7 @@ function byName(tools: readonly AnyTool[], name: string): AnyTool {
   return tool;
 }
 
-describe('mcpTools: tool-list changes', () => {
+describe('mcpTools: tool-list changes', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('follows notifications/tools/list_changed: new tools appear, removed ones go', async () => {
     client = await mcpTools(changing);
     expect(client.tools.map((t) => t.name)).toEqual(['grow', 'shrink']);
@@ -72,7 +76,7 @@ describe('mcpTools: tool-list changes', () => {
   });
 });
 
-describe('mcpTools: options and lifetime', () => {
+describe('mcpTools: options and lifetime', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it.each([
     [{}, 'command'],
     [{ command: '' }, 'command'],

@@ -16,19 +16,23 @@ import { type McpClient, mcpTools } from '@troupe/mcp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { everythingHttp, kill } from './fixtures/mcp-servers/servers.js';
 
+// Each test starts node child processes (servers, the CLI); on a busy 2-core machine that alone
+// can take seconds, so the default 5 s per test is too tight.
+const CHILD_PROCESS_TIMEOUT_MS = 30_000;
+
 let server: { url: string; child: ChildProcess };
 let client: McpClient | undefined;
 let team: Team | undefined;
 beforeEach(async () => {
   server = await everythingHttp();
-});
+}, CHILD_PROCESS_TIMEOUT_MS);
 afterEach(async () => {
   await team?.close();
   await client?.close();
   await kill(server.child);
   team = undefined;
   client = undefined;
-});
+}, CHILD_PROCESS_TIMEOUT_MS);
 
 function newTeam(): Team {
   const clock = new SimulatedClock();
@@ -41,7 +45,9 @@ function newTeam(): Team {
   return team;
 }
 
-describe('mcpTools over Streamable HTTP (server-everything)', () => {
+describe('mcpTools over Streamable HTTP (server-everything)', {
+  timeout: CHILD_PROCESS_TIMEOUT_MS,
+}, () => {
   it('a scripted agent calls tools; a schema violation comes back as a tool error', async () => {
     client = await mcpTools({ url: server.url });
     expect(client.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'get-sum']));

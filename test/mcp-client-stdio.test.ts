@@ -16,6 +16,10 @@ import { type McpClient, mcpTools } from '@troupe/mcp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingStdio } from './fixtures/mcp-servers/servers.js';
 
+// Each test starts node child processes (servers, the CLI); on a busy 2-core machine that alone
+// can take seconds, so the default 5 s per test is too tight.
+const CHILD_PROCESS_TIMEOUT_MS = 30_000;
+
 let client: McpClient | undefined;
 let team: Team | undefined;
 afterEach(async () => {
@@ -23,7 +27,7 @@ afterEach(async () => {
   await client?.close();
   team = undefined;
   client = undefined;
-});
+}, CHILD_PROCESS_TIMEOUT_MS);
 
 function newTeam(clock = new SimulatedClock()): Team {
   team = createTeam({
@@ -40,7 +44,7 @@ function toolResults(model: ReturnType<typeof scriptedModel>) {
   return last.messages.filter((m) => m.role === 'tool');
 }
 
-describe('mcpTools over stdio (server-everything)', () => {
+describe('mcpTools over stdio (server-everything)', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('offers the server tools with their JSON Schemas as the server wrote them', async () => {
     client = await mcpTools({ ...everythingStdio(), stderr: 'ignore' });
     const names = client.tools.map((t) => t.name);

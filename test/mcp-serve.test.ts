@@ -12,6 +12,10 @@ import { createFakeModelServer } from '@troupe/providers/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bin, repoRoot, requireBuild } from './fixtures/cli-common/cli.js';
 
+// Each test starts node child processes (servers, the CLI); on a busy 2-core machine that alone
+// can take seconds, so the default 5 s per test is too tight.
+const CHILD_PROCESS_TIMEOUT_MS = 30_000;
+
 const teamModule = join(repoRoot, 'test/fixtures/mcp-serve/team.js');
 
 type Json = Record<string, unknown>;
@@ -43,7 +47,7 @@ afterEach(async () => {
   }
   await model?.close();
   client = model = child = undefined;
-});
+}, CHILD_PROCESS_TIMEOUT_MS);
 
 const env = (baseURL: string): Record<string, string> => ({
   PATH: process.env.PATH ?? '',
@@ -106,7 +110,7 @@ async function drive(): Promise<void> {
   expect(unknown.json).toMatch(/no agent named "nobody" \(agents: scout, scribe\)/);
 }
 
-describe('troupe mcp', () => {
+describe('troupe mcp', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('over stdio: an SDK client sends a task and gets the answer, and sees the team', async () => {
     model = await createFakeModelServer({ replies: scout, apiKey: 'sk-test' });
     client = new Client({ name: 'test-client', version: '1.0.0' });

@@ -37,7 +37,9 @@ export async function mcpCommand(
   const port = values.port === undefined ? undefined : intFlag('port', values.port, 0);
   if (port !== undefined && port > 65_535) throw new UsageError('--port must be at most 65535');
   const model = modelFromEnv(io.env);
-  const spec = await loadTeamModule(specifier, model, systemClock);
+  // Aborted when the command ends: modules close what they opened with it (MCP connections).
+  const ended = new AbortController();
+  const spec = await loadTeamModule(specifier, { model, clock: systemClock, signal: ended.signal });
 
   const clock = systemClock;
   const state = createSharedState({ clock });
@@ -63,6 +65,7 @@ export async function mcpCommand(
     return 0;
   } finally {
     await team.close();
+    ended.abort();
     await closeProviderPools();
   }
 }

@@ -61,10 +61,14 @@ export async function runCommand(
   if (specifier === undefined || positionals.length > 1)
     throw new UsageError('troupe run takes one team module');
   const model = modelFromEnv(io.env);
-  const spec = await loadTeamModule(specifier, model, systemClock);
+  // Aborted when the command ends: modules close what they opened with it (MCP connections).
+  const ended = new AbortController();
+  const spec = await loadTeamModule(specifier, { model, clock: systemClock, signal: ended.signal });
   const message = values.message ?? spec.task;
-  if (!message)
+  if (!message) {
+    ended.abort();
     throw new UsageError('give the team a task: --message TEXT, or `task` in the module');
+  }
 
   const clock = systemClock;
   const team = createTeam({
@@ -100,6 +104,7 @@ export async function runCommand(
     return 0;
   } finally {
     await team.close();
+    ended.abort();
     await closeProviderPools();
   }
 }

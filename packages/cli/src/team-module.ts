@@ -5,7 +5,6 @@ import {
   type Clock,
   type Model,
   type RateLimitRule,
-  systemClock,
   type Team,
   TroupeError,
 } from '@troupe/core';
@@ -24,19 +23,25 @@ export interface TeamModule {
 }
 
 /**
- * Imports a team module (a path or a file: URL) and calls its default export with the model
- * and the clock; refuses a module without a default function or without agents.
+ * What a team module's default export is called with. `signal` aborts when the command ends:
+ * pass it to whatever the team holds open (`mcpTools({ ..., signal })`), so the process can exit.
  */
-export async function loadTeamModule(
-  specifier: string,
-  model: Model,
-  clock: Clock = systemClock,
-): Promise<TeamModule> {
+export interface TeamModuleEnv {
+  readonly model: Model;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Imports a team module (a path or a file: URL) and calls its default export with the model,
+ * the clock and the command's signal; refuses a module without a default function or agents.
+ */
+export async function loadTeamModule(specifier: string, env: TeamModuleEnv): Promise<TeamModule> {
   const url = specifier.startsWith('file:')
     ? specifier
     : pathToFileURL(isAbsolute(specifier) ? specifier : resolve(specifier)).href;
   const loaded = (await import(url)) as {
-    default?: (env: { model: Model; clock: Clock }) => TeamModule | Promise<TeamModule>;
+    default?: (env: TeamModuleEnv) => TeamModule | Promise<TeamModule>;
   };
   if (typeof loaded.default !== 'function') {
     throw new TroupeError(
@@ -44,7 +49,7 @@ export async function loadTeamModule(
       `${specifier} must export a default function ({ model, clock }) => { agents, task }`,
     );
   }
-  const spec = await loaded.default({ model, clock });
+  const spec = await loaded.default(env);
   if (!spec || !Array.isArray(spec.agents) || spec.agents.length === 0) {
     throw new TroupeError(
       'ERR_INVALID_ARGUMENT',
