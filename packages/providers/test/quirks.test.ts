@@ -223,7 +223,8 @@ describe('Anthropic quirks', () => {
       ],
       tools: [],
     });
-    expect((s.requests[0]?.body as { messages: unknown[] }).messages).toEqual([
+    const body = s.requests[0]?.body as { messages: unknown[] };
+    expect(body.messages).toEqual([
       { role: 'user', content: 'first' },
     ]);
   });
