@@ -224,9 +224,7 @@ describe('Anthropic quirks', () => {
       tools: [],
     });
     const body = s.requests[0]?.body as { messages: unknown[] };
-    expect(body.messages).toEqual([
-      { role: 'user', content: 'first' },
-    ]);
+    expect(body.messages).toEqual([{ role: 'user', content: 'first' }]);
   });
 
   it('a second message_start before the first message ends is an error', async () => {
