@@ -1,8 +1,10 @@
 import {
   abortedError,
   type BusBackend,
+  invalidArgument,
   type Message,
   type ReadOptions,
+  TroupeError,
   type WaitOptions,
 } from '@troupe/core';
 import {
@@ -11,37 +13,73 @@ import {
   type LongTimeout,
   parseReadOptions,
   parseWaitOptions,
-  requireName,
   requireRecord,
   setLongTimeout,
 } from '@troupe/core/backend';
 import {
+  defineScript,
   type RedisBackendOptions,
   type RedisClient,
+  requireKeyName,
   resolveCommon,
   toTroupeError,
 } from '../internal/connection.js';
 import { parseFrozen } from '../internal/frozen-json.js';
+import { parseRetention, type StreamRetention } from '../internal/retention.js';
+import { decodeEntry, idOf, type Stamped, type StreamEntry, seqOf } from './codec.js';
+import { type BusGap, gapError, StampBook } from './gaps.js';
+import { POST_SCRIPT } from './scripts.js';
+
+export type { BusGap } from './gaps.js';
 
 /**
- * Options of {@link createRedisBus}: the common ones, nothing more.
+ * Options of {@link createRedisBus}.
  *
  * @example
  * ```ts
- * const options: RedisBusOptions = { redis: 'redis://127.0.0.1:6379', clock: systemClock, team: 'alpha' };
+ * const options: RedisBusOptions = {
+ *   redis: 'redis://127.0.0.1:6379',
+ *   clock: systemClock,
+ *   team: 'alpha',
+ *   blockMs: 5_000,
+ *   retention: { maxCount: 100_000, maxAgeMs: 86_400_000 },
+ *   onGap: (gap) => console.warn('bus gap', gap),
+ * };
  * ```
  */
-export interface RedisBusOptions extends RedisBackendOptions {}
-
-// A message's stream id is `0-<seq>`: `XADD <key> 0-*` makes Redis pick the next sequence
-// number of a stream whose ids all have time part 0, so the topic's seq comes from the same
-// single command that stores the message (no script, no separate counter), and XRANGE/XREAD
-// by seq need no lookup.
-const idOf = (seq: number): string => `0-${seq}`;
-const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
+export interface RedisBusOptions extends RedisBackendOptions {
+  /**
+   * How long the blocking reader's `XREAD BLOCK` waits per call, ms (real time). A reader
+   * whose reply is more than half of this late is taken for dead (a connection that silently
+   * stopped forwarding) and replaced: detected within 1.5x `blockMs`. Default 5000.
+   */
+  readonly blockMs?: number;
+  /** How many messages (and how old) Redis keeps per topic. Default: all. */
+  readonly retention?: StreamRetention;
+  /** Called at every gap a wait runs into (the wait rejects with `ERR_BUS_GAP` too). */
+  readonly onGap?: (gap: BusGap) => void;
+}
 
 /**
- * The Redis bus: a {@link BusBackend} plus `waiters()`, as the in-memory bus has, for leak checks.
+ * Options of {@link RedisBus.post}.
+ *
+ * @example
+ * ```ts
+ * await bus.post('plan', message, { idempotencyKey: 'lead-42' }); // a retry of it posts nothing new
+ * ```
+ */
+export interface RedisPostOptions {
+  /**
+   * Names this post so that a retry does not post twice: a post naming a key one of the
+   * topic's newest 256 messages carries returns that message's seq. A failed post's error
+   * carries the key it used in `details.idempotencyKey`. Letters, digits, `_`, `-`, `.`;
+   * at most 128. Default: a fresh key per call.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/**
+ * The Redis bus: a {@link BusBackend} plus `waiters()` (for leak checks) and idempotent posts.
  *
  * @example
  * ```ts
@@ -51,11 +89,15 @@ const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
  * ```
  */
 export interface RedisBus extends BusBackend {
+  post<T = unknown>(
+    topic: string,
+    message: { from: string; body: T },
+    options?: RedisPostOptions,
+  ): Promise<{ seq: number }>;
   /** Pending `wait` calls of this bus on `topic` (or on every topic). */
   waiters(topic?: string): number;
 }
 
-type StreamEntry = [id: string, fields: string[]];
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
 
 interface Waiter {
@@ -69,46 +111,22 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
-// An entry is one field: name = the sender, value = `<at>|<body JSON>` (`at` is a number, so
-// the first '|' ends it). One field instead of three (`f`, `b`, `at`) takes four arguments off
-// every XADD and four strings off every reply: ~2 µs of a ~30 µs post-to-wake.
-function decodeMessage(topic: string, entry: StreamEntry): Message {
-  const [id, fields] = entry;
-  let from = '';
-  let body: unknown;
-  let at = 0;
-  if (fields.length === 2) {
-    from = fields[0]!;
-    const value = fields[1]!;
-    const bar = value.indexOf('|');
-    at = Number(value.slice(0, bar));
-    body = parseFrozen(value.slice(bar + 1));
-  } else {
-    // Entries written before the one-field layout: f, b and at fields.
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const value = fields[i + 1]!;
-      if (fields[i] === 'f') from = value;
-      else if (fields[i] === 'b') body = parseFrozen(value);
-      else if (fields[i] === 'at') at = Number(value);
-    }
-  }
-  return Object.freeze({ seq: seqOf(id), topic, from, body, at });
-}
+const KEY_SHAPE = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Consecutive failed reads (each after a fresh connection) before waiters are failed. */
+const MAX_READ_FAILURES = 3;
 
 /**
  * A {@link BusBackend} on Redis Streams, shared by every process that uses the same Redis,
  * prefix and team.
  *
- * - `post` is one `XADD <topic> 0-*`: Redis stores the message under id `0-<seq>`, picking
- *   the next seq of that topic itself. Seqs are per topic from 1, in the order Redis ran the
- *   posts, whichever process made them.
+ * - `post` is one script: `XADD <topic> 0-*` (Redis picks the next seq), with a stamp that
+ *   lets readers see a history that went back, an idempotency key, and retention trimming.
  * - `read` is one `XRANGE` from `afterSeq + 1`.
- * - `wait` is served by one blocking reader per bus: a dedicated connection sitting in
- *   `XREAD BLOCK 0` on every topic that has waiters, each from the lowest `afterSeq` waiting on
- *   it. A post anywhere wakes it, never a poll. A waiter on a topic the reader is not yet
- *   watching re-arms it through a small control stream (race-free: XREAD reads by id, so a
- *   wake or a post that lands before the block is still seen). Timeouts run on the `clock`;
- *   a waiter that times out or is aborted is simply dropped from the reader's table.
+ * - `wait` is served by one blocking reader per bus (`XREAD BLOCK blockMs` on every topic
+ *   with waiters, each from its lowest `afterSeq`): a post anywhere wakes it, never a poll.
+ *   A reply late by more than half of `blockMs` means a dead connection: the reader is
+ *   replaced and the topics re-checked. A wait that meets a gap (a history that went back,
+ *   or messages gone) rejects with `ERR_BUS_GAP` instead of skipping them.
  *
  * @example
  * ```ts
@@ -123,14 +141,28 @@ function decodeMessage(topic: string, entry: StreamEntry): Message {
  * ```
  */
 export function createRedisBus(options: RedisBusOptions): RedisBus {
+  const record = requireRecord(options, 'options');
+  const blockMs = record.blockMs ?? 5_000;
+  if (!(typeof blockMs === 'number' && Number.isSafeInteger(blockMs) && blockMs > 0)) {
+    throw invalidArgument('options.blockMs must be a positive integer', { blockMs });
+  }
+  const retention = parseRetention(record.retention);
+  const onGap = record.onGap;
+  if (onGap !== undefined && typeof onGap !== 'function') {
+    throw invalidArgument('options.onGap must be a function');
+  }
   const { connection, clock, base } = resolveCommon(options, 'createRedisBus');
   const { client } = connection;
+  const postScript = defineScript(client, 'troupeBusPost', POST_SCRIPT);
   const streamKey = (topic: string): string => `${base}b:${topic}`;
   // One control stream per bus instance; a random suffix keeps two processes apart.
   const controlKey = `${base}bctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
+  const keyPrefix = `${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
+  let posts = 0;
   let closed = false;
 
   const waiting = new Map<string, Set<Waiter>>();
+  const stamps = new StampBook();
   let reader: RedisClient | undefined;
   let running = false;
   /** Topic -> cursor of the XREAD now in flight (undefined when none is). */
@@ -161,6 +193,59 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     }
   };
 
+  const reportGap = (waiter: Waiter, gap: BusGap): void => {
+    settle(waiter);
+    waiter.reject(gapError(gap));
+    onGap?.(gap);
+  };
+
+  /** A topic's history went back: every waiter on it is told, and its stamps forgotten. */
+  const restarted = (topic: string): void => {
+    stamps.forget(topic);
+    for (const waiter of [...(waiting.get(topic) ?? [])]) {
+      reportGap(waiter, {
+        topic,
+        reason: 'restarted',
+        afterSeq: waiter.afterSeq,
+        resumeAfterSeq: 0,
+      });
+    }
+  };
+
+  /**
+   * Hands `entries` (in seq order, all after the lowest cursor on the topic) to the waiters
+   * they reach, checking continuity first.
+   */
+  const offer = (topic: string, entries: Stamped[]): void => {
+    const first = entries[0];
+    if (first === undefined) return;
+    if (stamps.breaks(topic, first) || stamps.contradicts(topic, first.message.seq, first.stamp)) {
+      restarted(topic);
+      return;
+    }
+    const last = entries[entries.length - 1]!;
+    for (const waiter of [...(waiting.get(topic) ?? [])]) {
+      const mine: Message[] = [];
+      for (const entry of entries) {
+        if (entry.message.seq > waiter.afterSeq) mine.push(entry.message);
+        if (mine.length === waiter.limit) break;
+      }
+      if (mine.length === 0) continue;
+      if (mine[0]!.seq > waiter.afterSeq + 1) {
+        reportGap(waiter, {
+          topic,
+          reason: 'jumped',
+          afterSeq: waiter.afterSeq,
+          resumeAfterSeq: mine[0]!.seq - 1,
+        });
+        continue;
+      }
+      settle(waiter);
+      waiter.resolve(mine);
+    }
+    stamps.note(topic, last.message.seq, last.stamp);
+  };
+
   /** Makes the in-flight XREAD return so the next one covers the current waiters. */
   const wake = (): void => {
     if (wakeSent) return;
@@ -183,25 +268,65 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         continue;
       }
       const topic = key.slice(base.length + 2);
-      const set = waiting.get(topic);
-      if (set === undefined) continue;
-      const messages = entries.map((entry) => decodeMessage(topic, entry));
-      for (const waiter of [...set]) {
-        const mine = messages.filter((m) => m.seq > waiter.afterSeq).slice(0, waiter.limit);
-        if (mine.length === 0) continue;
-        settle(waiter);
-        waiter.resolve(mine);
-      }
+      offer(
+        topic,
+        entries.map((entry) => decodeEntry(topic, entry)),
+      );
     }
   };
 
+  /**
+   * After a fresh reader connection: a topic whose newest seq is below a waiter's cursor went
+   * back (Redis restarted or failed over and lost it); its waiters are told at once instead
+   * of waiting for seqs that will name other messages.
+   */
+  const recheck = async (): Promise<void> => {
+    for (const topic of [...waiting.keys()]) {
+      const newest = (await client.xrevrange(
+        streamKey(topic),
+        '+',
+        '-',
+        'COUNT',
+        1,
+      )) as StreamEntry[];
+      const lastSeq = newest[0] === undefined ? 0 : seqOf(newest[0][0]);
+      if (stamps.wentBack(topic, lastSeq)) restarted(topic);
+    }
+  };
+
+  /**
+   * One XREAD, bounded in real time: its reply is due within `blockMs`; one later than
+   * 1.5x `blockMs` means the connection died without a reset (a NAT or load balancer
+   * dropped it). Real timers, not the clock: this bounds the network, as the command
+   * timeout does, and must work under a simulated clock too.
+   */
+  const readOnce = (blocking: RedisClient, args: (string | number)[]): Promise<XReadReply> =>
+    new Promise<XReadReply>((resolve, reject) => {
+      const watchdog = setTimeout(() => {
+        reject(new Error(`no reply to XREAD BLOCK ${blockMs} within ${blockMs * 1.5} ms`));
+        blocking.disconnect();
+      }, blockMs * 1.5);
+      watchdog.unref?.();
+      (blocking.xread as (...a: (string | number)[]) => Promise<unknown>)(...args).then(
+        (reply) => {
+          clearTimeout(watchdog);
+          resolve(reply as XReadReply);
+        },
+        (error: unknown) => {
+          clearTimeout(watchdog);
+          reject(error);
+        },
+      );
+    });
+
   const loop = async (): Promise<void> => {
     running = true;
-    reader ??= connection.duplicateForBlocking();
+    let failures = 0;
     try {
       while (!closed && waiting.size > 0) {
-        // Each topic from its lowest waiting afterSeq. COUNT is the largest limit: the waiter at
-        // that lowest cursor always gets its messages; one further ahead that a full batch
+        reader ??= connection.duplicateForBlocking();
+        // Each topic from its lowest waiting afterSeq. COUNT is the largest limit: the waiter
+        // at that lowest cursor always gets its messages; one further ahead that a full batch
         // does not reach is served by the next read, from a higher cursor.
         const cursors = new Map<string, number>();
         let count = 1;
@@ -219,22 +344,39 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         wakeSent = false;
         let reply: XReadReply;
         try {
-          reply = (await reader.xread(
+          reply = await readOnce(reader, [
             'COUNT',
             count,
             'BLOCK',
-            0,
+            blockMs,
             'STREAMS',
             controlKey,
             ...keys,
             controlId,
             ...ids,
-          )) as XReadReply;
+          ]);
         } catch (error) {
           watching = undefined;
-          if (!closed) failAll(toTroupeError(error, 'wait'));
-          return;
+          if (closed) return;
+          // A dead or reset connection: drop it, open a fresh one, and check that no topic
+          // went back while we were away. Bounded: after a few failures in a row, waiters
+          // fail with ERR_BACKEND_UNAVAILABLE rather than hang on a Redis that is gone.
+          reader.disconnect();
+          reader = undefined;
+          failures++;
+          if (failures >= MAX_READ_FAILURES) {
+            failAll(toTroupeError(error, 'wait'));
+            return;
+          }
+          try {
+            await recheck();
+          } catch (checkError) {
+            failAll(toTroupeError(checkError, 'wait'));
+            return;
+          }
+          continue;
         }
+        failures = 0;
         watching = undefined;
         deliver(reply);
       }
@@ -260,38 +402,32 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
    * new message gets it at once (no trip through the reader); one further behind gets the gap
    * read by XRANGE. Remote posts reach waiters through the blocking reader.
    */
-  const wakeLocal = async (topic: string, message: Message): Promise<void> => {
+  const wakeLocal = async (topic: string, posted: Stamped): Promise<void> => {
+    const seq = posted.message.seq;
+    if (stamps.contradicts(topic, seq, posted.stamp) || stamps.breaks(topic, posted)) {
+      // Our own post took a seq we saw before, or does not follow the message before it as
+      // we saw it: the topic's history went back.
+      restarted(topic);
+      return;
+    }
     const set = waiting.get(topic);
     if (set === undefined) return;
-    const behind: Waiter[] = [];
-    for (const waiter of [...set]) {
-      if (waiter.afterSeq === message.seq - 1) {
-        settle(waiter);
-        waiter.resolve([message]);
-      } else if (waiter.afterSeq < message.seq - 1) {
-        behind.push(waiter);
-      }
+    let from = Number.POSITIVE_INFINITY;
+    for (const waiter of set) from = Math.min(from, waiter.afterSeq + 1);
+    if (from === seq) {
+      offer(topic, [posted]);
+      return;
     }
-    if (behind.length === 0) return;
-    const from = Math.min(...behind.map((w) => w.afterSeq)) + 1;
     let entries: StreamEntry[];
     try {
-      entries = (await client.xrange(
-        streamKey(topic),
-        idOf(from),
-        idOf(message.seq),
-      )) as StreamEntry[];
+      entries = (await client.xrange(streamKey(topic), idOf(from), idOf(seq))) as StreamEntry[];
     } catch {
       return; // the blocking reader still delivers them
     }
-    const messages = entries.map((entry) => decodeMessage(topic, entry));
-    for (const waiter of behind) {
-      if (!set.has(waiter)) continue;
-      const mine = messages.filter((m) => m.seq > waiter.afterSeq).slice(0, waiter.limit);
-      if (mine.length === 0) continue;
-      settle(waiter);
-      waiter.resolve(mine);
-    }
+    offer(
+      topic,
+      entries.map((entry) => decodeEntry(topic, entry)),
+    );
   };
 
   const readRange = async (topic: string, afterSeq: number, limit: number): Promise<Message[]> => {
@@ -307,46 +443,77 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     } catch (error) {
       throw toTroupeError(error, 'read');
     }
-    return entries.map((entry) => decodeMessage(topic, entry));
+    return entries.map((entry) => decodeEntry(topic, entry).message);
   };
 
   return {
     async post<T = unknown>(
       topic: string,
       message: { from: string; body: T },
+      postOptions?: RedisPostOptions,
     ): Promise<{ seq: number }> {
       checkOpen();
-      requireName(topic, 'topic');
+      requireKeyName(topic, 'topic');
       const m = requireRecord(message, 'message');
-      const from = requireName(m.from, 'from');
+      const from = requireKeyName(m.from, 'from');
       const text = jsonText(m.body, 'body');
-      const at = clock.now();
-      let seq: number;
-      try {
-        seq = seqOf((await client.xadd(streamKey(topic), '0-*', from, `${at}|${text}`)) as string);
-      } catch (error) {
-        throw toTroupeError(error, 'post');
+      const given = postOptions?.idempotencyKey;
+      if (given !== undefined && (typeof given !== 'string' || !KEY_SHAPE.test(given))) {
+        throw invalidArgument('idempotencyKey must be 1 to 128 letters, digits, "_", "-" or "."', {
+          idempotencyKey: given,
+        });
       }
-      await wakeLocal(topic, Object.freeze({ seq, topic, from, body: parseFrozen(text), at }));
+      const key = given ?? `${keyPrefix}${(posts++).toString(36)}`;
+      const at = clock.now();
+      let reply: [id: string, stamp: string, prev: string, found: number];
+      try {
+        reply = (await postScript(
+          [streamKey(topic)],
+          [
+            from,
+            at,
+            text,
+            key,
+            given === undefined ? '0' : '1',
+            retention.maxCount,
+            retention.maxAgeMs,
+          ],
+        )) as [string, string, string, number];
+      } catch (error) {
+        const failed = toTroupeError(error, 'post');
+        throw new TroupeError(failed.code, failed.message, {
+          cause: error,
+          details: { ...failed.details, idempotencyKey: key },
+        });
+      }
+      const seq = seqOf(reply[0]);
+      if (reply[3] === 1) return { seq };
+      const posted: Stamped = {
+        message: Object.freeze({ seq, topic, from, body: parseFrozen(text), at }),
+        stamp: Number(reply[1]),
+        prev: Number(reply[2]),
+      };
+      await wakeLocal(topic, posted);
+      stamps.note(topic, seq, posted.stamp);
       return { seq };
     },
 
-    async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
+    async read<T = unknown>(topic: string, readOptions?: ReadOptions): Promise<Message<T>[]> {
       checkOpen();
-      requireName(topic, 'topic');
-      const { afterSeq, limit } = parseReadOptions(options);
+      requireKeyName(topic, 'topic');
+      const { afterSeq, limit } = parseReadOptions(readOptions);
       return (await readRange(topic, afterSeq, limit)) as Message<T>[];
     },
 
-    wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> {
+    wait<T = unknown>(topic: string, waitOptions?: WaitOptions): Promise<Message<T>[]> {
       let afterSeq: number;
       let limit: number;
       let timeoutMs: number | undefined;
       let signal: AbortSignal | undefined;
       try {
         checkOpen();
-        requireName(topic, 'topic');
-        ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options));
+        requireKeyName(topic, 'topic');
+        ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(waitOptions));
       } catch (error) {
         return Promise.reject(error);
       }

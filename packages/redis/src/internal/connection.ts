@@ -1,4 +1,10 @@
-import { type Clock, invalidArgument, systemClock, TroupeError } from '@troupe/core';
+import {
+  type Clock,
+  invalidArgument,
+  requireBoundedName,
+  systemClock,
+  TroupeError,
+} from '@troupe/core';
 import { requireClock } from '@troupe/core/backend';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
@@ -165,6 +171,10 @@ function faultDefaults(commandTimeoutMs: number): RedisOptions {
     connectTimeout: commandTimeoutMs,
     // Reconnect forever, backing off to 1 s: the next operation after a restart succeeds.
     retryStrategy: (times: number) => Math.min(50 * times, 1_000),
+    // A command in flight when the connection drops fails (its error says it may have taken
+    // effect) instead of being sent again behind the caller's back: posts and claims carry
+    // idempotency keys, and only the caller knows whether to retry.
+    autoResendUnfulfilledCommands: false,
   };
 }
 
@@ -211,14 +221,19 @@ function boundCommands(client: Redis, timeoutMs: number): () => void {
   const timer = setInterval(
     () => {
       tick++;
+      let timedOut = false;
       while (head < sent.length) {
         const command = sent[head]!;
         if (!command.isResolved) {
           if (tick - at[head]! <= TICKS) break;
           command.reject(new Error('Command timed out'));
+          timedOut = true;
         }
         head++;
       }
+      // A connection that stopped answering without a reset (a NAT or load balancer dropped
+      // it) stays "ready" forever: replace it, so the next commands go through a fresh one.
+      if (timedOut && client.status === 'ready') client.disconnect(true);
       if (head > 1_024 && head * 2 > sent.length) {
         sent.splice(0, head);
         at.splice(0, head);
@@ -310,6 +325,15 @@ export interface ResolvedCommon {
  * names are parts of keys, and a bound keeps every key and argument small.
  */
 export const MAX_NAME_LENGTH = 1_024;
+
+/**
+ * An agent, resource, topic or key name as the Redis backends take it: non-empty, at most
+ * {@link MAX_NAME_LENGTH} units, no lone surrogate (UTF-8 would turn every lone surrogate
+ * into the same replacement character, merging distinct names into one key).
+ */
+export function requireKeyName(value: unknown, name: string): string {
+  return requireBoundedName(value, name, MAX_NAME_LENGTH);
+}
 
 /** Validates the options every backend shares, naming the bad one, and opens the connection. */
 export function resolveCommon(options: RedisBackendOptions, what: string): ResolvedCommon {
