@@ -2,9 +2,10 @@
 // running the built CLI: build first (`npx turbo run build --output-logs=errors-only`).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFakeModelServer, type RecordedRequest } from '@troupe/providers/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, requireBuild, troupe } from './fixtures/cli-common/cli.js';
 
@@ -209,5 +210,58 @@ describe('troupe report', () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/small\.json:1: /);
     expect(existsSync(join(tmp, 'x.html'))).toBe(false);
+  });
+});
+
+describe('troupe report of a live run', () => {
+  it('reads the events `troupe run` printed on stderr and reports the agent, its tool call and tokens', async () => {
+    const geographer = (request: RecordedRequest) => {
+      const messages = (request.body as { messages: { role: string; content: string }[] }).messages;
+      const results = messages.filter((m) => m.role === 'tool');
+      return results.length === 0
+        ? {
+            usage: { inputTokens: 50, outputTokens: 8 },
+            toolCalls: [{ name: 'capital_of', arguments: { country: 'France' } }],
+          }
+        : {
+            usage: { inputTokens: 70, outputTokens: 6 },
+            text: `The capital is ${results[0]!.content}.`,
+          };
+    };
+    const server = await createFakeModelServer({ replies: geographer, apiKey: 'sk-test' });
+    try {
+      const run = await troupe(['run', join(repoRoot, 'test/fixtures/cli-run/team.js')], {
+        env: {
+          TROUPE_PROVIDER: 'openai',
+          TROUPE_MODEL: 'fake-geo-1',
+          OPENAI_BASE_URL: server.openaiBaseURL,
+          OPENAI_API_KEY: 'sk-test',
+        },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const log = join(tmp, 'live.log');
+      await writeFile(log, run.stderr);
+      const target = join(tmp, 'live.html');
+      const report = await troupe(['report', log, '--out', target]);
+      expect(report.code, report.stderr).toBe(0);
+      const html = await readFile(target, 'utf8');
+      expect(html).toContain('<title>Troupe run — live run</title>');
+      expect(html).toContain(
+        `<code data-testid="log-hash">${sha256(Buffer.from(run.stderr))}</code>`,
+      );
+      const card = (id: string) => html.match(new RegExp(`data-total="${id}"><b>([^<]*)`))?.[1];
+      expect(card('agents')).toBe('1');
+      expect(card('model-calls')).toBe('2');
+      expect(card('tokens')).toBe('120 / 14');
+      // The agent's row carries its figures: 2 turns, 2 model calls, 1 tool call.
+      const data = JSON.parse(
+        html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!,
+      ) as { agents: [string, number[]][] };
+      expect(data.agents.map(([name]) => name)).toEqual(['geographer']);
+      const [turns, calls, tokensIn, tokensOut, , tools] = data.agents[0]![1];
+      expect([turns, calls, tokensIn, tokensOut, tools]).toEqual([2, 2, 120, 14, 1]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,11 +1,13 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { analyze, readEventLogWithHash, renderReport } from '@troupe/sim';
+import { analyzeEventLogFile, renderReport } from '@troupe/sim';
 import { parse, UsageError } from './args.js';
 
-export const reportUsage = `troupe report <events.jsonl> [--out report.html] [--title NAME]
+export const reportUsage = `troupe report <event log> [--out report.html] [--title NAME]
 
-  Rebuilds the HTML report from an event log (default output: report.html beside the log).`;
+  Builds the interactive HTML report from an event log: a simulation's events.jsonl, or a
+  live run's events as \`troupe run\` prints them on stderr (\`troupe run team.mjs 2> run.log\`).
+  The log is read as a stream, whatever its size (default output: report.html beside it).`;
 
 /** `troupe report`: returns the exit code. */
 export async function reportCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -17,17 +19,23 @@ export async function reportCommand(argv: string[], out: NodeJS.WritableStream):
   const [logPath] = positionals;
   if (logPath === undefined || positionals.length > 1)
     throw new UsageError('troupe report takes one event log');
-  // One read: the events and the hash of exactly the bytes they came from.
-  const { events, sha256 } = await readEventLogWithHash(logPath);
-  const first = events.find((e) => e.type === 'run.started');
-  const html = renderReport(analyze(events), {
-    scenario: values.title ?? (first?.type === 'run.started' ? first.scenario : 'simulation'),
-    seed: first?.type === 'run.started' ? first.seed : 0,
-    logHash: sha256,
+  // One pass: the analysis and the hash of exactly the bytes it came from.
+  const log = await analyzeEventLogFile(logPath);
+  const html = renderReport(log.analysis, {
+    scenario: values.title ?? log.scenario ?? (log.source === 'live' ? 'live run' : 'simulation'),
+    ...(log.seed === undefined || log.source === 'live' ? {} : { seed: log.seed }),
+    logHash: log.sha256,
+    source: log.source,
   });
   const target = values.out ?? join(dirname(logPath), 'report.html');
-  await writeFile(`${target}.tmp-${process.pid}`, html);
-  await rename(`${target}.tmp-${process.pid}`, target);
+  const temp = `${target}.tmp-${process.pid}`;
+  try {
+    await writeFile(temp, html);
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
   out.write(`${target}\n`);
   return 0;
 }

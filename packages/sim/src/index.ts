@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 export type { RunTeamOptions, TeamRunResult } from './engine/run-team.js';
 export { runTeam } from './engine/run-team.js';
 export type { SimEvent, SimEventType } from './events.js';
+export { LiveEventConverter } from './live-events.js';
 export type { RunOutputs } from './output.js';
 export { readEventLog, readEventLogWithHash, writeRunOutputs } from './output.js';
+export type { EventLogSummary } from './read-log.js';
+export { analyzeEventLogFile } from './read-log.js';
 export type {
   AgentStats,
   AgentTimeline,

@@ -39,13 +39,21 @@ const STAT_TITLES: Record<(typeof STAT_COLUMNS)[number], string> = {
   leaseWaitMs: 'lease wait',
 };
 
-function cards(analysis: Analysis): string {
+function cards(analysis: Analysis, live: boolean): string {
   const t = analysis.totals;
   const list: [string, string, string][] = [
     ['teams', 'Teams', fmtInt(t.teams)],
     ['agents', 'Agents', fmtInt(t.agents)],
-    ['simulated', 'Simulated time', fmtMs(t.simulatedMs)],
-    ['regions', 'Regions done', `${fmtInt(t.regionsDone)} / ${fmtInt(t.regions)}`],
+    ['simulated', live ? 'Duration' : 'Simulated time', fmtMs(t.simulatedMs)],
+    ...(live || t.regions === 0
+      ? []
+      : [
+          ['regions', 'Regions done', `${fmtInt(t.regionsDone)} / ${fmtInt(t.regions)}`] as [
+            string,
+            string,
+            string,
+          ],
+        ]),
     ['model-calls', 'Model calls', fmtInt(t.modelCalls)],
     ['model-failures', 'Failed calls', fmtInt(t.modelFailures)],
     ['tokens', 'Tokens (in / out)', `${fmtInt(t.inputTokens)} / ${fmtInt(t.outputTokens)}`],
@@ -143,7 +151,7 @@ export function renderReport(analysis: Analysis, meta: ReportMeta): string {
 <style>${STYLES}</style></head><body>
 <h1>${esc(meta.scenario)}</h1>
 <p class="meta">${esc(meta.description ?? '')}<br>${live ? '<b>live run</b> · ' : ''}${seed}event log sha256 <code data-testid="log-hash">${esc(meta.logHash)}</code></p>
-${cards(analysis)}
+${cards(analysis, live)}
 ${timelineSection(analysis)}
 ${tableSection()}
 <h2>Over time${t.teams > 1 ? ` (all ${fmtInt(t.teams)} teams)` : ''}</h2>
