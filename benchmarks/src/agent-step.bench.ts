@@ -2,20 +2,22 @@
  * Orchestration overhead per agent step, side by side in one run.
  *
  * Every contestant runs the same scenario (see lib/peers/common.ts): 5 model calls and 4 calls
- * of a trivial zod-typed `add({ a, b })` tool, with a model that answers at once, so what is
- * measured is the framework's own work per step (run time / 9 steps). Contestants:
- * - floor: a hand-written loop (async model call, zod parse, message appends), no framework;
+ * of a trivial zod-typed `add({ a, b })` tool. Every contestant calls the same async model (it
+ * answers at once) and the same async tool body through its own framework's adapter, so what is
+ * measured is the framework's own work. A step is one model call with the tool calls it asks
+ * for, as in the sim suite: 5 steps per run, per step = run time / 5. Contestants:
+ * - floor: a hand-written loop (the model, a zod parse, the tool, message appends), no framework;
  * - `@openai/agents`: a custom `Model`, `tool()` with a zod schema, `run(agent, input)`, tracing off;
  * - `@langchain/langgraph`: a fake `BaseChatModel` emitting tool calls, prebuilt ReAct agent;
- * - Troupe: `defineTool`, `defineAgent`, `createTeam` (inline placement) and `scriptedModel`.
+ * - Troupe: `defineTool`, `defineAgent`, `createTeam` (inline placement), a `Model` object.
  *
  * Mastra is not compared: its current versions require Node >= 22 and this machine runs Node 20.
  *
  * Heap per in-flight run: 100 runs are started at once and each parks in its third model call
  * (on a promise the suite controls); heap after a full GC while they are parked, minus heap
- * before they started, divided by 100 (median of 5 rounds). Troupe runs one message per agent
- * at a time, so its 100 runs go to 100 agents spawned before the baseline; their idle heap is
- * printed beside it.
+ * before, divided by 100 (median of 5 rounds). A Troupe agent runs one message at a time, so 100
+ * runs in flight need 100 agents: they are spawned inside the measurement and their heap counts
+ * in Troupe's figure (the idle-agent part is printed beside it).
  */
 import {
   collectGarbage,
@@ -42,7 +44,7 @@ import { createTroupe, ROTATE_EVERY } from './lib/peers/troupe.js';
 
 const IN_FLIGHT = 100;
 /**
- * Timing rounds; each contestant keeps its fastest. Contestants are timed one after another, so
+ * Timing rounds; each contestant keeps its fastest (lowest median). Contestants are timed one after another, so
  * a load spike on this shared machine would otherwise land on whoever runs during it.
  */
 const TIMING_ROUNDS = 3;
@@ -61,7 +63,7 @@ async function bestOf(
     const timings = await measure(tasks);
     for (const [name, timing] of Object.entries(timings)) {
       const kept = best[name];
-      if (kept === undefined || timing.meanUs < kept.meanUs) best[name] = timing;
+      if (kept === undefined || timing.p50Us < kept.p50Us) best[name] = timing;
     }
   }
   return best;
@@ -99,7 +101,7 @@ async function untilParked(contestant: Contestant, count: number): Promise<void>
 interface HeapFigures {
   /** Heap per in-flight run, bytes (median of rounds). */
   readonly perRun: number;
-  /** Heap per prepared lane before its run starts (Troupe: an idle agent), bytes. */
+  /** Of which the prepared lane before its run starts (Troupe: an idle agent), bytes. */
   readonly perLane: number;
 }
 
@@ -108,9 +110,9 @@ async function heapPerInFlightRun(contestant: Contestant): Promise<HeapFigures> 
   const perRun: number[] = [];
   const perLane: number[] = [];
   for (let round = 0; round < HEAP_ROUNDS; round++) {
-    const empty = heapUsed();
-    const lanes = contestant.lanes ? await contestant.lanes(IN_FLIGHT) : undefined;
     const before = heapUsed();
+    const lanes = contestant.lanes ? await contestant.lanes(IN_FLIGHT) : undefined;
+    const idle = heapUsed();
     contestant.tally.closeGate();
     const runs: Promise<string>[] = [];
     for (let i = 0; i < IN_FLIGHT; i++) runs.push(lanes ? lanes.run(i) : contestant.run());
@@ -124,8 +126,9 @@ async function heapPerInFlightRun(contestant: Contestant): Promise<HeapFigures> 
         `${contestant.name}: a gated run answered ${JSON.stringify(answers.find((a) => a !== FINAL_TEXT))}`,
       );
     }
+    // Everything a run in flight needs, the agent it runs on included.
     perRun.push((during - before) / IN_FLIGHT);
-    perLane.push((before - empty) / IN_FLIGHT);
+    perLane.push((idle - before) / IN_FLIGHT);
   }
   return { perRun: median(perRun), perLane: median(perLane) };
 }
@@ -141,7 +144,7 @@ function kb(bytes: number): string {
 
 export default async function agentStep(): Promise<void> {
   heading(
-    `Agent step overhead: ${MODEL_CALLS_PER_RUN} model calls + ${TOOL_CALLS_PER_RUN} tool calls per run, zero-latency model`,
+    `Agent step overhead: ${MODEL_CALLS_PER_RUN} model calls + ${TOOL_CALLS_PER_RUN} tool calls per run, the same async zero-latency model and tool for all`,
   );
   const floor = createFloor();
   const peers = [createOpenAIAgents(), createLangGraph()];
@@ -167,17 +170,21 @@ export default async function agentStep(): Promise<void> {
     Object.fromEntries(contestants.map((c) => [c.name, () => c.run()])),
   );
   figure('timing', `best of ${TIMING_ROUNDS} rounds per contestant (rounds alternate contestants)`);
-  // The table's ops/s is tinybench's mean of per-sample rates; runs/s below is 1 / mean time,
-  // consistent with the per-step figure.
+  figure(
+    'step',
+    `one model call with the tool calls it asks for (as in the sim suite): ${STEPS_PER_RUN} per run`,
+  );
+  // Per step and runs/s below come from the median run time (the table shows means): on this
+  // shared machine a few descheduled or GC-heavy samples move a mean far more than a median.
   table(contestants.map((c) => timings[c.name]).filter((m) => m !== undefined));
   const stepUs = new Map<Contestant, number>();
   for (const contestant of contestants) {
     const timing = timings[contestant.name];
     if (timing === undefined) throw new Error(`no timing for ${contestant.name}`);
-    stepUs.set(contestant, timing.meanUs / STEPS_PER_RUN);
+    stepUs.set(contestant, timing.p50Us / STEPS_PER_RUN);
     figure(
       `${contestant.name} per step`,
-      `${fmtUs(timing.meanUs / STEPS_PER_RUN)} (${Math.round(1e6 / timing.meanUs).toLocaleString('en-US')} runs/s)`,
+      `${fmtUs(timing.p50Us / STEPS_PER_RUN)} (${Math.round(1e6 / timing.p50Us).toLocaleString('en-US')} runs/s)`,
     );
   }
 
@@ -189,7 +196,7 @@ export default async function agentStep(): Promise<void> {
     heap.set(contestant, figures);
     figure(
       `${contestant.name} heap per in-flight run (${IN_FLIGHT} in flight)`,
-      `${kb(figures.perRun)}${contestant.lanes ? ` (+ ${kb(figures.perLane)} per idle agent, spawned before)` : ''}`,
+      `${kb(figures.perRun)}${contestant.lanes ? ` (of which ${kb(figures.perLane)} is the idle agent it runs on)` : ''}`,
     );
   }
 

@@ -1,17 +1,24 @@
 /**
  * The scenario every contestant in the agent-step suite runs, and the bookkeeping they share.
  *
- * One run = 5 model calls and 4 tool calls (9 steps). The model answers at once: while fewer
- * than {@link TOOL_CALLS_PER_RUN} tool results are in the conversation it asks for
+ * One run = 5 model calls and 4 tool calls. The model answers at once: while fewer than
+ * {@link TOOL_CALLS_PER_RUN} tool results are in the conversation it asks for
  * `add({ a: <results so far>, b: 1 })`, then it answers with a final text. The answer is a
  * function of the request (how many tool results it holds), so concurrent runs on one model
  * never share state.
+ *
+ * Every contestant calls the same async model ({@link answer}) and the same async tool body
+ * ({@link addTool}) through its own framework's adapter: only the orchestration differs.
+ *
+ * A step is one model call together with the tool calls it asks for (an agent turn), as in the
+ * sim suite, whose steps are model calls: 5 steps per run.
  */
 import { z } from 'zod';
 
 export const MODEL_CALLS_PER_RUN = 5;
 export const TOOL_CALLS_PER_RUN = 4;
-export const STEPS_PER_RUN = MODEL_CALLS_PER_RUN + TOOL_CALLS_PER_RUN;
+/** A step is a model call and the tool calls it asks for (as the sim suite counts them). */
+export const STEPS_PER_RUN = MODEL_CALLS_PER_RUN;
 
 /** Where a gated run parks: the model call made after this many tool results. */
 export const GATE_AT_TOOL_RESULTS = 2;
@@ -97,6 +104,22 @@ export class Tally {
     this.modelCalls = 0;
     this.toolCalls = 0;
   }
+}
+
+/**
+ * The model every contestant calls, behind its framework's adapter: async, answering at once
+ * (or parking at the gate while the heap is measured) with the scripted decision.
+ */
+export async function answer(tally: Tally, toolResults: number): Promise<Decision> {
+  const parked = tally.model(toolResults);
+  if (parked) await parked;
+  return decide(toolResults);
+}
+
+/** The tool body every contestant runs, behind its framework's tool wrapper: async. */
+export async function addTool(tally: Tally, input: AddInput): Promise<string> {
+  tally.toolCalls++;
+  return String(input.a + input.b);
 }
 
 /** Runs that can be in flight at once, prepared ahead (Troupe: one agent per lane). */

@@ -1,13 +1,13 @@
 /**
  * The floor: the same 5 model calls and 4 tool calls as a hand-written loop, with what any
- * agent loop cannot skip (an async model call, a zod parse of the tool arguments, an awaited
- * tool, message appends) and nothing else: no framework, no events, no limiter.
+ * agent loop cannot skip (the shared async model, a zod parse of the tool arguments, the shared
+ * async tool, message appends) and nothing else: no framework, no events, no limiter.
  */
 import {
-  type AddInput,
   addInput,
+  addTool,
+  answer,
   type Contestant,
-  decide,
   SYSTEM_PROMPT,
   Tally,
   TOOL_NAME,
@@ -28,10 +28,7 @@ export function createFloor(): Contestant {
 
   async function model(messages: readonly Message[]): Promise<Message> {
     // system + user, then an assistant call and a tool result per step.
-    const toolResults = (messages.length - 2) / 2;
-    const parked = tally.model(toolResults);
-    if (parked) await parked;
-    const decision = decide(toolResults);
+    const decision = await answer(tally, (messages.length - 2) / 2);
     return decision.kind === 'tool'
       ? {
           role: 'assistant',
@@ -39,11 +36,6 @@ export function createFloor(): Contestant {
           toolCall: { id: decision.callId, name: TOOL_NAME, arguments: decision.args },
         }
       : { role: 'assistant', content: decision.text };
-  }
-
-  async function add(input: AddInput): Promise<number> {
-    tally.toolCalls++;
-    return input.a + input.b;
   }
 
   return {
@@ -59,8 +51,8 @@ export function createFloor(): Contestant {
         messages.push(reply);
         if (reply.role !== 'assistant' || reply.toolCall === undefined) return reply.content;
         const call = reply.toolCall;
-        const result = await add(addInput.parse(call.arguments));
-        messages.push({ role: 'tool', toolCallId: call.id, content: String(result) });
+        const result = await addTool(tally, addInput.parse(call.arguments));
+        messages.push({ role: 'tool', toolCallId: call.id, content: result });
       }
     },
   };

@@ -14,8 +14,9 @@ import { tool } from '@langchain/core/tools';
 import { createReactAgent } from '@langchain/langgraph/prebuilt';
 import {
   addInput,
+  addTool,
+  answer,
   type Contestant,
-  decide,
   SYSTEM_PROMPT,
   Tally,
   TOOL_DESCRIPTION,
@@ -43,9 +44,7 @@ class InstantChatModel extends BaseChatModel {
   async _generate(messages: BaseMessage[]): Promise<ChatResult> {
     let toolResults = 0;
     for (const message of messages) if (message.type === 'tool') toolResults++;
-    const parked = this.#tally.model(toolResults);
-    if (parked) await parked;
-    const decision = decide(toolResults);
+    const decision = await answer(this.#tally, toolResults);
     const message =
       decision.kind === 'tool'
         ? new AIMessage({
@@ -63,13 +62,11 @@ class InstantChatModel extends BaseChatModel {
 
 export function createLangGraph(): Contestant {
   const tally = new Tally();
-  const add = tool(
-    async (input) => {
-      tally.toolCalls++;
-      return String(input.a + input.b);
-    },
-    { name: TOOL_NAME, description: TOOL_DESCRIPTION, schema: addInput },
-  );
+  const add = tool((input) => addTool(tally, input), {
+    name: TOOL_NAME,
+    description: TOOL_DESCRIPTION,
+    schema: addInput,
+  });
   const agent = createReactAgent({
     llm: new InstantChatModel(tally),
     tools: [add],

@@ -17,8 +17,9 @@ import {
 } from '@openai/agents';
 import {
   addInput,
+  addTool,
+  answer,
   type Contestant,
-  decide,
   SYSTEM_PROMPT,
   Tally,
   TOOL_DESCRIPTION,
@@ -42,9 +43,7 @@ class InstantModel implements Model {
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
     const toolResults = countToolResults(request.input);
-    const parked = this.#tally.model(toolResults);
-    if (parked) await parked;
-    const decision = decide(toolResults);
+    const decision = await answer(this.#tally, toolResults);
     const usage = new Usage({ requests: 1, inputTokens: 10, outputTokens: 5, totalTokens: 15 });
     if (decision.kind === 'tool') {
       return {
@@ -89,10 +88,7 @@ export function createOpenAIAgents(): Contestant {
     name: TOOL_NAME,
     description: TOOL_DESCRIPTION,
     parameters: addInput,
-    async execute(input) {
-      tally.toolCalls++;
-      return String(input.a + input.b);
-    },
+    execute: (input) => addTool(tally, input),
   });
   const agent = new Agent({
     name: 'adder',

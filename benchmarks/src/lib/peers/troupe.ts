@@ -1,22 +1,21 @@
 /**
  * Troupe: `defineTool` (zod input), `defineAgent`, `createTeam` with inline placement and the
- * in-memory shared state, limiter and bus, and `scriptedModel` answering from a function of
- * the request with zero latency. A run is `team.send(agent, input)`.
+ * in-memory shared state, limiter and bus. A run is `team.send(agent, input)`.
  *
  * Fairness notes:
+ * - The model is a plain `Model` whose `generate` awaits the shared async {@link answer}, and the
+ *   tool's `run` is the shared async {@link addTool}: the same model and tool every peer gets,
+ *   not the synchronous scripted model of the tests.
  * - An agent keeps its history across runs (a session), so one long-lived agent would carry an
  *   ever-growing history through a timing loop of ~10^5 runs. The agent is therefore replaced
  *   every {@link ROTATE_EVERY} runs (stop + spawn, their cost included in the timing); the
  *   peers start each run from a fresh conversation.
- * - `record: false`: the scripted model's request recording (a copy of the messages per call)
- *   is a test aid, not orchestration.
  * - The limiter has no rules (the peers limit nothing), but every model call still takes and
  *   settles a lease through it.
- * - A team agent runs one message at a time (a new message interrupts), so runs in flight at
- *   once are one per agent: {@link Contestant.lanes} spawns one agent per lane.
+ * - A team agent runs one message at a time, so runs in flight at once are one per agent:
+ *   {@link Contestant.lanes} spawns one agent per lane, and the heap per in-flight run counts it.
  */
 import {
-  type AgentDefinition,
   createBus,
   createRateLimiter,
   createSharedState,
@@ -25,18 +24,18 @@ import {
   defineTool,
   type Model,
   type ModelRequest,
+  type ModelResponse,
   systemClock,
   type Team,
 } from '@troupe/core';
-import { scriptedModel } from '@troupe/core/testing/doubles';
 import {
   addInput,
+  addTool,
+  answer,
   type Contestant,
-  decide,
   type Lanes,
   SYSTEM_PROMPT,
   Tally,
-  TOOL_CALLS_PER_RUN,
   TOOL_DESCRIPTION,
   TOOL_NAME,
   USER_INPUT,
@@ -63,6 +62,26 @@ function toolResultsInRun(messages: ModelRequest['messages']): number {
   return n;
 }
 
+const USAGE = { inputTokens: 10, outputTokens: 5 } as const;
+
+/** The shared async model as a Troupe `Model`. */
+function instantModel(tally: Tally): Model {
+  return {
+    id: 'instant',
+    async generate(request): Promise<ModelResponse> {
+      const decision = await answer(tally, toolResultsInRun(request.messages));
+      return decision.kind === 'tool'
+        ? {
+            text: '',
+            toolCalls: [{ id: decision.callId, name: TOOL_NAME, arguments: decision.args }],
+            usage: USAGE,
+            stopReason: 'tool_calls',
+          }
+        : { text: decision.text, toolCalls: [], usage: USAGE, stopReason: 'end' };
+    },
+  };
+}
+
 export function createTroupe(options: TroupeOptions = {}): Contestant {
   const rotateEvery = options.rotateEvery ?? ROTATE_EVERY;
   const tally = new Tally();
@@ -79,38 +98,12 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
     name: TOOL_NAME,
     description: TOOL_DESCRIPTION,
     input: addInput,
-    run: ({ a, b }) => {
-      tally.toolCalls++;
-      return String(a + b);
-    },
+    run: (input) => addTool(tally, input),
   });
-  const model = scriptedModel({
-    record: false,
-    // `call.turn` counts the assistant messages of this run: one tool call each so far.
-    steps: (_request, call) => {
-      tally.modelCalls++;
-      const decision = decide(Math.min(call.turn, TOOL_CALLS_PER_RUN));
-      return decision.kind === 'tool'
-        ? { toolCalls: [{ id: decision.callId, name: TOOL_NAME, arguments: decision.args }] }
-        : { text: decision.text };
-    },
-  });
-  const agent = defineAgent({ name: 'adder', instructions: SYSTEM_PROMPT, model, tools: [add] });
-  // The same scripted model behind a gate: runs park at the third model call (heap measurement).
-  const gated: Model = {
-    id: model.id,
-    ...(model.toolFormat === undefined ? {} : { toolFormat: model.toolFormat }),
-    estimateTokens: (request) => model.estimateTokens?.(request) ?? 0,
-    async generate(request) {
-      const parked = tally.park(toolResultsInRun(request.messages));
-      if (parked) await parked;
-      return model.generate(request);
-    },
-  };
-  const gatedAgent: AgentDefinition = defineAgent({
+  const agent = defineAgent({
     name: 'adder',
     instructions: SYSTEM_PROMPT,
-    model: gated,
+    model: instantModel(tally),
     tools: [add],
   });
 
@@ -144,7 +137,7 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
       const names: string[] = [];
       for (let i = 0; i < count; i++) {
         const name = `lane-${spawned++}`;
-        await team.spawn(gatedAgent, { name });
+        await team.spawn(agent, { name });
         names.push(name);
       }
       return {
