@@ -8,7 +8,6 @@ export type {
   ReadResourceResult,
   Resource,
 } from '@modelcontextprotocol/sdk/types.js';
-export type { McpClient, SkippedTool } from './mcp-client.js';
 export { mcpTools } from './mcp-client.js';
 export type {
   McpCommonOptions,
@@ -22,3 +21,4 @@ export { serveMcpHttp } from './serve-http.js';
 export { serveMcpStdio } from './serve-stdio.js';
 export type { TeamMcpServerOptions } from './team-server.js';
 export { createTeamMcpServer, TEAM_SERVER_TOOLS } from './team-server.js';
+export type { McpClient, SkippedTool } from './types.js';

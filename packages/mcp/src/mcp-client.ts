@@ -19,77 +19,16 @@ import {
   TroupeError,
 } from '@troupe/core';
 import { messageOf, raceAbort } from './internal/abort.js';
-import { troupeToolName } from './internal/names.js';
 import { listAll } from './internal/paging.js';
 import { resourceTools } from './internal/resource-tools.js';
+import { buildToolList, type ListedTool } from './internal/tool-list.js';
 import { resultValue } from './internal/tool-result.js';
 import { createTransport, targetLabel } from './internal/transport.js';
 import { SchemaCompiler } from './internal/validator.js';
 import { type McpServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { McpClient, SkippedTool } from './types.js';
 
 const CLIENT_INFO = { name: 'troupe', version: '0.1.0' } as const;
-
-/**
- * A server tool that is not offered to agents, and why (a name that cannot be a tool name, a
- * duplicate name, a schema that does not compile).
- *
- * @example
- * ```ts
- * for (const { name, reason } of client.skipped) console.warn(`${name} skipped: ${reason}`);
- * ```
- */
-export interface SkippedTool {
-  readonly name: string;
-  readonly reason: string;
-}
-
-/**
- * A live connection to one MCP server and the Troupe tools for its tools. Made by
- * {@link mcpTools}; close it when the team that uses it closes (or pass `signal`).
- *
- * @example
- * ```ts
- * const files = await mcpTools({ command: 'node', args: ['files-server.js'] });
- * try {
- *   const agent = defineAgent({ name: 'reader', instructions, model, tools: files.tools });
- *   // ... spawn, send
- * } finally {
- *   await team.close();
- *   await files.close();
- * }
- * ```
- */
-export interface McpClient extends AsyncDisposable {
-  /**
-   * The server's tools now, as Troupe tools. A new array when the server's list changes
-   * (`notifications/tools/list_changed`); a tool that did not change keeps its object.
-   */
-  readonly tools: readonly AnyTool[];
-  /** Server tools left out of {@link McpClient.tools}, and why. */
-  readonly skipped: readonly SkippedTool[];
-  /** The server's name and version from the handshake (the latest connection's). */
-  readonly server: Implementation | undefined;
-  /** True once {@link McpClient.close} was called or `signal` aborted. */
-  readonly closed: boolean;
-  /** Calls `listener` with the new list each time the server's tool list changes. */
-  onToolsChanged(listener: (tools: readonly AnyTool[]) => void): () => void;
-  /** Lists the server's tools again now; resolves with the new {@link McpClient.tools}. */
-  refresh(): Promise<readonly AnyTool[]>;
-  /** The server's resources (every page); empty when it offers none. */
-  resources(signal?: AbortSignal): Promise<Resource[]>;
-  /** One resource's contents. */
-  readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult>;
-  /** The server's prompts (every page); empty when it offers none. */
-  prompts(signal?: AbortSignal): Promise<Prompt[]>;
-  /** One prompt, filled in with `args`. */
-  getPrompt(
-    name: string,
-    args?: Readonly<Record<string, string>>,
-    signal?: AbortSignal,
-  ): Promise<GetPromptResult>;
-  /** Closes the connection (a stdio server is stopped). Idempotent; later calls are errors. */
-  close(): Promise<void>;
-}
 
 /**
  * Connects to an MCP server over stdio (`command`) or Streamable HTTP (`url`) and returns its
@@ -125,13 +64,6 @@ export async function mcpTools(options: McpServerOptions): Promise<McpClient> {
   return client;
 }
 
-interface Entry {
-  readonly tool: AnyTool;
-  readonly mcpName: string;
-  /** Name, description and schema as listed: an unchanged entry keeps its tool object. */
-  readonly key: string;
-}
-
 class McpConnection implements McpClient {
   readonly #options: ResolvedOptions;
   readonly #label: string;
@@ -139,7 +71,7 @@ class McpConnection implements McpClient {
   #client: Client | undefined;
   #opening: Promise<Client> | undefined;
   #closing: Promise<void> | undefined;
-  #entries = new Map<string, Entry>();
+  #entries: ReadonlyMap<string, ListedTool> = new Map();
   #offered = new Set<string>();
   #tools: readonly AnyTool[] = Object.freeze([]);
   #skipped: readonly SkippedTool[] = Object.freeze([]);
@@ -310,40 +242,23 @@ class McpConnection implements McpClient {
     if (listing === this.#listing && !this.closed) this.#apply(listed);
   }
 
-  /** Makes the tool list from a listing, keeping the objects of tools that did not change. */
+  /** Applies a listing; tells listeners when the list is not the same as before. */
   #apply(listed: readonly McpTool[]): void {
-    const compiler = new SchemaCompiler();
-    const entries = new Map<string, Entry>();
-    const skipped: SkippedTool[] = [];
-    const reserved = new Set(this.#extra.map((tool) => tool.name));
-    for (const mcpTool of listed) {
-      const name = troupeToolName(this.#options.prefix, mcpTool.name);
-      const why =
-        name === undefined
-          ? 'its name (with the prefix) is longer than 64 characters'
-          : entries.has(name) || reserved.has(name)
-            ? `another tool is already named "${name}"`
-            : undefined;
-      if (why !== undefined || name === undefined) {
-        skipped.push({ name: mcpTool.name, reason: why ?? 'bad name' });
-        continue;
-      }
-      const key = JSON.stringify([mcpTool.name, mcpTool.description, mcpTool.inputSchema]);
-      const previous = this.#entries.get(name);
-      let tool = previous?.key === key ? previous.tool : undefined;
-      if (tool === undefined) {
-        try {
-          tool = this.#define(name, mcpTool, compiler);
-        } catch (error) {
-          skipped.push({
-            name: mcpTool.name,
-            reason: `its schema is refused: ${messageOf(error)}`,
-          });
-          continue;
-        }
-      }
-      entries.set(name, { tool, mcpName: mcpTool.name, key });
-    }
+    const { entries, skipped } = buildToolList(listed, this.#entries, {
+      prefix: this.#options.prefix,
+      reserved: new Set(this.#extra.map((tool) => tool.name)),
+      compiler: new SchemaCompiler(),
+      define: (name, mcpTool, validate) =>
+        defineJsonTool({
+          name,
+          description:
+            mcpTool.description ?? mcpTool.title ?? mcpTool.annotations?.title ?? mcpTool.name,
+          jsonSchema: mcpTool.inputSchema,
+          validate,
+          timeoutMs: this.#options.timeoutMs,
+          run: (input, ctx) => this.#call(mcpTool.name, input, ctx),
+        }),
+    });
     const tools = [...[...entries.values()].map((entry) => entry.tool), ...this.#extra];
     const previous = this.#tools;
     this.#entries = entries;
@@ -361,18 +276,6 @@ class McpConnection implements McpClient {
         });
       }
     }
-  }
-
-  #define(name: string, mcpTool: McpTool, compiler: SchemaCompiler): AnyTool {
-    const mcpName = mcpTool.name;
-    return defineJsonTool({
-      name,
-      description: mcpTool.description ?? mcpTool.title ?? mcpTool.annotations?.title ?? mcpName,
-      jsonSchema: mcpTool.inputSchema,
-      validate: compiler.compile(mcpTool.inputSchema),
-      timeoutMs: this.#options.timeoutMs,
-      run: (input, ctx) => this.#call(mcpName, input, ctx),
-    });
   }
 
   async #call(mcpName: string, input: JsonToolArguments, ctx: ToolContext): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { type AnyTool, defineTool } from '@troupe/core';
 import { z } from 'zod';
-import type { McpClient } from '../mcp-client.js';
 import type { ResolvedOptions } from '../options.js';
+import type { McpClient } from '../types.js';
 
 /** Longest resource text one read returns to the model, in characters. */
 const MAX_RESOURCE_TEXT = 100_000;
