@@ -1,11 +1,12 @@
 /**
  * Simulation speed, in two parts.
  *
- * 1. Simulated agent steps (model calls) per second per core: one team of 8 agents refactors a
- *    synthetic codebase big enough for ~1 s of work, with a zero-latency scripted model (latency
- *    median 0, no limits, no faults), through `runTeam` with events and timelines off (the log
- *    is still serialised and hashed, as every run is). "Per core" is steps per CPU-second of the
- *    process (`process.cpuUsage`, all threads, so GC helper threads count against it), best of
+ * 1. Simulated agent steps per second per core (a step is one model call with the tool calls it
+ *    asks for, as the agent-step suite counts): one team of 8 agents refactors a synthetic
+ *    codebase big enough for ~1 s of work, with a zero-latency scripted model (latency median 0,
+ *    no limits, no faults), through `runTeam` with events and timelines off (the log is still
+ *    serialised and hashed, as every run is). "Per core" is steps per CPU-second of the process
+ *    (`process.cpuUsage`, all threads, so GC helper threads count against it), best of
  *    {@link STEP_ROUNDS} rounds after a warm-up: wall time on this shared 2-core machine moves
  *    with whatever else runs, CPU time much less. Wall-clock steps/s is printed beside it.
  * 2. 1,000 teams of 8 agents, each with a small workload, through `runSimulation` on 1 and on 2
@@ -76,6 +77,7 @@ async function steps(): Promise<void> {
       `${calls.toLocaleString('en-US')} model calls, ${result.eventCount.toLocaleString('en-US')} events in ${wallMs.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU`,
     );
   }
+  figure('step', 'one model call with the tool calls it asks for (as in agent-step)');
   figure('steps/s per core (CPU time, best)', Math.round(bestCpu).toLocaleString('en-US'));
   figure('steps/s (wall time, best)', Math.round(bestWall).toLocaleString('en-US'));
   ratio('sim steps/s per core vs 50,000 (zero-latency model)', bestCpu / STEPS_GOAL, { min: 1 });
