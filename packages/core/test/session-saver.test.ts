@@ -152,8 +152,18 @@ describe('createSessionSaver', () => {
 
   it('resolves save() at once for a session with nothing queued', async () => {
     const clock = new SimulatedClock();
-    const saver = createSessionSaver({ store: instrumentedStore(clock).store, clock });
-    await saver.save('never-scheduled');
+    const { store, calls } = instrumentedStore(clock);
+    const saver = createSessionSaver({ store, clock });
+    let resolved = false;
+    void saver.save('never-scheduled').then(() => {
+      resolved = true;
+    });
+    // One macrotask turn, the simulated clock never moved: nothing to wait for, nothing written.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(resolved).toBe(true);
+    expect(clock.now()).toBe(0);
+    expect(clock.pending()).toBe(0);
+    expect(calls.snapshots + calls.history).toBe(0);
   });
 
   it('loses no history when snapshots coalesce', async () => {
