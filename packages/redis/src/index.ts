@@ -1,6 +1,6 @@
 // Public API of @troupe/redis. Named exports only; types with `export type`.
 
-export type { RedisBus, RedisBusOptions } from './bus/bus.js';
+export type { BusGap, RedisBus, RedisBusOptions, RedisPostOptions } from './bus/bus.js';
 export { createRedisBus } from './bus/bus.js';
 export type { RedisDirectory, RedisDirectoryOptions } from './directory/directory.js';
 export { createRedisDirectory } from './directory/directory.js';

@@ -114,6 +114,8 @@ interface Waiter {
 const KEY_SHAPE = /^[A-Za-z0-9_.-]{1,128}$/;
 /** Consecutive failed reads (each after a fresh connection) before waiters are failed. */
 const MAX_READ_FAILURES = 3;
+/** Real-time pause after the n-th failure in a row: n times this. */
+const RETRY_BACKOFF_MS = 150;
 
 /**
  * A {@link BusBackend} on Redis Streams, shared by every process that uses the same Redis,
@@ -280,14 +282,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
    * back (Redis restarted or failed over and lost it); its waiters are told at once instead
    * of waiting for seqs that will name other messages.
    */
-  const recheck = async (): Promise<void> => {
+  const recheck = async (fresh: RedisClient): Promise<void> => {
     for (const topic of [...waiting.keys()]) {
-      const newest = (await client.xrevrange(
-        streamKey(topic),
-        '+',
-        '-',
-        'COUNT',
-        1,
+      const newest = (await bounded(
+        fresh,
+        fresh.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1),
       )) as StreamEntry[];
       const lastSeq = newest[0] === undefined ? 0 : seqOf(newest[0][0]);
       if (stamps.wentBack(topic, lastSeq)) restarted(topic);
@@ -295,22 +294,23 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   };
 
   /**
-   * One XREAD, bounded in real time: its reply is due within `blockMs`; one later than
-   * 1.5x `blockMs` means the connection died without a reset (a NAT or load balancer
-   * dropped it). Real timers, not the clock: this bounds the network, as the command
-   * timeout does, and must work under a simulated clock too.
+   * A call on the blocking connection, bounded in real time: an XREAD's reply is due within
+   * `blockMs`, so one later than 1.5x `blockMs` means the connection died without a reset
+   * (a NAT or load balancer dropped it), and the connection is dropped. Real timers, not the
+   * clock: this bounds the network, as the command timeout does, and must work under a
+   * simulated clock too.
    */
-  const readOnce = (blocking: RedisClient, args: (string | number)[]): Promise<XReadReply> =>
-    new Promise<XReadReply>((resolve, reject) => {
+  const bounded = <T>(blocking: RedisClient, call: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
       const watchdog = setTimeout(() => {
-        reject(new Error(`no reply to XREAD BLOCK ${blockMs} within ${blockMs * 1.5} ms`));
+        reject(new Error(`no reply from redis within ${blockMs * 1.5} ms (connection dropped?)`));
         blocking.disconnect();
       }, blockMs * 1.5);
       watchdog.unref?.();
-      (blocking.xread as (...a: (string | number)[]) => Promise<unknown>)(...args).then(
+      call.then(
         (reply) => {
           clearTimeout(watchdog);
-          resolve(reply as XReadReply);
+          resolve(reply);
         },
         (error: unknown) => {
           clearTimeout(watchdog);
@@ -319,12 +319,44 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       );
     });
 
+  const readOnce = (blocking: RedisClient, args: (string | number)[]): Promise<XReadReply> =>
+    bounded(
+      blocking,
+      (blocking.xread as (...a: (string | number)[]) => Promise<XReadReply>)(...args),
+    );
+
+  /** Set when a read failed: the next read waits until the topics were checked again. */
+  let needRecheck = false;
+
   const loop = async (): Promise<void> => {
     running = true;
     let failures = 0;
+    // A failure: bounded retries with a short real-time backoff (the server may be coming
+    // back), then every waiter fails with ERR_BACKEND_UNAVAILABLE rather than hang.
+    const failed = async (error: unknown): Promise<boolean> => {
+      failures++;
+      if (failures >= MAX_READ_FAILURES) {
+        failAll(toTroupeError(error, 'wait'));
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * failures).unref?.());
+      return true;
+    };
     try {
       while (!closed && waiting.size > 0) {
         reader ??= connection.duplicateForBlocking();
+        if (needRecheck) {
+          try {
+            await recheck(reader);
+            needRecheck = false;
+          } catch (error) {
+            if (closed) return;
+            reader.disconnect();
+            reader = undefined;
+            if (!(await failed(error))) return;
+          }
+          continue;
+        }
         // Each topic from its lowest waiting afterSeq. COUNT is the largest limit: the waiter
         // at that lowest cursor always gets its messages; one further ahead that a full batch
         // does not reach is served by the next read, from a higher cursor.
@@ -359,21 +391,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
           watching = undefined;
           if (closed) return;
           // A dead or reset connection: drop it, open a fresh one, and check that no topic
-          // went back while we were away. Bounded: after a few failures in a row, waiters
-          // fail with ERR_BACKEND_UNAVAILABLE rather than hang on a Redis that is gone.
+          // went back while we were away before reading on.
           reader.disconnect();
           reader = undefined;
-          failures++;
-          if (failures >= MAX_READ_FAILURES) {
-            failAll(toTroupeError(error, 'wait'));
-            return;
-          }
-          try {
-            await recheck();
-          } catch (checkError) {
-            failAll(toTroupeError(checkError, 'wait'));
-            return;
-          }
+          needRecheck = true;
+          if (!(await failed(error))) return;
           continue;
         }
         failures = 0;
@@ -573,7 +595,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       if (closed) return;
       closed = true;
       if (reader !== undefined) reader.disconnect();
-      if (client.status === 'ready') await client.del(controlKey).catch(() => {});
+      // Not awaited: QUIT follows it on the same connection, and close() bounds QUIT.
+      if (client.status === 'ready') client.del(controlKey).catch(() => {});
       await connection.close();
       // Rejected last, right before close() resolves, so a caller awaiting close() and then
       // its waiters has attached its handlers before the rejections count as unhandled.

@@ -296,15 +296,26 @@ export function openConnection(input: RedisInput, commandTimeoutMs: number): Con
   };
 }
 
-/** QUIT when connected, otherwise drop the socket: closing never hangs on a dead server. */
+/** How long `close()` waits for QUIT's reply before dropping the socket (real time). */
+const QUIT_WAIT_MS = 1_000;
+
+/**
+ * QUIT when connected, otherwise (or when QUIT gets no answer soon: a connection that died
+ * silently) drop the socket: closing never hangs on a dead server.
+ */
 export async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'ready') {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // fall through to a hard disconnect
-    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), QUIT_WAIT_MS);
+    });
+    const quitted = client.quit().then(
+      () => true,
+      () => false,
+    );
+    const clean = await Promise.race([quitted, waited]);
+    clearTimeout(timer);
+    if (clean) return;
   }
   client.disconnect();
 }

@@ -4,4 +4,5 @@ export {
   freePort,
   startRedisServer,
   type TestRedisServer,
+  type TestRedisServerOptions,
 } from './redis-server.js';

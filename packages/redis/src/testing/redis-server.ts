@@ -20,7 +20,10 @@ export interface TestRedisServer {
   readonly url: string;
   /** Stops the server (SIGTERM, no save) and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty (no persistence), and waits until it answers PING. */
+  /**
+   * Starts it again on the same port and waits until it answers PING: empty, or from the
+   * last `SAVE` when started with a `dir`.
+   */
   restart(): Promise<void>;
 }
 
@@ -89,7 +92,27 @@ function ping(port: number): Promise<boolean> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function launch(port: number): ChildProcess {
+/**
+ * Options of {@link startRedisServer}.
+ *
+ * @example
+ * ```ts
+ * const server = await startRedisServer({ dir: mkdtempSync(join(tmpdir(), 'redis-')) });
+ * ```
+ */
+export interface TestRedisServerOptions {
+  /**
+   * A directory for `dump.rdb`: the server loads it at every start, so `SAVE`, more writes,
+   * then `restart()` brings the server back from an older snapshot. Nothing is saved unless
+   * asked (`SAVE`), also not at shutdown. Default: no directory, nothing ever loaded.
+   */
+  readonly dir?: string;
+  /** More `redis-server` arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  readonly args?: readonly string[];
+}
+
+function launch(port: number, options: TestRedisServerOptions): ChildProcess {
+  const files = options.dir === undefined ? [] : ['--dir', options.dir, '--dbfilename', 'dump.rdb'];
   return spawn(
     BINARY,
     [
@@ -103,8 +126,13 @@ function launch(port: number): ChildProcess {
       'no',
       '--loglevel',
       'warning',
+      ...files,
+      ...(options.args ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(options.dir === undefined ? {} : { cwd: options.dir }),
+    },
   );
 }
 
@@ -150,13 +178,15 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
  * await server.stop();
  * ```
  */
-export async function startRedisServer(): Promise<TestRedisServer> {
+export async function startRedisServer(
+  options: TestRedisServerOptions = {},
+): Promise<TestRedisServer> {
   assertRedisServerInstalled();
   let lastError: unknown;
   // Another process may grab the free port between the probe and the launch: retry a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    let child: ChildProcess | undefined = launch(port);
+    let child: ChildProcess | undefined = launch(port, options);
     try {
       await waitUntilUp(child, port);
     } catch (error) {
@@ -175,7 +205,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       },
       restart: async () => {
         await stopChild(child);
-        child = launch(port);
+        child = launch(port, options);
         await waitUntilUp(child, port);
       },
     };
