@@ -21,17 +21,22 @@ afterEach(async () => {
   client = undefined;
 }, CHILD_PROCESS_TIMEOUT_MS);
 
-const context = () => ({
+// What a tool's run gets from the tool runner; these tests call tools directly.
+const context = (signal: AbortSignal) => ({
   agent: 'a',
   callId: 'c1',
   clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} },
-  signal: new AbortController().signal,
+  signal,
   context: {},
   afterEarlierCalls: async () => ({}),
 });
 
-function run(tool: AnyTool, input: Record<string, unknown>): Promise<unknown> {
-  return Promise.resolve(tool.run(input, context() as never));
+function run(
+  tool: AnyTool,
+  input: Record<string, unknown>,
+  signal = new AbortController().signal,
+): Promise<unknown> {
+  return Promise.resolve(tool.run(input, context(signal) as never));
 }
 
 function byName(tools: readonly AnyTool[], name: string): AnyTool {
@@ -43,7 +48,7 @@ function byName(tools: readonly AnyTool[], name: string): AnyTool {
 describe('mcpTools: tool-list changes', { timeout: CHILD_PROCESS_TIMEOUT_MS }, () => {
   it('follows notifications/tools/list_changed: new tools appear, removed ones go', async () => {
     client = await mcpTools(changing);
-    expect(client.tools.map((t) => t.name)).toEqual(['grow', 'shrink']);
+    expect(client.tools.map((t) => t.name)).toEqual(['grow', 'shrink', 'block', 'cancellations']);
     const grow = byName(client.tools, 'grow');
     const lists: string[][] = [];
     const grown = new Promise<readonly AnyTool[]>((resolve) => {
@@ -55,7 +60,7 @@ describe('mcpTools: tool-list changes', { timeout: CHILD_PROCESS_TIMEOUT_MS }, (
     });
     await run(grow, {});
     const tools = await grown;
-    expect(lists).toEqual([['grow', 'shrink', 'extra']]);
+    expect(lists).toEqual([['grow', 'shrink', 'block', 'cancellations', 'extra']]);
     // Unchanged tools keep their objects (and so their cached provider specs).
     expect(byName(tools, 'grow')).toBe(grow);
     const extra = byName(tools, 'extra');
@@ -64,9 +69,21 @@ describe('mcpTools: tool-list changes', { timeout: CHILD_PROCESS_TIMEOUT_MS }, (
 
     const shrunk = new Promise<readonly AnyTool[]>((resolve) => client!.onToolsChanged(resolve));
     await run(byName(tools, 'shrink'), {});
-    expect((await shrunk).map((t) => t.name)).toEqual(['grow', 'shrink']);
+    expect((await shrunk).map((t) => t.name)).toEqual(['grow', 'shrink', 'block', 'cancellations']);
     // An agent still holding the removed tool gets an error, not a call to a tool that is gone.
     await expect(run(extra, { word: 'hey' })).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+  });
+
+  it('an aborted call (timeout, interrupt, cancel) is cancelled on the server', async () => {
+    client = await mcpTools(changing);
+    const controller = new AbortController();
+    const blocked = run(byName(client.tools, 'block'), {}, controller.signal);
+    // Abort once the server has the request (its answer to a later request proves it).
+    await run(byName(client.tools, 'cancellations'), {});
+    controller.abort(new Error('interrupted'));
+    await expect(blocked).rejects.toThrow('interrupted');
+    // notifications/cancelled reached the server: its handler saw the abort.
+    await expect.poll(() => run(byName(client!.tools, 'cancellations'), {})).toBe('1');
   });
 
   it('refresh() lists again on demand', async () => {
