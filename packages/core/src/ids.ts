@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import { checkOptionNames } from './backend/validate.js';
 import { invalidArgument } from './errors.js';
 
 const ALPHABET = 'useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict';
@@ -89,6 +90,8 @@ export interface IdGenerator {
 
 /**
  * Creates an {@link IdGenerator}: random (nanoid) without a seed, deterministic with one.
+ * `seed` is a finite number or a string; anything else (a bigint, say) and any unknown option
+ * is refused with `ERR_INVALID_ARGUMENT` naming it, as is a `size` outside 1-1024 in `next`.
  *
  * @example
  * ```ts
@@ -97,19 +100,35 @@ export interface IdGenerator {
  * ```
  */
 export function createIds(options: { seed?: number | string } = {}): IdGenerator {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgument('options must be an object', { options });
+  }
+  checkOptionNames(options as Record<string, unknown>, ID_OPTIONS, 'createIds');
   const { seed } = options;
-  if (seed === undefined) {
-    return { next: (prefix, size = 21) => (prefix ? `${prefix}_${nanoid(size)}` : nanoid(size)) };
+  if (
+    seed !== undefined &&
+    !(typeof seed === 'string' || (typeof seed === 'number' && Number.isFinite(seed)))
+  ) {
+    throw invalidArgument('options.seed must be a finite number or a string', {
+      seed: typeof seed === 'bigint' ? `${String(seed)}n` : seed,
+    });
   }
-  if (typeof seed === 'number' && !Number.isFinite(seed)) {
-    throw invalidArgument('seed must be a finite number or a string', { seed });
-  }
-  const rng = createRng(seed);
+  const rng = seed === undefined ? undefined : createRng(seed);
   return {
     next(prefix, size = 21) {
+      if (prefix !== undefined && typeof prefix !== 'string') {
+        throw invalidArgument('prefix must be a string', { prefix });
+      }
+      if (!(Number.isSafeInteger(size) && size > 0 && size <= MAX_ID_SIZE)) {
+        throw invalidArgument(`size must be an integer from 1 to ${MAX_ID_SIZE}`, { size });
+      }
+      if (rng === undefined) return prefix ? `${prefix}_${nanoid(size)}` : nanoid(size);
       let id = '';
       for (let i = 0; i < size; i++) id += ALPHABET[(rng.next() * 64) | 0];
       return prefix ? `${prefix}_${id}` : id;
     },
   };
 }
+
+const ID_OPTIONS: ReadonlySet<string> = new Set(['seed']);
+const MAX_ID_SIZE = 1_024;

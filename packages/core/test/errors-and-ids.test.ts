@@ -57,6 +57,18 @@ describe('ids and rng', () => {
     expect(a.fork().next()).not.toBe(a.fork().next());
   });
 
+  it('refuses a bigint seed, a misspelt option and a bad size with ERR_INVALID_ARGUMENT (issue 12)', () => {
+    for (const bad of [{ seed: 10n }, { seed: {} }, { seeed: 1 }, null, 5]) {
+      expect(() => createIds(bad as never)).toThrowError(
+        expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
+      );
+    }
+    expect(() => createIds({ seeed: 1 } as never)).toThrow(/seeed/);
+    expect(() => createIds({ seed: 10n } as never)).toThrow(/options\.seed/);
+    expect(() => createIds({ seed: 1 }).next('x', -1)).toThrow(/size/);
+    expect(() => createIds().next('x', Number.NaN)).toThrow(/size/);
+  });
+
   it('rejects a non-finite numeric seed', () => {
     expect(() => createIds({ seed: Number.NaN })).toThrow(TroupeError);
   });

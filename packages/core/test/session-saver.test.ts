@@ -227,7 +227,7 @@ describe('createSessionSaver', () => {
     const saver = createSessionSaver({ store, clock });
     const context = {
       repo: 'troupe',
-      github: { token: 'ghp_secret', user: 'ann' },
+      github: { access_token: 'ghp_secret', user: 'ann' },
       OPENAI_API_KEY: 'sk',
     };
     saver.schedule(snap(1, context));
@@ -236,7 +236,7 @@ describe('createSessionSaver', () => {
       repo: 'troupe',
       github: { user: 'ann' },
     });
-    expect(context.github.token).toBe('ghp_secret'); // the agent's own context is untouched
+    expect(context.github.access_token).toBe('ghp_secret'); // the agent's own context is untouched
   });
 
   it('retries a failing store with backoff on the clock and reports each error', async () => {

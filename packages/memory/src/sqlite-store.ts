@@ -57,7 +57,7 @@ class SqliteStore extends BaseStore {
   readonly #idOfSlot: string[] = [];
 
   constructor(options: SqliteStoreOptions) {
-    super(options, 'createSqliteStore options');
+    super(options, 'createSqliteStore options', ['path']);
     const { path } = parseOptions(pathSchema, options, 'createSqliteStore options');
     const file = path ?? ':memory:';
     let db: Database.Database | undefined;

@@ -1,6 +1,6 @@
 import { type AnyTool, defineTool, type ToolContext } from '@troupe/core';
 import { z } from 'zod';
-import { parseOptions } from './internal/validate.js';
+import { parseStrictOptions } from './internal/validate.js';
 import { scopeSchema } from './schemas.js';
 import { MEMORY_TYPES, type MemoryScope, type MemoryStore, SCOPE_FIELDS } from './types.js';
 
@@ -65,7 +65,7 @@ export function memoryTools(
   memory: MemoryStore,
   options: MemoryToolsOptions = {},
 ): readonly AnyTool[] {
-  const parsed = parseOptions(optionsSchema, options, 'memoryTools options');
+  const parsed = parseStrictOptions(optionsSchema, options, 'memoryTools options');
   const scopeOption = options.scope ?? {};
   const scopeOf = (ctx: ToolContext): MemoryScope =>
     typeof scopeOption === 'function' ? scopeOption(ctx) : scopeOption;

@@ -3,7 +3,7 @@ import { invalidArgument, TroupeError, workerExecArgv } from '@troupe/core';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { mergeTopK, type TopK } from './internal/top-k.js';
-import { parseOptions } from './internal/validate.js';
+import { parseStrictOptions } from './internal/validate.js';
 import type { WorkerTask } from './internal/vector-worker.js';
 
 /**
@@ -97,7 +97,7 @@ function defaultWorkerFile(): string {
  * ```
  */
 export function createVectorPool(options: VectorPoolOptions = {}): VectorPool {
-  const parsed = parseOptions(optionsSchema, options, 'createVectorPool options');
+  const parsed = parseStrictOptions(optionsSchema, options, 'createVectorPool options');
   const threads = parsed.threads ?? 2;
   const workerFile = parsed.workerFile ?? defaultWorkerFile();
   const execArgv = workerExecArgv();

@@ -143,5 +143,6 @@ describe('vector pool', () => {
 
   it('refuses bad options naming them', () => {
     expect(() => createVectorPool({ threads: 0 })).toThrow(/threads/);
+    expect(() => createVectorPool({ thread: 2 } as never)).toThrow(/options\.thread is not/);
   });
 });

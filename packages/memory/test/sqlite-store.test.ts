@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHashEmbedder, createSqliteStore } from '../src/index.js';
+import {
+  createHashEmbedder,
+  createInMemoryStore,
+  createSqliteStore,
+  memoryTools,
+} from '../src/index.js';
 
 describe('createSqliteStore', () => {
   let dir: string;
@@ -131,5 +136,19 @@ describe('createSqliteStore', () => {
     expect(() =>
       createSqliteStore({ clock: new SimulatedClock(), path: join(dir, 'missing', 'x.db') }),
     ).toThrow(expect.objectContaining({ code: 'ERR_BACKEND_UNAVAILABLE' }));
+  });
+});
+
+describe('strict options (issue 12)', () => {
+  it('refuses a misspelt store option naming it, in both stores and in memoryTools', () => {
+    const clock = new SimulatedClock();
+    const embedder = createHashEmbedder();
+    const bad = { clock, embedder, halfLifeMS: 1_000 } as never;
+    expect(() => createInMemoryStore(bad)).toThrow(/halfLifeMS is not a known option/);
+    expect(() => createSqliteStore({ ...(bad as object), path: ':memory:' } as never)).toThrow(
+      /halfLifeMS is not a known option/,
+    );
+    const store = createInMemoryStore({ clock, embedder });
+    expect(() => memoryTools(store, { recallLimt: 3 } as never)).toThrow(/recallLimt/);
   });
 });

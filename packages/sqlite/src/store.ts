@@ -15,6 +15,7 @@ import {
   checkLogEntry,
   checkLogQuery,
   checkMessages,
+  checkOptionNames,
   checkSessionId,
   checkSnapshot,
   unknownVersion,
@@ -111,6 +112,11 @@ interface LogRow {
 export function createSqliteSessionStore(options: SqliteSessionStoreOptions): SqliteSessionStore {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames(
+    options as unknown as Record<string, unknown>,
+    STORE_OPTIONS,
+    'SQLite session store',
+  );
   const { path, busyTimeoutMs = 5_000, synchronous = 'NORMAL' } = options;
   if (typeof path !== 'string' || path.length === 0) {
     throw invalidArgument('options.path must be a non-empty string', { path });
@@ -386,6 +392,13 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
     },
   };
 }
+
+const STORE_OPTIONS: ReadonlySet<string> = new Set([
+  'path',
+  'busyTimeoutMs',
+  'synchronous',
+  'checkpoint',
+]);
 
 function unavailable(error: unknown, message: string): TroupeError {
   const code = (error as { code?: unknown } | null)?.code;

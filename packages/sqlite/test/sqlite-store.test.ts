@@ -121,6 +121,17 @@ describe('createSqliteSessionStore', () => {
     );
   });
 
+  it('refuses a misspelt option naming it, before opening anything (issue 12)', () => {
+    const path = freshPath();
+    expect(() => createSqliteSessionStore({ path, busyTimeoutMS: 10 } as never)).toThrowError(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringContaining('options.busyTimeoutMS'),
+      }),
+    );
+    expect(() => statSync(path)).toThrow();
+  });
+
   it('reports a database it cannot open as ERR_BACKEND_UNAVAILABLE', () => {
     let caught: unknown;
     try {

@@ -29,6 +29,8 @@ export {
   checkSnapshot,
   unknownVersion,
 } from '../session/checks.js';
+export type { JsonLimits } from './json-value.js';
+export { checkJsonValue, jsonProblem, MAX_JSON_DEPTH } from './json-value.js';
 export type { RuleSpec, Weight } from './limiter-options.js';
 export {
   checkCapacity,

@@ -118,7 +118,7 @@ export function checkOptionNames(
   for (const name of Object.keys(options)) {
     if (!allowed.has(name)) {
       throw invalidArgument(
-        `${prefix}.${name} is not a ${what} option (known: ${[...allowed].join(', ')})`,
+        `${prefix}.${name} is not a ${what} option (known: ${[...allowed].join(', ') || 'none'})`,
         { option: name },
       );
     }

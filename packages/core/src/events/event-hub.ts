@@ -270,6 +270,34 @@ export class EventHub implements EventSink {
     };
   }
 
+  /**
+   * One listener for several types: {@link wants} is true for exactly these types (unlike a
+   * `'*'` listener, which makes every type wanted, streaming deltas included).
+   */
+  onTypes(types: readonly TeamEventType[], listener: (event: TeamEvent) => void): () => void {
+    if (typeof listener !== 'function') throw invalidArgument('listener must be a function');
+    if (this.#closed) return () => {};
+    const unique = [...new Set(types)];
+    for (const type of unique) {
+      let set = this.#byType.get(type);
+      if (set === undefined) {
+        set = new Set();
+        this.#byType.set(type, set);
+      }
+      set.add(listener);
+    }
+    this.#want(unique, 1);
+    this.#change(1);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      for (const type of unique) this.#byType.get(type)?.delete(listener);
+      this.#want(unique, -1);
+      this.#change(-1);
+    };
+  }
+
   stream(options: EventStreamOptions = {}): EventStream {
     const size = options.bufferSize ?? DEFAULT_EVENT_BUFFER;
     if (!(Number.isInteger(size) && size > 0))

@@ -61,6 +61,27 @@ export interface ErrorInfo {
   readonly message: string;
 }
 
+/**
+ * How a tool call ended, as `tool.returned` reports it: `'ok'`; `'error'` (the tool threw after
+ * its retries, its result was not serialisable, or its context update was refused);
+ * `'timeout'`; or refused before it ran: `'invalid_arguments'` (the schema or the argument
+ * bounds refused them), `'unknown_tool'`, `'denied'` (the agent's role does not allow it).
+ *
+ * @example
+ * ```ts
+ * team.on('tool.returned', (e) => {
+ *   if (e.outcome === 'invalid_arguments') console.warn(`${e.agent} sent bad arguments to ${e.tool}`);
+ * });
+ * ```
+ */
+export type ToolOutcome =
+  | 'ok'
+  | 'error'
+  | 'timeout'
+  | 'invalid_arguments'
+  | 'unknown_tool'
+  | 'denied';
+
 interface Base {
   readonly at: number;
   readonly agent: string;
@@ -126,6 +147,8 @@ export type TeamEvent =
       readonly callId: string;
       readonly isError: boolean;
       readonly durationMs: number;
+      /** How the call ended (absent from emitters that predate it). */
+      readonly outcome?: ToolOutcome;
     })
   | (Base & {
       readonly type: 'claim.granted';

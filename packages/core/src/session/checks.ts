@@ -1,3 +1,4 @@
+import { checkJsonValue } from '../backend/json-value.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 
 export { closedError } from '../backend/validate.js';
@@ -47,7 +48,8 @@ export function checkIndex(value: unknown, name: string): asserts value is numbe
 
 /**
  * A session snapshot as `SessionStore.saveSnapshot` takes it (every field checked, in one
- * order, so every store names the same field first).
+ * order, so every store names the same field first). `context` and `usage` must be storable
+ * as JSON (no bigint, symbol, function or cycle; at most `MAX_JSON_DEPTH` deep).
  *
  * @example
  * ```ts
@@ -86,6 +88,8 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   if (typeof snapshot.usage !== 'object' || snapshot.usage === null) {
     throw invalidArgument('snapshot.usage must be an object', { usage: snapshot.usage });
   }
+  checkJsonValue(snapshot.context, 'snapshot.context');
+  checkJsonValue(snapshot.usage, 'snapshot.usage');
   if (!Number.isFinite(snapshot.updatedAt)) {
     throw invalidArgument('snapshot.updatedAt must be a finite number', {
       updatedAt: snapshot.updatedAt,
@@ -94,7 +98,8 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
 }
 
 /**
- * Chat messages as `SessionStore.appendHistory` takes them: an array of objects with a role.
+ * Chat messages as `SessionStore.appendHistory` takes them: an array of objects with a role,
+ * each storable as JSON.
  *
  * @example
  * ```ts
@@ -108,11 +113,13 @@ export function checkMessages(messages: readonly ChatMessage[]): void {
     if (typeof message !== 'object' || message === null || typeof message.role !== 'string') {
       throw invalidArgument(`messages[${i}] must be a chat message with a role`, { index: i });
     }
+    checkJsonValue(message, `messages[${i}]`);
   }
 }
 
 /**
- * One session log entry (`name` names it in errors, e.g. `entries[3]`).
+ * One session log entry (`name` names it in errors, e.g. `entries[3]`); its `data` must be
+ * storable as JSON.
  *
  * @example
  * ```ts
@@ -128,6 +135,7 @@ export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
   }
   if (!Number.isFinite(entry.at))
     throw invalidArgument(`${name}.at must be a finite number`, { at: entry.at });
+  checkJsonValue(entry.data, `${name}.data`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { checkOptionNames } from '../backend/validate.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import { checkLogEntry } from './checks.js';
@@ -32,6 +33,13 @@ export interface SessionLogOptions {
    * never blocks the loop for long on a synchronous driver.
    */
   readonly maxBatch?: number;
+  /**
+   * Most entries appended and not yet durable (default 10 × `maxBatch`). An `append` that
+   * passes it writes the backlog before returning when the store has `appendLogSync` (SQLite,
+   * memory): the appender is slowed to the store's pace, so what a crash can lose stays within
+   * bound at any append rate. With an async-only store the write round starts at once instead.
+   */
+  readonly maxPending?: number;
   readonly retry?: RetryOptions;
   /** Store errors, reported here and never thrown at the caller of `append`. */
   readonly onError?: WriteErrorHandler;
@@ -52,6 +60,11 @@ export interface SessionLogStats {
   /** `store.appendLog` calls (transactions) that succeeded. */
   readonly batches: number;
   readonly errors: number;
+  /**
+   * Entries the store refused as invalid (`ERR_INVALID_ARGUMENT`): each reported to `onError`
+   * and skipped, so one bad entry never blocks the ones after it.
+   */
+  readonly dropped: number;
 }
 
 /**
@@ -65,7 +78,12 @@ export interface SessionLogStats {
  * ```
  */
 export interface SessionLog {
-  /** Buffers an entry and returns at once; the store is called later, in a batch. */
+  /**
+   * Buffers an entry and returns at once; the store is called later, in a batch. An entry
+   * whose `data` JSON cannot hold (bigint, symbol, function, cycle, nesting past
+   * `MAX_JSON_DEPTH`) is refused here with `ERR_INVALID_ARGUMENT` and nothing is buffered.
+   * Past `maxPending` unwritten entries, writes the backlog first (see `maxPending`).
+   */
   append(entry: SessionLogEntry): void;
   /** Resolves once every entry appended before the call is durable (writes now, not on the timer). */
   flush(): Promise<void>;
@@ -80,6 +98,16 @@ export interface SessionLog {
   pending(): number;
   stats(): SessionLogStats;
 }
+
+const LOG_OPTIONS: ReadonlySet<string> = new Set([
+  'store',
+  'clock',
+  'flushIntervalMs',
+  'maxBatch',
+  'maxPending',
+  'retry',
+  'onError',
+]);
 
 /** A write round: `[offset, end)` is the transaction in flight, `[end, limit)` still to write. */
 interface Round {
@@ -100,11 +128,17 @@ interface Waiter {
  *
  * - A write round starts at most every `flushIntervalMs` (default 500 ms) and takes the whole
  *   buffer; an entry appended to an idle log is written at once, later ones wait for the
- *   interval. So a crash loses at most the last `flushIntervalMs` of entries.
+ *   interval. A buffer of `maxBatch` entries starts its round at once, and past `maxPending`
+ *   unwritten entries `append` writes them itself (stores with `appendLogSync`). So a crash
+ *   loses at most the last `flushIntervalMs` of entries and never more than `maxPending`,
+ *   whatever the append rate.
  * - Each `store.appendLog` call is one transaction of at most `maxBatch` entries.
  * - One writer: never two rounds, nor two transactions, in flight; entries keep their order.
  * - Store errors are retried with backoff on the clock and reported to `onError`; a failed
- *   batch goes back to the front of the buffer.
+ *   batch goes back to the front of the buffer, and each failure halves the next
+ *   transaction (down to one entry), so after a disk-full error a backlog larger than the
+ *   freed space still drains as far as it fits. A batch refused as invalid is written entry
+ *   by entry and the refused entries are skipped (`stats().dropped`).
  * - Secret keys in `data` are removed before writing, as in snapshots.
  *
  * @example
@@ -119,7 +153,9 @@ interface Waiter {
 export function createSessionLog(options: SessionLogOptions): SessionLog {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames(options as unknown as Record<string, unknown>, LOG_OPTIONS, 'session log');
   const { store, clock, flushIntervalMs = 500, maxBatch = 1_000, onError } = options;
+  const maxPending = options.maxPending ?? maxBatch * 10;
   if (typeof store?.appendLog !== 'function')
     throw invalidArgument('options.store must be a SessionStore');
   if (typeof clock?.setTimeout !== 'function')
@@ -132,11 +168,14 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
   if (!(Number.isSafeInteger(maxBatch) && maxBatch >= 1)) {
     throw invalidArgument('options.maxBatch must be a positive integer', { maxBatch });
   }
+  if (!(Number.isSafeInteger(maxPending) && maxPending >= 1)) {
+    throw invalidArgument('options.maxPending must be a positive integer', { maxPending });
+  }
   if (onError !== undefined && typeof onError !== 'function') {
     throw invalidArgument('options.onError must be a function');
   }
   const backoff: Backoff = parseRetry(options.retry);
-  // Only flushSync uses it: rounds always go through appendLog, the one async contract.
+  // Only flushSync and backpressure use it: rounds always go through appendLog, the one async contract.
   const writeSync = store.appendLogSync?.bind(store);
 
   let buffer: SessionLogEntry[] = [];
@@ -148,7 +187,11 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
   let attempts = 0;
   let waiters: Waiter[] = [];
   let closing: Promise<void> | undefined;
-  const stats = { appended: 0, written: 0, batches: 0, errors: 0 };
+  const stats = { appended: 0, written: 0, batches: 0, errors: 0, dropped: 0 };
+  /** Entries per transaction now: halved by each failure, doubled back by each success. */
+  let chunkSize = maxBatch;
+  /** Entries no longer pending: written, or refused as invalid and skipped. */
+  const settled = (): number => stats.written + stats.dropped;
 
   const arm = (delay: number): void => {
     timer = clock.setTimeout(() => {
@@ -168,7 +211,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     const keep: Waiter[] = [];
     for (const waiter of waiters) {
       if (error !== undefined) waiter.reject(error);
-      else if (waiter.target <= stats.written) waiter.resolve();
+      else if (waiter.target <= settled()) waiter.resolve();
       else keep.push(waiter);
     }
     waiters = keep;
@@ -187,19 +230,23 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     buffer = [];
     current = round;
     while (round.offset < round.limit) {
-      round.end = Math.min(round.limit, round.offset + maxBatch);
+      round.end = Math.min(round.limit, round.offset + chunkSize);
       const chunk = prepare(round.entries, round.offset, round.end);
       try {
         await store.appendLog(chunk);
+        stats.written += chunk.length;
+        stats.batches++;
       } catch (error) {
-        current = undefined;
-        failed(error, round.entries.slice(round.offset, round.limit));
-        return;
+        const done = retryable(error) ? 0 : await salvage(chunk, error);
+        if (done < chunk.length) {
+          current = undefined;
+          failed(error, round.entries.slice(round.offset + done, round.limit));
+          return;
+        }
       }
       round.offset = round.end;
-      stats.written += chunk.length;
-      stats.batches++;
       attempts = 0;
+      chunkSize = Math.min(maxBatch, chunkSize * 2);
       settle();
       // Between transactions, let the actors run (unless someone is waiting on a flush).
       if (round.offset < round.limit && waiters.length === 0) await yieldToLoop();
@@ -209,11 +256,47 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     if (buffer.length > 0) armForInterval();
   };
 
+  /**
+   * A batch the store refused as invalid: writes its entries one by one and skips (reports)
+   * those refused again, so one bad entry never blocks the rest. Returns how many entries it
+   * got through (written or skipped): fewer than all when a write failed for another reason,
+   * and the rest is then retried as any failed batch.
+   */
+  const salvage = async (chunk: SessionLogEntry[], first: unknown): Promise<number> => {
+    if (chunk.length === 1) {
+      drop(chunk[0]!, first);
+      return 1;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      try {
+        await store.appendLog([chunk[i]!]);
+        stats.written++;
+        stats.batches++;
+      } catch (error) {
+        if (retryable(error)) return i;
+        drop(chunk[i]!, error);
+      }
+    }
+    return chunk.length;
+  };
+
+  const drop = (entry: SessionLogEntry, error: unknown): void => {
+    stats.dropped++;
+    stats.errors++;
+    report(onError, error, {
+      sessionId: entry.sessionId,
+      operation: 'log',
+      attempt: 1,
+      willRetry: false,
+    });
+  };
+
   const failed = (error: unknown, unwritten: SessionLogEntry[]): void => {
     // Back to the front: entries keep their order across retries.
     buffer = unwritten.concat(buffer);
     stats.errors++;
     attempts++;
+    chunkSize = Math.max(1, chunkSize >> 1);
     const willRetry = retryable(error) && attempts < backoff.maxAttempts;
     report(onError, error, {
       sessionId: unwritten[0]?.sessionId,
@@ -234,7 +317,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
 
   const flush = (): Promise<void> => {
     const target = stats.appended;
-    if (stats.written >= target) return Promise.resolve();
+    if (settled() >= target) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       waiters.push({ target, resolve, reject });
       if (!writing) {
@@ -243,6 +326,66 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
         void round();
       }
     });
+  };
+
+  const flushSync = (): boolean => {
+    if (writeSync === undefined) return false;
+    // Take over the current round's tail after the transaction in flight (a store with
+    // appendLogSync does its appendLog work inside the call, so that one is already written).
+    let entries = buffer;
+    if (current !== undefined) {
+      entries = current.entries.slice(current.end, current.limit).concat(buffer);
+      current.limit = current.end;
+    }
+    buffer = [];
+    for (let offset = 0; offset < entries.length; ) {
+      const end = Math.min(entries.length, offset + maxBatch);
+      const chunk = prepare(entries, offset, end);
+      try {
+        writeSync(chunk);
+        stats.written += chunk.length;
+        stats.batches++;
+      } catch (error) {
+        const done = retryable(error) ? 0 : salvageSync(writeSync, chunk, error);
+        if (done < chunk.length) {
+          buffer = entries.slice(offset + done).concat(buffer);
+          stats.errors++;
+          report(onError, error, {
+            sessionId: chunk[0]?.sessionId,
+            operation: 'log',
+            attempt: 1,
+            willRetry: false,
+          });
+          return false;
+        }
+      }
+      offset = end;
+    }
+    settle();
+    return true;
+  };
+
+  /** {@link salvage} for `flushSync`: entry by entry, skipping the ones refused as invalid. */
+  const salvageSync = (
+    write: (entries: readonly SessionLogEntry[]) => void,
+    chunk: SessionLogEntry[],
+    first: unknown,
+  ): number => {
+    if (chunk.length === 1) {
+      drop(chunk[0]!, first);
+      return 1;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      try {
+        write([chunk[i]!]);
+        stats.written++;
+        stats.batches++;
+      } catch (error) {
+        if (retryable(error)) return i;
+        drop(chunk[i]!, error);
+      }
+    }
+    return chunk.length;
   };
 
   return {
@@ -255,44 +398,25 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
       }
       buffer.push(entry);
       stats.appended++;
-      if (!writing) armForInterval();
+      if (stats.appended - settled() > maxPending && attempts === 0 && writeSync !== undefined) {
+        // Backpressure: the appender outruns the store; it pays for the write itself.
+        flushSync();
+        return;
+      }
+      if (writing) return;
+      if (buffer.length >= chunkSize && timer !== undefined) {
+        // A full batch does not wait for the interval.
+        clock.clearTimeout(timer);
+        timer = undefined;
+        arm(0);
+        return;
+      }
+      armForInterval();
     },
 
     flush,
 
-    flushSync(): boolean {
-      if (writeSync === undefined) return false;
-      // Take over the current round's tail after the transaction in flight (a store with
-      // appendLogSync does its appendLog work inside the call, so that one is already written).
-      let entries = buffer;
-      if (current !== undefined) {
-        entries = current.entries.slice(current.end, current.limit).concat(buffer);
-        current.limit = current.end;
-      }
-      buffer = [];
-      for (let offset = 0; offset < entries.length; ) {
-        const end = Math.min(entries.length, offset + maxBatch);
-        const chunk = prepare(entries, offset, end);
-        try {
-          writeSync(chunk);
-        } catch (error) {
-          buffer = entries.slice(offset).concat(buffer);
-          stats.errors++;
-          report(onError, error, {
-            sessionId: chunk[0]?.sessionId,
-            operation: 'log',
-            attempt: 1,
-            willRetry: false,
-          });
-          return false;
-        }
-        offset = end;
-        stats.written += chunk.length;
-        stats.batches++;
-      }
-      settle();
-      return true;
-    },
+    flushSync,
 
     close(): Promise<void> {
       closing ??= flush().finally(() => {
@@ -303,7 +427,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     },
 
     pending(): number {
-      return stats.appended - stats.written;
+      return stats.appended - settled();
     },
 
     stats(): SessionLogStats {

@@ -1,3 +1,4 @@
+import { checkOptionNames } from '../backend/validate.js';
 import { invalidArgument } from '../errors.js';
 import type { ChatMessage } from '../model.js';
 import {
@@ -19,6 +20,8 @@ import {
   type StoredLogEntry,
 } from './types.js';
 
+const NO_OPTIONS: ReadonlySet<string> = new Set();
+
 // Values are kept as JSON text, exactly as a durable store keeps them: callers can never
 // mutate stored state through a reference, and `undefined` reads back the same way SQLite's does.
 interface MemorySession {
@@ -30,7 +33,8 @@ interface MemorySession {
 /**
  * A {@link SessionStore} in memory, for tests and simulation. It behaves like the SQLite store
  * (values round-trip through JSON, same errors) and passes the same contract suite; nothing
- * survives the process. `appendLogSync` is provided.
+ * survives the process. `appendLogSync` is provided. It takes no options: an options object
+ * naming any is refused with `ERR_INVALID_ARGUMENT` naming it.
  *
  * @example
  * ```ts
@@ -38,7 +42,14 @@ interface MemorySession {
  * const saver = createSessionSaver({ store, clock });
  * ```
  */
-export function createMemorySessionStore(): SessionStore {
+export function createMemorySessionStore(
+  options: Readonly<Record<string, never>> = {},
+): SessionStore {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidArgument('options must be an object', { options });
+  }
+  // It takes no option yet: any name given is a mistake, refused like every factory's typo.
+  checkOptionNames(options, NO_OPTIONS, 'memory session store');
   const sessions = new Map<string, MemorySession>();
   const log: StoredLogEntry[] = [];
   let closed = false;

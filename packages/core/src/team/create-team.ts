@@ -99,7 +99,7 @@ export function createTeam(options: TeamOptions): Team {
           flushIntervalMs: options.logFlushIntervalMs,
           onError: options.onPersistenceError,
         });
-  if (persistence !== undefined) hub.on('*', (event) => persistence.event(event));
+  if (persistence !== undefined) persistence.subscribe(hub);
   const residency = validateResidency({
     ...(options.idleTtlMs === undefined ? {} : { idleTtlMs: options.idleTtlMs }),
     ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),

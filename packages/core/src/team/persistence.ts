@@ -1,10 +1,57 @@
 import type { Clock } from '../clock.js';
-import type { TeamEvent } from '../events/team-events.js';
+import { invalidArgument } from '../errors.js';
+import type { EventHub } from '../events/event-hub.js';
+import type { TeamEvent, TeamEventType } from '../events/team-events.js';
 import type { TurnRecord } from '../placement/types.js';
 import { createSessionLog, type SessionLog } from '../session/log.js';
-import type { WriteErrorHandler } from '../session/retry.js';
+import { report, type WriteErrorHandler } from '../session/retry.js';
 import { createSessionSaver, type SessionSaver } from '../session/saver.js';
+import { storableContext, storableMessage } from '../session/storable.js';
 import { SESSION_FORMAT_VERSION, type SessionStore } from '../session/types.js';
+
+/**
+ * Every event type the session log keeps. Written as a record over the union so the compiler
+ * flags a new event type until it is listed here. `model.delta` is left out: a listener for it
+ * turns streaming on for every model call, and fragments are not worth a row each; the answer
+ * is logged once as `model.answered`.
+ */
+const PERSISTED: { readonly [T in Exclude<TeamEventType, 'model.delta'>]: true } = {
+  'agent.started': true,
+  'agent.stopped': true,
+  'agent.state': true,
+  'run.started': true,
+  'run.finished': true,
+  'agent.interrupted': true,
+  'turn.started': true,
+  'lease.waited': true,
+  'budget.exhausted': true,
+  'model.requested': true,
+  'model.answered': true,
+  'tool.called': true,
+  'tool.returned': true,
+  'claim.granted': true,
+  'claim.conflicted': true,
+  'claim.released': true,
+  'discovery.shared': true,
+  'message.posted': true,
+  'agent.failed': true,
+  'agent.restarted': true,
+  'events.dropped': true,
+};
+
+/**
+ * The event types a team with a `store` writes to its session log: every type but
+ * `model.delta`. The log listens to exactly these, so persistence alone never makes a model
+ * call stream.
+ *
+ * @example
+ * ```ts
+ * PERSISTED_EVENT_TYPES.includes('model.delta'); // false
+ * ```
+ */
+export const PERSISTED_EVENT_TYPES: readonly TeamEventType[] = Object.freeze(
+  Object.keys(PERSISTED) as TeamEventType[],
+);
 
 /**
  * The session id of an agent of a team.
@@ -18,7 +65,8 @@ export const agentSessionId = (teamId: string, agent: string): string => `${team
 
 /**
  * A team's persistence: after each turn a snapshot (the saver removes secrets) plus the new
- * history, queued without blocking the agent; every team event into the batched session log.
+ * history, queued without blocking the agent; every persisted team event (all but
+ * `model.delta`) into the batched session log.
  * Both are created by, owned by and flushed by the team.
  */
 export class TeamPersistence {
@@ -27,6 +75,7 @@ export class TeamPersistence {
   readonly #teamId: string;
   readonly #clock: Clock;
   readonly #revisions = new Map<string, number>();
+  readonly #onError: WriteErrorHandler | undefined;
 
   constructor(options: {
     store: SessionStore;
@@ -38,6 +87,7 @@ export class TeamPersistence {
     const { store, clock, teamId, flushIntervalMs, onError } = options;
     this.#teamId = teamId;
     this.#clock = clock;
+    this.#onError = onError;
     this.saver = createSessionSaver({
       store,
       clock,
@@ -56,23 +106,46 @@ export class TeamPersistence {
     if (revision > (this.#revisions.get(agent) ?? 0)) this.#revisions.set(agent, revision);
   }
 
+  /**
+   * Queues the turn's snapshot and new history. A value JSON cannot hold never costs the rest:
+   * a message part that cannot be stored is replaced by a note (see `storableMessage`), a
+   * context key that cannot be stored is left out and reported to `onError`.
+   */
   afterTurn(agent: string, record: TurnRecord): void {
     const revision = (this.#revisions.get(agent) ?? 0) + 1;
     this.#revisions.set(agent, revision);
     const sessionId = agentSessionId(this.#teamId, agent);
+    const { context, dropped } = storableContext(record.context);
+    if (dropped.length > 0) {
+      const error = invalidArgument(
+        `context keys ${dropped.join(', ')} of ${agent} cannot be stored as JSON and were not saved`,
+        { keys: dropped },
+      );
+      report(this.#onError, error, {
+        sessionId,
+        operation: 'snapshot',
+        attempt: 1,
+        willRetry: false,
+      });
+    }
     this.saver.schedule(
       {
         sessionId,
         agent,
         version: SESSION_FORMAT_VERSION,
         revision,
-        context: record.context,
+        context,
         usage: record.usage,
         historyLength: record.historyLength,
         updatedAt: this.#clock.now(),
       },
-      { fromIndex: record.fromIndex, messages: record.messages },
+      { fromIndex: record.fromIndex, messages: record.messages.map(storableMessage) },
     );
+  }
+
+  /** Listens to the {@link PERSISTED_EVENT_TYPES} of `hub`; returns the unsubscribe. */
+  subscribe(hub: EventHub): () => void {
+    return hub.onTypes(PERSISTED_EVENT_TYPES, (event) => this.event(event));
   }
 
   event(event: TeamEvent): void {

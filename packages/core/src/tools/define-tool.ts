@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { checkOptionNames } from '../backend/validate.js';
 import type { MaybePromise } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
@@ -15,6 +16,14 @@ import type { ContextUpdate } from './context-update.js';
 export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+const TOOL_OPTIONS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'input',
+  'run',
+  'timeoutMs',
+  'retries',
+]);
 const RESULT_BRAND = Symbol.for('troupe.toolResult');
 
 /**
@@ -142,8 +151,9 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
 export type AnyTool = Tool<z.ZodType>;
 
 /**
- * Defines a tool an agent can call. Options are validated here, once; a bad option is
- * `ERR_INVALID_ARGUMENT` naming it.
+ * Defines a tool an agent can call. Options are validated here, once; a bad or unknown option
+ * is `ERR_INVALID_ARGUMENT` naming it. `input` must be a zod 4 schema: a zod 3 schema is
+ * refused with a message that says so.
  *
  * @example
  * ```ts
@@ -163,6 +173,7 @@ export type AnyTool = Tool<z.ZodType>;
 export function defineTool<S extends z.ZodType>(options: ToolOptions<S>): Tool<S> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames(options as unknown as Record<string, unknown>, TOOL_OPTIONS, 'tool');
   const {
     name,
     description,
@@ -182,6 +193,14 @@ export function defineTool<S extends z.ZodType>(options: ToolOptions<S>): Tool<S
     typeof (input as z.ZodType).safeParse !== 'function'
   ) {
     throw invalidArgument('input must be a zod schema', { name });
+  }
+  if (!('_zod' in input)) {
+    // zod 3 schemas have `_def` but no `_zod`: they would fail later, at the first call, with
+    // "Cannot read properties of undefined (reading 'def')".
+    throw invalidArgument(
+      `input of tool "${name}" is not a zod 4 schema (a zod 3 schema?): Troupe requires zod 4 (npm install zod@^4)`,
+      { name },
+    );
   }
   if (typeof run !== 'function') throw invalidArgument('run must be a function', { name });
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {

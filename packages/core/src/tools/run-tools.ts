@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { checkJsonValue, jsonProblem } from '../backend/json-value.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { TroupeError } from '../errors.js';
+import type { ToolOutcome } from '../events/team-events.js';
 import type { ChatMessage, ToolCall } from '../model.js';
 import type { ContextUpdate } from './context-update.js';
 import { type AnyTool, isToolResultWithUpdates, type ToolContext } from './define-tool.js';
@@ -21,11 +23,40 @@ export interface ToolTurnEnv {
   readonly observer?: ToolObserver | undefined;
 }
 
-/** Hooks for events about tool calls. */
+/**
+ * Hooks for events about tool calls. Every call is reported, whatever its outcome: a call
+ * refused before it ran (unknown tool, a tool the role denies, invalid arguments) is `called`
+ * and then `returned` at once with `isError` and its `outcome`.
+ */
 export interface ToolObserver {
   called(call: ToolCall): void;
-  returned(call: ToolCall, isError: boolean, durationMs: number): void;
+  returned(call: ToolCall, isError: boolean, durationMs: number, outcome: ToolOutcome): void;
 }
+
+/**
+ * Deepest nesting of objects and arrays a model's tool arguments may have: 64 levels. Deeper
+ * arguments are an error result the model sees (`outcome: 'invalid_arguments'`), checked
+ * before the schema runs, so no validator or later reader recurses that deep.
+ *
+ * @example
+ * ```ts
+ * const tooDeep = jsonProblem(call.arguments, { maxDepth: MAX_TOOL_ARGUMENT_DEPTH }) !== undefined;
+ * ```
+ */
+export const MAX_TOOL_ARGUMENT_DEPTH = 64;
+
+/**
+ * Largest size of a model's tool arguments as JSON text: 1,000,000 characters. Larger
+ * arguments are an error result the model sees, like {@link MAX_TOOL_ARGUMENT_DEPTH}.
+ *
+ * @example
+ * ```ts
+ * const limits = { maxDepth: MAX_TOOL_ARGUMENT_DEPTH, maxBytes: MAX_TOOL_ARGUMENT_CHARS };
+ * ```
+ */
+export const MAX_TOOL_ARGUMENT_CHARS = 1_000_000;
+
+const ARGUMENT_LIMITS = { maxDepth: MAX_TOOL_ARGUMENT_DEPTH, maxBytes: MAX_TOOL_ARGUMENT_CHARS };
 
 /** The calls of one turn: their results in call order, and a way to abandon them. */
 export interface ToolTurn {
@@ -43,12 +74,30 @@ export interface ToolTurn {
 /** Microtask hops a tool may take before its timeout timer is armed (see `#attempt`). */
 const ARM_TIMEOUT_AFTER_HOPS = 8;
 
-/** How one call ended: `ok` with the tool's value, or not with the error text the model sees. */
-type Settle = (ok: boolean, value: unknown) => void;
+/**
+ * How one call ended: `ok` with the tool's value, or not with the error text the model sees
+ * and why (`'error'` after a throw, `'timeout'`).
+ */
+type Settle = (ok: boolean, value: unknown, outcome?: ToolOutcome) => void;
 
 /** The message a call gets when its arguments fail the schema. */
 function invalidArguments(tool: AnyTool, error: z.ZodError): string {
   return `Invalid arguments for tool "${tool.name}":\n${z.prettifyError(error)}`;
+}
+
+/** Why a tool's context updates cannot apply (a value JSON cannot hold), if so. */
+function updatesProblem(updates: readonly ContextUpdate[]): string | undefined {
+  try {
+    for (let i = 0; i < updates.length; i++) {
+      const update = updates[i] as { value?: unknown };
+      if (typeof update === 'object' && update !== null && 'value' in update) {
+        checkJsonValue(update.value, `updates[${i}].value`);
+      }
+    }
+  } catch (error) {
+    return errorText(error);
+  }
+  return undefined;
 }
 
 function errorText(error: unknown): string {
@@ -170,28 +219,47 @@ class Turn implements ToolTurn {
     return new Promise((resolve) => list.push(() => resolve(this.env.context())));
   }
 
+  /** A call refused before it ran: reported to the observer, then an error result. */
+  #refuse(call: ToolCall, index: number, content: string, outcome: ToolOutcome): void {
+    const observer = this.env.observer;
+    if (observer !== undefined) {
+      observer.called(call);
+      observer.returned(call, true, 0, outcome);
+    }
+    this.#finish(
+      index,
+      { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true },
+      undefined,
+    );
+  }
+
   #startCall(tools: ToolSet, call: ToolCall, index: number): void {
     const tool = tools.byName.get(call.name);
     if (tool === undefined) {
       const refusal = tools.refusals.get(call.name);
-      const content =
-        refusal ??
-        `Unknown tool "${call.name}". Available tools: ${[...tools.byName.keys()].join(', ') || 'none'}.`;
-      this.#finish(
+      if (refusal !== undefined) {
+        this.#refuse(call, index, refusal, 'denied');
+        return;
+      }
+      const available = [...tools.byName.keys()].join(', ') || 'none';
+      this.#refuse(
+        call,
         index,
-        { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true },
-        undefined,
+        `Unknown tool "${call.name}". Available tools: ${available}.`,
+        'unknown_tool',
       );
+      return;
+    }
+    // Bounded before the schema sees them: a validator may recurse as deep as the input goes.
+    const problem = jsonProblem(call.arguments, ARGUMENT_LIMITS);
+    if (problem !== undefined) {
+      const content = `Invalid arguments for tool "${tool.name}": the arguments ${problem}.`;
+      this.#refuse(call, index, content, 'invalid_arguments');
       return;
     }
     const parsed = tool.input.safeParse(call.arguments);
     if (!parsed.success) {
-      const content = invalidArguments(tool, parsed.error);
-      this.#finish(
-        index,
-        { role: 'tool', toolCallId: call.id, name: call.name, content, isError: true },
-        undefined,
-      );
+      this.#refuse(call, index, invalidArguments(tool, parsed.error), 'invalid_arguments');
       return;
     }
     const observer = this.env.observer;
@@ -199,8 +267,9 @@ class Turn implements ToolTurn {
     observer?.called(call);
     const ctx = new CallContext(this, call.id, index);
     this.#contexts.push(ctx);
-    const settle: Settle = (ok, settled) => {
+    const settle: Settle = (ok, settled, why = 'error') => {
       if (this.aborted) return;
+      let outcome: ToolOutcome = ok ? 'ok' : why;
       let message: ToolMessage;
       let updates: readonly ContextUpdate[] | undefined;
       if (ok) {
@@ -218,6 +287,7 @@ class Turn implements ToolTurn {
           };
         } catch (error) {
           updates = undefined;
+          outcome = 'error';
           message = {
             role: 'tool',
             toolCallId: call.id,
@@ -235,7 +305,16 @@ class Turn implements ToolTurn {
           isError: true,
         };
       }
-      observer?.returned(call, message.isError === true, this.env.clock.now() - startedAt);
+      if (updates !== undefined) {
+        // Values JSON cannot hold never reach the context (nor, through it, persistence).
+        const refused = updatesProblem(updates);
+        if (refused !== undefined) {
+          updates = undefined;
+          outcome = 'error';
+          message = { ...message, content: `Context update failed: ${refused}`, isError: true };
+        }
+      }
+      observer?.returned(call, message.isError === true, this.env.clock.now() - startedAt, outcome);
       this.#finish(index, message, updates);
     };
     this.#attempt(tool, parsed.data, ctx, tool.retries, settle);
@@ -273,7 +352,7 @@ class Turn implements ToolTurn {
         { details: { tool: tool.name, timeoutMs: tool.timeoutMs } },
       );
       ctx.abort(error);
-      settle(false, `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.`);
+      settle(false, `Tool "${tool.name}" timed out after ${tool.timeoutMs} ms.`, 'timeout');
     };
     // The timeout timer is armed only if the tool is still pending after a few microtask hops.
     // Time cannot move before the microtask queue drains (a clock's timers are macrotasks, and

@@ -46,7 +46,7 @@ import {
   type VectorCandidates,
 } from './records.js';
 import { queryTerms } from './tokenize.js';
-import { parseOptions } from './validate.js';
+import { parseOptions, parseStrictOptions } from './validate.js';
 import { VectorIndex } from './vector-index.js';
 
 export type {
@@ -78,8 +78,9 @@ export abstract class BaseStore implements MemoryStore {
   #index: VectorIndex | undefined;
   #closed = false;
 
-  constructor(options: MemoryStoreOptions, what: string) {
-    const parsed = parseOptions(storeOptionsSchema, options, what);
+  /** `extra`: option names of the backend itself (the SQLite store's `path`). */
+  constructor(options: MemoryStoreOptions, what: string, extra: readonly string[] = []) {
+    const parsed = parseStrictOptions(storeOptionsSchema, options, what, extra);
     this.clock = options.clock;
     this.embedder = options.embedder;
     const embedderDims = options.embedder?.dimensions;

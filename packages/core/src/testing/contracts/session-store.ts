@@ -136,6 +136,22 @@ export function sessionStoreContract(
         expect(await store.listSessions()).toEqual([]);
       });
 
+      it('refuses a context JSON cannot hold (BigInt, cycle, function, too deep) and writes nothing (issue 12)', async () => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        let deep: unknown = 1;
+        for (let i = 0; i < 4_175; i++) deep = [deep];
+        for (const context of [{ n: 10n }, cyclic, { f: () => 1 }, { deep }]) {
+          const snapshot = sampleSnapshot({ context: context as Record<string, unknown> });
+          expect(
+            isTroupeError(await rejection(store.saveSnapshot(snapshot)), 'ERR_INVALID_ARGUMENT'),
+          ).toBe(true);
+        }
+        expect(await store.listSessions()).toEqual([]);
+        await store.saveSnapshot(sampleSnapshot());
+        expect(await store.listSessions()).toHaveLength(1);
+      });
+
       it('lists the sessions that have a snapshot, sorted', async () => {
         await store.saveSnapshot(sampleSnapshot({ sessionId: 'b' }));
         await store.saveSnapshot(sampleSnapshot({ sessionId: 'a' }));
@@ -181,6 +197,17 @@ export function sessionStoreContract(
         await store.appendHistory('s1', 0, [user('a'), user('b')]);
         await store.appendHistory('s1', 1, [user('B?'), user('c')]);
         expect(await store.loadHistory('s1')).toEqual([user('a'), user('b'), user('c')]);
+      });
+
+      it('refuses a message JSON cannot hold and writes nothing of the append (issue 12)', async () => {
+        const bad = {
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: 'c', name: 'x', arguments: { n: 1n } }],
+        };
+        const error = await rejection(store.appendHistory('s1', 0, [user('a'), bad as never]));
+        expect(isTroupeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+        expect(await store.loadHistory('s1')).toEqual([]);
       });
 
       it('rejects an append past the end (a gap) with ERR_INVALID_ARGUMENT and writes nothing', async () => {
@@ -241,6 +268,20 @@ export function sessionStoreContract(
           'a2',
         ]);
         expect(await store.readLog({ sessionId: 'nobody' })).toEqual([]);
+      });
+
+      it('refuses entry data JSON cannot hold and writes nothing of the batch (issue 12)', async () => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        for (const data of [{ n: 10n }, cyclic, [Symbol('s')]]) {
+          const error = await rejection(
+            store.appendLog([entry('a', 'fine'), { sessionId: 'a', type: 't', at: 1, data }]),
+          );
+          expect(isTroupeError(error, 'ERR_INVALID_ARGUMENT')).toBe(true);
+        }
+        expect(await store.readLog()).toEqual([]);
+        await store.appendLog([entry('a', 'fine')]);
+        expect(await store.readLog()).toHaveLength(1);
       });
 
       it('writes nothing when one entry of a batch is invalid', async () => {
