@@ -37,7 +37,7 @@ export interface McpCommonOptions {
  * const server: McpStdioOptions = { command: 'npx', args: ['-y', 'some-mcp-server'], env: { TOKEN } };
  * ```
  */
-export interface McpStdioOptions extends McpCommonOptions, StdioTarget {
+export interface McpStdioOptions extends McpCommonOptions {
   /** The program to run. */
   readonly command: string;
   /** Its arguments. */
@@ -58,7 +58,7 @@ export interface McpStdioOptions extends McpCommonOptions, StdioTarget {
  * const server: McpHttpOptions = { url: 'http://127.0.0.1:3001/mcp', headers: { authorization: `Bearer ${key}` } };
  * ```
  */
-export interface McpHttpOptions extends McpCommonOptions, HttpTarget {
+export interface McpHttpOptions extends McpCommonOptions {
   /** The MCP endpoint. */
   readonly url: string | URL;
   /** Sent with every request (authorization and the like). */
