@@ -18,6 +18,11 @@ export interface TestRedisServer {
   readonly host: '127.0.0.1';
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
+  /**
+   * Sends a signal to the running server: `SIGSTOP` / `SIGCONT` freeze and thaw it,
+   * `SIGKILL` is a crash (then `restart()` or `stop()`). No-op when it is not running.
+   */
+  kill(signal: NodeJS.Signals): void;
   /** Stops the server (SIGTERM, no save) and waits for it to exit. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -163,6 +168,8 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
+    // A server frozen with SIGSTOP only acts on the SIGTERM once it runs again.
+    child.kill('SIGCONT');
   });
 }
 
@@ -198,6 +205,10 @@ export async function startRedisServer(
       port,
       host: '127.0.0.1',
       url: `redis://127.0.0.1:${port}`,
+      kill: (signal) => {
+        if (child !== undefined && child.exitCode === null && child.signalCode === null)
+          child.kill(signal);
+      },
       stop: async () => {
         const running = child;
         child = undefined;
