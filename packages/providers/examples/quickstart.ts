@@ -56,7 +56,7 @@ export async function quickstart(): Promise<string[]> {
     const claude = anthropic({
       baseURL: server.anthropicBaseURL,
       apiKey: 'sk-ant-test',
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-5-5',
     });
     const hello = await claude.generate({
       messages: [{ role: 'user', content: 'Say hello in French' }],

@@ -28,7 +28,7 @@ import {
  *
  * @example
  * ```ts
- * const options: AnthropicOptions = { apiKey: 'sk-ant-…', model: 'claude-sonnet-4-6', maxTokens: 2048 };
+ * const options: AnthropicOptions = { apiKey: 'sk-ant-…', model: 'claude-sonnet-5-5', maxTokens: 2048 };
  * ```
  */
 export interface AnthropicOptions extends ProviderOptions {
@@ -41,7 +41,10 @@ export interface AnthropicOptions extends ProviderOptions {
   readonly baseURL?: string;
   /** `max_tokens` when the request sets no `maxOutputTokens` (the API requires one). Default 4096. */
   readonly maxTokens?: number;
-  /** The `anthropic-version` header. Default `2023-06-01` (the current version). */
+  /**
+   * The `anthropic-version` header. Default `2026-10-21`, the current version (it removes
+   * `temperature`, `top_p` and `top_k`); `2023-06-01` keeps them for the models that take them.
+   */
   readonly anthropicVersion?: string;
   /**
    * Prompt caching: mark the system prompt and the tool list with `cache_control: ephemeral`
@@ -50,8 +53,9 @@ export interface AnthropicOptions extends ProviderOptions {
    */
   readonly promptCaching?: boolean;
   /**
-   * Send `request.temperature`. Default: yes, except for models that refuse sampling
-   * parameters (Claude Opus 4.7 and later, Claude 5 models) and when thinking is on.
+   * Send `request.temperature`. Default: only on API version `2023-06-01`, to a model that
+   * takes it (not Claude Opus 4.7 and later, nor Claude 5), without thinking. Version
+   * `2026-10-21` refuses sampling parameters for every model.
    */
   readonly sendTemperature?: boolean;
   /** Extended thinking with this token budget (`thinking: { type: 'enabled' }`). Default off. */
@@ -72,7 +76,9 @@ const OWN_OPTIONS = [
 
 /** Models that answer 400 to a `temperature` (or `top_p`, `top_k`): sampling is fixed. */
 const FIXED_SAMPLING =
-  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable)-(?:[5-9]|\d\d))/;
+  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable|mythos)-(?:[5-9]|\d\d))/;
+/** The current API version (what the official SDKs' current majors send). */
+const CURRENT_VERSION = '2026-10-21';
 
 /**
  * Provider-neutral messages to Messages API turns. Tool results become `tool_result` blocks in
@@ -118,7 +124,7 @@ function credentials(options: AnthropicOptions): Record<string, string> {
  * ```ts
  * const model = anthropic({
  *   apiKey: process.env.ANTHROPIC_API_KEY ?? '',
- *   model: 'claude-sonnet-4-6',
+ *   model: 'claude-sonnet-5-5',
  *   pricing: { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 },
  * });
  * const answer = await model.generate({ system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }], tools: [] });
@@ -139,7 +145,7 @@ export function anthropic(options: AnthropicOptions): Model {
     throw invalidArgument('maxTokens must be a positive integer', { maxTokens });
   const version = headerValue(
     'anthropicVersion',
-    requireString('anthropicVersion', options.anthropicVersion ?? '2023-06-01'),
+    requireString('anthropicVersion', options.anthropicVersion ?? CURRENT_VERSION),
   );
   const promptCaching = options.promptCaching ?? false;
   if (typeof promptCaching !== 'boolean')
@@ -148,7 +154,8 @@ export function anthropic(options: AnthropicOptions): Model {
   if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1024))
     throw invalidArgument('thinkingBudgetTokens must be an integer of at least 1024', { budget });
   const sendTemperature =
-    options.sendTemperature ?? (!FIXED_SAMPLING.test(model) && budget === undefined);
+    options.sendTemperature ??
+    (version === '2023-06-01' && !FIXED_SAMPLING.test(model) && budget === undefined);
   if (typeof sendTemperature !== 'boolean')
     throw invalidArgument('sendTemperature must be a boolean', { sendTemperature });
   const resolved = resolveOptions(options);

@@ -1,20 +1,14 @@
-import { performance } from 'node:perf_hooks';
 import type { ModelRequest } from '@troupe/core';
 import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
 import type { FakeModelServer } from '@troupe/providers/testing';
 import { createFakeModelServer } from '@troupe/providers/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-// The issue's behavioural bound: an aborted call settles within 50 ms. Two checks:
-// - the call settles before the event loop takes another turn (`beforeNextTurn`): no I/O, no
-//   timer, nothing but promise continuations stands between abort() and the rejection. This is
-//   what makes the bound hold, and it is deterministic;
-// - the wall time from abort() to the rejection, against the bound plus a tolerance: on this
-//   shared 2-core machine under load (load average 10+ while other suites run) the process can
-//   be descheduled, or compile a cold path, for tens of ms inside any window. Typically it is
-//   under 1 ms.
-const ABORT_BOUND_MS = 50;
-const SCHEDULING_TOLERANCE_MS = 100;
+// An aborted call must settle promptly (the issue's bound is 50 ms). The test checks the
+// behaviour that makes the bound hold, deterministically: the call settles before the event loop
+// takes another turn, so no I/O, no timer, nothing but promise continuations stands between
+// abort() and the rejection. The wall time itself is measured in benchmarks/src/abort.bench.ts
+// against the 50 ms bound: a timed assertion has no place in a test on a shared machine.
 
 let server: FakeModelServer;
 beforeEach(async () => {
@@ -36,11 +30,11 @@ const ask = (extra: Partial<ModelRequest> = {}): ModelRequest => ({
   ...extra,
 });
 
-/** Aborts `controller` and measures how `call` settles. */
-async function abortAndTime(
+/** Aborts `controller` and reports how `call` settled. */
+async function abortAndSettle(
   controller: AbortController,
   call: Promise<unknown>,
-): Promise<{ error: unknown; ms: number; beforeNextTurn: boolean }> {
+): Promise<{ error: unknown; beforeNextTurn: boolean }> {
   const settled = call.then(
     () => undefined,
     (error: unknown) => error,
@@ -49,20 +43,14 @@ async function abortAndTime(
   setImmediate(() => {
     turned = true;
   });
-  const start = performance.now();
   controller.abort(new Error('user pressed stop'));
   const error = await settled;
-  return { error, ms: performance.now() - start, beforeNextTurn: !turned };
-}
-
-function expectPromptSettle(outcome: { ms: number; beforeNextTurn: boolean }): void {
-  expect(outcome.beforeNextTurn).toBe(true);
-  expect(outcome.ms).toBeLessThan(ABORT_BOUND_MS + SCHEDULING_TOLERANCE_MS);
+  return { error, beforeNextTurn: !turned };
 }
 
 for (const [name, make] of Object.entries(makers)) {
   describe(`${name}: abort`, () => {
-    it('settles a stalled stream with ERR_ABORTED within the bound and closes its socket', async () => {
+    it('settles a stalled stream with ERR_ABORTED before the next event-loop turn and closes its socket', async () => {
       server.reply({ text: 'streaming then silence', fault: { kind: 'stall', afterEvents: 5 } });
       const controller = new AbortController();
       let first!: () => void;
@@ -71,25 +59,25 @@ for (const [name, make] of Object.entries(makers)) {
       });
       const call = make().generate(ask({ signal: controller.signal, onDelta: () => first() }));
       await gotDelta;
-      const outcome = await abortAndTime(controller, call);
+      const outcome = await abortAndSettle(controller, call);
       expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
       expect((outcome.error as Error).cause).toMatchObject({ message: 'user pressed stop' });
-      expectPromptSettle(outcome);
+      expect(outcome.beforeNextTurn).toBe(true);
       await server.waitUntil(() => server.socketsOpen === 0);
     });
 
-    it('settles a call still waiting for its first byte within the bound', async () => {
+    it('settles a call still waiting for its first byte before the next event-loop turn', async () => {
       server.reply({ text: 'late', fault: { kind: 'slow-first-byte', delayMs: 60_000 } });
       const controller = new AbortController();
       const call = make().generate(ask({ signal: controller.signal }));
       await server.waitUntil(() => server.requests.length === 1);
-      const outcome = await abortAndTime(controller, call);
+      const outcome = await abortAndSettle(controller, call);
       expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
-      expectPromptSettle(outcome);
+      expect(outcome.beforeNextTurn).toBe(true);
       await server.waitUntil(() => server.socketsOpen === 0);
     });
 
-    it('settles a call waiting out a retry-after within the bound, without retrying', async () => {
+    it('settles a call waiting out a retry-after before the next event-loop turn, without retrying', async () => {
       server.reply(
         { fault: { kind: 'status', status: 429, retryAfter: '30' } },
         { text: 'unused' },
@@ -101,9 +89,9 @@ for (const [name, make] of Object.entries(makers)) {
       });
       const call = make({ onRetry: () => waiting() }).generate(ask({ signal: controller.signal }));
       await retrying;
-      const outcome = await abortAndTime(controller, call);
+      const outcome = await abortAndSettle(controller, call);
       expect(outcome.error).toMatchObject({ code: 'ERR_ABORTED' });
-      expectPromptSettle(outcome);
+      expect(outcome.beforeNextTurn).toBe(true);
       expect(server.requests.length).toBe(1);
     });
 
@@ -129,7 +117,7 @@ for (const [name, make] of Object.entries(makers)) {
       });
       const call = model.generate(ask({ signal: controller.signal, onDelta: () => first() }));
       await gotDelta;
-      await abortAndTime(controller, call);
+      await abortAndSettle(controller, call);
       expect((await model.generate(ask())).text).toBe('next call');
     });
   });

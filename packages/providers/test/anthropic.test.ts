@@ -50,7 +50,7 @@ describe('anthropic without streaming', () => {
     const [request] = server.requests;
     expect(request?.path).toBe('/v1/messages');
     expect(request?.headers['x-api-key']).toBe('sk-ant-test');
-    expect(request?.headers['anthropic-version']).toBe('2023-06-01');
+    expect(request?.headers['anthropic-version']).toBe('2026-10-21');
     expect(request?.body).toEqual({
       model: 'claude-test',
       max_tokens: 321,

@@ -41,7 +41,7 @@ describe('live smoke', () => {
     async () => {
       const model = anthropic({
         apiKey: env.ANTHROPIC_API_KEY ?? '',
-        model: env.ANTHROPIC_MODEL ?? 'claude-haiku-4-5',
+        model: env.ANTHROPIC_MODEL ?? 'claude-haiku-5-5',
         ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
       });
       const deltas: ModelDelta[] = [];

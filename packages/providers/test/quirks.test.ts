@@ -210,7 +210,7 @@ describe('Anthropic quirks', () => {
     anthropic({
       baseURL: s.anthropicBaseURL,
       apiKey: 'sk-ant-test',
-      model: 'claude-sonnet-4-6',
+      model: 'claude-sonnet-5-5',
       ...(clock === undefined ? {} : { clock }),
     });
 

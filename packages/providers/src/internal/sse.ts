@@ -13,7 +13,6 @@ export const MAX_SSE_LINE = 8 * 1024 * 1024;
 export const MAX_SSE_EVENT = 16 * 1024 * 1024;
 
 const LF = 10;
-const CR = 13;
 const BOM = 0xfeff;
 
 function tooLarge(what: string, limit: number): AttemptFailure {
@@ -67,14 +66,13 @@ export class SseParser {
       if (text.charCodeAt(start) === LF) start++;
     }
     const length = text.length;
-    let i = start;
-    while (i < length) {
-      const code = text.charCodeAt(i);
-      if (code !== LF && code !== CR) {
-        i++;
-        continue;
-      }
-      let line = text.slice(start, i);
+    // Next LF and CR at or after `start`, each found once by a native scan and kept until
+    // passed (a -1 stays -1): every character is looked at a bounded number of times.
+    let lf = text.indexOf('\n', start);
+    let cr = text.indexOf('\r', start);
+    while (lf !== -1 || cr !== -1) {
+      const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      let line = text.slice(start, end);
       if (this.#pieces.length > 0) {
         this.#pieces.push(line);
         line = this.#pieces.join('');
@@ -83,12 +81,13 @@ export class SseParser {
       }
       if (line.length > this.#maxLine) throw tooLarge('a line', this.#maxLine);
       this.#line(line, emit);
-      i++;
-      if (code === CR) {
-        if (i === length) this.#afterCr = true;
-        else if (text.charCodeAt(i) === LF) i++;
+      start = end + 1;
+      if (end === cr) {
+        if (start === length) this.#afterCr = true;
+        else if (text.charCodeAt(start) === LF) start++;
       }
-      start = i;
+      if (lf !== -1 && lf < start) lf = text.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
     }
     if (start < length) {
       this.#pieceLength += length - start;

@@ -174,7 +174,9 @@ export async function send<T>(
     if (outcome !== undefined) return;
     outcome = error;
     settle(error);
-    call.abort(error);
+    // The caller hears first; the teardown (undici aborting the request and destroying its
+    // socket, which was measured at up to ~90 ms under load) runs right after, in its own turn.
+    setImmediate(() => call.abort(error));
   };
   const onAbort = (): void => stop(abortedError(signal, 'model request'));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -358,7 +360,7 @@ export async function send<T>(
     // After a failure, whatever is still in flight (a body a reader gave up on) is torn down
     // with its socket. Not after a success: the body is consumed, and `abort()` without a
     // reason builds a DOMException with a stack trace, which cost ~10 µs a call.
-    if (!succeeded && !call.aborted) call.abort(TEARDOWN);
+    if (!succeeded && outcome === undefined) setImmediate(() => call.abort(TEARDOWN));
   }
 }
 

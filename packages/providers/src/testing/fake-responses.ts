@@ -94,6 +94,9 @@ export function responsesFrames(reply: WireReply): string[] {
           : { ...item, summary: [] };
     frames.push(event('response.output_item.added', seq++, { output_index: index, item: opened }));
     if (item.type === 'message') {
+      const part = { type: 'output_text', text: '', annotations: [] };
+      const at = { item_id: item.id, output_index: index, content_index: 0 };
+      frames.push(event('response.content_part.added', seq++, { ...at, part }));
       for (const piece of pieces(reply.text, reply.chunkSize)) {
         frames.push(
           event('response.output_text.delta', seq++, {
@@ -104,6 +107,10 @@ export function responsesFrames(reply: WireReply): string[] {
           }),
         );
       }
+      frames.push(event('response.output_text.done', seq++, { ...at, text: reply.text }));
+      frames.push(
+        event('response.content_part.done', seq++, { ...at, part: { ...part, text: reply.text } }),
+      );
     } else if (item.type === 'function_call') {
       for (const piece of pieces(String(item.arguments), reply.chunkSize)) {
         frames.push(
@@ -114,6 +121,13 @@ export function responsesFrames(reply: WireReply): string[] {
           }),
         );
       }
+      frames.push(
+        event('response.function_call_arguments.done', seq++, {
+          item_id: item.id,
+          output_index: index,
+          arguments: item.arguments,
+        }),
+      );
     } else {
       for (const piece of pieces(reply.reasoning, reply.chunkSize)) {
         frames.push(

@@ -28,7 +28,7 @@ type Protocol = RecordedRequest['protocol'];
 
 /** Models that refuse sampling parameters (Claude Opus 4.7 and later, Claude 5). */
 const FIXED_SAMPLING =
-  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable)-(?:[5-9]|\d\d))/;
+  /claude-(?:opus-4-(?:[7-9]|\d\d)|(?:opus|sonnet|haiku|fable|mythos)-(?:[5-9]|\d\d))/;
 
 function promptTokens(body: unknown): number {
   const b = body as { system?: unknown; messages?: unknown; input?: unknown; tools?: unknown };
@@ -203,14 +203,15 @@ export async function createFakeModelServer(
     if (protocol === 'anthropic') {
       const version = req.headers['anthropic-version'];
       if (version === undefined) return fail(400, 'anthropic-version header is required');
-      if (version !== '2023-06-01')
+      if (version !== '2023-06-01' && version !== '2026-10-21')
         return fail(400, `anthropic-version: unknown version ${version}`);
     }
     const problem =
       protocol === 'openai'
         ? (openaiProblem(body) ?? quirkProblem(body, serverQuirks))
         : protocol === 'anthropic'
-          ? (anthropicProblem(body, THINKING_SIGNATURE) ?? samplingProblem(body))
+          ? (anthropicProblem(body, THINKING_SIGNATURE) ??
+            samplingProblem(body, req.headers['anthropic-version'] === '2026-10-21'))
           : responsesProblem(body);
     if (problem !== undefined) return fail(400, problem);
     if (options.maxContextTokens !== undefined) {
@@ -353,10 +354,13 @@ export async function createFakeModelServer(
   };
 }
 
-/** Newer Claude models refuse sampling parameters, as the real API does. */
-function samplingProblem(body: unknown): string | undefined {
+/**
+ * Sampling parameters, refused as the real API does: by every model under API version
+ * 2026-10-21, and by the newer models (Opus 4.7 and later, Claude 5) under 2023-06-01.
+ */
+function samplingProblem(body: unknown, removed: boolean): string | undefined {
   const b = body as { model?: unknown; temperature?: unknown; top_p?: unknown; top_k?: unknown };
-  if (typeof b.model !== 'string' || !FIXED_SAMPLING.test(b.model)) return undefined;
+  if (!removed && (typeof b.model !== 'string' || !FIXED_SAMPLING.test(b.model))) return undefined;
   for (const name of ['temperature', 'top_p', 'top_k'] as const)
     if (b[name] !== undefined) return `\`${name}\` is deprecated for this model.`;
   return undefined;
