@@ -170,7 +170,7 @@ describe('compatible-server quirks, one mode only', () => {
   });
 
   it('a byte order mark before the first SSE line loses nothing', async () => {
-    const s = await start(['bom'], [{ toolCalls: twoCalls.toolCalls }]);
+    const s = await start(['bom'], [{ toolCalls: twoCalls.toolCalls ?? [] }]);
     const deltas: ModelDelta[] = [];
     const answer = await openai(s).generate(streamed(deltas));
     expect(answer.toolCalls.map((call) => [call.id, call.name])).toEqual([
