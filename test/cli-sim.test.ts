@@ -265,3 +265,55 @@ describe('troupe report of a live run', () => {
     }
   });
 });
+
+describe('troupe sim --team', () => {
+  const team = join(fixtures, 'team.mjs');
+  const teamScenario = join(fixtures, 'team-scenario.json');
+  it('simulates a team module: one hash on 0 and 2 threads, faults in the log and the report', async () => {
+    const runs = await Promise.all(
+      ['0', '2'].map(async (threads) => {
+        const out = join(tmp, `team-${threads}`);
+        const run = await troupe([
+          'sim',
+          '--team',
+          team,
+          '--scenario',
+          teamScenario,
+          '--teams',
+          '3',
+          '--threads',
+          threads,
+          '--out',
+          out,
+          '--no-progress',
+        ]);
+        return { out, ...run };
+      }),
+    );
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const [a, b] = await Promise.all(runs.map((r) => readFile(join(r.out, 'events.jsonl'))));
+    expect(a!.equals(b!)).toBe(true);
+    expect(runs[0]!.stdout).toMatch(/^scenario\s+planner-coders \(seed 4, 3 teams/m);
+    expect(runs[0]!.stdout).toMatch(/^finished\s+idle ×3$/m);
+    expect(runs[0]!.stdout).toContain(`event log sha256          ${sha256(a!)}`);
+    const log = a!.toString('utf8');
+    expect(log).toContain('"fault":"outage"');
+    expect(log).toContain('"tool":"write_file"');
+    const html = await readFile(join(runs[0]!.out, 'report.html'), 'utf8');
+    expect(html).toContain('<tr data-fault="outage">');
+    expect(html).toContain('Spread across 3 teams');
+  });
+
+  it('a scenario naming an unknown agent exits 2', async () => {
+    const run = await troupe([
+      'sim',
+      '--team',
+      team,
+      '--out',
+      join(tmp, 'team-bad'),
+      '--scenario',
+      small,
+    ]);
+    expect(run.code, run.stderr).toBe(2);
+  });
+});

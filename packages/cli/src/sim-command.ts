@@ -3,16 +3,21 @@ import {
   closeSimulationPools,
   defaultScenarioPath,
   loadScenarioFile,
+  loadTeamScenarioFile,
+  parseTeamScenario,
   writeSimulation,
 } from '@troupe/sim';
 import { intFlag, parse, UsageError } from './args.js';
 import { Progress } from './progress.js';
 
 export const simUsage = `troupe sim [scenario.json] [--seed N] [--teams N] [--threads N] [--out DIR] [--no-progress]
+troupe sim --team team.mjs [--scenario s.json] [--seed N] [--teams N] [--threads N] [--out DIR]
 
   Runs a scenario on simulated time (default: the shipped refactor-200 scenario) and writes
   events.jsonl, summary.json and report.html into --out (default troupe-out/<scenario>-seed<N>).
-  --teams runs that many independent teams; --threads spreads them over worker threads.`;
+  --team simulates a team module (the one \`troupe run\` takes) with policy models, stubs and
+  faults from --scenario. --teams runs that many independent teams; --threads spreads them
+  over worker threads. The log streams to disk: memory does not grow with --teams.`;
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -27,12 +32,31 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
       teams: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
+      team: { type: 'string' },
+      scenario: { type: 'string' },
       'no-progress': { type: 'boolean' },
     },
   });
   if (positionals.length > 1) throw new UsageError('troupe sim takes at most one scenario file');
+  if (values.team !== undefined && positionals.length > 0)
+    throw new UsageError('with --team, give the scenario as --scenario FILE');
+  if (values.team === undefined && values.scenario !== undefined)
+    throw new UsageError(
+      '--scenario goes with --team (a refactor scenario is the positional file)',
+    );
   // Validate everything before anything is written.
-  const scenario = await loadScenarioFile(positionals[0] ?? defaultScenarioPath);
+  const module = values.team;
+  const job =
+    module === undefined
+      ? { scenario: await loadScenarioFile(positionals[0] ?? defaultScenarioPath) }
+      : {
+          module,
+          scenario:
+            values.scenario === undefined
+              ? parseTeamScenario({})
+              : await loadTeamScenarioFile(values.scenario),
+        };
+  const { scenario } = job;
   const seed = intFlag('seed', values.seed, scenario.seed);
   const teams = intFlag('teams', values.teams, 1, 1);
   const threads = intFlag('threads', values.threads, teams > 1 ? 2 : 0);
@@ -46,11 +70,11 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
   const { result, files } = await writeSimulation(
     dir,
     {
-      scenario,
+      ...job,
       seed,
       teams,
       threads,
-      onTeamDone: (done, total) => progress.update(done, total, 'teams'),
+      onTeamDone: (done: number, total: number) => progress.update(done, total, 'teams'),
     },
     { description: scenario.description },
   ).finally(closeSimulationPools);
@@ -71,7 +95,9 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
       'simulated time',
       `${(t.simulatedMs / 60_000).toFixed(1)} min in ${(result.wallMs / 1000).toFixed(2)} s wall`,
     ],
-    ['regions done', `${num(t.regionsDone)} / ${num(t.regions)}`],
+    ...(t.regions === 0
+      ? []
+      : [['regions done', `${num(t.regionsDone)} / ${num(t.regions)}`] as [string, string]]),
     ['model calls', `${num(t.modelCalls)} (${num(t.modelFailures)} injected faults)`],
     ['tokens in / out', `${num(t.inputTokens)} / ${num(t.outputTokens)}`],
     ['cost', `$${t.costUsd.toFixed(2)}`],

@@ -79,7 +79,8 @@ export type SimEvent =
       t: number;
       team: number;
       type: 'run.finished';
-      reason: 'work-done' | 'max-time' | 'max-model-calls' | 'no-progress';
+      /** `idle`: a team module's team went quiet (simulated teams of `troupe sim --team`). */
+      reason: 'work-done' | 'idle' | 'max-time' | 'max-model-calls' | 'no-progress';
       regionsDone: number;
       regions: number;
     };

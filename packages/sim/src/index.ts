@@ -25,10 +25,28 @@ export type { ReportMeta } from './report/html.js';
 export { renderReport } from './report/html.js';
 export { AnalysisMerger, mergeAnalyses } from './report/merge.js';
 export { TeamAnalyzer } from './report/team-analyzer.js';
-export type { SimulationOptions, SimulationResult } from './run-simulation.js';
-export { closeSimulationPools, runSimulation } from './run-simulation.js';
+export type {
+  SimulationOptions,
+  SimulationResult,
+  TeamSimulationOptions,
+} from './run-simulation.js';
+export { closeSimulationPools, runSimulation, runTeamSimulation } from './run-simulation.js';
 export type { Scenario, ScenarioInput } from './scenario.js';
 export { loadScenarioFile, parseScenario, scenarioSchema } from './scenario.js';
+export { argsFromSchema } from './team/json-args.js';
+export type { TeamSpec } from './team/load-module.js';
+export { runTeamModule } from './team/run-team-module.js';
+export type {
+  PolicyInput,
+  ScriptStep,
+  TeamScenario,
+  TeamScenarioInput,
+} from './team/team-scenario.js';
+export {
+  loadTeamScenarioFile,
+  parseTeamScenario,
+  teamScenarioSchema,
+} from './team/team-scenario.js';
 export { writeSimulation } from './write-simulation.js';
 
 /**

@@ -18,8 +18,21 @@ import type { SimEvent } from './events.js';
  */
 export class LiveEventConverter {
   #start: number | undefined;
+  readonly #team: number;
+  readonly #modelEvents: boolean;
   readonly #openTurns = new Map<string, number>();
   readonly #requested = new Map<string, number>();
+
+  /**
+   * `start`: the time that is t = 0 (default: the first event's); `team`: the team index of the
+   * events (default 0); `modelEvents: false` leaves model answers and run costs out (a
+   * simulation's policy models log those themselves, with their exact cost).
+   */
+  constructor(options: { start?: number; team?: number; modelEvents?: boolean } = {}) {
+    this.#start = options.start;
+    this.#team = options.team ?? 0;
+    this.#modelEvents = options.modelEvents ?? true;
+  }
 
   add(event: TeamEvent): SimEvent[] {
     const out: SimEvent[] = [];
@@ -36,7 +49,8 @@ export class LiveEventConverter {
       });
     }
     const t = Math.max(0, event.at - this.#start);
-    const base = { t, team: 0 };
+    const base = { t, team: this.#team };
+    const model = this.#modelEvents;
     switch (event.type) {
       case 'turn.started':
         this.#closeTurn(event.agent, t, out);
@@ -45,7 +59,7 @@ export class LiveEventConverter {
         break;
       case 'run.finished':
         this.#closeTurn(event.agent, t, out);
-        if (event.usage.costUsd > 0)
+        if (model && event.usage.costUsd > 0)
           out.push({
             ...base,
             type: 'cost.reported',
@@ -60,6 +74,7 @@ export class LiveEventConverter {
         this.#requested.set(event.agent, t);
         break;
       case 'model.answered':
+        if (!model) break;
         out.push({
           ...base,
           type: 'model.answered',
@@ -152,6 +167,6 @@ export class LiveEventConverter {
     const turn = this.#openTurns.get(agent);
     if (turn === undefined) return;
     this.#openTurns.delete(agent);
-    out.push({ t, team: 0, type: 'turn.ended', agent, turn });
+    out.push({ t, team: this.#team, type: 'turn.ended', agent, turn });
   }
 }

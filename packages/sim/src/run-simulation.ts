@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { invalidArgument } from '@troupe/core';
+import type { TeamJobSpec } from './internal/run-one.js';
 import { runTeamsInOrder } from './internal/schedule.js';
 import type { Analysis } from './report/analyze.js';
 import { AnalysisMerger } from './report/merge.js';
 import type { Scenario } from './scenario.js';
+import { moduleUrl } from './team/load-module.js';
+import type { TeamScenario } from './team/team-scenario.js';
 import type { WorkerTeamResult } from './worker.js';
 
 export { closeSimulationPools } from './internal/pools.js';
@@ -96,9 +99,55 @@ export interface SimulationResult {
  * console.log(result.hash, result.analysis.totals.modelCalls);
  * ```
  */
-export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
-  const { scenario, eventLog } = options;
-  const seed = options.seed ?? scenario.seed;
+export function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
+  return simulate({ kind: 'refactor', scenario: options.scenario }, options.scenario.seed, options);
+}
+
+/**
+ * What {@link runTeamSimulation} takes: a team module (a path or file: URL, the module
+ * `troupe run` takes), a team scenario, and the same run options as {@link runSimulation}.
+ *
+ * @example
+ * ```ts
+ * const options: TeamSimulationOptions = { module: './team.mjs', scenario: parseTeamScenario({}), teams: 10 };
+ * ```
+ */
+export interface TeamSimulationOptions extends Omit<SimulationOptions, 'scenario'> {
+  readonly module: string;
+  readonly scenario: TeamScenario;
+}
+
+/**
+ * Simulates a team module: each of `teams` teams runs the module's agents with policy models
+ * instead of real ones, stubs for the scenario's stubbed tools and its faults, on its own
+ * simulated clock, inline or across the worker pool, merged in team order. The same module,
+ * scenario, seed and team count give the same log and hash whatever the thread count.
+ *
+ * @example
+ * ```ts
+ * const scenario = await loadTeamScenarioFile('try.json');
+ * const result = await runTeamSimulation({ module: './team.mjs', scenario, teams: 4, threads: 2 });
+ * console.log(result.hash);
+ * ```
+ */
+export function runTeamSimulation(options: TeamSimulationOptions): Promise<SimulationResult> {
+  if (typeof options.module !== 'string' || options.module === '')
+    throw invalidArgument('module must be a path or file: URL', { module: options.module });
+  return simulate(
+    { kind: 'module', module: moduleUrl(options.module), scenario: options.scenario },
+    options.scenario.seed,
+    options,
+  );
+}
+
+async function simulate(
+  spec: TeamJobSpec,
+  defaultSeed: number,
+  options: Omit<SimulationOptions, 'scenario'>,
+): Promise<SimulationResult> {
+  const { scenario } = spec;
+  const { eventLog } = options;
+  const seed = options.seed ?? defaultSeed;
   const teams = options.teams ?? 1;
   const threads = options.threads ?? (teams > 1 ? 2 : 0);
   const collectEvents = options.collectEvents ?? eventLog === undefined;
@@ -132,7 +181,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   };
   await runTeamsInOrder(
     {
-      scenario,
+      spec,
       seed,
       teams,
       threads,

@@ -1,11 +1,11 @@
 // Piscina worker: runs a batch of consecutive teams of a simulation in this thread, one after
 // another, and returns their results in team order.
-import { runTeam, type TeamRunResult } from './engine/run-team.js';
+import type { TeamRunResult } from './engine/run-team.js';
 import { joinLines } from './internal/lines.js';
-import type { Scenario } from './scenario.js';
+import { runOneTeam, type TeamJobSpec } from './internal/run-one.js';
 
 export interface TeamTask {
-  readonly scenario: Scenario;
+  readonly spec: TeamJobSpec;
   readonly seed: number;
   /** The first team of the batch. */
   readonly team: number;
@@ -27,7 +27,7 @@ export type WorkerTeamResult = TeamRunResult & { readonly text?: string };
 export default async function runTeamTask(task: TeamTask): Promise<WorkerTeamResult[]> {
   const results: WorkerTeamResult[] = [];
   for (let team = task.team; team < task.team + task.count; team++) {
-    const result = await runTeam(task.scenario, {
+    const result = await runOneTeam(task.spec, {
       seed: task.seed,
       team,
       collectEvents: task.collectEvents,

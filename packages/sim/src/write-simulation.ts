@@ -2,10 +2,17 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { commitFiles, outputPaths, type RunOutputs, reportOf, summaryOf } from './output.js';
-import { runSimulation, type SimulationOptions, type SimulationResult } from './run-simulation.js';
+import {
+  runSimulation,
+  runTeamSimulation,
+  type SimulationOptions,
+  type SimulationResult,
+  type TeamSimulationOptions,
+} from './run-simulation.js';
 
 /**
- * Runs a simulation and writes its `events.jsonl`, `summary.json` and `report.html` into
+ * Runs a simulation (of the refactor scenario, or of a team module when `options.module` is
+ * set) and writes its `events.jsonl`, `summary.json` and `report.html` into
  * `dir`, streaming the log to disk team by team as teams finish (in team order) instead of
  * holding it: memory stays bounded whatever `teams` is, and the hash is the SHA-256 of the
  * file's bytes, the same as {@link runSimulation} with `collectEvents` gives. Every file goes to
@@ -20,7 +27,9 @@ import { runSimulation, type SimulationOptions, type SimulationResult } from './
  */
 export async function writeSimulation(
   dir: string,
-  options: Omit<SimulationOptions, 'eventLog' | 'collectEvents'>,
+  options:
+    | Omit<SimulationOptions, 'eventLog' | 'collectEvents'>
+    | Omit<TeamSimulationOptions, 'eventLog' | 'collectEvents'>,
   meta: { description?: string } = {},
 ): Promise<{ result: SimulationResult; files: RunOutputs }> {
   await mkdir(dir, { recursive: true });
@@ -29,7 +38,10 @@ export async function writeSimulation(
   const stream = createWriteStream(files.events + suffix);
   let result: SimulationResult;
   try {
-    result = await runSimulation({ ...options, eventLog: stream });
+    result =
+      'module' in options
+        ? await runTeamSimulation({ ...options, eventLog: stream })
+        : await runSimulation({ ...options, eventLog: stream });
     stream.end();
     await finished(stream);
   } catch (error) {

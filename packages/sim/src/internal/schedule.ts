@@ -1,8 +1,7 @@
-import { runTeam } from '../engine/run-team.js';
-import type { Scenario } from '../scenario.js';
 import type { TeamTask, WorkerTeamResult } from '../worker.js';
 import { joinLines } from './lines.js';
 import { poolFor } from './pools.js';
+import { runOneTeam, type TeamJobSpec } from './run-one.js';
 
 /** Most consecutive teams one worker task runs. */
 const MAX_BATCH = 16;
@@ -36,7 +35,7 @@ function* batches(teams: number, threads: number): Generator<[team: number, coun
 
 /** What {@link runTeamsInOrder} runs. */
 export interface TeamsJob {
-  readonly scenario: Scenario;
+  readonly spec: TeamJobSpec;
   readonly seed: number;
   readonly teams: number;
   readonly threads: number;
@@ -54,10 +53,10 @@ export async function runTeamsInOrder(
   job: TeamsJob,
   onResult: (result: WorkerTeamResult) => void | Promise<void>,
 ): Promise<void> {
-  const { scenario, seed, teams, threads, collectEvents, asText } = job;
+  const { spec, seed, teams, threads, collectEvents, asText } = job;
   if (threads === 0) {
     for (let team = 0; team < teams; team++) {
-      const result = await runTeam(scenario, { seed, team, collectEvents, timelines: team === 0 });
+      const result = await runOneTeam(spec, { seed, team, collectEvents, timelines: team === 0 });
       await onResult(asText ? { ...result, lines: [], text: joinLines(result.lines) } : result);
     }
     return;
@@ -70,7 +69,7 @@ export async function runTeamsInOrder(
     const next = queue.next();
     if (next.done) return;
     const [team, count] = next.value;
-    const task: TeamTask = { scenario, seed, team, count, collectEvents, timelinesFor: 0, asText };
+    const task: TeamTask = { spec, seed, team, count, collectEvents, timelinesFor: 0, asText };
     const promise = pool.run(task);
     // Handled here so a later batch failing while an older one is awaited is not reported as
     // unhandled; the loop below still awaits (and throws) it in turn.

@@ -1,0 +1,233 @@
+import {
+  abortedError,
+  type Clock,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  type Rng,
+  type ToolCall,
+  TroupeError,
+} from '@troupe/core';
+import type { SimEvent } from '../events.js';
+import { argsFromSchema } from './json-args.js';
+import type { PolicyInput, ScriptStep, TeamScenario } from './team-scenario.js';
+
+/** An agent's policy with every default filled in. */
+export interface Policy {
+  readonly latencyMs: { readonly median: number; readonly p95: number };
+  readonly inputTokens: readonly [number, number];
+  readonly outputTokens: readonly [number, number];
+  readonly answerAfterTurns: readonly [number, number];
+  readonly messageProbability: number;
+  readonly tools: Readonly<Record<string, number>> | undefined;
+  readonly script: readonly ScriptStep[] | undefined;
+  readonly inputPricePerMTok: number;
+  readonly outputPricePerMTok: number;
+}
+
+/** The policy of `agent`: its own entry over the scenario's default over the built-in one. */
+export function policyFor(scenario: TeamScenario, agent: string): Policy {
+  const own: PolicyInput = scenario.agents[agent] ?? {};
+  const base = scenario.policy;
+  return {
+    latencyMs: own.latencyMs ?? base.latencyMs ?? { median: 800, p95: 3_000 },
+    inputTokens: own.inputTokens ?? base.inputTokens ?? [500, 3_000],
+    outputTokens: own.outputTokens ?? base.outputTokens ?? [50, 500],
+    answerAfterTurns: own.answerAfterTurns ?? base.answerAfterTurns ?? [2, 5],
+    messageProbability: own.messageProbability ?? base.messageProbability ?? 0.2,
+    tools: own.tools ?? base.tools,
+    script: own.script ?? base.script,
+    inputPricePerMTok: own.inputPricePerMTok ?? base.inputPricePerMTok ?? 3,
+    outputPricePerMTok: own.outputPricePerMTok ?? base.outputPricePerMTok ?? 15,
+  };
+}
+
+export interface PolicyModelOptions {
+  readonly agent: string;
+  readonly policy: Policy;
+  /** The other agents of the team, whom a turn may message. */
+  readonly others: readonly string[];
+  /** The agent's own tools (not the team's), the default choice of a tool turn. */
+  readonly ownTools: readonly string[];
+  readonly faults: TeamScenario['faults'];
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly emit: (event: SimEvent) => void;
+  readonly team: number;
+  /** Counts every model call of the team (for the stopping rule). */
+  readonly calls: { count: number };
+}
+
+const MAX_ATTEMPTS = 6;
+
+function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError(signal, 'model call'));
+      return;
+    }
+    const onAbort = () => {
+      clock.clearTimeout(handle);
+      reject(abortedError(signal, 'model call'));
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Turns of the current run so far: assistant messages since the last user message. */
+function turnInRun(request: ModelRequest): number {
+  let n = 0;
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const role = request.messages[i]!.role;
+    if (role === 'user') break;
+    if (role === 'assistant') n++;
+  }
+  return n;
+}
+
+const FAULT_CODES = {
+  rate_limited: 'ERR_PROVIDER_RATE_LIMITED',
+  server_error: 'ERR_PROVIDER_UNAVAILABLE',
+  timeout: 'ERR_TIMEOUT',
+  outage: 'ERR_PROVIDER_UNAVAILABLE',
+} as const;
+
+/**
+ * The policy model of one simulated agent of a team module: a scripted list of steps, or a
+ * stochastic policy (latency, tokens, when to answer, when to message another agent, which of
+ * its tools to call, with arguments generated from the tools' JSON Schemas). Faults of the
+ * scenario (429, 5xx, timeouts, backend outages) are retried inside the call with backoff on
+ * the clock, as a provider client would; a crash fails the call. Every draw comes from the
+ * agent's own seeded rng, so runs are deterministic.
+ */
+export function createPolicyModel(options: PolicyModelOptions): Model {
+  const { agent, policy, others, ownTools, faults: f, clock, rng, emit, team, calls } = options;
+  const { median, p95 } = policy.latencyMs;
+  const sigma = median > 0 ? Math.log(Math.max(p95, median) / median) / 1.645 : 0;
+  const draw = ([min, max]: readonly [number, number]) => rng.int(Math.round(min), Math.round(max));
+  let answerAt = 0;
+  let step = 0;
+
+  const latency = (): number => {
+    if (median <= 0) return 0;
+    const u = 1 - rng.next();
+    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+    return Math.round(median * Math.exp(sigma * g));
+  };
+  const failed = (code: string, fault: string) =>
+    emit({ t: clock.now(), team, type: 'model.failed', agent, code, fault });
+
+  async function faults(request: ModelRequest): Promise<void> {
+    if (f.crash > 0 && rng.next() < f.crash) {
+      failed('ERR_INTERNAL', 'crash');
+      throw new TroupeError('ERR_INTERNAL', `injected crash of agent ${agent}`);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const now = clock.now();
+      const roll = rng.next();
+      let fault: keyof typeof FAULT_CODES | undefined;
+      if (f.outages.some((o) => o.from <= now && now < o.to)) fault = 'outage';
+      else if (roll < f.rateLimited) fault = 'rate_limited';
+      else if (roll < f.rateLimited + f.serverError) fault = 'server_error';
+      else if (roll < f.rateLimited + f.serverError + f.timeout) fault = 'timeout';
+      if (fault === undefined) return;
+      const code = FAULT_CODES[fault];
+      failed(code, fault);
+      if (attempt + 1 >= MAX_ATTEMPTS)
+        throw new TroupeError(code, `injected ${fault}, ${MAX_ATTEMPTS} attempts`);
+      let waitMs: number;
+      if (fault === 'rate_limited') {
+        waitMs = rng.int(1_000, 5_000);
+        request.onRateLimit?.({ retryAfterMs: waitMs });
+      } else if (fault === 'timeout') waitMs = f.timeoutMs;
+      else waitMs = Math.round(500 * 2 ** attempt * (0.5 + rng.next()));
+      await sleep(clock, waitMs, request.signal);
+    }
+  }
+
+  const call = (name: string, args: unknown, i = 0): ToolCall => ({
+    id: `${agent}-${calls.count}-${i}`,
+    name,
+    arguments: args,
+  });
+  const answer = (text: string) => ({ text, toolCalls: [] as ToolCall[], stopReason: 'end' });
+  const tools = (calls: ToolCall[]) => ({ text: '', toolCalls: calls, stopReason: 'tool_calls' });
+
+  function scripted(request: ModelRequest, script: readonly ScriptStep[]) {
+    const next = script[step];
+    if (next === undefined) return answer('Done.');
+    step++;
+    if ('answer' in next) return answer(next.answer);
+    if ('message' in next)
+      return tools([call('post_message', { to: next.to, body: next.message })]);
+    const spec = request.tools.find((t) => t.name === next.tool);
+    return tools([
+      call(next.tool, next.args ?? (spec ? argsFromSchema(spec.parameters, rng) : {})),
+    ]);
+  }
+
+  function stochastic(request: ModelRequest) {
+    const turn = turnInRun(request);
+    if (turn === 0) answerAt = draw(policy.answerAfterTurns);
+    if (turn + 1 >= answerAt) return answer(`${agent}: done after ${turn + 1} turns.`);
+    const available = new Set(request.tools.map((t) => t.name));
+    if (
+      others.length > 0 &&
+      available.has('post_message') &&
+      rng.next() < policy.messageProbability
+    ) {
+      const to = others[rng.int(0, others.length - 1)]!;
+      return tools([
+        call('post_message', { to, body: `${agent} to ${to}: progress at turn ${turn + 1}` }),
+      ]);
+    }
+    const weights = Object.entries(
+      policy.tools ?? Object.fromEntries(ownTools.map((t) => [t, 1])),
+    ).filter(([name, w]) => w > 0 && available.has(name));
+    const total = weights.reduce((sum, [, w]) => sum + w, 0);
+    if (total === 0) return answer(`${agent}: nothing to call.`);
+    let roll = rng.next() * total;
+    const [name] = weights.find(([, w]) => (roll -= w) < 0) ?? weights[weights.length - 1]!;
+    const spec = request.tools.find((t) => t.name === name)!;
+    return tools([call(name, argsFromSchema(spec.parameters, rng))]);
+  }
+
+  return {
+    id: `policy:${agent}`,
+    estimateTokens: () =>
+      (policy.inputTokens[0] +
+        policy.inputTokens[1] +
+        policy.outputTokens[0] +
+        policy.outputTokens[1]) /
+      2,
+    async generate(request): Promise<ModelResponse> {
+      const started = clock.now();
+      calls.count++;
+      await faults(request);
+      await sleep(clock, latency(), request.signal);
+      const decided = policy.script ? scripted(request, policy.script) : stochastic(request);
+      const inputTokens = draw(policy.inputTokens);
+      const outputTokens = draw(policy.outputTokens);
+      const costUsd =
+        Math.round(
+          inputTokens * policy.inputPricePerMTok + outputTokens * policy.outputPricePerMTok,
+        ) / 1e6;
+      emit({
+        t: clock.now(),
+        team,
+        type: 'model.answered',
+        agent,
+        latencyMs: clock.now() - started,
+        inputTokens,
+        outputTokens,
+        costUsd,
+      });
+      return { ...decided, usage: { inputTokens, outputTokens, costUsd } } as ModelResponse;
+    },
+  };
+}
