@@ -19,7 +19,7 @@ export const COLORS: Readonly<Record<string, string>> = {
   restarted: '#2e7d32',
 };
 
-const body = String.raw`
+const body = `
 var D = JSON.parse(document.getElementById('report-data').textContent);
 var ROW_H = 22, LABEL_W = 160, MAX_LIST = 200;
 var END = Math.max(1, D.end);

@@ -115,11 +115,10 @@ export async function runTeamModule(
     id: `team-${teamIndex}`,
     ids: createIds({ seed: `${options.seed}:${teamIndex}:ids` }),
     state: createSharedState({ clock }),
-    limiter: createRateLimiter({
-      clock,
-      rules: [...(spec.limits ?? []), ...scenario.limits.map(defined)],
-    }),
+    limiter: createRateLimiter({ clock, rules }),
     bus: createBus({ clock }),
+    // Every model call takes a lease on every rule's key (a policy model's own id names no rule).
+    ...(ruleKeys.length > 0 ? { limiterKeys: ruleKeys } : {}),
     supervision: { maxRestarts: 3, windowMs: 600_000 },
   });
   const converter = new LiveEventConverter({ start: 0, team: teamIndex, modelEvents: false });
