@@ -9,9 +9,10 @@ import { LUA_NOW } from '../internal/lua.js';
 //
 // The entries stored for one resource never overlap one another, expired ones included: a
 // grant removes every entry it overlaps (its own old range, expired ones) or is refused by a
-// live one. So in start order they are also in end order, and the entries a range [s, e] can
-// overlap are those starting in [s, e] plus the one starting last before s: a conflict check
-// reads O(log n + k) for k entries it could overlap, never every claim on the resource.
+// live one. So in start order they are also in end order: walking the entries that start at
+// or before e from the latest start down, the first one that ends before s ends the walk. A
+// conflict check reads O(log n + k) for the k entries it could overlap (plus the one that
+// stops it), never every claim on the resource.
 //
 // Fencing tokens: token = max(last + 1, floor(now in µs) + 1). The counter key can go back when
 // Redis loses recent writes (a restart from an older snapshot, a failover to a lagging
@@ -44,32 +45,39 @@ export const CLAIM_SCRIPT = `${COMMON}
 local agent = ARGV[1]
 local now = clocknow(ARGV[4])
 local s, e = tonumber(ARGV[2]), tonumber(ARGV[3])
-local near = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3])
-local before = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. ARGV[2], '-inf', 'LIMIT', 0, 1)
-if before[1] then near[#near + 1] = before[1] end
-local fields = {''}
-for i = 1, #near do
-  if near[i] ~= agent then fields[#fields + 1] = near[i] end
-end
-local values = redis.call('HMGET', KEYS[1], unpack(fields))
-local keptUntil = tonumber(values[1]) or -math.huge
+local kept = redis.call('HGET', KEYS[1], '')
+local keptUntil = -math.huge
+if kept then keptUntil = tonumber(kept) end
 local best, bestValue, bestToken = nil, nil, nil
-for i = 2, #fields do
-  local other, value = fields[i], values[i]
-  if value then
-    local cs, ce, ct, cx = parse(value)
-    if cs <= e and s <= ce then
-      if cx <= now then
-        -- Expired and in the way: it goes, keeping the stored entries disjoint.
-        redis.call('HDEL', KEYS[1], other)
-        redis.call('ZREM', KEYS[2], other)
-      elseif bestToken == nil or ct < bestToken then
-        best, bestValue, bestToken = other, value, ct
+-- Entries starting at or before e, latest start first: they end in the same order (stored
+-- entries never overlap), so the walk stops at the first one that ends before s.
+local offset, done = 0, false
+while not done do
+  local near = redis.call('ZREVRANGEBYSCORE', KEYS[2], ARGV[3], '-inf', 'LIMIT', offset, 8)
+  if #near == 0 then break end
+  local values = redis.call('HMGET', KEYS[1], unpack(near))
+  for i = 1, #near do
+    local other, value = near[i], values[i]
+    if not value then
+      redis.call('ZREM', KEYS[2], other)
+      offset = offset - 1
+    else
+      local cs, ce, ct, cx = parse(value)
+      if ce < s then done = true; break end
+      if other ~= agent then
+        if cx <= now then
+          -- Expired and in the way: it goes, keeping the stored entries disjoint.
+          redis.call('HDEL', KEYS[1], other)
+          redis.call('ZREM', KEYS[2], other)
+          offset = offset - 1
+        elseif bestToken == nil or ct < bestToken then
+          best, bestValue, bestToken = other, value, ct
+        end
       end
     end
-  else
-    redis.call('ZREM', KEYS[2], other)
   end
+  if #near < 8 then break end
+  offset = offset + 8
 end
 if best then return {best, bestValue} end
 local token = nextToken(KEYS[4], now)

@@ -91,7 +91,11 @@ export async function startCluster(): Promise<TestCluster> {
       for (const node of nodes) {
         const found = await ask(node.port, async (r) => {
           const slot = Number(await r.cluster('KEYSLOT', key));
-          const ranges = (await r.cluster('SLOTS')) as [number, number, ...[string, number][]][];
+          const ranges = (await r.cluster('SLOTS')) as unknown as [
+            number,
+            number,
+            ...[string, number][],
+          ][];
           return ranges.find(([from, to]) => from <= slot && slot <= to);
         }).catch(() => undefined);
         if (found === undefined) continue;
