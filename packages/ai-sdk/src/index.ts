@@ -1,2 +1,3 @@
-// The package's public API; see README.md once written.
-export {};
+// Public API of @troupe/ai-sdk: any Vercel AI SDK language model as a Troupe model.
+export type { AiSdkModelOptions, Pricing } from './ai-sdk-model.js';
+export { aiSdkModel } from './ai-sdk-model.js';
