@@ -29,8 +29,9 @@ export interface SessionLogOptions {
   readonly flushIntervalMs?: number;
   /**
    * Most entries per transaction (default 1000). A bigger backlog is written as several
-   * transactions in the same round, yielding to the event loop between them, so one write
-   * never blocks the loop for long on a synchronous driver.
+   * transactions in the same round, yielding to the event loop between them; on a synchronous
+   * driver each transaction is also kept to about 4 ms (smaller batches while they take
+   * longer), so one write never blocks the loop for long.
    */
   readonly maxBatch?: number;
   /**
@@ -98,6 +99,12 @@ export interface SessionLog {
   pending(): number;
   stats(): SessionLogStats;
 }
+
+/**
+ * Longest a transaction on a synchronous driver should hold the event loop, ms: batches are
+ * sized to it (see `sliced`), so actors keep running while a large backlog is written.
+ */
+const SLICE_MS = 4;
 
 const LOG_OPTIONS: ReadonlySet<string> = new Set([
   'store',
@@ -190,6 +197,18 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
   const stats = { appended: 0, written: 0, batches: 0, errors: 0, dropped: 0 };
   /** Entries per transaction now: halved by each failure, doubled back by each success. */
   let chunkSize = maxBatch;
+  /**
+   * After a transaction that took `ms`: a synchronous driver (a store with `appendLogSync`)
+   * blocks the event loop for the whole transaction, so batches shrink until one takes at most
+   * {@link SLICE_MS}, and grow back (to `maxBatch`) while they take less than half of it. An
+   * async store's time is spent waiting, not blocking: its batches only grow back.
+   */
+  const sliced = (ms: number): void => {
+    if (writeSync !== undefined && ms > SLICE_MS) chunkSize = Math.max(1, chunkSize >> 1);
+    else if (writeSync === undefined || ms < SLICE_MS / 2) {
+      chunkSize = Math.min(maxBatch, chunkSize * 2);
+    }
+  };
   /** Entries no longer pending: written, or refused as invalid and skipped. */
   const settled = (): number => stats.written + stats.dropped;
 
@@ -231,11 +250,13 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     current = round;
     while (round.offset < round.limit) {
       round.end = Math.min(round.limit, round.offset + chunkSize);
+      const started = clock.now();
       const chunk = prepare(round.entries, round.offset, round.end);
       try {
         await store.appendLog(chunk);
         stats.written += chunk.length;
         stats.batches++;
+        sliced(clock.now() - started);
       } catch (error) {
         const done = retryable(error) ? 0 : await salvage(chunk, error);
         if (done < chunk.length) {
@@ -246,7 +267,6 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
       }
       round.offset = round.end;
       attempts = 0;
-      chunkSize = Math.min(maxBatch, chunkSize * 2);
       settle();
       // Between transactions, let the actors run (unless someone is waiting on a flush).
       if (round.offset < round.limit && waiters.length === 0) await yieldToLoop();
@@ -404,7 +424,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
         return;
       }
       if (writing) return;
-      if (buffer.length >= chunkSize && timer !== undefined) {
+      if (buffer.length >= maxBatch && timer !== undefined) {
         // A full batch does not wait for the interval.
         clock.clearTimeout(timer);
         timer = undefined;
