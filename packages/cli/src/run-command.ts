@@ -7,10 +7,11 @@ import {
   systemClock,
 } from '@troupe/core';
 import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
+import { createRecorder } from '@troupe/sim';
 import { parse, UsageError } from './args.js';
 import { loadTeamModule, spawnTeamModule } from './team-module.js';
 
-export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] [--quiet]
+export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] [--quiet] [--record DIR]
 
   Runs a live team against a real model. The module's default export is a function
   ({ model, clock }) => { agents, task?, to?, limits? } where agents are defineAgent()
@@ -19,7 +20,8 @@ export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] 
     TROUPE_MODEL      the model name (required)
     OPENAI_API_KEY, OPENAI_BASE_URL (default https://api.openai.com/v1)
     ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com)
-  Events go to stderr, the answer to stdout. Exit 0 when the run completes, 1 otherwise.`;
+  Events go to stderr, the answer to stdout. Exit 0 when the run completes, 1 otherwise.
+  --record DIR records every model exchange and tool result for \`troupe sim --replay DIR\`.`;
 
 export type { TeamModule } from './team-module.js';
 
@@ -55,7 +57,12 @@ export async function runCommand(
   const { values, positionals } = parse({
     args: argv,
     allowPositionals: true,
-    options: { message: { type: 'string' }, to: { type: 'string' }, quiet: { type: 'boolean' } },
+    options: {
+      message: { type: 'string' },
+      to: { type: 'string' },
+      quiet: { type: 'boolean' },
+      record: { type: 'string' },
+    },
   });
   const [specifier] = positionals;
   if (specifier === undefined || positionals.length > 1)
@@ -63,7 +70,17 @@ export async function runCommand(
   const model = modelFromEnv(io.env);
   // Aborted when the command ends: modules close what they opened with it (MCP connections).
   const ended = new AbortController();
-  const spec = await loadTeamModule(specifier, { model, clock: systemClock, signal: ended.signal });
+  const loaded = await loadTeamModule(specifier, {
+    model,
+    clock: systemClock,
+    signal: ended.signal,
+  });
+  // --record DIR: every model exchange and tool result, for `troupe sim --replay DIR`.
+  const recorder =
+    values.record === undefined
+      ? undefined
+      : await createRecorder(values.record, { module: specifier });
+  const spec = recorder?.wrap(loaded) ?? loaded;
   const message = values.message ?? spec.task;
   if (!message) {
     ended.abort();
@@ -104,6 +121,7 @@ export async function runCommand(
     return 0;
   } finally {
     await team.close();
+    await recorder?.close({ task: message, to: values.to ?? spec.to });
     ended.abort();
     await closeProviderPools();
   }
