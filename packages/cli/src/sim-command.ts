@@ -12,12 +12,15 @@ import { Progress } from './progress.js';
 
 export const simUsage = `troupe sim [scenario.json] [--seed N] [--teams N] [--threads N] [--out DIR] [--no-progress]
 troupe sim --team team.mjs [--scenario s.json] [--seed N] [--teams N] [--threads N] [--out DIR]
+troupe sim --replay DIR [--scenario what-if.json] [--teams N] [--threads N] [--out DIR]
 
   Runs a scenario on simulated time (default: the shipped refactor-200 scenario) and writes
   events.jsonl, summary.json and report.html into --out (default troupe-out/<scenario>-seed<N>).
   --team simulates a team module (the one \`troupe run\` takes) with policy models, stubs and
-  faults from --scenario. --teams runs that many independent teams; --threads spreads them
-  over worker threads. The log streams to disk: memory does not grow with --teams.`;
+  faults from --scenario. --replay replays a run recorded with \`troupe run --record DIR\`
+  (same hash every time; --scenario adds what-ifs: limits, faults, clones). --teams runs
+  that many independent teams; --threads spreads them over worker threads. The log streams
+  to disk: memory does not grow with --teams.`;
 
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -33,29 +36,32 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
       threads: { type: 'string' },
       out: { type: 'string' },
       team: { type: 'string' },
+      replay: { type: 'string' },
       scenario: { type: 'string' },
       'no-progress': { type: 'boolean' },
     },
   });
   if (positionals.length > 1) throw new UsageError('troupe sim takes at most one scenario file');
-  if (values.team !== undefined && positionals.length > 0)
-    throw new UsageError('with --team, give the scenario as --scenario FILE');
-  if (values.team === undefined && values.scenario !== undefined)
+  const { team: module, replay } = values;
+  if (module !== undefined && replay !== undefined)
+    throw new UsageError('give --team or --replay, not both');
+  if ((module !== undefined || replay !== undefined) && positionals.length > 0)
+    throw new UsageError('with --team or --replay, give the scenario as --scenario FILE');
+  if (module === undefined && replay === undefined && values.scenario !== undefined)
     throw new UsageError(
-      '--scenario goes with --team (a refactor scenario is the positional file)',
+      '--scenario goes with --team or --replay (a refactor scenario is the positional file)',
     );
   // Validate everything before anything is written.
-  const module = values.team;
+  const teamScenario = async (name: string) =>
+    values.scenario === undefined
+      ? parseTeamScenario({ name })
+      : await loadTeamScenarioFile(values.scenario);
   const job =
-    module === undefined
-      ? { scenario: await loadScenarioFile(positionals[0] ?? defaultScenarioPath) }
-      : {
-          module,
-          scenario:
-            values.scenario === undefined
-              ? parseTeamScenario({})
-              : await loadTeamScenarioFile(values.scenario),
-        };
+    replay !== undefined
+      ? { recording: replay, scenario: await teamScenario('replay') }
+      : module !== undefined
+        ? { module, scenario: await teamScenario('team') }
+        : { scenario: await loadScenarioFile(positionals[0] ?? defaultScenarioPath) };
   const { scenario } = job;
   const seed = intFlag('seed', values.seed, scenario.seed);
   const teams = intFlag('teams', values.teams, 1, 1);

@@ -9,6 +9,16 @@ export type { RunOutputs } from './output.js';
 export { readEventLog, readEventLogWithHash, writeRunOutputs } from './output.js';
 export type { EventLogSummary } from './read-log.js';
 export { analyzeEventLogFile } from './read-log.js';
+export type { ExchangeSink, Recorder } from './record/recorder.js';
+export { createRecorder, recordingModel, recordingTool } from './record/recorder.js';
+export type {
+  RecordedExchange,
+  RecordedModelCall,
+  RecordedToolCall,
+  Recording,
+  RecordingHeader,
+} from './record/recording.js';
+export { readRecording } from './record/recording.js';
 export type {
   AgentStats,
   AgentTimeline,
@@ -26,11 +36,17 @@ export { renderReport } from './report/html.js';
 export { AnalysisMerger, mergeAnalyses } from './report/merge.js';
 export { TeamAnalyzer } from './report/team-analyzer.js';
 export type {
+  ReplayOptions,
   SimulationOptions,
   SimulationResult,
   TeamSimulationOptions,
 } from './run-simulation.js';
-export { closeSimulationPools, runSimulation, runTeamSimulation } from './run-simulation.js';
+export {
+  closeSimulationPools,
+  runReplaySimulation,
+  runSimulation,
+  runTeamSimulation,
+} from './run-simulation.js';
 export type { Scenario, ScenarioInput } from './scenario.js';
 export { loadScenarioFile, parseScenario, scenarioSchema } from './scenario.js';
 export { argsFromSchema } from './team/json-args.js';

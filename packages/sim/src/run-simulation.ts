@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { resolve } from 'node:path';
 import { invalidArgument } from '@troupe/core';
 import type { TeamJobSpec } from './internal/run-one.js';
 import { runTeamsInOrder } from './internal/schedule.js';
@@ -7,7 +8,7 @@ import type { Analysis } from './report/analyze.js';
 import { AnalysisMerger } from './report/merge.js';
 import type { Scenario } from './scenario.js';
 import { moduleUrl } from './team/load-module.js';
-import type { TeamScenario } from './team/team-scenario.js';
+import { parseTeamScenario, type TeamScenario } from './team/team-scenario.js';
 import type { WorkerTeamResult } from './worker.js';
 
 export { closeSimulationPools } from './internal/pools.js';
@@ -136,6 +137,46 @@ export function runTeamSimulation(options: TeamSimulationOptions): Promise<Simul
   return simulate(
     { kind: 'module', module: moduleUrl(options.module), scenario: options.scenario },
     options.scenario.seed,
+    options,
+  );
+}
+
+/**
+ * What {@link runReplaySimulation} takes: a recording directory (`troupe run --record DIR`),
+ * an optional what-if team scenario (other limits, faults, clones; its policies are not used),
+ * and the same run options as {@link runSimulation}.
+ *
+ * @example
+ * ```ts
+ * const options: ReplayOptions = { recording: 'rec', scenario: parseTeamScenario({ faults: { serverError: 0.1 } }) };
+ * ```
+ */
+export interface ReplayOptions extends Omit<SimulationOptions, 'scenario'> {
+  readonly recording: string;
+  readonly scenario?: TeamScenario;
+}
+
+/**
+ * Replays a recorded live run on the simulated clock: the team module of the recording runs
+ * again with each agent's recorded model answers (with their recorded latencies, tokens and
+ * cost) and tool results, so the same recording gives the same event log hash every time.
+ * A what-if scenario changes the world around it: other limits, injected faults (retried, then
+ * answered as recorded), more agents (clones replaying the agent they copy).
+ *
+ * @example
+ * ```ts
+ * const first = await runReplaySimulation({ recording: 'rec' });
+ * const again = await runReplaySimulation({ recording: 'rec' });
+ * first.hash === again.hash; // true
+ * ```
+ */
+export function runReplaySimulation(options: ReplayOptions): Promise<SimulationResult> {
+  if (typeof options.recording !== 'string' || options.recording === '')
+    throw invalidArgument('recording must be a directory', { recording: options.recording });
+  const scenario = options.scenario ?? parseTeamScenario({ name: 'replay' });
+  return simulate(
+    { kind: 'replay', dir: resolve(options.recording), scenario },
+    scenario.seed,
     options,
   );
 }

@@ -3,6 +3,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { commitFiles, outputPaths, type RunOutputs, reportOf, summaryOf } from './output.js';
 import {
+  type ReplayOptions,
+  runReplaySimulation,
   runSimulation,
   runTeamSimulation,
   type SimulationOptions,
@@ -29,7 +31,8 @@ export async function writeSimulation(
   dir: string,
   options:
     | Omit<SimulationOptions, 'eventLog' | 'collectEvents'>
-    | Omit<TeamSimulationOptions, 'eventLog' | 'collectEvents'>,
+    | Omit<TeamSimulationOptions, 'eventLog' | 'collectEvents'>
+    | Omit<ReplayOptions, 'eventLog' | 'collectEvents'>,
   meta: { description?: string } = {},
 ): Promise<{ result: SimulationResult; files: RunOutputs }> {
   await mkdir(dir, { recursive: true });
@@ -39,9 +42,11 @@ export async function writeSimulation(
   let result: SimulationResult;
   try {
     result =
-      'module' in options
-        ? await runTeamSimulation({ ...options, eventLog: stream })
-        : await runSimulation({ ...options, eventLog: stream });
+      'recording' in options
+        ? await runReplaySimulation({ ...options, eventLog: stream })
+        : 'module' in options
+          ? await runTeamSimulation({ ...options, eventLog: stream })
+          : await runSimulation({ ...options, eventLog: stream });
     stream.end();
     await finished(stream);
   } catch (error) {

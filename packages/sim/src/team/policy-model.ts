@@ -9,6 +9,7 @@ import {
   TroupeError,
 } from '@troupe/core';
 import type { SimEvent } from '../events.js';
+import type { RecordedModelCall } from '../record/recording.js';
 import { argsFromSchema } from './json-args.js';
 import type { PolicyInput, ScriptStep, TeamScenario } from './team-scenario.js';
 
@@ -56,6 +57,12 @@ export interface PolicyModelOptions {
   readonly team: number;
   /** Counts every model call of the team (for the stopping rule). */
   readonly calls: { count: number };
+  /**
+   * Replay: answer with these recorded exchanges in order (their latency on the clock, their
+   * tokens and cost) instead of the policy. Injected faults still come first, so a what-if
+   * with faults retries and then gets the same recorded answer.
+   */
+  readonly replay?: readonly RecordedModelCall[];
 }
 
 const MAX_ATTEMPTS = 6;
@@ -106,7 +113,20 @@ const FAULT_CODES = {
  * agent's own seeded rng, so runs are deterministic.
  */
 export function createPolicyModel(options: PolicyModelOptions): Model {
-  const { agent, policy, others, ownTools, faults: f, clock, rng, emit, team, calls } = options;
+  const {
+    agent,
+    policy,
+    others,
+    ownTools,
+    faults: f,
+    clock,
+    rng,
+    emit,
+    team,
+    calls,
+    replay,
+  } = options;
+  let replayed = 0;
   const { median, p95 } = policy.latencyMs;
   const sigma = median > 0 ? Math.log(Math.max(p95, median) / median) / 1.645 : 0;
   const draw = ([min, max]: readonly [number, number]) => rng.int(Math.round(min), Math.round(max));
@@ -197,6 +217,31 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
     return tools([call(name, argsFromSchema(spec.parameters, rng))]);
   }
 
+  async function replayCall(started: number, request: ModelRequest): Promise<ModelResponse> {
+    const recorded = replay![replayed++];
+    await sleep(clock, recorded?.latencyMs ?? 0, request.signal);
+    if (recorded?.error) {
+      failed(recorded.error.code, 'recorded');
+      throw new TroupeError(recorded.error.code as 'ERR_INTERNAL', recorded.error.message);
+    }
+    const response = recorded?.response ?? {
+      ...answer('(the recording ends here)'),
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    };
+    const { inputTokens, outputTokens } = response.usage;
+    emit({
+      t: clock.now(),
+      team,
+      type: 'model.answered',
+      agent,
+      latencyMs: clock.now() - started,
+      inputTokens,
+      outputTokens,
+      costUsd: response.usage.costUsd ?? 0,
+    });
+    return response as ModelResponse;
+  }
+
   return {
     id: `policy:${agent}`,
     estimateTokens: () =>
@@ -209,6 +254,7 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
       const started = clock.now();
       calls.count++;
       await faults(request);
+      if (replay !== undefined) return replayCall(started, request);
       await sleep(clock, latency(), request.signal);
       const decided = policy.script ? scripted(request, policy.script) : stochastic(request);
       const inputTokens = draw(policy.inputTokens);

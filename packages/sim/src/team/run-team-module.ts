@@ -19,11 +19,12 @@ import type { SimEvent } from '../events.js';
 import { LogHasher } from '../hash.js';
 import { LiveEventConverter } from '../live-events.js';
 import { logLine } from '../log-line.js';
+import type { Recording } from '../record/recording.js';
 import { TeamAnalyzer } from '../report/team-analyzer.js';
 import { runUntilQuiet } from './drive.js';
 import { agentEntries, loadTeamSpec } from './load-module.js';
 import { createPolicyModel, policyFor } from './policy-model.js';
-import { stubTools } from './stubs.js';
+import { replayTools, stubTools } from './stubs.js';
 import type { TeamScenario } from './team-scenario.js';
 
 /** Team events the log is built from (model events come from the policy models themselves). */
@@ -57,6 +58,23 @@ const defined = <T extends object>(value: T) =>
     [K in keyof T]: Exclude<T[K], undefined>;
   };
 
+/** The module's agents plus the scenario's clones (each named after the agent it copies). */
+function withClones(
+  entries: ReturnType<typeof agentEntries>,
+  clones: Readonly<Record<string, string>>,
+): (ReturnType<typeof agentEntries>[number] & { source: string })[] {
+  const out = entries.map((e) => ({ ...e, source: e.name }));
+  for (const [name, source] of Object.entries(clones)) {
+    const original = entries.find((e) => e.name === source);
+    if (original === undefined)
+      throw invalidArgument(`scenario.clones: no agent "${source}" to copy as "${name}"`);
+    if (out.some((e) => e.name === name))
+      throw invalidArgument(`scenario.clones: an agent is already named "${name}"`);
+    out.push({ ...original, name, source });
+  }
+  return out;
+}
+
 /**
  * Runs one simulated team of a team module (the module `troupe run` takes) on a fresh
  * simulated clock: each agent's model is replaced by its policy model from the scenario, stubbed
@@ -72,7 +90,14 @@ const defined = <T extends object>(value: T) =>
 export async function runTeamModule(
   module: string,
   scenario: TeamScenario,
-  options: { seed: number; team?: number; collectEvents?: boolean; timelines?: boolean },
+  options: {
+    seed: number;
+    team?: number;
+    collectEvents?: boolean;
+    timelines?: boolean;
+    /** Replay this recording instead of the policies (`troupe sim --replay`). */
+    replay?: Recording;
+  },
 ): Promise<TeamRunResult> {
   if (!(Number.isInteger(options.seed) && options.seed >= 0))
     throw invalidArgument('seed must be a non-negative integer', { seed: options.seed });
@@ -92,8 +117,9 @@ export async function runTeamModule(
     if (collect) lines.push(line);
   };
 
+  const { replay } = options;
   const spec = await loadTeamSpec(module, placeholder, clock);
-  const entries = agentEntries(spec);
+  const entries = withClones(agentEntries(spec), scenario.clones);
   const names = entries.map((e) => e.name);
   for (const name of Object.keys(scenario.agents)) {
     if (!names.includes(name))
@@ -101,10 +127,10 @@ export async function runTeamModule(
         `scenario.agents names no agent of the team: "${name}" (agents: ${names.join(', ')})`,
       );
   }
-  const to = scenario.to ?? spec.to ?? names[0]!;
+  const to = scenario.to ?? replay?.header.to ?? spec.to ?? names[0]!;
   if (!names.includes(to))
     throw invalidArgument(`no agent named "${to}" (agents: ${names.join(', ')})`);
-  const task = scenario.task ?? spec.task;
+  const task = scenario.task ?? replay?.header.task ?? spec.task;
   if (!task) throw invalidArgument('the team needs a task: `task` in the module or the scenario');
 
   const calls = { count: 0 };
@@ -137,7 +163,8 @@ export async function runTeamModule(
   const offs = LOGGED.map((type) => team.on(type, onEvent));
   let outcome: Awaited<ReturnType<typeof runUntilQuiet>>['outcome'];
   try {
-    for (const { definition, name, role } of entries) {
+    for (const { definition, name, role, source } of entries) {
+      const recorded = replay?.models.get(source) ?? [];
       const model = createPolicyModel({
         agent: name,
         policy: policyFor(scenario, name),
@@ -149,8 +176,13 @@ export async function runTeamModule(
         emit,
         team: teamIndex,
         calls,
+        ...(replay === undefined ? {} : { replay: recorded }),
       });
-      const tools = stubTools(definition.tools, scenario.stubs, clock, rng.fork());
+      const stubbed = stubTools(definition.tools, scenario.stubs, clock, rng.fork());
+      const tools =
+        replay === undefined
+          ? stubbed
+          : replayTools(definition.tools, replay.tools.get(source), stubbed, clock);
       // The definition's own options, with the policy model and the stubs in place.
       const { kind: _kind, ...own } = definition;
       const simulated = defineAgent({ ...(defined(own) as unknown as AgentOptions), model, tools });

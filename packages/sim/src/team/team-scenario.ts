@@ -72,6 +72,11 @@ export const teamScenarioSchema = z.strictObject({
   policy: policySchema.prefault({}),
   /** Per-agent policies, by agent name, over `policy`. */
   agents: z.record(z.string(), policySchema).default({}),
+  /**
+   * More agents (a what-if): each new name is spawned as another copy of an existing agent of
+   * the module (same definition and role; in a replay, that agent's recording).
+   */
+  clones: z.record(z.string().min(1), z.string().min(1)).default({}),
   /** Tools replaced by stubs, by tool name. */
   stubs: z.record(z.string(), stubSchema).default({}),
   /** Limiter rules added to the module's. */
