@@ -199,7 +199,10 @@ const TICKS = 4;
  * clock: this bounds the network, as ioredis's own timers do, and must run under a simulated
  * clock too. Returns the function that stops it.
  */
-function boundCommands(client: Redis, timeoutMs: number): () => void {
+function boundCommands(
+  client: Redis,
+  timeoutMs: number,
+): { stop: () => void; failPending: (error: Error) => void } {
   const sent: SentCommand[] = [];
   const at: number[] = [];
   let head = 0;
@@ -244,7 +247,13 @@ function boundCommands(client: Redis, timeoutMs: number): () => void {
   );
   // Never what keeps a process alive.
   timer.unref();
-  return () => clearInterval(timer);
+  return {
+    stop: () => clearInterval(timer),
+    // Rejects every command still waiting (sent or queued while the connection is not ready).
+    failPending: (error: Error) => {
+      for (let i = head; i < sent.length; i++) if (!sent[i]!.isResolved) sent[i]!.reject(error);
+    },
+  };
 }
 
 /** Opens (or adopts) the client described by `input`. */
@@ -264,9 +273,20 @@ export function openConnection(input: RedisInput, commandTimeoutMs: number): Con
     throw invalidArgument('redis must be an ioredis client, ioredis options or a redis:// URL');
   }
   // An unhandled 'error' event would crash the process; failures surface per command instead.
-  if (owned) client.on('error', () => {});
-  const unbound =
+  const bound =
     owned && client instanceof Redis ? boundCommands(client, commandTimeoutMs) : undefined;
+  // An unhandled 'error' event would crash the process; failures surface per command instead.
+  // A refused password or ACL is not an outage: commands waiting for a connection that can
+  // never authenticate fail at once with that reason (ERR_BACKEND_AUTH), not after a timeout.
+  if (owned) {
+    client.on('error', (error: Error) => {
+      if (AUTH_REPLY.test(error.message)) {
+        const refused = new Error(error.message);
+        refused.name = 'ReplyError';
+        bound?.failPending(refused);
+      }
+    });
+  }
   return {
     client,
     owned,
@@ -291,7 +311,7 @@ export function openConnection(input: RedisInput, commandTimeoutMs: number): Con
     close: async () => {
       // Stopped after QUIT: a QUIT to a server that stopped answering still times out.
       if (owned) await quit(client);
-      unbound?.();
+      bound?.stop();
     },
   };
 }

@@ -18,13 +18,13 @@ import {
   parseRules,
   parseWeight,
   type RuleSpec,
-  requireName,
   type Weight,
 } from '@troupe/core/backend';
 import {
   defineScript,
   quit,
   type RedisClient,
+  requireKeyName,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
@@ -35,6 +35,7 @@ import {
   ADMIT_SCRIPT,
   LEAVE_SCRIPT,
   OBSERVE_SCRIPT,
+  TOUCH_SCRIPT,
   USAGE_SCRIPT,
 } from './scripts.js';
 import type {
@@ -99,7 +100,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RedisR
   const rules = new Map<string, RuleSpec>();
   for (const spec of parseRules(options as unknown as Record<string, unknown>, OPTION_NAMES))
     rules.set(spec.key, spec);
-  const ticketTtlMs = options.ticketTtlMs ?? 30_000;
+  const ticketTtlMs = options.ticketTtlMs ?? 3_000;
   if (!(typeof ticketTtlMs === 'number' && Number.isFinite(ticketTtlMs) && ticketTtlMs > 0)) {
     throw invalidArgument('options.ticketTtlMs must be a positive finite number', { ticketTtlMs });
   }
@@ -118,6 +119,7 @@ class Limiter implements RedisRateLimiter {
   readonly #adjust: ScriptRunner;
   readonly #usage: ScriptRunner;
   readonly #observe: ScriptRunner;
+  readonly #touch: ScriptRunner;
   /** `origin|channel`: scripts publish wakes as `origin|key`; we ignore our own. */
   readonly #channelSpec: string;
   /** `ticketTtl|origin|channel`: the admission script's one argument for both. */
@@ -156,9 +158,17 @@ class Limiter implements RedisRateLimiter {
     this.#adjust = defineScript(client, 'troupeLimiterAdjust', ADJUST_SCRIPT);
     this.#usage = defineScript(client, 'troupeLimiterUsage', USAGE_SCRIPT);
     this.#observe = defineScript(client, 'troupeLimiterObserve', OBSERVE_SCRIPT);
+    this.#touch = defineScript(client, 'troupeLimiterTouch', TOUCH_SCRIPT);
     // Load the scripts up front so the first calls are EVALSHA hits: a NOSCRIPT fallback
     // resends the call later and could reorder it behind calls made after it.
-    for (const lua of [ADMIT_SCRIPT, LEAVE_SCRIPT, ADJUST_SCRIPT, USAGE_SCRIPT, OBSERVE_SCRIPT]) {
+    for (const lua of [
+      ADMIT_SCRIPT,
+      LEAVE_SCRIPT,
+      ADJUST_SCRIPT,
+      USAGE_SCRIPT,
+      OBSERVE_SCRIPT,
+      TOUCH_SCRIPT,
+    ]) {
       client.script('LOAD', lua).catch(() => {});
     }
     this.#origin = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
@@ -331,7 +341,7 @@ class Limiter implements RedisRateLimiter {
     this.#open();
     const weight: Weight = { requests: 1, tokens: 0, cost: 0 };
     parseWeight(options, weight, false);
-    const names = parseKeys(keys);
+    const names = keyNames(keys);
     this.#checkCapacity(names, weight);
     const now = this.#clock.now();
     // A local waiter that is already queued is ahead of us: never admit past it. Waiters still
@@ -363,7 +373,7 @@ class Limiter implements RedisRateLimiter {
       this.#open();
       weight = { requests: 1, tokens: 0, cost: 0 };
       parseWeight(options, weight, true);
-      names = parseKeys(keys);
+      names = keyNames(keys);
       signal = options?.signal;
       maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
       if (signal?.aborted) throw abortedError(signal, 'limiter acquire');
@@ -396,6 +406,7 @@ class Limiter implements RedisRateLimiter {
         wake: undefined,
         deadline: undefined,
         expiresAt: undefined,
+        refresh: undefined,
         lastRefusal: { ok: false, reason: 'requests', retryAfterMs: 0 },
         eventDriven: false,
         onAbort: undefined,
@@ -429,7 +440,7 @@ class Limiter implements RedisRateLimiter {
 
   async usage(key: string): Promise<LimiterUsage> {
     this.#open();
-    requireName(key, 'key');
+    requireKeyName(key, 'key');
     const rule = this.#rules.get(key);
     if (rule === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
     const [requests, tokens, cost] = await this.#call<[string, string, string]>(
@@ -447,7 +458,7 @@ class Limiter implements RedisRateLimiter {
 
   async observe(key: string, feedback: RateLimitFeedback): Promise<void> {
     this.#open();
-    requireName(key, 'key');
+    requireKeyName(key, 'key');
     const now = this.#clock.now();
     const pause = feedbackPause(feedback, now, this.#rules.get(key)?.windowMs);
     if (pause === undefined) return;
@@ -546,6 +557,9 @@ class Limiter implements RedisRateLimiter {
       waiter.ticket = ticket;
       this.#tickets.set(ticket, waiter);
     }
+    if (waiter.ticket !== undefined && waiter.refresh === undefined && waiter.phase !== 'done') {
+      this.#keepTicket(waiter);
+    }
     if (waiter.phase === 'done') {
       if (waiter.ticket !== undefined) this.#leaveQueue(waiter);
       return;
@@ -573,6 +587,32 @@ class Limiter implements RedisRateLimiter {
     }
     // wakeIn is relative to the script's now: on our clock, from the time of this attempt.
     this.#arm(waiter, at + num(wakeIn), blocker);
+  }
+
+  /**
+   * Refreshes a queued waiter's ticket every third of the ticket TTL, so it keeps its place
+   * for as long as it waits, and a waiter whose process died lapses one TTL after its last
+   * refresh (instead of holding its key until the time it was waiting for).
+   */
+  #keepTicket(waiter: Waiter): void {
+    waiter.refresh = this.#clock.setTimeout(() => {
+      waiter.refresh = undefined;
+      const ticket = waiter.ticket;
+      if (waiter.phase === 'done' || ticket === undefined || this.#closed) return;
+      const keys: string[] = [];
+      for (const key of waiter.keys)
+        keys.push(`${this.#base}l:${key}:h`, `${this.#base}l:${key}:q`);
+      const now = this.#serverTime ? '' : this.#clock.now();
+      this.#call(
+        this.#touch,
+        keys,
+        [ticket, now, this.#ticketTtlMs],
+        'limiter ticket refresh',
+      ).catch(
+        () => {}, // the next refresh or retry tries again; a lapsed ticket is re-queued by a retry
+      );
+      this.#keepTicket(waiter);
+    }, this.#ticketTtlMs / 3);
   }
 
   #failed(waiter: Waiter, error: unknown): void {
@@ -677,10 +717,19 @@ class Limiter implements RedisRateLimiter {
     if (waiter.ticket !== undefined && !waiter.inFlight) this.#tickets.delete(waiter.ticket);
     if (waiter.wake !== undefined) this.#clock.clearTimeout(waiter.wake);
     if (waiter.deadline !== undefined) this.#clock.clearTimeout(waiter.deadline);
+    if (waiter.refresh !== undefined) this.#clock.clearTimeout(waiter.refresh);
+    waiter.refresh = undefined;
     if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
     waiter.wake = undefined;
     waiter.deadline = undefined;
   }
+}
+
+/** The keys of a call, checked as core checks them, and bounded as Redis key parts. */
+function keyNames(keys: string | readonly string[]): readonly string[] {
+  const names = parseKeys(keys);
+  for (const name of names) requireKeyName(name, 'keys');
+  return names;
 }
 
 /** The admission script's reply as a list: its compact fast-path answers expanded. */

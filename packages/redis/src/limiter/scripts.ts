@@ -303,9 +303,8 @@ if mode == 'retry' then
     end
   end
   if blocker ~= '' then
-    -- Hold our place at least until the blocker's own deadline has passed.
-    local deadline = math.max(now + grace, blockerDeadline + grace)
-    for _, k in ipairs(ks) do holdTicket(k, deadline) end
+    -- Our place is held for the ticket TTL; a live waiter refreshes it (TOUCH) until it leaves.
+    for _, k in ipairs(ks) do holdTicket(k, now + grace) end
     flush()
     return {0, 'requests', '0', ticket, inf(blockerDeadline - now), blocker}
   end
@@ -328,9 +327,7 @@ if mode == 'retry' then
     return {1, id, fmt(now)}
   end
   local reason, wait = refusal(ks, w)
-  local hold = wait
-  if hold == INF then hold = 0 end
-  for _, k in ipairs(ks) do holdTicket(k, now + hold + grace) end
+  for _, k in ipairs(ks) do holdTicket(k, now + grace) end
   flush()
   return {0, REASONS[reason], inf(wait), ticket, inf(wait), ''}
 end
@@ -373,16 +370,10 @@ if mode ~= 'acquire' and mode ~= 'queue' then
   return {0, REASONS[reason], inf(wait), '', '', ''}
 end
 ticket = tostring(redis.call('INCR', KEYS[3 * n + 1]))
-local wakeAt, deadline
-if blocker ~= '' then
-  wakeAt = blockerDeadline
-  deadline = math.max(now + grace, blockerDeadline + grace)
-else
-  wakeAt = now + wait
-  local hold = wait
-  if hold == INF then hold = 0 end
-  deadline = now + hold + grace
-end
+-- The ticket lives for the ticket TTL past now; the waiter's process refreshes it (TOUCH) for
+-- as long as it waits, so a crashed process blocks the queue for at most that TTL.
+local wakeAt, deadline = now + wait, now + grace
+if blocker ~= '' then wakeAt = blockerDeadline end
 for _, k in ipairs(ks) do
   redis.call('ZADD', k.Q, tonumber(ticket), ticket)
   countTickets(k)
@@ -390,6 +381,27 @@ for _, k in ipairs(ks) do
 end
 flush()
 return {0, REASONS[reason], inf(wait), ticket, inf(wakeAt - now), blocker}
+`;
+
+/**
+ * A live waiter keeps its ticket: its deadline moves to now + ticket TTL on every key where it
+ * still waits. KEYS: H, Q per key. ARGV: ticket, now ('' = server TIME), ticket TTL ms.
+ */
+export const TOUCH_SCRIPT = `${LUA_NOW}
+local now, grace = clocknow(ARGV[2]), tonumber(ARGV[3])
+local deadline = string.format('%.17g', now + grace)
+for i = 1, #KEYS / 2 do
+  local H, Q = KEYS[2 * i - 1], KEYS[2 * i]
+  local info = redis.call('HGET', H, 'q:' .. ARGV[1])
+  if info then
+    redis.call('HSET', H, 'q:' .. ARGV[1], deadline .. string.match(info, '^[^|]*(|.*)$'))
+    local ms = math.ceil(2 * grace)
+    if redis.call('PTTL', Q) < ms then redis.call('PEXPIRE', Q, ms) end
+    local hms = redis.call('PTTL', H)
+    if hms >= 0 and hms < ms then redis.call('PEXPIRE', H, ms) end
+  end
+end
+return 1
 `;
 
 /**

@@ -31,8 +31,9 @@ export interface RedisRateLimiterOptions extends RedisBackendOptions {
   readonly rules?: readonly RateLimitRule[];
   /**
    * How long a queued `acquire` keeps its place in the cross-process queue after its process
-   * last touched it (clock ms). A waiter whose process died stops blocking others this long
-   * after its last attempt. Default 30000.
+   * last refreshed it (ms; a waiting process refreshes it every third of this). A waiter
+   * whose process died stops blocking others at most this long after its last refresh.
+   * Default 3000.
    */
   readonly ticketTtlMs?: number;
 }
@@ -85,6 +86,8 @@ export interface Waiter {
   again: number | undefined;
   wake: TimerHandle | undefined;
   deadline: TimerHandle | undefined;
+  /** The timer that refreshes the waiter's ticket while it is queued. */
+  refresh: TimerHandle | undefined;
   /** Set when maxWaitMs passed: one last attempt at this time, then give up. */
   expiresAt: number | undefined;
   lastRefusal: Refusal;

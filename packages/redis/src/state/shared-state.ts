@@ -17,12 +17,12 @@ import {
   parseDiscoveryQuery,
   requireDuration,
   requireIndex,
-  requireName,
   requireRecord,
 } from '@troupe/core/backend';
 import {
   defineScript,
   type RedisBackendOptions,
+  requireKeyName,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
@@ -186,8 +186,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
     async claim(request: ClaimRequest): Promise<ClaimResult> {
       open();
       const req = requireRecord(request, 'request');
-      const agent = requireName(req.agent, 'agent');
-      const resource = requireName(req.resource, 'resource');
+      const agent = requireKeyName(req.agent, 'agent');
+      const resource = requireKeyName(req.resource, 'resource');
       const start = req.start === undefined ? 0 : requireIndex(req.start, 'start');
       const end = req.end === undefined ? MAX_CLAIM_END : requireIndex(req.end, 'end');
       if (start > end) throw invalidArgument('start must be <= end', { start, end });
@@ -225,8 +225,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
 
     async release(agent: string, resource: string): Promise<boolean> {
       open();
-      requireName(agent, 'agent');
-      requireName(resource, 'resource');
+      requireKeyName(agent, 'agent');
+      requireKeyName(resource, 'resource');
       const reply = (await run(
         renewScript,
         [resourceKey(resource), indexKey(resource), setKey],
@@ -238,8 +238,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
 
     async renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined> {
       open();
-      requireName(agent, 'agent');
-      requireName(resource, 'resource');
+      requireKeyName(agent, 'agent');
+      requireKeyName(resource, 'resource');
       const ttl = ttlOf(ttlMs);
       const reply = (await run(
         renewScript,
@@ -309,6 +309,8 @@ export function createRedisSharedState(options: RedisSharedStateOptions): RedisS
     }): Promise<Discovery<T>> {
       open();
       const { agent, topic, content } = parseDiscoverEntry(entry);
+      requireKeyName(agent, 'agent');
+      requireKeyName(topic, 'topic');
       const text = jsonText(content, 'content');
       const at = clock.now();
       const seq = (await run(

@@ -76,7 +76,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves true when a server on `port` answers `PING` with `+PONG`. */
+/** Resolves true when a server on `port` answers `PING` (with `+PONG`, or `-NOAUTH` when it wants a password). */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -90,7 +90,7 @@ function ping(port: number): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('utf8');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
