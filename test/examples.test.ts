@@ -50,5 +50,5 @@ describe('examples', () => {
     const shown = readme.match(/It prints:\n\n```\n([\s\S]*?)```/)?.[1];
     expect(shown, 'README.md shows the quickstart output after "It prints:"').toBeDefined();
     expect(printed).toBe(shown);
-  });
+  }, 120_000);
 });

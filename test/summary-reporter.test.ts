@@ -18,13 +18,13 @@ describe('the closing summary line', () => {
         'test/fixtures/summary-run',
         '--reporter=./scripts/summary-reporter.ts',
       ],
-      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 60_000 },
+      { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 100_000 },
     );
     expect(run.status).toBe(1);
     expect(run.stdout.trim().split('\n').at(-1)).toBe(
       'Tests: 1 passed, 2 failed (2 files failed to run), 2 skipped',
     );
-  });
+  }, 120_000);
 
   it('never says 0 failed for a run vitest failed', () => {
     const none = { passed: 3, failedTests: 0, brokenFiles: 0, unhandledErrors: 0, skipped: 0 };
