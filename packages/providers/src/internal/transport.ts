@@ -82,6 +82,8 @@ interface Timer {
  */
 function arm(clock: Clock, fn: () => void, ms: number): Timer | undefined {
   if (!Number.isFinite(ms)) return undefined;
+  // The common case, three times a call: one timer, no clock reading.
+  if (ms <= MAX_TIMER_MS) return { handle: clock.setTimeout(fn, ms) };
   const timer: Timer = { handle: undefined };
   const due = clock.now() + ms;
   const step = (left: number): void => {
@@ -181,7 +183,7 @@ export async function send<T>(
   const onAbort = (): void => stop(abortedError(signal, 'model request'));
   signal?.addEventListener('abort', onAbort, { once: true });
   const total = arm(clock, () => stop(timeoutError('total', options.timeoutMs)), options.timeoutMs);
-  const deadline = clock.now() + options.timeoutMs;
+  const startedAt = clock.now();
   const dispatcher = options.dispatcher ?? providerPool(exchange.origin, options.connections);
 
   const once = async (progress: { emitted: boolean }): Promise<T> => {
@@ -341,7 +343,8 @@ export async function send<T>(
       const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
       if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
       // A wait that would outlast the call's own deadline fails now instead of timing out later.
-      if (clock.now() + delayMs >= deadline) throw withAttempts(failure.error, tries);
+      if (clock.now() + delayMs >= startedAt + options.timeoutMs)
+        throw withAttempts(failure.error, tries);
       options.onRetry?.({ attempt: tries, delayMs, error: failure.error });
       await sleep(clock, delayMs, call);
     }
