@@ -87,10 +87,12 @@ export function priced(usage: ModelUsage, pricing: Pricing | undefined): ModelUs
 export function estimateRequestTokens(request: ModelRequest, outputTokens: number): number {
   let chars = request.system?.length ?? 0;
   for (const message of request.messages) {
-    chars += message.content.length;
-    if (message.role === 'user' && message.parts !== undefined) {
-      // An image or a page costs on the order of a thousand tokens; text parts count as text.
+    if (message.role === 'user' && message.parts !== undefined && message.parts.length > 0) {
+      // Parts are sent instead of `content`. An image or a page costs on the order of a
+      // thousand tokens; text parts count as text.
       for (const part of message.parts) chars += part.type === 'text' ? part.text.length : 4_000;
+    } else {
+      chars += message.content.length;
     }
     if (message.role === 'assistant' && message.toolCalls !== undefined) {
       for (const call of message.toolCalls)

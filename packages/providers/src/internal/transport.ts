@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { Clock, RateLimitFeedback, TimerHandle } from '@troupe/core';
+import type { Clock, RateLimitFeedback } from '@troupe/core';
 import { abortedError, TroupeError } from '@troupe/core';
 import type { Dispatcher } from 'undici';
 import type { ResolvedOptions } from '../options.js';
@@ -8,6 +8,8 @@ import { providerPool } from '../pool.js';
 import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
 import { AttemptFailure, failureFromStatus } from './failure.js';
 import { scrub } from './scrub.js';
+import type { Timer } from './timer.js';
+import { arm, disarm } from './timer.js';
 
 /**
  * A response body, read once through one of its two methods. Both restart the idle watchdog on
@@ -47,7 +49,6 @@ export interface Exchange<T> {
   read(body: Body, context: ReadContext): Promise<T>;
 }
 
-const MAX_TIMER_MS = 2_147_483_647;
 /** Bodies are buffered up to this size; a bigger one is drained and truncated (then malformed). */
 const MAX_BODY = 64 * 1024 * 1024;
 const noop = (): void => {};
@@ -69,36 +70,6 @@ class CallSignal extends EventEmitter {
     this.reason = reason;
     this.emit('abort');
   }
-}
-
-/** A clock timer that may outlast one platform timer (longer waits are chained). */
-interface Timer {
-  handle: TimerHandle | undefined;
-}
-
-/**
- * A clock timer, or none for `Infinity`. Delays past 2^31-1 ms are chained in steps (node and
- * some clocks would fire them at once), so a 30-day deadline means 30 days.
- */
-function arm(clock: Clock, fn: () => void, ms: number): Timer | undefined {
-  if (!Number.isFinite(ms)) return undefined;
-  // The common case, three times a call: one timer, no clock reading.
-  if (ms <= MAX_TIMER_MS) return { handle: clock.setTimeout(fn, ms) };
-  const timer: Timer = { handle: undefined };
-  const due = clock.now() + ms;
-  const step = (left: number): void => {
-    if (left <= MAX_TIMER_MS) {
-      timer.handle = clock.setTimeout(fn, Math.max(0, left));
-      return;
-    }
-    timer.handle = clock.setTimeout(() => step(due - clock.now()), MAX_TIMER_MS);
-  };
-  step(ms);
-  return timer;
-}
-
-function disarm(clock: Clock, timer: Timer | undefined): void {
-  if (timer?.handle !== undefined) clock.clearTimeout(timer.handle);
 }
 
 function timeoutError(which: 'total' | 'first-byte' | 'idle', ms: number): TroupeError {
