@@ -142,6 +142,25 @@ function checkRequest(request: ModelRequest): void {
     throw invalidArgument('request.onRateLimit must be a function');
 }
 
+/**
+ * About four characters a token (an image or a document part about a thousand tokens), plus the
+ * output allowance: a limiter's up-front reservation, corrected by the usage the call reports.
+ */
+function estimate(request: ModelRequest): number {
+  let chars = request.system?.length ?? 0;
+  for (const message of request.messages) {
+    if (message.role === 'user' && message.parts !== undefined && message.parts.length > 0) {
+      for (const part of message.parts) chars += part.type === 'text' ? part.text.length : 4_000;
+    } else chars += message.content.length;
+    if (message.role === 'assistant')
+      for (const call of message.toolCalls ?? [])
+        chars += JSON.stringify(call.arguments ?? {}).length;
+  }
+  for (const tool of request.tools)
+    chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
+  return Math.ceil(chars / 4) + (request.maxOutputTokens ?? 0);
+}
+
 /** Waits `ms` on the clock; an abort ends the wait at once. */
 function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -248,6 +267,7 @@ export function aiSdkModel(options: AiSdkModelOptions): Model {
   return {
     id: options.id ?? `${provider}:${model.modelId}`,
     toolFormat: 'json-schema',
+    estimateTokens: estimate,
     generate(request: ModelRequest): Promise<ModelResponse> {
       try {
         checkRequest(request);

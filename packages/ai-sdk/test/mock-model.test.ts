@@ -338,6 +338,21 @@ describe('aiSdkModel with MockLanguageModelV3', () => {
     expect(seen?.aborted).toBe(true);
   });
 
+  it('estimates a request for the limiter from its size and output allowance', () => {
+    const model = aiSdkModel({ model: new MockLanguageModelV3() });
+    const small = model.estimateTokens?.({
+      messages: [{ role: 'user', content: 'x'.repeat(400) }],
+      tools: [],
+    });
+    const large = model.estimateTokens?.({
+      messages: [{ role: 'user', content: 'x'.repeat(4_000) }],
+      tools: [],
+      maxOutputTokens: 100,
+    });
+    expect(small).toBe(100);
+    expect(large).toBe(1_100);
+  });
+
   it('refuses a model that is not a LanguageModelV3 and unknown options', () => {
     expect(() => aiSdkModel({ model: {} as never })).toThrowError(
       expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
