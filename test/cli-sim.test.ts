@@ -267,8 +267,8 @@ describe('troupe report of a live run', () => {
 });
 
 describe('troupe sim --team', () => {
-  const team = join(fixtures, 'team.mjs');
-  const teamScenario = join(fixtures, 'team-scenario.json');
+  const team = join(repoRoot, 'packages/sim/examples/team.mjs');
+  const teamScenario = join(repoRoot, 'packages/sim/examples/team-scenario.json');
   it('simulates a team module: one hash on 0 and 2 threads, faults in the log and the report', async () => {
     const runs = await Promise.all(
       ['0', '2'].map(async (threads) => {
