@@ -26,8 +26,8 @@ import {
 } from '../internal/connection.js';
 import { parseFrozen } from '../internal/frozen-json.js';
 import { parseRetention, type StreamRetention } from '../internal/retention.js';
-import { decodeEntry, idOf, type Stamped, type StreamEntry, seqOf } from './codec.js';
-import { type BusGap, gapError, StampBook } from './gaps.js';
+import { decodeEntry, idOf, KEY_SHAPE, type Keyed, type StreamEntry, seqOf } from './codec.js';
+import { type BusGap, gapError, SeenBook } from './gaps.js';
 import { POST_SCRIPT } from './scripts.js';
 
 export type { BusGap } from './gaps.js';
@@ -111,7 +111,6 @@ interface Waiter {
   onAbort: (() => void) | undefined;
 }
 
-const KEY_SHAPE = /^[A-Za-z0-9_.-]{1,128}$/;
 /** Consecutive failed reads (each after a fresh connection) before waiters are failed. */
 const MAX_READ_FAILURES = 3;
 /** Real-time pause after the n-th failure in a row: n times this. */
@@ -164,7 +163,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   let closed = false;
 
   const waiting = new Map<string, Set<Waiter>>();
-  const stamps = new StampBook();
+  const seen = new SeenBook();
   let reader: RedisClient | undefined;
   let running = false;
   /** Topic -> cursor of the XREAD now in flight (undefined when none is). */
@@ -201,9 +200,9 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     onGap?.(gap);
   };
 
-  /** A topic's history went back: every waiter on it is told, and its stamps forgotten. */
+  /** A topic's history went back: every waiter on it is told, and what was seen forgotten. */
   const restarted = (topic: string): void => {
-    stamps.forget(topic);
+    seen.forget(topic);
     for (const waiter of [...(waiting.get(topic) ?? [])]) {
       reportGap(waiter, {
         topic,
@@ -218,13 +217,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
    * Hands `entries` (in seq order, all after the lowest cursor on the topic) to the waiters
    * they reach, checking continuity first.
    */
-  const offer = (topic: string, entries: Stamped[]): void => {
-    const first = entries[0];
-    if (first === undefined) return;
-    if (stamps.breaks(topic, first) || stamps.contradicts(topic, first.message.seq, first.stamp)) {
-      restarted(topic);
-      return;
-    }
+  const offer = (topic: string, entries: Keyed[]): void => {
+    if (entries.length === 0) return;
     const last = entries[entries.length - 1]!;
     for (const waiter of [...(waiting.get(topic) ?? [])]) {
       const mine: Message[] = [];
@@ -245,7 +239,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       settle(waiter);
       waiter.resolve(mine);
     }
-    stamps.note(topic, last.message.seq, last.stamp);
+    seen.note(topic, last.message.seq, last.key);
   };
 
   /** Makes the in-flight XREAD return so the next one covers the current waiters. */
@@ -278,18 +272,27 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   };
 
   /**
-   * After a fresh reader connection: a topic whose newest seq is below a waiter's cursor went
-   * back (Redis restarted or failed over and lost it); its waiters are told at once instead
-   * of waiting for seqs that will name other messages.
+   * After a fresh reader connection (Redis restarted or failed over, or the old connection
+   * died): on each topic with waiters, the newest message this bus read must still be there,
+   * from the same post. If not, the topic lost messages and its seqs will name other ones:
+   * its waiters are told at once (ERR_BUS_GAP) instead of being handed the new ones as if
+   * nothing happened.
    */
   const recheck = async (fresh: RedisClient): Promise<void> => {
+    seen.keepOnly(new Set(waiting.keys()));
     for (const topic of [...waiting.keys()]) {
-      const newest = (await bounded(
-        fresh,
-        fresh.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1),
-      )) as StreamEntry[];
+      const known = seen.get(topic);
+      if (known === undefined) continue;
+      const [at, newest] = await Promise.all([
+        bounded(fresh, fresh.xrange(streamKey(topic), idOf(known.seq), idOf(known.seq))),
+        bounded(fresh, fresh.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1)),
+      ]);
       const lastSeq = newest[0] === undefined ? 0 : seqOf(newest[0][0]);
-      if (stamps.wentBack(topic, lastSeq)) restarted(topic);
+      const entry = at[0] as StreamEntry | undefined;
+      // Gone with the topic ending before it, or another post in its place: the history went
+      // back. Gone while later entries remain is retention trimming: no evidence.
+      const replaced = entry !== undefined && decodeEntry(topic, entry).key !== known.key;
+      if (replaced || (entry === undefined && lastSeq < known.seq)) restarted(topic);
     }
   };
 
@@ -424,22 +427,17 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
    * new message gets it at once (no trip through the reader); one further behind gets the gap
    * read by XRANGE. Remote posts reach waiters through the blocking reader.
    */
-  const wakeLocal = async (topic: string, posted: Stamped): Promise<void> => {
-    const seq = posted.message.seq;
-    if (stamps.contradicts(topic, seq, posted.stamp) || stamps.breaks(topic, posted)) {
-      // Our own post took a seq we saw before, or does not follow the message before it as
-      // we saw it: the topic's history went back.
-      restarted(topic);
-      return;
-    }
+  const wakeLocal = async (topic: string, posted: Keyed): Promise<void> => {
     const set = waiting.get(topic);
     if (set === undefined) return;
+    const seq = posted.message.seq;
     let from = Number.POSITIVE_INFINITY;
     for (const waiter of set) from = Math.min(from, waiter.afterSeq + 1);
     if (from === seq) {
       offer(topic, [posted]);
       return;
     }
+    if (from > seq) return;
     let entries: StreamEntry[];
     try {
       entries = (await client.xrange(streamKey(topic), idOf(from), idOf(seq))) as StreamEntry[];
@@ -487,20 +485,30 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       }
       const key = given ?? `${keyPrefix}${(posts++).toString(36)}`;
       const at = clock.now();
-      let reply: [id: string, stamp: string, prev: string, found: number];
+      const value = `${at}|${key}|${text}`;
+      let id: string;
       try {
-        reply = (await postScript(
-          [streamKey(topic)],
-          [
-            from,
-            at,
-            text,
-            key,
-            given === undefined ? '0' : '1',
-            retention.maxCount,
-            retention.maxAgeMs,
-          ],
-        )) as [string, string, string, number];
+        if (given === undefined && retention.maxAgeMs === 0) {
+          // The common post: one XADD, no script.
+          id = (await (retention.maxCount > 0
+            ? client.xadd(streamKey(topic), 'MAXLEN', '~', retention.maxCount, '0-*', from, value)
+            : client.xadd(streamKey(topic), '0-*', from, value))) as string;
+        } else {
+          const reply = (await postScript(
+            [streamKey(topic)],
+            [
+              from,
+              value,
+              key,
+              given === undefined ? '0' : '1',
+              retention.maxCount,
+              retention.maxAgeMs,
+              at,
+            ],
+          )) as [string, number];
+          id = reply[0];
+          if (reply[1] === 1) return { seq: seqOf(id) };
+        }
       } catch (error) {
         const failed = toTroupeError(error, 'post');
         throw new TroupeError(failed.code, failed.message, {
@@ -508,15 +516,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
           details: { ...failed.details, idempotencyKey: key },
         });
       }
-      const seq = seqOf(reply[0]);
-      if (reply[3] === 1) return { seq };
-      const posted: Stamped = {
+      const seq = seqOf(id);
+      await wakeLocal(topic, {
         message: Object.freeze({ seq, topic, from, body: parseFrozen(text), at }),
-        stamp: Number(reply[1]),
-        prev: Number(reply[2]),
-      };
-      await wakeLocal(topic, posted);
-      stamps.note(topic, seq, posted.stamp);
+        key,
+      });
       return { seq };
     },
 

@@ -1,45 +1,45 @@
-// Entries of a bus stream as messages, with the stamps that let a reader see a gap.
+// Entries of a bus stream as messages, with the key that tells one post from another.
 import type { Message } from '@troupe/core';
 import { parseFrozen } from '../internal/frozen-json.js';
 
 export type StreamEntry = [id: string, fields: string[]];
 
-/** A message as read, with its stamp and the stamp of the entry before it (0: unknown). */
-export interface Stamped {
+/** A message as read, with its post's idempotency key ('' for entries written without one). */
+export interface Keyed {
   readonly message: Message;
-  readonly stamp: number;
-  readonly prev: number;
+  readonly key: string;
 }
 
 /** `0-<seq>` */
 export const idOf = (seq: number): string => `0-${seq}`;
 export const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
 
-const STAMPS = /^(\d+):(\d+):[^|]*\|/;
+/** An idempotency key: letters, digits, `_`, `-`, `.`; at most 128. */
+export const KEY_SHAPE = /^[A-Za-z0-9_.-]{1,128}$/;
+const KEYED = /^([A-Za-z0-9_.-]{1,128})\|/;
 
 /**
- * Decodes one entry. Values are `<at>|<stamp>:<prev>:<key>|<body>`; entries written before
- * stamps existed (`<at>|<body>`, or fields f, b, at) decode with stamps 0. A JSON body never
- * starts with digits followed by ':', so the two value layouts cannot be confused.
+ * Decodes one entry. Values are `<at>|<key>|<body>`; entries written before keys existed
+ * (`<at>|<body>`, or fields f, b, at) decode with key ''. A JSON body never starts with a key
+ * followed by '|' (numbers, true, false and null hold no '|'; anything else starts with a
+ * quote or a bracket), so the two layouts cannot be confused.
  */
-export function decodeEntry(topic: string, entry: StreamEntry): Stamped {
+export function decodeEntry(topic: string, entry: StreamEntry): Keyed {
   const [id, fields] = entry;
   let from = '';
   let body: unknown;
   let at = 0;
-  let stamp = 0;
-  let prev = 0;
+  let key = '';
   if (fields.length === 2) {
     from = fields[0]!;
     const value = fields[1]!;
     const bar = value.indexOf('|');
     at = Number(value.slice(0, bar));
     let rest = value.slice(bar + 1);
-    const stamps = STAMPS.exec(rest);
-    if (stamps !== null) {
-      stamp = Number(stamps[1]);
-      prev = Number(stamps[2]);
-      rest = rest.slice(stamps[0].length);
+    const keyed = KEYED.exec(rest);
+    if (keyed !== null) {
+      key = keyed[1]!;
+      rest = rest.slice(keyed[0].length);
     }
     body = parseFrozen(rest);
   } else {
@@ -50,5 +50,5 @@ export function decodeEntry(topic: string, entry: StreamEntry): Stamped {
       else if (fields[i] === 'at') at = Number(value);
     }
   }
-  return { message: Object.freeze({ seq: seqOf(id), topic, from, body, at }), stamp, prev };
+  return { message: Object.freeze({ seq: seqOf(id), topic, from, body, at }), key };
 }

@@ -1,6 +1,5 @@
 // What a bus reader knows about each topic's history, to tell a continuation from a gap.
 import { TroupeError } from '@troupe/core';
-import type { Stamped } from './codec.js';
 
 /**
  * A gap in a topic's sequence, as `onGap` reports it and as the `details` of the
@@ -26,58 +25,41 @@ export interface BusGap {
   readonly resumeAfterSeq: number;
 }
 
-/** How many topics' last stamps a bus remembers (least recently seen ones are forgotten). */
+/** How many topics a bus remembers (least recently seen ones are forgotten). */
 const REMEMBERED_TOPICS = 10_000;
 
-/** Per topic, the newest (seq, stamp) this bus saw: posts it made and messages it read. */
-export class StampBook {
-  readonly #last = new Map<string, { seq: number; stamp: number }>();
+/**
+ * Per topic, the newest message this bus read: its seq and its post's key. After a fresh
+ * connection (a restart or a failover always drops the old one), the entry at that seq must
+ * still be the same post; if it is gone (the topic ends before it) or another post holds its
+ * seq, the topic's history went back.
+ */
+export class SeenBook {
+  readonly #last = new Map<string, { seq: number; key: string }>();
 
-  /** Remembers the newest of `messages` (stamps of 0 are entries without stamps). */
-  note(topic: string, seq: number, stamp: number): void {
-    if (stamp === 0) return;
+  note(topic: string, seq: number, key: string): void {
+    if (key === '') return;
     const known = this.#last.get(topic);
     if (known !== undefined && known.seq > seq) return;
     this.#last.delete(topic);
-    this.#last.set(topic, { seq, stamp });
+    this.#last.set(topic, { seq, key });
     if (this.#last.size > REMEMBERED_TOPICS) {
       const oldest = this.#last.keys().next().value;
       if (oldest !== undefined) this.#last.delete(oldest);
     }
   }
 
+  get(topic: string): { seq: number; key: string } | undefined {
+    return this.#last.get(topic);
+  }
+
   forget(topic: string): void {
     this.#last.delete(topic);
   }
 
-  /** True when this bus saw a message with a seq above `lastSeq`: the history went back. */
-  wentBack(topic: string, lastSeq: number): boolean {
-    const known = this.#last.get(topic);
-    return known !== undefined && known.seq > lastSeq;
-  }
-
-  /**
-   * True when a message (`seq`, `stamp`) cannot belong to the history this bus saw: stamps
-   * grow with seqs, so a seq at or below the newest seen with a newer stamp (or the same seq
-   * with another stamp) was written after the history went back.
-   */
-  contradicts(topic: string, seq: number, stamp: number): boolean {
-    const known = this.#last.get(topic);
-    if (known === undefined || stamp === 0) return false;
-    return (
-      (known.seq >= seq && stamp > known.stamp) || (known.seq === seq && stamp !== known.stamp)
-    );
-  }
-
-  /** True when `entry` cannot follow what this bus saw: its prev is not the known stamp. */
-  breaks(topic: string, entry: Stamped): boolean {
-    const known = this.#last.get(topic);
-    return (
-      known !== undefined &&
-      entry.prev !== 0 &&
-      known.seq === entry.message.seq - 1 &&
-      known.stamp !== entry.prev
-    );
+  /** Forgets every topic but `keep`: what was seen there can no longer be checked cheaply. */
+  keepOnly(keep: ReadonlySet<string>): void {
+    for (const topic of [...this.#last.keys()]) if (!keep.has(topic)) this.#last.delete(topic);
   }
 }
 
