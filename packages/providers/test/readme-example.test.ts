@@ -11,3 +11,15 @@ describe('README example', () => {
     ]);
   });
 });
+
+describe('features example', () => {
+  it('runs the Responses API, Anthropic caching and thinking, a quirky server and a context-length error', async () => {
+    const { features } = await import('../examples/features.js');
+    expect(await features()).toEqual([
+      'responses: "hola" is a greeting.',
+      'anthropic: It means hello. (2500 of 3000 input tokens cached, $0.002340)',
+      'compatible: Both greetings.',
+      'too long: ERR_CONTEXT_LENGTH',
+    ]);
+  });
+});
