@@ -105,6 +105,23 @@ describe('session log backpressure (issue 12, item 15)', () => {
     expect((await store.readLog({ limit: 100_000 })).length).toBe(20_000);
   });
 
+  it('does not retry the store on every append while it is failing', () => {
+    const clock = new SimulatedClock();
+    const down = (): never => {
+      throw new TroupeError('ERR_BACKEND_UNAVAILABLE', 'disk I/O error');
+    };
+    const store: SessionStore = {
+      ...createMemorySessionStore(),
+      appendLog: async () => down(),
+      appendLogSync: down,
+    };
+    let errors = 0;
+    const log = createSessionLog({ store, clock, maxPending: 10, onError: () => errors++ });
+    for (let i = 1; i <= 100; i++) log.append(line(i));
+    expect(errors).toBe(1);
+    expect(log.pending()).toBe(100);
+  });
+
   it('starts the round at once when a full batch is buffered, without waiting for the interval', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock);

@@ -1,120 +1,24 @@
 import { checkOptionNames } from '../backend/validate.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import { checkLogEntry } from './checks.js';
-import { redactSecrets } from './redact.js';
 import {
-  type Backoff,
-  parseRetry,
-  type RetryOptions,
-  report,
-  reportClosed,
-  retryable,
-  type WriteErrorHandler,
-} from './retry.js';
-import type { SessionLogEntry, SessionStore } from './types.js';
+  LOG_OPTIONS,
+  type SessionLog,
+  type SessionLogOptions,
+  type SessionLogStats,
+} from './log-types.js';
+import { redactSecrets } from './redact.js';
+import { type Backoff, parseRetry, report, reportClosed, retryable } from './retry.js';
+import type { SessionLogEntry } from './types.js';
 
-/**
- * Options for {@link createSessionLog}.
- *
- * @example
- * ```ts
- * const options: SessionLogOptions = { store, clock, flushIntervalMs: 250, maxBatch: 500 };
- * ```
- */
-export interface SessionLogOptions {
-  readonly store: SessionStore;
-  readonly clock: Clock;
-  /** Writes start at least this far apart, and no entry waits longer (default 500 ms). */
-  readonly flushIntervalMs?: number;
-  /**
-   * Most entries per transaction (default 1000). A bigger backlog is written as several
-   * transactions in the same round, yielding to the event loop between them; on a synchronous
-   * driver each transaction is also kept to about 4 ms (smaller batches while they take
-   * longer), so one write never blocks the loop for long.
-   */
-  readonly maxBatch?: number;
-  /**
-   * Most entries appended and not yet durable (default 10 × `maxBatch`). An `append` that
-   * passes it writes the backlog before returning when the store has `appendLogSync` (SQLite,
-   * memory): the appender is slowed to the store's pace, so what a crash can lose stays within
-   * bound at any append rate. With an async-only store the write round starts at once instead.
-   */
-  readonly maxPending?: number;
-  readonly retry?: RetryOptions;
-  /** Store errors, reported here and never thrown at the caller of `append`. */
-  readonly onError?: WriteErrorHandler;
-}
-
-/**
- * Counters since the log was created.
- *
- * @example
- * ```ts
- * const { appended, written, batches } = log.stats();
- * ```
- */
-export interface SessionLogStats {
-  readonly appended: number;
-  /** Entries durable in the store. */
-  readonly written: number;
-  /** `store.appendLog` calls (transactions) that succeeded. */
-  readonly batches: number;
-  readonly errors: number;
-  /**
-   * Entries the store refused as invalid (`ERR_INVALID_ARGUMENT`): each reported to `onError`
-   * and skipped, so one bad entry never blocks the ones after it.
-   */
-  readonly dropped: number;
-}
-
-/**
- * A batched, single-writer session log. See {@link createSessionLog}.
- *
- * @example
- * ```ts
- * const log: SessionLog = createSessionLog({ store, clock });
- * log.append(entry);
- * await log.flush();
- * ```
- */
-export interface SessionLog {
-  /**
-   * Buffers an entry and returns at once; the store is called later, in a batch. An entry
-   * whose `data` JSON cannot hold (bigint, symbol, function, cycle, nesting past
-   * `MAX_JSON_DEPTH`) is refused here with `ERR_INVALID_ARGUMENT` and nothing is buffered.
-   * Past `maxPending` unwritten entries, writes the backlog first (see `maxPending`).
-   */
-  append(entry: SessionLogEntry): void;
-  /** Resolves once every entry appended before the call is durable (writes now, not on the timer). */
-  flush(): Promise<void>;
-  /**
-   * Writes every buffered entry before returning, when the store has `appendLogSync`
-   * (SQLite, memory); returns false and writes nothing otherwise. For `exit` and signal handlers.
-   */
-  flushSync(): boolean;
-  /** Flushes, then drops later appends (reported to `onError` as `ERR_CLOSED`). */
-  close(): Promise<void>;
-  /** Entries appended and not yet durable. */
-  pending(): number;
-  stats(): SessionLogStats;
-}
+export type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
 
 /**
  * Longest a transaction on a synchronous driver should hold the event loop, ms: batches are
  * sized to it (see `sliced`), so actors keep running while a large backlog is written.
  */
 const SLICE_MS = 4;
-
-const LOG_OPTIONS: ReadonlySet<string> = new Set([
-  'store',
-  'clock',
-  'flushIntervalMs',
-  'maxBatch',
-  'maxPending',
-  'retry',
-  'onError',
-]);
 
 /** A write round: `[offset, end)` is the transaction in flight, `[end, limit)` still to write. */
 interface Round {
@@ -192,6 +96,8 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
   let timer: TimerHandle | undefined;
   let lastRoundAt = Number.NEGATIVE_INFINITY;
   let attempts = 0;
+  /** The last write failed: backpressure waits for the retries instead of failing each append. */
+  let failing = false;
   let waiters: Waiter[] = [];
   let closing: Promise<void> | undefined;
   const stats = { appended: 0, written: 0, batches: 0, errors: 0, dropped: 0 };
@@ -256,6 +162,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
         await store.appendLog(chunk);
         stats.written += chunk.length;
         stats.batches++;
+        failing = false;
         sliced(clock.now() - started);
       } catch (error) {
         const done = retryable(error) ? 0 : await salvage(chunk, error);
@@ -316,6 +223,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
     buffer = unwritten.concat(buffer);
     stats.errors++;
     attempts++;
+    failing = true;
     chunkSize = Math.max(1, chunkSize >> 1);
     const willRetry = retryable(error) && attempts < backoff.maxAttempts;
     report(onError, error, {
@@ -369,6 +277,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
         const done = retryable(error) ? 0 : salvageSync(writeSync, chunk, error);
         if (done < chunk.length) {
           buffer = entries.slice(offset + done).concat(buffer);
+          failing = true;
           stats.errors++;
           report(onError, error, {
             sessionId: chunk[0]?.sessionId,
@@ -381,6 +290,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
       }
       offset = end;
     }
+    failing = false;
     settle();
     return true;
   };
@@ -418,7 +328,7 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
       }
       buffer.push(entry);
       stats.appended++;
-      if (stats.appended - settled() > maxPending && attempts === 0 && writeSync !== undefined) {
+      if (stats.appended - settled() > maxPending && !failing && writeSync !== undefined) {
         // Backpressure: the appender outruns the store; it pays for the write itself.
         flushSync();
         return;

@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { checkJsonValue, jsonProblem } from '../backend/json-value.js';
+import { jsonProblem } from '../backend/json-value.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { TroupeError } from '../errors.js';
 import type { ToolOutcome } from '../events/team-events.js';
 import type { ChatMessage, ToolCall } from '../model.js';
 import type { ContextUpdate } from './context-update.js';
 import { type AnyTool, isToolResultWithUpdates, type ToolContext } from './define-tool.js';
+import { ARGUMENT_LIMITS, errorText, updatesProblem } from './tool-bounds.js';
 import type { ToolSet } from './tool-set.js';
+
+export { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_ARGUMENT_DEPTH } from './tool-bounds.js';
 
 /** A tool result message, as appended to history. */
 export type ToolMessage = Extract<ChatMessage, { role: 'tool' }>;
@@ -33,31 +36,6 @@ export interface ToolObserver {
   returned(call: ToolCall, isError: boolean, durationMs: number, outcome: ToolOutcome): void;
 }
 
-/**
- * Deepest nesting of objects and arrays a model's tool arguments may have: 64 levels. Deeper
- * arguments are an error result the model sees (`outcome: 'invalid_arguments'`), checked
- * before the schema runs, so no validator or later reader recurses that deep.
- *
- * @example
- * ```ts
- * const tooDeep = jsonProblem(call.arguments, { maxDepth: MAX_TOOL_ARGUMENT_DEPTH }) !== undefined;
- * ```
- */
-export const MAX_TOOL_ARGUMENT_DEPTH = 64;
-
-/**
- * Largest size of a model's tool arguments as JSON text: 1,000,000 characters. Larger
- * arguments are an error result the model sees, like {@link MAX_TOOL_ARGUMENT_DEPTH}.
- *
- * @example
- * ```ts
- * const limits = { maxDepth: MAX_TOOL_ARGUMENT_DEPTH, maxBytes: MAX_TOOL_ARGUMENT_CHARS };
- * ```
- */
-export const MAX_TOOL_ARGUMENT_CHARS = 1_000_000;
-
-const ARGUMENT_LIMITS = { maxDepth: MAX_TOOL_ARGUMENT_DEPTH, maxBytes: MAX_TOOL_ARGUMENT_CHARS };
-
 /** The calls of one turn: their results in call order, and a way to abandon them. */
 export interface ToolTurn {
   /** Results in call order; resolves with `undefined` when the turn was aborted. */
@@ -83,26 +61,6 @@ type Settle = (ok: boolean, value: unknown, outcome?: ToolOutcome) => void;
 /** The message a call gets when its arguments fail the schema. */
 function invalidArguments(tool: AnyTool, error: z.ZodError): string {
   return `Invalid arguments for tool "${tool.name}":\n${z.prettifyError(error)}`;
-}
-
-/** Why a tool's context updates cannot apply (a value JSON cannot hold), if so. */
-function updatesProblem(updates: readonly ContextUpdate[]): string | undefined {
-  try {
-    for (let i = 0; i < updates.length; i++) {
-      const update = updates[i] as { value?: unknown };
-      if (typeof update === 'object' && update !== null && 'value' in update) {
-        checkJsonValue(update.value, `updates[${i}].value`);
-      }
-    }
-  } catch (error) {
-    return errorText(error);
-  }
-  return undefined;
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return `Error: ${String(error)}`;
 }
 
 function resultText(value: unknown): string {
