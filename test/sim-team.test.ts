@@ -91,6 +91,23 @@ describe('simulating a team module', () => {
     expect(ran).toEqual(['planner', 'coder-2']);
   });
 
+  it('the shipped refactor team module runs under its team scenario, claims and messages included', async () => {
+    const scenarios = join(repoRoot, 'packages/sim/scenarios');
+    const scenario = await loadTeamScenarioFile(join(scenarios, 'refactor-team.json'));
+    const result = await runTeamSimulation({
+      module: join(scenarios, 'refactor-team.mjs'),
+      scenario,
+      threads: 0,
+    });
+    const t = result.analysis.totals;
+    expect(result.perTeam[0]!.finish).toBe('idle');
+    expect(t.agents).toBe(8);
+    expect(t.claimsGranted).toBeGreaterThan(0);
+    expect(t.messages).toBeGreaterThan(0);
+    // The reviewer's role denies claim_region: it never holds a claim.
+    expect(result.analysis.agents.find((a) => a.agent === 'reviewer-1')?.claims ?? 0).toBe(0);
+  });
+
   it('refuses a scenario naming an agent the module does not have', async () => {
     const scenario = parseTeamScenario({ agents: { nobody: {} } });
     await expect(runTeamSimulation({ module, scenario, threads: 0 })).rejects.toMatchObject({
