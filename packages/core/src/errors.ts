@@ -23,6 +23,9 @@
  * | `ERR_PROVIDER_UNAVAILABLE` | the model provider failed (5xx, reset) after retries |
  * | `ERR_CONTEXT_LENGTH` | the prompt is longer than the model's context window (compact, then retry) |
  * | `ERR_PROVIDER_RESPONSE_TOO_LARGE` | a provider's answer broke a size bound (an SSE line or event) |
+ * | `ERR_DEADLOCK` | a wait that can never be answered (agents asking each other in a cycle) |
+ * | `ERR_INVALID_OUTPUT` | the final answer did not match the agent's `output` schema after its retries |
+ * | `ERR_BUDGET_EXHAUSTED` | a lifetime budget is spent: the refusal can never clear |
  * | `ERR_INTERNAL` | a bug in Troupe: please report it |
  *
  * @example
@@ -51,6 +54,9 @@ export const ErrorCodes = [
   'ERR_PROVIDER_UNAVAILABLE',
   'ERR_CONTEXT_LENGTH',
   'ERR_PROVIDER_RESPONSE_TOO_LARGE',
+  'ERR_DEADLOCK',
+  'ERR_INVALID_OUTPUT',
+  'ERR_BUDGET_EXHAUSTED',
   'ERR_INTERNAL',
 ] as const;
 

@@ -106,6 +106,11 @@ export type ChatMessage =
       /** Who sent it: another agent's name, or the sender given to `team.post`/`team.send`. */
       readonly from?: string;
       /**
+       * Its position in the agent's mailbox (`inbox:<agent>`), when it came from there: each
+       * mailbox message is handled once, and a resumed agent goes on after the last one.
+       */
+      readonly seq?: number;
+      /**
        * Multimodal content (text, images, documents), sent in order instead of `content`.
        * `content` stays the message's plain-text form (logs, token estimates).
        */

@@ -167,7 +167,7 @@ describe('agent edge cases', () => {
         instructions: '',
         model: scriptedModel({ steps: (_r, c) => ({ text: c.lastUser }) }),
       }),
-      { name: 'a' },
+      { name: 'a', whenBusy: 'interrupt' },
     );
     await team.send('a', 'first');
     const waiting = team.send('a', 'second');
@@ -182,7 +182,7 @@ describe('agent edge cases', () => {
   });
 
   it('lists the team and times a wait for messages out with []', async () => {
-    current = makeTeam('inline');
+    current = makeTeam('inline', { roles: [{ name: 'lead' }] });
     const { team, clock } = current;
     const model = tool([
       { name: 'list_team' },

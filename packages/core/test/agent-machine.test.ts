@@ -1,65 +1,176 @@
-// The agent machine's shared (memoized) transitions against xstate's own, pair by pair.
+// The agent statechart on its own: it decides, effects are recorded. Driven through xstate's
+// public API (createActor, send, getSnapshot, the pure transition function).
 
 import { describe, expect, it } from 'vitest';
-import { createActor, createMachine } from 'xstate';
-import { AGENT_EVENTS } from '../src/agent/lifecycle.js';
-import { agentMachine, startAgentActor } from '../src/agent/machine.js';
+import { createActor, getNextSnapshot } from 'xstate';
+import {
+  type AgentEffects,
+  type AgentEvent,
+  agentMachine,
+  type WhenBusy,
+} from '../src/agent/machine.js';
+import type { Mail } from '../src/agent/mail.js';
+import { TroupeError } from '../src/errors.js';
 
-const EVENTS = Object.values(AGENT_EVENTS);
+const mail = (seq: number): Mail => ({
+  seq,
+  id: undefined,
+  kind: 'message',
+  from: 'user',
+  text: `m${seq}`,
+  at: 0,
+});
 
-/** Every event sequence of length `depth` (6^depth). */
-function* sequences(depth: number): Generator<(typeof EVENTS)[number][]> {
-  if (depth === 0) {
-    yield [];
-    return;
-  }
-  for (const head of sequences(depth - 1)) for (const event of EVENTS) yield [...head, event];
+/** Effects that only record what the chart ordered; `queued` and `turns` steer its guards. */
+function recorder() {
+  const calls: string[] = [];
+  const state = { queued: 0, turnsLeft: true };
+  const effects: AgentEffects = {
+    beginRun: (mails) => calls.push(`begin:${mails.map((m) => m.seq).join(',')}`),
+    beginQueuedRun: () => {
+      calls.push(`beginQueued:${state.queued}`);
+      state.queued = 0;
+    },
+    requestLease: () => calls.push('lease'),
+    callModel: () => calls.push('model'),
+    runTools: () => calls.push('tools'),
+    askRepair: () => calls.push('repair'),
+    enqueue: (mails) => {
+      state.queued += mails.length;
+      calls.push(`enqueue:${mails.length}`);
+    },
+    steer: (mails) => calls.push(`steer:${mails.length}`),
+    stopRun: (status) => calls.push(`stop:${status}`),
+    endRun: (status) => calls.push(`end:${status}`),
+    failRun: (error) => calls.push(`fail:${error.code}`),
+    hasQueued: () => state.queued > 0,
+    turnsLeft: () => state.turnsLeft,
+  };
+  return { calls, state, effects };
 }
 
-describe('agent machine', () => {
-  it('moves like the same machine without shared transitions, for every sequence of 4 events', () => {
-    const reference = createMachine(agentMachine.config);
-    for (const events of sequences(4)) {
-      const actor = startAgentActor();
-      const plain = createActor(reference).start();
-      for (const event of events) {
-        if (plain.getSnapshot().status !== 'active') break; // final: the actor has stopped
-        actor.send(event);
-        plain.send(event);
-        expect([actor.getSnapshot().value, actor.getSnapshot().status]).toEqual([
-          plain.getSnapshot().value,
-          plain.getSnapshot().status,
-        ]);
-      }
-      actor.stop();
-      plain.stop();
-    }
+function start(whenBusy: WhenBusy = 'queue') {
+  const rec = recorder();
+  const actor = createActor(agentMachine, { input: { effects: rec.effects, whenBusy } });
+  actor.start();
+  const send = (event: AgentEvent) => actor.send(event);
+  const value = () => actor.getSnapshot().value;
+  return { ...rec, actor, send, value };
+}
+
+describe('agent statechart', () => {
+  it('starts a run on a message to an idle agent: lease, model, tools, and round again', () => {
+    const a = start();
+    expect(a.value()).toBe('idle');
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    expect(a.value()).toEqual({ busy: 'waitingForLease' });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'tools' });
+    expect(a.value()).toEqual({ busy: 'runningTools' });
+    a.send({ type: 'TOOLS_DONE', handedOff: false });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'final' });
+    expect(a.value()).toBe('done');
+    expect(a.calls).toEqual([
+      'begin:1',
+      'lease',
+      'model',
+      'tools',
+      'lease',
+      'model',
+      'end:completed',
+    ]);
   });
 
-  it('keeps each agent’s state its own when agents share transitions', () => {
-    const a = startAgentActor();
-    const b = startAgentActor();
-    a.send(AGENT_EVENTS.CALL_MODEL);
-    a.send(AGENT_EVENTS.RUN_TOOLS);
-    b.send(AGENT_EVENTS.CALL_MODEL);
-    b.send(AGENT_EVENTS.FAIL);
-    expect(a.getSnapshot().value).toBe('runningTools');
-    expect(a.getSnapshot().status).toBe('active');
-    expect(b.getSnapshot().value).toBe('failed');
-    expect(b.getSnapshot().status).toBe('done');
-    a.send(AGENT_EVENTS.FINISH);
-    expect(a.getSnapshot().value).toBe('done');
-    expect(b.getSnapshot().value).toBe('failed');
+  it('queues messages to a busy agent and takes them all in the next run', () => {
+    const a = start('queue');
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'MAIL', mails: [mail(2)] });
+    a.send({ type: 'MAIL', mails: [mail(3)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'final' });
+    // The run ended with two messages queued: a new run on both, at once.
+    expect(a.value()).toEqual({ busy: 'waitingForLease' });
+    expect(a.calls).toEqual([
+      'begin:1',
+      'lease',
+      'enqueue:1',
+      'enqueue:1',
+      'model',
+      'end:completed',
+      'beginQueued:2',
+      'lease',
+    ]);
   });
 
-  it('starts every new actor idle, whatever earlier actors went through', () => {
-    const first = startAgentActor();
-    first.send(AGENT_EVENTS.CALL_MODEL);
-    first.send(AGENT_EVENTS.FAIL);
-    const next = startAgentActor();
-    expect([next.getSnapshot().value, next.getSnapshot().status]).toEqual(['idle', 'active']);
-    next.send(AGENT_EVENTS.WAIT_LEASE);
-    expect(next.getSnapshot().value).toBe('waitingForLease');
-    expect(startAgentActor().getSnapshot().value).toBe('idle');
+  it('steers a message into the running conversation', () => {
+    const a = start('steer');
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'MAIL', mails: [mail(2)] });
+    expect(a.value()).toEqual({ busy: 'callingModel' });
+    expect(a.calls.slice(-1)).toEqual(['steer:1']);
+  });
+
+  it('interrupts the run in progress and starts one on the new message', () => {
+    const a = start('interrupt');
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'MAIL', mails: [mail(2)] });
+    expect(a.value()).toEqual({ busy: 'waitingForLease' });
+    expect(a.calls).toEqual(['begin:1', 'lease', 'model', 'stop:interrupted', 'begin:2', 'lease']);
+  });
+
+  it('repairs structured output, then fails the run when the answer stays invalid', () => {
+    const a = start();
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'repair' });
+    expect(a.value()).toEqual({ busy: 'waitingForLease' });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'invalid' });
+    expect(a.value()).toBe('done');
+    expect(a.calls.slice(2)).toEqual(['model', 'repair', 'lease', 'model', 'end:failed']);
+  });
+
+  it('ends a run at maxTurns, on a handoff, on a bound, and fails for good on FAIL', () => {
+    const a = start();
+    a.state.turnsLeft = false;
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'tools' });
+    a.send({ type: 'TOOLS_DONE', handedOff: false });
+    expect(a.calls.at(-1)).toBe('end:max_turns');
+    a.send({ type: 'MAIL', mails: [mail(2)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'tools' });
+    a.send({ type: 'TOOLS_DONE', handedOff: true });
+    expect(a.calls.at(-1)).toBe('end:handed_off');
+    a.send({ type: 'MAIL', mails: [mail(3)] });
+    a.send({ type: 'END', status: 'budget_exhausted' });
+    expect([a.value(), a.calls.at(-1)]).toEqual(['done', 'end:budget_exhausted']);
+    a.send({ type: 'MAIL', mails: [mail(4)] });
+    a.send({ type: 'FAIL', error: new TroupeError('ERR_INTERNAL', 'boom') });
+    expect(a.actor.getSnapshot().status).toBe('done');
+    expect(a.calls.at(-1)).toBe('fail:ERR_INTERNAL');
+  });
+
+  it('cancels to idle, and an idle agent ignores what only a run can receive', () => {
+    const a = start();
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'final' });
+    expect([a.value(), a.calls]).toEqual(['idle', []]);
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'CANCEL' });
+    expect([a.value(), a.calls.at(-1)]).toEqual(['idle', 'stop:cancelled']);
+  });
+
+  it('is a pure function of snapshot and event through xstate’s own transition API', () => {
+    const a = start();
+    const snapshot = a.actor.getSnapshot();
+    const next = getNextSnapshot(agentMachine, snapshot, { type: 'MAIL', mails: [mail(1)] });
+    expect(next.value).toEqual({ busy: 'waitingForLease' });
+    // Computing a snapshot ran no effect and moved no actor.
+    expect([a.value(), a.calls]).toEqual(['idle', []]);
   });
 });

@@ -283,7 +283,10 @@ describe('model.delta', () => {
         };
       },
     };
-    await team.spawn(defineAgent({ name: 'slow', instructions: '', model }), { name: 'slow' });
+    await team.spawn(defineAgent({ name: 'slow', instructions: '', model }), {
+      name: 'slow',
+      whenBusy: 'interrupt',
+    });
     const texts: string[] = [];
     team.on('model.delta', (e) => {
       if (e.delta.type === 'text') texts.push(`${e.runId}:${e.delta.text}`);

@@ -68,11 +68,16 @@ describe('pool placement with a session store: turn records', () => {
       clock,
       state: createSharedState({ clock }),
       limiter: createRateLimiter({ clock, rules: [] }),
-      bus: createBus({ clock }),
       store,
     };
-    const inline = createTeam({ ...options, id: 'inline' });
-    const pool = createTeam({ ...options, id: 'pool', placement: placementOption('pool') });
+    // Each team has its own bus: agents of one name share a mailbox topic on a shared bus.
+    const inline = createTeam({ ...options, bus: createBus({ clock }), id: 'inline' });
+    const pool = createTeam({
+      ...options,
+      bus: createBus({ clock }),
+      id: 'pool',
+      placement: placementOption('pool'),
+    });
     try {
       for (const team of [inline, pool]) {
         await team.spawn(NOTER, { name: 'ada' });

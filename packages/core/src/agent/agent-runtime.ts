@@ -1,4 +1,5 @@
-import type { AcquireResult, Lease, LimiterBackend, RateLimitFeedback } from '../backends.js';
+import { createActor } from 'xstate';
+import type { AcquireResult, LimiterBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { abortedError, isTroupeError, TroupeError } from '../errors.js';
 import {
@@ -6,19 +7,40 @@ import {
   type EventSink,
   type RunStatus,
   sinkWants,
-  type Usage,
 } from '../events/team-events.js';
-import type { ChatMessage, ModelDelta, ModelRequest, ModelResponse, ToolSpec } from '../model.js';
+import { createRng } from '../ids.js';
+import type { ChatMessage, ToolSpec } from '../model.js';
 import { DerivedState } from '../session/derived.js';
 import type { ContextUpdate } from '../tools/context-update.js';
-import { runToolCalls, type ToolTurnEnv } from '../tools/run-tools.js';
 import { toolSpecs } from '../tools/schema-cache.js';
 import type { Role, ToolSet } from '../tools/tool-set.js';
 import type { AgentDefinition } from './define-agent.js';
-import { AGENT_EVENTS, AgentLifecycle } from './lifecycle.js';
-import { cancelLease, closedResult, Run, settleLease, toolObserver } from './run.js';
+import { DEFAULT_LEASE_TIMEOUT_MS, refusedForGood, waitForLease } from './lease.js';
+import {
+  type AgentActor,
+  type AgentEffects,
+  type AgentEvent,
+  type AgentInspector,
+  agentMachine,
+  type WhenBusy,
+} from './machine.js';
+import { type Mail, mailMessage } from './mail.js';
+import { ModelTurn } from './model-turn.js';
+import { repairMessage } from './output.js';
+import { cancelLease, closedResult, type Handoff, Run } from './run.js';
 import type { RunResult } from './run-result.js';
-import { addTotals, addUsage, newUsage, type UsageCounter } from './usage.js';
+import { ToolsTurn } from './tools-turn.js';
+import { addTotals, newUsage, type UsageCounter } from './usage.js';
+
+/** A run ended: whoever awaits its mails gets `result` (or, after a handoff, the next agent's). */
+export interface RunEnd {
+  readonly result: RunResult;
+  /** The mailbox messages the run answered (or that were refused: a stopped or failed agent). */
+  readonly mails: readonly Mail[];
+  readonly handoff?: Handoff;
+  /** An earlier run's result, given again to mails it turned out to answer (its usage is counted). */
+  readonly again?: true;
+}
 
 /** What an agent reaches in its host (the team inline, proxies in a pool worker). */
 export interface AgentEnv {
@@ -35,6 +57,12 @@ export interface AgentEnv {
   onState?(agent: AgentRuntime, state: AgentState): void;
   /** A run failed (the model or the runtime threw): the supervisor decides what next. */
   onFailure(agent: AgentRuntime, error: TroupeError): void;
+  /** A run ended, or mails were refused: the team answers whoever awaits them. */
+  onRunEnd(agent: AgentRuntime, end: RunEnd): void;
+  /** A run took mailbox messages up to `seq` into history (pool hosts report it). */
+  onTaken?(agent: AgentRuntime, seq: number): void;
+  /** xstate's inspection observer, given to every agent actor (team option `inspect`). */
+  readonly inspect?: AgentInspector | undefined;
 }
 
 /** How an agent is made: its definition, its name and role in the team, its tools. */
@@ -44,41 +72,74 @@ export interface AgentSpec {
   readonly role: Role | undefined;
   readonly tools: ToolSet;
   readonly limiterKeys: readonly string[];
+  /** Default: the definition's, else `'queue'`. */
+  readonly whenBusy?: WhenBusy | undefined;
+  /** Bound on one lease wait. Default: the definition's, else 10 minutes. */
+  readonly leaseTimeoutMs?: number | undefined;
 }
 
-const { WAIT_LEASE, CALL_MODEL, RUN_TOOLS, FINISH, STOP_RUN, FAIL } = AGENT_EVENTS;
-type Move = (typeof AGENT_EVENTS)[keyof typeof AGENT_EVENTS];
+/** The context key where `wait_messages` keeps the last seq it took from the agent's own inbox. */
+export const inboxCursorKey = (agent: string): string => `cursor:inbox:${agent}`;
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const GRANTED = Object.freeze({ type: 'LEASE_GRANTED' } as const);
+const CANCEL = Object.freeze({ type: 'CANCEL' } as const);
+
+function visibleState(actor: AgentActor): AgentState {
+  const snapshot = actor.getSnapshot();
+  const value = snapshot.value;
+  if (typeof value === 'string') return value as AgentState;
+  return (value as { busy: AgentState }).busy;
+}
 
 /**
- * One agent: its actor, history (append-only), context and usage, and the loop that runs a
- * message to an answer. Placement-neutral: the team hosts it inline, a pool worker hosts it there.
+ * One agent: its actor (the statechart of machine.ts, which decides), and the data and effects
+ * it orders (history, context, usage, its mailbox queue; lease, model call, tools). Placement-
+ * neutral: the team hosts it inline, a pool worker hosts it there. Messages arrive through
+ * {@link deliver}; every run's end is reported through `env.onRunEnd`.
  */
-export class AgentRuntime {
+export class AgentRuntime implements AgentEffects {
   readonly name: string;
   readonly definition: AgentDefinition;
   readonly role: Role | undefined;
   readonly tools: ToolSet;
   readonly limiterKeys: readonly string[];
+  readonly whenBusy: WhenBusy;
+  readonly leaseTimeoutMs: number;
   /** Every message of every run, append-only. */
   readonly history: ChatMessage[] = [];
-  /** The agent's context, changed only by tools' updates. */
+  /** The agent's context, changed by tools' updates (and the mailbox cursor). */
   context: Readonly<Record<string, unknown>> = EMPTY;
   /** Totals over the agent's life (all runs). */
   readonly usage: UsageCounter = newUsage();
   restarts = 0;
+  readonly env: AgentEnv;
+  readonly specs: readonly ToolSpec[];
+  readonly random: () => number;
   /** State derived from history (the definition's `derive`), kept current per message. */
   readonly #derived: DerivedState;
+  readonly #cursorKey: string;
   #runs = 0;
   #savedUpTo = 0;
-  readonly #lifecycle: AgentLifecycle;
+  /** Last mailbox seq taken into history as a user message. */
+  #cursor = 0;
+  #actor: AgentActor;
+  #state: AgentState;
+  #reported: AgentState;
+  #depth = 0;
   #run: Run | undefined = undefined;
-  #env: AgentEnv;
-  #specs: readonly ToolSpec[];
-  // Made on the first run / first tool turn: an idle agent carries neither (spawn cost, heap).
-  #toolEnv: { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] } | undefined;
-  #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
+  #lastResult: RunResult | undefined = undefined;
+  /** Mails for the next run, and mails for the running conversation's next model call. */
+  #queue: Mail[] = [];
+  #steered: Mail[] = [];
+  /** Highest mailbox seq accepted (queued or handled): a redelivered mail is dropped. */
+  #accepted = 0;
+  #failedForGood = false;
+  #stopped = false;
+  /** The limiter answered asynchronously once: later turns go straight to `acquire`. */
+  asyncLimiter = false;
+  readonly #model: ModelTurn;
+  readonly #toolsTurn: ToolsTurn;
 
   constructor(spec: AgentSpec, env: AgentEnv) {
     this.name = spec.name;
@@ -86,43 +147,24 @@ export class AgentRuntime {
     this.role = spec.role;
     this.tools = spec.tools;
     this.limiterKeys = spec.limiterKeys;
-    this.#env = env;
+    this.whenBusy = spec.whenBusy ?? spec.definition.whenBusy ?? 'queue';
+    this.leaseTimeoutMs =
+      spec.leaseTimeoutMs ?? spec.definition.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS;
+    this.env = env;
+    this.#cursorKey = inboxCursorKey(spec.name);
+    this.random = createRng(`lease:${spec.name}`).next;
     this.#derived = new DerivedState(spec.definition.derive);
-    this.#specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
-    this.#lifecycle = new AgentLifecycle((state) => this.#stateChanged(state));
-  }
-
-  /** Rate-limit feedback from the model goes to the provider's (first) limiter key. */
-  #rateLimitHook(): ((feedback: RateLimitFeedback) => void) | undefined {
-    if (this.#onRateLimit !== undefined) return this.#onRateLimit;
-    const providerKey = this.limiterKeys[0];
-    if (providerKey === undefined) return undefined;
-    const limiter = this.#env.limiter;
-    this.#onRateLimit = (feedback) => {
-      const observed = limiter.observe(providerKey, feedback);
-      if (observed instanceof Promise) observed.catch(() => {});
-    };
-    return this.#onRateLimit;
-  }
-
-  #tools(): { -readonly [K in keyof ToolTurnEnv]: ToolTurnEnv[K] } {
-    if (this.#toolEnv !== undefined) return this.#toolEnv;
-    const env = this.#env;
-    this.#toolEnv = {
-      agent: this.name,
-      clock: env.clock,
-      context: () => this.context,
-      update: (updates) => {
-        this.context = env.applyUpdates(this.context, updates);
-      },
-      observer: undefined,
-    };
-    return this.#toolEnv;
+    this.specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
+    this.#model = new ModelTurn(this);
+    this.#toolsTurn = new ToolsTurn(this);
+    this.#actor = this.#startActor();
+    this.#state = visibleState(this.#actor);
+    this.#reported = this.#state;
   }
 
   /** The actor's state. */
   get state(): AgentState {
-    return this.#lifecycle.state;
+    return this.#state;
   }
 
   /** True while a run is in progress. */
@@ -130,49 +172,86 @@ export class AgentRuntime {
     return this.#run !== undefined;
   }
 
+  /** True when nothing is running or waiting to run. */
+  get quiet(): boolean {
+    return this.#run === undefined && (this.#queue.length === 0 || this.#failedForGood);
+  }
+
   /** Number of runs started. */
   get runs(): number {
     return this.#runs;
   }
 
+  /** The run in progress (effects modules act on it). */
+  get currentRun(): Run | undefined {
+    return this.#run;
+  }
+
+  /** Last mailbox seq handled: taken into history by a run, or by `wait_messages`. */
+  get cursor(): number {
+    const taken = this.context[this.#cursorKey];
+    return typeof taken === 'number' && taken > this.#cursor ? taken : this.#cursor;
+  }
+
   /**
-   * Starts a run with `content` as the user message. A run in progress is interrupted first:
-   * its message stays in history, its pending reply is dropped, dangling tool calls get a
-   * synthetic result, and its promise resolves with status `interrupted`.
+   * Mailbox messages for this agent, oldest first. A message at or below a seq already
+   * accepted is dropped (delivery is at least once; handling exactly once). An idle agent
+   * starts a run on them at once; a busy one follows `whenBusy`.
    */
-  send(content: string): Promise<RunResult> {
-    if (this.#lifecycle.state === 'failed') {
-      return Promise.resolve(closedResult(this.name, this.#runs));
+  deliver(mails: readonly Mail[]): void {
+    const cursor = this.cursor;
+    const fresh: Mail[] = [];
+    for (const mail of mails) {
+      if (mail.seq <= this.#accepted) continue; // delivered before: at least once, handled once
+      this.#accepted = mail.seq;
+      if (mail.seq > cursor) fresh.push(mail);
+      else this.#takenByTool(mail);
     }
-    const previous = this.#run;
-    if (previous !== undefined) this.#stop(previous, 'interrupted');
-    this.history.push({ role: 'user', content });
-    const run = new Run(`${this.name}:${++this.#runs}`);
-    this.#run = run;
-    const events = this.#env.events;
-    if (sinkWants(events, 'run.started'))
-      events.emit({
-        type: 'run.started',
-        at: this.#env.clock.now(),
-        agent: this.name,
-        runId: run.id,
-      });
-    void this.#drive(run);
-    return run.promise;
+    if (fresh.length === 0) return;
+    if (this.#failedForGood || this.#stopped) {
+      this.#refuse(fresh, closedResult(this.name, this.#runs));
+      return;
+    }
+    // Failed and not yet restarted: kept for the run after the restart.
+    if (this.#actor.getSnapshot().status !== 'active') {
+      for (const mail of fresh) this.#queue.push(mail);
+      return;
+    }
+    this.send({ type: 'MAIL', mails: fresh });
+  }
+
+  /**
+   * Starts the mailbox cursor over at `seq`: the mailbox topic restarted (a new in-memory bus
+   * for a resumed session), so the seqs in its history no longer refer to it.
+   */
+  rebaseCursor(seq: number): void {
+    this.#cursor = seq;
+    this.#accepted = seq;
+    if (this.context[this.#cursorKey] !== undefined)
+      this.context = this.env.applyUpdates(this.context, [{ op: 'delete', key: this.#cursorKey }]);
   }
 
   /** Stops the run in progress (status `cancelled`); false when there was none. */
   cancel(): boolean {
-    const run = this.#run;
-    if (run === undefined) return false;
-    this.#stop(run, 'cancelled');
+    if (this.#run === undefined) return false;
+    this.send(CANCEL);
     return true;
   }
 
-  /** A fresh actor after a failure: history, context and usage are kept. */
+  /** Marks the current run as handing its task to `to` (the `handoff` tool); false without one. */
+  handOff(handoff: Handoff): boolean {
+    const run = this.#run;
+    if (run === undefined || run.stale) return false;
+    run.handoff = handoff;
+    return true;
+  }
+
+  /** A fresh actor after a failure: history, context, usage and queued messages are kept. */
   restart(): void {
-    this.#lifecycle.restart();
+    this.#actor.stop();
     this.restarts++;
+    this.#actor = this.#startActor();
+    this.#report();
   }
 
   /**
@@ -183,20 +262,25 @@ export class AgentRuntime {
     readonly history: readonly ChatMessage[];
     readonly stored: number;
     readonly context: Readonly<Record<string, unknown>>;
-    readonly usage: Usage;
+    readonly usage: { readonly [K in keyof UsageCounter]: number };
   }): void {
     this.history.length = 0;
-    // Each run starts with one user message: counting them keeps run ids going on (`name:n`)
-    // instead of repeating the ones the stored session already logged.
+    // Each run starts with at least one user message: counting them keeps run ids going on
+    // (`name:n`) instead of repeating the ones the stored session already logged.
     let runs = 0;
+    let cursor = 0;
     for (const message of session.history) {
       this.history.push(message);
-      if (message.role === 'user') runs++;
+      if (message.role !== 'user') continue;
+      runs++;
+      if (message.seq !== undefined && message.seq > cursor) cursor = message.seq;
     }
+    this.#cursor = cursor;
     this.#runs = runs;
     this.context = session.context;
     addTotals(this.usage, session.usage);
     this.#savedUpTo = session.stored;
+    this.#accepted = Math.max(this.#accepted, this.cursor);
     this.#derived.rebuild(this.history);
   }
 
@@ -206,225 +290,339 @@ export class AgentRuntime {
     return this.#derived.values();
   }
 
-  /** Cancels any run and stops the actor. */
+  /** Cancels any run, answers queued messages as cancelled, and stops the actor. */
   stop(): void {
     this.cancel();
-    this.#lifecycle.stop();
+    this.#stopped = true;
+    this.#actor.stop();
+    this.#refuse(
+      this.#queue.splice(0).concat(this.#steered.splice(0)),
+      closedResult(this.name, this.#runs, `agent "${this.name}" was stopped`),
+    );
   }
 
-  /** Marks the agent failed for good (the supervisor gave up): later sends resolve `failed`. */
+  /** Marks the agent failed for good (the supervisor gave up): its messages are refused. */
   markFailed(): void {
-    if (this.#lifecycle.state !== 'failed') this.#move(FAIL);
+    this.#failedForGood = true;
+    if (this.#actor.getSnapshot().status === 'active')
+      this.send({ type: 'FAIL', error: gaveUp(this.name) });
+    this.#refuse(
+      this.#queue.splice(0).concat(this.#steered.splice(0)),
+      closedResult(this.name, this.#runs),
+    );
   }
 
-  /** Fails the run in progress from outside (a worker died, say). */
+  /** Fails the run in progress from outside (its host is going away, say). */
   fail(error: TroupeError): void {
-    const run = this.#run;
-    if (run !== undefined) this.#fail(run, error);
-    else {
-      this.#move(FAIL);
-      this.#env.onFailure(this, error);
-    }
+    if (this.#actor.getSnapshot().status === 'active') this.send({ type: 'FAIL', error });
   }
 
-  async #drive(run: Run): Promise<void> {
-    const definition = this.definition;
-    const env = this.#env;
-    const events = env.events;
-    const onRateLimit = this.#rateLimitHook();
-    // Set per turn, only while someone listens to `model.delta`: a model (a provider on
-    // `stream: 'auto'`) streams only when the request has `onDelta`, so deltas cost nothing
-    // when nobody wants them.
-    let onDelta: ((delta: ModelDelta) => void) | undefined;
-    const request = {
-      system: definition.instructions,
-      messages: this.history,
-      tools: this.#specs,
-      get signal() {
-        return run.signal;
-      },
-      get onDelta() {
-        return onDelta;
-      },
-      ...(onRateLimit === undefined ? {} : { onRateLimit }),
-      ...(definition.maxOutputTokens === undefined
-        ? {}
-        : { maxOutputTokens: definition.maxOutputTokens }),
-      ...(definition.temperature === undefined ? {} : { temperature: definition.temperature }),
-    } as ModelRequest;
+  /** Sends `event` to the actor, then reports the state once the actor has settled. */
+  send(event: AgentEvent): void {
+    this.#depth++;
     try {
-      for (;;) {
-        if (run.turns >= definition.maxTurns) {
-          this.#move(FINISH);
-          this.#end(run, 'max_turns');
-          return;
-        }
-        const turn = ++run.turns;
-        if (sinkWants(events, 'turn.started'))
-          events.emit({
-            type: 'turn.started',
-            at: env.clock.now(),
-            agent: this.name,
-            runId: run.id,
-            turn,
-          });
-        // Fast path: an in-memory limiter admits synchronously, with no await at all.
-        const estimate = definition.model.estimateTokens?.(request) ?? 0;
-        const tried = env.limiter.tryAcquire(this.limiterKeys, { tokens: estimate });
-        let lease: Lease | undefined;
-        if (!(tried instanceof Promise) && tried.ok) lease = tried.lease;
-        else {
-          lease = await this.#waitLease(run, tried, estimate);
-          if (lease === undefined) return;
-        }
-        this.#move(CALL_MODEL);
-        if (sinkWants(events, 'model.requested')) {
-          events.emit({
-            type: 'model.requested',
-            at: env.clock.now(),
-            agent: this.name,
-            runId: run.id,
-            turn,
-            messages: this.history.length,
-          });
-        }
-        onDelta = sinkWants(events, 'model.delta') ? this.#deltaEmitter(run, turn) : undefined;
-        let response: ModelResponse;
-        try {
-          response = await definition.model.generate(request);
-        } catch (error) {
-          // The request was made (or may have been): it counts, with no tokens.
-          settleLease(lease, 0, undefined);
-          throw error;
-        }
-        const usage = response.usage;
-        settleLease(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
-        addUsage(run.usage, usage);
-        addUsage(this.usage, usage);
-        if (run.stale) return; // an interrupted turn's reply is dropped
-        const calls = response.toolCalls;
-        if (sinkWants(events, 'model.answered')) {
-          events.emit({
-            type: 'model.answered',
-            at: env.clock.now(),
-            agent: this.name,
-            runId: run.id,
-            turn,
-            toolCalls: calls.length,
-            inputTokens: usage.inputTokens,
-            outputTokens: usage.outputTokens,
-            stopReason: response.stopReason,
-          });
-        }
-        run.text = response.text;
-        if (calls.length === 0) {
-          this.history.push({ role: 'assistant', content: response.text });
-          this.#move(FINISH);
-          this.#afterTurn();
-          this.#end(run, 'completed');
-          return;
-        }
-        this.history.push({ role: 'assistant', content: response.text, toolCalls: calls });
-        // Saved before the tools run: after a crash mid-turn, resume sees the calls that were
-        // started and gives each a synthetic result (session/resume.ts).
-        this.#afterTurn();
-        this.#move(RUN_TOOLS);
-        const toolEnv = this.#tools();
-        toolEnv.observer =
-          sinkWants(events, 'tool.called') || sinkWants(events, 'tool.returned')
-            ? toolObserver(events, env.clock, this.name, run.id)
-            : undefined;
-        const toolTurn = runToolCalls(calls, this.tools, toolEnv);
-        run.toolTurn = toolTurn;
-        // Plain (synchronous) tools finish inside runToolCalls: no need to wait a microtask.
-        const results = toolTurn.results ?? (await toolTurn.done);
-        run.toolTurn = undefined;
-        if (results === undefined || run.stale) return;
-        for (let i = 0; i < results.length; i++) this.history.push(results[i]!);
-        this.#afterTurn();
-      }
-    } catch (error) {
-      if (run.stale) return;
-      this.#fail(run, error);
+      this.#actor.send(event);
+    } finally {
+      this.#depth--;
     }
+    if (this.#depth === 0) this.#report();
   }
 
-  /** Reports each delta of one turn as a `model.delta` event (an interrupted turn's are dropped). */
-  #deltaEmitter(run: Run, turn: number): (delta: ModelDelta) => void {
-    const env = this.#env;
-    const agent = this.name;
-    return (delta) => {
-      if (run.stale || !sinkWants(env.events, 'model.delta')) return;
-      env.events.emit({
-        type: 'model.delta',
-        at: env.clock.now(),
-        agent,
-        runId: run.id,
-        turn,
-        delta,
-      });
-    };
+  /**
+   * A mail `wait_messages` took inside a run before the mailbox delivered it: it is answered by
+   * the run that took it (the one in progress, or the last one).
+   */
+  #takenByTool(mail: Mail): void {
+    if (mail.id === undefined) return;
+    if (this.#run !== undefined) this.#run.mails.push(mail);
+    else if (this.#lastResult !== undefined)
+      this.env.onRunEnd(this, { result: this.#lastResult, mails: [mail], again: true });
   }
 
-  /** The lease when the limiter did not admit at once (or answered asynchronously): wait for it. */
-  async #waitLease(
-    run: Run,
-    tried: Promise<AcquireResult> | AcquireResult,
-    estimate: number,
-  ): Promise<Lease | undefined> {
-    const env = this.#env;
-    const first = await tried;
-    if (run.stale) {
-      if (first.ok) cancelLease(first.lease);
-      return undefined;
-    }
-    if (first.ok) return first.lease;
-    this.#move(WAIT_LEASE);
-    const since = env.clock.now();
-    const lease = await env.limiter.acquire(this.limiterKeys, {
-      tokens: estimate,
-      signal: run.signal,
-    });
-    if (run.stale) {
-      cancelLease(lease);
-      return undefined;
-    }
-    const events = env.events;
-    if (sinkWants(events, 'lease.waited')) {
+  // ---- effects the statechart orders (AgentEffects) ----
+
+  beginRun(mails: readonly Mail[]): void {
+    const run = new Run(`${this.name}:${++this.#runs}`, mails);
+    this.#run = run;
+    for (const mail of mails) this.history.push(mailMessage(mail));
+    this.#takeCursor(mails);
+    const events = this.env.events;
+    if (sinkWants(events, 'run.started'))
       events.emit({
-        type: 'lease.waited',
-        at: env.clock.now(),
+        type: 'run.started',
+        at: this.env.clock.now(),
         agent: this.name,
         runId: run.id,
-        waitedMs: env.clock.now() - since,
       });
-    }
-    return lease;
   }
 
-  /** Interrupt or cancel: abandon the run, close dangling tool calls, go idle. */
-  #stop(run: Run, status: 'interrupted' | 'cancelled'): void {
+  beginQueuedRun(): void {
+    this.beginRun(this.#queue.splice(0));
+  }
+
+  hasQueued(): boolean {
+    // Steered messages the last run never reached become the next run's.
+    if (this.#steered.length > 0)
+      for (const mail of this.#steered.splice(0)) this.#queue.push(mail);
+    if (this.#queue.length === 0) return false;
+    // Messages `wait_messages` took meanwhile were answered by the run that took them.
+    const cursor = this.cursor;
+    if (this.#queue[0]!.seq <= cursor) {
+      const taken = this.#queue.filter((mail) => mail.seq <= cursor);
+      this.#queue = this.#queue.filter((mail) => mail.seq > cursor);
+      if (this.#lastResult !== undefined)
+        this.env.onRunEnd(this, { result: this.#lastResult, mails: taken, again: true });
+    }
+    return this.#queue.length > 0;
+  }
+
+  turnsLeft(): boolean {
+    const run = this.#run;
+    return run !== undefined && run.turns < this.definition.maxTurns;
+  }
+
+  enqueue(mails: readonly Mail[]): void {
+    for (const mail of mails) this.#queue.push(mail);
+  }
+
+  steer(mails: readonly Mail[]): void {
+    for (const mail of mails) this.#steered.push(mail);
+  }
+
+  requestLease(): void {
+    this.#state = 'waitingForLease';
+    const run = this.#run!;
+    if (run.turns >= this.definition.maxTurns) {
+      this.send({ type: 'END', status: 'max_turns' });
+      return;
+    }
+    this.#model.startTurn(run);
+    const estimate = this.#model.estimate(run);
+    if (!this.asyncLimiter) {
+      const tried = this.env.limiter.tryAcquire(this.limiterKeys, { tokens: estimate });
+      if (tried instanceof Promise) {
+        this.asyncLimiter = true;
+        void this.#admitted(run, tried, estimate);
+        return;
+      }
+      if (tried.ok) {
+        run.lease = tried.lease;
+        this.send(GRANTED);
+        return;
+      }
+      if (refusedForGood(tried)) {
+        this.#budgetExhausted(run);
+        return;
+      }
+    }
+    void this.#waitLease(run, estimate);
+  }
+
+  callModel(): void {
+    this.#state = 'callingModel';
+    const run = this.#run!;
+    if (this.#steered.length > 0) {
+      const mails = this.#steered.splice(0).filter((mail) => mail.seq > this.cursor);
+      for (const mail of mails) {
+        this.history.push(mailMessage(mail));
+        run.mails.push(mail);
+      }
+      this.#takeCursor(mails);
+    }
+    this.#model.call(run);
+  }
+
+  runTools(): void {
+    this.#state = 'runningTools';
+    this.#toolsTurn.run(this.#run!);
+  }
+
+  askRepair(): void {
+    const run = this.#run!;
+    this.history.push(repairMessage(run.problem));
+  }
+
+  stopRun(status: 'interrupted' | 'cancelled'): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    const reason = abortedError(undefined, `run (${status})`);
     run.stale = true;
-    const reason = abortedError(
-      undefined,
-      status === 'interrupted' ? 'run (interrupted)' : 'run (cancelled)',
-    );
     run.abort(reason);
     run.toolTurn?.abort(reason);
     run.toolTurn = undefined;
     this.#closeDanglingCalls(status);
     this.#saveTrailing();
-    this.#move(STOP_RUN);
-    const events = this.#env.events;
+    const events = this.env.events;
     if (status === 'interrupted' && sinkWants(events, 'agent.interrupted')) {
       events.emit({
         type: 'agent.interrupted',
-        at: this.#env.clock.now(),
+        at: this.env.clock.now(),
         agent: this.name,
         runId: run.id,
       });
     }
-    this.#end(run, status);
+    this.#finish(run, status, undefined);
+  }
+
+  endRun(status: RunStatus, error?: TroupeError): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    run.stale = true;
+    this.#saveTrailing();
+    this.#finish(run, status, error ?? run.error);
+  }
+
+  failRun(error: TroupeError): void {
+    const run = this.#run;
+    if (run !== undefined) {
+      run.stale = true;
+      run.toolTurn?.abort(error);
+      this.#closeDanglingCalls('failed');
+      this.#saveTrailing();
+      this.#finish(run, 'failed', error);
+    }
+    if (!this.#failedForGood) this.env.onFailure(this, error);
+  }
+
+  // ---- helpers the effect modules use ----
+
+  /** Reports the end of a turn to persistence (history from the last save on). */
+  afterTurn(): void {
+    if (!this.#derived.empty) this.#derived.observe(this.history);
+    const hook = this.env.afterTurn;
+    if (hook === undefined) return;
+    const from = this.#savedUpTo;
+    this.#savedUpTo = this.history.length;
+    hook(this, from);
+  }
+
+  /** Applies context updates (tools). */
+  update(updates: readonly ContextUpdate[]): void {
+    this.context = this.env.applyUpdates(this.context, updates);
+  }
+
+  /** An effect failed in a way that is the run's fault: the statechart decides. */
+  failed(run: Run, error: unknown): void {
+    if (run.stale || this.#run !== run) return;
+    this.send({ type: 'FAIL', error: asTroupeError(this.name, error) });
+  }
+
+  // ---- private ----
+
+  async #admitted(run: Run, tried: Promise<AcquireResult>, estimate: number): Promise<void> {
+    let first: AcquireResult;
+    try {
+      first = await tried;
+    } catch (error) {
+      // A transient fault on the first try: the bounded wait retries it.
+      if (
+        isTroupeError(error) &&
+        (error.code === 'ERR_BACKEND_UNAVAILABLE' || error.code === 'ERR_TIMEOUT')
+      ) {
+        return this.#waitLease(run, estimate);
+      }
+      return this.failed(run, error);
+    }
+    if (run.stale || this.#run !== run) {
+      if (first.ok) cancelLease(first.lease);
+      return;
+    }
+    if (first.ok) {
+      run.lease = first.lease;
+      this.send(GRANTED);
+    } else if (refusedForGood(first)) this.#budgetExhausted(run);
+    else await this.#waitLease(run, estimate);
+  }
+
+  async #waitLease(run: Run, estimate: number): Promise<void> {
+    const env = this.env;
+    const since = env.clock.now();
+    let outcome: Awaited<ReturnType<typeof waitForLease>>;
+    try {
+      outcome = await waitForLease({
+        limiter: env.limiter,
+        clock: env.clock,
+        keys: this.limiterKeys,
+        tokens: estimate,
+        timeoutMs: this.leaseTimeoutMs,
+        signal: run.signal,
+        random: this.random,
+      });
+    } catch (error) {
+      return this.failed(run, error);
+    }
+    if (run.stale || this.#run !== run) {
+      if (outcome.ok) cancelLease(outcome.lease);
+      return;
+    }
+    if (outcome.ok) {
+      run.lease = outcome.lease;
+      // A remote limiter's admission at once takes a round trip, not a wait worth reporting.
+      if (env.clock.now() > since && sinkWants(env.events, 'lease.waited')) {
+        env.events.emit({
+          type: 'lease.waited',
+          at: env.clock.now(),
+          agent: this.name,
+          runId: run.id,
+          waitedMs: env.clock.now() - since,
+        });
+      }
+      this.send(GRANTED);
+      return;
+    }
+    if (outcome.status === 'stale') return;
+    if (outcome.status === 'budget_exhausted') return this.#budgetExhausted(run);
+    this.send({ type: 'END', status: outcome.status, error: outcome.error });
+  }
+
+  #budgetExhausted(run: Run): void {
+    const events = this.env.events;
+    if (sinkWants(events, 'budget.exhausted')) {
+      events.emit({
+        type: 'budget.exhausted',
+        at: this.env.clock.now(),
+        agent: this.name,
+        runId: run.id,
+        keys: this.limiterKeys,
+      });
+    }
+    this.send({
+      type: 'END',
+      status: 'budget_exhausted',
+      error: new TroupeError(
+        'ERR_BUDGET_EXHAUSTED',
+        `the budget of ${this.limiterKeys.join(', ')} is spent`,
+        {
+          details: { keys: [...this.limiterKeys] },
+        },
+      ),
+    });
+  }
+
+  #finish(run: Run, status: RunStatus, error: TroupeError | undefined): void {
+    if (run.lease !== undefined) {
+      cancelLease(run.lease);
+      run.lease = undefined;
+    }
+    if (this.#run === run) this.#run = undefined;
+    const result = run.finish(this.name, status, error, this.env.events, this.env.clock);
+    this.#lastResult = result;
+    const end: RunEnd =
+      run.handoff === undefined || status !== 'handed_off'
+        ? { result, mails: run.mails }
+        : { result, mails: run.mails, handoff: run.handoff };
+    this.env.onRunEnd(this, end);
+  }
+
+  #refuse(mails: readonly Mail[], result: RunResult): void {
+    if (mails.length > 0) this.env.onRunEnd(this, { result, mails });
+  }
+
+  #takeCursor(mails: readonly Mail[]): void {
+    const last = mails[mails.length - 1];
+    if (last === undefined || last.seq <= this.#cursor) return;
+    this.#cursor = last.seq;
+    this.env.onTaken?.(this, last.seq);
   }
 
   #closeDanglingCalls(status: string): void {
@@ -441,54 +639,55 @@ export class AgentRuntime {
     }
   }
 
-  #fail(run: Run, error: unknown): void {
-    const failure = isTroupeError(error)
-      ? error
-      : new TroupeError(
-          'ERR_INTERNAL',
-          `agent "${this.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-    run.stale = true;
-    run.toolTurn?.abort(failure);
-    this.#closeDanglingCalls('failed');
-    this.#saveTrailing();
-    this.#move(FAIL);
-    this.#end(run, 'failed', failure);
-    this.#env.onFailure(this, failure);
+  /**
+   * A run that stops between turns (cancel, interrupt, failure, a lease that never came) saves
+   * what it left unsaved (its user messages, the abandoned calls' results) at once.
+   */
+  #saveTrailing(): void {
+    if (this.history.length > this.#savedUpTo) this.afterTurn();
   }
 
-  #end(run: Run, status: RunStatus, error?: TroupeError): void {
-    if (this.#run === run) this.#run = undefined;
-    run.finish(this.name, status, error, this.#env.events, this.#env.clock);
+  #startActor(): AgentActor {
+    const inspect = this.env.inspect;
+    const actor = createActor(agentMachine, {
+      input: { effects: this, whenBusy: this.whenBusy },
+      ...(inspect === undefined ? {} : { inspect }),
+    });
+    this.#depth++;
+    try {
+      actor.start();
+    } finally {
+      this.#depth--;
+    }
+    return actor;
   }
 
   /**
-   * A run that stops between turns (cancel, interrupt, failure) saves what it left unsaved (its
-   * user message, the abandoned calls' results) at once: an agent passivated or a process that
-   * dies before the next turn would lose them otherwise.
+   * Reports the state once the actor has settled (a lease granted at once never shows
+   * `waitingForLease`). While an effect runs, `state` is the state it belongs to.
    */
-  #saveTrailing(): void {
-    if (this.history.length > this.#savedUpTo) this.#afterTurn();
-  }
-
-  #afterTurn(): void {
-    if (!this.#derived.empty) this.#derived.observe(this.history);
-    const hook = this.#env.afterTurn;
-    if (hook === undefined) return;
-    const from = this.#savedUpTo;
-    this.#savedUpTo = this.history.length;
-    hook(this, from);
-  }
-
-  #move(event: Move): void {
-    this.#lifecycle.move(event);
-  }
-
-  #stateChanged(state: AgentState): void {
-    this.#env.onState?.(this, state);
-    const events = this.#env.events;
+  #report(): void {
+    const state = visibleState(this.#actor);
+    this.#state = state;
+    if (state === this.#reported) return;
+    this.#reported = state;
+    this.env.onState?.(this, state);
+    const events = this.env.events;
     if (sinkWants(events, 'agent.state'))
-      events.emit({ type: 'agent.state', at: this.#env.clock.now(), agent: this.name, state });
+      events.emit({ type: 'agent.state', at: this.env.clock.now(), agent: this.name, state });
   }
+}
+
+function gaveUp(agent: string): TroupeError {
+  return new TroupeError('ERR_CLOSED', `agent "${agent}" has failed and is no longer restarted`);
+}
+
+function asTroupeError(agent: string, error: unknown): TroupeError {
+  return isTroupeError(error)
+    ? error
+    : new TroupeError(
+        'ERR_INTERNAL',
+        `agent "${agent}" failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
 }

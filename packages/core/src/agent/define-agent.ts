@@ -1,8 +1,12 @@
+import type { z } from 'zod';
 import { invalidArgument } from '../errors.js';
 import type { Model } from '../model.js';
+import { checkOptionNames } from '../options.js';
 import { type Deriver, defineDeriver } from '../session/derived.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
+import { WHEN_BUSY, type WhenBusy } from './machine.js';
+import { type OutputSpec, outputSpec } from './output.js';
 
 /**
  * What {@link defineAgent} takes.
@@ -12,7 +16,7 @@ import { type Role, validateRole } from '../tools/tool-set.js';
  * const options: AgentOptions = { name: 'a', instructions: 'Help.', model, tools: [add], maxTurns: 5 };
  * ```
  */
-export interface AgentOptions {
+export interface AgentOptions<TSchema extends z.ZodType | undefined = undefined> {
   /** The definition's name (a spawned agent gets its own name in the team). */
   readonly name: string;
   /** The system prompt. */
@@ -37,7 +41,49 @@ export interface AgentOptions {
    * current message by message. Read it with `team.derived(name)`.
    */
   readonly derive?: Readonly<Record<string, Deriver>>;
+  /**
+   * What a busy agent does with a new message (default `'queue'`; see {@link WhenBusy}). A
+   * spawn option or the team's default can override it.
+   */
+  readonly whenBusy?: WhenBusy;
+  /**
+   * Bound on one wait for a limiter lease (default 10 minutes): past it the run ends as
+   * `rate_limited`. A spent lifetime budget ends it at once as `budget_exhausted`.
+   */
+  readonly leaseTimeoutMs?: number;
+  /**
+   * Structured output: the final answer must be JSON matching this zod schema. Providers get
+   * it as their native JSON Schema response format; an answer that does not parse goes back to
+   * the model with zod's message, at most `outputRetries` times, then the run fails with
+   * `ERR_INVALID_OUTPUT`. `RunResult.output` holds the parsed value.
+   */
+  readonly output?: TSchema;
+  /** Repairs allowed for structured output (default 2). */
+  readonly outputRetries?: number;
+  /**
+   * The limiter key that provider rate-limit feedback (headers, 429s) goes to. Default: the
+   * first of `limiterKeys`.
+   */
+  readonly rateLimitKey?: string;
 }
+
+const AGENT_OPTIONS: ReadonlySet<string> = new Set([
+  'name',
+  'instructions',
+  'model',
+  'tools',
+  'maxTurns',
+  'role',
+  'limiterKeys',
+  'maxOutputTokens',
+  'temperature',
+  'derive',
+  'whenBusy',
+  'leaseTimeoutMs',
+  'output',
+  'outputRetries',
+  'rateLimitKey',
+]);
 
 /**
  * A validated, frozen agent definition: spawn it as many times as you like.
@@ -49,7 +95,7 @@ export interface AgentOptions {
  * await team.spawn(definition, { name: 'a2' });
  * ```
  */
-export interface AgentDefinition {
+export interface AgentDefinition<TOutput = unknown> {
   readonly kind: 'troupe.agent';
   readonly name: string;
   readonly instructions: string;
@@ -61,7 +107,17 @@ export interface AgentDefinition {
   readonly maxOutputTokens: number | undefined;
   readonly temperature: number | undefined;
   readonly derive: Readonly<Record<string, Deriver>> | undefined;
+  readonly whenBusy: WhenBusy | undefined;
+  readonly leaseTimeoutMs: number | undefined;
+  /** The structured output spec, when the agent has an `output` schema. */
+  readonly output: OutputSpec | undefined;
+  readonly rateLimitKey: string | undefined;
+  /** Type-level only: the parsed output's type (`RunResult<TOutput>['output']`). */
+  readonly __output?: TOutput;
 }
+
+/** The output type of an `output` schema (unknown without one). */
+export type OutputOf<TSchema> = TSchema extends z.ZodType ? z.output<TSchema> : unknown;
 
 /**
  * Defines an agent: instructions, a model, tools and a turn limit. Validated here, once.
@@ -77,9 +133,12 @@ export interface AgentDefinition {
  * });
  * ```
  */
-export function defineAgent(options: AgentOptions): AgentDefinition {
+export function defineAgent<TSchema extends z.ZodType | undefined = undefined>(
+  options: AgentOptions<TSchema>,
+): AgentDefinition<OutputOf<TSchema>> {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames(options, AGENT_OPTIONS, 'defineAgent');
   const { name, instructions, model, tools = [], maxTurns = 10, role, limiterKeys } = options;
   if (typeof name !== 'string' || name.length === 0)
     throw invalidArgument('name must be a non-empty string');
@@ -115,6 +174,17 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   }
   for (const [key, deriver] of Object.entries(derive ?? {}))
     defineDeriver(deriver, `derive.${key}`);
+  const { whenBusy, leaseTimeoutMs, rateLimitKey } = options;
+  checkWhenBusy(whenBusy, 'whenBusy', name);
+  checkLeaseTimeout(leaseTimeoutMs, 'leaseTimeoutMs', name);
+  if (rateLimitKey !== undefined && (typeof rateLimitKey !== 'string' || rateLimitKey.length === 0))
+    throw invalidArgument('rateLimitKey must be a non-empty string', { name });
+  const output =
+    options.output === undefined
+      ? undefined
+      : outputSpec(name, options.output, options.outputRetries);
+  if (options.output === undefined && options.outputRetries !== undefined)
+    throw invalidArgument('outputRetries needs an output schema', { name });
   return Object.freeze({
     kind: 'troupe.agent',
     name,
@@ -127,7 +197,34 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     maxOutputTokens: options.maxOutputTokens,
     temperature: options.temperature,
     derive: derive === undefined ? undefined : Object.freeze({ ...derive }),
-  });
+    whenBusy,
+    leaseTimeoutMs,
+    output,
+    rateLimitKey,
+  }) as AgentDefinition<OutputOf<TSchema>>;
+}
+
+/** Checks a `whenBusy` option (agent, spawn or team). */
+export function checkWhenBusy(value: unknown, option: string, name?: string): void {
+  if (value !== undefined && !WHEN_BUSY.includes(value as WhenBusy)) {
+    throw invalidArgument(`${option} must be one of ${WHEN_BUSY.join(', ')}`, {
+      ...(name === undefined ? {} : { name }),
+      [option]: value,
+    });
+  }
+}
+
+/** Checks a `leaseTimeoutMs` option (agent or team): a positive number of milliseconds. */
+export function checkLeaseTimeout(value: unknown, option: string, name?: string): void {
+  if (
+    value !== undefined &&
+    !(typeof value === 'number' && value > 0 && value <= Number.MAX_SAFE_INTEGER)
+  ) {
+    throw invalidArgument(`${option} must be a positive number of milliseconds`, {
+      ...(name === undefined ? {} : { name }),
+      [option]: value,
+    });
+  }
 }
 
 /** True for a value made by {@link defineAgent}. */

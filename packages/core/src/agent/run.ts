@@ -2,32 +2,51 @@ import type { Lease } from '../backends.js';
 import type { Clock } from '../clock.js';
 import type { TroupeError } from '../errors.js';
 import { type EventSink, type RunStatus, sinkWants } from '../events/team-events.js';
-import type { ToolCall } from '../model.js';
+import type { ModelDelta, ModelRequest, ToolCall } from '../model.js';
 import type { ToolObserver, ToolTurn } from '../tools/run-tools.js';
+import type { Mail } from './mail.js';
 import type { RunResult } from './run-result.js';
 import { newUsage, type UsageCounter, usageSnapshot } from './usage.js';
 
-/** One run: from a message to a final answer, max turns, an interrupt, a cancel or a failure. */
+/** A run passing its task on (`handoff`): the team posts it when the run ends. */
+export interface Handoff {
+  readonly to: string;
+  readonly message: string;
+}
+
+/** One run: from its messages to a final answer, max turns, an interrupt, a cancel or a failure. */
 export class Run {
   readonly id: string;
+  /** The mailbox messages this run answers (its first ones, then steered ones). */
+  readonly mails: Mail[];
   // Made only when someone reads `signal` (a model with latency, a waiting lease): a zero-latency
   // run never pays for an AbortController.
   #controller: AbortController | undefined = undefined;
   #reason: unknown = undefined;
   readonly usage: UsageCounter = newUsage();
-  readonly promise: Promise<RunResult>;
-  #resolve!: (result: RunResult) => void;
   turns = 0;
   text = '';
-  /** Interrupted, cancelled or failed: whatever it was waiting for is dropped. */
+  output: unknown = undefined;
+  /** Answers that did not match the output schema so far, and what was wrong with the last. */
+  repairs = 0;
+  problem = '';
+  /** Why the run ends, when the statechart ends it without an error of its own. */
+  error: TroupeError | undefined = undefined;
+  /** The model request of this run (its messages are the agent's history, read per call). */
+  request: ModelRequest | undefined = undefined;
+  /** Set per turn while someone listens to `model.delta`. */
+  onDelta: ((delta: ModelDelta) => void) | undefined = undefined;
+  /** The tool calls of the last answer, for the tools turn. */
+  calls: readonly ToolCall[] = [];
+  lease: Lease | undefined = undefined;
+  handoff: Handoff | undefined = undefined;
+  /** Interrupted, cancelled or ended: whatever it was waiting for is dropped. */
   stale = false;
   toolTurn: ToolTurn | undefined = undefined;
 
-  constructor(id: string) {
+  constructor(id: string, mails: readonly Mail[]) {
     this.id = id;
-    this.promise = new Promise((resolve) => {
-      this.#resolve = resolve;
-    });
+    this.mails = mails.slice();
   }
 
   get signal(): AbortSignal {
@@ -43,20 +62,21 @@ export class Run {
     this.#controller?.abort(reason);
   }
 
-  /** Resolves the run's promise (and reports `run.finished` when someone listens). */
+  /** The run's result (and `run.finished` when someone listens). */
   finish(
     agent: string,
     status: RunStatus,
     error: TroupeError | undefined,
     events: EventSink,
     clock: Clock,
-  ): void {
+  ): RunResult {
     const usage = usageSnapshot(this.usage);
     const result: RunResult = {
       runId: this.id,
       agent,
       status,
       text: this.text,
+      ...(this.output === undefined ? {} : { output: this.output }),
       turns: this.turns,
       usage,
       ...(error === undefined ? {} : { error: { code: error.code, message: error.message } }),
@@ -72,12 +92,12 @@ export class Run {
         usage,
       });
     }
-    this.#resolve(result);
+    return result;
   }
 }
 
-/** The result a message to an agent the supervisor gave up on resolves with. */
-export function closedResult(agent: string, runs: number): RunResult {
+/** The result of a message to an agent the supervisor gave up on (or that was stopped). */
+export function closedResult(agent: string, runs: number, message?: string): RunResult {
   return {
     runId: `${agent}:${runs}`,
     agent,
@@ -87,7 +107,7 @@ export function closedResult(agent: string, runs: number): RunResult {
     usage: usageSnapshot(newUsage()),
     error: {
       code: 'ERR_CLOSED',
-      message: `agent "${agent}" has failed and is no longer restarted`,
+      message: message ?? `agent "${agent}" has failed and is no longer restarted`,
     },
   };
 }

@@ -29,7 +29,15 @@ export type AgentState =
  * const retry = (status: RunStatus) => status === 'interrupted';
  * ```
  */
-export type RunStatus = 'completed' | 'max_turns' | 'interrupted' | 'cancelled' | 'failed';
+export type RunStatus =
+  | 'completed'
+  | 'max_turns'
+  | 'interrupted'
+  | 'cancelled'
+  | 'failed'
+  | 'handed_off'
+  | 'budget_exhausted'
+  | 'rate_limited';
 
 /**
  * Usage totals of a run or an agent.
@@ -112,6 +120,12 @@ export type TeamEvent =
   | (Base & { readonly type: 'agent.interrupted'; readonly runId: string })
   | (Base & { readonly type: 'turn.started'; readonly runId: string; readonly turn: number })
   | (Base & { readonly type: 'lease.waited'; readonly runId: string; readonly waitedMs: number })
+  | (Base & {
+      readonly type: 'budget.exhausted';
+      readonly runId: string;
+      /** The limiter keys the run needed: one of them has a lifetime budget that is spent. */
+      readonly keys: readonly string[];
+    })
   | (Base & {
       readonly type: 'model.requested';
       readonly runId: string;

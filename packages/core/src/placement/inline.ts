@@ -1,5 +1,7 @@
 import { type AgentEnv, AgentRuntime } from '../agent/agent-runtime.js';
-import type { RunResult } from '../agent/run-result.js';
+import type { AgentInspector, WhenBusy } from '../agent/machine.js';
+import type { Mail } from '../agent/mail.js';
+import type { Handoff } from '../agent/run.js';
 import { usageSnapshot } from '../agent/usage.js';
 import type { LimiterBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
@@ -21,6 +23,16 @@ export interface InlineServices {
   readonly teamTools: readonly AnyTool[];
   /** Keys when neither the definition nor ... say: `undefined` means `[model.id]`. */
   readonly limiterKeys: readonly string[] | undefined;
+  /** xstate's inspection observer for every agent actor. */
+  readonly inspect?: AgentInspector | undefined;
+  /** The team's defaults, used when neither the spawn nor the definition says. */
+  readonly defaults?: AgentDefaults | undefined;
+}
+
+/** Team-wide defaults of per-agent options. */
+export interface AgentDefaults {
+  readonly whenBusy: WhenBusy | undefined;
+  readonly leaseTimeoutMs: number | undefined;
 }
 
 /**
@@ -43,6 +55,11 @@ export class InlinePlacement implements Placement {
       applyUpdates,
       onState: (agent, state) => hooks.onState(agent.name, state),
       onFailure: (agent, error) => hooks.onFailure(agent.name, error),
+      onRunEnd: (agent, end) => hooks.onRunEnd(agent.name, end),
+      ...(hooks.onTaken === undefined
+        ? {}
+        : { onTaken: (agent: AgentRuntime, seq: number) => hooks.onTaken?.(agent.name, seq) }),
+      inspect: services.inspect,
       ...(afterTurn === undefined
         ? {}
         : {
@@ -65,7 +82,7 @@ export class InlinePlacement implements Placement {
       request.role,
       this.#services.clock,
     );
-    this.spawnDefinition(request.name, request.role ?? definition.role, definition);
+    this.spawnDefinition(request.name, request.role ?? definition.role, definition, request);
   }
 
   /** The synchronous part of spawn, for definitions already at hand. */
@@ -73,11 +90,26 @@ export class InlinePlacement implements Placement {
     name: string,
     role: SpawnRequest['role'],
     definition: Awaited<ReturnType<typeof loadAgent>>,
+    options?: Pick<SpawnRequest, 'whenBusy' | 'leaseTimeoutMs'>,
   ): AgentRuntime {
     const tools = resolveToolSet(definition.tools, this.#services.teamTools, role);
     const limiterKeys = definition.limiterKeys ??
       this.#services.limiterKeys ?? [definition.model.id];
-    const agent = new AgentRuntime({ name, definition, role, tools, limiterKeys }, this.#env);
+    const agent = new AgentRuntime(
+      {
+        name,
+        definition,
+        role,
+        tools,
+        limiterKeys,
+        whenBusy: options?.whenBusy ?? definition.whenBusy ?? this.#services.defaults?.whenBusy,
+        leaseTimeoutMs:
+          options?.leaseTimeoutMs ??
+          definition.leaseTimeoutMs ??
+          this.#services.defaults?.leaseTimeoutMs,
+      },
+      this.#env,
+    );
     this.#agents.set(name, agent);
     return agent;
   }
@@ -89,8 +121,28 @@ export class InlinePlacement implements Placement {
     return agent;
   }
 
-  send(name: string, content: string): Promise<RunResult> {
-    return this.get(name).send(content);
+  deliver(name: string, mails: readonly Mail[]): void {
+    this.get(name).deliver(mails);
+  }
+
+  async cursor(name: string, rebase?: number): Promise<number> {
+    const agent = this.get(name);
+    if (rebase !== undefined) agent.rebaseCursor(rebase);
+    return agent.cursor;
+  }
+
+  quiet(name: string): boolean {
+    return this.#agents.get(name)?.quiet ?? true;
+  }
+
+  /** The last seq of its mailbox the agent handled (`wait_messages` on its own inbox). */
+  handled(name: string): number {
+    return this.#agents.get(name)?.cursor ?? 0;
+  }
+
+  /** The `handoff` tool: marks the agent's run in progress as passing its task on. */
+  handOff(name: string, handoff: Handoff): boolean {
+    return this.#agents.get(name)?.handOff(handoff) ?? false;
   }
 
   async cancel(name: string): Promise<boolean> {

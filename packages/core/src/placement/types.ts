@@ -1,5 +1,7 @@
+import type { RunEnd } from '../agent/agent-runtime.js';
 import type { AgentDefinition } from '../agent/define-agent.js';
-import type { RunResult } from '../agent/run-result.js';
+import type { WhenBusy } from '../agent/machine.js';
+import type { Mail } from '../agent/mail.js';
 import type { UsageCounter } from '../agent/usage.js';
 import type { Clock } from '../clock.js';
 import type { TroupeError } from '../errors.js';
@@ -84,6 +86,10 @@ export interface TurnRecord {
 export interface PlacementHooks {
   onState(name: string, state: AgentState): void;
   onFailure(name: string, error: TroupeError): void;
+  /** A run ended (or mails were refused): the team answers whoever awaits them. */
+  onRunEnd(name: string, end: RunEnd): void;
+  /** A run took mailbox messages up to `seq` (pool placement: in flight if its worker dies). */
+  onTaken?(name: string, seq: number): void;
   /** Set only when the team persists. */
   readonly afterTurn: ((name: string, record: TurnRecord) => void) | undefined;
 }
@@ -93,13 +99,24 @@ export interface SpawnRequest {
   readonly name: string;
   readonly role: Role | undefined;
   readonly source: AgentSource;
+  /** The spawn option, else the team default (the definition's own comes after both). */
+  readonly whenBusy?: WhenBusy | undefined;
+  readonly leaseTimeoutMs?: number | undefined;
 }
 
 /** The coordinator's view of where agents run; the team's only dependency on placement. */
 export interface Placement {
   readonly kind: 'inline' | 'pool';
   spawn(request: SpawnRequest): Promise<void>;
-  send(name: string, content: string): Promise<RunResult>;
+  /** Hands mailbox messages to the agent's actor (fire and forget; the run's end is reported). */
+  deliver(name: string, mails: readonly Mail[]): void;
+  /** True when the agent has no run in progress and nothing queued (as far as this side knows). */
+  quiet(name: string): boolean;
+  /**
+   * The last mailbox seq the agent handled (after a resume: from its stored history); with
+   * `rebase`, first sets it to that (its mailbox topic restarted: a new in-memory bus).
+   */
+  cursor(name: string, rebase?: number): Promise<number>;
   cancel(name: string): Promise<boolean>;
   /** A fresh actor for a failed agent (in the pool: a new host when its worker died). */
   restart(name: string): Promise<void>;

@@ -1,4 +1,4 @@
-import type { RunResult } from '../agent/run-result.js';
+import type { Mail } from '../agent/mail.js';
 import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument, TroupeError } from '../errors.js';
@@ -70,8 +70,8 @@ type Status = 'live' | 'activating' | 'passivating' | 'passive';
 interface Entry {
   readonly request: SpawnRequest;
   status: Status;
-  /** Runs in flight (a send that interrupts another makes two, briefly). */
-  busy: number;
+  /** Deliveries waiting for an activation, chained in arrival order. */
+  waiting: Promise<void>;
   activation: Promise<void> | undefined;
   idleTimer: TimerHandle | undefined;
   /** Usage and derived states while passive (the actor is gone). */
@@ -162,7 +162,7 @@ export class SessionPlacement implements Placement {
     const entry: Entry = {
       request,
       status: 'activating',
-      busy: 0,
+      waiting: Promise.resolve(),
       activation: undefined,
       idleTimer: undefined,
       usage: undefined,
@@ -188,36 +188,68 @@ export class SessionPlacement implements Placement {
     this.#enforceMax(entry);
   }
 
-  async send(name: string, content: string): Promise<RunResult> {
+  /**
+   * Mailbox messages for the agent: a passive one comes back from its session first (messages
+   * arriving meanwhile wait for that one activation, in order).
+   */
+  deliver(name: string, mails: readonly Mail[]): void {
     const entry = this.#entry(name);
+    if (entry.status === 'live' || entry.status === 'passivating') {
+      this.#hits++;
+      // A message during passivation keeps the actor: the passivation sees it and backs off.
+      entry.status = 'live';
+      this.#handOver(entry, mails);
+      return;
+    }
     if (entry.status === 'passive') {
       this.#misses++;
-      await this.#activate(entry);
-    } else if (entry.status === 'activating') {
-      // Being spawned or brought back by an earlier send: wait for that one activation.
-      await entry.activation;
-    } else {
-      this.#hits++;
-      // A send during passivation keeps the actor: the passivation sees it and backs off.
-      if (entry.status === 'passivating') entry.status = 'live';
+      void this.#activate(entry).catch(() => {});
     }
-    if (this.#entries.get(name) !== entry) {
-      throw new TroupeError('ERR_NOT_FOUND', `agent "${name}" was stopped`, { details: { name } });
-    }
+    // Being spawned or brought back: delivered once that activation is done.
+    const activation = entry.activation ?? Promise.resolve();
+    entry.waiting = entry.waiting.then(() =>
+      activation.then(
+        () => {
+          if (this.#entries.get(name) === entry) this.#handOver(entry, mails);
+        },
+        () => {},
+      ),
+    );
+  }
+
+  lost(name: string): boolean {
+    const entry = this.#entries.get(name);
+    return entry !== undefined && entry.status !== 'passive' && this.#inner.lost?.(name) === true;
+  }
+
+  cursor(name: string, rebase?: number): Promise<number> {
+    return this.#inner.cursor(name, rebase);
+  }
+
+  quiet(name: string): boolean {
+    const entry = this.#entries.get(name);
+    if (entry === undefined || entry.status === 'passive') return true;
+    if (entry.status === 'activating') return false;
+    return this.#inner.quiet(name);
+  }
+
+  /** A run of the agent ended: once it has nothing left to do, it may passivate. */
+  ended(name: string): void {
+    // Checked after the current turn of work: a pool worker's state changes arrive in the same
+    // batch as the run's end, after it.
+    queueMicrotask(() => {
+      const entry = this.#entries.get(name);
+      if (entry === undefined || entry.status !== 'live' || !this.#inner.quiet(name)) return;
+      this.#armIdle(entry);
+      this.#enforceMax(undefined);
+    });
+  }
+
+  #handOver(entry: Entry, mails: readonly Mail[]): void {
     this.#touch(entry);
     this.#clearIdle(entry);
-    entry.busy++;
     this.#enforceMax(entry);
-    const result = this.#inner.send(name, content);
-    const done = (): void => {
-      entry.busy--;
-      if (entry.busy === 0 && this.#entries.get(name) === entry) {
-        this.#armIdle(entry);
-        this.#enforceMax(undefined);
-      }
-    };
-    result.then(done, done);
-    return result;
+    this.#inner.deliver(entry.request.name, mails);
   }
 
   async cancel(name: string): Promise<boolean> {
@@ -250,12 +282,12 @@ export class SessionPlacement implements Placement {
   }
 
   state(name: string): AgentState {
-    return this.#fromSession(this.#entry(name)) ? 'idle' : this.#inner.state(name);
+    return this.#passiveView(this.#entry(name)) ? 'idle' : this.#inner.state(name);
   }
 
   usage(name: string): UsageCounter | Usage {
     const entry = this.#entry(name);
-    return this.#fromSession(entry) && entry.usage !== undefined
+    return this.#passiveView(entry) && entry.usage !== undefined
       ? entry.usage
       : this.#inner.usage(name);
   }
@@ -274,10 +306,15 @@ export class SessionPlacement implements Placement {
    * True when the agent's state must come from its session: passive, or coming back from
    * passivation (its actor exists but is not restored yet). A first spawn is not.
    */
-  #fromSession(entry: Entry): boolean {
+  #passiveView(entry: Entry): boolean {
     return (
       entry.status === 'passive' || (entry.status === 'activating' && entry.usage !== undefined)
     );
+  }
+
+  /** History and context also come from the session of an agent lost with its worker. */
+  #fromSession(entry: Entry): boolean {
+    return this.#passiveView(entry) || this.#inner.lost?.(entry.request.name) === true;
   }
 
   settled(): Promise<void> {
@@ -286,7 +323,7 @@ export class SessionPlacement implements Placement {
 
   async derived(name: string): Promise<Record<string, unknown>> {
     const entry = this.#entry(name);
-    if (this.#fromSession(entry)) return { ...entry.derived };
+    if (this.#passiveView(entry)) return { ...entry.derived };
     return (await this.#inner.derived?.(name)) ?? {};
   }
 
@@ -359,11 +396,12 @@ export class SessionPlacement implements Placement {
   }
 
   #armIdle(entry: Entry): void {
-    if (this.#idleTtlMs === undefined || entry.busy > 0) return;
+    if (this.#idleTtlMs === undefined || !this.#inner.quiet(entry.request.name)) return;
     this.#clearIdle(entry);
     entry.idleTimer = this.#deps.clock.setTimeout(() => {
       entry.idleTimer = undefined;
-      if (entry.status === 'live' && entry.busy === 0) void this.#passivate(entry);
+      if (entry.status === 'live' && this.#inner.quiet(entry.request.name))
+        void this.#passivate(entry);
     }, this.#idleTtlMs);
   }
 
@@ -380,7 +418,8 @@ export class SessionPlacement implements Placement {
     for (const entry of this.#lru.values()) {
       if (excess === 0) break;
       // Never one in the middle of a run, never the one being used right now.
-      if (entry === keep || entry.status !== 'live' || entry.busy > 0) continue;
+      if (entry === keep || entry.status !== 'live' || !this.#inner.quiet(entry.request.name))
+        continue;
       excess--;
       void this.#passivate(entry);
     }

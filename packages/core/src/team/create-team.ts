@@ -1,16 +1,26 @@
+import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
+import { mailFromMessage, USER_SENDER } from '../agent/mail.js';
+import { closedResult } from '../agent/run.js';
+import type { RunResult } from '../agent/run-result.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 import { EventHub } from '../events/event-hub.js';
 import { createIds } from '../ids.js';
+import { checkOptionNames } from '../options.js';
 import { InlinePlacement } from '../placement/inline.js';
 import { createPoolPlacement } from '../placement/pool/pool-placement.js';
-import type { Placement, PlacementHooks } from '../placement/types.js';
+import type { Placement, PlacementHooks, PoolOptions } from '../placement/types.js';
 import { flushOnExit } from '../session/exit.js';
-import { SessionPlacement, validateResidency } from '../session/session-placement.js';
+import { SessionPlacement } from '../session/session-placement.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
+import { Mailboxes } from './mailboxes.js';
+import { failedResult, Messaging } from './messaging.js';
+import { validateTeamOptions } from './options.js';
 import { agentSessionId, TeamPersistence } from './persistence.js';
-import { Supervisor, validateSupervision } from './supervisor.js';
-import { createTeamTools } from './team-tools.js';
-import type { AgentInfo, Team, TeamOptions } from './types.js';
+import { Quiescence } from './quiescence.js';
+import { Supervision } from './supervision.js';
+import { runAndWait } from './team-run.js';
+import { createTeamTools, inboxTopic, type TeamToolServices } from './team-tools.js';
+import type { AgentInfo, AgentRef, SpawnOptions, Team, TeamOptions } from './types.js';
 
 export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './types.js';
 
@@ -18,20 +28,24 @@ interface Member {
   readonly role: Role | undefined;
 }
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw invalidArgument(message);
-}
+const SPAWN_OPTIONS: ReadonlySet<string> = new Set(['name', 'role', 'whenBusy', 'leaseTimeoutMs']);
+const MESSAGE_OPTIONS: ReadonlySet<string> = new Set(['from']);
 
-function isService(value: unknown, methods: readonly string[]): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
-  );
+function sender(options: { from?: unknown } | undefined): string {
+  if (options === undefined) return USER_SENDER;
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('options must be an object');
+  checkOptionNames(options, MESSAGE_OPTIONS, 'message options');
+  const from = options.from ?? USER_SENDER;
+  if (typeof from !== 'string' || from.length === 0)
+    throw invalidArgument('from must be a non-empty string', { from });
+  return from;
 }
 
 /**
  * Creates a team. Options are validated here, once; bad ones are `ERR_INVALID_ARGUMENT`.
+ * Every agent has a mailbox (`inbox:<name>` on the team's bus): a message to it is what makes
+ * it run (packages/core/docs/agents.md).
  *
  * @example
  * ```ts
@@ -49,46 +63,10 @@ function isService(value: unknown, methods: readonly string[]): boolean {
  * ```
  */
 export function createTeam(options: TeamOptions): Team {
-  check(typeof options === 'object' && options !== null, 'options must be an object');
-  const { clock, state, limiter, bus, store, placement = 'inline', roles = [] } = options;
-  check(isService(clock, ['now', 'setTimeout', 'clearTimeout']), 'clock must be a Clock');
-  check(
-    isService(state, ['claim', 'release', 'discover', 'discoveries']),
-    'state must be a SharedStateBackend',
-  );
-  check(
-    isService(limiter, ['tryAcquire', 'acquire', 'observe']),
-    'limiter must be a LimiterBackend',
-  );
-  check(isService(bus, ['post', 'read', 'wait']), 'bus must be a BusBackend');
-  check(
-    store === undefined || isService(store, ['saveSnapshot', 'appendHistory', 'appendLog']),
-    'store must be a SessionStore',
-  );
-  check(
-    placement === 'inline' ||
-      (typeof placement === 'object' && placement !== null && typeof placement.pool === 'object'),
-    "placement must be 'inline' or { pool: { threads, agentsPerWorker } }",
-  );
-  const limiterKeys = options.limiterKeys;
-  check(
-    limiterKeys === undefined ||
-      (Array.isArray(limiterKeys) && limiterKeys.every((k) => typeof k === 'string')),
-    'limiterKeys must be an array of strings',
-  );
-  const supervisor = new Supervisor(validateSupervision(options.supervision));
-  const namedRoles = new Map<string, Role>();
-  for (const [i, role] of roles.entries())
-    namedRoles.set(role.name, validateRole(role, `roles[${i}]`));
-  const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
-  check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
-
-  const onListenerError = options.onListenerError;
-  check(
-    onListenerError === undefined || typeof onListenerError === 'function',
-    'onListenerError must be a function',
-  );
-  const hub = new EventHub(() => clock.now(), onListenerError);
+  const config = validateTeamOptions(options);
+  const { clock, state, limiter, bus, store, placement = 'inline', limiterKeys } = options;
+  const id = config.id;
+  const hub = new EventHub(() => clock.now(), options.onListenerError);
   const persistence =
     store === undefined
       ? undefined
@@ -100,18 +78,6 @@ export function createTeam(options: TeamOptions): Team {
           onError: options.onPersistenceError,
         });
   if (persistence !== undefined) persistence.subscribe(hub);
-  const residency = validateResidency({
-    ...(options.idleTtlMs === undefined ? {} : { idleTtlMs: options.idleTtlMs }),
-    ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),
-  });
-  check(
-    store !== undefined || (residency.idleTtlMs === undefined && residency.maxActive === undefined),
-    'idleTtlMs and maxActive need a store (passivated agents live in their sessions)',
-  );
-  check(
-    options.flushOnExit === undefined || typeof options.flushOnExit === 'boolean',
-    'flushOnExit must be a boolean',
-  );
   const stopFlushOnExit =
     persistence !== undefined && options.flushOnExit === true
       ? flushOnExit(persistence.log)
@@ -119,37 +85,70 @@ export function createTeam(options: TeamOptions): Team {
 
   const members = new Map<string, Member>();
   let closed = false;
+  const messaging = new Messaging({
+    bus,
+    clock,
+    ids: options.ids ?? createIds(),
+    exists: (name) => members.has(name),
+  });
+  const activity = messaging.activity;
   const hooks: PlacementHooks = {
-    onState: () => {},
-    onFailure: (name, error) => supervise(name, error),
+    onState: () => activity.notify(),
+    onFailure: (name, error) => supervision.failed(name, error),
+    onRunEnd: (name, end) => {
+      supervision.handled(name, end.mails);
+      messaging.runEnded(name, end);
+      sessions?.ended(name);
+    },
+    onTaken: (name, seq) => supervision.taken(name, seq),
     afterTurn:
       persistence === undefined ? undefined : (name, record) => persistence.afterTurn(name, record),
   };
   const roster = async () =>
     team.agents().map((a) => ({ name: a.name, role: a.role, state: a.state }));
-  const placed: Placement =
+  const services: Omit<TeamToolServices, 'handOff' | 'handled'> = {
+    state,
+    bus,
+    events: hub,
+    roster,
+    exists: (name) => members.has(name),
+    ask: (request, signal) => messaging.ask(request, signal),
+  };
+  const defaults = { whenBusy: config.whenBusy, leaseTimeoutMs: config.leaseTimeoutMs };
+  const inline: InlinePlacement | undefined =
     placement === 'inline'
       ? new InlinePlacement(
           {
             clock,
             limiter,
             events: hub,
-            teamTools: createTeamTools({ state, bus, events: hub, roster }),
+            teamTools: createTeamTools({
+              ...services,
+              handOff: (from, to, message) => inline?.handOff(from, { to, message }) ?? false,
+              handled: (agent) => inline?.handled(agent) ?? 0,
+            }),
             limiterKeys,
+            inspect: options.inspect,
+            defaults,
           },
           hooks,
         )
-      : createPoolPlacement({
-          pool: placement.pool,
-          clock,
-          state,
-          limiter,
-          bus,
-          events: hub,
-          roster,
-          limiterKeys,
-          hooks,
-        });
+      : undefined;
+  const placed: Placement =
+    inline ??
+    createPoolPlacement({
+      pool: (placement as { pool: PoolOptions }).pool,
+      clock,
+      state,
+      limiter,
+      bus,
+      events: hub,
+      roster,
+      team: services,
+      limiterKeys,
+      defaults,
+      hooks,
+    });
   // With a store, agents resume their stored sessions and may passivate (session-placement.ts).
   const sessions =
     persistence === undefined || store === undefined
@@ -160,53 +159,70 @@ export function createTeam(options: TeamOptions): Team {
           saver: persistence.saver,
           sessionId: (agent) => agentSessionId(id, agent),
           seedRevision: (agent, revision) => persistence.seedRevision(agent, revision),
-          residency,
+          residency: config.residency,
         });
   const host: Placement = sessions ?? placed;
-
-  function supervise(name: string, error: TroupeError): void {
-    if (closed || !members.has(name)) return;
-    const decision = supervisor.decide(name, clock.now(), error);
-    if (hub.active) {
-      hub.emit({
-        type: 'agent.failed',
-        at: clock.now(),
-        agent: name,
-        error: { code: error.code, message: error.message },
-        restarts: decision.restarts - (decision.restart ? 1 : 0),
-        final: !decision.restart,
-      });
-    }
-    if (!decision.restart) {
-      host.markFailed(name);
-      return;
-    }
-    host.restart(name).then(
-      () => {
-        if (hub.active)
-          hub.emit({
-            type: 'agent.restarted',
-            at: clock.now(),
-            agent: name,
-            restarts: decision.restarts,
-          });
-      },
-      (restartError: unknown) => {
-        const failure =
-          restartError instanceof TroupeError
-            ? restartError
-            : new TroupeError('ERR_INTERNAL', String(restartError));
-        supervise(name, failure);
-      },
-    );
-  }
+  const mailboxes = new Mailboxes({
+    bus,
+    clock,
+    deliver: (name, mails) => {
+      if (members.has(name)) host.deliver(name, mails);
+    },
+    onError: () => activity.notify(),
+    onActivity: () => activity.notify(),
+  });
+  const supervision = new Supervision({
+    config: config.supervision,
+    clock,
+    events: hub,
+    host,
+    state,
+    mailboxes,
+    activity,
+    isMember: (name) => !closed && members.has(name),
+    async deadLetter(name, afterSeq, upTo, error) {
+      const messages = await bus.read(inboxTopic(name), { afterSeq, limit: upTo - afterSeq });
+      const ids: string[] = [];
+      for (const message of messages) {
+        const { id } = mailFromMessage(message);
+        if (id !== undefined && message.seq <= upTo) ids.push(id);
+      }
+      messaging.replies.settle(ids, failedResult(name, error.code, error.message));
+    },
+  });
+  const quiescence = new Quiescence({
+    clock,
+    host,
+    mailboxes,
+    activity,
+    busy: () => supervision.restarting > 0,
+    members: () => members.keys(),
+    closed: () => closed,
+  });
 
   function member(name: string): Member {
     if (closed) throw new TroupeError('ERR_CLOSED', 'the team is closed');
+    if (typeof name !== 'string') throw invalidArgument('agent must be a name or an AgentInfo');
     const found = members.get(name);
     if (found === undefined)
       throw new TroupeError('ERR_NOT_FOUND', `no agent named "${name}"`, { details: { name } });
     return found;
+  }
+
+  const nameOf = (agent: AgentRef): string =>
+    typeof agent === 'object' && agent !== null ? agent.name : agent;
+
+  function role(option: SpawnOptions['role']): Role | undefined {
+    if (option === undefined) return undefined;
+    if (typeof option !== 'string') return validateRole(option);
+    const named = config.roles.get(option);
+    if (named === undefined) {
+      throw invalidArgument(`no role named "${option}" in the team's roles`, {
+        role: option,
+        roles: [...config.roles.keys()],
+      });
+    }
+    return named;
   }
 
   function info(name: string, m: Member): AgentInfo {
@@ -215,7 +231,7 @@ export function createTeam(options: TeamOptions): Team {
       name,
       role: m.role?.name,
       state: host.state(name),
-      restarts: supervisor.restarts(name),
+      restarts: supervision.restarts(name),
       usage: {
         requests: u.requests,
         inputTokens: u.inputTokens,
@@ -227,33 +243,47 @@ export function createTeam(options: TeamOptions): Team {
     };
   }
 
+  /**
+   * Starts the agent's pump after the last message it handled. A cursor whose message is not on
+   * the bus (a fresh in-memory bus, or one trimmed past it) starts over from the topic's start.
+   */
+  async function openMailbox(name: string): Promise<void> {
+    let cursor = await host.cursor(name);
+    if (cursor > 0) {
+      const [probe] = await bus.read(inboxTopic(name), { afterSeq: cursor - 1, limit: 1 });
+      if (probe?.seq !== cursor) cursor = await host.cursor(name, 0);
+    }
+    mailboxes.open(name, cursor);
+  }
+
   const team: Team = {
     id,
     clock,
     placement: host.kind,
-    async spawn(source, spawnOptions) {
+    async spawn(source: Parameters<Team['spawn']>[0], spawnOptions: SpawnOptions) {
       if (closed) throw new TroupeError('ERR_CLOSED', 'the team is closed');
-      const name = spawnOptions?.name;
+      if (typeof spawnOptions !== 'object' || spawnOptions === null)
+        throw invalidArgument('spawn options must be an object with a name');
+      checkOptionNames(spawnOptions, SPAWN_OPTIONS, 'spawn');
+      const { name, whenBusy, leaseTimeoutMs } = spawnOptions;
       if (typeof name !== 'string' || name.length === 0)
         throw invalidArgument('name must be a non-empty string');
       if (members.has(name))
         throw invalidArgument(`an agent named "${name}" already exists`, { name });
-      const roleOption = spawnOptions.role;
-      const role =
-        roleOption === undefined
-          ? undefined
-          : typeof roleOption === 'string'
-            ? (namedRoles.get(roleOption) ?? { name: roleOption })
-            : validateRole(roleOption);
-      const entry: Member = { role };
+      const agentRole = role(spawnOptions.role);
+      checkWhenBusy(whenBusy, 'whenBusy', name);
+      checkLeaseTimeout(leaseTimeoutMs, 'leaseTimeoutMs', name);
+      const entry: Member = { role: agentRole };
       members.set(name, entry);
       try {
-        await host.spawn({ name, role, source });
+        await host.spawn({ name, role: agentRole, source, whenBusy, leaseTimeoutMs });
+        await openMailbox(name);
       } catch (error) {
         members.delete(name);
+        mailboxes.close(name);
         throw error;
       }
-      const roleName = role?.name ?? undefined;
+      const roleName = agentRole?.name ?? undefined;
       if (hub.active)
         hub.emit({
           type: 'agent.started',
@@ -263,15 +293,36 @@ export function createTeam(options: TeamOptions): Team {
         });
       return info(name, entry);
     },
-    send(name, message) {
+    send(agent, message, messageOptions) {
+      let name: string;
+      let from: string;
       try {
+        name = nameOf(agent);
         member(name);
         if (typeof message !== 'string')
           throw invalidArgument('message must be a string', { name });
+        from = sender(messageOptions);
       } catch (error) {
         return Promise.reject(error);
       }
-      return host.send(name, message);
+      if (supervision.gaveUp(name)) return Promise.resolve(closedResult(name, 0));
+      return messaging.send(name, message, from) as Promise<RunResult<never>>;
+    },
+    async post(name, body, messageOptions) {
+      member(name);
+      if (typeof body !== 'string') throw invalidArgument('body must be a string', { name });
+      return bus.post(inboxTopic(name), { from: sender(messageOptions), body });
+    },
+    run(agent, message, runOptions) {
+      return runAndWait(
+        { team, hub, clock, messaging, idle: (o) => quiescence.idle(o) },
+        nameOf(agent),
+        message,
+        runOptions,
+      );
+    },
+    idle(idleOptions) {
+      return quiescence.idle(idleOptions);
     },
     async cancel(name) {
       member(name);
@@ -280,9 +331,11 @@ export function createTeam(options: TeamOptions): Team {
     async stop(name) {
       member(name);
       members.delete(name);
-      supervisor.forget(name);
+      mailboxes.close(name);
       await host.stop(name);
+      await supervision.stopped(name);
       if (hub.active) hub.emit({ type: 'agent.stopped', at: clock.now(), agent: name });
+      activity.notify();
     },
     agents() {
       const list: AgentInfo[] = [];
@@ -335,10 +388,18 @@ export function createTeam(options: TeamOptions): Team {
     async close() {
       if (closed) return;
       closed = true;
+      mailboxes.closeAll();
+      supervision.close();
       try {
         await host.close();
       } finally {
         members.clear();
+        // Messages no run took before the close: answered as cancelled, like the runs it stopped.
+        messaging.replies.settleAll(() => ({
+          ...closedResult('team', 0, 'the team is closed'),
+          status: 'cancelled',
+        }));
+        activity.notify();
         try {
           await persistence?.close();
         } finally {
@@ -347,6 +408,6 @@ export function createTeam(options: TeamOptions): Team {
         }
       }
     },
-  };
+  } as Team;
   return team;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { mailFromMessage } from '../agent/mail.js';
+import type { RunResult } from '../agent/run-result.js';
 import type {
   BusBackend,
   ClaimRequest,
@@ -6,6 +8,7 @@ import type {
   MaybePromise,
   SharedStateBackend,
 } from '../backends.js';
+import { TroupeError } from '../errors.js';
 import { type AgentState, type EventSink, sinkWants } from '../events/team-events.js';
 import { type AnyTool, defineTool, type ToolContext, toolResult } from '../tools/define-tool.js';
 
@@ -23,12 +26,38 @@ export interface TeamMember {
   readonly state: AgentState;
 }
 
+/**
+ * A question from one agent to another (`ask_agent`).
+ *
+ * @example
+ * ```ts
+ * const request: AskRequest = { from: 'planner', to: 'coder', task: 'Estimate a.ts', timeoutMs: 60_000 };
+ * ```
+ */
+export interface AskRequest {
+  readonly from: string;
+  readonly to: string;
+  readonly task: string;
+  readonly timeoutMs: number;
+}
+
 /** What team tools reach: the team's services, wherever the agent runs. */
 export interface TeamToolServices {
   readonly state: SharedStateBackend;
   readonly bus: BusBackend;
   readonly events: EventSink;
   roster(): Promise<TeamMember[]>;
+  /** Whether the team has an agent of this name. */
+  exists(name: string): MaybePromise<boolean>;
+  /**
+   * Gives `task` to another agent and resolves with the run that answered it; rejects with
+   * `ERR_DEADLOCK` (a cycle of waits), `ERR_NOT_FOUND`, `ERR_TIMEOUT` or `ERR_ABORTED`.
+   */
+  ask(request: AskRequest, signal?: AbortSignal): Promise<RunResult>;
+  /** Marks `from`'s run in progress as handing its task to `to`; false when it has none. */
+  handOff(from: string, to: string, message: string): MaybePromise<boolean>;
+  /** The last seq of its own mailbox the agent has handled (where `wait_messages` goes on). */
+  handled(agent: string): number;
 }
 
 /**
@@ -47,7 +76,14 @@ export const TEAM_TOOL_NAMES = [
   'post_message',
   'wait_messages',
   'list_team',
+  'ask_agent',
+  'handoff',
 ] as const;
+
+/** Default `timeoutMs` of `ask_agent`: 10 minutes. */
+export const DEFAULT_ASK_TIMEOUT_MS = 600_000;
+/** Longest `ask_agent` wait: 1 hour. */
+export const MAX_ASK_TIMEOUT_MS = 3_600_000;
 
 /**
  * The bus topic of an agent's inbox (`post_message({ to })` posts there).
@@ -103,6 +139,34 @@ const waitInput = z.object({
   timeoutMs: z.number().int().min(0).max(25_000).optional(),
 });
 const listTeamInput = z.object({});
+const askInput = z.object({
+  agent: z.string().min(1),
+  task: z.string().min(1),
+  timeoutMs: z.number().int().positive().max(MAX_ASK_TIMEOUT_MS).optional(),
+});
+const handoffInput = z.object({ agent: z.string().min(1), message: z.string().min(1) });
+
+/** A tool error the model sees, with its code first. */
+function toolError(code: TroupeError['code'], message: string): TroupeError {
+  return new TroupeError(code, `${code}: ${message}`);
+}
+
+/** What `ask_agent` returns for another agent's run: its answer, or a tool error. */
+function answerOf(
+  agent: string,
+  result: RunResult,
+): { agent: string; answer: string; output?: unknown } {
+  if (result.status === 'completed') {
+    return result.output === undefined
+      ? { agent, answer: result.text }
+      : { agent, answer: result.text, output: result.output };
+  }
+  const why = result.error === undefined ? '' : ` (${result.error.code}: ${result.error.message})`;
+  throw toolError(
+    (result.error?.code as TroupeError['code'] | undefined) ?? 'ERR_CLOSED',
+    `${agent} did not answer: its run ended ${result.status}${why}`,
+  );
+}
 
 /**
  * The team tools over `services`: claims and discoveries on the shared state, messages on the
@@ -232,22 +296,29 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
     description: 'Post a message to a teammate (to), to a topic, or to the whole team (neither).',
     input: postInput,
     run({ to, topic, body }, ctx) {
-      const target = to !== undefined ? inboxTopic(to) : (topic ?? TEAM_TOPIC);
-      return then(bus.post(target, { from: ctx.agent, body }), ({ seq }) => {
-        if (sinkWants(events, 'message.posted')) {
-          events.emit({
-            type: 'message.posted',
-            at: ctx.clock.now(),
-            agent: ctx.agent,
-            topic: target,
-            seq,
-            ...(to === undefined ? {} : { to }),
-          });
-        }
-        return { topic: target, seq };
+      if (to !== undefined && topic !== undefined)
+        throw toolError('ERR_INVALID_ARGUMENT', 'give either to or topic, not both');
+      if (to === undefined) return post(topic ?? TEAM_TOPIC, undefined, body, ctx);
+      return then(services.exists(to), (found) => {
+        if (!found) throw toolError('ERR_NOT_FOUND', `no agent named "${to}" in the team`);
+        return post(inboxTopic(to), to, body, ctx);
       });
     },
   });
+  const post = (target: string, to: string | undefined, body: string, ctx: ToolContext) =>
+    then(bus.post(target, { from: ctx.agent, body }), ({ seq }) => {
+      if (sinkWants(events, 'message.posted')) {
+        events.emit({
+          type: 'message.posted',
+          at: ctx.clock.now(),
+          agent: ctx.agent,
+          topic: target,
+          seq,
+          ...(to === undefined ? {} : { to }),
+        });
+      }
+      return { topic: target, seq };
+    });
   const waitMessages = defineTool({
     name: 'wait_messages',
     description: 'Wait for new messages in your inbox (or a topic). Returns [] after timeoutMs.',
@@ -256,13 +327,20 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
       const target = topic ?? inboxTopic(ctx.agent);
       const key = cursorKey(target);
       const cursor = ctx.context[key];
-      const afterSeq = typeof cursor === 'number' ? cursor : 0;
+      let afterSeq = typeof cursor === 'number' ? cursor : 0;
+      // Its own mailbox: after what its runs took too (the mailbox delivers the rest as runs).
+      if (target === inboxTopic(ctx.agent))
+        afterSeq = Math.max(afterSeq, services.handled(ctx.agent));
       const messages = await bus.wait(target, {
         afterSeq,
         timeoutMs: timeoutMs ?? 10_000,
         signal: ctx.signal,
       });
-      const list = messages.map((m) => ({ seq: m.seq, from: m.from, body: m.body }));
+      const list = messages.map((m) => ({
+        seq: m.seq,
+        from: m.from,
+        body: typeof m.body === 'string' ? m.body : mailFromMessage(m).text,
+      }));
       const last = messages[messages.length - 1];
       return last === undefined ? list : toolResult(list, [{ op: 'set', key, value: last.seq }]);
     },
@@ -273,6 +351,41 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
     input: listTeamInput,
     run: () => services.roster(),
   });
+  const askAgent = defineTool({
+    name: 'ask_agent',
+    description:
+      "Give a task to another agent and wait for its final answer, which is this tool's result. " +
+      'A cycle of agents asking each other is refused (ERR_DEADLOCK).',
+    input: askInput,
+    // The ask carries its own bound (timeoutMs); the tool's is the longest an ask may take.
+    timeoutMs: MAX_ASK_TIMEOUT_MS + 1_000,
+    async run({ agent, task, timeoutMs }, ctx) {
+      if (agent === ctx.agent) throw toolError('ERR_INVALID_ARGUMENT', 'you cannot ask yourself');
+      const result = await services.ask(
+        { from: ctx.agent, to: agent, task, timeoutMs: timeoutMs ?? DEFAULT_ASK_TIMEOUT_MS },
+        ctx.signal,
+      );
+      return answerOf(agent, result);
+    },
+  });
+  const handoff = defineTool({
+    name: 'handoff',
+    description:
+      'Pass your task on to another agent: your run ends after this turn, and that agent answers ' +
+      'whoever gave you the task.',
+    input: handoffInput,
+    run({ agent, message }, ctx) {
+      if (agent === ctx.agent)
+        throw toolError('ERR_INVALID_ARGUMENT', 'you cannot hand off to yourself');
+      return then(services.exists(agent), (found) => {
+        if (!found) throw toolError('ERR_NOT_FOUND', `no agent named "${agent}" in the team`);
+        return then(services.handOff(ctx.agent, agent, message), (marked) => {
+          if (!marked) throw toolError('ERR_CLOSED', 'your run has already ended');
+          return { handedOffTo: agent };
+        });
+      });
+    },
+  });
   return Object.freeze([
     claimRegion,
     releaseRegion,
@@ -281,5 +394,7 @@ export function createTeamTools(services: TeamToolServices): readonly AnyTool[] 
     postMessage,
     waitMessages,
     listTeam,
+    askAgent,
+    handoff,
   ]);
 }

@@ -1,3 +1,5 @@
+import type { AgentDefinition } from '../agent/define-agent.js';
+import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { RunResult } from '../agent/run-result.js';
 import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
@@ -64,6 +66,15 @@ export interface TeamOptions {
    * backoff; `info.willRetry` is false once one is given up). They never reach the agents.
    */
   readonly onPersistenceError?: WriteErrorHandler;
+  /** What busy agents do with new messages unless their spawn or definition says (default `'queue'`). */
+  readonly whenBusy?: WhenBusy;
+  /** Bound on one lease wait for agents whose definition sets none (default 10 minutes). */
+  readonly leaseTimeoutMs?: number;
+  /**
+   * xstate's inspection observer, handed to every agent actor (for example `@statelyai/inspect`'s
+   * `inspector.inspect`). Unset, it costs nothing.
+   */
+  readonly inspect?: AgentInspector;
 }
 
 /**
@@ -79,6 +90,74 @@ export interface SpawnOptions {
   readonly name: string;
   /** A role, or the name of one of the team's `roles`. Default: the definition's role. */
   readonly role?: Role | string;
+  /** This agent's busy policy (over the definition's and the team's). */
+  readonly whenBusy?: WhenBusy;
+  /** This agent's bound on one lease wait (over the definition's and the team's). */
+  readonly leaseTimeoutMs?: number;
+}
+
+/**
+ * Who a message is from (`team.post`, `team.send`, `team.run`): an agent's name, or anything
+ * else (default `'user'`). The agent's history shows it.
+ *
+ * @example
+ * ```ts
+ * await team.post('ada', 'The build is green again', { from: 'ci' });
+ * ```
+ */
+export interface MessageOptions {
+  readonly from?: string;
+}
+
+/**
+ * Bounds of `team.idle()`.
+ *
+ * @example
+ * ```ts
+ * await team.idle({ timeoutMs: 60_000 });
+ * ```
+ */
+export interface IdleOptions {
+  /** Reject with `ERR_TIMEOUT` after this long on the team's clock. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What `team.run` waits for and within which bounds.
+ *
+ * @example
+ * ```ts
+ * const outcome = await team.run('planner', 'Ship the fix', { until: 'idle', maxMs: 600_000, maxTurnsTotal: 200 });
+ * ```
+ */
+export interface TeamRunOptions extends MessageOptions {
+  /** `'reply'` (default): until the agent answers; `'idle'`: until the whole team is idle. */
+  readonly until?: 'reply' | 'idle';
+  /** Give up after this long on the team's clock (status `timeout`). */
+  readonly maxMs?: number;
+  /** Give up after this many model calls across the team (status `max_turns_total`). */
+  readonly maxTurnsTotal?: number;
+}
+
+/**
+ * How `team.run` ended. On `timeout` or `max_turns_total` the team is left as it is: runs in
+ * progress go on until you cancel them or close the team.
+ *
+ * @example
+ * ```ts
+ * const { status, reply, answers } = await team.run('planner', 'Plan the release', { until: 'idle' });
+ * for (const [agent, text] of Object.entries(answers)) console.log(agent, text);
+ * ```
+ */
+export interface TeamRunResult<TOutput = unknown> {
+  readonly status: 'completed' | 'timeout' | 'max_turns_total';
+  /** The addressed agent's result (undefined when a bound passed before it answered). */
+  readonly reply: RunResult<TOutput> | undefined;
+  /** Each agent's last completed answer, by name. */
+  readonly answers: Readonly<Record<string, string>>;
+  /** Model calls made across the team while this ran. */
+  readonly turns: number;
 }
 
 /**
@@ -89,14 +168,19 @@ export interface SpawnOptions {
  * for (const { name, state, usage } of team.agents()) console.log(name, state, usage.requests);
  * ```
  */
-export interface AgentInfo {
+export interface AgentInfo<TOutput = unknown> {
   readonly name: string;
   readonly role: string | undefined;
   readonly state: AgentState;
   /** Restarts by the supervisor so far. */
   readonly restarts: number;
   readonly usage: Usage;
+  /** Type-level only: the output type of the agent's definition. */
+  readonly __output?: TOutput;
 }
+
+/** An agent named directly, or as `spawn` returned it (which carries its output type). */
+export type AgentRef<TOutput = unknown> = string | AgentInfo<TOutput>;
 
 /**
  * A supervised team of agents sharing state, a limiter and a bus. See packages/core/docs/agents.md.
@@ -112,12 +196,34 @@ export interface Team {
   readonly clock: Clock;
   readonly placement: 'inline' | 'pool';
   /** Spawns an agent (a root actor in the team's registry). Names are unique. */
+  spawn<TOutput>(
+    source: AgentDefinition<TOutput>,
+    options: SpawnOptions,
+  ): Promise<AgentInfo<TOutput>>;
   spawn(source: AgentSource, options: SpawnOptions): Promise<AgentInfo>;
   /**
-   * Gives the agent a message and resolves with how the run ended (never rejects for the
-   * agent's own faults: see {@link RunResult}). A busy agent is interrupted first.
+   * Posts `message` to the agent's mailbox and resolves with the run that answered it (never
+   * rejects for the agent's own faults: see {@link RunResult}). A busy agent follows its
+   * `whenBusy` policy: by default the message waits for the run in progress to end.
    */
-  send(name: string, message: string): Promise<RunResult>;
+  send<TOutput = unknown>(
+    agent: AgentRef<TOutput>,
+    message: string,
+    options?: MessageOptions,
+  ): Promise<RunResult<TOutput>>;
+  /** Posts `body` to the agent's mailbox (it runs on it); resolves once posted, with its seq. */
+  post(agent: string, body: string, options?: MessageOptions): Promise<{ seq: number }>;
+  /**
+   * Sends and waits for the reply (`until: 'reply'`) or for the whole team to be idle
+   * (`until: 'idle'`), within `maxMs` and `maxTurnsTotal`.
+   */
+  run<TOutput = unknown>(
+    agent: AgentRef<TOutput>,
+    message: string,
+    options?: TeamRunOptions,
+  ): Promise<TeamRunResult<TOutput>>;
+  /** Resolves once every mailbox is empty, no run is in flight and no delivery is pending. */
+  idle(options?: IdleOptions): Promise<void>;
   /** Stops the agent's run; false when it had none. */
   cancel(name: string): Promise<boolean>;
   /** Stops the agent and removes it from the team. */

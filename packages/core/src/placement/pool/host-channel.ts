@@ -1,7 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { RunResult } from '../../agent/run-result.js';
-import { newUsage } from '../../agent/usage.js';
+import type { RunEnd } from '../../agent/agent-runtime.js';
 import type {
   AcquireResult,
   BusBackend,
@@ -12,7 +11,7 @@ import type {
 import type { Clock, TimerHandle } from '../../clock.js';
 import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink } from '../../events/team-events.js';
-import type { TeamMember } from '../../team/team-tools.js';
+import type { AskRequest, TeamMember, TeamToolServices } from '../../team/team-tools.js';
 import type { TurnRecord } from '../types.js';
 import {
   type Batch,
@@ -33,7 +32,11 @@ export interface ChannelContext {
   readonly limiter: LimiterBackend;
   readonly events: EventSink;
   roster(): Promise<TeamMember[]>;
+  /** Who exists and asks (`ask_agent`), served for the host's team tools. */
+  readonly team: Pick<TeamToolServices, 'exists' | 'ask'>;
   onState(agent: string, state: AgentState): void;
+  onRunEnd(agent: string, end: RunEnd): void;
+  onTaken(agent: string, seq: number): void;
   onFailure(agent: string, error: TroupeError): void;
   readonly afterTurn: ((agent: string, record: TurnRecord) => void) | undefined;
   /** The host's worker died (or its task failed): its agents are gone. */
@@ -43,8 +46,6 @@ export interface ChannelContext {
 }
 
 interface Pending {
-  readonly kind: 'send' | 'other';
-  readonly agent: string;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -123,17 +124,13 @@ export class HostChannel {
     return !this.alive || (this.#outbox.pending === 0 && this.#acked === this.#outbox.sent);
   }
 
-  request<T>(msg: Request, agent: string): Promise<T> {
+  request<T>(msg: Request, _agent: string): Promise<T> {
     if (!this.alive) {
-      const gone = new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`);
-      // A message to an agent whose worker died (before its restart) fails as a value.
-      return msg.t === 'send' ? Promise.resolve(failedRun(agent, gone) as T) : Promise.reject(gone);
+      return Promise.reject(new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`));
     }
     const rid = ++this.#nextRid;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(rid, {
-        kind: msg.t === 'send' ? 'send' : 'other',
-        agent,
         resolve: resolve as (v: unknown) => void,
         reject,
       });
@@ -171,15 +168,20 @@ export class HostChannel {
     const ctx = this.#ctx;
     switch (msg.t) {
       case 'ok':
-      case 'err':
-      case 'run': {
+      case 'err': {
         const pending = this.#pending.get(msg.rid);
         if (pending === undefined) return;
         this.#pending.delete(msg.rid);
         if (msg.t === 'err') pending.reject(fromWire(msg.error));
-        else pending.resolve(msg.t === 'run' ? msg.result : msg.value);
+        else pending.resolve(msg.value);
         return;
       }
+      case 'ended':
+        ctx.onRunEnd(msg.agent, msg.end);
+        return;
+      case 'taken':
+        ctx.onTaken(msg.agent, msg.seq);
+        return;
       case 'call':
         this.#serve(msg);
         return;
@@ -289,6 +291,10 @@ export class HostChannel {
         return this.#limiter(method, args, withSignal);
       case 'roster':
         return ctx.roster();
+      case 'team':
+        if (method === 'exists') return ctx.team.exists(args[0] as string);
+        if (method === 'ask') return ctx.team.ask(args[0] as AskRequest, signal);
+        break;
     }
     throw new TroupeError('ERR_INVALID_ARGUMENT', `unknown service call ${svc}.${method}`);
   }
@@ -329,10 +335,7 @@ export class HostChannel {
   #die(error: TroupeError): void {
     if (!this.alive) return;
     this.alive = false;
-    for (const pending of this.#pending.values()) {
-      if (pending.kind === 'send') pending.resolve(failedRun(pending.agent, error));
-      else pending.reject(error);
-    }
+    for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
     this.#release();
     this.#finish();
@@ -355,16 +358,4 @@ export class HostChannel {
     this.#outbox.close();
     this.#port.close();
   }
-}
-
-function failedRun(agent: string, error: TroupeError): RunResult {
-  return {
-    runId: `${agent}:lost`,
-    agent,
-    status: 'failed',
-    text: '',
-    turns: 0,
-    usage: newUsage(),
-    error: { code: error.code, message: error.message },
-  };
 }

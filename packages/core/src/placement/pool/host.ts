@@ -21,6 +21,7 @@ import {
   remoteLimiter,
   remoteRoster,
   remoteState,
+  remoteTeam,
 } from './remote-services.js';
 
 /**
@@ -96,15 +97,34 @@ export function runHost(init: HostInit): Promise<void> {
   const events = new WorkerEvents(outbox, init.eventTypes);
   const state = remoteState(rpc);
   const bus = remoteBus(rpc);
-  const teamTools = createTeamTools({ state, bus, events, roster: remoteRoster(rpc) });
-  const agents = new InlinePlacement(
-    { clock, limiter: remoteLimiter(rpc), events, teamTools, limiterKeys: init.limiterKeys },
+  // Asks go through the coordinator (its reply router and wait-for graph); a handoff marks the
+  // agent's run right here, where the agent runs.
+  const teamTools = createTeamTools({
+    state,
+    bus,
+    events,
+    roster: remoteRoster(rpc),
+    ...remoteTeam(rpc),
+    handOff: (from, to, message) => agents.handOff(from, { to, message }),
+    handled: (agent) => agents.handled(agent),
+  });
+  const agents: InlinePlacement = new InlinePlacement(
+    {
+      clock,
+      limiter: remoteLimiter(rpc),
+      events,
+      teamTools,
+      limiterKeys: init.limiterKeys,
+      defaults: init.defaults,
+    },
     {
       onState: (agent, agentState) => {
         states.set(agent, agentState);
         outbox.schedule();
       },
       onFailure: (agent, error) => outbox.push({ t: 'failure', agent, error: toWire(error) }),
+      onRunEnd: (agent, end) => outbox.push({ t: 'ended', agent, end }),
+      onTaken: (agent, seq) => outbox.push({ t: 'taken', agent, seq }),
       afterTurn: init.persist ? recordTurn : undefined,
     },
   );
@@ -138,21 +158,22 @@ export function runHost(init: HostInit): Promise<void> {
         case 'timer':
           remoteClock?.fire(msg.id, msg.at);
           return;
-        case 'send': {
-          const { rid } = msg;
-          let running: ReturnType<InlinePlacement['send']>;
+        case 'deliver':
           try {
-            running = agents.send(msg.agent, msg.content);
-          } catch (error) {
-            outbox.push({ t: 'err', rid, error: toWire(error) });
-            return;
+            agents.deliver(msg.agent, msg.mails);
+          } catch {
+            // The agent is gone (stopped meanwhile): the coordinator no longer routes to it.
           }
-          running.then((result) => outbox.push({ t: 'run', rid, result }));
           return;
-        }
         case 'spawn':
           answer(msg.rid, () =>
-            agents.spawn({ name: msg.name, role: msg.role, source: msg.source }),
+            agents.spawn({
+              name: msg.name,
+              role: msg.role,
+              source: msg.source,
+              whenBusy: msg.whenBusy,
+              leaseTimeoutMs: msg.leaseTimeoutMs,
+            }),
           );
           return;
         case 'cancel':
@@ -175,6 +196,9 @@ export function runHost(init: HostInit): Promise<void> {
           return;
         case 'derived':
           answer(msg.rid, () => agents.derived(msg.agent));
+          return;
+        case 'cursor':
+          answer(msg.rid, () => agents.cursor(msg.agent, msg.rebase));
           return;
         case 'markFailed':
           agents.markFailed(msg.agent);

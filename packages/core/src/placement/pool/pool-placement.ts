@@ -1,4 +1,6 @@
-import type { RunResult } from '../../agent/run-result.js';
+import type { RunEnd } from '../../agent/agent-runtime.js';
+import type { Mail } from '../../agent/mail.js';
+import { closedResult } from '../../agent/run.js';
 import { addTotals, newUsage, type UsageCounter } from '../../agent/usage.js';
 import type { BusBackend, LimiterBackend, SharedStateBackend } from '../../backends.js';
 import { type Clock, systemClock } from '../../clock.js';
@@ -7,8 +9,9 @@ import type { EventHub } from '../../events/event-hub.js';
 import type { AgentState } from '../../events/team-events.js';
 import type { ChatMessage } from '../../model.js';
 import type { RestoredSession } from '../../session/resume.js';
-import type { TeamMember } from '../../team/team-tools.js';
+import type { TeamMember, TeamToolServices } from '../../team/team-tools.js';
 import type { Role } from '../../tools/tool-set.js';
+import type { AgentDefaults } from '../inline.js';
 import { isModuleRef } from '../load-agent.js';
 import type {
   AgentModuleRef,
@@ -29,9 +32,14 @@ export interface PoolPlacementOptions {
   readonly bus: BusBackend;
   readonly events: EventHub;
   roster(): Promise<TeamMember[]>;
+  /** What the hosts' team tools reach in the coordinator (who exists, asks). */
+  readonly team: Pick<TeamToolServices, 'exists' | 'ask'>;
   readonly limiterKeys: readonly string[] | undefined;
+  readonly defaults: AgentDefaults | undefined;
   readonly hooks: PlacementHooks;
 }
+
+const BUSY = new Set<AgentState>(['waitingForLease', 'callingModel', 'runningTools']);
 
 interface RemoteAgent {
   host: HostChannel;
@@ -40,6 +48,10 @@ interface RemoteAgent {
   state: AgentState;
   /** Sum of the usage of its runs' results. */
   readonly usage: UsageCounter;
+  /** The supervisor gave up on it: its messages are refused here. */
+  failedForGood: boolean;
+  readonly whenBusy: SpawnRequest['whenBusy'];
+  readonly leaseTimeoutMs: SpawnRequest['leaseTimeoutMs'];
 }
 
 /**
@@ -81,6 +93,9 @@ class PoolPlacement implements Placement {
       limiter: options.limiter,
       events: options.events,
       roster: options.roster,
+      team: options.team,
+      onRunEnd: (agent, end) => this.#ended(agent, end),
+      onTaken: (agent, seq) => hooks.onTaken?.(agent, seq),
       onState: (agent, state) => {
         const found = this.#agents.get(agent);
         if (found !== undefined) found.state = state;
@@ -106,11 +121,21 @@ class PoolPlacement implements Placement {
       throw invalidArgument('pool placement spawns agents by module: { module, export }', { name });
     }
     const host = this.#pickHost();
-    const agent: RemoteAgent = { host, source, role, state: 'idle', usage: newUsage() };
+    const { whenBusy, leaseTimeoutMs } = request;
+    const agent: RemoteAgent = {
+      host,
+      source,
+      role,
+      state: 'idle',
+      usage: newUsage(),
+      failedForGood: false,
+      whenBusy,
+      leaseTimeoutMs,
+    };
     this.#agents.set(name, agent);
     host.agents.add(name);
     try {
-      await host.request({ t: 'spawn', name, source, role }, name);
+      await host.request({ t: 'spawn', name, source, role, whenBusy, leaseTimeoutMs }, name);
     } catch (error) {
       this.#agents.delete(name);
       host.agents.delete(name);
@@ -118,11 +143,30 @@ class PoolPlacement implements Placement {
     }
   }
 
-  async send(name: string, content: string): Promise<RunResult> {
+  deliver(name: string, mails: readonly Mail[]): void {
     const agent = this.#get(name);
-    const result = await agent.host.request<RunResult>({ t: 'send', agent: name, content }, name);
-    addTotals(agent.usage, result.usage);
-    return result;
+    if (agent.failedForGood) {
+      this.#options.hooks.onRunEnd(name, { result: closedResult(name, 0), mails });
+      return;
+    }
+    // A dead worker's agent gets these again from its mailbox after its restart.
+    agent.host.tell({ t: 'deliver', agent: name, mails });
+  }
+
+  cursor(name: string, rebase?: number): Promise<number> {
+    return this.#get(name).host.request<number>({ t: 'cursor', agent: name, rebase }, name);
+  }
+
+  quiet(name: string): boolean {
+    const agent = this.#agents.get(name);
+    if (agent === undefined) return true;
+    return !BUSY.has(agent.state) && agent.host.quiet;
+  }
+
+  #ended(name: string, end: RunEnd): void {
+    const agent = this.#agents.get(name);
+    if (agent !== undefined && end.again !== true) addTotals(agent.usage, end.result.usage);
+    this.#options.hooks.onRunEnd(name, end);
   }
 
   cancel(name: string): Promise<boolean> {
@@ -142,13 +186,24 @@ class PoolPlacement implements Placement {
     const host = this.#pickHost();
     agent.host = host;
     host.agents.add(name);
-    await host.request({ t: 'spawn', name, source: agent.source, role: agent.role }, name);
+    await host.request(
+      {
+        t: 'spawn',
+        name,
+        source: agent.source,
+        role: agent.role,
+        whenBusy: agent.whenBusy,
+        leaseTimeoutMs: agent.leaseTimeoutMs,
+      },
+      name,
+    );
     agent.state = 'idle';
   }
 
   markFailed(name: string): void {
     const agent = this.#get(name);
     agent.state = 'failed';
+    agent.failedForGood = true;
     agent.host.tell({ t: 'markFailed', agent: name });
   }
 
@@ -236,6 +291,7 @@ class PoolPlacement implements Placement {
       eventTypes: options.events.wantedTypes(),
       persist: options.hooks.afterTurn !== undefined,
       limiterKeys: options.limiterKeys,
+      defaults: options.defaults,
     });
     this.#hosts.push(host);
     return host;

@@ -1,9 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RunResult } from '../../agent/run-result.js';
+import type { RunEnd } from '../../agent/agent-runtime.js';
+import type { WhenBusy } from '../../agent/machine.js';
+import type { Mail } from '../../agent/mail.js';
 import { type ErrorCode, isTroupeError, TroupeError } from '../../errors.js';
 import type { AgentState, TeamEvent } from '../../events/team-events.js';
 import type { RestoredSession } from '../../session/resume.js';
 import type { Role } from '../../tools/tool-set.js';
+import type { AgentDefaults } from '../inline.js';
 import type { AgentModuleRef, TurnRecord } from '../types.js';
 
 /**
@@ -27,7 +30,7 @@ export interface WireError {
 }
 
 /** Services a host reaches in the coordinator. */
-export type Service = 'state' | 'bus' | 'limiter' | 'roster';
+export type Service = 'state' | 'bus' | 'limiter' | 'roster' | 'team';
 
 /** Coordinator -> host. */
 export type DownMsg =
@@ -37,8 +40,10 @@ export type DownMsg =
       readonly name: string;
       readonly source: AgentModuleRef;
       readonly role: Role | undefined;
+      readonly whenBusy: WhenBusy | undefined;
+      readonly leaseTimeoutMs: number | undefined;
     }
-  | { readonly t: 'send'; readonly rid: number; readonly agent: string; readonly content: string }
+  | { readonly t: 'deliver'; readonly agent: string; readonly mails: readonly Mail[] }
   | {
       readonly t: 'cancel' | 'restart' | 'stop' | 'history' | 'context' | 'derived';
       readonly rid: number;
@@ -49,6 +54,12 @@ export type DownMsg =
       readonly rid: number;
       readonly agent: string;
       readonly session: RestoredSession;
+    }
+  | {
+      readonly t: 'cursor';
+      readonly rid: number;
+      readonly agent: string;
+      readonly rebase: number | undefined;
     }
   | { readonly t: 'markFailed'; readonly agent: string }
   | { readonly t: 'timer'; readonly id: number; readonly at: number }
@@ -81,7 +92,8 @@ export type UpMsg =
   | { readonly t: 'turn'; readonly agent: string; readonly record: TurnRecord }
   /** The host's last batch: everything it had to say (turn records of cancelled runs) is in. */
   | { readonly t: 'closed' }
-  | { readonly t: 'run'; readonly rid: number; readonly result: RunResult };
+  | { readonly t: 'ended'; readonly agent: string; readonly end: RunEnd }
+  | { readonly t: 'taken'; readonly agent: string; readonly seq: number };
 
 /** A reply to a request (`rid`), either way. */
 export type ReplyMsg =
@@ -101,6 +113,7 @@ export interface HostInit {
   readonly eventTypes: readonly string[];
   readonly persist: boolean;
   readonly limiterKeys: readonly string[] | undefined;
+  readonly defaults: AgentDefaults | undefined;
 }
 
 export function toWire(error: unknown): WireError {

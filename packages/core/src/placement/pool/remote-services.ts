@@ -1,3 +1,4 @@
+import type { RunResult } from '../../agent/run-result.js';
 import type {
   AcquireOptions,
   AcquireResult,
@@ -13,7 +14,7 @@ import type {
 } from '../../backends.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { abortedError, type TroupeError } from '../../errors.js';
-import type { TeamMember } from '../../team/team-tools.js';
+import type { TeamMember, TeamToolServices } from '../../team/team-tools.js';
 import { fromWire, type Msg, type Outbox, type ReplyMsg, type Service } from './protocol.js';
 
 interface Pending {
@@ -165,6 +166,14 @@ export function remoteLimiter(rpc: RpcClient): LimiterBackend {
 }
 
 /** The roster for `list_team`. */
+/** The coordinator's team services a worker's team tools reach: who exists, and asks. */
+export function remoteTeam(rpc: RpcClient): Pick<TeamToolServices, 'exists' | 'ask'> {
+  return {
+    exists: (name) => rpc.call<boolean>('team', 'exists', [name]),
+    ask: (request, signal) => rpc.call<RunResult>('team', 'ask', [request], signal),
+  };
+}
+
 export function remoteRoster(rpc: RpcClient): () => Promise<TeamMember[]> {
   return () => rpc.call<TeamMember[]>('roster', 'roster', []);
 }

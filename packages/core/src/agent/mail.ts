@@ -1,0 +1,90 @@
+import type { Message } from '../backends.js';
+import type { ChatMessage } from '../model.js';
+
+/**
+ * How a message reached an agent: a plain message (`post_message`, `team.post`), a task whose
+ * answer someone awaits (`team.send`, `team.run`), a question from another agent (`ask_agent`)
+ * or a task passed on (`handoff`).
+ *
+ * @example
+ * ```ts
+ * const awaited = (kind: MailKind) => kind !== 'message';
+ * ```
+ */
+export type MailKind = 'message' | 'send' | 'ask' | 'handoff';
+
+/**
+ * One message of an agent's mailbox, as its actor receives it.
+ *
+ * @example
+ * ```ts
+ * const mail: Mail = { seq: 3, id: undefined, kind: 'message', from: 'planner', text: 'Take b.ts', at: 0 };
+ * ```
+ */
+export interface Mail {
+  /** Its position in the mailbox topic (`inbox:<agent>`): handled at most once. */
+  readonly seq: number;
+  /** The reply id when someone awaits the answer (send, ask, handoff). */
+  readonly id: string | undefined;
+  readonly kind: MailKind;
+  readonly from: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+/**
+ * The body of an awaited message on the bus. A plain message's body is its text (a string), so
+ * code reading `inbox:<agent>` directly sees what was posted.
+ *
+ * @example
+ * ```ts
+ * await bus.post(inboxTopic('ada'), { from: 'lead', body: { kind: 'send', id: 'r1', text: 'Review a.ts' } });
+ * ```
+ */
+export interface MailEnvelope {
+  readonly kind: Exclude<MailKind, 'message'>;
+  readonly id: string;
+  readonly text: string;
+}
+
+/** The sender of messages from outside the team (`team.send`, `team.post` without `from`). */
+export const USER_SENDER = 'user';
+
+const KINDS = new Set(['send', 'ask', 'handoff']);
+
+function isEnvelope(body: unknown): body is MailEnvelope {
+  if (typeof body !== 'object' || body === null) return false;
+  const b = body as Record<string, unknown>;
+  return (
+    typeof b.kind === 'string' &&
+    KINDS.has(b.kind) &&
+    typeof b.id === 'string' &&
+    typeof b.text === 'string'
+  );
+}
+
+/** A bus message of a mailbox topic as a {@link Mail}; any other body is shown as JSON. */
+export function mailFromMessage(message: Message): Mail {
+  const { seq, from, body, at } = message;
+  if (typeof body === 'string')
+    return { seq, id: undefined, kind: 'message', from, text: body, at };
+  if (isEnvelope(body)) return { seq, id: body.id, kind: body.kind, from, text: body.text, at };
+  return { seq, id: undefined, kind: 'message', from, text: JSON.stringify(body) ?? '', at };
+}
+
+/**
+ * The user message a mail becomes in the agent's history, with its mailbox `seq`: the text as
+ * sent from outside the team; from another agent, with `from` and headed by who sent it and how,
+ * so the model knows whom it answers.
+ */
+export function mailMessage(mail: Mail): ChatMessage {
+  const { from, text, seq } = mail;
+  if (from === USER_SENDER) return { role: 'user', content: text, seq };
+  const head =
+    mail.kind === 'ask'
+      ? `Question from ${from} (your final answer goes back to them):`
+      : mail.kind === 'handoff'
+        ? `Task handed off to you by ${from}:`
+        : `Message from ${from}:`;
+  return { role: 'user', content: `${head}\n${text}`, from, seq };
+}

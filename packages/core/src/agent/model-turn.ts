@@ -1,0 +1,199 @@
+import type { RateLimitFeedback } from '../backends.js';
+import { TroupeError } from '../errors.js';
+import { sinkWants } from '../events/team-events.js';
+import type { ModelDelta, ModelRequest, ModelResponse } from '../model.js';
+import type { AgentRuntime } from './agent-runtime.js';
+import type { AnswerKind } from './machine.js';
+import { checkOutput } from './output.js';
+import type { Run } from './run.js';
+import { settleLease } from './run.js';
+import { addUsage } from './usage.js';
+
+/**
+ * The model side of a turn: counting it, the request (made once per run; its messages are the
+ * agent's history as it grows), the call, and turning the answer into the statechart's
+ * `ANSWERED` event (tool calls, a final answer, or structured output to repair).
+ */
+export class ModelTurn {
+  readonly #agent: AgentRuntime;
+  #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
+
+  constructor(agent: AgentRuntime) {
+    this.#agent = agent;
+  }
+
+  /** A new turn of `run`: counted and reported. */
+  startTurn(run: Run): void {
+    const turn = ++run.turns;
+    const { events, clock } = this.#agent.env;
+    if (sinkWants(events, 'turn.started'))
+      events.emit({
+        type: 'turn.started',
+        at: clock.now(),
+        agent: this.#agent.name,
+        runId: run.id,
+        turn,
+      });
+  }
+
+  /** Tokens to reserve for the next call (the model's own estimate, when it has one). */
+  estimate(run: Run): number {
+    return this.#agent.definition.model.estimateTokens?.(this.#request(run)) ?? 0;
+  }
+
+  /** Calls the model; its answer (or failure) goes to the statechart. */
+  call(run: Run): void {
+    const agent = this.#agent;
+    const { events, clock } = agent.env;
+    const turn = run.turns;
+    if (sinkWants(events, 'model.requested')) {
+      events.emit({
+        type: 'model.requested',
+        at: clock.now(),
+        agent: agent.name,
+        runId: run.id,
+        turn,
+        messages: agent.history.length,
+      });
+    }
+    // Streaming only while someone listens to `model.delta` (a provider on `stream: 'auto'`
+    // streams only when the request has `onDelta`).
+    run.onDelta = sinkWants(events, 'model.delta') ? this.#deltas(run, turn) : undefined;
+    let answer: Promise<ModelResponse>;
+    try {
+      answer = agent.definition.model.generate(this.#request(run));
+    } catch (error) {
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (response) => this.#answered(run, turn, response),
+      (error: unknown) => {
+        // The request was made (or may have been): it counts, with no tokens.
+        const lease = run.lease;
+        run.lease = undefined;
+        if (lease !== undefined) settleLease(lease, 0, undefined);
+        agent.failed(run, error);
+      },
+    );
+  }
+
+  #answered(run: Run, turn: number, response: ModelResponse): void {
+    const agent = this.#agent;
+    const { events, clock } = agent.env;
+    const usage = response.usage;
+    const lease = run.lease;
+    run.lease = undefined;
+    if (lease !== undefined)
+      settleLease(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
+    addUsage(run.usage, usage);
+    addUsage(agent.usage, usage);
+    if (run.stale) return; // an interrupted turn's reply is dropped
+    const calls = response.toolCalls;
+    if (sinkWants(events, 'model.answered')) {
+      events.emit({
+        type: 'model.answered',
+        at: clock.now(),
+        agent: agent.name,
+        runId: run.id,
+        turn,
+        toolCalls: calls.length,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        stopReason: response.stopReason,
+      });
+    }
+    run.text = response.text;
+    if (calls.length > 0) {
+      agent.history.push({ role: 'assistant', content: response.text, toolCalls: calls });
+      run.calls = calls;
+      // Saved before the tools run: after a crash mid-turn, resume sees the calls that were
+      // started and gives each a synthetic result (session/resume.ts).
+      agent.afterTurn();
+      agent.send({ type: 'ANSWERED', kind: 'tools' });
+      return;
+    }
+    agent.history.push({ role: 'assistant', content: response.text });
+    const kind = this.#judge(run, response.text);
+    agent.afterTurn();
+    agent.send({ type: 'ANSWERED', kind });
+  }
+
+  /** A final answer against the agent's `output` schema, if it has one. */
+  #judge(run: Run, text: string): AnswerKind {
+    const spec = this.#agent.definition.output;
+    if (spec === undefined) return 'final';
+    const checked = checkOutput(spec, text);
+    if (checked.ok) {
+      run.output = checked.value;
+      return 'final';
+    }
+    if (run.repairs < spec.retries) {
+      run.repairs++;
+      run.problem = checked.problem;
+      return 'repair';
+    }
+    run.error = new TroupeError(
+      'ERR_INVALID_OUTPUT',
+      `the answer does not match the output schema after ${spec.retries} ${spec.retries === 1 ? 'retry' : 'retries'}: ${checked.problem}`,
+      { details: { agent: this.#agent.name, retries: spec.retries } },
+    );
+    return 'invalid';
+  }
+
+  #request(run: Run): ModelRequest {
+    if (run.request !== undefined) return run.request;
+    const agent = this.#agent;
+    const definition = agent.definition;
+    const onRateLimit = this.#rateLimitHook();
+    const request = {
+      system: definition.instructions,
+      messages: agent.history,
+      tools: agent.specs,
+      get signal() {
+        return run.signal;
+      },
+      get onDelta() {
+        return run.onDelta;
+      },
+      ...(onRateLimit === undefined ? {} : { onRateLimit }),
+      ...(definition.maxOutputTokens === undefined
+        ? {}
+        : { maxOutputTokens: definition.maxOutputTokens }),
+      ...(definition.temperature === undefined ? {} : { temperature: definition.temperature }),
+      ...(definition.output === undefined ? {} : { responseFormat: definition.output.format }),
+    } as ModelRequest;
+    run.request = request;
+    return request;
+  }
+
+  /** Rate-limit feedback from the model goes to the provider's limiter key. */
+  #rateLimitHook(): ((feedback: RateLimitFeedback) => void) | undefined {
+    if (this.#onRateLimit !== undefined) return this.#onRateLimit;
+    const agent = this.#agent;
+    const providerKey = agent.definition.rateLimitKey ?? agent.limiterKeys[0];
+    if (providerKey === undefined) return undefined;
+    const limiter = agent.env.limiter;
+    this.#onRateLimit = (feedback) => {
+      const observed = limiter.observe(providerKey, feedback);
+      if (observed instanceof Promise) observed.catch(() => {});
+    };
+    return this.#onRateLimit;
+  }
+
+  /** Reports each delta of one turn as a `model.delta` event (an interrupted turn's are dropped). */
+  #deltas(run: Run, turn: number): (delta: ModelDelta) => void {
+    const agent = this.#agent;
+    const env = agent.env;
+    return (delta) => {
+      if (run.stale || !sinkWants(env.events, 'model.delta')) return;
+      env.events.emit({
+        type: 'model.delta',
+        at: env.clock.now(),
+        agent: agent.name,
+        runId: run.id,
+        turn,
+        delta,
+      });
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
+import type { WhenBusy } from '../agent/machine.js';
+import { invalidArgument } from '../errors.js';
+import { createIds } from '../ids.js';
+import { checkOptionNames } from '../options.js';
+import { validateResidency } from '../session/session-placement.js';
+import { type Role, validateRole } from '../tools/tool-set.js';
+import { type SupervisionOptions, validateSupervision } from './supervisor.js';
+import type { TeamOptions } from './types.js';
+
+const TEAM_OPTIONS: ReadonlySet<string> = new Set([
+  'clock',
+  'state',
+  'limiter',
+  'bus',
+  'store',
+  'placement',
+  'supervision',
+  'ids',
+  'id',
+  'limiterKeys',
+  'roles',
+  'logFlushIntervalMs',
+  'onListenerError',
+  'idleTtlMs',
+  'maxActive',
+  'flushOnExit',
+  'onPersistenceError',
+  'whenBusy',
+  'leaseTimeoutMs',
+  'inspect',
+]);
+
+/** Team options after validation: what the rest of the team is built from. */
+export interface TeamConfig {
+  readonly options: TeamOptions;
+  readonly id: string;
+  readonly roles: ReadonlyMap<string, Role>;
+  readonly supervision: Required<SupervisionOptions>;
+  readonly residency: ReturnType<typeof validateResidency>;
+  readonly whenBusy: WhenBusy | undefined;
+  readonly leaseTimeoutMs: number | undefined;
+}
+
+function check(condition: boolean, message: string, details?: Record<string, unknown>): void {
+  if (!condition) throw invalidArgument(message, details);
+}
+
+function isService(value: unknown, methods: readonly string[]): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  );
+}
+
+function checkServices(options: TeamOptions): void {
+  const { clock, state, limiter, bus, store, placement = 'inline' } = options;
+  check(isService(clock, ['now', 'setTimeout', 'clearTimeout']), 'clock must be a Clock');
+  check(
+    isService(state, ['claim', 'release', 'discover', 'discoveries']),
+    'state must be a SharedStateBackend',
+  );
+  check(
+    isService(limiter, ['tryAcquire', 'acquire', 'observe']),
+    'limiter must be a LimiterBackend',
+  );
+  check(isService(bus, ['post', 'read', 'wait']), 'bus must be a BusBackend');
+  check(
+    store === undefined || isService(store, ['saveSnapshot', 'appendHistory', 'appendLog']),
+    'store must be a SessionStore',
+  );
+  check(
+    placement === 'inline' ||
+      (typeof placement === 'object' && placement !== null && typeof placement.pool === 'object'),
+    "placement must be 'inline' or { pool: { threads, agentsPerWorker } }",
+  );
+}
+
+function checkRoles(roles: unknown): Map<string, Role> {
+  check(roles === undefined || Array.isArray(roles), 'roles must be an array of roles');
+  const named = new Map<string, Role>();
+  for (const [i, role] of ((roles ?? []) as readonly Role[]).entries()) {
+    const valid = validateRole(role, `roles[${i}]`);
+    check(!named.has(valid.name), `roles has two roles named "${valid.name}"`);
+    named.set(valid.name, valid);
+  }
+  return named;
+}
+
+/** Checks every team option once, naming the bad one; nothing is started before this passes. */
+export function validateTeamOptions(options: TeamOptions): TeamConfig {
+  check(typeof options === 'object' && options !== null, 'options must be an object');
+  checkOptionNames(options, TEAM_OPTIONS, 'createTeam');
+  checkServices(options);
+  const { limiterKeys, onListenerError, store } = options;
+  check(
+    limiterKeys === undefined ||
+      (Array.isArray(limiterKeys) && limiterKeys.every((k) => typeof k === 'string')),
+    'limiterKeys must be an array of strings',
+  );
+  check(
+    onListenerError === undefined || typeof onListenerError === 'function',
+    'onListenerError must be a function',
+  );
+  check(
+    options.inspect === undefined || typeof options.inspect === 'function',
+    'inspect must be a function (an xstate inspection observer)',
+  );
+  check(
+    options.flushOnExit === undefined || typeof options.flushOnExit === 'boolean',
+    'flushOnExit must be a boolean',
+  );
+  checkWhenBusy(options.whenBusy, 'whenBusy');
+  checkLeaseTimeout(options.leaseTimeoutMs, 'leaseTimeoutMs');
+  const supervision = validateSupervision(options.supervision);
+  const roles = checkRoles(options.roles);
+  const residency = validateResidency({
+    ...(options.idleTtlMs === undefined ? {} : { idleTtlMs: options.idleTtlMs }),
+    ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),
+  });
+  check(
+    store !== undefined || (residency.idleTtlMs === undefined && residency.maxActive === undefined),
+    'idleTtlMs and maxActive need a store (passivated agents live in their sessions)',
+  );
+  const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
+  check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
+  return {
+    options,
+    id,
+    roles,
+    supervision,
+    residency,
+    whenBusy: options.whenBusy,
+    leaseTimeoutMs: options.leaseTimeoutMs,
+  };
+}
