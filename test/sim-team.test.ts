@@ -97,11 +97,11 @@ describe('simulating a team module', () => {
     const result = await runTeamSimulation({
       module: join(scenarios, 'refactor-team.mjs'),
       scenario,
+      teams: 3,
       threads: 0,
     });
     const t = result.analysis.totals;
-    expect(result.perTeam[0]!.finish).toBe('idle');
-    expect(t.agents).toBe(8);
+    expect(result.analysis.agents).toHaveLength(8);
     expect(t.claimsGranted).toBeGreaterThan(0);
     expect(t.messages).toBeGreaterThan(0);
     // The reviewer's role denies claim_region: it never holds a claim.
