@@ -30,9 +30,15 @@ local function parse(value)
   return tonumber(cs), tonumber(ce), tonumber(ct), tonumber(cx)
 end
 local function nextToken(key, now)
-  local last = tonumber(redis.call('GET', key) or '0')
-  local token = math.max(last + 1, math.floor(now * 1000) + 1)
-  redis.call('SET', key, string.format('%d', token))
+  -- One call in the common case: SET ... GET writes the time-based candidate and returns the
+  -- last token; only when that was not below the candidate (more than one token per µs) is
+  -- the counter set again, above it.
+  local token = math.floor(now * 1000) + 1
+  local last = tonumber(redis.call('SET', key, string.format('%d', token), 'GET') or '0')
+  if last >= token then
+    token = last + 1
+    redis.call('SET', key, string.format('%d', token))
+  end
   return token
 end
 `;
@@ -45,17 +51,24 @@ export const CLAIM_SCRIPT = `${COMMON}
 local agent = ARGV[1]
 local now = clocknow(ARGV[4])
 local s, e = tonumber(ARGV[2]), tonumber(ARGV[3])
-local kept = redis.call('HGET', KEYS[1], '')
-local keptUntil = -math.huge
-if kept then keptUntil = tonumber(kept) end
+local keptUntil = nil
+local ownStart = nil
 local best, bestValue, bestToken = nil, nil, nil
 -- Entries starting at or before e, latest start first: they end in the same order (stored
--- entries never overlap), so the walk stops at the first one that ends before s.
+-- entries never overlap), so the walk stops at the first one that ends before s. The hash's
+-- kept-until field comes with the first page's values.
 local offset, done = 0, false
 while not done do
   local near = redis.call('ZREVRANGEBYSCORE', KEYS[2], ARGV[3], '-inf', 'LIMIT', offset, 8)
+  local values
+  if keptUntil == nil then
+    values = redis.call('HMGET', KEYS[1], '', unpack(near))
+    keptUntil = tonumber(values[1]) or -math.huge
+    table.remove(values, 1)
+  elseif #near > 0 then
+    values = redis.call('HMGET', KEYS[1], unpack(near))
+  end
   if #near == 0 then break end
-  local values = redis.call('HMGET', KEYS[1], unpack(near))
   for i = 1, #near do
     local other, value = near[i], values[i]
     if not value then
@@ -64,15 +77,15 @@ while not done do
     else
       local cs, ce, ct, cx = parse(value)
       if ce < s then done = true; break end
-      if other ~= agent then
-        if cx <= now then
-          -- Expired and in the way: it goes, keeping the stored entries disjoint.
-          redis.call('HDEL', KEYS[1], other)
-          redis.call('ZREM', KEYS[2], other)
-          offset = offset - 1
-        elseif bestToken == nil or ct < bestToken then
-          best, bestValue, bestToken = other, value, ct
-        end
+      if other == agent then
+        ownStart = cs
+      elseif cx <= now then
+        -- Expired and in the way: it goes, keeping the stored entries disjoint.
+        redis.call('HDEL', KEYS[1], other)
+        redis.call('ZREM', KEYS[2], other)
+        offset = offset - 1
+      elseif bestToken == nil or ct < bestToken then
+        best, bestValue, bestToken = other, value, ct
       end
     end
   end
@@ -88,13 +101,14 @@ if expires + margin / 2 > keptUntil then
   local keep = expires + margin
   redis.call('HSET', KEYS[1], agent, value, '', fmt(keep))
   redis.call('PEXPIRE', KEYS[1], math.ceil(keep - now))
-  redis.call('ZADD', KEYS[2], s, agent)
+  if ownStart ~= s then redis.call('ZADD', KEYS[2], s, agent) end
   redis.call('PEXPIRE', KEYS[2], math.ceil(keep - now))
   -- First claim on the resource (or the first after its keys lapsed): name it in the set.
   if keptUntil == -math.huge then redis.call('SADD', KEYS[3], ARGV[7]) end
 else
   redis.call('HSET', KEYS[1], agent, value)
-  redis.call('ZADD', KEYS[2], s, agent)
+  -- A re-claim from the same start keeps its place in the index.
+  if ownStart ~= s then redis.call('ZADD', KEYS[2], s, agent) end
 end
 if ARGV[4] == '' then return {token, fmt(now)} end
 return token
