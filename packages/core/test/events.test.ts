@@ -140,6 +140,21 @@ describe('event hub: who wants which type', () => {
     expect(hub.wants('model.delta')).toBe(false);
   });
 
+  it('onTypes wants exactly its types, takes their events, and lets go on unsubscribe', () => {
+    const hub = new EventHub(() => 0);
+    const seen: string[] = [];
+    const off = hub.onTypes(['tool.called', 'run.finished'], (event) => seen.push(event.type));
+    expect(hub.wantedTypes()).toEqual(['tool.called', 'run.finished']);
+    expect(hub.wants('tool.called')).toBe(true);
+    expect(hub.wants('model.delta')).toBe(false);
+    hub.emit({ type: 'tool.called', at: 0, agent: 'a', runId: 'r', tool: 't', callId: 'c' });
+    hub.emit({ type: 'agent.stopped', at: 0, agent: 'a' });
+    expect(seen).toEqual(['tool.called']);
+    off();
+    expect(hub.active).toBe(false);
+    expect(hub.wantedTypes()).toEqual([]);
+  });
+
   it('tells type watchers only when a type starts or stops being wanted', () => {
     const hub = new EventHub(() => 0);
     const seen: (readonly string[])[] = [];
