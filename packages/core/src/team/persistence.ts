@@ -148,9 +148,14 @@ export class TeamPersistence {
     return hub.onTypes(PERSISTED_EVENT_TYPES, (event) => this.event(event));
   }
 
+  /** Logs one event; one the log refuses (data JSON cannot hold) is reported, never thrown. */
   event(event: TeamEvent): void {
     const sessionId = 'agent' in event ? agentSessionId(this.#teamId, event.agent) : this.#teamId;
-    this.log.append({ sessionId, type: event.type, at: event.at, data: event });
+    try {
+      this.log.append({ sessionId, type: event.type, at: event.at, data: event });
+    } catch (error) {
+      report(this.#onError, error, { sessionId, operation: 'log', attempt: 1, willRetry: false });
+    }
   }
 
   /** Flushes and closes both: everything scheduled so far is durable afterwards. */
