@@ -1,6 +1,7 @@
 import {
   createMemorySessionStore,
   createSessionLog,
+  createSessionSaver,
   isTroupeError,
   type SessionLogEntry,
   type SessionStore,
@@ -177,3 +178,19 @@ function deep(levels: number): unknown {
   for (let i = 0; i < levels; i++) value = [value];
   return value;
 }
+
+describe('strict options of the session log and saver (issue 12, item 17)', () => {
+  it('refuses a misspelt option naming it, retry options included', () => {
+    const clock = new SimulatedClock();
+    const store = createMemorySessionStore();
+    expect(() => createSessionLog({ store, clock, flushIntervalMS: 5 } as never)).toThrow(
+      /options\.flushIntervalMS is not a session log option/,
+    );
+    expect(() => createSessionSaver({ store, clock, coalesceMS: 5 } as never)).toThrow(
+      /options\.coalesceMS is not a session saver option/,
+    );
+    expect(() => createSessionLog({ store, clock, retry: { maxAttempt: 3 } } as never)).toThrow(
+      /options\.retry\.maxAttempt/,
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { closedError } from '../backend/validate.js';
+import { checkOptionNames, closedError } from '../backend/validate.js';
 import { invalidArgument, isTroupeError } from '../errors.js';
 
 /**
@@ -58,7 +58,15 @@ export interface Backoff {
   delay(attempt: number): number;
 }
 
+const RETRY_OPTIONS: ReadonlySet<string> = new Set(['baseMs', 'maxMs', 'maxAttempts']);
+
 export function parseRetry(retry: RetryOptions | undefined): Backoff {
+  if (retry !== undefined) {
+    if (typeof retry !== 'object' || retry === null) {
+      throw invalidArgument('options.retry must be an object', { retry });
+    }
+    checkOptionNames(retry as Record<string, unknown>, RETRY_OPTIONS, 'retry', 'options.retry');
+  }
   const { baseMs = 100, maxMs = 5_000, maxAttempts = 5 } = retry ?? {};
   if (!(Number.isFinite(baseMs) && baseMs >= 0)) {
     throw invalidArgument('options.retry.baseMs must be a non-negative finite number', { baseMs });

@@ -1,3 +1,4 @@
+import { checkOptionNames } from '../backend/validate.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { ChatMessage } from '../model.js';
@@ -108,6 +109,14 @@ export interface SessionSaver {
   stats(): SessionSaverStats;
 }
 
+const SAVER_OPTIONS: ReadonlySet<string> = new Set([
+  'store',
+  'clock',
+  'coalesceMs',
+  'retry',
+  'onError',
+]);
+
 interface Range {
   fromIndex: number;
   messages: ChatMessage[];
@@ -160,6 +169,7 @@ interface Slot {
 export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
+  checkOptionNames(options as unknown as Record<string, unknown>, SAVER_OPTIONS, 'session saver');
   const { store, clock, coalesceMs = DEFAULT_COALESCE_MS, onError } = options;
   if (typeof store?.saveSnapshot !== 'function' || typeof store.appendHistory !== 'function') {
     throw invalidArgument('options.store must be a SessionStore');
