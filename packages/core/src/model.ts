@@ -82,7 +82,10 @@ export interface DocumentPart {
  * ];
  * ```
  */
-export type ContentPart = { readonly type: 'text'; readonly text: string } | ImagePart | DocumentPart;
+export type ContentPart =
+  | { readonly type: 'text'; readonly text: string }
+  | ImagePart
+  | DocumentPart;
 
 /**
  * One message of a conversation, provider-neutral: a user message, an assistant answer (with
