@@ -19,6 +19,16 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+// The page's globals, for the functions Playwright runs in the page (this project's types have
+// no DOM library).
+declare const document: {
+  getElementById(
+    id: string,
+  ): { getAttribute(name: string): string | null; textContent: string | null } | null;
+  getElementsByTagName(name: string): { length: number };
+  documentElement: { scrollHeight: number };
+};
+
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--no-sandbox',

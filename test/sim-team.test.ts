@@ -12,8 +12,8 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './fixtures/cli-common/cli.js';
 
-const fixtures = join(repoRoot, 'test/fixtures/cli-sim');
-const module = join(repoRoot, 'packages/sim/examples/team.mjs');
+const examples = join(repoRoot, 'packages/sim/examples');
+const module = join(examples, 'team.mjs');
 
 afterAll(closeSimulationPools);
 
@@ -21,9 +21,7 @@ const events = (lines: readonly string[]) => lines.map((l) => JSON.parse(l) as S
 
 describe('simulating a team module', () => {
   it('runs every agent of the module with faults, stubs and messages in the log', async () => {
-    const scenario = await loadTeamScenarioFile(
-      join(repoRoot, 'packages/sim/examples/team-scenario.json'),
-    );
+    const scenario = await loadTeamScenarioFile(join(examples, 'team-scenario.json'));
     const result = await runTeamSimulation({ module, scenario, threads: 0 });
     const log = events(result.lines);
     const t = result.analysis.totals;
@@ -51,9 +49,7 @@ describe('simulating a team module', () => {
 
   // Across thread counts: test/cli-sim.test.ts (the built CLI, one build of core in every thread).
   it('gives one hash across runs, another for another seed', async () => {
-    const scenario = await loadTeamScenarioFile(
-      join(repoRoot, 'packages/sim/examples/team-scenario.json'),
-    );
+    const scenario = await loadTeamScenarioFile(join(examples, 'team-scenario.json'));
     const hashes = new Set<string>();
     for (const threads of [0, 0]) {
       const run = await runTeamSimulation({ module, scenario, teams: 4, threads });

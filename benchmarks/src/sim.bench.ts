@@ -7,8 +7,9 @@
  *    no limits, no faults), through `runTeam` with events and timelines off (the log is still
  *    serialised and hashed, as every run is). "Per core" is steps per CPU-second of the process
  *    (`process.cpuUsage`, all threads, so GC helper threads count against it), best of
- *    {@link STEP_ROUNDS} rounds after a warm-up: wall time on this shared 2-core machine moves
- *    with whatever else runs, CPU time much less. Wall-clock steps/s is printed beside it.
+ *    {@link STEP_ROUNDS} rounds after a warm-up. The goal is on wall time (best round); CPU time
+ *    is printed beside it, since wall time on this shared 2-core machine moves with whatever
+ *    else runs and CPU time much less.
  * 2. 1,000 teams of 8 agents, each with a small workload, through `runSimulation` on 1 and on 2
  *    worker threads (events off): the speed-up from the second thread, median wall time of
  *    {@link SCALE_ROUNDS} rounds, 1 and 2 threads alternating. `runSimulation` keeps one pool per
@@ -80,7 +81,12 @@ async function steps(): Promise<void> {
   figure('step', 'one model call with the tool calls it asks for (as in agent-step)');
   figure('steps/s per core (CPU time, best)', Math.round(bestCpu).toLocaleString('en-US'));
   figure('steps/s (wall time, best)', Math.round(bestWall).toLocaleString('en-US'));
-  ratio('sim steps/s per core vs 50,000 (zero-latency model)', bestCpu / STEPS_GOAL, { min: 1 });
+  // The goal is on wall time, one thread (issue 18); CPU time is printed beside it because wall
+  // time on this shared machine moves with whatever else runs.
+  ratio('sim steps/s on one thread (wall) vs 50,000 (zero-latency model)', bestWall / STEPS_GOAL, {
+    min: 1,
+  });
+  ratio('sim steps/s per core (CPU time) vs 50,000 (information)', bestCpu / STEPS_GOAL);
 }
 
 function median(values: readonly number[]): number {

@@ -112,14 +112,14 @@ export async function readRecording(dir: string): Promise<Recording> {
       );
     }
     if (e.kind === 'model') {
-      let list = models.get(e.agent);
-      if (!list) models.set(e.agent, (list = []));
+      const list = models.get(e.agent) ?? [];
+      models.set(e.agent, list);
       list.push(e);
     } else if (e.kind === 'tool') {
-      let byTool = tools.get(e.agent);
-      if (!byTool) tools.set(e.agent, (byTool = new Map()));
-      let list = byTool.get(e.tool);
-      if (!list) byTool.set(e.tool, (list = []));
+      const byTool = tools.get(e.agent) ?? new Map<string, RecordedToolCall[]>();
+      tools.set(e.agent, byTool);
+      const list = byTool.get(e.tool) ?? [];
+      byTool.set(e.tool, list);
       list.push(e);
     } else {
       throw new TroupeError(

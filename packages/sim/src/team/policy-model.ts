@@ -211,8 +211,16 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
     ).filter(([name, w]) => w > 0 && available.has(name));
     const total = weights.reduce((sum, [, w]) => sum + w, 0);
     if (total === 0) return answer(`${agent}: nothing to call.`);
+    // A weighted pick: the first tool whose cumulative weight passes the roll.
     let roll = rng.next() * total;
-    const [name] = weights.find(([, w]) => (roll -= w) < 0) ?? weights[weights.length - 1]!;
+    let name = weights[weights.length - 1]![0];
+    for (const [candidate, w] of weights) {
+      roll -= w;
+      if (roll < 0) {
+        name = candidate;
+        break;
+      }
+    }
     const spec = request.tools.find((t) => t.name === name)!;
     return tools([call(name, argsFromSchema(spec.parameters, rng))]);
   }
