@@ -10,15 +10,28 @@ import { useRedisServer } from './helpers/server.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ctx = useRedisServer();
 
-function readmeExample(): string {
+function readmeExamples(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const match = /<!-- example: [^>]*-->\s*```ts\n([\s\S]*?)```/.exec(readme);
-  if (match === null) throw new Error('README.md has no marked example block');
-  return match[1]!;
+  const blocks = [...readme.matchAll(/<!-- example: [^>]*-->\s*```ts\n([\s\S]*?)```/g)].map(
+    (match) => match[1]!,
+  );
+  if (blocks.length === 0) throw new Error('README.md has no marked example block');
+  return blocks;
 }
 
-describe('README example', () => {
-  it('claims, acquires, posts and wakes as its comments say', async () => {
+/** Runs one example as a module from this package, where '@troupe/redis' is this dist. */
+async function run(example: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', example],
+    { cwd: root, env: { ...process.env, REDIS_URL: ctx.server.url } },
+  );
+  return stdout;
+}
+
+describe('README examples', () => {
+  // The examples are plain JavaScript in ts blocks, run on the built packages.
+  const built = (): void => {
     for (const pkg of ['core', 'redis']) {
       if (!existsSync(join(root, `../${pkg}/dist/index.js`))) {
         throw new Error(
@@ -26,17 +39,20 @@ describe('README example', () => {
         );
       }
     }
-    // The example is plain JavaScript in a ts block: run it as a module from this package,
-    // where '@troupe/redis' resolves to this package's dist.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', readmeExample()],
-      {
-        cwd: root,
-        env: { ...process.env, REDIS_URL: ctx.server.url },
-      },
-    );
+  };
+
+  it('claims, acquires, posts and wakes as its comments say', async () => {
+    built();
+    const stdout = await run(readmeExamples()[0]!);
     expect(stdout).toMatch(/claimed with token \d+/);
     expect(stdout).toContain("[ { file: 'src/app.ts' } ]");
+  });
+
+  it('registers an agent once team-wide and keeps its history, as its comments say', async () => {
+    built();
+    const stdout = await run(readmeExamples()[1]!);
+    expect(stdout).toContain('ERR_ALREADY_EXISTS');
+    expect(stdout).toContain('ada lives on host-a');
+    expect(stdout).toContain('history: 1 message(s)');
   });
 });
