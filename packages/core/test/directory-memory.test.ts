@@ -1,8 +1,7 @@
 // The team directory contract against the in-memory directory (one process: every handle is
 // the same object).
-import { SimulatedClock } from '../src/clock.js';
-import { createMemoryDirectory } from '../src/directory/memory-directory.js';
-import { directoryContract } from '../src/testing/contracts/directory.js';
+import { createMemoryDirectory, SimulatedClock } from '@troupe/core';
+import { directoryContract } from '@troupe/core/testing';
 
 directoryContract('memory', async () => {
   const clock = new SimulatedClock();
