@@ -250,7 +250,7 @@ export class AgentRuntime implements AgentEffects {
   restart(): void {
     this.#actor.stop();
     this.restarts++;
-    this.#actor = this.#startActor();
+    this.#startActor();
     this.#report();
   }
 
@@ -647,12 +647,14 @@ export class AgentRuntime implements AgentEffects {
     if (this.history.length > this.#savedUpTo) this.afterTurn();
   }
 
+  /** A new actor, made the agent's own before it starts (its start may already order effects). */
   #startActor(): AgentActor {
     const inspect = this.env.inspect;
     const actor = createActor(agentMachine, {
       input: { effects: this, whenBusy: this.whenBusy },
       ...(inspect === undefined ? {} : { inspect }),
     });
+    this.#actor = actor;
     this.#depth++;
     try {
       actor.start();

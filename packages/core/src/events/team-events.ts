@@ -19,7 +19,9 @@ export type AgentState =
   | 'callingModel'
   | 'runningTools'
   | 'done'
-  | 'failed';
+  | 'failed'
+  /** Failed, and the supervisor will restart it (after its backoff); messages wait for it. */
+  | 'restarting';
 
 /**
  * How a run ended (see `RunResult`).

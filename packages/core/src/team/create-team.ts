@@ -230,7 +230,7 @@ export function createTeam(options: TeamOptions): Team {
     return {
       name,
       role: m.role?.name,
-      state: host.state(name),
+      state: supervision.isRestarting(name) ? 'restarting' : host.state(name),
       restarts: supervision.restarts(name),
       usage: {
         requests: u.requests,

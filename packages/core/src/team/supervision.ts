@@ -48,6 +48,8 @@ export class Supervision {
   readonly #taken = new Map<string, number>();
   readonly #random = createRng('supervisor').next;
   restarting = 0;
+  /** Agents failed and waiting for their restart. */
+  readonly #restartingNames = new Set<string>();
 
   constructor(deps: SupervisionDeps) {
     this.#deps = deps;
@@ -60,6 +62,11 @@ export class Supervision {
 
   gaveUp(name: string): boolean {
     return this.#gaveUp.has(name);
+  }
+
+  /** Failed, with a restart on its way. */
+  isRestarting(name: string): boolean {
+    return this.#restartingNames.has(name);
   }
 
   /** A run answered these mails. */
@@ -99,8 +106,10 @@ export class Supervision {
       return;
     }
     this.restarting++;
+    this.#restartingNames.add(name);
     const delay = this.#delay(decision.restarts);
-    if (delay === 0) this.#restart(name, decision.restarts, error);
+    // Never inside the failing actor's own step: the restart replaces that actor.
+    if (delay === 0) queueMicrotask(() => this.#restart(name, decision.restarts, error));
     else {
       this.#pending.set(
         name,
@@ -132,6 +141,7 @@ export class Supervision {
     this.#pending.delete(name);
     this.#deps.clock.clearTimeout(timer);
     this.restarting--;
+    this.#restartingNames.delete(name);
   }
 
   #delay(restarts: number): number {
@@ -144,6 +154,7 @@ export class Supervision {
     const { host, clock, events } = this.#deps;
     if (!this.#deps.isMember(name)) {
       this.restarting--;
+      this.#restartingNames.delete(name);
       return;
     }
     const lost = host.lost?.(name) === true;
@@ -152,12 +163,14 @@ export class Supervision {
         // Its actor died with what it had queued: deliver again what no run answered.
         if (lost) await this.#redeliver(name, cause);
         this.restarting--;
+        this.#restartingNames.delete(name);
         if (events.active)
           events.emit({ type: 'agent.restarted', at: clock.now(), agent: name, restarts });
         this.#deps.activity.notify();
       },
       (restartError: unknown) => {
         this.restarting--;
+        this.#restartingNames.delete(name);
         const failure =
           restartError instanceof TroupeError
             ? restartError
