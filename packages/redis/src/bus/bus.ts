@@ -19,7 +19,6 @@ import {
 import {
   defineScript,
   type RedisBackendOptions,
-  type RedisClient,
   requireKeyName,
   resolveCommon,
   toTroupeError,
@@ -28,6 +27,7 @@ import { parseFrozen } from '../internal/frozen-json.js';
 import { parseRetention, type StreamRetention } from '../internal/retention.js';
 import { decodeEntry, idOf, KEY_SHAPE, type Keyed, type StreamEntry, seqOf } from './codec.js';
 import { type BusGap, gapError, SeenBook } from './gaps.js';
+import { createBlockingReader } from './reader.js';
 import { POST_SCRIPT } from './scripts.js';
 
 export type { BusGap } from './gaps.js';
@@ -98,8 +98,6 @@ export interface RedisBus extends BusBackend {
   waiters(topic?: string): number;
 }
 
-type XReadReply = [key: string, entries: StreamEntry[]][] | null;
-
 interface Waiter {
   readonly topic: string;
   readonly afterSeq: number;
@@ -110,11 +108,6 @@ interface Waiter {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
-
-/** Consecutive failed reads (each after a fresh connection) before waiters are failed. */
-const MAX_READ_FAILURES = 3;
-/** Real-time pause after the n-th failure in a row: n times this. */
-const RETRY_BACKOFF_MS = 150;
 
 /**
  * A {@link BusBackend} on Redis Streams, shared by every process that uses the same Redis,
@@ -164,12 +157,6 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
   const waiting = new Map<string, Set<Waiter>>();
   const seen = new SeenBook();
-  let reader: RedisClient | undefined;
-  let running = false;
-  /** Topic -> cursor of the XREAD now in flight (undefined when none is). */
-  let watching: Map<string, number> | undefined;
-  let controlId = '0-0';
-  let wakeSent = false;
 
   const checkOpen = (): void => {
     if (closed) throw closedError('bus');
@@ -242,185 +229,19 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     seen.note(topic, last.message.seq, last.key);
   };
 
-  /** Makes the in-flight XREAD return so the next one covers the current waiters. */
-  const wake = (): void => {
-    if (wakeSent) return;
-    wakeSent = true;
-    client.xadd(controlKey, 'MAXLEN', '~', 16, '*', 'w', '1').then(
-      () => client.pexpire(controlKey, 60_000),
-      (error: unknown) => {
-        wakeSent = false;
-        failAll(toTroupeError(error, 'wait'));
-      },
-    );
-  };
-
-  const deliver = (reply: XReadReply): void => {
-    if (reply === null) return;
-    for (const [key, entries] of reply) {
-      if (key === controlKey) {
-        const last = entries[entries.length - 1];
-        if (last !== undefined) controlId = last[0];
-        continue;
-      }
-      const topic = key.slice(base.length + 2);
-      offer(
-        topic,
-        entries.map((entry) => decodeEntry(topic, entry)),
-      );
-    }
-  };
-
-  /**
-   * After a fresh reader connection (Redis restarted or failed over, or the old connection
-   * died): on each topic with waiters, the newest message this bus read must still be there,
-   * from the same post. If not, the topic lost messages and its seqs will name other ones:
-   * its waiters are told at once (ERR_BUS_GAP) instead of being handed the new ones as if
-   * nothing happened.
-   */
-  const recheck = async (fresh: RedisClient): Promise<void> => {
-    seen.keepOnly(new Set(waiting.keys()));
-    for (const topic of [...waiting.keys()]) {
-      const known = seen.get(topic);
-      if (known === undefined) continue;
-      const [at, newest] = await Promise.all([
-        bounded(fresh, fresh.xrange(streamKey(topic), idOf(known.seq), idOf(known.seq))),
-        bounded(fresh, fresh.xrevrange(streamKey(topic), '+', '-', 'COUNT', 1)),
-      ]);
-      const lastSeq = newest[0] === undefined ? 0 : seqOf(newest[0][0]);
-      const entry = at[0] as StreamEntry | undefined;
-      // Gone with the topic ending before it, or another post in its place: the history went
-      // back. Gone while later entries remain is retention trimming: no evidence.
-      const replaced = entry !== undefined && decodeEntry(topic, entry).key !== known.key;
-      if (replaced || (entry === undefined && lastSeq < known.seq)) restarted(topic);
-    }
-  };
-
-  /**
-   * A call on the blocking connection, bounded in real time: an XREAD's reply is due within
-   * `blockMs`, so one later than 1.5x `blockMs` means the connection died without a reset
-   * (a NAT or load balancer dropped it), and the connection is dropped. Real timers, not the
-   * clock: this bounds the network, as the command timeout does, and must work under a
-   * simulated clock too.
-   */
-  const bounded = <T>(blocking: RedisClient, call: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const watchdog = setTimeout(() => {
-        reject(new Error(`no reply from redis within ${blockMs * 1.5} ms (connection dropped?)`));
-        blocking.disconnect();
-      }, blockMs * 1.5);
-      watchdog.unref?.();
-      call.then(
-        (reply) => {
-          clearTimeout(watchdog);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          clearTimeout(watchdog);
-          reject(error);
-        },
-      );
-    });
-
-  const readOnce = (blocking: RedisClient, args: (string | number)[]): Promise<XReadReply> =>
-    bounded(
-      blocking,
-      (blocking.xread as (...a: (string | number)[]) => Promise<XReadReply>)(...args),
-    );
-
-  /** Set when a read failed: the next read waits until the topics were checked again. */
-  let needRecheck = false;
-
-  const loop = async (): Promise<void> => {
-    running = true;
-    let failures = 0;
-    // A failure: bounded retries with a short real-time backoff (the server may be coming
-    // back), then every waiter fails with ERR_BACKEND_UNAVAILABLE rather than hang.
-    const failed = async (error: unknown): Promise<boolean> => {
-      failures++;
-      if (failures >= MAX_READ_FAILURES) {
-        failAll(toTroupeError(error, 'wait'));
-        return false;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * failures).unref?.());
-      return true;
-    };
-    try {
-      while (!closed && waiting.size > 0) {
-        reader ??= connection.duplicateForBlocking();
-        if (needRecheck) {
-          try {
-            await recheck(reader);
-            needRecheck = false;
-          } catch (error) {
-            if (closed) return;
-            reader.disconnect();
-            reader = undefined;
-            if (!(await failed(error))) return;
-          }
-          continue;
-        }
-        // Each topic from its lowest waiting afterSeq. COUNT is the largest limit: the waiter
-        // at that lowest cursor always gets its messages; one further ahead that a full batch
-        // does not reach is served by the next read, from a higher cursor.
-        const cursors = new Map<string, number>();
-        let count = 1;
-        for (const [topic, set] of waiting) {
-          let min = Number.POSITIVE_INFINITY;
-          for (const waiter of set) {
-            min = Math.min(min, waiter.afterSeq);
-            count = Math.max(count, waiter.limit);
-          }
-          cursors.set(topic, min);
-        }
-        const keys = [...cursors.keys()].map(streamKey);
-        const ids = [...cursors.values()].map(idOf);
-        watching = cursors;
-        wakeSent = false;
-        let reply: XReadReply;
-        try {
-          reply = await readOnce(reader, [
-            'COUNT',
-            count,
-            'BLOCK',
-            blockMs,
-            'STREAMS',
-            controlKey,
-            ...keys,
-            controlId,
-            ...ids,
-          ]);
-        } catch (error) {
-          watching = undefined;
-          if (closed) return;
-          // A dead or reset connection: drop it, open a fresh one, and check that no topic
-          // went back while we were away before reading on.
-          reader.disconnect();
-          reader = undefined;
-          needRecheck = true;
-          if (!(await failed(error))) return;
-          continue;
-        }
-        failures = 0;
-        watching = undefined;
-        deliver(reply);
-      }
-    } finally {
-      running = false;
-      watching = undefined;
-    }
-  };
-
-  const ensureCovered = (waiter: Waiter): void => {
-    if (!running) {
-      void loop();
-      return;
-    }
-    const cursor = watching?.get(waiter.topic);
-    // Not in flight yet (the loop is between reads): the next XREAD will include it.
-    if (watching === undefined) return;
-    if (cursor === undefined || cursor > waiter.afterSeq) wake();
-  };
+  const reader = createBlockingReader({
+    connection,
+    blockMs,
+    base,
+    controlKey,
+    streamKey,
+    waiting,
+    seen,
+    isClosed: () => closed,
+    offer,
+    restarted,
+    failAll,
+  });
 
   /**
    * Wakes this process's waiters on `topic` before `post` returns: a waiter right behind the
@@ -584,7 +405,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         }
         set.add(waiter);
         // No read first: the reader's XREAD from afterSeq returns at once when messages exist.
-        ensureCovered(waiter);
+        reader.cover(topic, afterSeq);
       });
     },
 
@@ -598,7 +419,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      if (reader !== undefined) reader.disconnect();
+      reader.close();
       // Not awaited: QUIT follows it on the same connection, and close() bounds QUIT.
       if (client.status === 'ready') client.del(controlKey).catch(() => {});
       await connection.close();
