@@ -1,7 +1,12 @@
 // Public API of @troupe/core. Named exports only; types with `export type`.
 
-export type { AgentDefinition, AgentOptions } from './agent/define-agent.js';
+export type { AgentDefinition, AgentOptions, OutputOf } from './agent/define-agent.js';
 export { defineAgent } from './agent/define-agent.js';
+export { DEFAULT_LEASE_TIMEOUT_MS } from './agent/lease.js';
+export type { AgentInspector, WhenBusy } from './agent/machine.js';
+export type { MailEnvelope, MailKind } from './agent/mail.js';
+export { USER_SENDER } from './agent/mail.js';
+export { DEFAULT_OUTPUT_RETRIES } from './agent/output.js';
 export type { RunResult } from './agent/run-result.js';
 export type * from './backends.js';
 export type { BusOptions, MemoryBus } from './bus/bus.js';
@@ -42,6 +47,7 @@ export type {
   TeamEvent,
   TeamEventOf,
   TeamEventType,
+  ToolOutcome,
   Usage,
 } from './events/team-events.js';
 export type { IdGenerator, Rng } from './ids.js';
@@ -95,8 +101,21 @@ export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-t
 export { createTeam } from './team/create-team.js';
 export { agentSessionId } from './team/persistence.js';
 export type { SupervisionOptions } from './team/supervisor.js';
-export type { TeamMember } from './team/team-tools.js';
-export { inboxTopic, TEAM_TOOL_NAMES, TEAM_TOPIC } from './team/team-tools.js';
+export type { AskRequest, TeamMember } from './team/team-tools.js';
+export {
+  DEFAULT_ASK_TIMEOUT_MS,
+  inboxTopic,
+  MAX_ASK_TIMEOUT_MS,
+  TEAM_TOOL_NAMES,
+  TEAM_TOPIC,
+} from './team/team-tools.js';
+export type {
+  AgentRef,
+  IdleOptions,
+  MessageOptions,
+  TeamRunOptions,
+  TeamRunResult,
+} from './team/types.js';
 export type {
   AnyTool,
   Tool,
@@ -113,6 +132,7 @@ export type {
 } from './tools/json-tool.js';
 export { defineJsonTool } from './tools/json-tool.js';
 export { DEFAULT_TOOL_FORMAT, toolSpec, toolSpecs } from './tools/schema-cache.js';
+export { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_ARGUMENT_DEPTH } from './tools/tool-bounds.js';
 export type { Role } from './tools/tool-set.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
 export { applyUpdates } from './updates/apply-updates.js';

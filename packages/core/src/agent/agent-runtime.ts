@@ -1,96 +1,39 @@
-import { createActor } from 'xstate';
-import type { AcquireResult, LimiterBackend } from '../backends.js';
-import type { Clock } from '../clock.js';
-import { abortedError, isTroupeError, TroupeError } from '../errors.js';
-import {
-  type AgentState,
-  type EventSink,
-  type RunStatus,
-  sinkWants,
-} from '../events/team-events.js';
+import { abortedError, type TroupeError } from '../errors.js';
+import { type AgentState, type RunStatus, sinkWants } from '../events/team-events.js';
 import { createRng } from '../ids.js';
 import type { ChatMessage, ToolSpec } from '../model.js';
 import { DerivedState } from '../session/derived.js';
 import type { ContextUpdate } from '../tools/context-update.js';
 import { toolSpecs } from '../tools/schema-cache.js';
 import type { Role, ToolSet } from '../tools/tool-set.js';
+import { ActorHost } from './actor-host.js';
 import type { AgentDefinition } from './define-agent.js';
-import { DEFAULT_LEASE_TIMEOUT_MS, refusedForGood, waitForLease } from './lease.js';
-import {
-  type AgentActor,
-  type AgentEffects,
-  type AgentEvent,
-  type AgentInspector,
-  agentMachine,
-  type WhenBusy,
-} from './machine.js';
+import type { AgentEnv, AgentSpec, RunEnd } from './env.js';
+import { Inbox } from './inbox.js';
+import { DEFAULT_LEASE_TIMEOUT_MS } from './lease.js';
+import { LeaseTurn } from './lease-turn.js';
+import type { AgentEffects, AgentEvent, WhenBusy } from './machine.js';
 import { type Mail, mailMessage } from './mail.js';
 import { ModelTurn } from './model-turn.js';
 import { repairMessage } from './output.js';
-import { cancelLease, closedResult, type Handoff, Run } from './run.js';
+import {
+  asTroupeError,
+  cancelLease,
+  closeDanglingCalls,
+  closedResult,
+  gaveUp,
+  type Handoff,
+  Run,
+} from './run.js';
 import type { RunResult } from './run-result.js';
 import { ToolsTurn } from './tools-turn.js';
 import { addTotals, newUsage, type UsageCounter } from './usage.js';
-
-/** A run ended: whoever awaits its mails gets `result` (or, after a handoff, the next agent's). */
-export interface RunEnd {
-  readonly result: RunResult;
-  /** The mailbox messages the run answered (or that were refused: a stopped or failed agent). */
-  readonly mails: readonly Mail[];
-  readonly handoff?: Handoff;
-  /** An earlier run's result, given again to mails it turned out to answer (its usage is counted). */
-  readonly again?: true;
-}
-
-/** What an agent reaches in its host (the team inline, proxies in a pool worker). */
-export interface AgentEnv {
-  readonly clock: Clock;
-  readonly limiter: LimiterBackend;
-  readonly events: EventSink;
-  applyUpdates(
-    context: Readonly<Record<string, unknown>>,
-    updates: readonly ContextUpdate[],
-  ): Record<string, unknown>;
-  /** After every turn (persistence): history from `fromIndex` is new since the last call. */
-  afterTurn?(agent: AgentRuntime, fromIndex: number): void;
-  /** After every state change. */
-  onState?(agent: AgentRuntime, state: AgentState): void;
-  /** A run failed (the model or the runtime threw): the supervisor decides what next. */
-  onFailure(agent: AgentRuntime, error: TroupeError): void;
-  /** A run ended, or mails were refused: the team answers whoever awaits them. */
-  onRunEnd(agent: AgentRuntime, end: RunEnd): void;
-  /** A run took mailbox messages up to `seq` into history (pool hosts report it). */
-  onTaken?(agent: AgentRuntime, seq: number): void;
-  /** xstate's inspection observer, given to every agent actor (team option `inspect`). */
-  readonly inspect?: AgentInspector | undefined;
-}
-
-/** How an agent is made: its definition, its name and role in the team, its tools. */
-export interface AgentSpec {
-  readonly name: string;
-  readonly definition: AgentDefinition;
-  readonly role: Role | undefined;
-  readonly tools: ToolSet;
-  readonly limiterKeys: readonly string[];
-  /** Default: the definition's, else `'queue'`. */
-  readonly whenBusy?: WhenBusy | undefined;
-  /** Bound on one lease wait. Default: the definition's, else 10 minutes. */
-  readonly leaseTimeoutMs?: number | undefined;
-}
 
 /** The context key where `wait_messages` keeps the last seq it took from the agent's own inbox. */
 export const inboxCursorKey = (agent: string): string => `cursor:inbox:${agent}`;
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
-const GRANTED = Object.freeze({ type: 'LEASE_GRANTED' } as const);
 const CANCEL = Object.freeze({ type: 'CANCEL' } as const);
-
-function visibleState(actor: AgentActor): AgentState {
-  const snapshot = actor.getSnapshot();
-  const value = snapshot.value;
-  if (typeof value === 'string') return value as AgentState;
-  return (value as { busy: AgentState }).busy;
-}
 
 /**
  * One agent: its actor (the statechart of machine.ts, which decides), and the data and effects
@@ -123,22 +66,15 @@ export class AgentRuntime implements AgentEffects {
   #savedUpTo = 0;
   /** Last mailbox seq taken into history as a user message. */
   #cursor = 0;
-  #actor: AgentActor;
-  #state: AgentState;
-  #reported: AgentState;
-  #depth = 0;
+  readonly #actor: ActorHost;
   #run: Run | undefined = undefined;
   #lastResult: RunResult | undefined = undefined;
   /** Mails for the next run, and mails for the running conversation's next model call. */
-  #queue: Mail[] = [];
-  #steered: Mail[] = [];
-  /** Highest mailbox seq accepted (queued or handled): a redelivered mail is dropped. */
-  #accepted = 0;
+  readonly #inbox = new Inbox();
   #failedForGood = false;
   #stopped = false;
-  /** The limiter answered asynchronously once: later turns go straight to `acquire`. */
-  asyncLimiter = false;
   readonly #model: ModelTurn;
+  readonly #lease: LeaseTurn;
   readonly #toolsTurn: ToolsTurn;
 
   constructor(spec: AgentSpec, env: AgentEnv) {
@@ -156,15 +92,16 @@ export class AgentRuntime implements AgentEffects {
     this.#derived = new DerivedState(spec.definition.derive);
     this.specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
     this.#model = new ModelTurn(this);
+    this.#lease = new LeaseTurn(this);
     this.#toolsTurn = new ToolsTurn(this);
-    this.#actor = this.#startActor();
-    this.#state = visibleState(this.#actor);
-    this.#reported = this.#state;
+    this.#actor = new ActorHost(this, this.whenBusy, env.inspect, (state) =>
+      this.#stateChanged(state),
+    );
   }
 
   /** The actor's state. */
   get state(): AgentState {
-    return this.#state;
+    return this.#actor.state;
   }
 
   /** True while a run is in progress. */
@@ -174,7 +111,7 @@ export class AgentRuntime implements AgentEffects {
 
   /** True when nothing is running or waiting to run. */
   get quiet(): boolean {
-    return this.#run === undefined && (this.#queue.length === 0 || this.#failedForGood);
+    return this.#run === undefined && (this.#inbox.empty || this.#failedForGood);
   }
 
   /** Number of runs started. */
@@ -199,22 +136,16 @@ export class AgentRuntime implements AgentEffects {
    * starts a run on them at once; a busy one follows `whenBusy`.
    */
   deliver(mails: readonly Mail[]): void {
-    const cursor = this.cursor;
-    const fresh: Mail[] = [];
-    for (const mail of mails) {
-      if (mail.seq <= this.#accepted) continue; // delivered before: at least once, handled once
-      this.#accepted = mail.seq;
-      if (mail.seq > cursor) fresh.push(mail);
-      else this.#takenByTool(mail);
-    }
+    const { fresh, taken } = this.#inbox.accept(mails, this.cursor);
+    for (const mail of taken) this.#takenByTool(mail);
     if (fresh.length === 0) return;
     if (this.#failedForGood || this.#stopped) {
       this.#refuse(fresh, closedResult(this.name, this.#runs));
       return;
     }
     // Failed and not yet restarted: kept for the run after the restart.
-    if (this.#actor.getSnapshot().status !== 'active') {
-      for (const mail of fresh) this.#queue.push(mail);
+    if (!this.#actor.active) {
+      this.#inbox.enqueue(fresh);
       return;
     }
     this.send({ type: 'MAIL', mails: fresh });
@@ -226,7 +157,7 @@ export class AgentRuntime implements AgentEffects {
    */
   rebaseCursor(seq: number): void {
     this.#cursor = seq;
-    this.#accepted = seq;
+    this.#inbox.accepted = seq;
     if (this.context[this.#cursorKey] !== undefined)
       this.context = this.env.applyUpdates(this.context, [{ op: 'delete', key: this.#cursorKey }]);
   }
@@ -250,8 +181,7 @@ export class AgentRuntime implements AgentEffects {
   restart(): void {
     this.#actor.stop();
     this.restarts++;
-    this.#startActor();
-    this.#report();
+    this.#actor.start();
   }
 
   /**
@@ -280,7 +210,7 @@ export class AgentRuntime implements AgentEffects {
     this.context = session.context;
     addTotals(this.usage, session.usage);
     this.#savedUpTo = session.stored;
-    this.#accepted = Math.max(this.#accepted, this.cursor);
+    this.#inbox.accepted = Math.max(this.#inbox.accepted, this.cursor);
     this.#derived.rebuild(this.history);
   }
 
@@ -296,7 +226,7 @@ export class AgentRuntime implements AgentEffects {
     this.#stopped = true;
     this.#actor.stop();
     this.#refuse(
-      this.#queue.splice(0).concat(this.#steered.splice(0)),
+      this.#inbox.drain(),
       closedResult(this.name, this.#runs, `agent "${this.name}" was stopped`),
     );
   }
@@ -304,28 +234,18 @@ export class AgentRuntime implements AgentEffects {
   /** Marks the agent failed for good (the supervisor gave up): its messages are refused. */
   markFailed(): void {
     this.#failedForGood = true;
-    if (this.#actor.getSnapshot().status === 'active')
-      this.send({ type: 'FAIL', error: gaveUp(this.name) });
-    this.#refuse(
-      this.#queue.splice(0).concat(this.#steered.splice(0)),
-      closedResult(this.name, this.#runs),
-    );
+    if (this.#actor.active) this.send({ type: 'FAIL', error: gaveUp(this.name) });
+    this.#refuse(this.#inbox.drain(), closedResult(this.name, this.#runs));
   }
 
   /** Fails the run in progress from outside (its host is going away, say). */
   fail(error: TroupeError): void {
-    if (this.#actor.getSnapshot().status === 'active') this.send({ type: 'FAIL', error });
+    if (this.#actor.active) this.send({ type: 'FAIL', error });
   }
 
-  /** Sends `event` to the actor, then reports the state once the actor has settled. */
+  /** Sends `event` to the agent's actor (the statechart decides what it means). */
   send(event: AgentEvent): void {
-    this.#depth++;
-    try {
-      this.#actor.send(event);
-    } finally {
-      this.#depth--;
-    }
-    if (this.#depth === 0) this.#report();
+    this.#actor.send(event);
   }
 
   /**
@@ -333,7 +253,6 @@ export class AgentRuntime implements AgentEffects {
    * the run that took it (the one in progress, or the last one).
    */
   #takenByTool(mail: Mail): void {
-    if (mail.id === undefined) return;
     if (this.#run !== undefined) this.#run.mails.push(mail);
     else if (this.#lastResult !== undefined)
       this.env.onRunEnd(this, { result: this.#lastResult, mails: [mail], again: true });
@@ -357,23 +276,15 @@ export class AgentRuntime implements AgentEffects {
   }
 
   beginQueuedRun(): void {
-    this.beginRun(this.#queue.splice(0));
+    this.beginRun(this.#inbox.takeQueued());
   }
 
   hasQueued(): boolean {
-    // Steered messages the last run never reached become the next run's.
-    if (this.#steered.length > 0)
-      for (const mail of this.#steered.splice(0)) this.#queue.push(mail);
-    if (this.#queue.length === 0) return false;
     // Messages `wait_messages` took meanwhile were answered by the run that took them.
-    const cursor = this.cursor;
-    if (this.#queue[0]!.seq <= cursor) {
-      const taken = this.#queue.filter((mail) => mail.seq <= cursor);
-      this.#queue = this.#queue.filter((mail) => mail.seq > cursor);
-      if (this.#lastResult !== undefined)
-        this.env.onRunEnd(this, { result: this.#lastResult, mails: taken, again: true });
-    }
-    return this.#queue.length > 0;
+    const taken = this.#inbox.settle(this.cursor);
+    if (taken.length > 0 && this.#lastResult !== undefined)
+      this.env.onRunEnd(this, { result: this.#lastResult, mails: taken, again: true });
+    return this.#inbox.queued > 0;
   }
 
   turnsLeft(): boolean {
@@ -382,47 +293,29 @@ export class AgentRuntime implements AgentEffects {
   }
 
   enqueue(mails: readonly Mail[]): void {
-    for (const mail of mails) this.#queue.push(mail);
+    this.#inbox.enqueue(mails);
   }
 
   steer(mails: readonly Mail[]): void {
-    for (const mail of mails) this.#steered.push(mail);
+    this.#inbox.steer(mails);
   }
 
   requestLease(): void {
-    this.#state = 'waitingForLease';
+    this.#actor.enter('waitingForLease');
     const run = this.#run!;
     if (run.turns >= this.definition.maxTurns) {
       this.send({ type: 'END', status: 'max_turns' });
       return;
     }
     this.#model.startTurn(run);
-    const estimate = this.#model.estimate(run);
-    if (!this.asyncLimiter) {
-      const tried = this.env.limiter.tryAcquire(this.limiterKeys, { tokens: estimate });
-      if (tried instanceof Promise) {
-        this.asyncLimiter = true;
-        void this.#admitted(run, tried, estimate);
-        return;
-      }
-      if (tried.ok) {
-        run.lease = tried.lease;
-        this.send(GRANTED);
-        return;
-      }
-      if (refusedForGood(tried)) {
-        this.#budgetExhausted(run);
-        return;
-      }
-    }
-    void this.#waitLease(run, estimate);
+    this.#lease.request(run, this.#model.estimate(run));
   }
 
   callModel(): void {
-    this.#state = 'callingModel';
+    this.#actor.enter('callingModel');
     const run = this.#run!;
-    if (this.#steered.length > 0) {
-      const mails = this.#steered.splice(0).filter((mail) => mail.seq > this.cursor);
+    const mails = this.#inbox.takeSteered(this.cursor);
+    if (mails.length > 0) {
       for (const mail of mails) {
         this.history.push(mailMessage(mail));
         run.mails.push(mail);
@@ -433,7 +326,7 @@ export class AgentRuntime implements AgentEffects {
   }
 
   runTools(): void {
-    this.#state = 'runningTools';
+    this.#actor.enter('runningTools');
     this.#toolsTurn.run(this.#run!);
   }
 
@@ -450,7 +343,7 @@ export class AgentRuntime implements AgentEffects {
     run.abort(reason);
     run.toolTurn?.abort(reason);
     run.toolTurn = undefined;
-    this.#closeDanglingCalls(status);
+    closeDanglingCalls(this.history, status);
     this.#saveTrailing();
     const events = this.env.events;
     if (status === 'interrupted' && sinkWants(events, 'agent.interrupted')) {
@@ -477,7 +370,7 @@ export class AgentRuntime implements AgentEffects {
     if (run !== undefined) {
       run.stale = true;
       run.toolTurn?.abort(error);
-      this.#closeDanglingCalls('failed');
+      closeDanglingCalls(this.history, 'failed');
       this.#saveTrailing();
       this.#finish(run, 'failed', error);
     }
@@ -507,97 +400,12 @@ export class AgentRuntime implements AgentEffects {
     this.send({ type: 'FAIL', error: asTroupeError(this.name, error) });
   }
 
+  /** True while `run` is the run in progress and has not been abandoned. */
+  current(run: Run): boolean {
+    return !run.stale && this.#run === run;
+  }
+
   // ---- private ----
-
-  async #admitted(run: Run, tried: Promise<AcquireResult>, estimate: number): Promise<void> {
-    let first: AcquireResult;
-    try {
-      first = await tried;
-    } catch (error) {
-      // A transient fault on the first try: the bounded wait retries it.
-      if (
-        isTroupeError(error) &&
-        (error.code === 'ERR_BACKEND_UNAVAILABLE' || error.code === 'ERR_TIMEOUT')
-      ) {
-        return this.#waitLease(run, estimate);
-      }
-      return this.failed(run, error);
-    }
-    if (run.stale || this.#run !== run) {
-      if (first.ok) cancelLease(first.lease);
-      return;
-    }
-    if (first.ok) {
-      run.lease = first.lease;
-      this.send(GRANTED);
-    } else if (refusedForGood(first)) this.#budgetExhausted(run);
-    else await this.#waitLease(run, estimate);
-  }
-
-  async #waitLease(run: Run, estimate: number): Promise<void> {
-    const env = this.env;
-    const since = env.clock.now();
-    let outcome: Awaited<ReturnType<typeof waitForLease>>;
-    try {
-      outcome = await waitForLease({
-        limiter: env.limiter,
-        clock: env.clock,
-        keys: this.limiterKeys,
-        tokens: estimate,
-        timeoutMs: this.leaseTimeoutMs,
-        signal: run.signal,
-        random: this.random,
-      });
-    } catch (error) {
-      return this.failed(run, error);
-    }
-    if (run.stale || this.#run !== run) {
-      if (outcome.ok) cancelLease(outcome.lease);
-      return;
-    }
-    if (outcome.ok) {
-      run.lease = outcome.lease;
-      // A remote limiter's admission at once takes a round trip, not a wait worth reporting.
-      if (env.clock.now() > since && sinkWants(env.events, 'lease.waited')) {
-        env.events.emit({
-          type: 'lease.waited',
-          at: env.clock.now(),
-          agent: this.name,
-          runId: run.id,
-          waitedMs: env.clock.now() - since,
-        });
-      }
-      this.send(GRANTED);
-      return;
-    }
-    if (outcome.status === 'stale') return;
-    if (outcome.status === 'budget_exhausted') return this.#budgetExhausted(run);
-    this.send({ type: 'END', status: outcome.status, error: outcome.error });
-  }
-
-  #budgetExhausted(run: Run): void {
-    const events = this.env.events;
-    if (sinkWants(events, 'budget.exhausted')) {
-      events.emit({
-        type: 'budget.exhausted',
-        at: this.env.clock.now(),
-        agent: this.name,
-        runId: run.id,
-        keys: this.limiterKeys,
-      });
-    }
-    this.send({
-      type: 'END',
-      status: 'budget_exhausted',
-      error: new TroupeError(
-        'ERR_BUDGET_EXHAUSTED',
-        `the budget of ${this.limiterKeys.join(', ')} is spent`,
-        {
-          details: { keys: [...this.limiterKeys] },
-        },
-      ),
-    });
-  }
 
   #finish(run: Run, status: RunStatus, error: TroupeError | undefined): void {
     if (run.lease !== undefined) {
@@ -625,20 +433,6 @@ export class AgentRuntime implements AgentEffects {
     this.env.onTaken?.(this, last.seq);
   }
 
-  #closeDanglingCalls(status: string): void {
-    const last = this.history[this.history.length - 1];
-    if (last?.role !== 'assistant' || last.toolCalls === undefined) return;
-    for (const call of last.toolCalls) {
-      this.history.push({
-        role: 'tool',
-        toolCallId: call.id,
-        name: call.name,
-        content: `Tool call abandoned: the run was ${status} before it finished.`,
-        isError: true,
-      });
-    }
-  }
-
   /**
    * A run that stops between turns (cancel, interrupt, failure, a lease that never came) saves
    * what it left unsaved (its user messages, the abandoned calls' results) at once.
@@ -647,49 +441,10 @@ export class AgentRuntime implements AgentEffects {
     if (this.history.length > this.#savedUpTo) this.afterTurn();
   }
 
-  /** A new actor, made the agent's own before it starts (its start may already order effects). */
-  #startActor(): AgentActor {
-    const inspect = this.env.inspect;
-    const actor = createActor(agentMachine, {
-      input: { effects: this, whenBusy: this.whenBusy },
-      ...(inspect === undefined ? {} : { inspect }),
-    });
-    this.#actor = actor;
-    this.#depth++;
-    try {
-      actor.start();
-    } finally {
-      this.#depth--;
-    }
-    return actor;
-  }
-
-  /**
-   * Reports the state once the actor has settled (a lease granted at once never shows
-   * `waitingForLease`). While an effect runs, `state` is the state it belongs to.
-   */
-  #report(): void {
-    const state = visibleState(this.#actor);
-    this.#state = state;
-    if (state === this.#reported) return;
-    this.#reported = state;
+  #stateChanged(state: AgentState): void {
     this.env.onState?.(this, state);
     const events = this.env.events;
     if (sinkWants(events, 'agent.state'))
       events.emit({ type: 'agent.state', at: this.env.clock.now(), agent: this.name, state });
   }
-}
-
-function gaveUp(agent: string): TroupeError {
-  return new TroupeError('ERR_CLOSED', `agent "${agent}" has failed and is no longer restarted`);
-}
-
-function asTroupeError(agent: string, error: unknown): TroupeError {
-  return isTroupeError(error)
-    ? error
-    : new TroupeError(
-        'ERR_INTERNAL',
-        `agent "${agent}" failed: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
 }

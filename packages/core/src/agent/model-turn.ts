@@ -1,7 +1,7 @@
 import type { RateLimitFeedback } from '../backends.js';
 import { TroupeError } from '../errors.js';
 import { sinkWants } from '../events/team-events.js';
-import type { ModelDelta, ModelRequest, ModelResponse } from '../model.js';
+import type { ChatMessage, ModelDelta, ModelRequest, ModelResponse } from '../model.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import type { AnswerKind } from './machine.js';
 import { checkOutput } from './output.js';
@@ -104,7 +104,7 @@ export class ModelTurn {
     }
     run.text = response.text;
     if (calls.length > 0) {
-      agent.history.push({ role: 'assistant', content: response.text, toolCalls: calls });
+      agent.history.push(assistantMessage(response, calls));
       run.calls = calls;
       // Saved before the tools run: after a crash mid-turn, resume sees the calls that were
       // started and gives each a synthetic result (session/resume.ts).
@@ -112,7 +112,7 @@ export class ModelTurn {
       agent.send({ type: 'ANSWERED', kind: 'tools' });
       return;
     }
-    agent.history.push({ role: 'assistant', content: response.text });
+    agent.history.push(assistantMessage(response, undefined));
     const kind = this.#judge(run, response.text);
     agent.afterTurn();
     agent.send({ type: 'ANSWERED', kind });
@@ -196,4 +196,22 @@ export class ModelTurn {
       });
     };
   }
+}
+
+/**
+ * The assistant message an answer becomes in history: its text, tool calls, and what the
+ * provider needs back on the next turn (reasoning text, provider-specific fields).
+ */
+function assistantMessage(
+  response: ModelResponse,
+  calls: ModelResponse['toolCalls'] | undefined,
+): ChatMessage {
+  const { reasoning, providerData } = response;
+  return {
+    role: 'assistant',
+    content: response.text,
+    ...(calls === undefined ? {} : { toolCalls: calls }),
+    ...(reasoning === undefined ? {} : { reasoning }),
+    ...(providerData === undefined ? {} : { providerData }),
+  };
 }

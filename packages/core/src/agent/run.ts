@@ -1,8 +1,13 @@
 import type { Lease } from '../backends.js';
 import type { Clock } from '../clock.js';
-import type { TroupeError } from '../errors.js';
-import { type EventSink, type RunStatus, sinkWants } from '../events/team-events.js';
-import type { ModelDelta, ModelRequest, ToolCall } from '../model.js';
+import { isTroupeError, TroupeError } from '../errors.js';
+import {
+  type EventSink,
+  type RunStatus,
+  sinkWants,
+  type ToolOutcome,
+} from '../events/team-events.js';
+import type { ChatMessage, ModelDelta, ModelRequest, ToolCall } from '../model.js';
 import type { ToolObserver, ToolTurn } from '../tools/run-tools.js';
 import type { Mail } from './mail.js';
 import type { RunResult } from './run-result.js';
@@ -133,7 +138,7 @@ export function toolObserver(
         callId: call.id,
       });
     },
-    returned: (call: ToolCall, isError: boolean, durationMs: number) => {
+    returned: (call: ToolCall, isError: boolean, durationMs: number, outcome: ToolOutcome) => {
       if (!returned) return;
       events.emit({
         type: 'tool.returned',
@@ -144,6 +149,7 @@ export function toolObserver(
         callId: call.id,
         isError,
         durationMs,
+        outcome,
       });
     },
   };
@@ -159,4 +165,35 @@ export function settleLease(lease: Lease, tokens: number, costUsd: number | unde
 export function cancelLease(lease: Lease): void {
   const done = lease.cancel();
   if (done instanceof Promise) done.catch(() => {});
+}
+
+/** Gives each tool call of a last assistant message without results an abandoned result. */
+export function closeDanglingCalls(history: ChatMessage[], status: string): void {
+  const last = history[history.length - 1];
+  if (last?.role !== 'assistant' || last.toolCalls === undefined) return;
+  for (const call of last.toolCalls) {
+    history.push({
+      role: 'tool',
+      toolCallId: call.id,
+      name: call.name,
+      content: `Tool call abandoned: the run was ${status} before it finished.`,
+      isError: true,
+    });
+  }
+}
+
+/** Why a message to an agent the supervisor gave up on fails. */
+export function gaveUp(agent: string): TroupeError {
+  return new TroupeError('ERR_CLOSED', `agent "${agent}" has failed and is no longer restarted`);
+}
+
+/** Any throw as a coded error (`ERR_INTERNAL` when it was not one). */
+export function asTroupeError(agent: string, error: unknown): TroupeError {
+  return isTroupeError(error)
+    ? error
+    : new TroupeError(
+        'ERR_INTERNAL',
+        `agent "${agent}" failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
 }

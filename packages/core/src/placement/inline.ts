@@ -1,4 +1,5 @@
-import { type AgentEnv, AgentRuntime } from '../agent/agent-runtime.js';
+import { AgentRuntime } from '../agent/agent-runtime.js';
+import type { AgentEnv } from '../agent/env.js';
 import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { Mail } from '../agent/mail.js';
 import type { Handoff } from '../agent/run.js';

@@ -1,5 +1,5 @@
-import type { RunEnd } from '../agent/agent-runtime.js';
 import type { AgentDefinition } from '../agent/define-agent.js';
+import type { RunEnd } from '../agent/env.js';
 import type { WhenBusy } from '../agent/machine.js';
 import type { Mail } from '../agent/mail.js';
 import type { UsageCounter } from '../agent/usage.js';

@@ -1,4 +1,4 @@
-import type { RunEnd } from '../agent/agent-runtime.js';
+import type { RunEnd } from '../agent/env.js';
 import { type MailEnvelope, USER_SENDER } from '../agent/mail.js';
 import type { RunResult } from '../agent/run-result.js';
 import { newUsage, usageSnapshot } from '../agent/usage.js';

@@ -1,6 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import type { RunEnd } from '../../agent/agent-runtime.js';
+import type { RunEnd } from '../../agent/env.js';
 import type {
   AcquireResult,
   BusBackend,

@@ -1,4 +1,4 @@
-import type { RunEnd } from '../../agent/agent-runtime.js';
+import type { RunEnd } from '../../agent/env.js';
 import type { Mail } from '../../agent/mail.js';
 import { closedResult } from '../../agent/run.js';
 import { addTotals, newUsage, type UsageCounter } from '../../agent/usage.js';

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RunEnd } from '../../agent/agent-runtime.js';
+import type { RunEnd } from '../../agent/env.js';
 import type { WhenBusy } from '../../agent/machine.js';
 import type { Mail } from '../../agent/mail.js';
 import { type ErrorCode, isTroupeError, TroupeError } from '../../errors.js';
