@@ -1,5 +1,4 @@
 import {
-  abortedError,
   type Clock,
   type Model,
   type ModelRequest,
@@ -10,6 +9,7 @@ import {
 } from '@troupe/core';
 import type { SimEvent } from '../events.js';
 import type { RecordedModelCall } from '../record/recording.js';
+import { faultInjector, sleep } from './faults.js';
 import { argsFromSchema } from './json-args.js';
 import type { PolicyInput, ScriptStep, TeamScenario } from './team-scenario.js';
 
@@ -65,27 +65,6 @@ export interface PolicyModelOptions {
   readonly replay?: readonly RecordedModelCall[];
 }
 
-const MAX_ATTEMPTS = 6;
-
-function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(signal, 'model call'));
-      return;
-    }
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      reject(abortedError(signal, 'model call'));
-    };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Turns of the current run so far: assistant messages since the last user message. */
 function turnInRun(request: ModelRequest): number {
   let n = 0;
@@ -96,13 +75,6 @@ function turnInRun(request: ModelRequest): number {
   }
   return n;
 }
-
-const FAULT_CODES = {
-  rate_limited: 'ERR_PROVIDER_RATE_LIMITED',
-  server_error: 'ERR_PROVIDER_UNAVAILABLE',
-  timeout: 'ERR_TIMEOUT',
-  outage: 'ERR_PROVIDER_UNAVAILABLE',
-} as const;
 
 /**
  * The policy model of one simulated agent of a team module: a scripted list of steps, or a
@@ -142,33 +114,7 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
   const failed = (code: string, fault: string) =>
     emit({ t: clock.now(), team, type: 'model.failed', agent, code, fault });
 
-  async function faults(request: ModelRequest): Promise<void> {
-    if (f.crash > 0 && rng.next() < f.crash) {
-      failed('ERR_INTERNAL', 'crash');
-      throw new TroupeError('ERR_INTERNAL', `injected crash of agent ${agent}`);
-    }
-    for (let attempt = 0; ; attempt++) {
-      const now = clock.now();
-      const roll = rng.next();
-      let fault: keyof typeof FAULT_CODES | undefined;
-      if (f.outages.some((o) => o.from <= now && now < o.to)) fault = 'outage';
-      else if (roll < f.rateLimited) fault = 'rate_limited';
-      else if (roll < f.rateLimited + f.serverError) fault = 'server_error';
-      else if (roll < f.rateLimited + f.serverError + f.timeout) fault = 'timeout';
-      if (fault === undefined) return;
-      const code = FAULT_CODES[fault];
-      failed(code, fault);
-      if (attempt + 1 >= MAX_ATTEMPTS)
-        throw new TroupeError(code, `injected ${fault}, ${MAX_ATTEMPTS} attempts`);
-      let waitMs: number;
-      if (fault === 'rate_limited') {
-        waitMs = rng.int(1_000, 5_000);
-        request.onRateLimit?.({ retryAfterMs: waitMs });
-      } else if (fault === 'timeout') waitMs = f.timeoutMs;
-      else waitMs = Math.round(500 * 2 ** attempt * (0.5 + rng.next()));
-      await sleep(clock, waitMs, request.signal);
-    }
-  }
+  const faults = faultInjector({ agent, faults: f, clock, rng, failed });
 
   const call = (name: string, args: unknown, i = 0): ToolCall => ({
     id: `${agent}-${calls.count}-${i}`,

@@ -1,4 +1,5 @@
 import {
+  type AgentDefinition,
   type AgentOptions,
   createBus,
   createIds,
@@ -9,6 +10,7 @@ import {
   defineAgent,
   invalidArgument,
   type Model,
+  type Rng,
   SimulatedClock,
   type TeamEvent,
   type TeamEventType,
@@ -102,36 +104,15 @@ export async function runTeamModule(
   if (!(Number.isInteger(options.seed) && options.seed >= 0))
     throw invalidArgument('seed must be a non-negative integer', { seed: options.seed });
   const teamIndex = options.team ?? 0;
-  const collect = options.collectEvents ?? true;
   const rng = createRng(`${options.seed}:${teamIndex}`);
   const clock = new SimulatedClock(0);
-  const hasher = new LogHasher();
-  const analyzer = new TeamAnalyzer({ timelines: options.timelines ?? true });
-  const lines: string[] = [];
-  let eventCount = 0;
-  const emit = (event: SimEvent): void => {
-    const line = logLine(event);
-    hasher.add(line);
-    analyzer.add(event);
-    eventCount++;
-    if (collect) lines.push(line);
-  };
-
+  const log = new TeamLog(options.collectEvents ?? true, options.timelines ?? true);
+  const emit = log.emit;
   const { replay } = options;
   const spec = await loadTeamSpec(module, placeholder, clock);
   const entries = withClones(agentEntries(spec), scenario.clones);
   const names = entries.map((e) => e.name);
-  for (const name of Object.keys(scenario.agents)) {
-    if (!names.includes(name))
-      throw invalidArgument(
-        `scenario.agents names no agent of the team: "${name}" (agents: ${names.join(', ')})`,
-      );
-  }
-  const to = scenario.to ?? replay?.header.to ?? spec.to ?? names[0]!;
-  if (!names.includes(to))
-    throw invalidArgument(`no agent named "${to}" (agents: ${names.join(', ')})`);
-  const task = scenario.task ?? replay?.header.task ?? spec.task;
-  if (!task) throw invalidArgument('the team needs a task: `task` in the module or the scenario');
+  const { to, task } = startOf(spec, scenario, replay, names);
 
   const calls = { count: 0 };
   const rules = [...(spec.limits ?? []), ...scenario.limits.map(defined)];
@@ -163,30 +144,13 @@ export async function runTeamModule(
   const offs = LOGGED.map((type) => team.on(type, onEvent));
   let outcome: Awaited<ReturnType<typeof runUntilQuiet>>['outcome'];
   try {
-    for (const { definition, name, role, source } of entries) {
-      const recorded = replay?.models.get(source) ?? [];
-      const model = createPolicyModel({
-        agent: name,
-        policy: policyFor(scenario, name),
-        others: names.filter((n) => n !== name),
-        ownTools: definition.tools.map((t) => t.name),
-        faults: scenario.faults,
-        clock,
-        rng: rng.fork(),
-        emit,
-        team: teamIndex,
-        calls,
-        ...(replay === undefined ? {} : { replay: recorded }),
-      });
-      const stubbed = stubTools(definition.tools, scenario.stubs, clock, rng.fork());
-      const tools =
-        replay === undefined
-          ? stubbed
-          : replayTools(definition.tools, replay.tools.get(source), stubbed, clock);
-      // The definition's own options, with the policy model and the stubs in place.
-      const { kind: _kind, ...own } = definition;
-      const simulated = defineAgent({ ...(defined(own) as unknown as AgentOptions), model, tools });
-      await team.spawn(simulated, role === undefined ? { name } : { name, role });
+    const world = { scenario, replay, names, clock, rng, emit, team: teamIndex, calls };
+    for (const entry of entries) {
+      const { name, role } = entry;
+      await team.spawn(
+        simulatedAgent(entry, world),
+        role === undefined ? { name } : { name, role },
+      );
     }
     ({ outcome } = await runUntilQuiet(team, clock, to, task, scenario.stop, calls));
   } finally {
@@ -204,11 +168,98 @@ export async function runTeamModule(
   return {
     team: teamIndex,
     seed: options.seed,
-    hash: hasher.digest(),
-    lines,
-    eventCount,
-    analysis: analyzer.result(),
+    hash: log.hasher.digest(),
+    lines: log.lines,
+    eventCount: log.count,
+    analysis: log.analyzer.result(),
     finish: outcome,
     modelCalls: calls.count,
   };
+}
+
+/** One team's event log as it is written: hashed, analysed, and kept when collected. */
+class TeamLog {
+  readonly hasher = new LogHasher();
+  readonly analyzer: TeamAnalyzer;
+  readonly lines: string[] = [];
+  count = 0;
+  readonly #collect: boolean;
+
+  constructor(collect: boolean, timelines: boolean) {
+    this.#collect = collect;
+    this.analyzer = new TeamAnalyzer({ timelines });
+  }
+
+  readonly emit = (event: SimEvent): void => {
+    const line = logLine(event);
+    this.hasher.add(line);
+    this.analyzer.add(event);
+    this.count++;
+    if (this.#collect) this.lines.push(line);
+  };
+}
+
+/** Who gets which task: the scenario's, else the recording's, else the module's. */
+function startOf(
+  spec: Awaited<ReturnType<typeof loadTeamSpec>>,
+  scenario: TeamScenario,
+  replay: Recording | undefined,
+  names: readonly string[],
+): { to: string; task: string } {
+  for (const name of Object.keys(scenario.agents)) {
+    if (!names.includes(name))
+      throw invalidArgument(
+        `scenario.agents names no agent of the team: "${name}" (agents: ${names.join(', ')})`,
+      );
+  }
+  const to = scenario.to ?? replay?.header.to ?? spec.to ?? names[0]!;
+  if (!names.includes(to))
+    throw invalidArgument(`no agent named "${to}" (agents: ${names.join(', ')})`);
+  const task = scenario.task ?? replay?.header.task ?? spec.task;
+  if (!task) throw invalidArgument('the team needs a task: `task` in the module or the scenario');
+  return { to, task };
+}
+
+/** What every simulated agent of one team shares. */
+interface World {
+  readonly scenario: TeamScenario;
+  readonly replay: Recording | undefined;
+  readonly names: readonly string[];
+  readonly clock: SimulatedClock;
+  readonly rng: Rng;
+  readonly emit: (event: SimEvent) => void;
+  readonly team: number;
+  readonly calls: { count: number };
+}
+
+/**
+ * The agent as the simulation spawns it: the module's definition with its policy model (or its
+ * recording) in place of the model, and stubbed (or recorded) tools in place of world-touching
+ * ones. Forks two rng streams, in this order, per agent.
+ */
+function simulatedAgent(
+  { definition, name, source }: ReturnType<typeof withClones>[number],
+  w: World,
+): AgentDefinition {
+  const model = createPolicyModel({
+    agent: name,
+    policy: policyFor(w.scenario, name),
+    others: w.names.filter((n) => n !== name),
+    ownTools: definition.tools.map((t) => t.name),
+    faults: w.scenario.faults,
+    clock: w.clock,
+    rng: w.rng.fork(),
+    emit: w.emit,
+    team: w.team,
+    calls: w.calls,
+    ...(w.replay === undefined ? {} : { replay: w.replay.models.get(source) ?? [] }),
+  });
+  const stubbed = stubTools(definition.tools, w.scenario.stubs, w.clock, w.rng.fork());
+  const tools =
+    w.replay === undefined
+      ? stubbed
+      : replayTools(definition.tools, w.replay.tools.get(source), stubbed, w.clock);
+  // The definition's own options, with the policy model and the tools in place.
+  const { kind: _kind, ...own } = definition;
+  return defineAgent({ ...(defined(own) as unknown as AgentOptions), model, tools });
 }
