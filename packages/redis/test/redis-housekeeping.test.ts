@@ -4,7 +4,9 @@
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import {
   createRedisBus,
+  createRedisDirectory,
   createRedisRateLimiter,
+  createRedisSessionStore,
   createRedisSharedState,
   MAX_NAME_LENGTH,
 } from '@troupe/redis';
@@ -171,6 +173,47 @@ describe('limiter keys', () => {
     expect((await two.tryAcquire('api', { tokens: 10 })).ok).toBe(true);
     await one.close();
     await waiting;
+  });
+});
+
+describe('connections', () => {
+  it('holds at most two connections per team in a process, waits included', async () => {
+    const client = raw();
+    const count = async () =>
+      String(await client.client('LIST'))
+        .trim()
+        .split('\n').length;
+    await client.ping();
+    const clock = new SimulatedClock();
+    const team = uniqueTeam();
+    const options = { redis: ctx.server.url, clock, team };
+    const state = track(createRedisSharedState(options));
+    const rules = [{ key: 'team', budgetUsd: 1 }];
+    const limiter = track(createRedisRateLimiter({ ...options, rules }));
+    const bus = track(createRedisBus(options));
+    const directory = track(createRedisDirectory(options));
+    const sessions = track(createRedisSessionStore(options));
+    // Another process (its own connection) holds most of the budget.
+    const elsewhere = new Redis(ctx.server.port, '127.0.0.1');
+    open.push({ close: async () => elsewhere.disconnect() });
+    const other = track(createRedisRateLimiter({ ...options, redis: elsewhere, rules }));
+    const held = await other.tryAcquire('team', { costUsd: 0.9 });
+    if (!held.ok) throw new Error('expected an admission');
+    const before = await count();
+    await state.claim({ agent: 'a', resource: 'r' });
+    await directory.heartbeat('h');
+    await sessions.listSessions();
+    // A bus wait and a limiter wait, both blocked on the team's one reader.
+    const waiting = bus.wait('t', { afterSeq: 0, timeoutMs: 60_000 });
+    const queued = limiter.acquire('team', { costUsd: 0.5 });
+    await limiter.idle();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the reader's XREAD is in
+    expect((await count()) - before).toBeLessThanOrEqual(2);
+    // Both are served through it: a post, and a refund made by the other process.
+    await bus.post('t', { from: 'x', body: 'hi' });
+    expect((await waiting).map((m) => m.body)).toEqual(['hi']);
+    await held.lease.cancel();
+    expect((await queued).keys).toEqual(['team']);
   });
 });
 

@@ -25,9 +25,9 @@ import {
 } from '../internal/connection.js';
 import { parseFrozen } from '../internal/frozen-json.js';
 import { parseRetention, type StreamRetention } from '../internal/retention.js';
+import { type ReaderClient, teamReader } from '../internal/team-reader.js';
 import { decodeEntry, idOf, KEY_SHAPE, type Keyed, type StreamEntry, seqOf } from './codec.js';
 import { type BusGap, gapError, SeenBook } from './gaps.js';
-import { createBlockingReader } from './reader.js';
 import { POST_SCRIPT } from './scripts.js';
 
 export type { BusGap } from './gaps.js';
@@ -149,8 +149,6 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   const { client } = connection;
   const postScript = defineScript(client, 'troupeBusPost', POST_SCRIPT);
   const streamKey = (topic: string): string => `${base}b:${topic}`;
-  // One control stream per bus instance; a random suffix keeps two processes apart.
-  const controlKey = `${base}bctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
   const keyPrefix = `${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 8)}.`;
   let posts = 0;
   let closed = false;
@@ -229,19 +227,62 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     seen.note(topic, last.message.seq, last.key);
   };
 
-  const reader = createBlockingReader({
-    connection,
+  /** What this bus waits on, read through the team's one blocking connection. */
+  const readerClient: ReaderClient = {
     blockMs,
-    base,
-    controlKey,
-    streamKey,
-    waiting,
-    seen,
-    isClosed: () => closed,
-    offer,
-    restarted,
-    failAll,
-  });
+    interests() {
+      const cursors = new Map<string, string>();
+      for (const [topic, set] of waiting) {
+        let min = Number.POSITIVE_INFINITY;
+        for (const waiter of set) min = Math.min(min, waiter.afterSeq);
+        cursors.set(streamKey(topic), idOf(min));
+      }
+      return cursors;
+    },
+    // COUNT is the largest limit: the waiter at the lowest cursor always gets its messages;
+    // one further ahead that a full batch does not reach is served by the next read.
+    count() {
+      let count = 1;
+      for (const set of waiting.values())
+        for (const waiter of set) count = Math.max(count, waiter.limit);
+      return count;
+    },
+    deliver(key, entries) {
+      const topic = key.slice(base.length + 2);
+      offer(
+        topic,
+        entries.map((entry) => decodeEntry(topic, entry)),
+      );
+    },
+    /**
+     * After a fresh connection (Redis restarted or failed over, or the old connection died):
+     * on each topic with waiters, the newest message this bus read must still be there, from
+     * the same post. If not, the topic lost messages and its seqs will name other ones: its
+     * waiters are told at once (ERR_BUS_GAP) instead of being handed the new ones as if
+     * nothing happened.
+     */
+    async recheck(call) {
+      seen.keepOnly(new Set(waiting.keys()));
+      for (const topic of [...waiting.keys()]) {
+        const known = seen.get(topic);
+        if (known === undefined) continue;
+        const key = streamKey(topic);
+        const at = (await call((c) =>
+          c.xrange(key, idOf(known.seq), idOf(known.seq)),
+        )) as StreamEntry[];
+        const newest = (await call((c) => c.xrevrange(key, '+', '-', 'COUNT', 1))) as StreamEntry[];
+        const lastSeq = newest[0] === undefined ? 0 : seqOf(newest[0][0]);
+        const entry = at[0];
+        // Gone with the topic ending before it, or another post in its place: the history
+        // went back. Gone while later entries remain is retention trimming: no evidence.
+        const replaced = entry !== undefined && decodeEntry(topic, entry).key !== known.key;
+        if (replaced || (entry === undefined && lastSeq < known.seq)) restarted(topic);
+      }
+    },
+    fail: (error) => failAll(error),
+  };
+  const reader = teamReader(connection, base);
+  reader.add(readerClient);
 
   /**
    * Wakes this process's waiters on `topic` before `post` returns: a waiter right behind the
@@ -405,7 +446,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         }
         set.add(waiter);
         // No read first: the reader's XREAD from afterSeq returns at once when messages exist.
-        reader.cover(topic, afterSeq);
+        reader.changed();
       });
     },
 
@@ -419,9 +460,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      reader.close();
-      // Not awaited: QUIT follows it on the same connection, and close() bounds QUIT.
-      if (client.status === 'ready') client.del(controlKey).catch(() => {});
+      reader.remove(readerClient);
       await connection.close();
       // Rejected last, right before close() resolves, so a caller awaiting close() and then
       // its waiters has attached its handlers before the rejections count as unhandled.

@@ -258,6 +258,43 @@ function boundCommands(
 
 /** Opens (or adopts) the client described by `input`. */
 export function openConnection(input: RedisInput, commandTimeoutMs: number): Connection {
+  if (typeof input === 'string') return sharedConnection(input, commandTimeoutMs);
+  return newConnection(input, commandTimeoutMs);
+}
+
+/** Connections opened from a URL, shared by every backend of this process given that URL. */
+const byUrl = new Map<string, { connection: Connection; refs: number }>();
+
+/**
+ * The connection for `url`: backends given the same URL (and command timeout) share one
+ * client, so a team's backends in one process hold one command connection (plus the team's
+ * one blocking reader). Each handle's `close()` lets go of it; the last one closes it.
+ */
+function sharedConnection(url: string, commandTimeoutMs: number): Connection {
+  const key = `${commandTimeoutMs}|${url}`;
+  let shared = byUrl.get(key);
+  if (shared === undefined) {
+    shared = { connection: newConnection(url, commandTimeoutMs), refs: 0 };
+    byUrl.set(key, shared);
+  }
+  shared.refs++;
+  const entry = shared;
+  let closed = false;
+  return {
+    client: entry.connection.client,
+    owned: true,
+    duplicateForBlocking: entry.connection.duplicateForBlocking,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (--entry.refs > 0) return;
+      if (byUrl.get(key) === entry) byUrl.delete(key);
+      await entry.connection.close();
+    },
+  };
+}
+
+function newConnection(input: RedisInput, commandTimeoutMs: number): Connection {
   let client: RedisClient;
   let owned: boolean;
   if (typeof input === 'string') {

@@ -22,13 +22,12 @@ import {
 } from '@troupe/core/backend';
 import {
   defineScript,
-  quit,
-  type RedisClient,
   requireKeyName,
   resolveCommon,
   type ScriptRunner,
   toTroupeError,
 } from '../internal/connection.js';
+import { type ReaderClient, type TeamReader, teamReader } from '../internal/team-reader.js';
 import { memberOf, RedisLease } from './lease.js';
 import {
   ADJUST_SCRIPT,
@@ -130,7 +129,10 @@ class Limiter implements RedisRateLimiter {
   readonly #queues = new Map<string, Set<Waiter>>();
   readonly #waiters = new Set<Waiter>();
   readonly #tickets = new Map<string, Waiter>();
-  #subscriber: RedisClient | undefined;
+  readonly #reader: TeamReader;
+  #following = false;
+  /** The id of the last wake read (undefined until the first look at the stream). */
+  #wakeId: string | undefined;
   #inFlight = 0;
   readonly #preparedCache = new Map<string, Prepared>();
   /** Admission ids: unique per limiter (origin) and per admission (counter). */
@@ -173,6 +175,7 @@ class Limiter implements RedisRateLimiter {
     }
     this.#origin = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 10)}`;
     this.#channel = `${base}lwake`;
+    this.#reader = teamReader(connection, base);
     this.#channelSpec = `${this.#origin}|${this.#channel}`;
     this.#admitSpec = `${ticketTtlMs}|${this.#channelSpec}`;
   }
@@ -484,7 +487,7 @@ class Limiter implements RedisRateLimiter {
     const error = new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
     for (const waiter of [...this.#waiters]) this.#giveUp(waiter, error, false);
     await this.idle().catch(() => {});
-    if (this.#subscriber !== undefined) await quit(this.#subscriber);
+    this.#reader.remove(this.#readerClient);
     await this.#connection.close();
   }
 
@@ -507,30 +510,63 @@ class Limiter implements RedisRateLimiter {
     return true;
   }
 
+  /**
+   * Follows the team's wake stream through the team's one blocking reader while this limiter
+   * has waiters. A wake written before the first read is not seen: once following (and after
+   * every fresh connection), every head waiter retries once to catch up.
+   */
   #subscribe(): void {
-    if (this.#subscriber !== undefined || this.#closed) return;
-    const subscriber = this.#connection.duplicateForBlocking();
-    this.#subscriber = subscriber;
-    subscriber.on('message', (_channel: string, message: string) => {
-      const sep = message.indexOf('|');
-      if (sep < 0 || message.slice(0, sep) === this.#origin) return;
-      this.#pump([message.slice(sep + 1)], this.#clock.now());
-    });
-    // A wake published before the subscription was in place is lost: once subscribed (and
-    // again after every reconnect), retry every head waiter once to catch up.
-    const catchUp = (): void => {
-      const now = this.#clock.now();
-      for (const waiter of [...this.#waiters]) {
-        if (waiter.eventDriven && this.#isHead(waiter)) this.#retry(waiter, now);
-      }
-    };
-    // SUBSCRIBE again on every (re)connect: idempotent, and it also covers a first attempt
-    // that failed during an outage.
-    const subscribe = (): void => {
-      subscriber.subscribe(this.#channel).then(catchUp, () => {});
-    };
-    subscriber.on('ready', subscribe);
+    if (this.#closed) return;
+    if (this.#following) {
+      this.#reader.changed();
+      return;
+    }
+    this.#following = true;
+    this.#connection.client.xrevrange(this.#channel, '+', '-', 'COUNT', 1).then(
+      (newest) => {
+        this.#wakeId = newest[0]?.[0] ?? '0-0';
+        if (this.#closed) return;
+        this.#reader.add(this.#readerClient);
+        this.#reader.changed();
+        this.#catchUp();
+      },
+      () => {
+        this.#following = false; // the next queued waiter tries again
+      },
+    );
   }
+
+  #catchUp(): void {
+    const now = this.#clock.now();
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.eventDriven && this.#isHead(waiter)) this.#retry(waiter, now);
+    }
+  }
+
+  /** What this limiter waits on through the team reader: its wake stream, while it has waiters. */
+  readonly #readerClient: ReaderClient = {
+    blockMs: 5_000,
+    interests: () =>
+      this.#waiters.size > 0 && this.#wakeId !== undefined
+        ? new Map([[this.#channel, this.#wakeId]])
+        : new Map(),
+    count: () => 64,
+    deliver: (_key, entries) => {
+      const last = entries[entries.length - 1];
+      if (last !== undefined) this.#wakeId = last[0];
+      const now = this.#clock.now();
+      for (const [, fields] of entries) {
+        const message = fields[1] ?? '';
+        const sep = message.indexOf('|');
+        if (sep < 0 || message.slice(0, sep) === this.#origin) continue;
+        this.#pump([message.slice(sep + 1)], now);
+      }
+    },
+    recheck: async () => this.#catchUp(),
+    // Redis is gone for now: waiting for a wake would hang; each head retries and meets the
+    // outage (or finds capacity), as a wait whose retry meets an outage does.
+    fail: () => this.#catchUp(),
+  };
 
   /** Reply to a waiter's admission script (first attempt or retry). */
   #settled(waiter: Waiter, reply: AdmitReply, at: number): void {

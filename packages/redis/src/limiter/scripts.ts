@@ -18,10 +18,12 @@
 import { LUA_FMT, LUA_NOW, LUA_NUM, LUA_SPLIT } from '../internal/lua.js';
 
 const CH = `
--- ARGV channel is "origin|channel": wake messages carry the sender, which ignores its own.
+-- ARGV channel is "origin|wake stream": a wake is an entry "origin|key" on the team's wake
+-- stream (read by each process's one blocking reader), and its sender ignores its own.
 local function wake(spec, name)
   local sep = string.find(spec, '|', 1, true)
-  redis.call('PUBLISH', string.sub(spec, sep + 1), string.sub(spec, 1, sep - 1) .. '|' .. name)
+  redis.call('XADD', string.sub(spec, sep + 1), 'MAXLEN', '~', 256, '*', 'w',
+    string.sub(spec, 1, sep - 1) .. '|' .. name)
 end
 
 `;

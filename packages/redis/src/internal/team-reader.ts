@@ -1,0 +1,244 @@
+// One blocking connection per team and process: a reader in `XREAD BLOCK` over every stream
+// that any of the team's backends in this process waits on (bus topics with waiters, the
+// limiter's wake stream), bounded in real time so that a connection that died silently is
+// replaced, and each backend re-checks its streams after every fresh connection.
+import type { Connection, RedisClient } from './connection.js';
+import { toTroupeError } from './connection.js';
+
+export type StreamEntry = [id: string, fields: string[]];
+type XReadReply = [key: string, entries: StreamEntry[]][] | null;
+
+/** A backend reading through the team reader. */
+export interface ReaderClient {
+  /** Its own XREAD BLOCK time; the reader blocks for the shortest one. */
+  readonly blockMs: number;
+  /** Stream key -> the id to read after, for every stream it waits on now. */
+  interests(): ReadonlyMap<string, string>;
+  /** The largest batch it wants per stream. */
+  count(): number;
+  /** Entries read from one of its streams (after the lowest cursor any client asked for). */
+  deliver(key: string, entries: StreamEntry[]): void;
+  /** After a fresh connection: check its streams with `call` (bounded calls on it). */
+  recheck(call: <T>(command: (client: RedisClient) => Promise<T>) => Promise<T>): Promise<void>;
+  /** The reader gave up (Redis unreachable for good): fail its waits. */
+  fail(error: unknown): void;
+}
+
+/** The shared reader of one team in this process. */
+export interface TeamReader {
+  add(client: ReaderClient): void;
+  remove(client: ReaderClient): void;
+  /** A client's interests changed: the next XREAD (or the one in flight, woken) covers them. */
+  changed(): void;
+}
+
+/** Consecutive failed reads (each after a fresh connection) before clients are failed. */
+const MAX_READ_FAILURES = 3;
+/** Real-time pause after the n-th failure in a row: n times this. */
+const RETRY_BACKOFF_MS = 150;
+
+const readers = new WeakMap<RedisClient, Map<string, TeamReader>>();
+
+/** Compares stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  return Number(am) - Number(bm) || Number(as) - Number(bs);
+}
+
+/**
+ * The team reader for `base` on `connection`'s client, shared by every backend of the team
+ * in this process that uses the same client (backends given the same URL share one).
+ */
+export function teamReader(connection: Connection, base: string): TeamReader {
+  let byBase = readers.get(connection.client);
+  if (byBase === undefined) {
+    byBase = new Map();
+    readers.set(connection.client, byBase);
+  }
+  let reader = byBase.get(base);
+  if (reader === undefined) {
+    reader = createTeamReader(connection, base, () => byBase.delete(base));
+    byBase.set(base, reader);
+  }
+  return reader;
+}
+
+function createTeamReader(connection: Connection, base: string, forget: () => void): TeamReader {
+  const { client } = connection;
+  const clients = new Set<ReaderClient>();
+  // One control stream per reader; a random suffix keeps processes apart.
+  const controlKey = `${base}rctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
+  let blocking: RedisClient | undefined;
+  let running = false;
+  /** Stream -> cursor of the XREAD now in flight (undefined when none is). */
+  let watching: Map<string, string> | undefined;
+  let controlId = '0-0';
+  let wakeSent = false;
+  let needRecheck = false;
+
+  const blockMs = (): number => {
+    let ms = Number.POSITIVE_INFINITY;
+    for (const c of clients) ms = Math.min(ms, c.blockMs);
+    return Number.isFinite(ms) ? ms : 5_000;
+  };
+
+  /** Every client's interests merged: per stream, the lowest cursor. */
+  const wanted = (): { cursors: Map<string, string>; count: number } => {
+    const cursors = new Map<string, string>();
+    let count = 1;
+    for (const c of clients) {
+      const mine = c.interests();
+      if (mine.size > 0) count = Math.max(count, c.count());
+      for (const [key, id] of mine) {
+        const current = cursors.get(key);
+        if (current === undefined || compareIds(id, current) < 0) cursors.set(key, id);
+      }
+    }
+    return { cursors, count };
+  };
+
+  /** Makes the in-flight XREAD return so the next one covers the current interests. */
+  const wake = (): void => {
+    if (wakeSent) return;
+    wakeSent = true;
+    client.xadd(controlKey, 'MAXLEN', '~', 16, '*', 'w', '1').then(
+      () => client.pexpire(controlKey, 60_000),
+      (error: unknown) => {
+        wakeSent = false;
+        for (const c of [...clients]) c.fail(toTroupeError(error, 'wait'));
+      },
+    );
+  };
+
+  /**
+   * A call on the blocking connection, bounded in real time: an XREAD's reply is due within
+   * its BLOCK time, so one later than 1.5x that means the connection died without a reset (a
+   * NAT or load balancer dropped it), and the connection is dropped. Real timers, not a
+   * clock: this bounds the network, as the command timeout does, and must work under a
+   * simulated clock too.
+   */
+  const bounded = <T>(on: RedisClient, call: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const limit = blockMs() * 1.5;
+      const watchdog = setTimeout(() => {
+        reject(new Error(`no reply from redis within ${limit} ms (connection dropped?)`));
+        on.disconnect();
+      }, limit);
+      watchdog.unref?.();
+      call.then(
+        (reply) => {
+          clearTimeout(watchdog);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(watchdog);
+          reject(error);
+        },
+      );
+    });
+
+  const deliver = (reply: XReadReply): void => {
+    if (reply === null) return;
+    for (const [key, entries] of reply) {
+      if (key === controlKey) {
+        const last = entries[entries.length - 1];
+        if (last !== undefined) controlId = last[0];
+        continue;
+      }
+      for (const c of [...clients]) if (c.interests().has(key)) c.deliver(key, entries);
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    running = true;
+    let failures = 0;
+    // A failure: bounded retries with a short real-time backoff (the server may be coming
+    // back), then every client fails its waits with ERR_BACKEND_UNAVAILABLE rather than hang.
+    const failed = async (error: unknown): Promise<boolean> => {
+      failures++;
+      if (failures >= MAX_READ_FAILURES) {
+        const unavailable = toTroupeError(error, 'wait');
+        for (const c of [...clients]) c.fail(unavailable);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * failures).unref?.());
+      return true;
+    };
+    try {
+      for (;;) {
+        const { cursors, count } = wanted();
+        if (cursors.size === 0) return;
+        blocking ??= connection.duplicateForBlocking();
+        const on = blocking;
+        if (needRecheck) {
+          try {
+            for (const c of [...clients]) await c.recheck((command) => bounded(on, command(on)));
+            needRecheck = false;
+          } catch (error) {
+            on.disconnect();
+            blocking = undefined;
+            if (!(await failed(error))) return;
+          }
+          continue;
+        }
+        watching = cursors;
+        wakeSent = false;
+        let reply: XReadReply;
+        try {
+          const args: (string | number)[] = ['COUNT', count, 'BLOCK', blockMs(), 'STREAMS'];
+          args.push(controlKey, ...cursors.keys(), controlId, ...cursors.values());
+          reply = await bounded(
+            on,
+            (on.xread as (...a: (string | number)[]) => Promise<XReadReply>)(...args),
+          );
+        } catch (error) {
+          watching = undefined;
+          if (clients.size === 0) return;
+          // A dead or reset connection: drop it, open a fresh one, and let every client check
+          // its streams before reading on.
+          on.disconnect();
+          blocking = undefined;
+          needRecheck = true;
+          if (!(await failed(error))) return;
+          continue;
+        }
+        failures = 0;
+        watching = undefined;
+        deliver(reply);
+      }
+    } finally {
+      running = false;
+      watching = undefined;
+    }
+  };
+
+  return {
+    add(c) {
+      clients.add(c);
+    },
+    remove(c) {
+      clients.delete(c);
+      if (clients.size > 0) return;
+      forget();
+      blocking?.disconnect();
+      blocking = undefined;
+      if (client.status === 'ready') client.del(controlKey).catch(() => {});
+    },
+    changed() {
+      if (!running) {
+        void loop();
+        return;
+      }
+      // Not in flight yet (the loop is between reads): the next XREAD includes it.
+      if (watching === undefined) return;
+      for (const [key, id] of wanted().cursors) {
+        const cursor = watching.get(key);
+        if (cursor === undefined || compareIds(cursor, id) > 0) {
+          wake();
+          return;
+        }
+      }
+    },
+  };
+}
