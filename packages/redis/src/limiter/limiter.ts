@@ -74,7 +74,7 @@ const limitText = (n: number): string => (Number.isFinite(n) ? String(n) : 'inf'
  * - `acquire` waits in FIFO order: in this process, a local queue per key; across processes,
  *   a ticket queue per key in Redis that every admission respects. Waiters retry exactly
  *   when capacity frees (the script returns the time), when a refund or a departure is
- *   published on the team's wake channel, or when a remote ticket ahead of them lapses.
+ *   written to the team's wake stream, or when a remote ticket ahead of them lapses.
  *
  * @example
  * ```ts
