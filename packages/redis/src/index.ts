@@ -11,6 +11,7 @@ export type {
   TimeSource,
 } from './internal/connection.js';
 export { MAX_NAME_LENGTH } from './internal/connection.js';
+export type { StreamRetention } from './internal/retention.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';
 export type { RedisSessionStoreOptions } from './session/store.js';

@@ -21,7 +21,15 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisInput = Redis | Cluster | RedisOptions | string;
 
-/** A connected ioredis client: a single node or a cluster. */
+/**
+ * A connected ioredis client: a single node or a cluster.
+ *
+ * @example
+ * ```ts
+ * const client: RedisClient = new Cluster([{ host: '10.0.0.5', port: 7000 }], { redisOptions: { commandTimeout: 1_000 } });
+ * const state = createRedisSharedState({ redis: client, clock: systemClock, team: 'alpha' });
+ * ```
+ */
 export type RedisClient = Redis | Cluster;
 
 /**
