@@ -112,7 +112,7 @@ export class WaitGraph {
       const names = [from, ...cycle];
       throw new TroupeError(
         'ERR_DEADLOCK',
-        `deadlock: ${names.join(' -> ')} wait for each other; this request can never be answered`,
+        `ERR_DEADLOCK: ${names.join(' -> ')} would wait for each other; this request could never be answered`,
         { details: { cycle: names } },
       );
     }

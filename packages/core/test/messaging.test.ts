@@ -1,0 +1,3 @@
+import { messagingSuite } from './fixtures/messaging-suite.js';
+
+messagingSuite('inline');
