@@ -5,28 +5,67 @@ import {
   createTeam,
   type Model,
   systemClock,
+  type TeamRunResult,
 } from '@troupe/core';
-import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
+import { anthropic, closeProviderPools, openaiCompatible, type Pricing } from '@troupe/providers';
 import { createRecorder } from '@troupe/sim';
 import { parse, UsageError } from './args.js';
-import { loadTeamModule, spawnTeamModule } from './team-module.js';
+import { loadTeamModule, spawnTeamModule, type TeamModule } from './team-module.js';
 
 export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] [--quiet] [--record DIR]
+                 [--max-turns-total N] [--timeout MS] [--price-in USD] [--price-out USD]
 
-  Runs a live team against a real model. The module's default export is a function
-  ({ model, clock }) => { agents, task?, to?, limits? } where agents are defineAgent()
+  Runs a live team against a real model until the whole team is idle: the task goes to one
+  agent (--to, else the module's \`to\`, else the first), and every message the agents send
+  each other runs the agent it is for. The module's default export is a function
+  ({ model, clock, signal }) => { agents, task?, to?, limits? } where agents are defineAgent()
   definitions (or { definition, name, role }). The model comes from the environment:
     TROUPE_PROVIDER   openai | anthropic (default: anthropic when ANTHROPIC_API_KEY is set)
     TROUPE_MODEL      the model name (required)
     OPENAI_API_KEY, OPENAI_BASE_URL (default https://api.openai.com/v1)
     ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com)
-  Events go to stderr, the answer to stdout. Exit 0 when the run completes, 1 otherwise.
+  Every agent's model calls take a lease on the limiter key \`model\` (unless its definition
+  names its own limiterKeys): \`limits: [{ key: 'model', ... }]\` limits them all. A rule whose
+  key no agent uses is reported. --price-in / --price-out (USD per million input / output
+  tokens, or TROUPE_PRICE_IN / TROUPE_PRICE_OUT) price the calls, so a \`budgetUsd\` rule trips.
+  Bounds: --max-turns-total (model calls across the team, default 200) and --timeout
+  (milliseconds, default 600000).
+  Events go to stderr. Stdout gets the addressed agent's last answer, then every other agent's
+  last answer under a "--- name ---" line. Exit 0 when the team went idle with the task answered,
+  1 otherwise (a failed run, a bound reached).
   --record DIR records every model exchange and tool result for \`troupe sim --replay DIR\`.`;
+
+/** The limiter key every agent of \`troupe run\` takes its leases on (unless it names its own). */
+export const RUN_LIMIT_KEY = 'model';
+const DEFAULT_MAX_TURNS_TOTAL = 200;
+const DEFAULT_TIMEOUT_MS = 600_000;
 
 export type { TeamModule } from './team-module.js';
 
+/** A positive number from a flag or the environment; anything else is a usage error. */
+function positive(value: string | undefined, what: string, integer = false): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0 && (!integer || Number.isSafeInteger(n))))
+    throw new UsageError(
+      `${what} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`,
+    );
+  return n;
+}
+
+/** Pricing from --price-in/--price-out (or the environment), when either is given. */
+function pricingFrom(
+  values: { 'price-in'?: string | undefined; 'price-out'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): Pricing | undefined {
+  const input = positive(values['price-in'] ?? env.TROUPE_PRICE_IN, '--price-in');
+  const output = positive(values['price-out'] ?? env.TROUPE_PRICE_OUT, '--price-out');
+  if (input === undefined && output === undefined) return undefined;
+  return { inputPerMTok: input ?? 0, outputPerMTok: output ?? 0 };
+}
+
 /** Builds the model the environment describes; a missing setting is a usage error. */
-export function modelFromEnv(env: NodeJS.ProcessEnv): Model {
+export function modelFromEnv(env: NodeJS.ProcessEnv, pricing?: Pricing): Model {
   const provider = env.TROUPE_PROVIDER ?? (env.ANTHROPIC_API_KEY ? 'anthropic' : 'openai');
   const model = env.TROUPE_MODEL;
   if (!model) throw new UsageError('set TROUPE_MODEL to the model name');
@@ -37,6 +76,7 @@ export function modelFromEnv(env: NodeJS.ProcessEnv): Model {
       apiKey,
       model,
       ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
+      ...(pricing === undefined ? {} : { pricing }),
     });
   }
   if (provider === 'openai') {
@@ -44,7 +84,12 @@ export function modelFromEnv(env: NodeJS.ProcessEnv): Model {
     const baseURL = env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1';
     if (!apiKey && !env.OPENAI_BASE_URL)
       throw new UsageError('set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)');
-    return openaiCompatible({ baseURL, apiKey, model });
+    return openaiCompatible({
+      baseURL,
+      apiKey,
+      model,
+      ...(pricing === undefined ? {} : { pricing }),
+    });
   }
   throw new UsageError(`TROUPE_PROVIDER must be openai or anthropic, got "${provider}"`);
 }
@@ -62,12 +107,19 @@ export async function runCommand(
       to: { type: 'string' },
       quiet: { type: 'boolean' },
       record: { type: 'string' },
+      'max-turns-total': { type: 'string' },
+      timeout: { type: 'string' },
+      'price-in': { type: 'string' },
+      'price-out': { type: 'string' },
     },
   });
+  const maxTurnsTotal =
+    positive(values['max-turns-total'], '--max-turns-total', true) ?? DEFAULT_MAX_TURNS_TOTAL;
+  const maxMs = positive(values.timeout, '--timeout') ?? DEFAULT_TIMEOUT_MS;
   const [specifier] = positionals;
   if (specifier === undefined || positionals.length > 1)
     throw new UsageError('troupe run takes one team module');
-  const model = modelFromEnv(io.env);
+  const model = modelFromEnv(io.env, pricingFrom(values, io.env));
   // Aborted when the command ends: modules close what they opened with it (MCP connections).
   const ended = new AbortController();
   const loaded = await loadTeamModule(specifier, {
@@ -93,6 +145,7 @@ export async function runCommand(
     state: createSharedState({ clock }),
     limiter: createRateLimiter({ clock, rules: spec.limits ?? [] }),
     bus: createBus({ clock }),
+    limiterKeys: [RUN_LIMIT_KEY],
   });
   try {
     const names = await spawnTeamModule(team, spec);
@@ -107,22 +160,66 @@ export async function runCommand(
         io.err.write(`${new Date(at).toISOString()} ${type} ${JSON.stringify(rest)}\n`);
       });
     }
-    const result = await team.send(to, message);
+    reportUnusedLimits(spec, io.err);
+    const outcome = await team.run(to, message, { until: 'idle', maxMs, maxTurnsTotal });
     // The run's own events end here; a supervisor restart after a failure is noise.
     unsubscribe();
-    // A failed run has no answer: stdout stays empty so scripts can tell.
-    if (result.text !== '') io.out.write(`${result.text}\n`);
-    if (result.status !== 'completed') {
-      io.err.write(
-        `run ${result.status}${result.error ? `: ${result.error.code} ${result.error.message}` : ''}\n`,
-      );
-      return 1;
-    }
-    return 0;
+    return report(outcome, to, names, { maxMs, maxTurnsTotal }, io);
   } finally {
     await team.close();
     await recorder?.close({ task: message, to: values.to ?? spec.to });
     ended.abort();
     await closeProviderPools();
   }
+}
+
+/** Says which limit rules no agent's calls will ever meet (a misspelt key limits nothing). */
+function reportUnusedLimits(spec: TeamModule, err: NodeJS.WritableStream): void {
+  const used = new Set<string>();
+  for (const entry of spec.agents) {
+    const definition = 'kind' in entry ? entry : entry.definition;
+    for (const key of definition.limiterKeys ?? [RUN_LIMIT_KEY]) used.add(key);
+  }
+  for (const rule of spec.limits ?? []) {
+    if (!used.has(rule.key)) {
+      err.write(
+        `troupe run: the limit on "${rule.key}" applies to no agent (agents take leases on: ${[...used].join(', ')})\n`,
+      );
+    }
+  }
+}
+
+/** Prints the answers; the exit code says whether the team finished with the task answered. */
+function report(
+  outcome: TeamRunResult,
+  to: string,
+  names: readonly string[],
+  bounds: { readonly maxMs: number; readonly maxTurnsTotal: number },
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): number {
+  const { reply } = outcome;
+  // The addressed agent's last answer first (a failed run has none: stdout stays empty).
+  const last = outcome.answers[to];
+  if (last !== undefined && last !== '') io.out.write(`${last}\n`);
+  for (const agent of names) {
+    const text = outcome.answers[agent];
+    if (agent !== to && text !== undefined && text !== '')
+      io.out.write(`--- ${agent} ---\n${text}\n`);
+  }
+  if (outcome.status === 'timeout') {
+    io.err.write(`run stopped: the team was not idle after --timeout ${bounds.maxMs} ms\n`);
+    return 1;
+  }
+  if (outcome.status === 'max_turns_total') {
+    io.err.write(
+      `run stopped: --max-turns-total ${bounds.maxTurnsTotal} model calls reached before the team was idle\n`,
+    );
+    return 1;
+  }
+  if (reply === undefined || reply.status !== 'completed') {
+    const why = reply?.error ? `: ${reply.error.code} ${reply.error.message}` : '';
+    io.err.write(`run ${reply?.status ?? 'unanswered'}${why}\n`);
+    return 1;
+  }
+  return 0;
 }
