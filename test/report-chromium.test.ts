@@ -17,7 +17,11 @@ import {
   writeRunOutputs,
 } from '@troupe/sim';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Child processes, worker pools and a browser on a shared 2-core machine: a named bound per test
+// rather than the 5 s default.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 // The page's globals, for the functions Playwright runs in the page (this project's types have
 // no DOM library).

@@ -4,8 +4,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot, requireBuild } from './fixtures/cli-common/cli.js';
+
+// Child processes, worker pools and a browser on a shared 2-core machine: a named bound per test
+// rather than the 5 s default.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const run = promisify(execFile);
 const example = (name: string, ...args: string[]) =>

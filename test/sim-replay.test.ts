@@ -6,8 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFakeModelServer, type RecordedRequest } from '@troupe/providers/testing';
 import { readRecording } from '@troupe/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot, requireBuild, troupe } from './fixtures/cli-common/cli.js';
+
+// Child processes, worker pools and a browser on a shared 2-core machine: a named bound per test
+// rather than the 5 s default.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 let tmp: string;
 beforeAll(async () => {

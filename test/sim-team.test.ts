@@ -9,8 +9,12 @@ import {
   runTeamSimulation,
   type SimEvent,
 } from '@troupe/sim';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { repoRoot } from './fixtures/cli-common/cli.js';
+
+// Child processes, worker pools and a browser on a shared 2-core machine: a named bound per test
+// rather than the 5 s default.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const examples = join(repoRoot, 'packages/sim/examples');
 const module = join(examples, 'team.mjs');

@@ -118,6 +118,9 @@ function draw() {
   canvas.setAttribute('data-spans', String(spans));
   canvas.setAttribute('data-marks', String(marks));
   drawAxis(tk);
+  showRange();
+}
+function showRange() {
   $('view-range').textContent = fmtMs(S.t0) + ' – ' + fmtMs(S.t1) + ' (' + fmtMs(S.t1 - S.t0) + ' shown)';
 }
 
@@ -147,6 +150,8 @@ function setView(t0, t1) {
   if (t0 < 0) { t0 = 0; t1 = span; }
   if (t1 > END) { t1 = END; t0 = Math.max(0, END - span); }
   S.t0 = t0; S.t1 = t1;
+  // The range text follows at once; the canvas on the next frame.
+  showRange();
   redraw();
 }
 
