@@ -59,7 +59,8 @@ export function outputPaths(dir: string): RunOutputs {
 
 /**
  * Writes each `[path, text]` to a temporary name, then renames all into place; on failure
- * removes the temporary files (and `extraTemps`) and rethrows.
+ * removes the temporary files (and those of `renames`, already written by the caller) and
+ * rethrows.
  */
 export async function commitFiles(
   contents: readonly [string, string][],

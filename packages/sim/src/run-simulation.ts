@@ -45,7 +45,7 @@ export interface SimulationOptions {
    * SHA-256 of exactly the bytes written. The stream is not ended.
    */
   readonly eventLog?: NodeJS.WritableStream;
-  /** Called as each team finishes (in completion order). */
+  /** Called as each team is merged (in team order). */
   readonly onTeamDone?: (done: number, total: number) => void;
 }
 
@@ -80,7 +80,6 @@ export interface SimulationResult {
     modelCalls: number;
     simulatedMs: number;
   }[];
-
   /** Wall-clock time the simulation took, ms (not part of the log or its hash). */
   readonly wallMs: number;
 }
