@@ -13,7 +13,7 @@ import { Inbox } from './inbox.js';
 import { DEFAULT_LEASE_TIMEOUT_MS } from './lease.js';
 import { LeaseTurn } from './lease-turn.js';
 import type { AgentEffects, AgentEvent, WhenBusy } from './machine.js';
-import { type Mail, mailMessage } from './mail.js';
+import { type Mail, mailMessage, mailTrace } from './mail.js';
 import { ModelTurn } from './model-turn.js';
 import { repairMessage } from './output.js';
 import {
@@ -266,13 +266,16 @@ export class AgentRuntime implements AgentEffects {
     for (const mail of mails) this.history.push(mailMessage(mail));
     this.#takeCursor(mails);
     const events = this.env.events;
-    if (sinkWants(events, 'run.started'))
+    if (sinkWants(events, 'run.started')) {
+      const trace = mailTrace(mails); // tracing: the run continues its sender's trace
       events.emit({
         type: 'run.started',
         at: this.env.clock.now(),
         agent: this.name,
         runId: run.id,
+        ...(trace === undefined ? {} : { trace }),
       });
+    }
   }
 
   beginQueuedRun(): void {

@@ -30,6 +30,8 @@ export interface Mail {
   readonly from: string;
   readonly text: string;
   readonly at: number;
+  /** The W3C `traceparent` its sender put on it (see {@link MailEnvelope.trace}), if any. */
+  readonly trace?: string;
 }
 
 /**
@@ -45,6 +47,12 @@ export interface MailEnvelope {
   readonly kind: Exclude<MailKind, 'message'>;
   readonly id: string;
   readonly text: string;
+  /**
+   * The sender's trace context as a W3C `traceparent` (`00-<trace id>-<span id>-<flags>`): a team
+   * with tracing on sets it on sends, asks and handoffs, and the run that answers the message
+   * continues that trace, in this process or another (packages/core/docs/tracing.md).
+   */
+  readonly trace?: string;
 }
 
 /** The sender of messages from outside the team (`team.send`, `team.post` without `from`). */
@@ -68,8 +76,19 @@ export function mailFromMessage(message: Message): Mail {
   const { seq, from, body, at } = message;
   if (typeof body === 'string')
     return { seq, id: undefined, kind: 'message', from, text: body, at };
-  if (isEnvelope(body)) return { seq, id: body.id, kind: body.kind, from, text: body.text, at };
+  if (isEnvelope(body)) {
+    const { id, kind, text, trace } = body;
+    return typeof trace === 'string'
+      ? { seq, id, kind, from, text, at, trace }
+      : { seq, id, kind, from, text, at };
+  }
   return { seq, id: undefined, kind: 'message', from, text: JSON.stringify(body) ?? '', at };
+}
+
+/** The trace context of the first of `mails` that carries one (the run that answers them continues it). */
+export function mailTrace(mails: readonly Mail[]): string | undefined {
+  for (const mail of mails) if (mail.trace !== undefined) return mail.trace;
+  return undefined;
 }
 
 /**

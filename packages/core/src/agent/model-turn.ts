@@ -54,6 +54,7 @@ export class ModelTurn {
         runId: run.id,
         turn,
         messages: agent.history.length,
+        model: agent.definition.model.id,
       });
     }
     // Streaming only while someone listens to `model.delta` (a provider on `stream: 'auto'`

@@ -111,7 +111,12 @@ export type TeamEvent =
   | (Base & { readonly type: 'agent.started'; readonly role?: string })
   | (Base & { readonly type: 'agent.stopped' })
   | (Base & { readonly type: 'agent.state'; readonly state: AgentState })
-  | (Base & { readonly type: 'run.started'; readonly runId: string })
+  | (Base & {
+      readonly type: 'run.started';
+      readonly runId: string;
+      /** The W3C `traceparent` of the message that started the run, when its sender traced it. */
+      readonly trace?: string;
+    })
   | (Base & {
       readonly type: 'run.finished';
       readonly runId: string;
@@ -133,6 +138,8 @@ export type TeamEvent =
       readonly runId: string;
       readonly turn: number;
       readonly messages: number;
+      /** The model's id (`Model.id`, e.g. `openai:gpt-4o-mini`). */
+      readonly model?: string;
     })
   | (Base & {
       readonly type: 'model.delta';

@@ -12,6 +12,7 @@ import type { Placement, PlacementHooks, PoolOptions } from '../placement/types.
 import { flushOnExit } from '../session/exit.js';
 import { SessionPlacement } from '../session/session-placement.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
+import { TeamTracer } from '../tracing/team-tracer.js';
 import { Mailboxes } from './mailboxes.js';
 import { failedResult, Messaging } from './messaging.js';
 import { validateTeamOptions } from './options.js';
@@ -67,6 +68,9 @@ export function createTeam(options: TeamOptions): Team {
   const { clock, state, limiter, bus, store, placement = 'inline', limiterKeys } = options;
   const id = config.id;
   const hub = new EventHub(() => clock.now(), options.onListenerError);
+  // Tracing: spans built from the team's events; without a tracer nothing listens for them.
+  const tracer = config.tracer === undefined ? undefined : new TeamTracer(config.tracer, id, clock);
+  tracer?.listen(hub);
   const persistence =
     store === undefined
       ? undefined
@@ -90,6 +94,9 @@ export function createTeam(options: TeamOptions): Team {
     clock,
     ids: options.ids ?? createIds(),
     exists: (name) => members.has(name),
+    ...(tracer === undefined
+      ? {}
+      : { traceContext: (kind, from) => tracer.contextFor(kind, from) }),
   });
   const activity = messaging.activity;
   const hooks: PlacementHooks = {
@@ -404,6 +411,7 @@ export function createTeam(options: TeamOptions): Team {
           await persistence?.close();
         } finally {
           stopFlushOnExit?.();
+          tracer?.close();
           hub.close();
         }
       }

@@ -6,6 +6,7 @@ import type { BusBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { abortedError, type ErrorCode, TroupeError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
+import type { TracedMessage } from '../tracing/team-tracer.js';
 import { type AskWait, Replies, WaitGraph } from './replies.js';
 import { type AskRequest, inboxTopic } from './team-tools.js';
 
@@ -16,6 +17,8 @@ export interface MessagingDeps {
   readonly ids: IdGenerator;
   /** Whether the team has an agent of this name. */
   exists(name: string): boolean;
+  /** With tracing on: the `traceparent` a message posted now carries (tracing/team-tracer.ts). */
+  readonly traceContext?: (kind: TracedMessage, from: string) => string | undefined;
 }
 
 /** A failed result for a message no run will answer (a deadlock found late, a failed post). */
@@ -72,7 +75,7 @@ export class Messaging {
     const id = this.#deps.ids.next('msg', 16);
     const answer = this.replies.expect(id);
     try {
-      await this.#post(name, from, { kind: 'send', id, text });
+      await this.#post(name, from, this.#envelope('send', id, text, from));
     } catch (error) {
       this.replies.drop(id);
       throw error;
@@ -91,7 +94,7 @@ export class Messaging {
     const id = this.#deps.ids.next('ask', 16);
     const answer = this.replies.expect(id, wait);
     try {
-      await this.#post(to, from, { kind: 'ask', id, text: task });
+      await this.#post(to, from, this.#envelope('ask', id, task, from));
     } catch (error) {
       this.replies.drop(id);
       this.waits.remove(from, wait.to);
@@ -126,7 +129,7 @@ export class Messaging {
         this.replies.settleAsk(ask, failedResult(to, 'ERR_DEADLOCK', message));
       }
     }
-    this.#post(to, from, { kind: 'handoff', id, text }).catch((error: unknown) => {
+    this.#post(to, from, this.#envelope('handoff', id, text, from)).catch((error: unknown) => {
       // The task could not be passed on: whoever awaited it gets the handing-off run's end.
       this.replies.settle([id], {
         ...result,
@@ -137,6 +140,12 @@ export class Messaging {
         },
       });
     });
+  }
+
+  /** The message's body, with the sender's trace context while the team traces. */
+  #envelope(kind: MailEnvelope['kind'], id: string, text: string, from: string): MailEnvelope {
+    const trace = this.#deps.traceContext?.(kind, from);
+    return trace === undefined ? { kind, id, text } : { kind, id, text, trace };
   }
 
   #post(to: string, from: string, body: MailEnvelope): Promise<{ seq: number }> {

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
 import type { WhenBusy } from '../agent/machine.js';
 import { invalidArgument } from '../errors.js';
@@ -5,6 +6,7 @@ import { createIds } from '../ids.js';
 import { checkOptionNames } from '../options.js';
 import { validateResidency } from '../session/session-placement.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
+import { resolveTracer } from '../tracing/options.js';
 import { type SupervisionOptions, validateSupervision } from './supervisor.js';
 import type { TeamOptions } from './types.js';
 
@@ -29,6 +31,7 @@ const TEAM_OPTIONS: ReadonlySet<string> = new Set([
   'whenBusy',
   'leaseTimeoutMs',
   'inspect',
+  'tracing',
 ]);
 
 /** Team options after validation: what the rest of the team is built from. */
@@ -40,6 +43,8 @@ export interface TeamConfig {
   readonly residency: ReturnType<typeof validateResidency>;
   readonly whenBusy: WhenBusy | undefined;
   readonly leaseTimeoutMs: number | undefined;
+  /** The tracer of the `tracing` option (undefined: the team builds no spans). */
+  readonly tracer: Tracer | undefined;
 }
 
 function check(condition: boolean, message: string, details?: Record<string, unknown>): void {
@@ -125,6 +130,7 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
   );
   const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
   check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
+  const tracer = resolveTracer(options.tracing);
   return {
     options,
     id,
@@ -133,5 +139,6 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
     residency,
     whenBusy: options.whenBusy,
     leaseTimeoutMs: options.leaseTimeoutMs,
+    tracer,
   };
 }

@@ -12,6 +12,7 @@ import type { WriteErrorHandler } from '../session/retry.js';
 import type { ResidencyStats } from '../session/session-placement.js';
 import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
+import type { TracingOption } from '../tracing/options.js';
 import type { SupervisionOptions } from './supervisor.js';
 
 // The public shapes of a team: its options, what spawn takes, what agents() shows, the Team.
@@ -75,6 +76,13 @@ export interface TeamOptions {
    * `inspector.inspect`). Unset, it costs nothing.
    */
   readonly inspect?: AgentInspector;
+  /**
+   * OpenTelemetry spans for runs, turns, model calls, tool calls, lease waits and claims
+   * (packages/core/docs/tracing.md). Default: on when a global tracer provider is registered
+   * when the team is created, and otherwise off at no cost; `true` uses the global provider even
+   * if it is registered later; `false` is off; `{ tracer }` or `{ tracerProvider }` uses that one.
+   */
+  readonly tracing?: TracingOption;
 }
 
 /**

@@ -1,0 +1,82 @@
+import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { invalidArgument } from '../errors.js';
+import { checkOptionNames } from '../options.js';
+
+/** The instrumentation scope of Troupe's spans. */
+export const TRACER_NAME = '@troupe/core';
+
+/**
+ * How a team traces (the `tracing` option of `createTeam`):
+ * - omitted: on when a global tracer provider is registered (`trace.setGlobalTracerProvider`,
+ *   or an SDK's `register()`) when the team is created; otherwise off, at no cost;
+ * - `true`: the global provider, even one registered after the team (until then the API's proxy
+ *   drops the spans, and building events for them costs a little);
+ * - `false`: off;
+ * - `{ tracer }` or `{ tracerProvider }`: that one, whatever is registered globally.
+ *
+ * @example
+ * ```ts
+ * const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+ * const team = createTeam({ ...services, tracing: { tracerProvider: provider } });
+ * ```
+ */
+export type TracingOption = boolean | TracingOptions;
+
+/**
+ * A tracer or a provider to make one from (scope `@troupe/core`), for `createTeam({ tracing })`.
+ *
+ * @example
+ * ```ts
+ * const options: TracingOptions = { tracer: trace.getTracer('my-app') };
+ * ```
+ */
+export interface TracingOptions {
+  readonly tracer?: Tracer;
+  readonly tracerProvider?: TracerProvider;
+}
+
+const NAMES: ReadonlySet<string> = new Set(['tracer', 'tracerProvider']);
+
+// The API keeps a ProxyTracerProvider as the global one whether or not an SDK registered:
+// `getDelegateTracer` answers undefined until a real provider is behind it.
+interface Delegating {
+  getDelegateTracer(name: string): Tracer | undefined;
+}
+
+function registeredTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider() as TracerProvider & Partial<Delegating>;
+  if (typeof provider.getDelegateTracer !== 'function') return provider.getTracer(TRACER_NAME);
+  return provider.getDelegateTracer(TRACER_NAME);
+}
+
+function hasMethod(value: unknown, name: string): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Record<string, unknown>)[name] === 'function'
+  );
+}
+
+/**
+ * The tracer a team's `tracing` option means, or undefined for no tracing. Bad input is
+ * `ERR_INVALID_ARGUMENT` naming the option.
+ */
+export function resolveTracer(option: unknown): Tracer | undefined {
+  if (option === undefined) return registeredTracer();
+  if (option === false) return undefined;
+  if (option === true) return trace.getTracer(TRACER_NAME);
+  if (typeof option !== 'object' || option === null)
+    throw invalidArgument('tracing must be a boolean, { tracer } or { tracerProvider }');
+  checkOptionNames(option, NAMES, 'tracing');
+  const { tracer, tracerProvider } = option as TracingOptions;
+  if ((tracer === undefined) === (tracerProvider === undefined))
+    throw invalidArgument('tracing needs exactly one of tracer and tracerProvider');
+  if (tracer !== undefined) {
+    if (!hasMethod(tracer, 'startSpan'))
+      throw invalidArgument('tracing.tracer must be an OpenTelemetry Tracer');
+    return tracer;
+  }
+  if (!hasMethod(tracerProvider, 'getTracer'))
+    throw invalidArgument('tracing.tracerProvider must be an OpenTelemetry TracerProvider');
+  return (tracerProvider as TracerProvider).getTracer(TRACER_NAME);
+}
