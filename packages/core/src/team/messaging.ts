@@ -15,8 +15,10 @@ export interface MessagingDeps {
   readonly bus: BusBackend;
   readonly clock: Clock;
   readonly ids: IdGenerator;
-  /** Whether the team has an agent of this name. */
-  exists(name: string): boolean;
+  /** Whether the team has an agent of this name (in a distributed team, on any host). */
+  exists(name: string): boolean | Promise<boolean>;
+  /** The reply router (default: one of this process; a distributed team routes between hosts). */
+  readonly replies?: Replies;
   /** With tracing on: the `traceparent` a message posted now carries (tracing/team-tracer.ts). */
   readonly traceContext?: (kind: TracedMessage, from: string) => string | undefined;
 }
@@ -60,7 +62,7 @@ export class Activity {
  */
 export class Messaging {
   readonly #deps: MessagingDeps;
-  readonly replies = new Replies();
+  readonly replies: Replies;
   readonly waits = new WaitGraph();
   readonly activity = new Activity();
   /** Each agent's last completed answer. */
@@ -68,6 +70,7 @@ export class Messaging {
 
   constructor(deps: MessagingDeps) {
     this.#deps = deps;
+    this.replies = deps.replies ?? new Replies();
   }
 
   /** Posts `text` to `name`'s mailbox and resolves with the run that answers it. */
@@ -86,7 +89,9 @@ export class Messaging {
   /** `ask_agent`: posts the task and waits for its answer, bounded by `timeoutMs`. */
   async ask(request: AskRequest, signal?: AbortSignal): Promise<RunResult> {
     const { from, to, task, timeoutMs } = request;
-    if (!this.#deps.exists(to))
+    const found = this.#deps.exists(to);
+    // A local answer is synchronous: no extra tick before the wait-for graph sees the ask.
+    if (!(typeof found === 'boolean' ? found : await found))
       throw new TroupeError('ERR_NOT_FOUND', `ERR_NOT_FOUND: no agent named "${to}" in the team`);
     signal?.throwIfAborted();
     this.waits.add(from, to); // throws ERR_DEADLOCK when it would close a cycle

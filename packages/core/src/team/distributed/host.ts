@@ -1,0 +1,215 @@
+import type { BusBackend, Message, SharedStateBackend } from '../../backends.js';
+import type { Clock, TimerHandle } from '../../clock.js';
+import type { DirectoryEntry } from '../../directory/types.js';
+import { isTroupeError } from '../../errors.js';
+import { isModuleRef } from '../../placement/load-agent.js';
+import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
+import type { DistributedConfig } from './options.js';
+import { isReplyBody, type ReplyBody, replyTopic, RoutedReplies } from './routed-replies.js';
+
+/** What a spawned agent's directory entry records, so that a surviving host can spawn it again. */
+export interface HostedDefinition extends AgentModuleRef {
+  /** The spawn options that travel: a named role, the busy policy, the lease bound. */
+  readonly spawn?: { readonly role?: string; readonly whenBusy?: string; readonly leaseTimeoutMs?: number };
+}
+
+/** What the host needs from its team. */
+export interface HostDeps {
+  readonly config: DistributedConfig;
+  readonly clock: Clock;
+  readonly bus: BusBackend;
+  readonly state: SharedStateBackend;
+  /** Spawns a taken-over agent here (the team's own spawn: it resumes the stored session). */
+  adopt(name: string, definition: HostedDefinition): Promise<void>;
+  /** Stops a local agent another host took over (this host was thought dead). */
+  evict(name: string): Promise<void>;
+  /** Names of the agents running in this process. */
+  local(): Iterable<string>;
+  /** A directory or bus fault the host keeps retrying past. */
+  onError(error: unknown): void;
+}
+
+const FIRST_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * This process as one host of a distributed team: it holds the host lease (a heartbeat every
+ * third of `hostTtlMs` on the team's clock), registers the agents spawned here, takes over the
+ * agents of dead hosts (releasing their claims and spawning them again from their module),
+ * and pumps its reply topic, where answers to messages it sent to other hosts arrive.
+ */
+export class DistributedHost {
+  readonly #deps: HostDeps;
+  readonly replies: RoutedReplies;
+  /** The first heartbeat: registrations wait for it. */
+  readonly #ready: Promise<unknown>;
+  readonly #controller = new AbortController();
+  /** Agents being spawned by a take-over: already registered to this host. */
+  readonly #adopting = new Set<string>();
+  #remote: readonly DirectoryEntry[] = [];
+  #timer: TimerHandle | undefined;
+  #ticking = false;
+  #closed = false;
+
+  constructor(deps: HostDeps) {
+    this.#deps = deps;
+    const { config, bus } = deps;
+    this.replies = new RoutedReplies(config.hostId, (host, body) => {
+      bus.post(replyTopic(host), { from: config.hostId, body }).catch(deps.onError);
+    });
+    this.#ready = Promise.resolve(config.directory.heartbeat(config.hostId));
+    this.#ready.catch(deps.onError);
+    this.#schedule();
+    void this.#pump();
+  }
+
+  get hostId(): string {
+    return this.#deps.config.hostId;
+  }
+
+  /** Registers `name` under this host (`ERR_ALREADY_EXISTS` when the team has it anywhere). */
+  async register(
+    name: string,
+    source: AgentSource,
+    spawn: HostedDefinition['spawn'],
+  ): Promise<void> {
+    if (this.#adopting.has(name)) return;
+    await this.#ready;
+    const definition: HostedDefinition | null = isModuleRef(source)
+      ? { module: source.module, ...(source.export === undefined ? {} : { export: source.export }), spawn }
+      : null;
+    await this.#deps.config.directory.register({ name, host: this.hostId, definition });
+  }
+
+  /** The agent left the team (stopped here, or its spawn failed). */
+  async unregister(name: string): Promise<void> {
+    if (this.#adopting.has(name)) return;
+    await this.#deps.config.directory.unregister(name, this.hostId);
+  }
+
+  /** Whether the team has `name` on any host. */
+  async exists(name: string): Promise<boolean> {
+    return (await this.#deps.config.directory.lookup(name)) !== undefined;
+  }
+
+  /** Agents of other hosts as of the last refresh (every heartbeat, and after `refresh()`). */
+  remote(): readonly DirectoryEntry[] {
+    return this.#remote;
+  }
+
+  /** Reads the directory again now. */
+  async refresh(): Promise<void> {
+    const all = await this.#deps.config.directory.agents();
+    this.#remote = all.filter((entry) => entry.host !== this.hostId);
+  }
+
+  /** One round: heartbeat, take over dead hosts' agents, drop agents taken from this host. */
+  async tick(): Promise<void> {
+    if (this.#ticking || this.#closed) return;
+    this.#ticking = true;
+    try {
+      const { directory, hostId } = this.#deps.config;
+      await directory.heartbeat(hostId);
+      for (const dead of await directory.deadHosts()) await this.#takeOverHost(dead);
+      await this.#evictLost();
+      await this.refresh();
+    } catch (error) {
+      this.#deps.onError(error);
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** Stops beating and pumping; with `leave`, removes this host and its agents from the directory. */
+  async close(leave: boolean): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#controller.abort();
+    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+    if (leave) await this.#deps.config.directory.leave(this.hostId);
+  }
+
+  async #takeOverHost(dead: string): Promise<void> {
+    const { directory, hostId } = this.#deps.config;
+    for (const entry of await directory.agents({ host: dead })) {
+      const definition = entry.definition;
+      if (!isModuleRef(definition)) continue; // nothing here can load it
+      const mine = await directory.takeOver(entry.name, dead, hostId);
+      if (mine === undefined) continue; // another survivor won it
+      await this.#releaseClaims(entry.name);
+      this.#adopting.add(entry.name);
+      try {
+        await this.#deps.adopt(entry.name, definition as HostedDefinition);
+      } catch (error) {
+        this.#deps.onError(error);
+      } finally {
+        this.#adopting.delete(entry.name);
+      }
+    }
+  }
+
+  async #releaseClaims(agent: string): Promise<void> {
+    const { state } = this.#deps;
+    for (const claim of await state.claims({ agent })) await state.release(agent, claim.resource);
+  }
+
+  /** A host thought dead (a long pause) finds its agents taken over: stops its stale copies. */
+  async #evictLost(): Promise<void> {
+    const { directory, hostId } = this.#deps.config;
+    const held = new Set((await directory.agents({ host: hostId })).map((entry) => entry.name));
+    for (const name of [...this.#deps.local()]) {
+      if (!held.has(name) && !this.#adopting.has(name)) await this.#deps.evict(name);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    const every = Math.max(1, Math.floor(this.#deps.config.hostTtlMs / 3));
+    this.#timer = this.#deps.clock.setTimeout(() => {
+      void this.tick().finally(() => this.#schedule());
+    }, every);
+  }
+
+  /** Answers from other hosts to this host's sends and asks, settled in its replies. */
+  async #pump(): Promise<void> {
+    const { bus, clock } = this.#deps;
+    const topic = replyTopic(this.hostId);
+    const signal = this.#controller.signal;
+    let afterSeq = 0;
+    let backoff = FIRST_BACKOFF_MS;
+    while (!this.#closed) {
+      let batch: Message[];
+      try {
+        batch = await bus.wait(topic, { afterSeq, limit: 1_000, signal });
+      } catch (error) {
+        if (this.#closed || (isTroupeError(error) && error.code === 'ERR_CLOSED')) return;
+        this.#deps.onError(error);
+        await pause(clock, backoff, signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      backoff = FIRST_BACKOFF_MS;
+      for (const message of batch) {
+        afterSeq = message.seq;
+        if (isReplyBody(message.body)) this.#settle(message.body);
+      }
+    }
+  }
+
+  #settle(body: ReplyBody): void {
+    this.replies.settle(body.ids, body.result);
+  }
+}
+
+function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clock.clearTimeout(handle);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const handle = clock.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
