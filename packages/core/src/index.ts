@@ -13,6 +13,16 @@ export type { BusOptions, MemoryBus } from './bus/bus.js';
 export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { SimulatedClock, systemClock } from './clock.js';
+export type { ModelWindow } from './context/model-windows.js';
+export { modelWindow } from './context/model-windows.js';
+export type {
+  ContextOptions,
+  PinnedOptions,
+  SummarizeOptions,
+  Tokenizer,
+} from './context/policy.js';
+export { DEFAULT_SUMMARY_TOKENS } from './context/policy.js';
+export { DEFAULT_SUMMARY_INSTRUCTIONS, SUMMARY_HEADING } from './context/summarize.js';
 export {
   checkDirectoryName,
   DEFAULT_HOST_TTL_MS,

@@ -120,6 +120,12 @@ export type ChatMessage =
       readonly parts?: readonly ContentPart[];
       /** Prompt-cache hint: cache the prompt up to and including this message. */
       readonly cache?: boolean;
+      /**
+       * Set on a summary that context compaction wrote into history (see the core docs,
+       * `context.md`): it stands for the history before this position, pinned messages
+       * excepted. The model sees it in their place; resume rebuilds the same view from it.
+       */
+      readonly summarizes?: number;
     }
   | {
       readonly role: 'assistant';

@@ -1,3 +1,5 @@
+import { ContextWindow } from '../context/context-window.js';
+import { resolveContextPolicy } from '../context/policy.js';
 import { abortedError, type TroupeError } from '../errors.js';
 import { type AgentState, type RunStatus, sinkWants } from '../events/team-events.js';
 import { createRng } from '../ids.js';
@@ -59,6 +61,8 @@ export class AgentRuntime implements AgentEffects {
   readonly env: AgentEnv;
   readonly specs: readonly ToolSpec[];
   readonly random: () => number;
+  /** What the model sees of `history` (context policy, view, compaction). */
+  readonly contextWindow: ContextWindow;
   /** State derived from history (the definition's `derive`), kept current per message. */
   readonly #derived: DerivedState;
   readonly #cursorKey: string;
@@ -91,6 +95,17 @@ export class AgentRuntime implements AgentEffects {
     this.random = createRng(`lease:${spec.name}`).next;
     this.#derived = new DerivedState(spec.definition.derive);
     this.specs = toolSpecs(spec.tools.list, spec.definition.model.toolFormat);
+    const { definition } = spec;
+    this.contextWindow = new ContextWindow(
+      resolveContextPolicy(
+        definition.context,
+        spec.context,
+        definition.model,
+        definition.maxOutputTokens,
+      ),
+      definition.instructions,
+      this.specs,
+    );
     this.#model = new ModelTurn(this);
     this.#lease = new LeaseTurn(this);
     this.#toolsTurn = new ToolsTurn(this);
@@ -201,7 +216,8 @@ export class AgentRuntime implements AgentEffects {
     let cursor = 0;
     for (const message of session.history) {
       this.history.push(message);
-      if (message.role !== 'user') continue;
+      // A summary context compaction wrote is not a run's message.
+      if (message.role !== 'user' || message.summarizes !== undefined) continue;
       runs++;
       if (message.seq !== undefined && message.seq > cursor) cursor = message.seq;
     }
@@ -212,6 +228,7 @@ export class AgentRuntime implements AgentEffects {
     this.#savedUpTo = session.stored;
     this.#inbox.accepted = Math.max(this.#inbox.accepted, this.cursor);
     this.#derived.rebuild(this.history);
+    this.contextWindow.restore(this.history);
   }
 
   /** The derived states, current with the history (folds in only messages not seen yet). */

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { type ContextOptions, validateContextOptions } from '../context/policy.js';
 import { invalidArgument } from '../errors.js';
 import type { Model } from '../model.js';
 import { checkOptionNames } from '../options.js';
@@ -65,6 +66,18 @@ export interface AgentOptions<TSchema extends z.ZodType | undefined = undefined>
    * first of `limiterKeys`.
    */
   readonly rateLimitKey?: string;
+  /**
+   * What the model sees of a long history: a prompt budget (default: the model's context window
+   * less its output reserve), pinned turns, a summary of older turns, the recent turns that fit.
+   * Field by field over the team's `context`. See {@link ContextOptions} and the core docs,
+   * `context.md`.
+   *
+   * @example
+   * ```ts
+   * defineAgent({ name: 'support', instructions, model, context: { maxInputTokens: 32_000, pinned: { first: 1 } } });
+   * ```
+   */
+  readonly context?: ContextOptions;
 }
 
 const AGENT_OPTIONS: ReadonlySet<string> = new Set([
@@ -83,6 +96,7 @@ const AGENT_OPTIONS: ReadonlySet<string> = new Set([
   'output',
   'outputRetries',
   'rateLimitKey',
+  'context',
 ]);
 
 /**
@@ -112,6 +126,8 @@ export interface AgentDefinition<TOutput = unknown> {
   /** The structured output spec, when the agent has an `output` schema. */
   readonly output: OutputSpec | undefined;
   readonly rateLimitKey: string | undefined;
+  /** The context policy, as given (the team's default fills what it leaves out). */
+  readonly context: ContextOptions | undefined;
   /** Type-level only: the parsed output's type (`RunResult<TOutput>['output']`). */
   readonly __output?: TOutput;
 }
@@ -185,6 +201,7 @@ export function defineAgent<TSchema extends z.ZodType | undefined = undefined>(
       : outputSpec(name, options.output, options.outputRetries);
   if (options.output === undefined && options.outputRetries !== undefined)
     throw invalidArgument('outputRetries needs an output schema', { name });
+  const context = validateContextOptions(options.context, 'context', name);
   return Object.freeze({
     kind: 'troupe.agent',
     name,
@@ -201,6 +218,7 @@ export function defineAgent<TSchema extends z.ZodType | undefined = undefined>(
     leaseTimeoutMs,
     output,
     rateLimitKey,
+    context,
   }) as AgentDefinition<OutputOf<TSchema>>;
 }
 

@@ -1,5 +1,6 @@
 import type { LimiterBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
+import type { ContextOptions } from '../context/policy.js';
 import type { TroupeError } from '../errors.js';
 import type { AgentState, EventSink } from '../events/team-events.js';
 import type { ContextUpdate } from '../tools/context-update.js';
@@ -57,4 +58,6 @@ export interface AgentSpec {
   readonly whenBusy?: WhenBusy | undefined;
   /** Bound on one lease wait. Default: the definition's, else 10 minutes. */
   readonly leaseTimeoutMs?: number | undefined;
+  /** The team's context policy: the definition's `context` fields win over it. */
+  readonly context?: ContextOptions | undefined;
 }

@@ -1,12 +1,14 @@
 import type { RateLimitFeedback } from '../backends.js';
-import { TroupeError } from '../errors.js';
+import type { CompactionCall } from '../context/context-window.js';
+import { isTroupeError, TroupeError } from '../errors.js';
 import { sinkWants } from '../events/team-events.js';
 import type { ChatMessage, ModelDelta, ModelRequest, ModelResponse } from '../model.js';
 import type { AgentRuntime } from './agent-runtime.js';
+import { waitForLease } from './lease.js';
 import type { AnswerKind } from './machine.js';
 import { checkOutput } from './output.js';
 import type { Run } from './run.js';
-import { settleLease } from './run.js';
+import { asTroupeError, cancelLease, settleLease } from './run.js';
 import { addUsage } from './usage.js';
 
 /**
@@ -17,6 +19,8 @@ import { addUsage } from './usage.js';
 export class ModelTurn {
   readonly #agent: AgentRuntime;
   #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
+  /** The turn of each run whose prompt was refused as too long and retried (once per call). */
+  readonly #retried = new WeakMap<Run, number>();
 
   constructor(agent: AgentRuntime) {
     this.#agent = agent;
@@ -60,22 +64,103 @@ export class ModelTurn {
     // Streaming only while someone listens to `model.delta` (a provider on `stream: 'auto'`
     // streams only when the request has `onDelta`).
     run.onDelta = sinkWants(events, 'model.delta') ? this.#deltas(run, turn) : undefined;
+    // Context: a view past its budget is compacted first (once per crossing, see context/).
+    const window = agent.contextWindow;
+    if (window.due(agent.history)) {
+      void window
+        .compact(agent.history, this.#compaction(run))
+        .then(() => this.#generate(run, turn));
+      return;
+    }
+    this.#generate(run, turn);
+  }
+
+  #generate(run: Run, turn: number): void {
+    if (run.stale) return; // interrupted while compacting: the run's end gave its lease back
     let answer: Promise<ModelResponse>;
     try {
-      answer = agent.definition.model.generate(this.#request(run));
+      answer = this.#agent.definition.model.generate(this.#request(run));
     } catch (error) {
       answer = Promise.reject(error);
     }
     answer.then(
       (response) => this.#answered(run, turn, response),
-      (error: unknown) => {
-        // The request was made (or may have been): it counts, with no tokens.
-        const lease = run.lease;
-        run.lease = undefined;
-        if (lease !== undefined) settleLease(lease, 0, undefined);
-        agent.failed(run, error);
-      },
+      (error: unknown) => this.#failed(run, turn, error),
     );
+  }
+
+  #failed(run: Run, turn: number, error: unknown): void {
+    // The request was made (or may have been): it counts, with no tokens.
+    const lease = run.lease;
+    run.lease = undefined;
+    if (lease !== undefined) settleLease(lease, 0, undefined);
+    const agent = this.#agent;
+    if (
+      isTroupeError(error, 'ERR_CONTEXT_LENGTH') &&
+      agent.current(run) &&
+      this.#retried.get(run) !== turn
+    ) {
+      this.#retried.set(run, turn);
+      void this.#recover(run, turn, error.message);
+      return;
+    }
+    agent.failed(run, error);
+  }
+
+  /**
+   * The provider refused the prompt as too long: the budget shrinks under its limit, the view is
+   * compacted, and the call is made once more under a new lease (the refused request counted
+   * as one, like any request made).
+   */
+  async #recover(run: Run, turn: number, message: string): Promise<void> {
+    const agent = this.#agent;
+    const window = agent.contextWindow;
+    window.refused(message);
+    await window.compact(agent.history, this.#compaction(run));
+    if (!agent.current(run)) return;
+    const { limiter, clock } = agent.env;
+    let outcome: Awaited<ReturnType<typeof waitForLease>>;
+    try {
+      outcome = await waitForLease({
+        limiter,
+        clock,
+        keys: agent.limiterKeys,
+        tokens: this.estimate(run),
+        timeoutMs: agent.leaseTimeoutMs,
+        signal: run.signal,
+        random: agent.random,
+      });
+    } catch (error) {
+      return agent.failed(run, asTroupeError(agent.name, error));
+    }
+    if (!agent.current(run)) {
+      if (outcome.ok) cancelLease(outcome.lease);
+      return;
+    }
+    if (outcome.ok) {
+      run.lease = outcome.lease;
+      this.#generate(run, turn);
+    } else if (outcome.status !== 'stale') {
+      agent.send({ type: 'END', status: outcome.status, error: outcome.error });
+    }
+  }
+
+  /** What a compaction's summary call needs: the agent's model, its leases, its usage. */
+  #compaction(run: Run): CompactionCall {
+    const agent = this.#agent;
+    return {
+      model: agent.definition.model,
+      limiter: agent.env.limiter,
+      clock: agent.env.clock,
+      keys: agent.limiterKeys,
+      leaseTimeoutMs: agent.leaseTimeoutMs,
+      random: agent.random,
+      signal: run.signal,
+      used: (usage) => {
+        addUsage(run.usage, usage);
+        addUsage(agent.usage, usage);
+      },
+    };
   }
 
   #answered(run: Run, turn: number, response: ModelResponse): void {
@@ -88,6 +173,7 @@ export class ModelTurn {
       settleLease(lease, usage.inputTokens + usage.outputTokens, usage.costUsd);
     addUsage(run.usage, usage);
     addUsage(agent.usage, usage);
+    agent.contextWindow.calibrate(usage.inputTokens);
     if (run.stale) return; // an interrupted turn's reply is dropped
     const calls = response.toolCalls;
     if (sinkWants(events, 'model.answered')) {
@@ -148,7 +234,10 @@ export class ModelTurn {
     const onRateLimit = this.#rateLimitHook();
     const request = {
       system: definition.instructions,
-      messages: agent.history,
+      // The context view (pinned turns, summary, recent turns), not the whole history.
+      get messages() {
+        return agent.contextWindow.messages(agent.history);
+      },
       tools: agent.specs,
       get signal() {
         return run.signal;

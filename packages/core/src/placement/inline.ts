@@ -6,6 +6,7 @@ import type { Handoff } from '../agent/run.js';
 import { usageSnapshot } from '../agent/usage.js';
 import type { LimiterBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
+import type { ContextOptions } from '../context/policy.js';
 import { TroupeError } from '../errors.js';
 import type { EventSink } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
@@ -34,6 +35,8 @@ export interface InlineServices {
 export interface AgentDefaults {
   readonly whenBusy: WhenBusy | undefined;
   readonly leaseTimeoutMs: number | undefined;
+  /** The team's context policy (plain data when it crosses to pool workers). */
+  readonly context?: ContextOptions | undefined;
 }
 
 /**
@@ -108,6 +111,7 @@ export class InlinePlacement implements Placement {
           options?.leaseTimeoutMs ??
           definition.leaseTimeoutMs ??
           this.#services.defaults?.leaseTimeoutMs,
+        context: this.#services.defaults?.context,
       },
       this.#env,
     );

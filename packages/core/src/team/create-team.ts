@@ -121,7 +121,11 @@ export function createTeam(options: TeamOptions): Team {
     exists: (name) => members.has(name),
     ask: (request, signal) => messaging.ask(request, signal),
   };
-  const defaults = { whenBusy: config.whenBusy, leaseTimeoutMs: config.leaseTimeoutMs };
+  const defaults = {
+    whenBusy: config.whenBusy,
+    leaseTimeoutMs: config.leaseTimeoutMs,
+    context: config.context,
+  };
   const inline: InlinePlacement | undefined =
     placement === 'inline'
       ? new InlinePlacement(

@@ -1,6 +1,11 @@
 import type { Tracer } from '@opentelemetry/api';
 import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
 import type { WhenBusy } from '../agent/machine.js';
+import {
+  type ContextOptions,
+  unclonableContextFields,
+  validateContextOptions,
+} from '../context/policy.js';
 import { invalidArgument } from '../errors.js';
 import { createIds } from '../ids.js';
 import { checkOptionNames } from '../options.js';
@@ -30,6 +35,7 @@ const TEAM_OPTIONS: ReadonlySet<string> = new Set([
   'onPersistenceError',
   'whenBusy',
   'leaseTimeoutMs',
+  'context',
   'inspect',
   'tracing',
 ]);
@@ -43,6 +49,8 @@ export interface TeamConfig {
   readonly residency: ReturnType<typeof validateResidency>;
   readonly whenBusy: WhenBusy | undefined;
   readonly leaseTimeoutMs: number | undefined;
+  /** Default context policy of the team's agents (each definition's fields win). */
+  readonly context: ContextOptions | undefined;
   /** The tracer of the `tracing` option (undefined: the team builds no spans). */
   readonly tracer: Tracer | undefined;
 }
@@ -118,6 +126,16 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
   );
   checkWhenBusy(options.whenBusy, 'whenBusy');
   checkLeaseTimeout(options.leaseTimeoutMs, 'leaseTimeoutMs');
+  const context = validateContextOptions(options.context, 'context');
+  // A pool's workers get the team's defaults by structured clone: functions cannot go.
+  const unclonable =
+    options.placement === undefined || options.placement === 'inline'
+      ? []
+      : unclonableContextFields(context);
+  check(
+    unclonable.length === 0,
+    `context.${unclonable[0]} cannot reach pool workers: set it in the agent's definition instead`,
+  );
   const supervision = validateSupervision(options.supervision);
   const roles = checkRoles(options.roles);
   const residency = validateResidency({
@@ -139,6 +157,7 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
     residency,
     whenBusy: options.whenBusy,
     leaseTimeoutMs: options.leaseTimeoutMs,
+    context,
     tracer,
   };
 }

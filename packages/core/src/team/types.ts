@@ -3,6 +3,7 @@ import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { RunResult } from '../agent/run-result.js';
 import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
+import type { ContextOptions } from '../context/policy.js';
 import type { EventListener, EventStream, EventStreamOptions } from '../events/event-hub.js';
 import type { AgentState, TeamEvent, TeamEventType, Usage } from '../events/team-events.js';
 import type { IdGenerator } from '../ids.js';
@@ -71,6 +72,12 @@ export interface TeamOptions {
   readonly whenBusy?: WhenBusy;
   /** Bound on one lease wait for agents whose definition sets none (default 10 minutes). */
   readonly leaseTimeoutMs?: number;
+  /**
+   * Default context policy of the team's agents: each definition's `context` fields win over
+   * these (see `ContextOptions` and the core docs, `context.md`). With a pool placement it must
+   * be plain data (no tokenizer, `pinned.when` or summary model: set those per agent).
+   */
+  readonly context?: ContextOptions;
   /**
    * xstate's inspection observer, handed to every agent actor (for example `@statelyai/inspect`'s
    * `inspector.inspect`). Unset, it costs nothing.
