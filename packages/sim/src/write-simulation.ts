@@ -19,7 +19,7 @@ import {
  * holding it: memory stays bounded whatever `teams` is, and the hash is the SHA-256 of the
  * file's bytes, the same as {@link runSimulation} with `collectEvents` gives. Every file goes to
  * a temporary name first and is renamed into place once all three are complete; a failure
- * leaves no output behind.
+ * leaves no output behind (and no folder it created).
  *
  * @example
  * ```ts
@@ -35,7 +35,8 @@ export async function writeSimulation(
     | Omit<ReplayOptions, 'eventLog' | 'collectEvents'>,
   meta: { description?: string } = {},
 ): Promise<{ result: SimulationResult; files: RunOutputs }> {
-  await mkdir(dir, { recursive: true });
+  // The first folder mkdir made (undefined when `dir` existed): removed again on failure.
+  const created = await mkdir(dir, { recursive: true });
   const files = outputPaths(dir);
   const suffix = `.tmp-${process.pid}`;
   const stream = createWriteStream(files.events + suffix);
@@ -52,6 +53,7 @@ export async function writeSimulation(
   } catch (error) {
     stream.destroy();
     await rm(files.events + suffix, { force: true });
+    if (created !== undefined) await rm(created, { recursive: true, force: true });
     throw error;
   }
   await commitFiles(

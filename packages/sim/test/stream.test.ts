@@ -1,5 +1,6 @@
 // Many teams streamed to disk: the file, its hash and its analysis match the in-memory run.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,10 +8,14 @@ import {
   analyzeEventLogFile,
   closeSimulationPools,
   parseScenario,
+  parseTeamScenario,
   runSimulation,
   writeSimulation,
 } from '@troupe/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Worker pools on a shared 2-core machine: a named bound rather than the 5 s default.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tiny = parseScenario({
   name: 'tiny-stream',
@@ -64,6 +69,18 @@ describe('writeSimulation', () => {
     expect(log.analysis.totals).toEqual(result.analysis.totals);
     expect(log.analysis.agents).toEqual(result.analysis.agents);
     expect(log.analysis.perTeam).toEqual(result.analysis.perTeam);
+  });
+
+  it('a team module that cannot be loaded leaves no output and no folder behind', async () => {
+    const out = join(dir, 'never', 'made');
+    await expect(
+      writeSimulation(out, {
+        module: join(dir, 'no-such-team.mjs'),
+        scenario: parseTeamScenario({}),
+        threads: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
   it('refuses collectEvents together with an event log stream', async () => {
