@@ -1,7 +1,8 @@
 import type { EvalSummary } from './summary.js';
 import type { EvalTask, TaskResult } from './types.js';
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const fixed = (n: number, digits = 3) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 const MAX_CELL = 300;
@@ -37,7 +38,9 @@ export function renderEvalReport(
       const scores = scorerNames
         .map((n) => {
           const s = r.scores[n];
-          return s ? `<td title="${escapeHtml(s.note ?? '')}">${fixed(s.score, 2)}</td>` : '<td></td>';
+          return s
+            ? `<td title="${escapeHtml(s.note ?? '')}">${fixed(s.score, 2)}</td>`
+            : '<td></td>';
         })
         .join('');
       const output = typeof r.output === 'string' ? r.output : JSON.stringify(r.output);
