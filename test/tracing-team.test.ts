@@ -16,6 +16,7 @@ import {
   SimulatedClock,
   type Team,
   type TeamOptions,
+  TroupeError,
 } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -216,7 +217,7 @@ describe('tracing a team', () => {
       model: scriptedModel({
         steps: [
           { toolCalls: [{ name: 'ask_agent', arguments: { agent: 'nobody', task: 'help' } }] },
-          { error: new Error('upstream 503') },
+          { error: new TroupeError('ERR_PROVIDER_UNAVAILABLE', 'upstream 503') },
         ],
       }),
     });
