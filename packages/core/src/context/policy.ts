@@ -80,8 +80,9 @@ export interface ContextOptions {
   /** A real tokenizer instead of the calibrated estimate. */
   readonly tokenizer?: Tokenizer;
   /**
-   * Share of the budget the view keeps when it is compacted (default 0.5): compaction happens
-   * once each time the view grows past the budget, and the prefix stays the same in between.
+   * Share of the room for turns (the budget less the system prompt, tools, pinned turns and the
+   * summary) the recent turns keep when the view is compacted (default 0.5). Compaction happens
+   * once each time the view grows past the budget; the prefix stays the same in between.
    */
   readonly keepRatio?: number;
   /**

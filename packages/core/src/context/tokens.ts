@@ -17,12 +17,14 @@ const MAX_RATIO = 3;
 /**
  * Counts tokens cheaply: each message once, when it joins the view, by about 4 characters a
  * token (or a real tokenizer), then scaled by a ratio calibrated against the input tokens the
- * provider reports for each call. The ratio is a running mean, clamped to [0.5, 3] so a model
+ * provider reports for each call. The ratio is a running mean (the first report is taken
+ * whole), clamped to [0.5, 3] so a model
  * that reports nothing useful (a test double's fixed usage) cannot make the budget meaningless.
  */
 export class TokenCounter {
   readonly #tokenizer: Tokenizer | undefined;
   #ratio = 1;
+  #observed = false;
 
   constructor(tokenizer: Tokenizer | undefined) {
     this.#tokenizer = tokenizer;
@@ -72,6 +74,8 @@ export class TokenCounter {
   calibrate(estimated: number, reported: number): void {
     if (!(estimated >= MIN_CALIBRATION_TOKENS && reported > 0 && Number.isFinite(reported))) return;
     const observed = Math.min(MAX_RATIO, Math.max(MIN_RATIO, reported / estimated));
-    this.#ratio += SMOOTHING * (observed - this.#ratio);
+    // The first observation is taken whole (a resumed agent is calibrated after one call).
+    this.#ratio = this.#observed ? this.#ratio + SMOOTHING * (observed - this.#ratio) : observed;
+    this.#observed = true;
   }
 }

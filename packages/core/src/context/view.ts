@@ -13,6 +13,12 @@ interface Turn {
   tokens: number;
 }
 
+/**
+ * Share of the budget the calibrated estimate may reach before the view is compacted: an
+ * estimate up to 5% low (the calibration lags a change in the messages' mix) still fits.
+ */
+export const HEADROOM = 0.95;
+
 /** Stands in for turns dropped without a summary, so the view still opens with a user turn. */
 export const OMITTED_NOTE: ChatMessage = Object.freeze({
   role: 'user',
@@ -81,9 +87,12 @@ export class ContextView {
     return this.#summary;
   }
 
-  /** True when the calibrated estimate of the request is past the budget. */
+  /**
+   * True when the calibrated estimate of the request is past {@link HEADROOM} of the budget
+   * (and there is a turn to drop).
+   */
   get over(): boolean {
-    return this.#counter.scale(this.tokens) > this.budget && this.turns > 1;
+    return this.#counter.scale(this.tokens) > this.budget * HEADROOM && this.turns > 1;
   }
 
   /** Folds in the messages of `history` after the last one seen. */
@@ -100,17 +109,17 @@ export class ContextView {
   }
 
   /**
-   * The oldest recent turns to drop so the request fits `keepRatio` of the budget with
-   * `reserve` tokens left for a summary (at least one turn stays); `undefined` when none.
+   * The oldest recent turns to drop so the recent turns take `keepRatio` of the room the
+   * budget leaves them (less `reserve` tokens for a summary); at least one turn stays.
+   * `undefined` when none would go.
    * Changes nothing: {@link commit} drops them (only appends happen in between, so they are
    * still the oldest).
    */
   plan(reserve: number): Dropped | undefined {
-    const target =
-      this.#counter.unscale(this.budget * this.#policy.keepRatio) -
-      this.#fixed -
-      this.#pinnedTokens -
-      reserve;
+    // The room for turns is the budget less what every call sends; a share of it is kept.
+    const room =
+      this.#counter.unscale(this.budget * HEADROOM) - this.#fixed - this.#pinnedTokens - reserve;
+    const target = room * this.#policy.keepRatio;
     const messages: ChatMessage[] = [];
     const recent = this.#recent;
     let tokens = this.#recentTokens;
