@@ -2,7 +2,7 @@ import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
 import { mailFromMessage, USER_SENDER } from '../agent/mail.js';
 import { closedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
-import { invalidArgument, TroupeError } from '../errors.js';
+import { invalidArgument, isTroupeError, TroupeError } from '../errors.js';
 import { EventHub } from '../events/event-hub.js';
 import { createIds } from '../ids.js';
 import { checkOptionNames } from '../options.js';
@@ -13,6 +13,9 @@ import { flushOnExit } from '../session/exit.js';
 import { SessionPlacement } from '../session/session-placement.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
 import { TeamTracer } from '../tracing/team-tracer.js';
+import { DistributedHost, respawn } from './distributed/host.js';
+import { parseDistributed } from './distributed/options.js';
+import { hostIds } from './distributed/routed-replies.js';
 import { Mailboxes } from './mailboxes.js';
 import { failedResult, Messaging } from './messaging.js';
 import { validateTeamOptions } from './options.js';
@@ -67,6 +70,8 @@ export function createTeam(options: TeamOptions): Team {
   const config = validateTeamOptions(options);
   const { clock, state, limiter, bus, store, placement = 'inline', limiterKeys } = options;
   const id = config.id;
+  const ids = options.ids ?? createIds();
+  const distributed = parseDistributed(options.distributed, options, ids);
   const hub = new EventHub(() => clock.now(), options.onListenerError);
   // Tracing: spans built from the team's events; without a tracer nothing listens for them.
   const tracer = config.tracer === undefined ? undefined : new TeamTracer(config.tracer, id, clock);
@@ -89,11 +94,29 @@ export function createTeam(options: TeamOptions): Team {
 
   const members = new Map<string, Member>();
   let closed = false;
+  // A distributed team: this process is one host of it (team/distributed/).
+  const remote =
+    distributed === undefined
+      ? undefined
+      : new DistributedHost({
+          config: distributed,
+          clock,
+          bus,
+          state,
+          adopt: async (name, definition) => void (await team.spawn(...respawn(name, definition))),
+          evict: (name) => team.stop(name),
+          local: () => members.keys(),
+        });
+  /** A name this process does not host, in a distributed team: another host may (the directory knows). */
+  const elsewhere = (name: unknown): name is string =>
+    remote !== undefined && !closed && typeof name === 'string' && !members.has(name);
+  const exists = (name: string) => members.has(name) || (remote?.exists(name) ?? false);
   const messaging = new Messaging({
     bus,
     clock,
-    ids: options.ids ?? createIds(),
-    exists: (name) => members.has(name),
+    ids: remote === undefined ? ids : hostIds(ids, remote.hostId),
+    exists,
+    ...(remote === undefined ? {} : { replies: remote.replies }),
     ...(tracer === undefined
       ? {}
       : { traceContext: (kind, from) => tracer.contextFor(kind, from) }),
@@ -118,7 +141,7 @@ export function createTeam(options: TeamOptions): Team {
     bus,
     events: hub,
     roster,
-    exists: (name) => members.has(name),
+    exists,
     ask: (request, signal) => messaging.ask(request, signal),
   };
   const defaults = {
@@ -287,11 +310,14 @@ export function createTeam(options: TeamOptions): Team {
       const entry: Member = { role: agentRole };
       members.set(name, entry);
       try {
+        await remote?.register(name, source, spawnOptions);
         await host.spawn({ name, role: agentRole, source, whenBusy, leaseTimeoutMs });
         await openMailbox(name);
       } catch (error) {
         members.delete(name);
         mailboxes.close(name);
+        if (!isTroupeError(error) || error.code !== 'ERR_ALREADY_EXISTS')
+          await remote?.unregister(name).catch(() => undefined);
         throw error;
       }
       const roleName = agentRole?.name ?? undefined;
@@ -309,18 +335,25 @@ export function createTeam(options: TeamOptions): Team {
       let from: string;
       try {
         name = nameOf(agent);
-        member(name);
+        if (!elsewhere(name)) member(name);
         if (typeof message !== 'string')
           throw invalidArgument('message must be a string', { name });
         from = sender(messageOptions);
       } catch (error) {
         return Promise.reject(error);
       }
+      if (elsewhere(name)) {
+        const to = name;
+        return remote!.reach(to).then(() => messaging.send(to, message, from)) as Promise<
+          RunResult<never>
+        >;
+      }
       if (supervision.gaveUp(name)) return Promise.resolve(closedResult(name, 0));
       return messaging.send(name, message, from) as Promise<RunResult<never>>;
     },
     async post(name, body, messageOptions) {
-      member(name);
+      if (elsewhere(name)) await remote!.reach(name);
+      else member(name);
       if (typeof body !== 'string') throw invalidArgument('body must be a string', { name });
       return bus.post(inboxTopic(name), { from: sender(messageOptions), body });
     },
@@ -343,6 +376,7 @@ export function createTeam(options: TeamOptions): Team {
       member(name);
       members.delete(name);
       mailboxes.close(name);
+      await remote?.unregister(name);
       await host.stop(name);
       await supervision.stopped(name);
       if (hub.active) hub.emit({ type: 'agent.stopped', at: clock.now(), agent: name });
@@ -351,7 +385,7 @@ export function createTeam(options: TeamOptions): Team {
     agents() {
       const list: AgentInfo[] = [];
       for (const [name, m] of members) list.push(info(name, m));
-      return list;
+      return remote === undefined ? list : remote.withRemote(list);
     },
     agent(name) {
       const m = members.get(name);
@@ -399,6 +433,8 @@ export function createTeam(options: TeamOptions): Team {
     async close() {
       if (closed) return;
       closed = true;
+      // Leaves the directory: a closed host's agents are gone, not taken over.
+      await remote?.close(true).catch(() => undefined);
       mailboxes.closeAll();
       supervision.close();
       try {

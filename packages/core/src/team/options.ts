@@ -38,6 +38,7 @@ const TEAM_OPTIONS: ReadonlySet<string> = new Set([
   'context',
   'inspect',
   'tracing',
+  'distributed',
 ]);
 
 /** Team options after validation: what the rest of the team is built from. */

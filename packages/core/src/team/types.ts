@@ -15,6 +15,7 @@ import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
 import type { TracingOption } from '../tracing/options.js';
 import type { SupervisionOptions } from './supervisor.js';
+import type { DistributedOptions } from './distributed/options.js';
 
 // The public shapes of a team: its options, what spawn takes, what agents() shows, the Team.
 
@@ -90,6 +91,12 @@ export interface TeamOptions {
    * if it is registered later; `false` is off; `{ tracer }` or `{ tracerProvider }` uses that one.
    */
   readonly tracing?: TracingOption;
+  /**
+   * One team across processes and machines: agent names unique team-wide in `directory`,
+   * messages to agents of any host, dead hosts' agents taken over here. Needs `id` and a
+   * shared `store` (packages/core/docs/distributed.md).
+   */
+  readonly distributed?: DistributedOptions;
 }
 
 /**
@@ -190,6 +197,11 @@ export interface AgentInfo<TOutput = unknown> {
   /** Restarts by the supervisor so far. */
   readonly restarts: number;
   readonly usage: Usage;
+  /**
+   * In a distributed team, the host that runs it. An agent of another host shows only its name,
+   * host and role: `state` is `'idle'` and usage zero, as this process does not follow it.
+   */
+  readonly host?: string;
   /** Type-level only: the output type of the agent's definition. */
   readonly __output?: TOutput;
 }

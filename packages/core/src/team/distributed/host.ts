@@ -1,16 +1,21 @@
 import type { BusBackend, Message, SharedStateBackend } from '../../backends.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { DirectoryEntry } from '../../directory/types.js';
-import { isTroupeError } from '../../errors.js';
+import { isTroupeError, TroupeError } from '../../errors.js';
 import { isModuleRef } from '../../placement/load-agent.js';
 import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
+import type { AgentInfo, SpawnOptions } from '../types.js';
 import type { DistributedConfig } from './options.js';
-import { isReplyBody, type ReplyBody, replyTopic, RoutedReplies } from './routed-replies.js';
+import { isReplyBody, type ReplyBody, RoutedReplies, replyTopic } from './routed-replies.js';
 
 /** What a spawned agent's directory entry records, so that a surviving host can spawn it again. */
 export interface HostedDefinition extends AgentModuleRef {
   /** The spawn options that travel: a named role, the busy policy, the lease bound. */
-  readonly spawn?: { readonly role?: string; readonly whenBusy?: string; readonly leaseTimeoutMs?: number };
+  readonly spawn?: {
+    readonly role?: string;
+    readonly whenBusy?: string;
+    readonly leaseTimeoutMs?: number;
+  };
 }
 
 /** What the host needs from its team. */
@@ -25,9 +30,38 @@ export interface HostDeps {
   evict(name: string): Promise<void>;
   /** Names of the agents running in this process. */
   local(): Iterable<string>;
-  /** A directory or bus fault the host keeps retrying past. */
-  onError(error: unknown): void;
+  /** A directory or bus fault the host keeps retrying past (default: kept as `lastError`). */
+  onError?(error: unknown): void;
 }
+
+/** The `team.spawn` arguments that bring a taken-over agent back from its directory entry. */
+export function respawn(
+  name: string,
+  definition: HostedDefinition,
+): [AgentModuleRef, SpawnOptions] {
+  const { module, spawn = {} } = definition;
+  const source =
+    definition.export === undefined ? { module } : { module, export: definition.export };
+  return [source, { name, ...spawn } as SpawnOptions];
+}
+
+function spawnFields(options: SpawnOptions): NonNullable<HostedDefinition['spawn']> {
+  const { role, whenBusy, leaseTimeoutMs } = options;
+  return {
+    ...(typeof role === 'string' ? { role } : {}),
+    ...(whenBusy === undefined ? {} : { whenBusy }),
+    ...(leaseTimeoutMs === undefined ? {} : { leaseTimeoutMs }),
+  };
+}
+
+const ZERO_USAGE: AgentInfo['usage'] = {
+  requests: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costUsd: 0,
+};
 
 const FIRST_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 5_000;
@@ -48,17 +82,20 @@ export class DistributedHost {
   readonly #adopting = new Set<string>();
   #remote: readonly DirectoryEntry[] = [];
   #timer: TimerHandle | undefined;
+  /** The latest fault a round retried past (when no `onError` was given). */
+  lastError: unknown;
   #ticking = false;
   #closed = false;
 
   constructor(deps: HostDeps) {
     this.#deps = deps;
     const { config, bus } = deps;
+    const onError = (error: unknown): void => this.#fault(error);
     this.replies = new RoutedReplies(config.hostId, (host, body) => {
-      bus.post(replyTopic(host), { from: config.hostId, body }).catch(deps.onError);
+      bus.post(replyTopic(host), { from: config.hostId, body }).catch(onError);
     });
     this.#ready = Promise.resolve(config.directory.heartbeat(config.hostId));
-    this.#ready.catch(deps.onError);
+    this.#ready.catch(onError);
     this.#schedule();
     void this.#pump();
   }
@@ -68,15 +105,16 @@ export class DistributedHost {
   }
 
   /** Registers `name` under this host (`ERR_ALREADY_EXISTS` when the team has it anywhere). */
-  async register(
-    name: string,
-    source: AgentSource,
-    spawn: HostedDefinition['spawn'],
-  ): Promise<void> {
+  async register(name: string, source: AgentSource, options: SpawnOptions): Promise<void> {
     if (this.#adopting.has(name)) return;
     await this.#ready;
+    const spawn = spawnFields(options);
     const definition: HostedDefinition | null = isModuleRef(source)
-      ? { module: source.module, ...(source.export === undefined ? {} : { export: source.export }), spawn }
+      ? {
+          module: source.module,
+          ...(source.export === undefined ? {} : { export: source.export }),
+          spawn,
+        }
       : null;
     await this.#deps.config.directory.register({ name, host: this.hostId, definition });
   }
@@ -92,9 +130,32 @@ export class DistributedHost {
     return (await this.#deps.config.directory.lookup(name)) !== undefined;
   }
 
-  /** Agents of other hosts as of the last refresh (every heartbeat, and after `refresh()`). */
-  remote(): readonly DirectoryEntry[] {
-    return this.#remote;
+  /** Rejects with `ERR_NOT_FOUND` unless the team has `name` on some host. */
+  async reach(name: string): Promise<void> {
+    if (!(await this.exists(name)))
+      throw new TroupeError('ERR_NOT_FOUND', `no agent named "${name}"`, { details: { name } });
+  }
+
+  /**
+   * `team.agents()` of a distributed team: this host's agents (with their host) and those of
+   * the other hosts as of the last refresh (every heartbeat), which show name, host and role.
+   */
+  withRemote(local: AgentInfo[]): AgentInfo[] {
+    const out = local.map((info) => ({ ...info, host: this.hostId }));
+    const seen = new Set(local.map((info) => info.name));
+    for (const entry of this.#remote) {
+      if (seen.has(entry.name)) continue;
+      const role = (entry.definition as HostedDefinition | null)?.spawn?.role;
+      out.push({
+        name: entry.name,
+        role,
+        state: 'idle',
+        restarts: 0,
+        usage: ZERO_USAGE,
+        host: entry.host,
+      });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Reads the directory again now. */
@@ -114,7 +175,7 @@ export class DistributedHost {
       await this.#evictLost();
       await this.refresh();
     } catch (error) {
-      this.#deps.onError(error);
+      this.#fault(error);
     } finally {
       this.#ticking = false;
     }
@@ -129,6 +190,11 @@ export class DistributedHost {
     if (leave) await this.#deps.config.directory.leave(this.hostId);
   }
 
+  #fault(error: unknown): void {
+    this.lastError = error;
+    this.#deps.onError?.(error);
+  }
+
   async #takeOverHost(dead: string): Promise<void> {
     const { directory, hostId } = this.#deps.config;
     for (const entry of await directory.agents({ host: dead })) {
@@ -141,7 +207,7 @@ export class DistributedHost {
       try {
         await this.#deps.adopt(entry.name, definition as HostedDefinition);
       } catch (error) {
-        this.#deps.onError(error);
+        this.#fault(error);
       } finally {
         this.#adopting.delete(entry.name);
       }
@@ -183,7 +249,7 @@ export class DistributedHost {
         batch = await bus.wait(topic, { afterSeq, limit: 1_000, signal });
       } catch (error) {
         if (this.#closed || (isTroupeError(error) && error.code === 'ERR_CLOSED')) return;
-        this.#deps.onError(error);
+        this.#fault(error);
         await pause(clock, backoff, signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;

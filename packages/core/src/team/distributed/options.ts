@@ -55,7 +55,7 @@ const DIRECTORY_METHODS = [
  */
 export function parseDistributed(
   value: unknown,
-  team: { readonly id: unknown; readonly store: unknown },
+  team: { readonly id?: unknown; readonly store?: unknown },
   ids: IdGenerator,
 ): DistributedConfig | undefined {
   if (value === undefined) return undefined;

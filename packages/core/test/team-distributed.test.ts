@@ -1,0 +1,180 @@
+import {
+  createBus,
+  createMemoryDirectory,
+  createMemorySessionStore,
+  createRateLimiter,
+  createSharedState,
+  createTeam,
+  SimulatedClock,
+  type Team,
+} from '@troupe/core';
+import { describe, expect, it } from 'vitest';
+
+// Two teams in one process act as two hosts of one distributed team: they share the bus, the
+// shared state, the session store and the directory, as processes on one Redis do.
+
+const HOST_TTL_MS = 3_000;
+const worker = {
+  module: new URL('./fixtures/distributed-agents.js', import.meta.url).href,
+  export: 'worker',
+};
+
+/** Every method of `target` hangs forever once `frozen.on` is set: a host that stopped dead. */
+function freezable<T extends object>(target: T, frozen: { on: boolean }): T {
+  return new Proxy(target, {
+    get(object, key) {
+      const value = Reflect.get(object, key, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        frozen.on
+          ? new Promise(() => {})
+          : (value as (...a: unknown[]) => unknown).apply(object, args);
+    },
+  });
+}
+
+function cluster() {
+  const clock = new SimulatedClock();
+  const shared = {
+    clock,
+    bus: createBus({ clock }),
+    state: createSharedState({ clock }),
+    store: createMemorySessionStore(),
+    directory: createMemoryDirectory({ clock, hostTtlMs: HOST_TTL_MS }),
+  };
+  const host = (hostId: string) => {
+    const frozen = { on: false };
+    const team = createTeam({
+      id: 'crew',
+      clock,
+      bus: freezable(shared.bus, frozen),
+      state: freezable(shared.state, frozen),
+      store: freezable(shared.store, frozen),
+      limiter: createRateLimiter({ clock, rules: [] }),
+      distributed: {
+        directory: freezable(shared.directory, frozen),
+        hostId,
+        hostTtlMs: HOST_TTL_MS,
+      },
+    });
+    return { team, kill: () => (frozen.on = true) };
+  };
+  /** Moves the clock in 50 ms steps until `work` settles (at most `maxMs`). */
+  async function drive<T>(work: Promise<T>, maxMs = 30_000): Promise<T> {
+    let done = false;
+    const watched = work.finally(() => (done = true));
+    watched.catch(() => undefined);
+    for (let t = 0; t < maxMs && !done; t += 50) await clock.advance(50);
+    return watched;
+  }
+  return { clock, shared, host, drive };
+}
+
+async function userSeqs(team: Team, agent: string): Promise<number[]> {
+  const history = await team.history(agent);
+  return history.flatMap((m) => (m.role === 'user' && typeof m.seq === 'number' ? [m.seq] : []));
+}
+
+describe('a team across hosts (memory directory, shared bus and store)', () => {
+  it('names are unique team-wide: a second spawn of ada on another host is ERR_ALREADY_EXISTS', async () => {
+    const { host, drive } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    await expect(drive(b.team.spawn(worker, { name: 'ada' }))).rejects.toMatchObject({
+      code: 'ERR_ALREADY_EXISTS',
+    });
+    expect(b.team.agent('ada')).toBeUndefined();
+    await drive(Promise.all([a.team.close(), b.team.close()]));
+  });
+
+  it('lists the whole team and sends to an agent of another host', async () => {
+    const { host, drive, clock } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    const reply = await drive(a.team.send('bob', 'hello'));
+    expect(reply).toMatchObject({ status: 'completed', text: 'bob got hello', agent: 'bob' });
+    await drive(a.team.post('bob', 'a plain note'));
+    await expect(drive(a.team.send('nobody', 'hi'))).rejects.toMatchObject({
+      code: 'ERR_NOT_FOUND',
+    });
+    await clock.advance(HOST_TTL_MS); // a heartbeat refreshes the list
+    expect(a.team.agents().map(({ name, host: at }) => [name, at])).toEqual([
+      ['ada', 'host-a'],
+      ['bob', 'host-b'],
+    ]);
+    await drive(Promise.all([a.team.close(), b.team.close()]));
+  });
+
+  it('ask_agent and handoff reach agents of other hosts and answer the asker', async () => {
+    const { host, drive } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    await drive(a.team.spawn(worker, { name: 'cy' }));
+    const asked = await drive(a.team.send('ada', 'ask:bob:status'));
+    expect(asked.text).toBe('ada did ask: {"agent":"bob","answer":"bob got status"}');
+    // bob (host-b) hands the task to cy (host-a): the answer comes back to host-b's sender.
+    const handed = await drive(b.team.send('bob', 'handoff:cy:finish it'));
+    expect(handed).toMatchObject({ agent: 'cy', text: 'cy got finish it' });
+    await drive(Promise.all([a.team.close(), b.team.close()]));
+  });
+
+  it('a dead host: its agents resume on a survivor, unhandled messages run once, claims released', async () => {
+    const { host, drive, shared } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    expect(await drive(a.team.send('bob', 'claim:src/app.ts'))).toMatchObject({
+      status: 'completed',
+    });
+    expect(shared.state.claims({ agent: 'bob' })).toHaveLength(1);
+    await a.team.clock.advance(500); // bob's session is saved
+    // host-b stops dead with a message in bob's mailbox; more arrive while it is dead.
+    await a.team.post('bob', 'first');
+    b.kill();
+    const second = a.team.send('bob', 'second');
+    const started = a.team.clock.now();
+    const answer = await drive(second);
+    expect(answer).toMatchObject({ status: 'completed', text: 'bob got second' });
+    expect(a.team.clock.now() - started).toBeLessThanOrEqual(HOST_TTL_MS + HOST_TTL_MS / 3 + 1_000);
+    const entry = shared.directory.lookup('bob');
+    expect(entry).toMatchObject({ host: 'host-a', generation: 2 });
+    expect(shared.state.claims({ agent: 'bob' })).toEqual([]);
+    await drive(a.team.idle({ timeoutMs: 10_000 }));
+    const seqs = await userSeqs(a.team, 'bob');
+    expect(seqs).toEqual([1, 2, 3]);
+    const users = (await a.team.history('bob'))
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content);
+    expect(users).toEqual(['claim:src/app.ts', 'first', 'second']);
+    await drive(a.team.close());
+  });
+
+  it('refuses a distributed team without an id or a store', () => {
+    const clock = new SimulatedClock();
+    const base = {
+      clock,
+      bus: createBus({ clock }),
+      state: createSharedState({ clock }),
+      limiter: createRateLimiter({ clock, rules: [] }),
+    };
+    const directory = createMemoryDirectory({ clock });
+    expect(() =>
+      createTeam({ ...base, store: createMemorySessionStore(), distributed: { directory } }),
+    ).toThrow(/team id/);
+    expect(() => createTeam({ ...base, id: 'x', distributed: { directory } })).toThrow(/store/);
+    expect(() =>
+      createTeam({
+        ...base,
+        id: 'x',
+        store: createMemorySessionStore(),
+        distributed: { directory, hostTtlMs: -1 },
+      }),
+    ).toThrow(/hostTtlMs/);
+  });
+});
