@@ -77,7 +77,11 @@ export async function summarize(
 /** The summary so far and the dropped turns as one plain-text transcript. */
 function render(previous: ChatMessage | undefined, dropped: readonly ChatMessage[]): string {
   const lines: string[] = [];
-  if (previous !== undefined) lines.push('Summary so far:', previous.content, '');
+  if (previous !== undefined) {
+    const text = previous.content;
+    const bare = text.startsWith(SUMMARY_HEADING) ? text.slice(SUMMARY_HEADING.length + 1) : text;
+    lines.push('Summary so far:', bare, '');
+  }
   lines.push('Conversation to add to it:');
   for (const message of dropped) {
     if (message.role === 'user') {
