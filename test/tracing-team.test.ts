@@ -237,27 +237,31 @@ describe('tracing a team', () => {
     expect(unanswered).toHaveLength(1);
   });
 
-  it('by default a team traces when a global provider is registered, and builds nothing when none is', async () => {
-    const quiet = setup(undefined);
-    teams.push(quiet.team);
-    const watched: string[] = [];
-    // Nothing registered: the team's hub has no listener, so no event is built.
-    await spawnPair(quiet.team, quiet.clock);
+  it('by default (and with true) a team traces if a global provider is registered when it is made', async () => {
+    // Nothing registered: these teams have no tracer and no listener, so no event is built.
+    const unset = setup(undefined);
+    const on = setup(true);
+    teams.push(unset.team, on.team);
+    await spawnPair(unset.team, unset.clock);
+    await spawnPair(on.team, on.clock);
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({
       spanProcessors: [new SimpleSpanProcessor(exporter)],
     });
     expect(trace.setGlobalTracerProvider(provider)).toBe(true);
-    await sendAndRun(quiet.team, quiet.clock, () => quiet.team.send('lead', 'go'));
-    expect(exporter.getFinishedSpans()).toEqual([]); // decided when the team was made
+    await sendAndRun(unset.team, unset.clock, () => unset.team.send('lead', 'go'));
+    await sendAndRun(on.team, on.clock, () => on.team.send('lead', 'go'));
+    expect(exporter.getFinishedSpans()).toEqual([]); // decided when each team was made
 
-    const traced = setup(undefined);
-    teams.push(traced.team);
-    await spawnPair(traced.team, traced.clock);
-    traced.team.on('run.finished', (e) => watched.push(e.agent));
-    await sendAndRun(traced.team, traced.clock, () => traced.team.send('lead', 'go'));
-    expect(watched).toEqual(['coder', 'lead']);
-    expect(exporter.getFinishedSpans().map((s) => s.name)).toContain('invoke_agent lead');
+    const traced = setup(true);
+    const byDefault = setup(undefined);
+    teams.push(traced.team, byDefault.team);
+    for (const { team, clock } of [traced, byDefault]) {
+      await spawnPair(team, clock);
+      await sendAndRun(team, clock, () => team.send('lead', 'go'));
+    }
+    const runs = exporter.getFinishedSpans().filter((s) => s.name === 'invoke_agent lead');
+    expect(runs).toHaveLength(2);
 
     const off = setup(false);
     teams.push(off.team);

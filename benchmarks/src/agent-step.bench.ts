@@ -53,6 +53,8 @@ const HEAP_ROUNDS = 5;
 const SPEEDUP_GOAL = 10;
 /** ...and at most this much heap per in-flight run. */
 const HEAP_BUDGET_BYTES = 10 * 1024;
+/** Tracing left on by default with no provider registered costs at most this (issue 14). */
+const TRACING_OFF_GOAL = 1.05;
 
 async function bestOf(
   rounds: number,
@@ -153,7 +155,22 @@ export default async function agentStep(): Promise<void> {
   const troupeFresh = createTroupe({ rotateEvery: 1 });
   // Informational: every team event built and delivered (nothing is built while no one listens).
   const troupeListened = createTroupe({ listen: true });
-  const contestants: Contestant[] = [floor, ...peers, troupe, troupeFresh, troupeListened];
+  // Tracing: turned on (`tracing: true`) with no tracer provider registered, against tracing
+  // compiled out (`tracing: false`: no tracer, no listener). No provider is registered here.
+  const troupeTracingOn = createTroupe({
+    tracing: true,
+    name: 'troupe (tracing: true, no provider)',
+  });
+  const troupeTracingOff = createTroupe({ tracing: false, name: 'troupe (tracing: false)' });
+  const contestants: Contestant[] = [
+    floor,
+    ...peers,
+    troupe,
+    troupeFresh,
+    troupeListened,
+    troupeTracingOn,
+    troupeTracingOff,
+  ];
 
   for (const contestant of contestants) await verify(contestant);
   figure(
@@ -216,6 +233,15 @@ export default async function agentStep(): Promise<void> {
   ratio(
     'agent step: fastest peer / troupe with an event listener (informational)',
     step(fastestPeer) / step(troupeListened),
+  );
+  // Both run the same code per step (tracing found no provider when the team was made): the
+  // median is compared, since the mean's GC tail on this shared machine would be all noise.
+  const medianStep = (c: Contestant): number =>
+    (timings[c.name]?.p50Us ?? Number.NaN) / STEPS_PER_RUN;
+  ratio(
+    'agent step: troupe with tracing on and no provider registered / tracing compiled out (medians)',
+    medianStep(troupeTracingOn) / medianStep(troupeTracingOff),
+    { max: TRACING_OFF_GOAL },
   );
   const troupeHeap = heap.get(troupe)?.perRun ?? Number.NaN;
   ratio(

@@ -27,6 +27,7 @@ import {
   type ModelResponse,
   systemClock,
   type Team,
+  type TeamOptions,
 } from '@troupe/core';
 import {
   addInput,
@@ -49,6 +50,10 @@ export interface TroupeOptions {
   readonly rotateEvery?: number;
   /** Attach a no-op listener to every team event (events are built only while someone listens). */
   readonly listen?: boolean;
+  /** The team's `tracing` option (default: omitted, so on only if a global provider is registered). */
+  readonly tracing?: TeamOptions['tracing'];
+  /** The contestant's name (default: from the options above). */
+  readonly name?: string;
 }
 
 /** Tool results since the last user message: the turn within the current run. */
@@ -92,6 +97,7 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
     limiter: createRateLimiter({ clock, rules: [] }),
     bus: createBus({ clock }),
     placement: 'inline',
+    ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
   });
   if (options.listen === true) team.on('*', () => {});
   const add = defineTool({
@@ -120,11 +126,12 @@ export function createTroupe(options: TroupeOptions = {}): Contestant {
 
   return {
     name:
-      rotateEvery === 1
+      options.name ??
+      (rotateEvery === 1
         ? 'troupe (fresh agent per run)'
         : options.listen === true
           ? 'troupe (event listener attached)'
-          : 'troupe',
+          : 'troupe'),
     tally,
     async run() {
       if (runsOnCurrent++ >= rotateEvery) await rotate();

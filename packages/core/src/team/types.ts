@@ -86,9 +86,9 @@ export interface TeamOptions {
   readonly inspect?: AgentInspector;
   /**
    * OpenTelemetry spans for runs, turns, model calls, tool calls, lease waits and claims
-   * (packages/core/docs/tracing.md). Default: on when a global tracer provider is registered
-   * when the team is created, and otherwise off at no cost; `true` uses the global provider even
-   * if it is registered later; `false` is off; `{ tracer }` or `{ tracerProvider }` uses that one.
+   * (packages/core/docs/tracing.md). Default (and `true`): on when a global tracer provider is
+   * registered when the team is created, otherwise off at no cost; `false` is off;
+   * `{ tracer }` or `{ tracerProvider }` uses that one.
    */
   readonly tracing?: TracingOption;
   /**

@@ -7,11 +7,10 @@ export const TRACER_NAME = '@troupe/core';
 
 /**
  * How a team traces (the `tracing` option of `createTeam`):
- * - omitted: on when a global tracer provider is registered (`trace.setGlobalTracerProvider`,
- *   or an SDK's `register()`) when the team is created; otherwise off, at no cost;
- * - `true`: the global provider, even one registered after the team (until then the API's proxy
- *   drops the spans, and building events for them costs a little);
- * - `false`: off;
+ * - omitted or `true`: the global tracer provider (`trace.setGlobalTracerProvider`, or an SDK's
+ *   `register()`) if one is registered when the team is created; with none, tracing is off and
+ *   costs nothing (no listener, no event built). Register the SDK before creating teams;
+ * - `false`: off, whatever is registered;
  * - `{ tracer }` or `{ tracerProvider }`: that one, whatever is registered globally.
  *
  * @example
@@ -62,9 +61,8 @@ function hasMethod(value: unknown, name: string): boolean {
  * `ERR_INVALID_ARGUMENT` naming the option.
  */
 export function resolveTracer(option: unknown): Tracer | undefined {
-  if (option === undefined) return registeredTracer();
+  if (option === undefined || option === true) return registeredTracer();
   if (option === false) return undefined;
-  if (option === true) return trace.getTracer(TRACER_NAME);
   if (typeof option !== 'object' || option === null)
     throw invalidArgument('tracing must be a boolean, { tracer } or { tracerProvider }');
   checkOptionNames(option, NAMES, 'tracing');

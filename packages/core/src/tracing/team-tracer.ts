@@ -11,7 +11,18 @@ import {
 } from '@opentelemetry/api';
 import { type Clock, systemClock } from '../clock.js';
 import type { EventHub } from '../events/event-hub.js';
-import type { RunStatus, TeamEvent, TeamEventOf, TeamEventType } from '../events/team-events.js';
+import type { TeamEvent, TeamEventOf, TeamEventType } from '../events/team-events.js';
+import {
+  AGENT,
+  FAILED,
+  INPUT_TOKENS,
+  modelAttributes,
+  OPERATION,
+  OUTPUT_TOKENS,
+  RUN,
+  TEAM,
+  TURN,
+} from './attributes.js';
 import { contextOf, formatTraceparent, traceparent } from './traceparent.js';
 
 /** The event types a team tracer listens to: nothing else is built for it. */
@@ -34,18 +45,6 @@ export const TRACED_EVENTS: readonly TeamEventType[] = [
 /** Why a message is posted, for {@link TeamTracer.contextFor}. */
 export type TracedMessage = 'send' | 'ask' | 'handoff';
 
-// GenAI semantic conventions (semconv 1.37+ names; `gen_ai.system` kept beside
-// `gen_ai.provider.name`, which replaced it, for backends that still read the old one).
-const OPERATION = 'gen_ai.operation.name';
-const AGENT = 'gen_ai.agent.name';
-const TEAM = 'troupe.team.id';
-const RUN = 'troupe.run.id';
-const TURN = 'troupe.turn';
-const INPUT_TOKENS = 'gen_ai.usage.input_tokens';
-const OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
-/** Run ends that are failures (the others are outcomes the caller chose or expected). */
-const FAILED: ReadonlySet<RunStatus> = new Set(['failed', 'budget_exhausted', 'rate_limited']);
-
 interface ToolSpan {
   readonly span: Span;
   readonly tool: string;
@@ -64,19 +63,6 @@ interface RunSpans {
   readonly tools: Map<string, ToolSpan>;
   /** `ask_agent` calls whose question is not posted yet, oldest first. */
   readonly asks: string[];
-}
-
-/** `openai:gpt-4o-mini` is provider `openai`, model `gpt-4o-mini`; an id without a prefix is both. */
-function modelAttributes(id: string | undefined): Attributes {
-  if (id === undefined) return {};
-  const colon = id.indexOf(':');
-  const provider = colon > 0 ? id.slice(0, colon) : id;
-  const model = colon > 0 ? id.slice(colon + 1) : id;
-  return {
-    'gen_ai.provider.name': provider,
-    'gen_ai.system': provider,
-    'gen_ai.request.model': model,
-  };
 }
 
 /**
