@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { UsageError } from './args.js';
 import { benchCommand, benchUsage } from './bench-command.js';
+import { evalCommand, evalUsage } from './eval-command.js';
 import { mcpCommand, mcpUsage } from './mcp-command.js';
 import { reportCommand, reportUsage } from './report-command.js';
 import { runCommand, runUsage } from './run-command.js';
@@ -9,7 +10,7 @@ import { exitCodeFor, simCommand, simUsage } from './sim-command.js';
 const usage = `troupe — teams of LLM agents
 
 Commands:
-${[simUsage, runUsage, mcpUsage, reportUsage, benchUsage].map((u) => `  ${u.replace(/\n/g, '\n  ')}`).join('\n\n')}
+${[simUsage, runUsage, evalUsage, mcpUsage, reportUsage, benchUsage].map((u) => `  ${u.replace(/\n/g, '\n  ')}`).join('\n\n')}
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or bad input (nothing is written).`;
 
@@ -20,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
       return simCommand(rest, process.stdout);
     case 'run':
       return runCommand(rest, { out: process.stdout, err: process.stderr, env: process.env });
+    case 'eval':
+      return evalCommand(rest, { out: process.stdout, err: process.stderr, env: process.env });
     case 'mcp':
       return mcpCommand(rest, { err: process.stderr, env: process.env });
     case 'report':

@@ -61,7 +61,7 @@ th{background:#f3f3f3}.bad td:nth-child(2){color:#b00}.notrun{color:#999}
 </style></head><body>
 <h1>${escapeHtml(summary.suite)}</h1>
 <p>${summary.tasks} tasks: ${summary.completed} completed, ${summary.failed} failed, ${summary.notRun.length} not run${summary.stoppedBy ? ` (stopped by ${summary.stoppedBy})` : ''}.
-Cost $${fixed(summary.costUsd, 4)}, ${summary.tokens.total} tokens in ${summary.requests} requests.
+Cost $${fixed(summary.costUsd, 4)}, ${summary.tokens.total} tokens in ${summary.requests} requests, ${(summary.leaseWaitMs / 1000).toFixed(1)} s of lease waits.
 Latency p50 ${Math.round(summary.latencyMs.p50)} ms, p95 ${Math.round(summary.latencyMs.p95)} ms, p99 ${Math.round(summary.latencyMs.p99)} ms.</p>
 ${sim}
 <h2>Scores</h2>

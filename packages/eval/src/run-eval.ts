@@ -114,11 +114,12 @@ function rehearsal(o: NonNullable<CheckedOptions['simulate']>, clock: Clock) {
   return {
     simulate: (definition: AgentDefinition, agent: string, task: EvalTask) => {
       const key = `${seed}:${task.id}:${agent}`;
-      const model = policyModel(scenario, agent, clock, createRng(key));
+      const own = definition.tools.map((t) => t.name);
+      const model = policyModel(scenario, agent, own, clock, createRng(key));
       return withModel(definition, model, stubTools(definition.tools, scenario, clock, key));
     },
     judgeModel: (task: EvalTask, name: string) =>
-      policyModel(scenario, name, clock, createRng(`${seed}:${task.id}:judge:${name}`)),
+      policyModel(scenario, name, [], clock, createRng(`${seed}:${task.id}:judge:${name}`)),
   };
 }
 

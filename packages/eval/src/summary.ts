@@ -28,6 +28,8 @@ export interface EvalSummary {
   readonly costUsd: number;
   readonly tokens: { readonly input: number; readonly output: number; readonly total: number };
   readonly requests: number;
+  /** Time agents waited for limiter leases, over every task. */
+  readonly leaseWaitMs: number;
   readonly latencyMs: {
     readonly p50: number;
     readonly p95: number;
@@ -62,7 +64,9 @@ export function summarize(
   let input = 0;
   let output = 0;
   let requests = 0;
+  let leaseWaitMs = 0;
   for (const r of finished) {
+    leaseWaitMs += r.leaseWaitMs ?? 0;
     statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     for (const [name, { score }] of Object.entries(r.scores)) {
       const list = perScorer.get(name);
@@ -88,6 +92,7 @@ export function summarize(
     costUsd: Math.round(costUsd * 1e9) / 1e9,
     tokens: { input, output, total: input + output },
     requests,
+    leaseWaitMs,
     latencyMs: {
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),

@@ -208,6 +208,8 @@ export interface TaskResult {
   readonly usage: Usage;
   readonly costUsd: number;
   readonly latencyMs: number;
+  /** Time the task's agents waited for limiter leases (summed over agents). */
+  readonly leaseWaitMs: number;
   readonly attempts: number;
   /** When the task started and ended on the suite's clock. */
   readonly startedAt: number;

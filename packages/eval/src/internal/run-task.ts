@@ -50,6 +50,7 @@ export interface TaskServices {
 }
 
 interface Attempt {
+  readonly leaseWaitMs: number;
   readonly status: TaskStatus;
   readonly run: TaskRun;
   readonly output: unknown;
@@ -102,6 +103,10 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
   });
   const onAbort = () => void team.close();
   s.signal.addEventListener('abort', onAbort, { once: true });
+  let leaseWaitMs = 0;
+  const offWaits = team.on('lease.waited', (e) => {
+    leaseWaitMs += e.waitedMs;
+  });
   try {
     const spec = await suite.team({ model: s.model, clock, signal: ended.signal, task });
     const names = await spawnSpec(team, spec, task, s.simulate);
@@ -109,7 +114,10 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
     if (!names.includes(to))
       throw new Error(`the team has no agent "${to}" (agents: ${names.join(', ')})`);
     const message = typeof task.input === 'string' ? task.input : JSON.stringify(task.input);
-    const outcome = await team.run(to, message, { until: 'idle', maxMs: suite.timeoutMs });
+    // A task runs until the team is idle. With one agent that is its reply: its mailbox held
+    // only the task, and no one else can write to it.
+    const until = names.length === 1 ? 'reply' : 'idle';
+    const outcome = await team.run(to, message, { until, maxMs: suite.timeoutMs });
     const reply = outcome.reply;
     const status: TaskStatus =
       outcome.status === 'completed' ? (reply?.status ?? 'failed') : outcome.status;
@@ -130,6 +138,7 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
           ? { code: 'ERR_MAX_TURNS', message: 'the team used its model calls' }
           : undefined);
     return {
+      leaseWaitMs,
       status,
       run,
       output: reply?.output ?? reply?.text ?? '',
@@ -146,8 +155,9 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
       usage,
       latencyMs: clock.now() - startedAt,
     };
-    return { status: 'failed', run, output: '', usage, error: errorInfo(error) };
+    return { leaseWaitMs, status: 'failed', run, output: '', usage, error: errorInfo(error) };
   } finally {
+    offWaits();
     s.signal.removeEventListener('abort', onAbort);
     await team.close();
     ended.abort();
@@ -169,10 +179,12 @@ export async function runTask(s: TaskServices, task: EvalTask): Promise<TaskResu
   const usage = emptyUsage();
   let last: Attempt;
   let attempts = 0;
+  let leaseWaitMs = 0;
   for (;;) {
     attempts++;
     last = await attempt(s, task, startedAt);
     addUsage(usage, last.usage);
+    leaseWaitMs += last.leaseWaitMs;
     if (!transient(last) || attempts > suite.retries || s.signal.aborted) break;
   }
   const endedAt = clock.now();
@@ -195,6 +207,7 @@ export async function runTask(s: TaskServices, task: EvalTask): Promise<TaskResu
     usage,
     costUsd: usage.costUsd,
     latencyMs: endedAt - startedAt,
+    leaseWaitMs,
     attempts,
     startedAt,
     endedAt,

@@ -46,8 +46,17 @@ function turnInRun(request: ModelRequest): number {
   return n;
 }
 
-/** The policy model of one simulated agent (or judge). */
-export function policyModel(scenario: TeamScenario, agent: string, clock: Clock, rng: Rng): Model {
+/**
+ * The policy model of one simulated agent (or judge). A turn before the answer calls one of
+ * `ownTools` (weighted by the policy's `tools`, else equally); with none, the agent answers.
+ */
+export function policyModel(
+  scenario: TeamScenario,
+  agent: string,
+  ownTools: readonly string[],
+  clock: Clock,
+  rng: Rng,
+): Model {
   const { median, p95 } = pick(scenario, agent, 'latencyMs') ?? { median: 800, p95: 3_000 };
   const inputTokens = pick(scenario, agent, 'inputTokens') ?? [500, 3_000];
   const outputTokens = pick(scenario, agent, 'outputTokens') ?? [50, 500];
@@ -68,15 +77,18 @@ export function policyModel(scenario: TeamScenario, agent: string, clock: Clock,
     const turn = turnInRun(request);
     if (turn === 0) answerAt = draw(answerAfter);
     const format = request.responseFormat;
-    if (turn + 1 >= answerAt || request.tools.length === 0) {
+    const choices = request.tools
+      .map(
+        (t) =>
+          [t.name, weights ? (weights[t.name] ?? 0) : ownTools.includes(t.name) ? 1 : 0] as const,
+      )
+      .filter(([, w]) => w > 0);
+    if (turn + 1 >= answerAt || choices.length === 0) {
       const text = format
         ? JSON.stringify(argsFromSchema(format.schema, rng))
         : `${agent}: done after ${turn + 1} turns.`;
       return { text, toolCalls: [], stopReason: 'end' as const };
     }
-    const choices = request.tools
-      .map((t) => [t.name, weights?.[t.name] ?? (weights === undefined ? 1 : 0)] as const)
-      .filter(([, w]) => w > 0);
     const total = choices.reduce((sum, [, w]) => sum + w, 0);
     let roll = rng.next() * total;
     let name = choices[choices.length - 1]?.[0];
