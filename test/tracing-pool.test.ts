@@ -88,4 +88,32 @@ describe('tracing a pool team', () => {
       'anthropic',
     ]);
   });
+
+  it("a run whose worker died without reporting its end is ended by the agent's next run", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const clock = new SimulatedClock();
+    const team = createTeam({
+      clock,
+      state: createSharedState({ clock }),
+      limiter: createRateLimiter({ clock, rules: [] }),
+      bus: createBus({ clock }),
+      placement: { pool: { threads: 2, agentsPerWorker: 1 } },
+      supervision: { maxRestarts: 1, windowMs: 60_000 },
+      tracing: { tracerProvider: provider },
+    });
+    try {
+      await team.spawn({ module: agents, export: 'crasher' }, { name: 'crasher' });
+      const back = new Promise<void>((resolve) => team.on('agent.restarted', () => resolve()));
+      expect(await team.send('crasher', 'crash')).toMatchObject({ status: 'failed' });
+      await back;
+      expect(await team.send('crasher', 'hello')).toMatchObject({ status: 'completed' });
+      const runs = exporter.getFinishedSpans().filter((s) => s.name === 'invoke_agent crasher');
+      expect(runs.map((s) => s.status.message)).toEqual(['no end reported', undefined]);
+    } finally {
+      await team.close();
+    }
+  });
 });

@@ -2,7 +2,14 @@ import { type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { invalidArgument } from '../errors.js';
 import { checkOptionNames } from '../options.js';
 
-/** The instrumentation scope of Troupe's spans. */
+/**
+ * The instrumentation scope of Troupe's spans (the tracer name a team asks its provider for).
+ *
+ * @example
+ * ```ts
+ * const troupeSpans = exporter.getFinishedSpans().filter((s) => s.instrumentationScope.name === TRACER_NAME);
+ * ```
+ */
 export const TRACER_NAME = '@troupe/core';
 
 /**

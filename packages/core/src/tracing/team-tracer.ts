@@ -199,6 +199,14 @@ export class TeamTracer {
 
   #runStarted(event: TeamEventOf<'run.started'>): void {
     const { agent, runId, at } = event;
+    // An agent runs one message at a time: a run still open here never reported its end (its
+    // pool worker died, say), so it ends now instead of staying open until the team closes.
+    const stale = this.#current.get(agent);
+    if (stale !== undefined) {
+      stale.span.setStatus({ code: SpanStatusCode.ERROR, message: 'no end reported' });
+      this.#endRun(stale, this.#time(at), 'no end reported');
+      this.#runs.delete(stale.id);
+    }
     const span = this.#start(`invoke_agent ${agent}`, at, contextOf(event.trace), {
       [OPERATION]: 'invoke_agent',
       [AGENT]: agent,
