@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -180,6 +181,8 @@ export async function runEval(suite: EvalSuite, options: RunEvalOptions): Promis
   );
   const limiter = createRateLimiter({ clock, rules });
   const aborted = new AbortController();
+  // Each task in flight listens (once per attempt, removed after): more than Node's default 10.
+  setMaxListeners(resolved.concurrency + 10, aborted.signal);
   const onAbort = () => aborted.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) aborted.abort();
