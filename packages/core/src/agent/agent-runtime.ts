@@ -1,5 +1,6 @@
 import { ContextWindow } from '../context/context-window.js';
 import { resolveContextPolicy } from '../context/policy.js';
+import { TRIMMED } from '../context/trimmed.js';
 import { abortedError, type TroupeError } from '../errors.js';
 import { type AgentState, type RunStatus, sinkWants } from '../events/team-events.js';
 import { createRng } from '../ids.js';
@@ -68,6 +69,8 @@ export class AgentRuntime implements AgentEffects {
   readonly #cursorKey: string;
   #runs = 0;
   #savedUpTo = 0;
+  /** History positions before this one are {@link TRIMMED} (in the store, out of the view). */
+  #trimmedUpTo = 0;
   /** Last mailbox seq taken into history as a user message. */
   #cursor = 0;
   readonly #actor: ActorHost;
@@ -210,6 +213,7 @@ export class AgentRuntime implements AgentEffects {
     readonly usage: { readonly [K in keyof UsageCounter]: number };
   }): void {
     this.history.length = 0;
+    this.#trimmedUpTo = 0;
     // Each run starts with at least one user message: counting them keeps run ids going on
     // (`name:n`) instead of repeating the ones the stored session already logged.
     let runs = 0;
@@ -407,6 +411,19 @@ export class AgentRuntime implements AgentEffects {
     const from = this.#savedUpTo;
     this.#savedUpTo = this.history.length;
     hook(this, from);
+    this.#trim();
+  }
+
+  /**
+   * Bounded memory with a store: messages already handed to it and older than the view's
+   * recent turns leave memory (the view keeps its own pinned turns and summary). Each position
+   * is trimmed once: O(1) amortized per message. `team.history()` reads them from the store.
+   */
+  #trim(): void {
+    const end = Math.min(this.#savedUpTo, this.contextWindow.firstKept);
+    const history = this.history;
+    for (let i = this.#trimmedUpTo; i < end; i++) history[i] = TRIMMED;
+    if (end > this.#trimmedUpTo) this.#trimmedUpTo = end;
   }
 
   /** Applies context updates (tools). */

@@ -38,6 +38,11 @@ export class ContextWindow {
     return this.#view.budget;
   }
 
+  /** History position of the oldest turn the view holds besides pinned ones. */
+  get firstKept(): number {
+    return this.#view.firstKept;
+  }
+
   /** Compactions so far. */
   get compactions(): number {
     return this.#compactions;

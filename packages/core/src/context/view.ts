@@ -82,6 +82,11 @@ export class ContextView {
     return this.#recent.length - this.#head;
   }
 
+  /** History position of the oldest recent turn (everything before it is pinned or gone). */
+  get firstKept(): number {
+    return this.#recent[this.#head]?.start ?? this.#cursor;
+  }
+
   /** The summary the view shows, if any. */
   get summary(): ChatMessage | undefined {
     return this.#summary;

@@ -1,6 +1,7 @@
 import type { Mail } from '../agent/mail.js';
 import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
 import type { Clock, TimerHandle } from '../clock.js';
+import { isTrimmed } from '../context/trimmed.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 import type { AgentState, Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
@@ -293,8 +294,22 @@ export class SessionPlacement implements Placement {
   }
 
   async history(name: string): Promise<ChatMessage[]> {
-    if (!this.#fromSession(this.#entry(name))) return this.#inner.history(name);
+    if (!this.#fromSession(this.#entry(name))) {
+      const live = await this.#inner.history(name);
+      return isTrimmed(live[0]) ? this.#untrimmed(name, live) : live;
+    }
     return (await loadSession(this.#deps.store, this.#deps.sessionId(name)))?.history.slice() ?? [];
+  }
+
+  /**
+   * A long-lived agent keeps only the messages of its context view in memory (context/trimmed.ts):
+   * the others come from its session, once every save of it is durable.
+   */
+  async #untrimmed(name: string, live: readonly ChatMessage[]): Promise<ChatMessage[]> {
+    const sessionId = this.#deps.sessionId(name);
+    await this.#deps.saver.save(sessionId);
+    const stored = await this.#deps.store.loadHistory(sessionId);
+    return live.map((message, i) => (isTrimmed(message) ? (stored[i] ?? message) : message));
   }
 
   async context(name: string): Promise<Readonly<Record<string, unknown>>> {
