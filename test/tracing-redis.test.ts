@@ -5,18 +5,53 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { inboxTopic, type MailEnvelope, systemClock, traceparent } from '@troupe/core';
-import { createRedisBus } from '@troupe/redis';
+import {
+  createRateLimiter,
+  createTeam,
+  defineAgent,
+  inboxTopic,
+  type MailEnvelope,
+  systemClock,
+  traceparent,
+} from '@troupe/core';
+import { scriptedModel } from '@troupe/core/testing';
+import {
+  createRedisBus,
+  createRedisDirectory,
+  createRedisSessionStore,
+  createRedisSharedState,
+} from '@troupe/redis';
 import { startRedisServer, type TestRedisServer } from '@troupe/redis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AsyncContextManager } from './fixtures/tracing/context-manager.js';
+import { isChildOf, only } from './fixtures/tracing/spans.js';
 
 const host = fileURLToPath(new URL('./fixtures/tracing/redis-host.js', import.meta.url));
+
+const HOST_TTL_MS = 10_000;
+
+/** Asks `coder` (hosted by the other process in the distributed test), then answers. */
+const lead = defineAgent({
+  name: 'lead',
+  instructions: 'Plan the work.',
+  model: scriptedModel({
+    id: 'openai:gpt-4o-mini',
+    steps: (_request, call) =>
+      call.turn === 0
+        ? {
+            toolCalls: [
+              { name: 'ask_agent', arguments: { agent: 'coder', task: 'Estimate a.ts' } },
+            ],
+          }
+        : { text: `Plan: ${call.toolResults[0]?.content ?? ''}` },
+  }),
+});
 
 interface ChildSpan {
   name: string;
@@ -41,10 +76,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Starts the child; resolves `ready` once it hosts `coder`, `output` with its JSON line. */
-function startHost(team: string) {
-  const child = spawn(process.execPath, [host, server.url, team], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * Starts the child; `ready` resolves once it hosts `coder`, `spans` with its JSON line; `close`
+ * tells it to close and resolves when it has exited.
+ */
+function startHost(team: string, mode: 'bus' | 'distributed') {
+  const child = spawn(process.execPath, [host, server.url, team, mode], {
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -59,21 +97,36 @@ function startHost(team: string) {
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const output = new Promise<{ status: string; spans: ChildSpan[] }>((resolve, reject) => {
+  let onSpans: (value: { status: string; spans: ChildSpan[] }) => void = () => {};
+  const spans = new Promise<{ status: string; spans: ChildSpan[] }>((resolve) => {
+    onSpans = resolve;
+  });
+  child.stdout.on('data', () => {
+    const lines = stdout.split('\n');
+    lines.pop(); // not a whole line yet
+    const line = lines.find((l) => l.startsWith('{'));
+    if (line !== undefined) onSpans(JSON.parse(line));
+  });
+  const exited = new Promise<void>((resolve, reject) => {
     child.on('exit', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('{'));
-      if (code !== 0 || line === undefined)
-        reject(new Error(`host exited ${code}: ${stderr || stdout}`));
-      else resolve(JSON.parse(line));
+      if (code === 0) resolve();
+      else reject(new Error(`host exited ${code}: ${stderr || stdout}`));
     });
   });
-  return { ready: Promise.race([ready, output.then(() => undefined)]), output };
+  return {
+    ready: Promise.race([ready, exited]),
+    spans: Promise.race([spans, exited.then(() => Promise.reject(new Error('host exited early')))]),
+    close: () => {
+      child.stdin.end('close\n');
+      return exited;
+    },
+  };
 }
 
 describe('tracing across processes on Redis', () => {
   it("a task posted from inside a span continues that trace in the agent's process", async () => {
     const team = 'traced';
-    const child = startHost(team);
+    const child = startHost(team, 'bus');
     await child.ready;
 
     const exporter = new InMemorySpanExporter();
@@ -97,7 +150,8 @@ describe('tracing across processes on Redis', () => {
       await bus.close();
     }
 
-    const { status, spans } = await child.output;
+    const { status, spans } = await child.spans;
+    await child.close();
     expect(status).toBe('completed');
     const [dispatched] = exporter.getFinishedSpans();
     const run = spans.find((s) => s.name === 'invoke_agent coder');
@@ -116,5 +170,62 @@ describe('tracing across processes on Redis', () => {
     const claimCall = spans.find((s) => s.name === 'execute_tool claim_region');
     expect(claim?.parentSpanId).toBe(claimCall?.spanId);
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([run?.traceId]));
-  });
+  }, 60_000);
+
+  it('in a distributed team, an ask from an agent here to one in another process is its parent', async () => {
+    context.setGlobalContextManager(new AsyncContextManager());
+    const team = 'traced-crew';
+    const child = startHost(team, 'distributed');
+    await child.ready;
+
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const clock = systemClock;
+    const options = { redis: server.url, clock, team };
+    const bus = createRedisBus(options);
+    const state = createRedisSharedState(options);
+    const store = createRedisSessionStore({ redis: server.url, team });
+    const directory = createRedisDirectory({ ...options, hostTtlMs: HOST_TTL_MS });
+    const crew = createTeam({
+      id: team,
+      clock,
+      state,
+      limiter: createRateLimiter({ clock, rules: [] }),
+      bus,
+      store,
+      distributed: { directory, hostId: 'lead-host', hostTtlMs: HOST_TTL_MS },
+      tracing: { tracerProvider: provider },
+    });
+    try {
+      await crew.spawn(lead, { name: 'lead' });
+      const result = await provider
+        .getTracer('app')
+        .startActiveSpan('handle request', async (span) => {
+          try {
+            return await crew.send('lead', 'Plan the sprint');
+          } finally {
+            span.end();
+          }
+        });
+      expect(result).toMatchObject({ status: 'completed' });
+      expect(result.text).toContain('3 days'); // the answer came back from the other process
+    } finally {
+      await crew.close();
+      await Promise.all([bus.close(), state.close(), store.close(), directory.close()]);
+      context.disable();
+    }
+    const { spans: remote } = await child.spans;
+    await child.close();
+
+    const local = exporter.getFinishedSpans();
+    const request = only(local, 'handle request');
+    const ask = only(local, 'execute_tool ask_agent');
+    expect(isChildOf(only(local, 'invoke_agent lead'), request)).toBe(true);
+    const coderRun = remote.find((s) => s.name === 'invoke_agent coder');
+    expect(coderRun?.traceId).toBe(ask.spanContext().traceId);
+    expect(coderRun?.parentSpanId).toBe(ask.spanContext().spanId);
+    expect(new Set(remote.map((s) => s.traceId))).toEqual(new Set([request.spanContext().traceId]));
+  }, 60_000);
 });
