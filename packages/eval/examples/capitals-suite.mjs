@@ -5,7 +5,13 @@ import { defineAgent, defineTool } from '@troupe/core';
 import { defineSuite, includes, modelGraded, regex } from '@troupe/eval';
 import { z } from 'zod';
 
-const atlas = { France: 'Paris', Japan: 'Tokyo', Kenya: 'Nairobi', Peru: 'Lima', Australia: 'Canberra' };
+const atlas = {
+  France: 'Paris',
+  Japan: 'Tokyo',
+  Kenya: 'Nairobi',
+  Peru: 'Lima',
+  Australia: 'Canberra',
+};
 
 const capitalOf = defineTool({
   name: 'capital_of',
@@ -38,7 +44,10 @@ export default defineSuite({
       return trap && String(output).includes(trap) ? { score: 0, note: `said ${trap}` } : 1;
     },
     // A judge model under the same limiter and budget; its cost is the task's.
-    modelGraded({ name: 'judge', rubric: 'Does the answer name the right capital, and nothing false?' }),
+    modelGraded({
+      name: 'judge',
+      rubric: 'Does the answer name the right capital, and nothing false?',
+    }),
   ],
   concurrency: 4,
   // One limiter for the whole suite: every team and every judge takes its leases here.
