@@ -161,6 +161,37 @@ describe('tracing a team', () => {
     expect(coderRun.attributes['gen_ai.usage.input_tokens']).toBe(240);
   });
 
+  it('a handed-off task continues the trace: the next run is a child of the handing-off run', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const { team, clock } = setup({ tracerProvider: provider });
+    teams.push(team);
+    const triage = defineAgent({
+      name: 'triage',
+      instructions: 'Route.',
+      model: scriptedModel({
+        steps: [
+          { toolCalls: [{ name: 'handoff', arguments: { agent: 'fixer', message: 'Fix a.ts' } }] },
+        ],
+      }),
+    });
+    const fixer = defineAgent({
+      name: 'fixer',
+      instructions: 'Fix.',
+      model: scriptedModel({ steps: [{ text: 'fixed' }] }),
+    });
+    await team.spawn(triage, { name: 'triage' });
+    await team.spawn(fixer, { name: 'fixer' });
+    const result = await sendAndRun(team, clock, () => team.send('triage', 'a.ts is broken'));
+    expect(result).toMatchObject({ agent: 'fixer', text: 'fixed' });
+    const spans = exporter.getFinishedSpans();
+    const handing = only(spans, 'invoke_agent triage');
+    expect(handing.attributes['troupe.run.status']).toBe('handed_off');
+    expect(isChildOf(only(spans, 'invoke_agent fixer'), handing)).toBe(true);
+  });
+
   it('a send from inside an active span continues its trace', async () => {
     context.setGlobalContextManager(new AsyncContextManager());
     const exporter = new InMemorySpanExporter();
