@@ -1,7 +1,7 @@
 // The example suite of @troupe/eval (packages/eval/examples/capitals-suite.mjs, shown verbatim
 // in its README) runs with runEval against the fake model server over HTTP: a geographer with
 // a tool and a judge model, every scorer kind, under one limiter.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EvalSuite, runEval } from '@troupe/eval';
@@ -22,7 +22,10 @@ function provider(request: RecordedRequest): FakeReply {
   if (body.response_format !== undefined) {
     const graded = String(messages.findLast((m) => m.role === 'user')?.content);
     const right = /Reference answer:\n(\w+)[\s\S]*Answer to grade:\n.*\1/.test(graded);
-    return { usage, text: JSON.stringify({ score: right ? 1 : 0, reasoning: right ? 'right' : 'wrong' }) };
+    return {
+      usage,
+      text: JSON.stringify({ score: right ? 1 : 0, reasoning: right ? 'right' : 'wrong' }),
+    };
   }
   const tool = messages.find((m) => m.role === 'tool');
   if (tool === undefined) {
