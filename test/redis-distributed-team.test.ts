@@ -82,6 +82,23 @@ class Host {
 }
 
 const started = Date.now();
+/** How long the recovery may take before the test says what is missing. */
+const DIAGNOSE_AFTER_MS = 20_000;
+
+/** `work`, or after DIAGNOSE_AFTER_MS a report of `diagnose` and a failure. */
+async function withDiagnosis<T>(work: Promise<T>, diagnose: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      diagnose().finally(() => reject(new Error(`not done after ${DIAGNOSE_AFTER_MS} ms`)));
+    }, DIAGNOSE_AFTER_MS);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** Progress on stderr, so that a slow machine shows where the time went. */
 const step = (what: string): void => {
   process.stderr.write(`[distributed ${Date.now() - started} ms] ${what}\n`);
@@ -177,7 +194,28 @@ describe('a distributed team on four processes', () => {
       victim.kill();
       await victim.exited;
       step('victim killed');
-      const answers = await Promise.all(inFlight);
+      const answers = await withDiagnosis(Promise.all(inFlight), async () => {
+        const directory = createRedisDirectory({ redis: server.url, clock: systemClock, team });
+        const bus = createRedisBus({ redis: server.url, clock: systemClock, team });
+        for (const [i, agent] of victim.names.entries()) {
+          const answered = await Promise.race([
+            inFlight[i]!.then(() => true),
+            Promise.resolve(false),
+          ]);
+          if (answered) continue;
+          const entry = await directory.lookup(agent);
+          const inbox = await bus.read(`inbox:${agent}`, { afterSeq: 0, limit: 100 });
+          const owner = hosts.find((h) => h.hostId === entry?.host);
+          const history =
+            owner === undefined
+              ? 'none'
+              : JSON.stringify(await owner.call({ op: 'history', agent }));
+          step(
+            `unanswered ${agent}: ${JSON.stringify(entry)} inbox ${JSON.stringify(inbox.map((m) => [m.seq, m.body]))} history ${history}`,
+          );
+        }
+        await Promise.all([directory.close(), bus.close()]);
+      });
       const recoveredMs = Date.now() - killedAt;
       await Promise.all(notes);
       // A task and the note behind it may be answered by one run (a queue is handled in batches).
@@ -219,5 +257,5 @@ describe('a distributed team on four processes', () => {
     } finally {
       for (const host of hosts) host.kill();
     }
-  }, 120_000);
+  }, 60_000);
 });
