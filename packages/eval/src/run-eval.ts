@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { type Clock, createRateLimiter, SimulatedClock, systemClock } from '@troupe/core';
 import { driveClock } from './internal/drive.js';
@@ -143,6 +142,7 @@ async function taskServices(run: SuiteRun, signal: AbortSignal): Promise<TaskSer
     limiterKeys: rules.map((r) => r.key),
     model,
     signal,
+    teams: new Set(),
     ...(stand ? { simulate: stand.simulate } : {}),
     judgeModel: stand ? stand.judgeModel : () => model,
   };
@@ -157,12 +157,13 @@ async function runTasks(
 ): Promise<{ ran: string[]; stoppedBy: EvalSummary['stoppedBy'] }> {
   const { o, suite, clock, results, budgetLeft, progress } = run;
   const aborted = new AbortController();
-  // Each task in flight listens (once per attempt, removed after): more than Node's default 10.
-  setMaxListeners(suite.concurrency + 10, aborted.signal);
   const onAbort = () => aborted.abort();
   o.signal?.addEventListener('abort', onAbort, { once: true });
   if (o.signal?.aborted) aborted.abort();
   const services = await taskServices(run, aborted.signal);
+  aborted.signal.addEventListener('abort', () => {
+    for (const team of services.teams) void team.close();
+  });
   const writer = await ResultsWriter.open(o.out);
   const ran: string[] = [];
   const writes: Promise<void>[] = [];

@@ -10,6 +10,7 @@ import {
   type LimiterBackend,
   type Model,
   type Team,
+  TroupeError,
   type Usage,
 } from '@troupe/core';
 import type { ResolvedSuite } from '../suite.js';
@@ -32,6 +33,8 @@ const TRANSIENT = new Set([
   'ERR_BACKEND_UNAVAILABLE',
 ]);
 
+const TASK_ENDED = new TroupeError('ERR_ABORTED', 'the task ended');
+
 /** What every task of one suite run shares. */
 export interface TaskServices {
   readonly suite: ResolvedSuite;
@@ -40,6 +43,8 @@ export interface TaskServices {
   readonly limiterKeys: readonly string[];
   readonly model: Model;
   readonly signal: AbortSignal;
+  /** Teams of the tasks in flight: the suite's abort closes them (one listener for all). */
+  readonly teams: Set<Team>;
   /** In a rehearsal: the agents' definitions with their policy models and stubbed tools. */
   readonly simulate?: (
     definition: AgentDefinition,
@@ -101,8 +106,8 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
     ...(s.limiterKeys.length > 0 ? { limiterKeys: s.limiterKeys } : {}),
     leaseTimeoutMs: suite.timeoutMs,
   });
-  const onAbort = () => void team.close();
-  s.signal.addEventListener('abort', onAbort, { once: true });
+  s.teams.add(team);
+  if (s.signal.aborted) void team.close();
   let leaseWaitMs = 0;
   const offWaits = team.on('lease.waited', (e) => {
     leaseWaitMs += e.waitedMs;
@@ -158,9 +163,10 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
     return { leaseWaitMs, status: 'failed', run, output: '', usage, error: errorInfo(error) };
   } finally {
     offWaits();
-    s.signal.removeEventListener('abort', onAbort);
+    s.teams.delete(team);
     await team.close();
-    ended.abort();
+    // A made reason: aborting without one builds a DOMException with its stack, per task.
+    ended.abort(TASK_ENDED);
   }
 }
 
