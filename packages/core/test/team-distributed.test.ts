@@ -19,14 +19,17 @@ const worker = {
   export: 'worker',
 };
 
-/** Every method of `target` hangs forever once `frozen.on` is set: a host that stopped dead. */
-function freezable<T extends object>(target: T, frozen: { on: boolean }): T {
+/**
+ * Every method of `target` hangs forever once `frozen.on` is set: a host that stopped dead.
+ * With `frozen.replies`, only its posts to reply topics hang (answers lost on the way).
+ */
+function freezable<T extends object>(target: T, frozen: { on: boolean; replies?: boolean }): T {
   return new Proxy(target, {
     get(object, key) {
       const value = Reflect.get(object, key, object);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) =>
-        frozen.on
+        frozen.on || (frozen.replies && key === 'post' && String(args[0]).startsWith('reply:'))
           ? new Promise(() => {})
           : (value as (...a: unknown[]) => unknown).apply(object, args);
     },
@@ -43,7 +46,7 @@ function cluster() {
     directory: createMemoryDirectory({ clock, hostTtlMs: HOST_TTL_MS }),
   };
   const host = (hostId: string) => {
-    const frozen = { on: false };
+    const frozen = { on: false, replies: false };
     const team = createTeam({
       id: 'crew',
       clock,
@@ -57,7 +60,7 @@ function cluster() {
         hostTtlMs: HOST_TTL_MS,
       },
     });
-    return { team, kill: () => (frozen.on = true) };
+    return { team, frozen, kill: () => (frozen.on = true) };
   };
   /** Moves the clock in 50 ms steps until `work` settles (at most `maxMs`). */
   async function drive<T>(work: Promise<T>, maxMs = 30_000): Promise<T> {
@@ -124,7 +127,7 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
   });
 
   it('a dead host: its agents resume on a survivor, unhandled messages run once, claims released', async () => {
-    const { host, drive, shared } = cluster();
+    const { host, drive, shared, clock } = cluster();
     const a = host('host-a');
     const b = host('host-b');
     await drive(a.team.spawn(worker, { name: 'ada' }));
@@ -133,7 +136,7 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
       status: 'completed',
     });
     expect(shared.state.claims({ agent: 'bob' })).toHaveLength(1);
-    await a.team.clock.advance(500); // bob's session is saved
+    await clock.advance(500); // bob's session is saved
     // host-b stops dead with a message in bob's mailbox; more arrive while it is dead.
     await a.team.post('bob', 'first');
     b.kill();
@@ -152,6 +155,28 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
       .filter((m) => m.role === 'user')
       .map((m) => m.content);
     expect(users).toEqual(['claim:src/app.ts', 'first', 'second']);
+    await drive(a.team.close());
+  });
+
+  it('an answer its dead host saved but never delivered is sent again by the new host', async () => {
+    const { host, drive, clock } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    b.frozen.replies = true; // bob's run ends and is saved, its answer never reaches host-a
+    let answered = false;
+    const reply = a.team.send('bob', 'lost on the way').finally(() => (answered = true));
+    await clock.advance(1_000);
+    expect(answered).toBe(false);
+    expect((await b.team.history('bob')).at(-1)).toMatchObject({
+      content: 'bob got lost on the way',
+    });
+    b.kill();
+    expect(await drive(reply)).toMatchObject({
+      status: 'completed',
+      text: 'bob got lost on the way',
+    });
+    expect(await userSeqs(a.team, 'bob')).toEqual([1]); // not run again
     await drive(a.team.close());
   });
 

@@ -104,6 +104,7 @@ export function createTeam(options: TeamOptions): Team {
           bus,
           state,
           adopt: async (name, definition) => void (await team.spawn(...respawn(name, definition))),
+          history: (name) => team.history(name),
           evict: (name) => team.stop(name),
           local: () => members.keys(),
         });

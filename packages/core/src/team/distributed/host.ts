@@ -2,10 +2,13 @@ import type { BusBackend, Message, SharedStateBackend } from '../../backends.js'
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { DirectoryEntry } from '../../directory/types.js';
 import { isTroupeError, TroupeError } from '../../errors.js';
+import type { ChatMessage } from '../../model.js';
 import { isModuleRef } from '../../placement/load-agent.js';
 import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
+import { inboxTopic } from '../team-tools.js';
 import type { AgentInfo, SpawnOptions } from '../types.js';
 import type { DistributedConfig } from './options.js';
+import { REANSWER_WINDOW, recoveredAnswers } from './recovered-answers.js';
 import { isReplyBody, type ReplyBody, RoutedReplies, replyTopic } from './routed-replies.js';
 
 /** What a spawned agent's directory entry records, so that a surviving host can spawn it again. */
@@ -26,6 +29,8 @@ export interface HostDeps {
   readonly state: SharedStateBackend;
   /** Spawns a taken-over agent here (the team's own spawn: it resumes the stored session). */
   adopt(name: string, definition: HostedDefinition): Promise<void>;
+  /** A local agent's history (after a take-over: what its session brought back). */
+  history(name: string): Promise<ChatMessage[]>;
   /** Stops a local agent another host took over (this host was thought dead). */
   evict(name: string): Promise<void>;
   /** Names of the agents running in this process. */
@@ -80,6 +85,8 @@ export class DistributedHost {
   readonly #controller = new AbortController();
   /** Agents being spawned by a take-over: already registered to this host. */
   readonly #adopting = new Set<string>();
+  /** Agents this host holds in the directory: registered, or taken over, by it. */
+  readonly #held = new Set<string>();
   #remote: readonly DirectoryEntry[] = [];
   #timer: TimerHandle | undefined;
   /** The latest fault a round retried past (when no `onError` was given). */
@@ -117,11 +124,13 @@ export class DistributedHost {
         }
       : null;
     await this.#deps.config.directory.register({ name, host: this.hostId, definition });
+    this.#held.add(name);
   }
 
   /** The agent left the team (stopped here, or its spawn failed). */
   async unregister(name: string): Promise<void> {
     if (this.#adopting.has(name)) return;
+    this.#held.delete(name);
     await this.#deps.config.directory.unregister(name, this.hostId);
   }
 
@@ -202,16 +211,32 @@ export class DistributedHost {
       if (!isModuleRef(definition)) continue; // nothing here can load it
       const mine = await directory.takeOver(entry.name, dead, hostId);
       if (mine === undefined) continue; // another survivor won it
+      this.#held.add(entry.name);
       await this.#releaseClaims(entry.name);
       this.#adopting.add(entry.name);
       try {
         await this.#deps.adopt(entry.name, definition as HostedDefinition);
+        await this.#answerAgain(entry.name);
       } catch (error) {
         this.#fault(error);
       } finally {
         this.#adopting.delete(entry.name);
       }
     }
+  }
+
+  /** Sends again the answers its dead host may have lost (see recovered-answers.ts). */
+  async #answerAgain(agent: string): Promise<void> {
+    const history = await this.#deps.history(agent);
+    let last = 0;
+    for (const message of history)
+      if (message.role === 'user') last = Math.max(last, message.seq ?? 0);
+    const inbox = await this.#deps.bus.read(inboxTopic(agent), {
+      afterSeq: Math.max(0, last - REANSWER_WINDOW),
+      limit: REANSWER_WINDOW,
+    });
+    for (const { id, result } of recoveredAnswers(agent, history, inbox))
+      this.replies.settle([id], result);
   }
 
   async #releaseClaims(agent: string): Promise<void> {
@@ -222,9 +247,14 @@ export class DistributedHost {
   /** A host thought dead (a long pause) finds its agents taken over: stops its stale copies. */
   async #evictLost(): Promise<void> {
     const { directory, hostId } = this.#deps.config;
-    const held = new Set((await directory.agents({ host: hostId })).map((entry) => entry.name));
-    for (const name of [...this.#deps.local()]) {
-      if (!held.has(name) && !this.#adopting.has(name)) await this.#deps.evict(name);
+    // Only names held before the read: one registered meanwhile is not in the answer yet.
+    const before = [...this.#held];
+    const listed = new Set((await directory.agents({ host: hostId })).map((entry) => entry.name));
+    const here = new Set(this.#deps.local());
+    for (const name of before) {
+      if (listed.has(name) || !this.#held.has(name)) continue;
+      this.#held.delete(name);
+      if (here.has(name)) await this.#deps.evict(name);
     }
   }
 
