@@ -1,10 +1,13 @@
 import { createActor } from 'xstate';
 import type { AgentState } from '../events/team-events.js';
+import { type ChartEntry, chartStart, chartStep, runAction } from './chart-table.js';
+import { asTroupeError } from './run.js';
 import {
   type AgentActor,
   type AgentEffects,
   type AgentEvent,
   type AgentInspector,
+  type AgentMachineInput,
   agentMachine,
   type WhenBusy,
 } from './machine.js';
@@ -16,17 +19,28 @@ function visibleState(actor: AgentActor): AgentState {
 }
 
 /**
- * An agent's xstate actor and the state it shows. Events sent while the actor is processing
- * (an effect whose outcome is known at once) queue in xstate's own mailbox; the state is
- * reported once the outermost send returns, so a lease granted at once never shows
- * `waitingForLease`. While an effect runs, `state` is the state that effect belongs to.
+ * An agent's statechart at work, and the state it shows. Two engines with one behaviour:
+ *
+ * - without an inspection observer, the chart's transitions come from a table derived once per
+ *   process from the machine through xstate's pure `transition` (chart-table.ts): a transition
+ *   is a map lookup, and the actions run through the machine's own implementations;
+ * - with one (`createTeam({ inspect })`), a real `createActor(agentMachine, { inspect })`, so
+ *   xstate's inspection sees every event and snapshot.
+ *
+ * Either way, events sent while the chart is processing (an effect whose outcome is known at
+ * once) wait their turn, as in xstate's own mailbox; the state is reported once the outermost
+ * send returns, so a lease granted at once never shows `waitingForLease`. While an effect runs,
+ * `state` is the state that effect belongs to.
  */
 export class ActorHost {
-  readonly #effects: AgentEffects;
-  readonly #whenBusy: WhenBusy;
+  readonly #input: AgentMachineInput;
   readonly #inspect: AgentInspector | undefined;
   readonly #onChange: (state: AgentState) => void;
-  #actor!: AgentActor;
+  #actor: AgentActor | undefined;
+  /** Table engine: the current state's key, and events waiting while the chart processes. */
+  #key = 'idle';
+  #final = false;
+  #queue: AgentEvent[] = [];
   #state: AgentState = 'idle';
   #reported: AgentState = 'idle';
   #depth = 0;
@@ -37,8 +51,7 @@ export class ActorHost {
     inspect: AgentInspector | undefined,
     onChange: (state: AgentState) => void,
   ) {
-    this.#effects = effects;
-    this.#whenBusy = whenBusy;
+    this.#input = { effects, whenBusy };
     this.#inspect = inspect;
     this.#onChange = onChange;
     this.start();
@@ -48,27 +61,29 @@ export class ActorHost {
     return this.#state;
   }
 
-  /** An effect entered its state (shown by `state` at once, reported when the actor settles). */
+  /** An effect entered its state (shown by `state` at once, reported when the chart settles). */
   enter(state: AgentState): void {
     this.#state = state;
   }
 
-  /** False once the actor reached its final state (failed) or was stopped. */
+  /** False once the chart reached its final state (failed) or was stopped. */
   get active(): boolean {
-    return this.#actor.getSnapshot().status === 'active';
+    if (this.#actor !== undefined) return this.#actor.getSnapshot().status === 'active';
+    return !this.#final;
   }
 
-  /** A new actor, made the agent's own before it starts (its start may already order effects). */
+  /** A new chart in its initial state (after a failure: a restart). */
   start(): void {
-    const inspect = this.#inspect;
-    const actor = createActor(agentMachine, {
-      input: { effects: this.#effects, whenBusy: this.#whenBusy },
-      ...(inspect === undefined ? {} : { inspect }),
-    });
-    this.#actor = actor;
     this.#depth++;
     try {
-      actor.start();
+      if (this.#inspect !== undefined) this.#startActor();
+      else {
+        this.#final = false;
+        this.#queue = [];
+        this.#key = 'idle';
+        this.#apply(chartStart(this.#input.whenBusy, this.#input.effects), undefined);
+        this.#drain();
+      }
     } finally {
       this.#depth--;
     }
@@ -78,7 +93,15 @@ export class ActorHost {
   send(event: AgentEvent): void {
     this.#depth++;
     try {
-      this.#actor.send(event);
+      if (this.#actor !== undefined) {
+        // A stopped or final actor takes no more events (xstate would only warn).
+        if (this.#actor.getSnapshot().status === 'active') this.#actor.send(event);
+      }
+      else if (!this.#final) {
+        this.#queue.push(event);
+        // The outermost send processes; one sent by an effect meanwhile waits its turn.
+        if (this.#depth === 1) this.#drain();
+      }
     } finally {
       this.#depth--;
     }
@@ -86,11 +109,47 @@ export class ActorHost {
   }
 
   stop(): void {
-    this.#actor.stop();
+    if (this.#actor !== undefined) this.#actor.stop();
+    this.#final = true;
+    this.#queue = [];
+  }
+
+  #drain(): void {
+    const { effects, whenBusy } = this.#input;
+    while (this.#queue.length > 0 && !this.#final) {
+      const event = this.#queue.shift()!;
+      this.#apply(chartStep(this.#key, whenBusy, event, effects), event);
+    }
+  }
+
+  /** Moves to the entry's state, then runs its actions (as xstate does after a macrostep). */
+  #apply(entry: ChartEntry, event: AgentEvent | undefined): void {
+    this.#key = entry.next;
+    this.#state = entry.state;
+    this.#final = entry.final;
+    const actions = entry.actions;
+    const input = this.#input;
+    for (let i = 0; i < actions.length; i++) {
+      try {
+        runAction(actions[i]!, input, event!);
+      } catch (error) {
+        // An effect that throws fails the run (as a model or tool failure would), once.
+        if (event?.type === 'FAIL') throw error;
+        this.#queue.push({ type: 'FAIL', error: asTroupeError('agent', error) });
+        return;
+      }
+    }
+  }
+
+  #startActor(): void {
+    const actor = createActor(agentMachine, { input: this.#input, inspect: this.#inspect! });
+    this.#actor = actor;
+    actor.start();
   }
 
   #report(): void {
-    const state = visibleState(this.#actor);
+    const state =
+      this.#actor !== undefined ? visibleState(this.#actor) : this.#final ? 'failed' : this.#state;
     this.#state = state;
     if (state === this.#reported) return;
     this.#reported = state;

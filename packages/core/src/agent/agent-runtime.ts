@@ -300,16 +300,14 @@ export class AgentRuntime implements AgentEffects {
   }
 
   beginQueuedRun(): void {
+    this.#settleInbox();
     this.beginRun(this.#inbox.takeQueued());
   }
 
   hasQueued(): boolean {
-    // Messages `wait_messages` took meanwhile were answered by the run that took them.
-    const taken = this.#inbox.settle(this.cursor);
-    if (taken.length > 0 && this.#lastResult !== undefined)
-      this.env.onRunEnd(this, { result: this.#lastResult, mails: taken, again: true });
-    return this.#inbox.queued > 0;
+    return this.#inbox.hasFresh(this.cursor);
   }
+
 
   turnsLeft(): boolean {
     const run = this.#run;
@@ -332,7 +330,14 @@ export class AgentRuntime implements AgentEffects {
       return;
     }
     this.#model.startTurn(run);
-    this.#lease.request(run, this.#model.estimate(run));
+    let estimate: number;
+    try {
+      estimate = this.#model.estimate(run);
+    } catch (error) {
+      this.failed(run, error);
+      return;
+    }
+    this.#lease.request(run, estimate);
   }
 
   callModel(): void {
@@ -457,6 +462,17 @@ export class AgentRuntime implements AgentEffects {
         ? { result, mails: run.mails }
         : { result, mails: run.mails, handoff: run.handoff };
     this.env.onRunEnd(this, end);
+    this.#settleInbox();
+  }
+
+  /**
+   * Between runs: steered mails the run never reached join the queue, and mails `wait_messages`
+   * took meanwhile leave it, answered by the run that took them.
+   */
+  #settleInbox(): void {
+    const taken = this.#inbox.settle(this.cursor);
+    if (taken.length > 0 && this.#lastResult !== undefined)
+      this.env.onRunEnd(this, { result: this.#lastResult, mails: taken, again: true });
   }
 
   #refuse(mails: readonly Mail[], result: RunResult): void {

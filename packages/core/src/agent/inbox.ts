@@ -58,8 +58,11 @@ export class Inbox {
     return taken;
   }
 
-  get queued(): number {
-    return this.#queue.length;
+  /** True when a queued or steered mail is newer than `cursor` (pure: a statechart guard). */
+  hasFresh(cursor: number): boolean {
+    const q = this.#queue[this.#queue.length - 1];
+    const s = this.#steered[this.#steered.length - 1];
+    return (q !== undefined && q.seq > cursor) || (s !== undefined && s.seq > cursor);
   }
 
   /** Every queued mail, in arrival order, for the next run. */
