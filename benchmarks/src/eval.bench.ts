@@ -18,7 +18,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   createBus,
   createRateLimiter,
@@ -153,9 +153,16 @@ async function overhead(): Promise<void> {
     concurrency: CONCURRENCY,
   });
   const hand = () => byHand(model, OVERHEAD_TASKS);
-  const harness = () => withOut((out) => runEval(suite, { out, model, progress: false }));
+  // A fresh folder per round, made and removed outside the timing (the harness makes none).
+  let out = '';
+  const harness = () => runEval(suite, { out, model, progress: false });
+  const fresh = async () => {
+    if (out !== '') await rm(dirname(out), { recursive: true, force: true });
+    out = join(await mkdtemp(join(tmpdir(), 'troupe-eval-bench-')), 'out');
+  };
   for (let i = 0; i < WARMUPS; i++) {
     await hand();
+    await fresh();
     await harness();
   }
   // Rounds alternate, so the machine's load and the heap's state hit both sides alike; the
@@ -166,12 +173,14 @@ async function overhead(): Promise<void> {
       ['hand', hand],
       ['harness', harness],
     ] as const) {
+      if (name === 'harness') await fresh();
       collectGarbage();
       const started = performance.now();
       await fn();
       times[name].push(performance.now() - started);
     }
   }
+  await rm(dirname(out), { recursive: true, force: true });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const [h, e] = [median(times.hand), median(times.harness)];
   figure(
