@@ -93,6 +93,8 @@ export class DistributedHost {
   lastError: unknown;
   #ticking = false;
   #closed = false;
+  /** Clock time of the last heartbeat this host sent. */
+  #beatAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: HostDeps) {
     this.#deps = deps;
@@ -178,9 +180,9 @@ export class DistributedHost {
     if (this.#ticking || this.#closed) return;
     this.#ticking = true;
     try {
-      const { directory, hostId } = this.#deps.config;
-      await directory.heartbeat(hostId);
-      for (const dead of await directory.deadHosts()) await this.#takeOverHost(dead);
+      await this.#beat();
+      for (const dead of await this.#deps.config.directory.deadHosts())
+        await this.#takeOverHost(dead);
       await this.#evictLost();
       await this.refresh();
     } catch (error) {
@@ -199,6 +201,12 @@ export class DistributedHost {
     if (leave) await this.#deps.config.directory.leave(this.hostId);
   }
 
+  async #beat(): Promise<void> {
+    const at = this.#deps.clock.now();
+    await this.#deps.config.directory.heartbeat(this.hostId);
+    this.#beatAt = at;
+  }
+
   #fault(error: unknown): void {
     this.lastError = error;
     this.#deps.onError?.(error);
@@ -206,7 +214,10 @@ export class DistributedHost {
 
   async #takeOverHost(dead: string): Promise<void> {
     const { directory, hostId } = this.#deps.config;
+    const every = this.#deps.config.hostTtlMs / 3;
     for (const entry of await directory.agents({ host: dead })) {
+      // A long take-over must not cost this host its own lease.
+      if (this.#deps.clock.now() - this.#beatAt >= every) await this.#beat();
       const definition = entry.definition;
       if (!isModuleRef(definition)) continue; // nothing here can load it
       const mine = await directory.takeOver(entry.name, dead, hostId);
@@ -280,6 +291,9 @@ export class DistributedHost {
       } catch (error) {
         if (this.#closed || (isTroupeError(error) && error.code === 'ERR_CLOSED')) return;
         this.#fault(error);
+        // Replies lost to a bus gap cannot be read again: go on from where the bus says.
+        const resume = isTroupeError(error) ? error.details?.resumeAfterSeq : undefined;
+        if (typeof resume === 'number') afterSeq = resume;
         await pause(clock, backoff, signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
