@@ -128,6 +128,8 @@ export type {
 } from './team/types.js';
 export type {
   AnyTool,
+  ApprovalCheck,
+  ApprovalContext,
   Tool,
   ToolContext,
   ToolOptions,

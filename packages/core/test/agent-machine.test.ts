@@ -34,6 +34,8 @@ function recorder() {
     requestLease: () => calls.push('lease'),
     callModel: () => calls.push('model'),
     runTools: () => calls.push('tools'),
+    awaitApproval: () => calls.push('approval'),
+    beginPausedRun: () => calls.push('beginPaused'),
     askRepair: () => calls.push('repair'),
     enqueue: (mails) => {
       state.queued += mails.length;
@@ -80,6 +82,25 @@ describe('agent statechart', () => {
       'model',
       'end:completed',
     ]);
+  });
+
+  it('pauses for approval between the model answer and the tools, and resumes a stored pause', () => {
+    const a = start('queue');
+    a.send({ type: 'MAIL', mails: [mail(1)] });
+    a.send({ type: 'LEASE_GRANTED' });
+    a.send({ type: 'ANSWERED', kind: 'approval' });
+    expect(a.value()).toEqual({ busy: 'awaitingApproval' });
+    a.send({ type: 'MAIL', mails: [mail(2)] }); // busy: queued like in any busy state
+    a.send({ type: 'APPROVALS_DONE' });
+    expect(a.value()).toEqual({ busy: 'runningTools' });
+    expect(a.calls).toEqual(['begin:1', 'lease', 'model', 'approval', 'enqueue:1', 'tools']);
+
+    const b = start();
+    b.send({ type: 'RESUME_PAUSED' });
+    expect(b.value()).toEqual({ busy: 'awaitingApproval' });
+    b.send({ type: 'CANCEL' });
+    expect(b.value()).toBe('idle');
+    expect(b.calls).toEqual(['beginPaused', 'approval', 'stop:cancelled']);
   });
 
   it('queues messages to a busy agent and takes them all in the next run', () => {

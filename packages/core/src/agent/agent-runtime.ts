@@ -10,6 +10,7 @@ import type { ContextUpdate } from '../tools/context-update.js';
 import { toolSpecs } from '../tools/schema-cache.js';
 import type { Role, ToolSet } from '../tools/tool-set.js';
 import { ActorHost } from './actor-host.js';
+import { Approvals } from './approvals.js';
 import type { AgentDefinition } from './define-agent.js';
 import type { AgentEnv, AgentSpec, RunEnd } from './env.js';
 import { Inbox } from './inbox.js';
@@ -83,6 +84,8 @@ export class AgentRuntime implements AgentEffects {
   readonly #model: ModelTurn;
   readonly #lease: LeaseTurn;
   readonly #toolsTurn: ToolsTurn;
+  /** Tool approval: which calls wait for a person, the pause, the decisions (approvals.ts). */
+  readonly approvals: Approvals;
 
   constructor(spec: AgentSpec, env: AgentEnv) {
     this.name = spec.name;
@@ -112,6 +115,7 @@ export class AgentRuntime implements AgentEffects {
     this.#model = new ModelTurn(this);
     this.#lease = new LeaseTurn(this);
     this.#toolsTurn = new ToolsTurn(this);
+    this.approvals = new Approvals(this);
     this.#actor = new ActorHost(this, this.whenBusy, env.inspect, (state) =>
       this.#stateChanged(state),
     );
@@ -233,6 +237,7 @@ export class AgentRuntime implements AgentEffects {
     this.#inbox.accepted = Math.max(this.#inbox.accepted, this.cursor);
     this.#derived.rebuild(this.history);
     this.contextWindow.restore(this.history);
+    this.approvals.restore(); // a session paused for approval pauses again
   }
 
   /** The derived states, current with the history (folds in only messages not seen yet). */
@@ -359,6 +364,15 @@ export class AgentRuntime implements AgentEffects {
     this.#toolsTurn.run(this.#run!);
   }
 
+  awaitApproval(): void {
+    this.#actor.enter('awaitingApproval');
+    this.approvals.await(this.#run!);
+  }
+
+  beginPausedRun(): void {
+    this.#run = this.approvals.resumedRun();
+  }
+
   askRepair(): void {
     const run = this.#run!;
     this.history.push(repairMessage(run.problem));
@@ -372,6 +386,7 @@ export class AgentRuntime implements AgentEffects {
     run.abort(reason);
     run.toolTurn?.abort(reason);
     run.toolTurn = undefined;
+    this.approvals.drop(run);
     closeDanglingCalls(this.history, status);
     this.#saveTrailing();
     const events = this.env.events;
@@ -399,6 +414,7 @@ export class AgentRuntime implements AgentEffects {
     if (run !== undefined) {
       run.stale = true;
       run.toolTurn?.abort(error);
+      this.approvals.drop(run);
       closeDanglingCalls(this.history, 'failed');
       this.#saveTrailing();
       this.#finish(run, 'failed', error);

@@ -20,10 +20,11 @@ export type WhenBusy = 'queue' | 'interrupt' | 'steer';
 export const WHEN_BUSY: readonly WhenBusy[] = Object.freeze(['queue', 'interrupt', 'steer']);
 
 /**
- * How a model answer looks to the statechart: tool calls to run, a final answer (valid, or
- * structured output that must be repaired or has failed for good).
+ * How a model answer looks to the statechart: tool calls to run, tool calls of which some wait
+ * for a person's approval first, a final answer (valid, or structured output that must be
+ * repaired or has failed for good).
  */
-export type AnswerKind = 'tools' | 'final' | 'repair' | 'invalid';
+export type AnswerKind = 'tools' | 'approval' | 'final' | 'repair' | 'invalid';
 
 /**
  * The events an agent's actor receives: messages from its mailbox, and the outcomes of the
@@ -35,6 +36,10 @@ export type AgentEvent =
   | { readonly type: 'LEASE_GRANTED' }
   | { readonly type: 'ANSWERED'; readonly kind: AnswerKind }
   | { readonly type: 'TOOLS_DONE'; readonly handedOff: boolean }
+  /** Every call that waited for approval was approved or rejected: the tools run. */
+  | { readonly type: 'APPROVALS_DONE' }
+  /** A restored session was paused for approval: the agent pauses again. */
+  | { readonly type: 'RESUME_PAUSED' }
   /** The run ends without a model answer: a lease that can never come, a bound, ... */
   | { readonly type: 'END'; readonly status: RunStatus; readonly error?: TroupeError }
   | { readonly type: 'CANCEL' }
@@ -56,6 +61,10 @@ export interface AgentEffects {
   callModel(): void;
   /** Runs the answer's tool calls (`TOOLS_DONE`, `FAIL`). */
   runTools(): void;
+  /** Announces the calls that wait for approval (`APPROVALS_DONE` once all are decided). */
+  awaitApproval(): void;
+  /** Takes up the run a restored session had paused for approval. */
+  beginPausedRun(): void;
   /** A structured answer did not parse: tell the model why (the next turn repairs it). */
   askRepair(): void;
   /** Keeps messages for the next run. */
@@ -90,10 +99,12 @@ type Ev<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>;
  *
  * ```
  * idle/done ──MAIL──▶ waitingForLease ──LEASE_GRANTED──▶ callingModel ──ANSWERED(tools)──▶ runningTools
- *    ▲    (queued messages: a new run at once)  ▲           │ ANSWERED(final|invalid)            │
- *    │                                          │           ▼                                    │
- *    └──────────────── done ◀───────────────────┼───────── done     TOOLS_DONE (turns left) ─────┘
+ *    ▲    (queued messages: a new run at once)  ▲           │ │ ANSWERED(approval)                 ▲  │
+ *    │                                          │           │ └──▶ awaitingApproval ─APPROVALS_DONE┘  │
+ *    │                                          │           │ ANSWERED(final|invalid)                │
+ *    └──────────────── done ◀───────────────────┼───────── done     TOOLS_DONE (turns left) ─────────┘
  *                                               └── ANSWERED(repair) (structured output)
+ * idle ──RESUME_PAUSED──▶ awaitingApproval (a restored session was paused for approval)
  * busy + MAIL: queue | steer | interrupt (whenBusy);  busy + CANCEL ──▶ idle;  FAIL ──▶ failed (final)
  * ```
  *
@@ -112,6 +123,7 @@ export const agentMachine = setup({
     hasQueued: ({ context }) => context.effects.hasQueued(),
     turnsLeft: ({ context }) => context.effects.turnsLeft(),
     wantsTools: ({ event }) => (event as Ev<'ANSWERED'>).kind === 'tools',
+    wantsApproval: ({ event }) => (event as Ev<'ANSWERED'>).kind === 'approval',
     wantsRepair: ({ event }) => (event as Ev<'ANSWERED'>).kind === 'repair',
     invalidOutput: ({ event }) => (event as Ev<'ANSWERED'>).kind === 'invalid',
     handedOff: ({ event }) => (event as Ev<'TOOLS_DONE'>).handedOff,
@@ -122,6 +134,8 @@ export const agentMachine = setup({
     requestLease: ({ context }) => context.effects.requestLease(),
     callModel: ({ context }) => context.effects.callModel(),
     runTools: ({ context }) => context.effects.runTools(),
+    awaitApproval: ({ context }) => context.effects.awaitApproval(),
+    beginPausedRun: ({ context }) => context.effects.beginPausedRun(),
     askRepair: ({ context }) => context.effects.askRepair(),
     enqueue: ({ context, event }) => context.effects.enqueue((event as Ev<'MAIL'>).mails),
     steer: ({ context, event }) => context.effects.steer((event as Ev<'MAIL'>).mails),
@@ -146,6 +160,7 @@ export const agentMachine = setup({
       always: { guard: 'hasQueued', target: 'busy.waitingForLease', actions: 'beginQueuedRun' },
       on: {
         MAIL: { target: 'busy.waitingForLease', actions: 'beginRun' },
+        RESUME_PAUSED: { target: 'busy.awaitingApproval', actions: 'beginPausedRun' },
         FAIL: { target: 'failed', actions: 'fail' },
       },
     },
@@ -178,11 +193,17 @@ export const agentMachine = setup({
           on: {
             ANSWERED: [
               { guard: 'wantsTools', target: 'runningTools' },
+              { guard: 'wantsApproval', target: 'awaitingApproval' },
               { guard: 'wantsRepair', target: 'waitingForLease', actions: 'askRepair' },
               { guard: 'invalidOutput', target: '#agent.done', actions: 'invalidOutput' },
               { target: '#agent.done', actions: 'complete' },
             ],
           },
+        },
+        awaitingApproval: {
+          // No lease is held here: the model call's lease was settled when it answered.
+          entry: 'awaitApproval',
+          on: { APPROVALS_DONE: 'runningTools' },
         },
         runningTools: {
           entry: 'runTools',

@@ -196,7 +196,7 @@ export class ModelTurn {
       // Saved before the tools run: after a crash mid-turn, resume sees the calls that were
       // started and gives each a synthetic result (session/resume.ts).
       agent.afterTurn();
-      agent.send({ type: 'ANSWERED', kind: 'tools' });
+      agent.approvals.answer(run); // ANSWERED: tools, or a pause for approval first
       return;
     }
     agent.history.push(assistantMessage(response, undefined));

@@ -28,7 +28,8 @@ export class ToolsTurn {
         : undefined;
     let turn: ReturnType<typeof runToolCalls>;
     try {
-      turn = runToolCalls(run.calls, agent.tools, env);
+      // Calls a person rejected get the reason as their result; approved ones run.
+      turn = runToolCalls(run.calls, agent.tools, env, agent.approvals.take(run));
     } catch (error) {
       agent.failed(run, error);
       return;

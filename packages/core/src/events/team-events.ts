@@ -18,6 +18,8 @@ export type AgentState =
   | 'waitingForLease'
   | 'callingModel'
   | 'runningTools'
+  /** Paused: tool calls that need a person's approval wait for `team.approve` / `team.reject`. */
+  | 'awaitingApproval'
   | 'done'
   | 'failed'
   /** Failed, and the supervisor will restart it (after its backoff); messages wait for it. */
@@ -75,7 +77,8 @@ export interface ErrorInfo {
  * How a tool call ended, as `tool.returned` reports it: `'ok'`; `'error'` (the tool threw after
  * its retries, its result was not serialisable, or its context update was refused);
  * `'timeout'`; or refused before it ran: `'invalid_arguments'` (the schema or the argument
- * bounds refused them), `'unknown_tool'`, `'denied'` (the agent's role does not allow it).
+ * bounds refused them), `'unknown_tool'`, `'denied'` (the agent's role does not allow it),
+ * `'rejected'` (a person rejected the call: `team.reject`).
  *
  * @example
  * ```ts
@@ -90,7 +93,8 @@ export type ToolOutcome =
   | 'timeout'
   | 'invalid_arguments'
   | 'unknown_tool'
-  | 'denied';
+  | 'denied'
+  | 'rejected';
 
 interface Base {
   readonly at: number;
@@ -172,6 +176,24 @@ export type TeamEvent =
       readonly durationMs: number;
       /** How the call ended (absent from emitters that predate it). */
       readonly outcome?: ToolOutcome;
+    })
+  | (Base & {
+      /** A tool call waits for a person: `team.approve(runId, callId)` or `team.reject(...)`. */
+      readonly type: 'tool.approval_requested';
+      readonly runId: string;
+      readonly callId: string;
+      readonly tool: string;
+      /** The arguments the model gave, as it gave them. */
+      readonly arguments: unknown;
+    })
+  | (Base & {
+      readonly type: 'tool.approval_decided';
+      readonly runId: string;
+      readonly callId: string;
+      readonly tool: string;
+      readonly approved: boolean;
+      /** Why it was rejected (what the model sees as the call's result). */
+      readonly reason?: string;
     })
   | (Base & {
       readonly type: 'claim.granted';

@@ -1,4 +1,5 @@
 import { AgentRuntime } from '../agent/agent-runtime.js';
+import type { ApprovalDecision } from '../agent/approval-record.js';
 import type { AgentEnv } from '../agent/env.js';
 import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { Mail } from '../agent/mail.js';
@@ -152,6 +153,15 @@ export class InlinePlacement implements Placement {
 
   async cancel(name: string): Promise<boolean> {
     return this.get(name).cancel();
+  }
+
+  async decide(
+    name: string,
+    runId: string,
+    callId: string,
+    decision: ApprovalDecision,
+  ): Promise<void> {
+    this.get(name).approvals.decide(runId, callId, decision);
   }
 
   async restart(name: string): Promise<void> {

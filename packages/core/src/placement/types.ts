@@ -1,3 +1,4 @@
+import type { ApprovalDecision } from '../agent/approval-record.js';
 import type { AgentDefinition } from '../agent/define-agent.js';
 import type { RunEnd } from '../agent/env.js';
 import type { WhenBusy } from '../agent/machine.js';
@@ -127,6 +128,12 @@ export interface Placement {
   usage(name: string): UsageCounter | Usage;
   history(name: string): Promise<ChatMessage[]>;
   context(name: string): Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * A person's decision on a tool call the agent's run `runId` paused for (`team.approve` /
+   * `team.reject`), carried out where the agent runs. Rejects with `ERR_NOT_FOUND` when no such
+   * call waits, `ERR_CONFLICT` when it was already decided.
+   */
+  decide(name: string, runId: string, callId: string, decision: ApprovalDecision): Promise<void>;
   /** Resolves once no work is in flight (pool: every worker has caught up). */
   settled(): Promise<void>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { pausedCalls, pauseRecord } from '../agent/approval-record.js';
 import { newUsage } from '../agent/usage.js';
 import type { Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
@@ -12,7 +13,10 @@ import type { SessionStore } from './types.js';
  * ```
  */
 export interface RestoredSession {
-  /** The stored history, plus a synthetic result for each dangling tool call at its end. */
+  /**
+   * The stored history, plus a synthetic result for each dangling tool call at its end (unless
+   * the run was paused for approval: those calls stay open, and the agent pauses again).
+   */
   readonly history: readonly ChatMessage[];
   /** How many of `history`'s messages are already stored (the synthetic ones are not). */
   readonly stored: number;
@@ -43,8 +47,10 @@ export const RESUMED_TOOL_RESULT =
  * covers it, so it may be ahead of the snapshot (a crash between the two): the history wins,
  * as the conversation's record. A history that ends in an assistant message whose tool calls
  * have no result (a crash mid-turn) gets a synthetic error result per call, so the model sees
- * the call never finished. `ERR_UNKNOWN_VERSION` propagates: a session this code cannot read
- * is never silently replaced.
+ * the call never finished, unless the snapshot's context holds a pause for approval of those
+ * very calls (agent/approval-record.ts): they stay open, and the restored agent pauses again
+ * so the same approval can be given. `ERR_UNKNOWN_VERSION` propagates: a session this code
+ * cannot read is never silently replaced.
  *
  * @example
  * ```ts
@@ -60,7 +66,9 @@ export async function loadSession(
   const history = await store.loadHistory(sessionId);
   if (snapshot === undefined && history.length === 0) return undefined;
   const stored = history.length;
-  const repaired = closeDanglingToolCalls(history);
+  const pause = snapshot === undefined ? undefined : pauseRecord(snapshot.context);
+  const paused = pause !== undefined && pausedCalls(history, pause) !== undefined;
+  const repaired = paused ? 0 : closeDanglingToolCalls(history);
   return {
     history,
     stored,

@@ -1,3 +1,4 @@
+import type { ApprovalDecision } from '../agent/approval-record.js';
 import type { Mail } from '../agent/mail.js';
 import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
 import type { Clock, TimerHandle } from '../clock.js';
@@ -256,6 +257,26 @@ export class SessionPlacement implements Placement {
   async cancel(name: string): Promise<boolean> {
     const entry = this.#entry(name);
     return entry.status === 'passive' ? false : this.#inner.cancel(name);
+  }
+
+  async decide(
+    name: string,
+    runId: string,
+    callId: string,
+    decision: ApprovalDecision,
+  ): Promise<void> {
+    const entry = this.#entry(name);
+    // A paused run is never passivated: a passive agent has nothing waiting.
+    if (entry.status === 'passive')
+      throw new TroupeError(
+        'ERR_NOT_FOUND',
+        `no tool call "${callId}" of run "${runId}" awaits approval`,
+        {
+          details: { runId, callId },
+        },
+      );
+    await entry.activation;
+    return this.#inner.decide(name, runId, callId, decision);
   }
 
   async restart(name: string): Promise<void> {

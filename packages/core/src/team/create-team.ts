@@ -1,3 +1,4 @@
+import { approvalTarget } from '../agent/approval-record.js';
 import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
 import { mailFromMessage, USER_SENDER } from '../agent/mail.js';
 import { closedResult } from '../agent/run.js';
@@ -372,6 +373,16 @@ export function createTeam(options: TeamOptions): Team {
     async cancel(name) {
       member(name);
       return host.cancel(name);
+    },
+    async approve(runId, callId) {
+      const name = approvalTarget(runId, callId);
+      member(name);
+      return host.decide(name, runId, callId, { approved: true });
+    },
+    async reject(runId, callId, reason) {
+      const name = approvalTarget(runId, callId, reason ?? null);
+      member(name);
+      return host.decide(name, runId, callId, { approved: false, reason });
     },
     async stop(name) {
       member(name);

@@ -29,6 +29,8 @@ const PERSISTED: { readonly [T in Exclude<TeamEventType, 'model.delta'>]: true }
   'model.answered': true,
   'tool.called': true,
   'tool.returned': true,
+  'tool.approval_requested': true,
+  'tool.approval_decided': true,
   'claim.granted': true,
   'claim.conflicted': true,
   'claim.released': true,

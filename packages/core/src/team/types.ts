@@ -253,6 +253,29 @@ export interface Team {
   idle(options?: IdleOptions): Promise<void>;
   /** Stops the agent's run; false when it had none. */
   cancel(name: string): Promise<boolean>;
+  /**
+   * Approves a tool call the run `runId` paused for (its tool has `needsApproval`; the
+   * `tool.approval_requested` event names the run and call): once every waiting call of the
+   * turn is decided, the approved calls run. `ERR_NOT_FOUND` when no such call waits (unknown
+   * run or call, the run ended); `ERR_CONFLICT` when the call was already decided (the first
+   * decision stands).
+   *
+   * @example
+   * ```ts
+   * team.on('tool.approval_requested', (e) => void team.approve(e.runId, e.callId));
+   * ```
+   */
+  approve(runId: string, callId: string): Promise<void>;
+  /**
+   * Rejects a tool call the run `runId` paused for: the call does not run, and the model sees
+   * `reason` as its error result. Errors as {@link Team.approve}.
+   *
+   * @example
+   * ```ts
+   * await team.reject(e.runId, e.callId, 'not on a Friday');
+   * ```
+   */
+  reject(runId: string, callId: string, reason: string): Promise<void>;
   /** Stops the agent and removes it from the team. */
   stop(name: string): Promise<void>;
   agents(): AgentInfo[];

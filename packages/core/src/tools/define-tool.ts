@@ -23,6 +23,7 @@ const TOOL_OPTIONS: ReadonlySet<string> = new Set([
   'run',
   'timeoutMs',
   'retries',
+  'needsApproval',
 ]);
 const RESULT_BRAND = Symbol.for('troupe.toolResult');
 
@@ -58,6 +59,38 @@ export interface ToolContext {
    */
   afterEarlierCalls(): Promise<Readonly<Record<string, unknown>>>;
 }
+
+/**
+ * What a `needsApproval` check sees besides the call's (validated) input.
+ *
+ * @example
+ * ```ts
+ * needsApproval: (input, ctx) => ctx.agent !== 'trusted-bot',
+ * ```
+ */
+export interface ApprovalContext {
+  /** The calling agent's name. */
+  readonly agent: string;
+  /** The run that made the call (what `team.approve` takes). */
+  readonly runId: string;
+  /** The id the model gave this call. */
+  readonly callId: string;
+  /** The calling agent's context now. */
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Decides per call whether a person must approve it. Method-shaped on purpose (bivariant in its
+ * input, like {@link Tool.run}), so tools of different schemas share one list type.
+ *
+ * @example
+ * ```ts
+ * const check: ApprovalCheck<{ path: string }> = ({ path }) => !path.startsWith('tmp/');
+ * ```
+ */
+export type ApprovalCheck<I> = {
+  check(input: I, ctx: ApprovalContext): MaybePromise<boolean>;
+}['check'];
 
 /** A result with context updates, made by {@link toolResult}. */
 export interface ToolResultWithUpdates {
@@ -116,6 +149,13 @@ export interface ToolOptions<S extends z.ZodType> {
   readonly timeoutMs?: number;
   /** Extra attempts after a throw (not after a timeout or a validation error). Default 0. */
   readonly retries?: number;
+  /**
+   * `true`: every call waits for a person (`team.approve` / `team.reject`) before it runs; a
+   * function decides per call from the validated input (a throw or a rejected promise counts
+   * as `true`). Calls with invalid arguments never wait: they are refused as usual. Default
+   * `false`.
+   */
+  readonly needsApproval?: boolean | ApprovalCheck<z.output<S>>;
 }
 
 /**
@@ -138,6 +178,8 @@ export interface Tool<S extends z.ZodType = z.ZodType> {
   run(input: z.output<S>, ctx: ToolContext): MaybePromise<unknown>;
   readonly timeoutMs: number;
   readonly retries: number;
+  /** Absent (or `false`) when calls run without approval; see {@link ToolOptions.needsApproval}. */
+  readonly needsApproval?: boolean | ApprovalCheck<z.output<S>>;
 }
 
 /**
@@ -168,6 +210,15 @@ export type AnyTool = Tool<z.ZodType>;
  *   timeoutMs: 5_000,
  *   retries: 1,
  * });
+ *
+ * // Paused for a person before each call that deletes outside tmp/ (team.approve / team.reject):
+ * const remove = defineTool({
+ *   name: 'remove_file',
+ *   description: 'Deletes a file',
+ *   input: z.object({ path: z.string() }),
+ *   run: ({ path }) => rm(path),
+ *   needsApproval: ({ path }) => !path.startsWith('tmp/'),
+ * });
  * ```
  */
 export function defineTool<S extends z.ZodType>(options: ToolOptions<S>): Tool<S> {
@@ -181,6 +232,7 @@ export function defineTool<S extends z.ZodType>(options: ToolOptions<S>): Tool<S
     run,
     timeoutMs = DEFAULT_TOOL_TIMEOUT_MS,
     retries = 0,
+    needsApproval = false,
   } = options;
   if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
     throw invalidArgument('name must be 1-64 characters of [a-zA-Z0-9_-]', { name });
@@ -209,5 +261,15 @@ export function defineTool<S extends z.ZodType>(options: ToolOptions<S>): Tool<S
   if (!(Number.isInteger(retries) && retries >= 0)) {
     throw invalidArgument('retries must be a non-negative integer', { name, retries });
   }
-  return Object.freeze({ name, description, input, run, timeoutMs, retries });
+  if (typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function') {
+    throw invalidArgument('needsApproval must be a boolean or a function', {
+      name,
+      needsApproval: typeof needsApproval,
+    });
+  }
+  return Object.freeze(
+    needsApproval === false
+      ? { name, description, input, run, timeoutMs, retries }
+      : { name, description, input, run, timeoutMs, retries, needsApproval },
+  );
 }

@@ -110,6 +110,8 @@ class Turn implements ToolTurn {
   aborted = false;
   reason: unknown;
   #calls: readonly ToolCall[];
+  /** Calls a person rejected (`team.reject`), by call id: the reason is their result. */
+  readonly #rejected: ReadonlyMap<string, string> | undefined;
   #results: (ToolMessage | undefined)[];
   #updates: (readonly ContextUpdate[] | undefined)[];
   #contexts: CallContext[] = [];
@@ -123,9 +125,14 @@ class Turn implements ToolTurn {
   #resolve: ((value: ToolMessage[] | undefined) => void) | undefined;
   #over = false;
 
-  constructor(env: ToolTurnEnv, calls: readonly ToolCall[]) {
+  constructor(
+    env: ToolTurnEnv,
+    calls: readonly ToolCall[],
+    rejected: ReadonlyMap<string, string> | undefined,
+  ) {
     this.env = env;
     this.#calls = calls;
+    this.#rejected = rejected;
     this.#results = new Array(calls.length);
     this.#updates = new Array(calls.length);
   }
@@ -192,6 +199,11 @@ class Turn implements ToolTurn {
   }
 
   #startCall(tools: ToolSet, call: ToolCall, index: number): void {
+    const reason = this.#rejected?.get(call.id);
+    if (reason !== undefined) {
+      this.#refuse(call, index, `Tool call rejected: ${reason}`, 'rejected');
+      return;
+    }
     const tool = tools.byName.get(call.name);
     if (tool === undefined) {
       const refusal = tools.refusals.get(call.name);
@@ -400,8 +412,9 @@ class Turn implements ToolTurn {
 
 /**
  * Runs one turn's tool calls concurrently. Every outcome (unknown or refused tool, invalid
- * arguments, a throw after its retries, a timeout) is a result message the model sees; results
- * come back in call order and context updates apply in call order.
+ * arguments, a throw after its retries, a timeout, a call a person rejected) is a result message
+ * the model sees; results come back in call order and context updates apply in call order.
+ * `rejected` maps call ids a person rejected to the reason, which becomes their error result.
  *
  * @example
  * ```ts
@@ -413,8 +426,9 @@ export function runToolCalls(
   calls: readonly ToolCall[],
   tools: ToolSet,
   env: ToolTurnEnv,
+  rejected?: ReadonlyMap<string, string>,
 ): ToolTurn {
-  const turn = new Turn(env, calls);
+  const turn = new Turn(env, calls, rejected);
   turn.start(tools);
   return turn;
 }

@@ -200,6 +200,9 @@ export function runHost(init: HostInit): Promise<void> {
         case 'cursor':
           answer(msg.rid, () => agents.cursor(msg.agent, msg.rebase));
           return;
+        case 'decide':
+          answer(msg.rid, () => agents.decide(msg.agent, msg.runId, msg.callId, msg.decision));
+          return;
         case 'markFailed':
           agents.markFailed(msg.agent);
           return;

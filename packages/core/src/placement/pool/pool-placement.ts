@@ -1,3 +1,4 @@
+import type { ApprovalDecision } from '../../agent/approval-record.js';
 import type { RunEnd } from '../../agent/env.js';
 import type { Mail } from '../../agent/mail.js';
 import { closedResult } from '../../agent/run.js';
@@ -39,7 +40,12 @@ export interface PoolPlacementOptions {
   readonly hooks: PlacementHooks;
 }
 
-const BUSY = new Set<AgentState>(['waitingForLease', 'callingModel', 'runningTools']);
+const BUSY = new Set<AgentState>([
+  'waitingForLease',
+  'callingModel',
+  'runningTools',
+  'awaitingApproval',
+]);
 
 interface RemoteAgent {
   host: HostChannel;
@@ -172,6 +178,16 @@ class PoolPlacement implements Placement {
   cancel(name: string): Promise<boolean> {
     const agent = this.#get(name);
     return agent.host.request<boolean>({ t: 'cancel', agent: name }, name);
+  }
+
+  async decide(
+    name: string,
+    runId: string,
+    callId: string,
+    decision: ApprovalDecision,
+  ): Promise<void> {
+    const agent = this.#get(name);
+    await agent.host.request({ t: 'decide', agent: name, runId, callId, decision }, name);
   }
 
   async restart(name: string): Promise<void> {

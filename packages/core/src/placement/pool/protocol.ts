@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { ApprovalDecision } from '../../agent/approval-record.js';
 import type { RunEnd } from '../../agent/env.js';
 import type { WhenBusy } from '../../agent/machine.js';
 import type { Mail } from '../../agent/mail.js';
@@ -62,6 +63,15 @@ export type DownMsg =
       readonly rebase: number | undefined;
     }
   | { readonly t: 'markFailed'; readonly agent: string }
+  /** `team.approve` / `team.reject`: carried out in the agent's worker (`ok`, or the error). */
+  | {
+      readonly t: 'decide';
+      readonly rid: number;
+      readonly agent: string;
+      readonly runId: string;
+      readonly callId: string;
+      readonly decision: ApprovalDecision;
+    }
   | { readonly t: 'timer'; readonly id: number; readonly at: number }
   /** The event types the coordinator's listeners take (`'*'`: all); hosts build only these. */
   | { readonly t: 'events'; readonly types: readonly string[] }
