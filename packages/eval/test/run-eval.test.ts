@@ -279,4 +279,65 @@ describe('runEval', () => {
     // 6 single-call tasks at 2 requests a second: at least 2 s of simulated time.
     expect(one.simulation!.durationMs).toBeGreaterThanOrEqual(2_000);
   });
+
+  it('an abort stops starting tasks, cancels those running, and the next run finishes them', async () => {
+    const out = await outDir();
+    const clock = new SimulatedClock(0);
+    const slow = scriptedModel({
+      clock,
+      latencyMs: 1_000,
+      steps: (_r, call) => ({
+        text: `The answer is ${Number(/(\d+)/.exec(call.lastUser ?? '')?.[1]) * 2}`,
+      }),
+    });
+    const stop = new AbortController();
+    const running = runEval(suite({ concurrency: 2 }), {
+      out,
+      model: slow,
+      clock,
+      signal: stop.signal,
+      progress: false,
+    });
+    let settled = false;
+    void running.finally(() => {
+      settled = true;
+    });
+    // Bounded: move the clock to each timer; abort once two tasks have finished.
+    for (let i = 0; i < 2_000 && !settled; i++) {
+      if (clock.now() >= 1_500) stop.abort();
+      const next = clock.nextDue();
+      // Stop at 1.5 s on the way: t0 and t1 done, t2 and t3 halfway.
+      const to = next === undefined || stop.signal.aborted ? next : Math.min(next, 1_500);
+      if (to === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
+      else await clock.advance(to - clock.now());
+    }
+    const first = await running;
+    expect(first.summary.stoppedBy).toBe('abort');
+    expect(first.results.filter((r) => r.status === 'completed').map((r) => r.id)).toEqual([
+      't0',
+      't1',
+    ]);
+    expect(first.results.filter((r) => r.status === 'cancelled')).toHaveLength(2);
+    const again = await runEval(suite(), { out, model: doubler(), progress: false });
+    expect(again.skipped).toEqual(['t0', 't1']);
+    expect(again.summary).toMatchObject({ completed: 6, notRun: [] });
+  });
+
+  it('a rehearsal grades with a policy judge under the suite limiter, free of real calls', async () => {
+    const judge = scriptedModel({ steps: [{ text: '{"score":1,"reasoning":"x"}' }] });
+    const run = await runEval(suite({ scorers: [modelGraded({ rubric: 'Right?' }), includes()] }), {
+      out: await outDir(),
+      progress: false,
+      simulate: { seed: 3 },
+    });
+    expect(judge.calls).toBe(0);
+    for (const r of run.results) {
+      const { score } = r.scores.modelGraded!;
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(1);
+      // The team's call and the judge's, both priced by the policy.
+      expect(r.usage.requests).toBe(2);
+      expect(r.costUsd).toBeGreaterThan(0);
+    }
+  });
 });
