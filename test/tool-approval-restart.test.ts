@@ -13,12 +13,15 @@ import {
 } from '@troupe/core';
 import { createSqliteSessionStore } from '@troupe/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { operator } from './fixtures/approval-pause/agents.js';
 
 // Runs test/fixtures/approval-pause/team.js against the built dist: build core first
 // (`npx tsc -p packages/core/tsconfig.build.json`).
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = join(here, 'fixtures', 'approval-pause', 'team.js');
+const OPERATOR = {
+  module: new URL('./fixtures/approval-pause/agents.js', import.meta.url).href,
+  export: 'operator',
+};
 const dir = mkdtempSync(join(tmpdir(), 'troupe-approval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,7 +81,7 @@ describe('a pause for approval survives the process', () => {
     const finished: TeamEventOf<'run.finished'>[] = [];
     team.on('run.finished', (e) => finished.push(e));
 
-    expect((await team.resume(() => operator())).map((a) => a.name)).toEqual(['ops']);
+    expect((await team.resume(OPERATOR)).map((a) => a.name)).toEqual(['ops']);
     // Paused again, the call still open (no synthetic result), announced once more.
     expect(team.agent('ops')?.state).toBe('awaitingApproval');
     expect(requested).toEqual([
