@@ -199,11 +199,13 @@ async function runTasks(
         finished = true;
       });
       const maxMs = sim.scenario.stop.maxSimulatedMs;
+      const settled = () => Promise.all([...services.teams].map((team) => team.settled()));
       await Promise.all([
         pool,
         driveClock(
           clock,
           () => finished,
+          settled,
           maxMs,
           () => aborted.abort(),
         ),

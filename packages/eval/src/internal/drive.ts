@@ -5,18 +5,23 @@ const MAX_STALLS = 1_000;
 
 /**
  * Moves a rehearsal's simulated clock until `done()`: whenever the suite's work has settled
- * (one macrotask turn lets every promise chain run), to the next timer that is due. Past
- * `maxMs` of simulated time it calls `stop()` (the runs are cancelled) and goes on until done.
+ * (`settled()`: every live team's own work, then one macrotask turn for the chains around it),
+ * to the next timer that is due. Past `maxMs` of simulated time it calls `stop()` (the runs are
+ * cancelled) and goes on until done.
  */
 export async function driveClock(
   clock: SimulatedClock,
   done: () => boolean,
+  settled: () => Promise<unknown>,
   maxMs: number,
   stop: () => void,
 ): Promise<void> {
   let stalls = 0;
   let stopped = false;
   while (!done()) {
+    // Advancing while a team still has work in flight (a delivery, a run's last steps) would
+    // fire its later timers first: a bound of 60 s could pass before its answer is handled.
+    await settled();
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (done()) return;
     const next = clock.nextDue();

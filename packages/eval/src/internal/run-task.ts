@@ -121,6 +121,8 @@ async function attempt(s: TaskServices, task: EvalTask, startedAt: number): Prom
     const message = typeof task.input === 'string' ? task.input : JSON.stringify(task.input);
     // A task runs until the team is idle. With one agent that is its reply: its mailbox held
     // only the task, and no one else can write to it.
+    // (Also: `until: 'idle'` can miss the idle moment after a lease wait on a simulated clock
+    // and sit until maxMs; reported to core. A one-agent team does not depend on it.)
     const until = names.length === 1 ? 'reply' : 'idle';
     const outcome = await team.run(to, message, { until, maxMs: suite.timeoutMs });
     const reply = outcome.reply;
