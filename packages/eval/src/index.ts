@@ -2,7 +2,7 @@
 
 export type { ChangedTask, EvalComparison, ScorerDelta } from './compare.js';
 export { compareRuns, formatComparison } from './compare.js';
-export type { CheckedOptions, RunEvalOptions, SimulateOptions } from './options.js';
+export type { RunEvalOptions, SimulateOptions } from './options.js';
 export { renderEvalReport } from './report-html.js';
 export type { EvalRun } from './run-eval.js';
 export { BUDGET_KEY, runEval } from './run-eval.js';

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { invalidArgument, type RateLimitRule, TroupeError } from '@troupe/core';
 import type { EvalSuite, EvalTask, Scorer } from './types.js';
 
-/** Defaults of a suite's optional fields. */
+/** Tasks running at once when a suite does not say (`concurrency`). */
 export const DEFAULT_CONCURRENCY = 4;
+/** Bound on one task when a suite does not say (`timeoutMs`): 10 minutes. */
 export const DEFAULT_TASK_TIMEOUT_MS = 600_000;
+/** Extra attempts of a transiently failed task when a suite does not say (`retries`). */
 export const DEFAULT_RETRIES = 1;
 
 const SUITE_KEYS = new Set([
@@ -34,7 +36,14 @@ export function defineSuite(suite: EvalSuite): EvalSuite {
   return suite;
 }
 
-/** A suite with its dataset loaded and every field checked. */
+/**
+ * A suite with its dataset loaded and every field checked (what {@link resolveSuite} returns).
+ *
+ * @example
+ * ```ts
+ * const count = (s: ResolvedSuite) => s.tasks.length;
+ * ```
+ */
 export interface ResolvedSuite {
   readonly name: string;
   readonly tasks: readonly EvalTask[];
@@ -138,7 +147,14 @@ export function checkTasks(tasks: readonly unknown[], source: string): EvalTask[
   return out;
 }
 
-/** Reads a JSONL dataset: one task per non-empty line. */
+/**
+ * Reads a JSONL dataset: one task per non-empty line, ids unique.
+ *
+ * @example
+ * ```ts
+ * const tasks = await loadJsonlDataset('datasets/capitals.jsonl');
+ * ```
+ */
 export async function loadJsonlDataset(path: string): Promise<EvalTask[]> {
   let text: string;
   try {
@@ -198,6 +214,11 @@ function checkScorers(value: unknown): Scorer[] {
 /**
  * Checks every field of a suite and loads its dataset; refuses a bad one with
  * `ERR_INVALID_ARGUMENT` naming the field, before any task runs.
+ *
+ * @example
+ * ```ts
+ * const { tasks } = await resolveSuite((await import('./suite.mjs')).default); // a dry check
+ * ```
  */
 export async function resolveSuite(suite: unknown): Promise<ResolvedSuite> {
   if (typeof suite !== 'object' || suite === null)
