@@ -109,6 +109,8 @@ export type { MemorySharedState, SharedStateOptions } from './state/shared-state
 export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/shared-state.js';
 export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-team.js';
 export { createTeam } from './team/create-team.js';
+export type { FollowOptions } from './team/distributed/events.js';
+export type { DistributedOptions } from './team/distributed/options.js';
 export { agentSessionId } from './team/persistence.js';
 export type { SupervisionOptions } from './team/supervisor.js';
 export type { AskRequest, TeamMember } from './team/team-tools.js';

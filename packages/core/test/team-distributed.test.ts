@@ -8,7 +8,7 @@ import {
   SimulatedClock,
   type Team,
 } from '@troupe/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // Two teams in one process act as two hosts of one distributed team: they share the bus, the
 // shared state, the session store and the directory, as processes on one Redis do.
@@ -178,6 +178,31 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
     });
     expect(await userSeqs(a.team, 'bob')).toEqual([1]); // not run again
     await drive(a.team.close());
+  });
+
+  it('follows the events of an agent of another host while asked, and only then', async () => {
+    const { host, drive, clock, shared } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    const seen: string[] = [];
+    const following = (async () => {
+      for await (const event of a.team.follow('bob', { forMs: 5_000 })) seen.push(event.type);
+    })();
+    await clock.advance(10); // host-b takes the request
+    await drive(a.team.send('bob', 'watched'));
+    await drive(following);
+    expect(seen).toContain('run.started');
+    expect(seen).toContain('run.finished');
+    // Once the follow ran out, host-b copies nothing to the bus.
+    const posts = vi.spyOn(shared.bus, 'post');
+    await drive(a.team.send('bob', 'not watched'));
+    expect(posts.mock.calls.filter(([topic]) => topic.startsWith('events:'))).toEqual([]);
+    expect(posts.mock.calls.length).toBeGreaterThan(0);
+    await expect(async () => {
+      for await (const _ of a.team.follow('nobody')) break;
+    }).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await drive(Promise.all([a.team.close(), b.team.close()]));
   });
 
   it('refuses a distributed team without an id or a store', () => {

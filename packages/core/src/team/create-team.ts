@@ -104,6 +104,8 @@ export function createTeam(options: TeamOptions): Team {
           clock,
           bus,
           state,
+          hub,
+          ids,
           adopt: async (name, definition) => void (await team.spawn(...respawn(name, definition))),
           history: (name) => team.history(name),
           evict: (name) => team.stop(name),
@@ -413,6 +415,11 @@ export function createTeam(options: TeamOptions): Team {
     },
     events(streamOptions) {
       return hub.stream(streamOptions);
+    },
+    follow(agent, followOptions) {
+      if (remote === undefined)
+        throw invalidArgument('follow needs a distributed team: use events() or on() here');
+      return remote.follow(agent, followOptions);
     },
     on(type, listener) {
       return hub.on(type, listener);

@@ -14,8 +14,9 @@ import type { ResidencyStats } from '../session/session-placement.js';
 import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
 import type { TracingOption } from '../tracing/options.js';
-import type { SupervisionOptions } from './supervisor.js';
+import type { FollowOptions } from './distributed/events.js';
 import type { DistributedOptions } from './distributed/options.js';
+import type { SupervisionOptions } from './supervisor.js';
 
 // The public shapes of a team: its options, what spawn takes, what agents() shows, the Team.
 
@@ -286,6 +287,12 @@ export interface Team {
   events(options?: EventStreamOptions): EventStream;
   /** Calls `listener` for each event of `type` (or every event for `'*'`); returns unsubscribe. */
   on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void;
+  /**
+   * In a distributed team: the events of `agent`, whichever host runs it, for `forMs` (default
+   * one minute) or until `signal` aborts. Its host copies them to the bus only while someone
+   * follows. `ERR_NOT_FOUND` for an unknown agent (packages/core/docs/distributed.md).
+   */
+  follow(agent: string, options?: FollowOptions): AsyncIterable<TeamEvent>;
   /**
    * Resolves once the team has no work in flight other than waiting on its clock (pool
    * workers included). With a simulated clock: await this, then advance to `clock.nextDue()`.

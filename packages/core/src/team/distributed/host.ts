@@ -2,11 +2,15 @@ import type { BusBackend, Message, SharedStateBackend } from '../../backends.js'
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { DirectoryEntry } from '../../directory/types.js';
 import { isTroupeError, TroupeError } from '../../errors.js';
+import type { EventHub } from '../../events/event-hub.js';
+import type { TeamEvent } from '../../events/team-events.js';
+import type { IdGenerator } from '../../ids.js';
 import type { ChatMessage } from '../../model.js';
 import { isModuleRef } from '../../placement/load-agent.js';
 import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
 import { inboxTopic } from '../team-tools.js';
 import type { AgentInfo, SpawnOptions } from '../types.js';
+import { EventRelay, type FollowOptions } from './events.js';
 import type { DistributedConfig } from './options.js';
 import { REANSWER_WINDOW, recoveredAnswers } from './recovered-answers.js';
 import { isReplyBody, type ReplyBody, RoutedReplies, replyTopic } from './routed-replies.js';
@@ -27,6 +31,9 @@ export interface HostDeps {
   readonly clock: Clock;
   readonly bus: BusBackend;
   readonly state: SharedStateBackend;
+  /** The team's events (copied to followers on other hosts while they follow). */
+  readonly hub: EventHub;
+  readonly ids: IdGenerator;
   /** Spawns a taken-over agent here (the team's own spawn: it resumes the stored session). */
   adopt(name: string, definition: HostedDefinition): Promise<void>;
   /** A local agent's history (after a take-over: what its session brought back). */
@@ -83,6 +90,7 @@ export class DistributedHost {
   /** The first heartbeat: registrations wait for it. */
   readonly #ready: Promise<unknown>;
   readonly #controller = new AbortController();
+  readonly #relay: EventRelay;
   /** Agents being spawned by a take-over: already registered to this host. */
   readonly #adopting = new Set<string>();
   /** Agents this host holds in the directory: registered, or taken over, by it. */
@@ -105,8 +113,23 @@ export class DistributedHost {
     });
     this.#ready = Promise.resolve(config.directory.heartbeat(config.hostId));
     this.#ready.catch(onError);
+    this.#relay = new EventRelay({
+      bus,
+      clock: deps.clock,
+      hub: deps.hub,
+      directory: config.directory,
+      hostId: config.hostId,
+      ids: deps.ids,
+      onError,
+    });
     this.#schedule();
     void this.#pump();
+    void this.#relay.serve(this.#controller.signal);
+  }
+
+  /** `team.follow`: the events of an agent of any host (see events.ts). */
+  follow(agent: string, options?: FollowOptions): AsyncGenerator<TeamEvent> {
+    return this.#relay.follow(agent, options);
   }
 
   get hostId(): string {
