@@ -56,10 +56,14 @@ class Host {
       this.stderr += chunk.toString('utf8');
     });
     let onReady = (): void => {};
-    this.ready = new Promise((resolve) => {
-      onReady = resolve;
-    });
     this.exited = new Promise((resolve) => this.#child.on('exit', resolve));
+    // A child that dies before it is ready fails the test with its stderr instead of hanging it.
+    this.ready = new Promise((resolve, reject) => {
+      onReady = resolve;
+      void this.exited.then((code) =>
+        reject(new Error(`${hostId} exited with ${code}: ${this.stderr}`)),
+      );
+    });
     createInterface({ input: this.#child.stdout! }).on('line', (line) => {
       const message = JSON.parse(line) as Reply & { ready?: string };
       if (message.ready !== undefined) return onReady();
@@ -170,6 +174,14 @@ describe('a distributed team on four processes', () => {
       }
       expect(listed).toHaveLength(PROCESSES * AGENTS_PER_PROCESS);
       expect(listed.find((a) => a.name === 'a3-4')?.host).toBe('host-3');
+
+      // Events of an agent of another host: host-0 follows a1-0 while host-2 sends to it.
+      const followed = first.call({ op: 'follow', agent: 'a1-0', forMs: 1_500 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await hosts[2]!.call({ op: 'send', to: 'a1-0', text: 'watched' });
+      const { types } = (await followed) as unknown as { types: string[] };
+      expect(types).toEqual(expect.arrayContaining(['run.started', 'run.finished']));
+      step('events followed across hosts');
 
       // The victim's agents hold claims.
       const claimed = await Promise.all(
