@@ -9,11 +9,13 @@ import {
 } from '@troupe/core';
 import { anthropic, closeProviderPools, openaiCompatible, type Pricing } from '@troupe/providers';
 import { createRecorder } from '@troupe/sim';
+import { approveMode, decideApprovals } from './approvals.js';
 import { parse, UsageError } from './args.js';
 import { loadTeamModule, spawnTeamModule, type TeamModule } from './team-module.js';
 
 export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] [--quiet] [--record DIR]
                  [--max-turns-total N] [--timeout MS] [--price-in USD] [--price-out USD]
+                 [--approve all|none]
 
   Runs a live team against a real model until the whole team is idle: the task goes to one
   agent (--to, else the module's \`to\`, else the first), and every message the agents send
@@ -33,7 +35,11 @@ export const runUsage = `troupe run <team module> [--message TEXT] [--to AGENT] 
   Events go to stderr. Stdout gets the addressed agent's last answer, then every other agent's
   last answer under a "--- name ---" line. Exit 0 when the team went idle with the task answered,
   1 otherwise (a failed run, a bound reached).
-  --record DIR records every model exchange and tool result for \`troupe sim --replay DIR\`.`;
+  --record DIR records every model exchange and tool result for \`troupe sim --replay DIR\`.
+  Tool calls that need approval (defineTool({ needsApproval })): when stdin is a terminal each
+  one is asked about (y/n, with the tool and its arguments); --approve all approves them all,
+  --approve none rejects them all. Without a terminal and without --approve they are rejected
+  with the reason "not approved (no terminal)", which the model sees as the call's result.`;
 
 /** The limiter key every agent of \`troupe run\` takes its leases on (unless it names its own). */
 export const RUN_LIMIT_KEY = 'model';
@@ -97,7 +103,13 @@ export function modelFromEnv(env: NodeJS.ProcessEnv, pricing?: Pricing): Model {
 /** `troupe run`: returns the exit code. */
 export async function runCommand(
   argv: string[],
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
+  io: {
+    out: NodeJS.WritableStream;
+    err: NodeJS.WritableStream;
+    env: NodeJS.ProcessEnv;
+    /** Where approvals are asked (default: process.stdin, asked only when it is a terminal). */
+    in?: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+  },
 ): Promise<number> {
   const { values, positionals } = parse({
     args: argv,
@@ -111,8 +123,11 @@ export async function runCommand(
       timeout: { type: 'string' },
       'price-in': { type: 'string' },
       'price-out': { type: 'string' },
+      approve: { type: 'string' },
     },
   });
+  const input = io.in ?? process.stdin;
+  const approvals = approveMode(values.approve, input.isTTY === true);
   const maxTurnsTotal =
     positive(values['max-turns-total'], '--max-turns-total', true) ?? DEFAULT_MAX_TURNS_TOTAL;
   const maxMs = positive(values.timeout, '--timeout') ?? DEFAULT_TIMEOUT_MS;
@@ -147,6 +162,7 @@ export async function runCommand(
     bus: createBus({ clock }),
     limiterKeys: [RUN_LIMIT_KEY],
   });
+  let stopApprovals = () => {};
   try {
     const names = await spawnTeamModule(team, spec);
     const to = values.to ?? spec.to ?? names[0]!;
@@ -161,11 +177,16 @@ export async function runCommand(
       });
     }
     reportUnusedLimits(spec, io.err);
+    stopApprovals = decideApprovals(team, approvals, values.approve !== undefined, {
+      input,
+      err: io.err,
+    });
     const outcome = await team.run(to, message, { until: 'idle', maxMs, maxTurnsTotal });
     // The run's own events end here; a supervisor restart after a failure is noise.
     unsubscribe();
     return report(outcome, to, names, { maxMs, maxTurnsTotal }, io);
   } finally {
+    stopApprovals();
     await team.close();
     await recorder?.close({ task: message, to: values.to ?? spec.to });
     ended.abort();
