@@ -21,13 +21,19 @@ const worker = {
 
 /**
  * Every method of `target` hangs forever once `frozen.on` is set: a host that stopped dead.
- * With `frozen.replies`, only its posts to reply topics hang (answers lost on the way).
+ * With `frozen.replies`, only its posts to reply topics hang (answers lost on the way); with
+ * `frozen.beats`, only its heartbeats fail (cut off from the directory, running on).
  */
-function freezable<T extends object>(target: T, frozen: { on: boolean; replies?: boolean }): T {
+function freezable<T extends object>(
+  target: T,
+  frozen: { on: boolean; replies?: boolean; beats?: boolean },
+): T {
   return new Proxy(target, {
     get(object, key) {
       const value = Reflect.get(object, key, object);
       if (typeof value !== 'function') return value;
+      if (frozen.beats && key === 'heartbeat')
+        return () => Promise.reject(new Error('cut off from the directory'));
       return (...args: unknown[]) =>
         frozen.on || (frozen.replies && key === 'post' && String(args[0]).startsWith('reply:'))
           ? new Promise(() => {})
@@ -46,7 +52,7 @@ function cluster() {
     directory: createMemoryDirectory({ clock, hostTtlMs: HOST_TTL_MS }),
   };
   const host = (hostId: string) => {
-    const frozen = { on: false, replies: false };
+    const frozen = { on: false, replies: false, beats: false };
     const team = createTeam({
       id: 'crew',
       clock,
@@ -202,6 +208,24 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
     await expect(async () => {
       for await (const _ of a.team.follow('nobody')) break;
     }).rejects.toMatchObject({ code: 'ERR_NOT_FOUND' });
+    await drive(Promise.all([a.team.close(), b.team.close()]));
+  });
+
+  it('a host thought dead stops its copy of an agent another host took over', async () => {
+    const { host, drive, clock, shared } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    b.frozen.beats = true; // host-b runs on, but its lease runs out
+    await clock.advance(HOST_TTL_MS + HOST_TTL_MS / 3 + 100);
+    expect(shared.directory.lookup('bob')).toMatchObject({ host: 'host-a', generation: 2 });
+    expect(b.team.agent('bob')).toBeDefined(); // its stale copy, until its next round
+    b.frozen.beats = false;
+    await clock.advance(HOST_TTL_MS / 3 + 100);
+    expect(b.team.agent('bob')).toBeUndefined();
+    expect(a.team.agents().find((x) => x.name === 'bob')).toMatchObject({ host: 'host-a' });
+    expect(shared.directory.lookup('bob')).toMatchObject({ host: 'host-a' });
     await drive(Promise.all([a.team.close(), b.team.close()]));
   });
 
