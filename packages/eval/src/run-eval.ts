@@ -79,7 +79,8 @@ export async function runEval(suite: EvalSuite, options: RunEvalOptions): Promis
   const skipped = resolved.tasks.filter((t) => done(t.id)).map((t) => t.id);
   const todo = resolved.tasks.filter((t) => !done(t.id));
   // The budget counts what earlier runs into the same OUT spent.
-  const priorCost = skipped.reduce((sum, id) => sum + results.get(id)!.costUsd, 0);
+  let priorCost = 0;
+  for (const r of results.values()) priorCost += r.costUsd;
   const budgetLeft = resolved.budgetUsd === undefined ? undefined : resolved.budgetUsd - priorCost;
   const progress = new Progress(o.progress, resolved.tasks.length, skipped.length);
   progress.line(
