@@ -132,6 +132,21 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
     await drive(Promise.all([a.team.close(), b.team.close()]));
   });
 
+  it('a cycle of asks across hosts ends with the first ask’s timeout, not a hang', async () => {
+    const { host, drive, clock } = cluster();
+    const a = host('host-a');
+    const b = host('host-b');
+    await drive(a.team.spawn(worker, { name: 'ada' }));
+    await drive(b.team.spawn(worker, { name: 'bob' }));
+    const started = clock.now();
+    // ada asks bob, who asks ada back: each host sees one edge of the cycle.
+    const reply = await drive(a.team.send('ada', 'ask:bob:ask:ada:status'));
+    expect(reply.status).toBe('completed');
+    expect(reply.text).toContain('ERR_TIMEOUT');
+    expect(clock.now() - started).toBeGreaterThanOrEqual(5_000); // the fixture's ask timeoutMs
+    await drive(Promise.all([a.team.close(), b.team.close()]));
+  });
+
   it('a dead host: its agents resume on a survivor, unhandled messages run once, claims released', async () => {
     const { host, drive, shared, clock } = cluster();
     const a = host('host-a');
