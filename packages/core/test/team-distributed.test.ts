@@ -86,7 +86,7 @@ async function userSeqs(team: Team, agent: string): Promise<number[]> {
 
 describe('a team across hosts (memory directory, shared bus and store)', () => {
   it('names are unique team-wide: a second spawn of ada on another host is ERR_ALREADY_EXISTS', async () => {
-    const { host, drive } = cluster();
+    const { host, drive, clock, shared } = cluster();
     const a = host('host-a');
     const b = host('host-b');
     await drive(a.team.spawn(worker, { name: 'ada' }));
@@ -94,6 +94,11 @@ describe('a team across hosts (memory directory, shared bus and store)', () => {
       code: 'ERR_ALREADY_EXISTS',
     });
     expect(b.team.agent('ada')).toBeUndefined();
+    // ada has a stored session; resume on host-b leaves her to host-a.
+    await drive(a.team.send('ada', 'hello'));
+    await clock.advance(500);
+    expect(await shared.store.listSessions()).toContain('crew/ada');
+    expect(await drive(b.team.resume(worker))).toEqual([]);
     await drive(Promise.all([a.team.close(), b.team.close()]));
   });
 

@@ -111,7 +111,7 @@ export function createTeam(options: TeamOptions): Team {
           evict: (name) => team.stop(name),
           local: () => members.keys(),
         });
-  /** A name this process does not host, in a distributed team: another host may (the directory knows). */
+  /** A name this process does not host, in a distributed team: another host may have it. */
   const elsewhere = (name: unknown): name is string =>
     remote !== undefined && !closed && typeof name === 'string' && !members.has(name);
   const exists = (name: string) => members.has(name) || (remote?.exists(name) ?? false);
@@ -435,7 +435,8 @@ export function createTeam(options: TeamOptions): Team {
       for (const sessionId of await store.listSessions()) {
         if (!sessionId.startsWith(prefix)) continue;
         const name = sessionId.slice(prefix.length);
-        if (members.has(name)) continue;
+        // In a distributed team, an agent another host runs is not resumed here.
+        if (members.has(name) || (await remote?.exists(name))) continue;
         const agentSource = typeof source === 'function' ? source(name) : source;
         if (agentSource !== undefined) resumed.push(await team.spawn(agentSource, { name }));
       }
