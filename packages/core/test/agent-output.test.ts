@@ -130,6 +130,8 @@ describe('bad input to the message-driven API', () => {
       () => makeTeam({ whenBusy: 'sometimes' as never }),
       () => makeTeam({ leaseTimeoutMs: 0 }),
       () => makeTeam({ roles: 'reviewer' as never }),
+      () => makeTeam({ limiterKeys: [] }),
+      () => defineAgent({ name: 'a', instructions: '', model, limiterKeys: [''] }),
     ];
     for (const fn of bad)
       expect(fn).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));

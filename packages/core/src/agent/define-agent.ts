@@ -180,9 +180,13 @@ export function defineAgent<TSchema extends z.ZodType | undefined = undefined>(
   }
   if (
     limiterKeys !== undefined &&
-    !(Array.isArray(limiterKeys) && limiterKeys.every((k) => typeof k === 'string'))
+    !(
+      Array.isArray(limiterKeys) &&
+      limiterKeys.length > 0 &&
+      limiterKeys.every((k) => typeof k === 'string' && k.length > 0)
+    )
   ) {
-    throw invalidArgument('limiterKeys must be an array of strings', { name });
+    throw invalidArgument('limiterKeys must be a non-empty array of non-empty strings', { name });
   }
   const derive = options.derive;
   if (derive !== undefined && (typeof derive !== 'object' || derive === null)) {

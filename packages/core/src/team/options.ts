@@ -110,8 +110,10 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
   const { limiterKeys, onListenerError, store } = options;
   check(
     limiterKeys === undefined ||
-      (Array.isArray(limiterKeys) && limiterKeys.every((k) => typeof k === 'string')),
-    'limiterKeys must be an array of strings',
+      (Array.isArray(limiterKeys) &&
+        limiterKeys.length > 0 &&
+        limiterKeys.every((k) => typeof k === 'string' && k.length > 0)),
+    'limiterKeys must be a non-empty array of non-empty strings',
   );
   check(
     onListenerError === undefined || typeof onListenerError === 'function',
