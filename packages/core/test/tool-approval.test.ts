@@ -181,6 +181,22 @@ describe.each<Placements>(['inline', 'pool'])('tool approval (%s)', (kind) => {
     );
   });
 
+  it('a check that never answers counts as needing approval after the tool timeout', async () => {
+    const { clock, events } = setup();
+    await team!.spawn(OPERATOR, { name: 'ops' });
+    const answer = team!.send('ops', task({ id: 's1', name: 'stuck_check', arguments: {} }));
+    await team!.settled();
+    expect(team!.agent('ops')?.state).toBe('callingModel'); // the check is pending
+    await clock.advance(999);
+    await team!.settled();
+    expect(events.requested).toEqual([]);
+    await clock.advance(1);
+    await until(team!, 'ops', 'awaitingApproval');
+    expect(events.requested.map((e) => e.callId)).toEqual(['s1']);
+    await team!.approve('ops:1', 's1');
+    expect((await drive(team!, clock, answer)).text).toBe('stuck_check: ran');
+  });
+
   it('refuses decisions on unknown runs and calls, a second decision, and bad arguments', async () => {
     const { clock } = setup();
     await team!.spawn(OPERATOR, { name: 'ops' });

@@ -67,15 +67,11 @@ export class Approvals {
         needs[i] = verdict;
         continue;
       }
-      const settled = verdict.then(
-        (value) => {
-          needs[i] = value !== false;
-        },
-        () => {
-          needs[i] = true;
-        },
+      waits.push(
+        verdict.then((value) => {
+          needs[i] = value;
+        }),
       );
-      waits.push(settled);
     }
     const decide = (): void => {
       if (!agent.current(run)) return;
@@ -228,12 +224,15 @@ export class Approvals {
     return run;
   }
 
-  /** Whether `call` needs a person: a boolean now, or a promise of one. */
+  /**
+   * Whether `call` needs a person: a boolean now, or a promise of one. A check that has not
+   * answered within the tool's `timeoutMs` (on the team's clock) counts as `true`.
+   */
   #needs(run: Run, call: ToolCall): boolean | Promise<boolean> {
     const agent = this.#agent;
-    const rule = agent.tools.byName.get(call.name)?.needsApproval;
-    if (rule === undefined || rule === false || rule === true) return rule === true;
-    const tool = agent.tools.byName.get(call.name)!;
+    const tool = agent.tools.byName.get(call.name);
+    const rule = tool?.needsApproval;
+    if (tool === undefined || rule === undefined || typeof rule === 'boolean') return rule === true;
     // Arguments the tools turn refuses anyway never wait for a person.
     if (jsonProblem(call.arguments, ARGUMENT_LIMITS) !== undefined) return false;
     const parsed = tool.input.safeParse(call.arguments);
@@ -244,12 +243,26 @@ export class Approvals {
       callId: call.id,
       context: agent.context,
     };
+    let verdict: boolean | Promise<boolean>;
     try {
-      const verdict = rule(parsed.data, ctx);
-      return verdict instanceof Promise ? verdict : verdict !== false;
+      verdict = rule(parsed.data, ctx);
     } catch {
       return true; // fail closed: a check that throws asks a person
     }
+    if (!(verdict instanceof Promise)) return verdict !== false;
+    const clock = agent.env.clock;
+    const pending = verdict;
+    return new Promise<boolean>((resolve) => {
+      const timer = clock.setTimeout(() => resolve(true), tool.timeoutMs);
+      const settle = (value: boolean): void => {
+        clock.clearTimeout(timer);
+        resolve(value);
+      };
+      pending.then(
+        (value) => settle(value !== false),
+        () => settle(true),
+      );
+    });
   }
 
   /** Writes the pause into the agent's context and hands it to persistence. */
