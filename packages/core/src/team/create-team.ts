@@ -340,8 +340,8 @@ export function createTeam(options: TeamOptions): Team {
       try {
         name = nameOf(agent);
         if (!elsewhere(name)) member(name);
-        if (typeof message !== 'string')
-          throw invalidArgument('message must be a string', { name });
+        if (typeof message !== 'string' || message.length === 0)
+          throw invalidArgument('message must be a non-empty string', { name });
         from = sender(messageOptions);
       } catch (error) {
         return Promise.reject(error);
@@ -358,7 +358,8 @@ export function createTeam(options: TeamOptions): Team {
     async post(name, body, messageOptions) {
       if (elsewhere(name)) await remote!.reach(name);
       else member(name);
-      if (typeof body !== 'string') throw invalidArgument('body must be a string', { name });
+      if (typeof body !== 'string' || body.length === 0)
+        throw invalidArgument('body must be a non-empty string', { name });
       return bus.post(inboxTopic(name), { from: sender(messageOptions), body });
     },
     run(agent, message, runOptions) {

@@ -132,7 +132,7 @@ const listDiscoveriesInput = z.object({
 const postInput = z.object({
   to: z.string().min(1).optional(),
   topic: z.string().min(1).optional(),
-  body: z.string(),
+  body: z.string().min(1),
 });
 const waitInput = z.object({
   topic: z.string().min(1).optional(),
