@@ -1,8 +1,10 @@
 // The agent statechart on its own: it decides, effects are recorded. Driven through xstate's
 // public API (createActor, send, getSnapshot, the pure transition function).
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot } from 'xstate';
+import { ActorHost } from '../src/agent/actor-host.js';
 import {
   type AgentEffects,
   type AgentEvent,
@@ -193,5 +195,73 @@ describe('agent statechart', () => {
     expect(next.value).toEqual({ busy: 'waitingForLease' });
     // Computing a snapshot ran no effect and moved no actor.
     expect([a.value(), a.calls]).toEqual(['idle', []]);
+  });
+});
+
+describe('the table-driven chart', () => {
+  const EVENTS: AgentEvent[] = [
+    { type: 'MAIL', mails: [mail(1)] },
+    { type: 'LEASE_GRANTED' },
+    { type: 'ANSWERED', kind: 'tools' },
+    { type: 'ANSWERED', kind: 'final' },
+    { type: 'ANSWERED', kind: 'repair' },
+    { type: 'ANSWERED', kind: 'invalid' },
+    { type: 'TOOLS_DONE', handedOff: false },
+    { type: 'TOOLS_DONE', handedOff: true },
+    { type: 'END', status: 'rate_limited' },
+    { type: 'CANCEL' },
+    { type: 'FAIL', error: new TroupeError('ERR_INTERNAL', 'boom') },
+  ];
+
+  /** Recording effects whose guard answers follow a shared script. */
+  function host(inspect: boolean, script: { queued: boolean; turnsLeft: boolean }) {
+    const calls: string[] = [];
+    const effects = new Proxy({} as AgentEffects, {
+      get: (_target, name) => {
+        if (name === 'hasQueued') return () => script.queued;
+        if (name === 'turnsLeft') return () => script.turnsLeft;
+        return (...args: unknown[]) =>
+          calls.push(`${String(name)}${args.length > 0 ? `:${JSON.stringify(args[0])}` : ''}`);
+      },
+    });
+    const states: string[] = [];
+    const chart = new ActorHost(effects, 'queue', inspect ? () => {} : undefined, (state) =>
+      states.push(state),
+    );
+    return { chart, calls, states };
+  }
+
+  it('moves and orders effects exactly as xstate’s own actor does, for random sequences', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            event: fc.integer({ min: 0, max: EVENTS.length - 1 }),
+            queued: fc.boolean(),
+            turnsLeft: fc.boolean(),
+          }),
+          { maxLength: 25 },
+        ),
+        (steps) => {
+          const script = { queued: false, turnsLeft: true };
+          const table = host(false, script);
+          const actor = host(true, script);
+          for (const step of steps) {
+            script.queued = step.queued;
+            script.turnsLeft = step.turnsLeft;
+            const event = EVENTS[step.event]!;
+            table.chart.send(event);
+            actor.chart.send(event);
+            expect([table.chart.state, table.chart.active]).toEqual([
+              actor.chart.state,
+              actor.chart.active,
+            ]);
+          }
+          expect(table.calls).toEqual(actor.calls);
+          expect(table.states).toEqual(actor.states);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
