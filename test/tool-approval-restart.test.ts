@@ -68,10 +68,12 @@ describe('a pause for approval survives the process', () => {
 
     const clock = new SimulatedClock();
     const store = createSqliteSessionStore({ path });
+    const writeErrors: unknown[] = [];
     const team = createTeam({
       clock,
       id: 'approval-team',
       store,
+      onPersistenceError: (error) => writeErrors.push(error),
       state: createSharedState({ clock }),
       limiter: createRateLimiter({ clock, rules: [] }),
       bus: createBus({ clock }),
@@ -105,6 +107,7 @@ describe('a pause for approval survives the process', () => {
     expect(history[3]).toMatchObject({ content: 'deployed billing' });
     expect(await team.context('ops')).toEqual({});
     await team.close();
+    expect(writeErrors).toEqual([]);
     // The pause left the stored context with the turn that ran the approved call.
     expect((await store.loadSnapshot('approval-team/ops'))?.context).toEqual({});
     expect(await store.loadHistory('approval-team/ops')).toHaveLength(4);

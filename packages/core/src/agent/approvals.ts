@@ -24,6 +24,8 @@ interface Pause {
   readonly run: Run;
   readonly needed: readonly string[];
   readonly decisions: Map<string, true | string>;
+  /** Taken up from a restored session: its record is stored already. */
+  readonly restored: boolean;
 }
 
 /**
@@ -80,18 +82,22 @@ export class Approvals {
         agent.send(TOOLS);
         return;
       }
-      this.#pause = { run, needed, decisions: new Map() };
+      this.#pause = { run, needed, decisions: new Map(), restored: false };
       agent.send(APPROVAL);
     };
     if (waits.length === 0) decide();
     else void Promise.all(waits).then(decide);
   }
 
-  /** Entry of `awaitingApproval`: the pause is stored, and each waiting call announced. */
+  /**
+   * Entry of `awaitingApproval`: the pause is stored (a restored one is already: saving it
+   * again while the session is being loaded would go below the stored revision), and each
+   * waiting call announced.
+   */
   await(run: Run): void {
     const pause = this.#pause;
     if (pause === undefined || pause.run !== run) return;
-    this.#store(pause);
+    if (!pause.restored) this.#store(pause);
     const agent = this.#agent;
     const { events, clock } = agent.env;
     if (sinkWants(events, 'tool.approval_requested')) {
@@ -220,6 +226,7 @@ export class Approvals {
       run,
       needed: record.needed,
       decisions: new Map(Object.entries(record.decisions)),
+      restored: true,
     };
     return run;
   }
