@@ -13,7 +13,7 @@ import { requireBuild, troupe } from './fixtures/cli-common/cli.js';
 const RUN_TIMEOUT_MS = 120_000;
 
 /** SHA-256 of events.jsonl for refactor-200, seed 1. */
-const GOLDEN = '046662a1738d897eb389d2317dffdbec7b462c0d52eb1ea8bfb9fadec9e469ba';
+const GOLDEN = '36fed96e4a5075230e322de2b6eb7b5fb792449108208d597dc237b1ba5a1281';
 
 let tmp: string;
 beforeAll(async () => {
