@@ -1,6 +1,6 @@
 import { ContextWindow } from '../context/context-window.js';
 import { resolveContextPolicy } from '../context/policy.js';
-import { TRIMMED } from '../context/trimmed.js';
+import { trimHistory } from '../context/trimmed.js';
 import { abortedError, type TroupeError } from '../errors.js';
 import { type AgentState, type RunStatus, sinkWants } from '../events/team-events.js';
 import { createRng } from '../ids.js';
@@ -70,7 +70,7 @@ export class AgentRuntime implements AgentEffects {
   readonly #cursorKey: string;
   #runs = 0;
   #savedUpTo = 0;
-  /** History positions before this one are {@link TRIMMED} (in the store, out of the view). */
+  /** History positions before this one are trimmed (in the store, out of the view). */
   #trimmedUpTo = 0;
   /** Last mailbox seq taken into history as a user message. */
   #cursor = 0;
@@ -313,7 +313,6 @@ export class AgentRuntime implements AgentEffects {
     return this.#inbox.hasFresh(this.cursor);
   }
 
-
   turnsLeft(): boolean {
     const run = this.#run;
     return run !== undefined && run.turns < this.definition.maxTurns;
@@ -437,14 +436,15 @@ export class AgentRuntime implements AgentEffects {
 
   /**
    * Bounded memory with a store: messages already handed to it and older than the view's
-   * recent turns leave memory (the view keeps its own pinned turns and summary). Each position
-   * is trimmed once: O(1) amortized per message. `team.history()` reads them from the store.
+   * recent turns leave memory (the view keeps its own pinned turns and summary; see
+   * context/trimmed.ts). Each position is trimmed once: O(1) amortized per message.
+   * `team.history()` reads them back from the store.
    */
   #trim(): void {
     const end = Math.min(this.#savedUpTo, this.contextWindow.firstKept);
-    const history = this.history;
-    for (let i = this.#trimmedUpTo; i < end; i++) history[i] = TRIMMED;
-    if (end > this.#trimmedUpTo) this.#trimmedUpTo = end;
+    if (end <= this.#trimmedUpTo) return;
+    trimHistory(this.history, this.#trimmedUpTo, end);
+    this.#trimmedUpTo = end;
   }
 
   /** Applies context updates (tools). */

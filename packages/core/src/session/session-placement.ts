@@ -2,7 +2,7 @@ import type { ApprovalDecision } from '../agent/approval-record.js';
 import type { Mail } from '../agent/mail.js';
 import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { isTrimmed } from '../context/trimmed.js';
+import { hasTrimmed, untrim } from '../context/trimmed.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 import type { AgentState, Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
@@ -317,7 +317,7 @@ export class SessionPlacement implements Placement {
   async history(name: string): Promise<ChatMessage[]> {
     if (!this.#fromSession(this.#entry(name))) {
       const live = await this.#inner.history(name);
-      return isTrimmed(live[0]) ? this.#untrimmed(name, live) : live;
+      return hasTrimmed(live) ? this.#untrimmed(name, live) : live;
     }
     return (await loadSession(this.#deps.store, this.#deps.sessionId(name)))?.history.slice() ?? [];
   }
@@ -330,7 +330,7 @@ export class SessionPlacement implements Placement {
     const sessionId = this.#deps.sessionId(name);
     await this.#deps.saver.save(sessionId);
     const stored = await this.#deps.store.loadHistory(sessionId);
-    return live.map((message, i) => (isTrimmed(message) ? (stored[i] ?? message) : message));
+    return untrim(live, stored);
   }
 
   async context(name: string): Promise<Readonly<Record<string, unknown>>> {
