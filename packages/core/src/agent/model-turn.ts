@@ -115,7 +115,7 @@ export class ModelTurn {
   async #recover(run: Run, turn: number, message: string): Promise<void> {
     const agent = this.#agent;
     const window = agent.contextWindow;
-    window.refused(message);
+    window.refused(message, agent.history);
     await window.compact(agent.history, this.#compaction(run));
     if (!agent.current(run)) return;
     const { limiter, clock } = agent.env;

@@ -17,11 +17,18 @@ export type CompactionCall = Omit<SummaryCall, 'maxTokens' | 'instructions'>;
  * turn asks it for the messages of each call, whether the view must be compacted first, and
  * tells it what each call reported (calibration) or that the provider refused the prompt as
  * too long (the budget shrinks to fit).
+ *
+ * Without a budget (a model the window table does not know, and no `maxInputTokens`) there is
+ * no view at all: calls send the history as it is, and an agent costs nothing more than before.
+ * The first context-length error builds the view (one pass over the history) with the budget
+ * the error states.
  */
 export class ContextWindow {
   readonly policy: ContextPolicy;
   readonly #counter: TokenCounter;
-  readonly #view: ContextView;
+  readonly #system: string;
+  readonly #tools: readonly ToolSpec[];
+  #view: ContextView | undefined = undefined;
   /** Estimated tokens of the last request handed out. */
   #sent = 0;
   #compacting: Promise<void> | undefined = undefined;
@@ -30,17 +37,19 @@ export class ContextWindow {
   constructor(policy: ContextPolicy, system: string, tools: readonly ToolSpec[]) {
     this.policy = policy;
     this.#counter = new TokenCounter(policy.tokenizer);
-    this.#view = new ContextView(policy, this.#counter, this.#counter.fixed(system, tools));
+    this.#system = system;
+    this.#tools = tools;
+    if (Number.isFinite(policy.budget)) this.#view = this.#newView(policy.budget);
   }
 
   /** The prompt budget now (the policy's, or less after a context-length error). */
   get budget(): number {
-    return this.#view.budget;
+    return this.#view?.budget ?? this.policy.budget;
   }
 
   /** History position of the oldest turn the view holds besides pinned ones. */
   get firstKept(): number {
-    return this.#view.firstKept;
+    return this.#view?.firstKept ?? 0;
   }
 
   /** Compactions so far. */
@@ -53,17 +62,21 @@ export class ContextWindow {
     return this.#counter.scale(this.#sent);
   }
 
-  /** The messages of the next call. */
-  messages(history: readonly ChatMessage[]): ChatMessage[] {
-    const messages = this.#view.messages(history);
-    this.#sent = this.#view.tokens;
+  /** The messages of the next call (without a view: the history itself, as before). */
+  messages(history: ChatMessage[]): ChatMessage[] {
+    const view = this.#view;
+    if (view === undefined) return history;
+    const messages = view.messages(history);
+    this.#sent = view.tokens;
     return messages;
   }
 
   /** True when the view must be compacted before the next call (it grew past the budget). */
   due(history: readonly ChatMessage[]): boolean {
-    this.#view.observe(history);
-    return this.#compacting !== undefined || this.#view.over;
+    const view = this.#view;
+    if (view === undefined) return false;
+    view.observe(history);
+    return this.#compacting !== undefined || view.over;
   }
 
   /**
@@ -76,11 +89,13 @@ export class ContextWindow {
    */
   compact(history: ChatMessage[], call: CompactionCall): Promise<void> {
     if (this.#compacting !== undefined) return this.#compacting;
+    const view = this.#view;
+    if (view === undefined) return Promise.resolve();
     const summary = this.policy.summarize;
-    const dropped = this.#view.plan(summary?.maxTokens ?? 0);
+    const dropped = view.plan(summary?.maxTokens ?? 0);
     if (dropped === undefined) return Promise.resolve();
     if (summary === undefined) {
-      this.#view.commit(dropped.turns);
+      view.commit(dropped.turns);
       this.#compactions++;
       return Promise.resolve();
     }
@@ -91,12 +106,12 @@ export class ContextWindow {
         maxTokens: summary.maxTokens,
         instructions: summary.instructions,
       },
-      this.#view.summary,
+      view.summary,
       dropped.messages,
     ).then((text) => {
       this.#compacting = undefined;
       if (text === undefined && call.signal.aborted) return;
-      this.#view.commit(dropped.turns);
+      view.commit(dropped.turns);
       this.#compactions++;
       if (text === undefined) return;
       const message: ChatMessage = {
@@ -105,7 +120,7 @@ export class ContextWindow {
         summarizes: dropped.through,
       };
       history.push(message);
-      this.#view.setSummary(message);
+      view.setSummary(message);
     });
     this.#compacting = done;
     return done;
@@ -117,11 +132,18 @@ export class ContextWindow {
   }
 
   /**
-   * The provider refused the last request as too long: the budget shrinks under the limit its
-   * error states (OpenAI, vLLM and Anthropic messages give the limit and the prompt's size), or
-   * to 3/4 of the request when it states none.
+   * The provider refused the last request (made from `history`) as too long: the budget shrinks
+   * under the limit its error states (OpenAI, vLLM and Anthropic messages give the limit and the
+   * prompt's size), or to 3/4 of the request when it states none.
    */
-  refused(message: string): void {
+  refused(message: string, history: readonly ChatMessage[]): void {
+    let view = this.#view;
+    if (view === undefined) {
+      view = this.#newView(Number.POSITIVE_INFINITY);
+      view.restore(history);
+      this.#view = view;
+      this.#sent = view.tokens;
+    }
     const limit = /maximum context length is (\d+)|> (\d+) maximum/.exec(message);
     const size = /resulted in (\d+)|requested (\d+)|too long: (\d+)/.exec(message);
     const max = limit === null ? Number.NaN : Number(limit[1] ?? limit[2]);
@@ -134,11 +156,16 @@ export class ContextWindow {
         : max > 0
           ? Math.floor(max * SHRINK_MARGIN)
           : Math.floor(estimate * SHRINK_UNKNOWN);
-    this.#view.budget = Math.max(1, Math.min(this.#view.budget, fit));
+    view.budget = Math.max(1, Math.min(view.budget, fit));
   }
 
   /** Rebuilds the view from a loaded session's history. */
   restore(history: readonly ChatMessage[]): void {
-    this.#view.restore(history);
+    this.#view?.restore(history);
+  }
+
+  #newView(budget: number): ContextView {
+    const fixed = this.#counter.fixed(this.#system, this.#tools);
+    return new ContextView(this.policy, this.#counter, fixed, budget);
   }
 }

@@ -65,11 +65,11 @@ export class ContextView {
   /** The last message of `#out` as it is in history (`#out` holds a copy with a cache hint). */
   #lastOriginal: ChatMessage | undefined = undefined;
 
-  constructor(policy: ContextPolicy, counter: TokenCounter, fixed: number) {
+  constructor(policy: ContextPolicy, counter: TokenCounter, fixed: number, budget: number) {
     this.#policy = policy;
     this.#counter = counter;
     this.#fixed = fixed;
-    this.budget = policy.budget;
+    this.budget = budget;
   }
 
   /** Estimated tokens of the whole request (before calibration). */
