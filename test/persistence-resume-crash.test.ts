@@ -81,7 +81,7 @@ describe('resume after a crash', () => {
 
     const history = await team.history('ada');
     expect(history.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'assistant', 'tool']);
-    expect(history[0]).toEqual({ role: 'user', content: 'first' });
+    expect(history[0]).toEqual({ role: 'user', content: 'first', seq: 1 }); // its mailbox position
     expect(history[4]).toEqual({
       role: 'tool',
       toolCallId: 'hang-1',

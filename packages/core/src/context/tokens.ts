@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolSpec } from '../model.js';
+import { MAX_TOOL_ARGUMENT_CHARS } from '../tools/tool-bounds.js';
 import type { Tokenizer } from './policy.js';
 
 /** Characters per token of the plain estimate (English prose and code average 3.5 to 4.5). */
@@ -48,11 +49,27 @@ export class TokenCounter {
     } else if (message.role === 'assistant') {
       if (message.reasoning !== undefined) tokens += this.text(message.reasoning);
       for (const call of message.toolCalls ?? [])
-        tokens += PER_MESSAGE + this.text(call.name) + this.text(JSON.stringify(call.arguments));
+        tokens += PER_MESSAGE + this.text(call.name) + this.#arguments(call.arguments);
     } else if (message.role === 'tool') {
       tokens += this.text(message.name);
     }
     return tokens;
+  }
+
+  /**
+   * Tokens of a call's arguments. A model can send anything: arguments nested too deep to
+   * serialise (they are refused as a tool error) count as the largest arguments allowed.
+   */
+  #arguments(args: unknown): number {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(args);
+    } catch {
+      json = undefined;
+    }
+    return json === undefined
+      ? Math.ceil(MAX_TOOL_ARGUMENT_CHARS / CHARS_PER_TOKEN)
+      : this.text(json);
   }
 
   /** Estimated tokens of what every call sends besides its messages. */

@@ -155,7 +155,8 @@ interface Slot {
  * - A snapshot is never replaced by one with a lower revision, in the queue or in the store.
  * - History ranges are merged, never dropped, when their snapshots coalesce; history is
  *   written before the snapshot that covers it.
- * - Secret keys in `context` are removed ({@link redactSecrets}) before anything is written.
+ * - Secret keys in `context` and in history messages (tool arguments, credential-shaped text)
+ *   are redacted ({@link redactSecrets}) before anything is written.
  * - Store errors are retried with backoff on the clock and reported to `onError`.
  *
  * @example
@@ -214,7 +215,9 @@ export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
       for (; i < job.ranges.length; i++) {
         const range = job.ranges[i]!;
         try {
-          await store.appendHistory(slot.sessionId, range.fromIndex, range.messages);
+          // What a model put into tool arguments (or a text) can hold a credential: the stored
+          // copy is redacted like the context; the agent's live history keeps what it saw.
+          await store.appendHistory(slot.sessionId, range.fromIndex, redactSecrets(range.messages));
           stats.historyWrites++;
         } catch (error) {
           if (retryable(error)) throw error;
