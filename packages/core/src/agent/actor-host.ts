@@ -1,7 +1,6 @@
 import { createActor } from 'xstate';
 import type { AgentState } from '../events/team-events.js';
 import { type ChartEntry, chartStart, chartStep, runAction } from './chart-table.js';
-import { asTroupeError } from './run.js';
 import {
   type AgentActor,
   type AgentEffects,
@@ -11,6 +10,7 @@ import {
   agentMachine,
   type WhenBusy,
 } from './machine.js';
+import { asTroupeError } from './run.js';
 
 function visibleState(actor: AgentActor): AgentState {
   const value = actor.getSnapshot().value;
@@ -96,8 +96,7 @@ export class ActorHost {
       if (this.#actor !== undefined) {
         // A stopped or final actor takes no more events (xstate would only warn).
         if (this.#actor.getSnapshot().status === 'active') this.#actor.send(event);
-      }
-      else if (!this.#final) {
+      } else if (!this.#final) {
         this.#queue.push(event);
         // The outermost send processes; one sent by an effect meanwhile waits its turn.
         if (this.#depth === 1) this.#drain();
