@@ -1,15 +1,13 @@
 import {
-  type AcquireResult,
   createRateLimiter,
   defineTool,
-  type Lease,
-  type LimiterBackend,
   SimulatedClock,
   type Team,
   type TeamEventOf,
 } from '@troupe/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { countingLimiter } from './fixtures/counting-limiter.js';
 import { drive, makeTeam, type Placements } from './fixtures/harness.js';
 
 // The pool workers import this module with Node (the built dist: build core first).
@@ -17,38 +15,6 @@ const OPERATOR = {
   module: new URL('./fixtures/approval-agents.js', import.meta.url).href,
   export: 'operator',
 };
-
-/** A limiter that counts leases handed out and not yet settled or cancelled. */
-function countingLimiter(inner: LimiterBackend) {
-  let outstanding = 0;
-  const counted = (lease: Lease): Lease => {
-    outstanding++;
-    return {
-      ...lease,
-      settle: (actual) => {
-        outstanding--;
-        return lease.settle(actual);
-      },
-      cancel: () => {
-        outstanding--;
-        return lease.cancel();
-      },
-    };
-  };
-  const admitted = (result: AcquireResult): AcquireResult =>
-    result.ok ? { ok: true, lease: counted(result.lease) } : result;
-  const limiter: LimiterBackend = {
-    tryAcquire(keys, options) {
-      const result = inner.tryAcquire(keys, options);
-      return result instanceof Promise ? result.then(admitted) : admitted(result);
-    },
-    acquire: async (keys, options) => counted(await inner.acquire(keys, options)),
-    observe: (key, feedback) => inner.observe(key, feedback),
-    usage: (key) => inner.usage(key),
-    close: () => inner.close(),
-  };
-  return { limiter, outstanding: () => outstanding };
-}
 
 const task = (...calls: unknown[]) => JSON.stringify({ calls });
 const deploy = (id: string, service: string) => ({

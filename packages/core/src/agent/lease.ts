@@ -1,6 +1,7 @@
 import type { AcquireResult, Lease, LimiterBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError, type TroupeError } from '../errors.js';
+import { pause } from '../internal/pause.js';
 
 /** How waiting for a lease ended when no lease came. */
 export type LeaseFailure =
@@ -61,23 +62,10 @@ export async function waitForLease(wait: LeaseWait): Promise<LeaseOutcome> {
         return { ok: false, status: 'budget_exhausted', error };
       if (error.code === 'ERR_RATE_LIMITED') return { ok: false, status: 'rate_limited', error };
       if (!TRANSIENT.has(error.code)) throw error;
-      const pause = backoff / 2 + (backoff / 2) * wait.random();
-      if (clock.now() + pause >= deadline) return { ok: false, status: 'failed', error };
-      await sleep(clock, pause, signal);
+      const delay = backoff / 2 + (backoff / 2) * wait.random();
+      if (clock.now() + delay >= deadline) return { ok: false, status: 'failed', error };
+      await pause(clock, delay, signal);
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }
-}
-
-/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clock.clearTimeout(handle);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const handle = clock.setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

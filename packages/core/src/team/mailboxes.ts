@@ -2,6 +2,7 @@ import { type Mail, mailFromMessage } from '../agent/mail.js';
 import type { BusBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError } from '../errors.js';
+import { pause } from '../internal/pause.js';
 import { inboxTopic } from './team-tools.js';
 
 /** What the mailboxes deliver to and report to. */
@@ -135,17 +136,4 @@ export class Mailboxes {
       this.#deps.onActivity();
     }
   }
-}
-
-function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clock.clearTimeout(handle);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const handle = clock.setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

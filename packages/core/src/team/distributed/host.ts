@@ -5,6 +5,7 @@ import { isTroupeError, TroupeError } from '../../errors.js';
 import type { EventHub } from '../../events/event-hub.js';
 import type { TeamEvent } from '../../events/team-events.js';
 import type { IdGenerator } from '../../ids.js';
+import { pause } from '../../internal/pause.js';
 import type { ChatMessage } from '../../model.js';
 import { isModuleRef } from '../../placement/load-agent.js';
 import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
@@ -332,17 +333,4 @@ export class DistributedHost {
   #settle(body: ReplyBody): void {
     this.replies.settle(body.ids, body.result);
   }
-}
-
-function pause(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clock.clearTimeout(handle);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const handle = clock.setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
