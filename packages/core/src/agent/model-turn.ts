@@ -67,9 +67,11 @@ export class ModelTurn {
     // Context: a view past its budget is compacted first (once per crossing, see context/).
     const window = agent.contextWindow;
     if (window.due(agent.history)) {
-      void window
-        .compact(agent.history, this.#compaction(run))
-        .then(() => this.#generate(run, turn));
+      // A compaction that fails (its summary call refused, say) fails the run: never a hang.
+      window.compact(agent.history, this.#compaction(run)).then(
+        () => this.#generate(run, turn),
+        (error: unknown) => agent.failed(run, error),
+      );
       return;
     }
     this.#generate(run, turn);
