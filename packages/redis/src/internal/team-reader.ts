@@ -103,7 +103,9 @@ function createTeamReader(connection: Connection, base: string, forget: () => vo
     if (wakeSent) return;
     wakeSent = true;
     client.xadd(controlKey, 'MAXLEN', '~', 16, '*', 'w', '1').then(
-      () => client.pexpire(controlKey, 60_000),
+      // Housekeeping only: a connection closing meanwhile must not surface as an unhandled
+      // rejection (it crashed a process closing its backends under load).
+      () => client.pexpire(controlKey, 60_000).catch(() => {}),
       (error: unknown) => {
         wakeSent = false;
         for (const c of [...clients]) c.fail(toTroupeError(error, 'wait'));
