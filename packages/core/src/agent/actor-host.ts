@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import type { AgentState } from '../events/team-events.js';
-import { type ChartEntry, chartStart, chartStep, runAction } from './chart-table.js';
+import { type ChartEntry, chartStart, chartStep, runAction, stateOf } from './chart-table.js';
 import {
   type AgentActor,
   type AgentEffects,
@@ -11,12 +11,6 @@ import {
   type WhenBusy,
 } from './machine.js';
 import { asTroupeError } from './run.js';
-
-function visibleState(actor: AgentActor): AgentState {
-  const value = actor.getSnapshot().value;
-  if (typeof value === 'string') return value as AgentState;
-  return (value as { busy: AgentState }).busy;
-}
 
 /**
  * An agent's statechart at work, and the state it shows. Two engines with one behaviour:
@@ -148,7 +142,11 @@ export class ActorHost {
 
   #report(): void {
     const state =
-      this.#actor !== undefined ? visibleState(this.#actor) : this.#final ? 'failed' : this.#state;
+      this.#actor !== undefined
+        ? stateOf(this.#actor.getSnapshot().value)
+        : this.#final
+          ? 'failed'
+          : this.#state;
     this.#state = state;
     if (state === this.#reported) return;
     this.#reported = state;

@@ -43,7 +43,8 @@ function keyOf(value: unknown): string {
   return `${parent}.${keyOf(child)}`;
 }
 
-function stateOf(value: unknown): AgentState {
+/** A chart state value (`'idle'`, `{ busy: 'callingModel' }`) as the public `AgentState`. */
+export function stateOf(value: unknown): AgentState {
   if (typeof value === 'string') return value as AgentState;
   return stateOf(Object.values(value as Record<string, unknown>)[0]);
 }

@@ -1,6 +1,6 @@
 import type { Lease } from '../backends.js';
 import type { Clock } from '../clock.js';
-import { isTroupeError, TroupeError } from '../errors.js';
+import { type ErrorCode, isTroupeError, TroupeError } from '../errors.js';
 import {
   type EventSink,
   type RunStatus,
@@ -101,20 +101,32 @@ export class Run {
   }
 }
 
-/** The result of a message to an agent the supervisor gave up on (or that was stopped). */
-export function closedResult(agent: string, runs: number, message?: string): RunResult {
+/** A failed result for a message no run answers (refused, a deadlock found late, a failed post). */
+export function failedResult(
+  agent: string,
+  code: ErrorCode,
+  message: string,
+  runId = `${agent}:none`,
+): RunResult {
   return {
-    runId: `${agent}:${runs}`,
+    runId,
     agent,
     status: 'failed',
     text: '',
     turns: 0,
     usage: usageSnapshot(newUsage()),
-    error: {
-      code: 'ERR_CLOSED',
-      message: message ?? `agent "${agent}" has failed and is no longer restarted`,
-    },
+    error: { code, message },
   };
+}
+
+/** The result of a message to an agent the supervisor gave up on (or that was stopped). */
+export function closedResult(agent: string, runs: number, message?: string): RunResult {
+  return failedResult(
+    agent,
+    'ERR_CLOSED',
+    message ?? `agent "${agent}" has failed and is no longer restarted`,
+    `${agent}:${runs}`,
+  );
 }
 
 /** Reports tool calls of one run as `tool.called` / `tool.returned` events. */

@@ -1,7 +1,7 @@
 import { approvalTarget } from '../agent/approval-record.js';
 import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
 import { mailFromMessage, USER_SENDER } from '../agent/mail.js';
-import { closedResult } from '../agent/run.js';
+import { closedResult, failedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
 import { invalidArgument, isTroupeError, TroupeError } from '../errors.js';
 import { EventHub } from '../events/event-hub.js';
@@ -18,7 +18,7 @@ import { DistributedHost, respawn } from './distributed/host.js';
 import { parseDistributed } from './distributed/options.js';
 import { hostIds } from './distributed/routed-replies.js';
 import { Mailboxes } from './mailboxes.js';
-import { failedResult, Messaging } from './messaging.js';
+import { Messaging } from './messaging.js';
 import { validateTeamOptions } from './options.js';
 import { agentSessionId, TeamPersistence } from './persistence.js';
 import { Quiescence } from './quiescence.js';

@@ -1,10 +1,10 @@
 import type { RunEnd } from '../agent/env.js';
 import { type MailEnvelope, USER_SENDER } from '../agent/mail.js';
+import { failedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
-import { newUsage, usageSnapshot } from '../agent/usage.js';
 import type { BusBackend } from '../backends.js';
 import type { Clock } from '../clock.js';
-import { abortedError, type ErrorCode, TroupeError } from '../errors.js';
+import { abortedError, TroupeError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import type { TracedMessage } from '../tracing/team-tracer.js';
 import { type AskWait, Replies, WaitGraph } from './replies.js';
@@ -21,19 +21,6 @@ export interface MessagingDeps {
   readonly replies?: Replies;
   /** With tracing on: the `traceparent` a message posted now carries (tracing/team-tracer.ts). */
   readonly traceContext?: (kind: TracedMessage, from: string) => string | undefined;
-}
-
-/** A failed result for a message no run will answer (a deadlock found late, a failed post). */
-export function failedResult(agent: string, code: ErrorCode, message: string): RunResult {
-  return {
-    runId: `${agent}:none`,
-    agent,
-    status: 'failed',
-    text: '',
-    turns: 0,
-    usage: usageSnapshot(newUsage()),
-    error: { code, message },
-  };
 }
 
 /**
