@@ -97,23 +97,164 @@ interface Waiter {
  */
 export function createBus(options: BusOptions): MemoryBus {
   const opts = requireRecord(options, 'options');
-  const clock = requireClock(opts.clock);
+  return new InMemoryBus(requireClock(opts.clock));
+}
+
+const slice = (messages: Message[] | undefined, afterSeq: number, limit: number): Message[] =>
+  messages === undefined || messages.length <= afterSeq
+    ? []
+    : messages.slice(afterSeq, afterSeq + limit);
+
+/** The bus {@link createBus} returns, its options already checked. */
+class InMemoryBus implements MemoryBus {
+  readonly #clock: Clock;
   // A topic with messages stays for the life of the bus; one made only by a wait goes when its
   // last waiter does, so waits on many topics leave nothing behind.
-  const topics = new ChurnMap<string, Topic>();
-  let closed = false;
+  readonly #topics = new ChurnMap<string, Topic>();
+  #closed = false;
 
-  function topicFor(name: string): Topic {
-    let topic = topics.get(name);
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async post<T = unknown>(
+    topic: string,
+    message: { from: string; body: T },
+  ): Promise<{ seq: number }> {
+    if (this.#closed) throw closedError('bus');
+    requireName(topic, 'topic');
+    const m = requireRecord(message, 'message');
+    const from = requireName(m.from, 'from');
+    const body = frozenJsonCopy(m.body, 'body');
+    const record = this.#topicFor(topic);
+    const messages = record.messages;
+    const seq = messages.length + 1;
+    const stored: Message = Object.freeze({ seq, topic, from, body, at: this.#clock.now() });
+    messages.push(stored);
+    // Wake every waiter whose afterSeq this seq passes, oldest first, each with its own slice;
+    // `next` is read before `detach` clears it.
+    let waiter = record.head;
+    while (waiter !== undefined) {
+      const next = waiter.next;
+      if (waiter.afterSeq < seq) {
+        this.#detach(waiter);
+        waiter.resolve(
+          waiter.afterSeq === seq - 1 ? [stored] : slice(messages, waiter.afterSeq, waiter.limit),
+        );
+      }
+      waiter = next;
+    }
+    return { seq };
+  }
+
+  async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
+    if (this.#closed) throw closedError('bus');
+    requireName(topic, 'topic');
+    const { afterSeq, limit } = parseReadOptions(options);
+    return slice(this.#topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
+  }
+
+  // Not `async`: the returned promise is the waiter's own, so a post wakes the caller in one
+  // microtask hop instead of three.
+  wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> {
+    let afterSeq: number;
+    let limit: number;
+    let timeoutMs: number | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      if (this.#closed) throw closedError('bus');
+      requireName(topic, 'topic');
+      ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
+    // A post between the caller's read and this wait is already stored: return it now.
+    const ready = slice(this.#topics.get(topic)?.messages, afterSeq, limit);
+    if (ready.length > 0 || timeoutMs === 0) return Promise.resolve(ready as Message<T>[]);
+    return new Promise<Message<T>[]>((resolve, reject) => {
+      const waiter = this.#enqueue(topic, afterSeq, limit, resolve as Waiter['resolve'], reject);
+      if (timeoutMs !== undefined) {
+        // Any length: the clock itself handles delays past one host timer's reach.
+        waiter.timer = this.#clock.setTimeout(() => {
+          waiter.timer = undefined;
+          this.#detach(waiter);
+          resolve([]);
+        }, timeoutMs);
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          this.#detach(waiter);
+          reject(abortedError(signal, 'wait'));
+        };
+        waiter.signal = signal;
+        waiter.onAbort = onAbort;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+
+  waiters(topic?: string): number {
+    if (topic !== undefined) return this.#topics.get(topic)?.waiting ?? 0;
+    let count = 0;
+    for (const record of this.#topics.values()) count += record.waiting;
+    return count;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = closedError('bus');
+    for (const record of [...this.#topics.values()]) {
+      while (record.head !== undefined) {
+        const waiter = record.head;
+        this.#detach(waiter);
+        waiter.reject(error);
+      }
+    }
+    this.#topics.clear();
+  }
+
+  #topicFor(name: string): Topic {
+    let topic = this.#topics.get(name);
     if (topic === undefined) {
       topic = { name, messages: [], head: undefined, tail: undefined, waiting: 0 };
-      topics.set(name, topic);
+      this.#topics.set(name, topic);
     }
     return topic;
   }
 
+  /** Links a new waiter at the tail of its topic's list. */
+  #enqueue(
+    topic: string,
+    afterSeq: number,
+    limit: number,
+    resolve: Waiter['resolve'],
+    reject: Waiter['reject'],
+  ): Waiter {
+    const record = this.#topicFor(topic);
+    const waiter: Waiter = {
+      topic: record,
+      afterSeq,
+      limit,
+      resolve,
+      reject,
+      prev: record.tail,
+      next: undefined,
+      linked: true,
+      timer: undefined,
+      signal: undefined,
+      onAbort: undefined,
+    };
+    if (record.tail === undefined) record.head = waiter;
+    else record.tail.next = waiter;
+    record.tail = waiter;
+    record.waiting++;
+    return waiter;
+  }
+
   /** Detaches a waiter from everything that could still reach it: list, timer, signal. */
-  function detach(waiter: Waiter): void {
+  #detach(waiter: Waiter): void {
     if (waiter.linked) {
       const topic = waiter.topic;
       waiter.linked = false;
@@ -123,10 +264,10 @@ export function createBus(options: BusOptions): MemoryBus {
       else waiter.next.prev = waiter.prev;
       waiter.prev = undefined;
       waiter.next = undefined;
-      if (--topic.waiting === 0 && topic.messages.length === 0) topics.delete(topic.name);
+      if (--topic.waiting === 0 && topic.messages.length === 0) this.#topics.delete(topic.name);
     }
     if (waiter.timer !== undefined) {
-      clock.clearTimeout(waiter.timer);
+      this.#clock.clearTimeout(waiter.timer);
       waiter.timer = undefined;
     }
     if (waiter.signal !== undefined) {
@@ -135,127 +276,4 @@ export function createBus(options: BusOptions): MemoryBus {
       waiter.onAbort = undefined;
     }
   }
-
-  const slice = (messages: Message[] | undefined, afterSeq: number, limit: number): Message[] =>
-    messages === undefined || messages.length <= afterSeq
-      ? []
-      : messages.slice(afterSeq, afterSeq + limit);
-
-  return {
-    async post<T = unknown>(
-      topic: string,
-      message: { from: string; body: T },
-    ): Promise<{ seq: number }> {
-      if (closed) throw closedError('bus');
-      requireName(topic, 'topic');
-      const m = requireRecord(message, 'message');
-      const from = requireName(m.from, 'from');
-      const body = frozenJsonCopy(m.body, 'body');
-      const record = topicFor(topic);
-      const messages = record.messages;
-      const seq = messages.length + 1;
-      const stored: Message = Object.freeze({ seq, topic, from, body, at: clock.now() });
-      messages.push(stored);
-      // Wake every waiter whose afterSeq this seq passes, oldest first, each with its own slice;
-      // `next` is read before `detach` clears it.
-      let waiter = record.head;
-      while (waiter !== undefined) {
-        const next = waiter.next;
-        if (waiter.afterSeq < seq) {
-          detach(waiter);
-          waiter.resolve(
-            waiter.afterSeq === seq - 1 ? [stored] : slice(messages, waiter.afterSeq, waiter.limit),
-          );
-        }
-        waiter = next;
-      }
-      return { seq };
-    },
-
-    async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
-      if (closed) throw closedError('bus');
-      requireName(topic, 'topic');
-      const { afterSeq, limit } = parseReadOptions(options);
-      return slice(topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
-    },
-
-    // Not `async`: the returned promise is the waiter's own, so a post wakes the caller in one
-    // microtask hop instead of three.
-    wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> {
-      let afterSeq: number;
-      let limit: number;
-      let timeoutMs: number | undefined;
-      let signal: AbortSignal | undefined;
-      try {
-        if (closed) throw closedError('bus');
-        requireName(topic, 'topic');
-        ({ afterSeq, limit, timeoutMs, signal } = parseWaitOptions(options));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
-      // A post between the caller's read and this wait is already stored: return it now.
-      const ready = slice(topics.get(topic)?.messages, afterSeq, limit);
-      if (ready.length > 0 || timeoutMs === 0) return Promise.resolve(ready as Message<T>[]);
-
-      return new Promise<Message<T>[]>((resolve, reject) => {
-        const record = topicFor(topic);
-        const waiter: Waiter = {
-          topic: record,
-          afterSeq,
-          limit,
-          resolve: resolve as (messages: Message[]) => void,
-          reject,
-          prev: record.tail,
-          next: undefined,
-          linked: true,
-          timer: undefined,
-          signal: undefined,
-          onAbort: undefined,
-        };
-        if (record.tail === undefined) record.head = waiter;
-        else record.tail.next = waiter;
-        record.tail = waiter;
-        record.waiting++;
-        if (timeoutMs !== undefined) {
-          // Any length: the clock itself handles delays past one host timer's reach.
-          waiter.timer = clock.setTimeout(() => {
-            waiter.timer = undefined;
-            detach(waiter);
-            resolve([]);
-          }, timeoutMs);
-        }
-        if (signal !== undefined) {
-          const onAbort = (): void => {
-            detach(waiter);
-            reject(abortedError(signal, 'wait'));
-          };
-          waiter.signal = signal;
-          waiter.onAbort = onAbort;
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-      });
-    },
-
-    waiters(topic?: string): number {
-      if (topic !== undefined) return topics.get(topic)?.waiting ?? 0;
-      let count = 0;
-      for (const record of topics.values()) count += record.waiting;
-      return count;
-    },
-
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      const error = closedError('bus');
-      for (const record of [...topics.values()]) {
-        while (record.head !== undefined) {
-          const waiter = record.head;
-          detach(waiter);
-          waiter.reject(error);
-        }
-      }
-      topics.clear();
-    },
-  };
 }
