@@ -29,14 +29,10 @@ import {
 } from '../internal/connection.js';
 import { type ReaderClient, type TeamReader, teamReader } from '../internal/team-reader.js';
 import { memberOf, RedisLease } from './lease.js';
-import {
-  ADJUST_SCRIPT,
-  ADMIT_SCRIPT,
-  LEAVE_SCRIPT,
-  OBSERVE_SCRIPT,
-  TOUCH_SCRIPT,
-  USAGE_SCRIPT,
-} from './scripts.js';
+import { ADJUST_SCRIPT } from './scripts/adjust.js';
+import { ADMIT_SCRIPT } from './scripts/admit.js';
+import { LEAVE_SCRIPT, TOUCH_SCRIPT } from './scripts/queue.js';
+import { OBSERVE_SCRIPT, USAGE_SCRIPT } from './scripts/usage.js';
 import type {
   AdmitReply,
   Prepared,
