@@ -4,11 +4,12 @@ import { invalidArgument } from '../errors.js';
 import type { EventHub } from '../events/event-hub.js';
 import { checkOptionNames } from '../options.js';
 import type { Messaging } from './messaging.js';
-import type { IdleOptions, Team, TeamRunOptions, TeamRunResult } from './types.js';
+import type { IdleOptions, MessageOptions, TeamRunOptions, TeamRunResult } from './types.js';
 
 /** What `team.run` works with. */
 export interface TeamRunDeps {
-  readonly team: Team;
+  /** `team.send`: how the run's message is sent. */
+  send(name: string, message: string, options: MessageOptions): Promise<RunResult>;
   readonly hub: EventHub;
   readonly clock: Clock;
   readonly messaging: Messaging;
@@ -42,7 +43,7 @@ export async function runAndWait(
   options: TeamRunOptions = {},
 ): Promise<TeamRunResult<never>> {
   checkRunOptions(options);
-  const { team, hub, clock, messaging } = deps;
+  const { hub, clock, messaging } = deps;
   const until = options.until ?? 'reply';
   let turns = 0;
   let reply: RunResult | undefined;
@@ -61,7 +62,7 @@ export async function runAndWait(
       ? undefined
       : clock.setTimeout(() => bound('timeout'), options.maxMs);
   try {
-    const sent = team.send(name, message, options.from === undefined ? {} : { from: options.from });
+    const sent = deps.send(name, message, options.from === undefined ? {} : { from: options.from });
     const done = sent.then(async (result) => {
       reply = result;
       if (until === 'idle') await deps.idle({ signal: controller.signal });
