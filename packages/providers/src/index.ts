@@ -4,6 +4,13 @@ export type { AnthropicOptions } from './anthropic.js';
 export { anthropic, toAnthropicMessages } from './anthropic.js';
 export type { OpenAICompatibleOptions } from './openai.js';
 export { openaiCompatible, toOpenAIMessages } from './openai.js';
+export type {
+  EmbeddingsModel,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  OpenAIEmbeddingsOptions,
+} from './openai-embeddings.js';
+export { openaiEmbeddings } from './openai-embeddings.js';
 export type { OpenAIResponsesOptions } from './openai-responses.js';
 export { openaiResponses } from './openai-responses.js';
 export type { ProviderOptions, RetryInfo } from './options.js';
