@@ -1,80 +1,172 @@
-import {
-  abortedError,
-  type Clock,
-  type ErrorCode,
-  invalidArgument,
-  systemClock,
-  TroupeError,
-} from '@troupe/core';
-import { type Dispatcher, request } from 'undici';
+import type { Lease, LimiterBackend, RateLimitFeedback } from '@troupe/core';
+import { DEFAULT_LEASE_TIMEOUT_MS, invalidArgument, TroupeError } from '@troupe/core';
+import type { EmbeddingsModel, OpenAIEmbeddingsOptions } from '@troupe/providers';
+import { openaiEmbeddings } from '@troupe/providers';
 import { z } from 'zod';
-import { parseOptions } from '../internal/validate.js';
+import { parseStrictOptions } from '../internal/validate.js';
 import type { Embedder } from './embedder.js';
 
 /**
- * Options of {@link createOpenAIEmbedder}.
+ * Options of {@link createOpenAIEmbedder}: those of `@troupe/providers`' `openaiEmbeddings`
+ * (retries, deadlines, the connection pool, headers), plus the vector length, batching and an
+ * optional rate limiter.
  *
  * @example
  * ```ts
  * const options: OpenAIEmbedderOptions = { baseURL: 'https://api.openai.com/v1',
- *   apiKey: process.env.OPENAI_API_KEY, model: 'text-embedding-3-small', dimensions: 1536 };
+ *   apiKey: process.env.OPENAI_API_KEY, model: 'text-embedding-3-small', dimensions: 1536,
+ *   limiter, limiterKey: 'openai-embeddings' };
  * ```
  */
-export interface OpenAIEmbedderOptions {
-  /** Up to the version path, e.g. `https://api.openai.com/v1`; `/embeddings` is appended. */
-  readonly baseURL: string;
-  readonly model: string;
+export interface OpenAIEmbedderOptions extends Omit<OpenAIEmbeddingsOptions, 'dimensions' | 'id'> {
   /** Length of the vectors the model returns (sent as `dimensions` when `sendDimensions`). */
   readonly dimensions: number;
-  /** Sent as `Authorization: Bearer …` when present. */
-  readonly apiKey?: string;
   /** Ask the server for `dimensions` (models that can shorten vectors); default false. */
   readonly sendDimensions?: boolean;
   /** Most texts per request; larger calls are split. Default 256. */
   readonly batchSize?: number;
-  /** Per request; default 30 s, timed on `clock`. */
+  /** One request (one batch), retries and backoff included; default 60 000 ms, on `clock`. */
   readonly timeoutMs?: number;
-  /** Times the request timeout; default `systemClock`. */
-  readonly clock?: Clock;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** An undici dispatcher (connection pool, proxy, mock agent). */
-  readonly dispatcher?: Dispatcher;
+  /**
+   * Admits every request: a lease on `limiterKey` weighing the batch's estimated tokens,
+   * settled with the tokens the provider counted (cancelled when the request fails). The
+   * provider's rate-limit headers go to `limiter.observe(limiterKey, …)`. Default: none.
+   */
+  readonly limiter?: LimiterBackend;
+  /** The limiter key leases are taken on and feedback reported to; required with `limiter`. */
+  readonly limiterKey?: string;
+  /** Longest wait for a lease, then `ERR_RATE_LIMITED`. Default 600 000 ms (as agents wait). */
+  readonly leaseTimeoutMs?: number;
 }
 
-const optionsSchema = z.strictObject({
-  baseURL: z.url(),
-  model: z.string().min(1),
+// The options this package reads itself; every other name goes to `openaiEmbeddings`.
+const ownSchema = z.object({
   dimensions: z.number().int().min(1).max(65_536),
-  apiKey: z.string().min(1).optional(),
   sendDimensions: z.boolean().optional(),
   batchSize: z.number().int().min(1).max(2048).optional(),
   timeoutMs: z.number().positive().optional(),
-  clock: z
-    .custom<Clock>((v) => typeof v === 'object' && v !== null && 'now' in v, 'must be a Clock')
+  limiter: z
+    .custom<LimiterBackend>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        typeof (v as Partial<LimiterBackend>).acquire === 'function' &&
+        typeof (v as Partial<LimiterBackend>).observe === 'function',
+      'must be a limiter (acquire, observe)',
+    )
     .optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  dispatcher: z
-    .custom<Dispatcher>((v) => typeof v === 'object' && v !== null, 'must be a Dispatcher')
-    .optional(),
+  limiterKey: z.string().min(1).optional(),
+  leaseTimeoutMs: z.number().positive().optional(),
 });
 
-const responseSchema = z.object({
-  data: z.array(z.object({ index: z.number().int().min(0), embedding: z.array(z.number()) })),
-});
+/** The names `openaiEmbeddings` takes besides those above (it checks their values). */
+const PROVIDER_OPTIONS = [
+  'baseURL',
+  'apiKey',
+  'model',
+  'clock',
+  'firstByteTimeoutMs',
+  'idleTimeoutMs',
+  'maxRetries',
+  'retryBaseDelayMs',
+  'retryMaxDelayMs',
+  'maxRetryAfterMs',
+  'rng',
+  'seed',
+  'connections',
+  'dispatcher',
+  'headers',
+  'onRetry',
+];
 
-function statusCode(status: number): ErrorCode {
-  if (status === 401 || status === 403) return 'ERR_PROVIDER_AUTH';
-  if (status === 429) return 'ERR_PROVIDER_RATE_LIMITED';
-  if (status >= 400 && status < 500) return 'ERR_PROVIDER_BAD_REQUEST';
-  return 'ERR_PROVIDER_UNAVAILABLE';
+const WHAT = 'createOpenAIEmbedder options';
+
+/** Where one embedder's requests are admitted and its provider feedback goes. */
+interface Admission {
+  readonly limiter: LimiterBackend;
+  readonly key: string;
+  readonly maxWaitMs: number;
+  readonly onRateLimit: (feedback: RateLimitFeedback) => void;
+}
+
+function admission(parsed: z.output<typeof ownSchema>): Admission | undefined {
+  const { limiter, limiterKey } = parsed;
+  if ((limiter === undefined) !== (limiterKey === undefined)) {
+    const field = limiter === undefined ? 'limiterKey' : 'limiter';
+    throw invalidArgument(`${WHAT}.limiter and limiterKey go together`, { field });
+  }
+  if (limiter === undefined || limiterKey === undefined) {
+    if (parsed.leaseTimeoutMs !== undefined)
+      throw invalidArgument(`${WHAT}.leaseTimeoutMs needs a limiter`, { field: 'leaseTimeoutMs' });
+    return undefined;
+  }
+  return {
+    limiter,
+    key: limiterKey,
+    maxWaitMs: parsed.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS,
+    onRateLimit: (feedback) => ignoreRejection(limiter.observe(limiterKey, feedback)),
+  };
+}
+
+/** A limiter backend's answer may be a promise (Redis): its failure must not go unhandled. */
+function ignoreRejection(result: unknown): void {
+  if (result instanceof Promise) result.catch(() => {});
+}
+
+/** One request: a lease (when there is a limiter), the call, the lease settled or given back. */
+async function embedBatch(
+  model: EmbeddingsModel,
+  admit: Admission | undefined,
+  dimensions: number,
+  input: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<Float32Array[]> {
+  let lease: Lease | undefined;
+  if (admit !== undefined) {
+    lease = await admit.limiter.acquire(admit.key, {
+      tokens: model.estimateTokens(input),
+      maxWaitMs: admit.maxWaitMs,
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
+  let answer: Awaited<ReturnType<EmbeddingsModel['embed']>>;
+  try {
+    answer = await model.embed({
+      input,
+      ...(signal === undefined ? {} : { signal }),
+      ...(admit === undefined ? {} : { onRateLimit: admit.onRateLimit }),
+    });
+  } catch (error) {
+    if (lease !== undefined) ignoreRejection(lease.cancel());
+    throw error;
+  }
+  if (lease !== undefined) ignoreRejection(lease.settle({ tokens: answer.inputTokens }));
+  answer.vectors.forEach((vector, index) => {
+    if (vector.length !== dimensions) {
+      throw new TroupeError(
+        'ERR_PROVIDER_UNAVAILABLE',
+        `embeddings response has a vector of ${vector.length} values, expected ${dimensions}`,
+        { details: { index, length: vector.length, dimensions } },
+      );
+    }
+  });
+  return answer.vectors;
 }
 
 /**
  * An {@link Embedder} for any OpenAI-compatible server: `POST {baseURL}/embeddings` with
- * `{ model, input }`, over undici. Large calls are split into batches of `batchSize`, sent one
- * after another. HTTP failures become `TroupeError`s: 401/403 `ERR_PROVIDER_AUTH`, 429
- * `ERR_PROVIDER_RATE_LIMITED`, other 4xx `ERR_PROVIDER_BAD_REQUEST`, 5xx, resets and timeouts
- * `ERR_PROVIDER_UNAVAILABLE`; a malformed answer or a wrong length `ERR_PROVIDER_UNAVAILABLE`.
+ * `{ model, input }`, built on `@troupe/providers`' `openaiEmbeddings` and so on the chat
+ * providers' transport: the shared undici pool per origin, deadlines on `clock`, retries with
+ * jittered backoff on 429, 5xx and connection resets (honouring `retry-after`), credentials
+ * scrubbed from every error. Large calls are split into batches of `batchSize`, sent one after
+ * another; with a `limiter`, each batch waits for a lease first and the provider's rate-limit
+ * headers reach `limiter.observe`.
+ *
+ * Errors: 401/403 `ERR_PROVIDER_AUTH`, 429 `ERR_PROVIDER_RATE_LIMITED`, other 4xx
+ * `ERR_PROVIDER_BAD_REQUEST`, 5xx and resets `ERR_PROVIDER_UNAVAILABLE` (after the retries),
+ * a deadline `ERR_TIMEOUT`, a malformed answer or a vector of the wrong length
+ * `ERR_PROVIDER_UNAVAILABLE`, an abort `ERR_ABORTED`; from the limiter, `ERR_RATE_LIMITED`
+ * after `leaseTimeoutMs` and `ERR_BUDGET_EXHAUSTED`. Bad options: `ERR_INVALID_ARGUMENT`.
  *
  * @example
  * ```ts
@@ -84,101 +176,20 @@ function statusCode(status: number): ErrorCode {
  * ```
  */
 export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
-  const parsed = parseOptions(optionsSchema, options, 'createOpenAIEmbedder options');
-  const url = `${parsed.baseURL.replace(/\/+$/, '')}/embeddings`;
-  const clock = options.clock ?? systemClock;
+  const parsed = parseStrictOptions(ownSchema, options, WHAT, PROVIDER_OPTIONS);
+  const admit = admission(parsed);
+  const { dimensions } = parsed;
+  const forward: Record<string, unknown> = {};
+  for (const name of PROVIDER_OPTIONS) {
+    const value = (options as unknown as Record<string, unknown>)[name];
+    if (value !== undefined) forward[name] = value;
+  }
+  const model = openaiEmbeddings({
+    ...(forward as unknown as OpenAIEmbeddingsOptions),
+    timeoutMs: parsed.timeoutMs ?? 60_000,
+    ...(parsed.sendDimensions ? { dimensions } : {}),
+  });
   const batchSize = parsed.batchSize ?? 256;
-  const timeoutMs = parsed.timeoutMs ?? 30_000;
-  const dimensions = parsed.dimensions;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...parsed.headers };
-  if (parsed.apiKey !== undefined) headers.authorization = `Bearer ${parsed.apiKey}`;
-
-  const post = async (
-    input: readonly string[],
-    signal: AbortSignal | undefined,
-  ): Promise<Float32Array[]> => {
-    if (signal?.aborted) throw abortedError(signal, 'embedding');
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    const timer = clock.setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const body = {
-        model: parsed.model,
-        input,
-        encoding_format: 'float',
-        ...(parsed.sendDimensions ? { dimensions } : {}),
-      };
-      const response = await request(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-        signal: controller.signal,
-        ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
-      });
-      const text = await response.body.text();
-      if (response.statusCode >= 400) {
-        throw new TroupeError(
-          statusCode(response.statusCode),
-          `embeddings request failed with HTTP ${response.statusCode}`,
-          {
-            details: { status: response.statusCode, body: text.slice(0, 500) },
-          },
-        );
-      }
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (cause) {
-        throw new TroupeError('ERR_PROVIDER_UNAVAILABLE', 'embeddings response is not JSON', {
-          cause,
-        });
-      }
-      const result = responseSchema.safeParse(json);
-      if (!result.success || result.data.data.length !== input.length) {
-        throw new TroupeError(
-          'ERR_PROVIDER_UNAVAILABLE',
-          'embeddings response has an unexpected shape',
-          {
-            details: { expected: input.length },
-          },
-        );
-      }
-      const out: Float32Array[] = new Array(input.length);
-      for (const item of result.data.data) {
-        if (item.index >= input.length || item.embedding.length !== dimensions) {
-          throw new TroupeError(
-            'ERR_PROVIDER_UNAVAILABLE',
-            `embeddings response has a vector of ${item.embedding.length} values, expected ${dimensions}`,
-            {
-              details: { index: item.index, length: item.embedding.length, dimensions },
-            },
-          );
-        }
-        out[item.index] = Float32Array.from(item.embedding);
-      }
-      return out;
-    } catch (error) {
-      if (error instanceof TroupeError) throw error;
-      if (signal?.aborted) throw abortedError(signal, 'embedding');
-      if (timedOut)
-        throw new TroupeError(
-          'ERR_PROVIDER_UNAVAILABLE',
-          `embeddings request timed out after ${timeoutMs} ms`,
-          { cause: error },
-        );
-      throw new TroupeError('ERR_PROVIDER_UNAVAILABLE', 'embeddings request failed', {
-        cause: error,
-      });
-    } finally {
-      clock.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  };
 
   return {
     dimensions,
@@ -188,7 +199,8 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
       }
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += batchSize) {
-        out.push(...(await post(texts.slice(i, i + batchSize), embedOptions.signal)));
+        const input = texts.slice(i, i + batchSize);
+        out.push(...(await embedBatch(model, admit, dimensions, input, embedOptions.signal)));
       }
       return out;
     },
