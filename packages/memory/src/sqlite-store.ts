@@ -1,5 +1,5 @@
-import { invalidArgument, isTroupeError, TroupeError } from '@troupe/core';
-import Database from 'better-sqlite3';
+import { invalidArgument } from '@troupe/core';
+import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import {
   BaseStore,
@@ -10,6 +10,7 @@ import {
   type Vector,
   type VectorCandidates,
 } from './internal/base-store.js';
+import { openMemoryDatabase } from './internal/sqlite-open.js';
 import {
   blobToVector,
   type CandidateRow,
@@ -18,11 +19,11 @@ import {
   ROW_COLUMNS,
   type Row,
   rowScope,
-  SCHEMA,
-  SCHEMA_VERSION,
+  rowToEntry,
   toCandidate,
   vectorToBlob,
 } from './internal/sqlite-schema.js';
+import { StatementCache, whereClause } from './internal/sqlite-statements.js';
 import { parseOptions } from './internal/validate.js';
 import type { MemoryEntry, MemoryStore, MemoryStoreOptions, MemoryType } from './types.js';
 import { SCOPE_FIELDS } from './types.js';
@@ -44,14 +45,13 @@ export interface SqliteStoreOptions extends MemoryStoreOptions {
 
 /**
  * The SQLite backend: one row per entry (its embedding as a BLOB with its norm in a side table),
- * an index per scope
- * column, FTS5 for keywords, WAL journaling. Vectors are also held in an in-process matrix,
+ * an index per scope column, FTS5 for keywords, WAL journaling. Vectors are also held in an in-process matrix,
  * loaded at open and kept in step with every write, so vector scans never read BLOBs; the store
  * therefore assumes it is its file's only writer.
  */
 class SqliteStore extends BaseStore {
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #statements: StatementCache;
   /** Row `seq` → matrix slot, and slot → entry id. */
   readonly #slotOf = new Map<number, number>();
   readonly #idOfSlot: string[] = [];
@@ -60,39 +60,8 @@ class SqliteStore extends BaseStore {
     super(options, 'createSqliteStore options', ['path']);
     const { path } = parseOptions(pathSchema, options, 'createSqliteStore options');
     const file = path ?? ':memory:';
-    let db: Database.Database | undefined;
-    try {
-      db = new Database(file);
-      // The version first: a database of another schema is refused before anything (WAL mode,
-      // the tables, the version row) is written to it.
-      const version = storedSchemaVersion(db);
-      if (version !== undefined && version !== SCHEMA_VERSION) {
-        throw new TroupeError(
-          'ERR_UNKNOWN_VERSION',
-          `memory database schema ${version} is not ${SCHEMA_VERSION}`,
-        );
-      }
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.exec(SCHEMA);
-      if (version === undefined) {
-        db.prepare('INSERT INTO memory_meta (key, value) VALUES (?, ?)').run(
-          'schema',
-          SCHEMA_VERSION,
-        );
-      }
-    } catch (cause) {
-      db?.close();
-      if (isTroupeError(cause)) throw cause;
-      throw new TroupeError(
-        'ERR_BACKEND_UNAVAILABLE',
-        `cannot open the memory database at ${file}`,
-        {
-          cause,
-        },
-      );
-    }
-    this.#db = db;
+    this.#db = openMemoryDatabase(file);
+    this.#statements = new StatementCache(this.#db);
     this.#loadVectors(options.dimensions ?? options.embedder?.dimensions);
   }
 
@@ -129,62 +98,20 @@ class SqliteStore extends BaseStore {
     this.#slotOf.delete(seq);
   }
 
-  #statement(key: string, sql: () => string): Database.Statement {
-    let statement = this.#statements.get(key);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql());
-      this.#statements.set(key, statement);
-    }
-    return statement;
-  }
-
-  /** `WHERE` terms and parameters for a filter, and a cache key for its statement shape. */
-  #where(filter: Filter, alias = ''): { key: string; sql: string; params: unknown[] } {
-    const terms: string[] = [];
-    const params: unknown[] = [];
-    let key = '';
-    for (const field of SCOPE_FIELDS) {
-      const value = filter.scope[field];
-      if (value === undefined) continue;
-      terms.push(`${alias}scope_${field} = ?`);
-      params.push(value);
-      key += field[0];
-    }
-    if (filter.types !== undefined) {
-      terms.push(`${alias}type IN (${filter.types.map(() => '?').join(', ')})`);
-      params.push(...filter.types);
-      key += `t${filter.types.length}`;
-    }
-    return { key, sql: terms.length === 0 ? '1' : terms.join(' AND '), params };
-  }
-
   #toEntry(row: Row): MemoryEntry {
-    const scope = rowScope(row);
     const slot = this.#slotOf.get(row.seq);
-    return {
-      id: row.id,
-      content: row.content,
-      type: row.type as MemoryType,
-      importance: row.importance,
-      tags: JSON.parse(row.tags) as string[],
-      ...(slot === undefined ? {} : { embedding: this.vectorIndex()!.get(slot) }),
-      scope,
-      evergreen: row.evergreen === 1,
-      createdAt: row.created_at,
-      accessedAt: row.accessed_at,
-      accessCount: row.access_count,
-    };
+    return rowToEntry(row, slot === undefined ? undefined : this.vectorIndex()!.get(slot));
   }
 
   #row(id: string): Row | undefined {
-    return this.#statement('row', () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id = ?`).get(
-      id,
-    ) as Row | undefined;
+    return this.#statements
+      .get('row', () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id = ?`)
+      .get(id) as Row | undefined;
   }
 
   protected insert(record: NewRecord): MemoryEntry {
     const s = record.scope;
-    const insertEntry = this.#statement(
+    const insertEntry = this.#statements.get(
       'insert',
       () =>
         'INSERT INTO memories (id, content, type, importance, tags, scope_team, scope_agent, scope_session, scope_user, evergreen, created_at, accessed_at, access_count, filter_terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)',
@@ -215,13 +142,17 @@ class SqliteStore extends BaseStore {
 
   #writeVector(seq: number, vector: Vector | null): void {
     if (vector === null) {
-      this.#statement('vector:delete', () => 'DELETE FROM memory_vectors WHERE seq = ?').run(seq);
+      this.#statements
+        .get('vector:delete', () => 'DELETE FROM memory_vectors WHERE seq = ?')
+        .run(seq);
       return;
     }
-    this.#statement(
-      'vector:put',
-      () => 'INSERT OR REPLACE INTO memory_vectors (seq, embedding, norm) VALUES (?, ?, ?)',
-    ).run(seq, vectorToBlob(vector.values), vector.norm);
+    this.#statements
+      .get(
+        'vector:put',
+        () => 'INSERT OR REPLACE INTO memory_vectors (seq, embedding, norm) VALUES (?, ?, ?)',
+      )
+      .run(seq, vectorToBlob(vector.values), vector.norm);
   }
 
   protected read(id: string): MemoryEntry | undefined {
@@ -231,7 +162,7 @@ class SqliteStore extends BaseStore {
 
   protected has(id: string): boolean {
     return (
-      this.#statement('has', () => 'SELECT 1 FROM memories WHERE id = ?').get(id) !== undefined
+      this.#statements.get('has', () => 'SELECT 1 FROM memories WHERE id = ?').get(id) !== undefined
     );
   }
 
@@ -274,31 +205,32 @@ class SqliteStore extends BaseStore {
   }
 
   protected remove(id: string): boolean {
-    const seq = this.#statement('seq', () => 'SELECT seq FROM memories WHERE id = ?')
+    const seq = this.#statements
+      .get('seq', () => 'SELECT seq FROM memories WHERE id = ?')
       .pluck()
       .get(id) as number | undefined;
     if (seq === undefined) return false;
-    this.#statement('delete', () => 'DELETE FROM memories WHERE seq = ?').run(seq);
+    this.#statements.get('delete', () => 'DELETE FROM memories WHERE seq = ?').run(seq);
     this.#unplace(seq);
     return true;
   }
 
   protected listFiltered(filter: Filter, limit: number): MemoryEntry[] {
-    const where = this.#where(filter);
-    const rows = this.#statement(
-      `list:${where.key}`,
-      () =>
-        `SELECT ${ROW_COLUMNS} FROM memories WHERE ${where.sql} ORDER BY created_at, id LIMIT ?`,
-    ).all(...where.params, Number.isFinite(limit) ? limit : -1) as Row[];
+    const where = whereClause(filter);
+    const rows = this.#statements
+      .get(
+        `list:${where.key}`,
+        () =>
+          `SELECT ${ROW_COLUMNS} FROM memories WHERE ${where.sql} ORDER BY created_at, id LIMIT ?`,
+      )
+      .all(...where.params, Number.isFinite(limit) ? limit : -1) as Row[];
     return rows.map((row) => this.#toEntry(row));
   }
 
   protected countFiltered(filter: Filter): number {
-    const where = this.#where(filter);
-    return this.#statement(
-      `count:${where.key}`,
-      () => `SELECT count(*) FROM memories WHERE ${where.sql}`,
-    )
+    const where = whereClause(filter);
+    return this.#statements
+      .get(`count:${where.key}`, () => `SELECT count(*) FROM memories WHERE ${where.sql}`)
       .pluck()
       .get(...where.params) as number;
   }
@@ -307,11 +239,12 @@ class SqliteStore extends BaseStore {
     if (filter.types?.length === 0) return [];
     // bm25() is lower for better matches; filter_terms weighs 0. Ties go to the older row, as in
     // the memory backend. Only the top `depth` rows are joined back to their ids.
-    return this.#statement(
-      'keyword',
-      () =>
-        'SELECT m.id FROM (SELECT rowid AS seq, bm25(memories_fts, 1.0, 0.0) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f JOIN memories m ON m.seq = f.seq ORDER BY f.rank, f.seq',
-    )
+    return this.#statements
+      .get(
+        'keyword',
+        () =>
+          'SELECT m.id FROM (SELECT rowid AS seq, bm25(memories_fts, 1.0, 0.0) AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f JOIN memories m ON m.seq = f.seq ORDER BY f.rank, f.seq',
+      )
       .pluck()
       .all(ftsQuery(terms, filter), depth) as string[];
   }
@@ -319,7 +252,7 @@ class SqliteStore extends BaseStore {
   protected vectorCandidates(filter: Filter): VectorCandidates {
     const ids: string[] = [];
     const slots: number[] = [];
-    const where = this.#where(filter);
+    const where = whereClause(filter);
     if (where.params.length === 0) {
       for (const slot of this.#slotOf.values()) {
         ids.push(this.#idOfSlot[slot]!);
@@ -328,10 +261,8 @@ class SqliteStore extends BaseStore {
     } else {
       // Answered from the scope indexes alone (they cover seq); the slot map drops rows without
       // a vector.
-      const seqs = this.#statement(
-        `vector:${where.key}`,
-        () => `SELECT seq FROM memories WHERE ${where.sql}`,
-      )
+      const seqs = this.#statements
+        .get(`vector:${where.key}`, () => `SELECT seq FROM memories WHERE ${where.sql}`)
         .pluck()
         .all(...where.params) as number[];
       for (const seq of seqs) {
@@ -345,25 +276,29 @@ class SqliteStore extends BaseStore {
   }
 
   protected allCandidates(filter: Filter): Candidate[] {
-    const where = this.#where(filter);
-    const rows = this.#statement(
-      `all:${where.key}`,
-      () => `SELECT id, importance, evergreen, accessed_at FROM memories WHERE ${where.sql}`,
-    ).all(...where.params) as CandidateRow[];
+    const where = whereClause(filter);
+    const rows = this.#statements
+      .get(
+        `all:${where.key}`,
+        () => `SELECT id, importance, evergreen, accessed_at FROM memories WHERE ${where.sql}`,
+      )
+      .all(...where.params) as CandidateRow[];
     return rows.map(toCandidate);
   }
 
   protected candidates(ids: readonly string[]): Map<string, Candidate> {
-    const rows = this.#statement(
-      'candidates',
-      () =>
-        'SELECT id, importance, evergreen, accessed_at FROM memories WHERE id IN (SELECT value FROM json_each(?))',
-    ).all(JSON.stringify(ids)) as CandidateRow[];
+    const rows = this.#statements
+      .get(
+        'candidates',
+        () =>
+          'SELECT id, importance, evergreen, accessed_at FROM memories WHERE id IN (SELECT value FROM json_each(?))',
+      )
+      .all(JSON.stringify(ids)) as CandidateRow[];
     return new Map(rows.map((row) => [row.id, toCandidate(row)]));
   }
 
   protected touch(ids: readonly string[], now: number): MemoryEntry[] {
-    const update = this.#statement(
+    const update = this.#statements.get(
       'touch',
       () => 'UPDATE memories SET accessed_at = ?, access_count = access_count + 1 WHERE id = ?',
     );
@@ -374,10 +309,12 @@ class SqliteStore extends BaseStore {
   }
 
   protected readMany(ids: readonly string[]): MemoryEntry[] {
-    const rows = this.#statement(
-      'many',
-      () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?))`,
-    ).all(JSON.stringify(ids)) as Row[];
+    const rows = this.#statements
+      .get(
+        'many',
+        () => `SELECT ${ROW_COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(JSON.stringify(ids)) as Row[];
     const byId = new Map(rows.map((row) => [row.id, row]));
     const out: MemoryEntry[] = [];
     for (const id of ids) {
@@ -408,15 +345,4 @@ class SqliteStore extends BaseStore {
  */
 export function createSqliteStore(options: SqliteStoreOptions): MemoryStore {
   return new SqliteStore(options);
-}
-
-/** The schema version a memory database records, or undefined for a database without one. */
-function storedSchemaVersion(db: Database.Database): string | undefined {
-  const table = db
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_meta'")
-    .get();
-  if (table === undefined) return undefined;
-  return db.prepare('SELECT value FROM memory_meta WHERE key = ?').pluck().get('schema') as
-    | string
-    | undefined;
 }

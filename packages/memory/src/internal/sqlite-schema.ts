@@ -1,4 +1,4 @@
-import type { MemoryScope, MemoryType } from '../types.js';
+import type { MemoryEntry, MemoryScope, MemoryType } from '../types.js';
 import { SCOPE_FIELDS } from '../types.js';
 import type { Candidate, Filter } from './records.js';
 
@@ -138,5 +138,22 @@ export function toCandidate(row: CandidateRow): Candidate {
     importance: row.importance,
     evergreen: row.evergreen === 1,
     accessedAt: row.accessed_at,
+  };
+}
+
+/** A row as the entry handed out, with its vector (held in the matrix, not read from the row). */
+export function rowToEntry(row: Row, embedding: Float32Array | undefined): MemoryEntry {
+  return {
+    id: row.id,
+    content: row.content,
+    type: row.type as MemoryType,
+    importance: row.importance,
+    tags: JSON.parse(row.tags) as string[],
+    ...(embedding === undefined ? {} : { embedding }),
+    scope: rowScope(row),
+    evergreen: row.evergreen === 1,
+    createdAt: row.created_at,
+    accessedAt: row.accessed_at,
+    accessCount: row.access_count,
   };
 }
