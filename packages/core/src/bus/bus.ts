@@ -105,7 +105,12 @@ const slice = (messages: Message[] | undefined, afterSeq: number, limit: number)
     ? []
     : messages.slice(afterSeq, afterSeq + limit);
 
-/** The bus {@link createBus} returns, its options already checked. */
+/**
+ * The bus {@link createBus} returns, its options already checked.
+ *
+ * Its methods are own properties (arrow fields), as on the object the factory used to build: a
+ * wrapper may spread it (`{ ...backend, post }`) or take a method off it.
+ */
 class InMemoryBus implements MemoryBus {
   readonly #clock: Clock;
   // A topic with messages stays for the life of the bus; one made only by a wait goes when its
@@ -117,10 +122,10 @@ class InMemoryBus implements MemoryBus {
     this.#clock = clock;
   }
 
-  async post<T = unknown>(
+  readonly post = async <T = unknown>(
     topic: string,
     message: { from: string; body: T },
-  ): Promise<{ seq: number }> {
+  ): Promise<{ seq: number }> => {
     if (this.#closed) throw closedError('bus');
     requireName(topic, 'topic');
     const m = requireRecord(message, 'message');
@@ -145,18 +150,21 @@ class InMemoryBus implements MemoryBus {
       waiter = next;
     }
     return { seq };
-  }
+  };
 
-  async read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]> {
+  readonly read = async <T = unknown>(
+    topic: string,
+    options?: ReadOptions,
+  ): Promise<Message<T>[]> => {
     if (this.#closed) throw closedError('bus');
     requireName(topic, 'topic');
     const { afterSeq, limit } = parseReadOptions(options);
     return slice(this.#topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
-  }
+  };
 
   // Not `async`: the returned promise is the waiter's own, so a post wakes the caller in one
   // microtask hop instead of three.
-  wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> {
+  readonly wait = <T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]> => {
     let afterSeq: number;
     let limit: number;
     let timeoutMs: number | undefined;
@@ -192,16 +200,16 @@ class InMemoryBus implements MemoryBus {
         signal.addEventListener('abort', onAbort, { once: true });
       }
     });
-  }
+  };
 
-  waiters(topic?: string): number {
+  readonly waiters = (topic?: string): number => {
     if (topic !== undefined) return this.#topics.get(topic)?.waiting ?? 0;
     let count = 0;
     for (const record of this.#topics.values()) count += record.waiting;
     return count;
-  }
+  };
 
-  async close(): Promise<void> {
+  readonly close = async (): Promise<void> => {
     if (this.#closed) return;
     this.#closed = true;
     const error = closedError('bus');
@@ -213,7 +221,7 @@ class InMemoryBus implements MemoryBus {
       }
     }
     this.#topics.clear();
-  }
+  };
 
   #topicFor(name: string): Topic {
     let topic = this.#topics.get(name);

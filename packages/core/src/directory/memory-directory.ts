@@ -88,7 +88,12 @@ const byName = (a: DirectoryEntry, b: DirectoryEntry): number =>
 const view = (stored: StoredEntry): DirectoryEntry =>
   Object.freeze({ ...stored.entry, definition: Object.freeze(JSON.parse(stored.definition)) });
 
-/** The directory {@link createMemoryDirectory} returns, its options already checked. */
+/**
+ * The directory {@link createMemoryDirectory} returns, its options already checked.
+ *
+ * Its methods are own properties (arrow fields), as on the object the factory used to build: a
+ * wrapper may spread it (`{ ...backend, post }`) or take a method off it.
+ */
 class InMemoryDirectory implements MemoryDirectory {
   readonly #clock: Clock;
   readonly #hostTtlMs: number;
@@ -104,15 +109,15 @@ class InMemoryDirectory implements MemoryDirectory {
     this.#hostTtlMs = hostTtlMs;
   }
 
-  heartbeat(host: string): HostLease {
+  readonly heartbeat = (host: string): HostLease => {
     this.#open();
     checkDirectoryName(host, 'host');
     const expiresAt = this.#clock.now() + this.#hostTtlMs;
     this.#leases.set(host, expiresAt);
     return Object.freeze({ host, expiresAt });
-  }
+  };
 
-  register(registration: DirectoryRegistration): DirectoryEntry {
+  readonly register = (registration: DirectoryRegistration): DirectoryEntry => {
     this.#open();
     const { name, host, definition } = parseRegistration(registration);
     if (!this.#alive(host)) {
@@ -129,34 +134,34 @@ class InMemoryDirectory implements MemoryDirectory {
       );
     }
     return this.#place(name, host, 1, definition);
-  }
+  };
 
-  unregister(name: string, host: string): boolean {
+  readonly unregister = (name: string, host: string): boolean => {
     this.#open();
     checkDirectoryName(name, 'name');
     checkDirectoryName(host, 'host');
     if (this.#entries.get(name)?.entry.host !== host) return false;
     this.#unplace(name, host);
     return true;
-  }
+  };
 
-  lookup(name: string): DirectoryEntry | undefined {
+  readonly lookup = (name: string): DirectoryEntry | undefined => {
     this.#open();
     checkDirectoryName(name, 'name');
     const stored = this.#entries.get(name);
     return stored === undefined ? undefined : view(stored);
-  }
+  };
 
-  agents(query?: DirectoryQuery): DirectoryEntry[] {
+  readonly agents = (query?: DirectoryQuery): DirectoryEntry[] => {
     this.#open();
     const { host } = parseDirectoryQuery(query);
     const out: DirectoryEntry[] = [];
     if (host === undefined) for (const stored of this.#entries.values()) out.push(view(stored));
     else for (const name of this.#byHost.get(host) ?? []) out.push(view(this.#entries.get(name)!));
     return out.sort(byName);
-  }
+  };
 
-  hosts(): HostLease[] {
+  readonly hosts = (): HostLease[] => {
     this.#open();
     const now = this.#clock.now();
     const out: HostLease[] = [];
@@ -164,9 +169,9 @@ class InMemoryDirectory implements MemoryDirectory {
       if (expiresAt > now) out.push(Object.freeze({ host, expiresAt }));
     }
     return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  }
+  };
 
-  deadHosts(): string[] {
+  readonly deadHosts = (): string[] => {
     this.#open();
     const out: string[] = [];
     for (const host of this.#byHost.keys()) if (!this.#alive(host)) out.push(host);
@@ -175,9 +180,9 @@ class InMemoryDirectory implements MemoryDirectory {
       if (!this.#alive(host) && !this.#byHost.has(host)) this.#leases.delete(host);
     }
     return out.sort();
-  }
+  };
 
-  takeOver(name: string, from: string, to: string): DirectoryEntry | undefined {
+  readonly takeOver = (name: string, from: string, to: string): DirectoryEntry | undefined => {
     this.#open();
     checkDirectoryName(name, 'name');
     checkDirectoryName(from, 'from');
@@ -187,20 +192,20 @@ class InMemoryDirectory implements MemoryDirectory {
     if (this.#alive(from) || !this.#alive(to)) return undefined;
     this.#unplace(name, from);
     return this.#place(name, to, stored.entry.generation + 1, stored.definition);
-  }
+  };
 
-  leave(host: string): string[] {
+  readonly leave = (host: string): string[] => {
     this.#open();
     checkDirectoryName(host, 'host');
     const names = [...(this.#byHost.get(host) ?? [])].sort();
     for (const name of names) this.#unplace(name, host);
     this.#leases.delete(host);
     return names;
-  }
+  };
 
-  close(): void {
+  readonly close = (): void => {
     this.#closed = true;
-  }
+  };
 
   #open(): void {
     if (this.#closed) throw closedError('directory');
