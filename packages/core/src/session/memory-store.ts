@@ -1,5 +1,6 @@
-import { checkOptionNames } from '../backend/validate.js';
+import { checkOptionNames, requireRecord } from '../backend/validate.js';
 import { invalidArgument } from '../errors.js';
+import { firstAfter } from '../internal/first-after.js';
 import type { ChatMessage } from '../model.js';
 import {
   checkIndex,
@@ -45,29 +46,82 @@ interface MemorySession {
 export function createMemorySessionStore(
   options: Readonly<Record<string, never>> = {},
 ): SessionStore {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgument('options must be an object', { options });
-  }
   // It takes no option yet: any name given is a mistake, refused like every factory's typo.
-  checkOptionNames(options, NO_OPTIONS, 'memory session store');
-  const sessions = new Map<string, MemorySession>();
-  const log: StoredLogEntry[] = [];
-  let closed = false;
+  checkOptionNames(requireRecord(options, 'options'), NO_OPTIONS, 'memory session store');
+  return new MemorySessionStore();
+}
 
-  const open = (): void => {
-    if (closed) throw closedError('session store');
+/**
+ * The store {@link createMemorySessionStore} returns.
+ *
+ * Its methods are own properties (arrow fields), as on the object the factory used to build: a
+ * wrapper may spread it (`{ ...backend, post }`) or take a method off it.
+ */
+class MemorySessionStore implements SessionStore {
+  readonly #sessions = new Map<string, MemorySession>();
+  readonly #log: StoredLogEntry[] = [];
+  #closed = false;
+
+  readonly saveSnapshot = async (snapshot: SessionSnapshot): Promise<void> => {
+    this.#open();
+    checkSnapshot(snapshot);
+    const current = this.#sessions.get(snapshot.sessionId)?.snapshot;
+    if (current !== undefined && current.revision >= snapshot.revision) return;
+    const json = JSON.stringify(snapshot);
+    this.#session(snapshot.sessionId).snapshot = {
+      version: snapshot.version,
+      revision: snapshot.revision,
+      json,
+    };
   };
-  const session = (sessionId: string): MemorySession => {
-    let found = sessions.get(sessionId);
-    if (found === undefined) {
-      found = { snapshot: undefined, history: [], log: [] };
-      sessions.set(sessionId, found);
+
+  readonly loadSnapshot = async (sessionId: string): Promise<SessionSnapshot | undefined> => {
+    this.#open();
+    checkSessionId(sessionId);
+    const stored = this.#sessions.get(sessionId)?.snapshot;
+    if (stored === undefined) return undefined;
+    if (stored.version !== SESSION_FORMAT_VERSION) throw unknownVersion(sessionId, stored.version);
+    return JSON.parse(stored.json) as SessionSnapshot;
+  };
+
+  readonly appendHistory = async (
+    sessionId: string,
+    fromIndex: number,
+    messages: readonly ChatMessage[],
+  ): Promise<void> => {
+    this.#open();
+    checkSessionId(sessionId);
+    checkIndex(fromIndex, 'fromIndex');
+    checkMessages(messages);
+    const history = this.#sessions.get(sessionId)?.history ?? [];
+    if (fromIndex > history.length) {
+      throw invalidArgument(
+        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${history.length} messages)`,
+        { sessionId, fromIndex, length: history.length },
+      );
     }
-    return found;
+    const fresh = messages.slice(history.length - fromIndex).map((m) => JSON.stringify(m));
+    if (fresh.length > 0) this.#session(sessionId).history.push(...fresh);
   };
 
-  const appendLogSync = (entries: readonly SessionLogEntry[]): void => {
-    open();
+  readonly loadHistory = async (sessionId: string, fromIndex = 0): Promise<ChatMessage[]> => {
+    this.#open();
+    checkSessionId(sessionId);
+    checkIndex(fromIndex, 'fromIndex');
+    const history = this.#sessions.get(sessionId)?.history ?? [];
+    const out: ChatMessage[] = [];
+    for (let i = fromIndex; i < history.length; i++) {
+      out.push(JSON.parse(history[i]!) as ChatMessage);
+    }
+    return out;
+  };
+
+  readonly appendLog = async (entries: readonly SessionLogEntry[]): Promise<void> => {
+    this.appendLogSync(entries);
+  };
+
+  readonly appendLogSync = (entries: readonly SessionLogEntry[]): void => {
+    this.#open();
     if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
     for (const [i, entry] of entries.entries()) checkLogEntry(entry, `entries[${i}]`);
     // Serialize everything before storing anything: all or none.
@@ -78,101 +132,53 @@ export function createMemorySessionStore(
       data: JSON.stringify(entry.data) ?? 'null',
     }));
     for (const row of rows) {
-      const stored: StoredLogEntry = { seq: log.length + 1, ...row, data: JSON.parse(row.data) };
-      log.push(stored);
-      session(row.sessionId).log.push(stored);
+      const stored: StoredLogEntry = {
+        seq: this.#log.length + 1,
+        ...row,
+        data: JSON.parse(row.data),
+      };
+      this.#log.push(stored);
+      this.#session(row.sessionId).log.push(stored);
     }
   };
 
-  return {
-    async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
-      open();
-      checkSnapshot(snapshot);
-      const current = sessions.get(snapshot.sessionId)?.snapshot;
-      if (current !== undefined && current.revision >= snapshot.revision) return;
-      const json = JSON.stringify(snapshot);
-      session(snapshot.sessionId).snapshot = {
-        version: snapshot.version,
-        revision: snapshot.revision,
-        json,
-      };
-    },
-
-    async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
-      open();
-      checkSessionId(sessionId);
-      const stored = sessions.get(sessionId)?.snapshot;
-      if (stored === undefined) return undefined;
-      if (stored.version !== SESSION_FORMAT_VERSION)
-        throw unknownVersion(sessionId, stored.version);
-      return JSON.parse(stored.json) as SessionSnapshot;
-    },
-
-    async appendHistory(sessionId: string, fromIndex: number, messages: readonly ChatMessage[]) {
-      open();
-      checkSessionId(sessionId);
-      checkIndex(fromIndex, 'fromIndex');
-      checkMessages(messages);
-      const history = sessions.get(sessionId)?.history ?? [];
-      if (fromIndex > history.length) {
-        throw invalidArgument(
-          `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${history.length} messages)`,
-          { sessionId, fromIndex, length: history.length },
-        );
-      }
-      const fresh = messages.slice(history.length - fromIndex).map((m) => JSON.stringify(m));
-      if (fresh.length > 0) session(sessionId).history.push(...fresh);
-    },
-
-    async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
-      open();
-      checkSessionId(sessionId);
-      checkIndex(fromIndex, 'fromIndex');
-      const history = sessions.get(sessionId)?.history ?? [];
-      const out: ChatMessage[] = [];
-      for (let i = fromIndex; i < history.length; i++)
-        out.push(JSON.parse(history[i]!) as ChatMessage);
-      return out;
-    },
-
-    async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
-      appendLogSync(entries);
-    },
-
-    appendLogSync,
-
-    async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
-      open();
-      checkLogQuery(query);
-      const lines =
-        query.sessionId === undefined ? log : (sessions.get(query.sessionId)?.log ?? []);
-      const afterSeq = query.afterSeq ?? 0;
-      const limit = query.limit ?? Number.POSITIVE_INFINITY;
-      // seq is increasing in both lists: binary search for the first line after afterSeq.
-      let lo = 0;
-      let hi = lines.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (lines[mid]!.seq <= afterSeq) lo = mid + 1;
-        else hi = mid;
-      }
-      const out: StoredLogEntry[] = [];
-      for (let i = lo; i < lines.length && out.length < limit; i++) {
-        const line = lines[i]!;
-        out.push({ ...line, data: structuredClone(line.data) });
-      }
-      return out;
-    },
-
-    async listSessions(): Promise<string[]> {
-      open();
-      const ids: string[] = [];
-      for (const [id, stored] of sessions) if (stored.snapshot !== undefined) ids.push(id);
-      return ids.sort();
-    },
-
-    async close(): Promise<void> {
-      closed = true;
-    },
+  readonly readLog = async (query: LogQuery = {}): Promise<StoredLogEntry[]> => {
+    this.#open();
+    checkLogQuery(query);
+    const lines =
+      query.sessionId === undefined ? this.#log : (this.#sessions.get(query.sessionId)?.log ?? []);
+    const afterSeq = query.afterSeq ?? 0;
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    // seq is increasing in both lists: binary search for the first line after afterSeq.
+    const out: StoredLogEntry[] = [];
+    for (let i = firstAfter(lines, afterSeq); i < lines.length && out.length < limit; i++) {
+      const line = lines[i]!;
+      out.push({ ...line, data: structuredClone(line.data) });
+    }
+    return out;
   };
+
+  readonly listSessions = async (): Promise<string[]> => {
+    this.#open();
+    const ids: string[] = [];
+    for (const [id, stored] of this.#sessions) if (stored.snapshot !== undefined) ids.push(id);
+    return ids.sort();
+  };
+
+  readonly close = async (): Promise<void> => {
+    this.#closed = true;
+  };
+
+  #open(): void {
+    if (this.#closed) throw closedError('session store');
+  }
+
+  #session(sessionId: string): MemorySession {
+    let found = this.#sessions.get(sessionId);
+    if (found === undefined) {
+      found = { snapshot: undefined, history: [], log: [] };
+      this.#sessions.set(sessionId, found);
+    }
+    return found;
+  }
 }
