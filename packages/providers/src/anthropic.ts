@@ -1,19 +1,9 @@
-import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
+import type { Model, ModelRequest } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
-import {
-  anthropicToolChoice,
-  anthropicTurns,
-  EPHEMERAL,
-  MAX_BREAKPOINTS,
-  wireTools,
-  wireToolsMarked,
-} from './internal/anthropic-request.js';
+import { anthropicBody, anthropicTurns, MAX_BREAKPOINTS } from './internal/anthropic-request.js';
 import { readStream, readWhole } from './internal/anthropic-response.js';
 import type { Json } from './internal/common.js';
-import { describeErrorBody, estimateRequestTokens } from './internal/common.js';
-import { secretsOf } from './internal/scrub.js';
-import { send } from './internal/transport.js';
-import { validateRequest } from './internal/validate-request.js';
+import { httpModel, wireHeaders } from './internal/http-model.js';
 import type { ProviderOptions } from './options.js';
 import {
   checkOptionNames,
@@ -131,8 +121,6 @@ function credentials(options: AnthropicOptions): Record<string, string> {
  * ```
  */
 export function anthropic(options: AnthropicOptions): Model {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('options must be an object');
   checkOptionNames('anthropic', options, OWN_OPTIONS);
   const auth = credentials(options);
   const model = requireString('model', options.model);
@@ -159,81 +147,18 @@ export function anthropic(options: AnthropicOptions): Model {
   if (typeof sendTemperature !== 'boolean')
     throw invalidArgument('sendTemperature must be a boolean', { sendTemperature });
   const resolved = resolveOptions(options);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'anthropic-version': version,
-    ...resolved.headers,
-    ...auth,
-  };
-  const secrets = secretsOf(options.apiKey ?? options.authToken, headers);
-  const streamHeaders = { ...headers, accept: 'text/event-stream' };
-  const plainHeaders = { ...headers, accept: 'application/json' };
-  const path = `${basePath}/v1/messages`;
-
-  const bodyOf = (request: ModelRequest): Record<string, unknown> => {
-    let breakpoints = MAX_BREAKPOINTS;
-    const body: Record<string, unknown> = {
-      model,
-      max_tokens: request.maxOutputTokens ?? maxTokens,
-    };
-    if (request.system !== undefined && request.system !== '') {
-      if (promptCaching) breakpoints--;
-      body.system = promptCaching
-        ? [{ type: 'text', text: request.system, cache_control: EPHEMERAL }]
-        : request.system;
-    }
-    if (request.tools.length > 0) {
-      if (promptCaching) breakpoints--;
-      body.tools = promptCaching ? wireToolsMarked(request.tools) : wireTools(request.tools);
-    }
-    const messages = anthropicTurns(request, breakpoints);
-    if (messages.length === 0)
-      throw invalidArgument('request.messages has nothing to send (every message is empty)');
-    body.messages = messages;
-    const choice = anthropicToolChoice(request.toolChoice, request.parallelToolCalls);
-    if (choice !== undefined && request.tools.length > 0) body.tool_choice = choice;
-    if (request.temperature !== undefined && sendTemperature)
-      body.temperature = request.temperature;
-    if (budget !== undefined) body.thinking = { type: 'enabled', budget_tokens: budget };
-    const format = request.responseFormat;
-    if (format !== undefined)
-      body.output_config = { format: { type: 'json_schema', schema: format.schema } };
-    return body;
-  };
-
-  return {
+  const settings = { model, maxTokens, promptCaching, sendTemperature, budget };
+  return httpModel({
     id: options.id ?? `anthropic:${model}`,
-    toolFormat: 'json-schema',
-    estimateTokens: (request) =>
-      estimateRequestTokens(request, request.maxOutputTokens ?? maxTokens),
-    generate(request: ModelRequest): Promise<ModelResponse> {
-      let body: Record<string, unknown>;
-      try {
-        validateRequest(request);
-        body = bodyOf(request);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
-      if (stream) body.stream = true;
-      return send(
-        resolved,
-        {
-          provider: 'anthropic',
-          origin,
-          path,
-          headers: stream ? streamHeaders : plainHeaders,
-          body: JSON.stringify(body),
-          describeError: describeErrorBody,
-          secrets,
-          read: (chunks, context) =>
-            stream
-              ? readStream(chunks, context, request, resolved)
-              : readWhole(chunks, context, resolved),
-        },
-        request.signal,
-        request.onRateLimit,
-      );
-    },
-  };
+    provider: 'anthropic',
+    origin,
+    path: `${basePath}/v1/messages`,
+    resolved,
+    headers: wireHeaders({ 'anthropic-version': version }, resolved.headers, auth),
+    secret: options.apiKey ?? options.authToken,
+    defaultOutputTokens: maxTokens,
+    body: (request) => anthropicBody(settings, request),
+    readStream: (chunks, context, request) => readStream(chunks, context, request, resolved),
+    readWhole: (chunks, context) => readWhole(chunks, context, resolved),
+  });
 }

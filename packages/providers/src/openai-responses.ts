@@ -1,14 +1,11 @@
-import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
+import type { Model } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
-import { describeErrorBody, estimateRequestTokens } from './internal/common.js';
+import { httpModel, wireHeaders } from './internal/http-model.js';
 import {
   readResponsesStream,
   readResponsesWhole,
   responsesBody,
 } from './internal/responses-wire.js';
-import { secretsOf } from './internal/scrub.js';
-import { send } from './internal/transport.js';
-import { validateRequest } from './internal/validate-request.js';
 import type { ProviderOptions } from './options.js';
 import {
   checkOptionNames,
@@ -54,8 +51,6 @@ const OWN_OPTIONS = ['model', 'apiKey', 'baseURL', 'includeReasoning'];
  * ```
  */
 export function openaiResponses(options: OpenAIResponsesOptions): Model {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('options must be an object');
   checkOptionNames('openaiResponses', options, OWN_OPTIONS);
   const { origin, basePath } = parseBaseURL(
     'baseURL',
@@ -67,47 +62,22 @@ export function openaiResponses(options: OpenAIResponsesOptions): Model {
   if (typeof includeReasoning !== 'boolean')
     throw invalidArgument('includeReasoning must be a boolean', { includeReasoning });
   const resolved = resolveOptions(options);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...resolved.headers,
-  };
-  if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
-  const secrets = secretsOf(options.apiKey, headers);
-  const streamHeaders = { ...headers, accept: 'text/event-stream' };
-  const plainHeaders = { ...headers, accept: 'application/json' };
-  const path = `${basePath}/responses`;
-
-  return {
+  return httpModel({
     id: options.id ?? `openai-responses:${model}`,
-    toolFormat: 'json-schema',
-    estimateTokens: (request) => estimateRequestTokens(request, request.maxOutputTokens ?? 0),
-    generate(request: ModelRequest): Promise<ModelResponse> {
-      try {
-        validateRequest(request);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
-      const body = responsesBody(model, request, includeReasoning);
-      if (stream) body.stream = true;
-      return send(
-        resolved,
-        {
-          provider: 'openai',
-          origin,
-          path,
-          headers: stream ? streamHeaders : plainHeaders,
-          body: JSON.stringify(body),
-          describeError: describeErrorBody,
-          secrets,
-          read: (chunks, context) =>
-            stream
-              ? readResponsesStream(chunks, context, request, resolved)
-              : readResponsesWhole(chunks, context, resolved),
-        },
-        request.signal,
-        request.onRateLimit,
-      );
-    },
-  };
+    provider: 'openai',
+    origin,
+    path: `${basePath}/responses`,
+    resolved,
+    headers: wireHeaders(
+      {},
+      resolved.headers,
+      options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` },
+    ),
+    secret: options.apiKey,
+    defaultOutputTokens: 0,
+    body: (request) => responsesBody(model, request, includeReasoning),
+    readStream: (chunks, context, request) =>
+      readResponsesStream(chunks, context, request, resolved),
+    readWhole: (chunks, context) => readResponsesWhole(chunks, context, resolved),
+  });
 }

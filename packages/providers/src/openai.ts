@@ -1,13 +1,10 @@
-import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
+import type { Model, ModelRequest } from '@troupe/core';
 import { invalidArgument } from '@troupe/core';
 import type { Json } from './internal/common.js';
-import { describeErrorBody, estimateRequestTokens } from './internal/common.js';
+import { httpModel, wireHeaders } from './internal/http-model.js';
 import { chatBody, toOpenAIMessage } from './internal/openai-request.js';
 import type { CallIds } from './internal/openai-response.js';
 import { readStream, readWhole } from './internal/openai-response.js';
-import { secretsOf } from './internal/scrub.js';
-import { send } from './internal/transport.js';
-import { validateRequest } from './internal/validate-request.js';
 import type { ProviderOptions } from './options.js';
 import {
   checkOptionNames,
@@ -79,8 +76,6 @@ export function callIds(): CallIds {
  * ```
  */
 export function openaiCompatible(options: OpenAICompatibleOptions): Model {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('options must be an object');
   checkOptionNames('openaiCompatible', options, OWN_OPTIONS);
   const { origin, basePath } = parseBaseURL('baseURL', options.baseURL);
   const model = requireString('model', options.model);
@@ -98,56 +93,23 @@ export function openaiCompatible(options: OpenAICompatibleOptions): Model {
   if (typeof includeUsage !== 'boolean')
     throw invalidArgument('includeUsage must be a boolean', { includeUsage });
   const resolved = resolveOptions(options);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...resolved.headers,
-  };
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-  const secrets = secretsOf(options.apiKey, headers);
-  const streamHeaders = { ...headers, accept: 'text/event-stream' };
-  const plainHeaders = { ...headers, accept: 'application/json' };
-  const path = `${basePath}/chat/completions`;
   const ids = callIds();
-
-  return {
+  return httpModel({
     id: options.id ?? `openai:${model}`,
-    toolFormat: 'json-schema',
-    estimateTokens: (request) => estimateRequestTokens(request, request.maxOutputTokens ?? 0),
-    generate(request: ModelRequest): Promise<ModelResponse> {
-      try {
-        validateRequest(request);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const stream = resolved.stream === 'auto' ? request.onDelta !== undefined : resolved.stream;
-      let body: Record<string, unknown>;
-      try {
-        body = chatBody(model, request, maxTokensField);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (stream) {
-        body.stream = true;
-        if (includeUsage) body.stream_options = { include_usage: true };
-      }
-      return send(
-        resolved,
-        {
-          provider: 'openai',
-          origin,
-          path,
-          headers: stream ? streamHeaders : plainHeaders,
-          body: JSON.stringify(body),
-          describeError: describeErrorBody,
-          secrets,
-          read: (chunks, context) =>
-            stream
-              ? readStream(chunks, context, request, resolved, ids)
-              : readWhole(chunks, context, resolved, ids),
-        },
-        request.signal,
-        request.onRateLimit,
-      );
-    },
-  };
+    provider: 'openai',
+    origin,
+    path: `${basePath}/chat/completions`,
+    resolved,
+    headers: wireHeaders(
+      {},
+      resolved.headers,
+      options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+    ),
+    secret: options.apiKey,
+    defaultOutputTokens: 0,
+    body: (request) => chatBody(model, request, maxTokensField),
+    ...(includeUsage ? { streamFields: { stream_options: { include_usage: true } } } : {}),
+    readStream: (chunks, context, request) => readStream(chunks, context, request, resolved, ids),
+    readWhole: (chunks, context) => readWhole(chunks, context, resolved, ids),
+  });
 }

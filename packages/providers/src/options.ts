@@ -146,9 +146,16 @@ export const SHARED_OPTIONS: readonly (keyof ProviderOptions)[] = [
 ];
 
 /**
- * Options are strict: a misspelt name (`timeoutMS`, `apikey`) is refused instead of ignored.
+ * Options are an object and strict: a misspelt name (`timeoutMS`, `apikey`) is refused instead
+ * of ignored.
  */
-export function checkOptionNames(factory: string, options: object, own: readonly string[]): void {
+export function checkOptionNames(
+  factory: string,
+  options: unknown,
+  own: readonly string[],
+): asserts options is object {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgument('options must be an object');
   const known = new Set<string>([...SHARED_OPTIONS, ...own]);
   for (const name of Object.keys(options)) {
     if (!known.has(name))

@@ -1,5 +1,6 @@
 // Building Messages API request bodies from provider-neutral requests.
 import type { ChatMessage, ContentPart, ModelRequest, ToolChoice, ToolSpec } from '@troupe/core';
+import { invalidArgument } from '@troupe/core';
 import type { Json } from './common.js';
 import { asArray, asObject, toolCache, wireParameters } from './common.js';
 import { documentText } from './openai-request.js';
@@ -143,4 +144,52 @@ export function anthropicToolChoice(
           : { type: 'tool', name: choice.name };
   if (parallel === false && base.type !== 'none') base.disable_parallel_tool_use = true;
   return base;
+}
+
+/** What a model's options fix for every request body. */
+export interface AnthropicBodySettings {
+  readonly model: string;
+  /** `max_tokens` when the request sets no `maxOutputTokens`. */
+  readonly maxTokens: number;
+  readonly promptCaching: boolean;
+  readonly sendTemperature: boolean;
+  /** Extended thinking's token budget, or none. */
+  readonly budget: number | undefined;
+}
+
+/** A Messages API request body (without `stream`). */
+export function anthropicBody(
+  settings: AnthropicBodySettings,
+  request: ModelRequest,
+): Record<string, unknown> {
+  const { promptCaching } = settings;
+  let breakpoints = MAX_BREAKPOINTS;
+  const body: Record<string, unknown> = {
+    model: settings.model,
+    max_tokens: request.maxOutputTokens ?? settings.maxTokens,
+  };
+  if (request.system !== undefined && request.system !== '') {
+    if (promptCaching) breakpoints--;
+    body.system = promptCaching
+      ? [{ type: 'text', text: request.system, cache_control: EPHEMERAL }]
+      : request.system;
+  }
+  if (request.tools.length > 0) {
+    if (promptCaching) breakpoints--;
+    body.tools = promptCaching ? wireToolsMarked(request.tools) : wireTools(request.tools);
+  }
+  const messages = anthropicTurns(request, breakpoints);
+  if (messages.length === 0)
+    throw invalidArgument('request.messages has nothing to send (every message is empty)');
+  body.messages = messages;
+  const choice = anthropicToolChoice(request.toolChoice, request.parallelToolCalls);
+  if (choice !== undefined && request.tools.length > 0) body.tool_choice = choice;
+  if (request.temperature !== undefined && settings.sendTemperature)
+    body.temperature = request.temperature;
+  if (settings.budget !== undefined)
+    body.thinking = { type: 'enabled', budget_tokens: settings.budget };
+  const format = request.responseFormat;
+  if (format !== undefined)
+    body.output_config = { format: { type: 'json_schema', schema: format.schema } };
+  return body;
 }

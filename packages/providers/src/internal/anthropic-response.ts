@@ -1,5 +1,12 @@
 // Reading Messages API answers: whole `message` objects and SSE event streams.
-import type { ModelRequest, ModelResponse, ModelUsage, StopReason, ToolCall } from '@troupe/core';
+import type {
+  ModelDelta,
+  ModelRequest,
+  ModelResponse,
+  ModelUsage,
+  StopReason,
+  ToolCall,
+} from '@troupe/core';
 import type { ResolvedOptions } from '../options.js';
 import type { Json } from './common.js';
 import {
@@ -139,143 +146,178 @@ export async function readStream(
   request: ModelRequest,
   options: ResolvedOptions,
 ): Promise<ModelResponse> {
-  const onDelta = request.onDelta;
-  const blocks = new Map<number, Block>();
-  const calls: Block[] = [];
-  const parts: UsageParts = { input: 0, output: 0, cacheRead: undefined, cacheWrite: undefined };
-  let text = '';
-  let stop: unknown;
-  let started = false;
-  let done = false;
-  const thinking: Thinking = { text: '', blocks: [] };
-  const emitText = (piece: string): void => {
-    if (piece === '') return;
-    text += piece;
-    if (onDelta !== undefined) {
-      context.markEmitted();
-      onDelta({ type: 'text', text: piece });
-    }
+  const answer = new StreamedMessage(context, request.onDelta);
+  await readSse(body, 'anthropic', (event) => answer.event(event.data));
+  return answer.response(options);
+}
+
+/** One streamed message, assembled event by event. */
+class StreamedMessage {
+  readonly #context: ReadContext;
+  readonly #onDelta: ModelRequest['onDelta'];
+  readonly #blocks = new Map<number, Block>();
+  readonly #calls: Block[] = [];
+  readonly #parts: UsageParts = {
+    input: 0,
+    output: 0,
+    cacheRead: undefined,
+    cacheWrite: undefined,
   };
-  const emitThinking = (block: Block, piece: string): void => {
-    if (piece === '' || block.raw === undefined) return;
-    block.raw.thinking = `${asString(block.raw.thinking) ?? ''}${piece}`;
-    thinking.text += piece;
-    if (onDelta !== undefined) {
-      context.markEmitted();
-      onDelta({ type: 'reasoning', text: piece });
-    }
-  };
-  const openBlock = (index: number, start: Json | undefined): void => {
-    const type = start?.type;
-    const kind: Block['kind'] =
-      type === 'text'
-        ? 'text'
-        : type === 'tool_use'
-          ? 'tool_use'
-          : type === 'thinking' || type === 'redacted_thinking'
-            ? 'thinking'
-            : 'other';
-    const block: Block = {
-      kind,
-      raw: kind === 'thinking' ? { ...start, thinking: '' } : undefined,
-      call: kind === 'tool_use' ? calls.length : -1,
-      id: asString(start?.id) ?? '',
-      name: asString(start?.name) ?? '',
-      input: start?.input,
-      json: '',
-    };
-    blocks.set(index, block);
-    if (kind === 'tool_use') {
-      calls.push(block);
-      if (onDelta !== undefined) {
-        context.markEmitted();
-        onDelta({
-          type: 'tool-call',
-          index: block.call,
-          id: block.id,
-          name: block.name,
-          argumentsDelta: '',
-        });
-      }
-    } else if (kind === 'text') {
-      emitText(asString(start?.text) ?? '');
-    } else if (kind === 'thinking' && block.raw !== undefined) {
-      if (type === 'redacted_thinking') block.raw.thinking = undefined;
-      thinking.blocks.push(block.raw);
-      emitThinking(block, asString(start?.thinking) ?? '');
-    }
-  };
-  await readSse(body, 'anthropic', (event) => {
-    const payload = asObject(parseJson(event.data, 'anthropic', context.requestId));
+  readonly #thinking: Thinking = { text: '', blocks: [] };
+  #text = '';
+  #stop: unknown;
+  #started = false;
+  #done = false;
+
+  constructor(context: ReadContext, onDelta: ModelRequest['onDelta']) {
+    this.#context = context;
+    this.#onDelta = onDelta;
+  }
+
+  /** Handles one SSE event's data; `true` ends the stream. */
+  event(data: string): true | undefined {
+    const payload = asObject(parseJson(data, 'anthropic', this.#context.requestId));
     if (payload === undefined) throw malformedResponse('anthropic stream sent a non-object event');
     switch (payload.type) {
-      case 'message_start': {
-        // One message per response: a second start before the first ends is a broken stream.
-        if (started) throw malformedResponse('anthropic stream started a second message');
-        started = true;
-        const message = asObject(payload.message);
-        mergeUsage(parts, message?.usage);
-        // A start that already carries content (some proxies) is read like streamed blocks.
-        for (const [index, raw] of asArray(message?.content).entries()) {
-          const block = asObject(raw);
-          openBlock(index, block);
-          const opened = blocks.get(index);
-          if (opened?.kind === 'tool_use' && block?.input !== undefined) {
-            opened.json = JSON.stringify(block.input);
-          }
-        }
+      case 'message_start':
+        this.#messageStart(payload);
         break;
-      }
       case 'content_block_start':
-        openBlock(asNumber(payload.index) ?? blocks.size, asObject(payload.content_block));
+        this.#openBlock(
+          asNumber(payload.index) ?? this.#blocks.size,
+          asObject(payload.content_block),
+        );
         break;
-      case 'content_block_delta': {
-        const block = blocks.get(asNumber(payload.index) ?? -1);
-        const delta = asObject(payload.delta);
-        if (block === undefined || delta === undefined) break;
-        if (delta.type === 'text_delta' && block.kind === 'text') {
-          emitText(asString(delta.text) ?? '');
-        } else if (delta.type === 'input_json_delta' && block.kind === 'tool_use') {
-          const piece = asString(delta.partial_json) ?? '';
-          block.json += piece;
-          if (onDelta !== undefined && piece !== '') {
-            context.markEmitted();
-            onDelta({ type: 'tool-call', index: block.call, argumentsDelta: piece });
-          }
-        } else if (delta.type === 'thinking_delta' && block.kind === 'thinking') {
-          emitThinking(block, asString(delta.thinking) ?? '');
-        } else if (delta.type === 'signature_delta' && block.raw !== undefined) {
-          block.raw.signature = `${asString(block.raw.signature) ?? ''}${asString(delta.signature) ?? ''}`;
-        }
+      case 'content_block_delta':
+        this.#blockDelta(payload);
         break;
-      }
       case 'message_delta':
-        stop = asObject(payload.delta)?.stop_reason ?? stop;
-        mergeUsage(parts, payload.usage);
+        this.#stop = asObject(payload.delta)?.stop_reason ?? this.#stop;
+        mergeUsage(this.#parts, payload.usage);
         break;
       case 'message_stop':
-        if (!started)
+        if (!this.#started)
           throw malformedResponse('anthropic stream stopped a message it never started');
-        done = true;
+        this.#done = true;
         return true;
       case 'error':
-        providerFailure(payload, context.requestId);
+        providerFailure(payload, this.#context.requestId);
         break;
       default:
         // ping, content_block_stop and event types added later carry nothing we need.
         break;
     }
     return undefined;
-  });
-  if (!started || !done) throw malformedResponse('anthropic stream ended before message_stop');
-  const toolCalls: ToolCall[] = calls.map((block) => ({
-    id: block.id,
-    name: block.name,
-    // Deltas, when any came, are the whole input; the start block's `input` is then `{}`.
-    arguments: block.json === '' ? (block.input ?? {}) : parseToolArguments(block.json),
-  }));
-  return withThinking(
-    { text, toolCalls, usage: usageOf(parts, options), stopReason: stopOf(stop) },
-    thinking,
-  );
+  }
+
+  response(options: ResolvedOptions): ModelResponse {
+    if (!this.#started || !this.#done)
+      throw malformedResponse('anthropic stream ended before message_stop');
+    const toolCalls: ToolCall[] = this.#calls.map((block) => ({
+      id: block.id,
+      name: block.name,
+      // Deltas, when any came, are the whole input; the start block's `input` is then `{}`.
+      arguments: block.json === '' ? (block.input ?? {}) : parseToolArguments(block.json),
+    }));
+    return withThinking(
+      {
+        text: this.#text,
+        toolCalls,
+        usage: usageOf(this.#parts, options),
+        stopReason: stopOf(this.#stop),
+      },
+      this.#thinking,
+    );
+  }
+
+  #messageStart(payload: Json): void {
+    // One message per response: a second start before the first ends is a broken stream.
+    if (this.#started) throw malformedResponse('anthropic stream started a second message');
+    this.#started = true;
+    const message = asObject(payload.message);
+    mergeUsage(this.#parts, message?.usage);
+    // A start that already carries content (some proxies) is read like streamed blocks.
+    for (const [index, raw] of asArray(message?.content).entries()) {
+      const block = asObject(raw);
+      this.#openBlock(index, block);
+      const opened = this.#blocks.get(index);
+      if (opened?.kind === 'tool_use' && block?.input !== undefined) {
+        opened.json = JSON.stringify(block.input);
+      }
+    }
+  }
+
+  #blockDelta(payload: Json): void {
+    const block = this.#blocks.get(asNumber(payload.index) ?? -1);
+    const delta = asObject(payload.delta);
+    if (block === undefined || delta === undefined) return;
+    if (delta.type === 'text_delta' && block.kind === 'text') {
+      this.#emitText(asString(delta.text) ?? '');
+    } else if (delta.type === 'input_json_delta' && block.kind === 'tool_use') {
+      const piece = asString(delta.partial_json) ?? '';
+      block.json += piece;
+      if (piece !== '') this.#emit({ type: 'tool-call', index: block.call, argumentsDelta: piece });
+    } else if (delta.type === 'thinking_delta' && block.kind === 'thinking') {
+      this.#emitThinking(block, asString(delta.thinking) ?? '');
+    } else if (delta.type === 'signature_delta' && block.raw !== undefined) {
+      block.raw.signature = `${asString(block.raw.signature) ?? ''}${asString(delta.signature) ?? ''}`;
+    }
+  }
+
+  #openBlock(index: number, start: Json | undefined): void {
+    const type = start?.type;
+    const kind = blockKind(type);
+    const block: Block = {
+      kind,
+      raw: kind === 'thinking' ? { ...start, thinking: '' } : undefined,
+      call: kind === 'tool_use' ? this.#calls.length : -1,
+      id: asString(start?.id) ?? '',
+      name: asString(start?.name) ?? '',
+      input: start?.input,
+      json: '',
+    };
+    this.#blocks.set(index, block);
+    if (kind === 'tool_use') {
+      this.#calls.push(block);
+      this.#emit({
+        type: 'tool-call',
+        index: block.call,
+        id: block.id,
+        name: block.name,
+        argumentsDelta: '',
+      });
+    } else if (kind === 'text') {
+      this.#emitText(asString(start?.text) ?? '');
+    } else if (kind === 'thinking' && block.raw !== undefined) {
+      if (type === 'redacted_thinking') block.raw.thinking = undefined;
+      this.#thinking.blocks.push(block.raw);
+      this.#emitThinking(block, asString(start?.thinking) ?? '');
+    }
+  }
+
+  #emit(delta: ModelDelta): void {
+    if (this.#onDelta === undefined) return;
+    this.#context.markEmitted();
+    this.#onDelta(delta);
+  }
+
+  #emitText(piece: string): void {
+    if (piece === '') return;
+    this.#text += piece;
+    this.#emit({ type: 'text', text: piece });
+  }
+
+  #emitThinking(block: Block, piece: string): void {
+    if (piece === '' || block.raw === undefined) return;
+    block.raw.thinking = `${asString(block.raw.thinking) ?? ''}${piece}`;
+    this.#thinking.text += piece;
+    this.#emit({ type: 'reasoning', text: piece });
+  }
+}
+
+function blockKind(type: unknown): Block['kind'] {
+  if (type === 'text') return 'text';
+  if (type === 'tool_use') return 'tool_use';
+  if (type === 'thinking' || type === 'redacted_thinking') return 'thinking';
+  return 'other';
 }

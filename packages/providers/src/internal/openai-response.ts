@@ -1,6 +1,7 @@
 // Reading Chat Completions answers: whole `chat.completion` objects and chunk streams, with the
 // quirks of the compatible servers people run (Ollama, vLLM, DeepSeek, Qwen, Mistral, Gemini).
 import type {
+  ModelDelta,
   ModelRequest,
   ModelResponse,
   ModelUsage,
@@ -201,115 +202,145 @@ export async function readStream(
   options: ResolvedOptions,
   ids: CallIds,
 ): Promise<ModelResponse> {
-  const onDelta = request.onDelta;
-  let text = '';
-  let reasoning = '';
-  let reasoningContent = false;
-  const calls: PartialCall[] = [];
+  const answer = new StreamedCompletion(context, request.onDelta);
+  await readSse(body, 'openai', (event) => answer.event(event.data));
+  return answer.response(options, ids);
+}
+
+/** One streamed chat completion, assembled chunk by chunk. */
+class StreamedCompletion {
+  readonly #context: ReadContext;
+  readonly #onDelta: ModelRequest['onDelta'];
+  #text = '';
+  #reasoning = '';
+  /** The server sent `reasoning_content` (DeepSeek), which must go back next turn. */
+  #reasoningContent = false;
+  readonly #calls: PartialCall[] = [];
   // The call each wire `index` currently stands for. Servers disagree on indices: Ollama sends
   // every parallel call at index 0 (with distinct ids), Anthropic's compatible endpoint starts
   // at 1, some omit it. Positions in `calls` are ours.
-  const byIndex = new Map<number, PartialCall>();
-  let usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
-  let finish: unknown;
-  let done = false;
-  const emitText = (piece: string): void => {
-    if (piece === '') return;
-    text += piece;
-    if (onDelta !== undefined) {
-      context.markEmitted();
-      onDelta({ type: 'text', text: piece });
+  readonly #byIndex = new Map<number, PartialCall>();
+  #usage: ModelUsage = { inputTokens: 0, outputTokens: 0 };
+  #finish: unknown;
+  #done = false;
+
+  constructor(context: ReadContext, onDelta: ModelRequest['onDelta']) {
+    this.#context = context;
+    this.#onDelta = onDelta;
+  }
+
+  /** Handles one SSE event's data; `true` ends the stream. */
+  event(data: string): true | undefined {
+    if (data === '[DONE]') {
+      this.#done = true;
+      return true;
     }
-  };
-  const emitReasoning = (piece: string): void => {
-    if (piece === '') return;
-    reasoning += piece;
-    if (onDelta !== undefined) {
-      context.markEmitted();
-      onDelta({ type: 'reasoning', text: piece });
+    const payload = asObject(parseJson(data, 'openai', this.#context.requestId));
+    if (payload === undefined) throw malformedResponse('openai stream sent a non-object chunk');
+    throwIfError(payload, this.#context.requestId);
+    if (payload.usage !== undefined && payload.usage !== null) this.#usage = usageOf(payload.usage);
+    const choice = asObject(asArray(payload.choices)[0]);
+    if (choice === undefined) return undefined;
+    if (choice.finish_reason !== undefined && choice.finish_reason !== null)
+      this.#finish = choice.finish_reason;
+    const delta = asObject(choice.delta);
+    if (delta === undefined) return undefined;
+    const content = contentOf(delta.content);
+    this.#emitReasoning(content.reasoning);
+    if (typeof delta.reasoning_content === 'string') this.#reasoningContent = true;
+    this.#emitReasoning(reasoningOf(delta));
+    this.#emitText(content.text);
+    for (const raw of asArray(delta.tool_calls)) {
+      const part = asObject(raw);
+      if (part !== undefined) this.#callPart(part);
     }
-  };
-  const slotFor = (part: Json, id: string | undefined): PartialCall => {
+    return undefined;
+  }
+
+  response(options: ResolvedOptions, ids: CallIds): ModelResponse {
+    // Some servers omit `[DONE]`; a finish reason is enough to know the answer is whole.
+    if (!this.#done && this.#finish === undefined)
+      throw malformedResponse('openai stream ended before the answer finished');
+    const seen = new Set<string>();
+    const toolCalls: ToolCall[] = this.#calls.map((call) => {
+      let id = call.id;
+      if (id === '' || seen.has(id)) id = ids.next();
+      seen.add(id);
+      return {
+        id,
+        name: call.name,
+        arguments: parseToolArguments(call.args),
+        ...(call.extra === undefined ? {} : { providerData: { openai: call.extra } }),
+      };
+    });
+    const roundTrip =
+      this.#reasoningContent && toolCalls.length > 0
+        ? { reasoning_content: this.#reasoning }
+        : undefined;
+    return withExtras(
+      {
+        text: this.#text,
+        toolCalls,
+        usage: priced(this.#usage, options.pricing),
+        stopReason: stopOf(this.#finish),
+      },
+      this.#reasoning,
+      roundTrip,
+    );
+  }
+
+  /** One fragment of a tool call from a delta's `tool_calls`. */
+  #callPart(part: Json): void {
+    const id = idOf(part.id);
+    const slot = this.#slotFor(part, id);
+    const fn = asObject(part.function);
+    const name = asString(fn?.name);
+    const args = argumentsText(fn?.arguments);
+    // An empty id never overwrites a real one (Qwen repeats `"id": ""` on continuations).
+    if (id !== undefined) slot.id = id;
+    if (name !== undefined && name !== '') slot.name = name;
+    slot.args += args;
+    const extra = extraFields(part);
+    if (extra !== undefined) slot.extra = { ...slot.extra, ...extra };
+    this.#emit({
+      type: 'tool-call',
+      index: slot.position,
+      ...(id === undefined ? {} : { id }),
+      ...(name === undefined ? {} : { name }),
+      argumentsDelta: args,
+    });
+  }
+
+  #slotFor(part: Json, id: string | undefined): PartialCall {
     const index = asNumber(part.index);
-    let slot = index === undefined ? calls.at(-1) : byIndex.get(index);
+    let slot = index === undefined ? this.#calls.at(-1) : this.#byIndex.get(index);
     // A new id where a call with another id stands starts a new call (Ollama's index 0); with
     // no index, a new id starts one and a fragment without an id continues the last call.
     if (slot !== undefined && id !== undefined && slot.id !== '' && slot.id !== id)
       slot = undefined;
     if (slot === undefined) {
-      slot = { position: calls.length, id: '', name: '', args: '', extra: undefined };
-      calls.push(slot);
-      if (index !== undefined) byIndex.set(index, slot);
+      slot = { position: this.#calls.length, id: '', name: '', args: '', extra: undefined };
+      this.#calls.push(slot);
+      if (index !== undefined) this.#byIndex.set(index, slot);
     }
     return slot;
-  };
-  await readSse(body, 'openai', (event) => {
-    if (event.data === '[DONE]') {
-      done = true;
-      return true;
-    }
-    const payload = asObject(parseJson(event.data, 'openai', context.requestId));
-    if (payload === undefined) throw malformedResponse('openai stream sent a non-object chunk');
-    throwIfError(payload, context.requestId);
-    if (payload.usage !== undefined && payload.usage !== null) usage = usageOf(payload.usage);
-    const choice = asObject(asArray(payload.choices)[0]);
-    if (choice === undefined) return;
-    if (choice.finish_reason !== undefined && choice.finish_reason !== null)
-      finish = choice.finish_reason;
-    const delta = asObject(choice.delta);
-    if (delta === undefined) return;
-    const content = contentOf(delta.content);
-    emitReasoning(content.reasoning);
-    if (typeof delta.reasoning_content === 'string') reasoningContent = true;
-    emitReasoning(reasoningOf(delta));
-    emitText(content.text);
-    for (const raw of asArray(delta.tool_calls)) {
-      const part = asObject(raw);
-      if (part === undefined) continue;
-      const id = idOf(part.id);
-      const slot = slotFor(part, id);
-      const fn = asObject(part.function);
-      const name = asString(fn?.name);
-      const args = argumentsText(fn?.arguments);
-      // An empty id never overwrites a real one (Qwen repeats `"id": ""` on continuations).
-      if (id !== undefined) slot.id = id;
-      if (name !== undefined && name !== '') slot.name = name;
-      slot.args += args;
-      const extra = extraFields(part);
-      if (extra !== undefined) slot.extra = { ...slot.extra, ...extra };
-      if (onDelta !== undefined) {
-        context.markEmitted();
-        onDelta({
-          type: 'tool-call',
-          index: slot.position,
-          ...(id === undefined ? {} : { id }),
-          ...(name === undefined ? {} : { name }),
-          argumentsDelta: args,
-        });
-      }
-    }
-    return undefined;
-  });
-  // Some servers omit `[DONE]`; a finish reason is enough to know the answer is whole.
-  if (!done && finish === undefined)
-    throw malformedResponse('openai stream ended before the answer finished');
-  const seen = new Set<string>();
-  const toolCalls: ToolCall[] = calls.map((call) => {
-    let id = call.id;
-    if (id === '' || seen.has(id)) id = ids.next();
-    seen.add(id);
-    return {
-      id,
-      name: call.name,
-      arguments: parseToolArguments(call.args),
-      ...(call.extra === undefined ? {} : { providerData: { openai: call.extra } }),
-    };
-  });
-  const roundTrip =
-    reasoningContent && toolCalls.length > 0 ? { reasoning_content: reasoning } : undefined;
-  return withExtras(
-    { text, toolCalls, usage: priced(usage, options.pricing), stopReason: stopOf(finish) },
-    reasoning,
-    roundTrip,
-  );
+  }
+
+  #emit(delta: ModelDelta): void {
+    if (this.#onDelta === undefined) return;
+    this.#context.markEmitted();
+    this.#onDelta(delta);
+  }
+
+  #emitText(piece: string): void {
+    if (piece === '') return;
+    this.#text += piece;
+    this.#emit({ type: 'text', text: piece });
+  }
+
+  #emitReasoning(piece: string): void {
+    if (piece === '') return;
+    this.#reasoning += piece;
+    this.#emit({ type: 'reasoning', text: piece });
+  }
 }
