@@ -1,5 +1,6 @@
 import type { TeamEvent } from '@troupe/core';
 import type { SimEvent } from './events.js';
+import { fromTeamEvent, TurnTracker } from './team-event-log.js';
 
 /**
  * Turns a live team's events (`TeamEvent`s, as `troupe run` prints them) into the report's
@@ -20,7 +21,7 @@ export class LiveEventConverter {
   #start: number | undefined;
   readonly #team: number;
   readonly #modelEvents: boolean;
-  readonly #openTurns = new Map<string, number>();
+  readonly #turns: TurnTracker;
   readonly #requested = new Map<string, number>();
 
   /**
@@ -31,6 +32,7 @@ export class LiveEventConverter {
   constructor(options: { start?: number; team?: number; modelEvents?: boolean } = {}) {
     this.#start = options.start;
     this.#team = options.team ?? 0;
+    this.#turns = new TurnTracker(this.#team);
     this.#modelEvents = options.modelEvents ?? true;
   }
 
@@ -49,33 +51,28 @@ export class LiveEventConverter {
       });
     }
     const t = Math.max(0, event.at - this.#start);
+    const ended = this.#turns.observe(event, t);
+    if (ended !== undefined) out.push(ended);
+    const converted = this.#liveOnly(event, t) ?? fromTeamEvent(event, t, this.#team);
+    if (converted !== undefined) out.push(converted);
+    return out;
+  }
+
+  /** The events a live run's log maps its own way (the rest as the simulation's log does). */
+  #liveOnly(event: TeamEvent, t: number): SimEvent | undefined {
     const base = { t, team: this.#team };
     const model = this.#modelEvents;
     switch (event.type) {
-      case 'turn.started':
-        this.#closeTurn(event.agent, t, out);
-        this.#openTurns.set(event.agent, event.turn);
-        out.push({ ...base, type: 'turn.started', agent: event.agent, turn: event.turn });
-        break;
       case 'run.finished':
-        this.#closeTurn(event.agent, t, out);
-        if (model && event.usage.costUsd > 0)
-          out.push({
-            ...base,
-            type: 'cost.reported',
-            agent: event.agent,
-            costUsd: event.usage.costUsd,
-          });
-        break;
-      case 'lease.waited':
-        out.push({ ...base, type: 'lease.waited', agent: event.agent, waitMs: event.waitedMs });
-        break;
+        return model && event.usage.costUsd > 0
+          ? { ...base, type: 'cost.reported', agent: event.agent, costUsd: event.usage.costUsd }
+          : undefined;
       case 'model.requested':
         this.#requested.set(event.agent, t);
-        break;
+        return undefined;
       case 'model.answered':
-        if (!model) break;
-        out.push({
+        if (!model) return undefined;
+        return {
           ...base,
           type: 'model.answered',
           agent: event.agent,
@@ -83,90 +80,37 @@ export class LiveEventConverter {
           inputTokens: event.inputTokens,
           outputTokens: event.outputTokens,
           costUsd: 0,
-        });
-        break;
+        };
       case 'tool.returned':
-        out.push({
+        return {
           ...base,
           type: 'tool.returned',
           agent: event.agent,
           tool: event.tool,
           isError: event.isError,
           durationMs: event.durationMs,
-        });
-        break;
-      case 'claim.granted':
-        out.push({
-          ...base,
-          type: 'claim.granted',
-          agent: event.agent,
-          resource: event.resource,
-          start: event.start,
-          end: event.end,
-        });
-        break;
-      case 'claim.conflicted':
-        out.push({
-          ...base,
-          type: 'claim.conflicted',
-          agent: event.agent,
-          resource: event.resource,
-          holder: event.holder,
-        });
-        break;
-      case 'claim.released':
-        if (event.released)
-          out.push({
-            ...base,
-            type: 'claim.released',
-            agent: event.agent,
-            resource: event.resource,
-          });
-        break;
-      case 'discovery.shared':
-        out.push({ ...base, type: 'discovery.shared', agent: event.agent, topic: event.topic });
-        break;
+        };
       case 'message.posted':
-        out.push({
+        return {
           ...base,
           type: 'message.posted',
           agent: event.agent,
           topic: event.to === undefined ? event.topic : `inbox:${event.to}`,
-        });
-        break;
+        };
       case 'agent.failed':
         // A failure the supervisor restarts from is a fault on the timeline; a final one fails
         // the agent.
-        out.push(
-          event.final
-            ? { ...base, type: 'agent.failed', agent: event.agent, reason: event.error.message }
-            : {
-                ...base,
-                type: 'model.failed',
-                agent: event.agent,
-                code: event.error.code,
-                fault: 'crash',
-              },
-        );
-        break;
-      case 'agent.restarted':
-        out.push({
-          ...base,
-          type: 'agent.restarted',
-          agent: event.agent,
-          restarts: event.restarts,
-        });
-        break;
+        return event.final
+          ? { ...base, type: 'agent.failed', agent: event.agent, reason: event.error.message }
+          : {
+              ...base,
+              type: 'model.failed',
+              agent: event.agent,
+              code: event.error.code,
+              fault: 'crash',
+            };
       default:
-        break;
+        return undefined;
     }
-    return out;
-  }
-
-  #closeTurn(agent: string, t: number, out: SimEvent[]): void {
-    const turn = this.#openTurns.get(agent);
-    if (turn === undefined) return;
-    this.#openTurns.delete(agent);
-    out.push({ t, team: this.#team, type: 'turn.ended', agent, turn });
   }
 }

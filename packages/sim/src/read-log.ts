@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { type TeamEvent, TroupeError } from '@troupe/core';
@@ -79,10 +79,8 @@ export async function analyzeEventLogFile(
 ): Promise<EventLogSummary> {
   const hash = createHash('sha256');
   const folder = new EventLogAnalyzer();
-  const decoder = new StringDecoder('utf8');
   let converter: LiveEventConverter | undefined;
   let source: 'simulation' | 'live' | undefined;
-  let carry = '';
   let lineNo = 0;
   let events = 0;
   let skipped = 0;
@@ -142,31 +140,7 @@ export async function analyzeEventLogFile(
     for (const e of converter.add(liveEvent)) fold(e);
   };
 
-  let stream: AsyncIterable<Buffer>;
-  try {
-    stream = createReadStream(path);
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      const text = carry + decoder.write(chunk);
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        onLine(text.slice(from, nl));
-        from = nl + 1;
-      }
-      carry = text.slice(from);
-      if (carry.length > MAX_LINE)
-        throw bad(path, lineNo + 1, `line longer than ${MAX_LINE} characters`);
-    }
-  } catch (error) {
-    if (error instanceof TroupeError) throw error;
-    throw new TroupeError(
-      'ERR_NOT_FOUND',
-      `cannot read event log ${path}: ${(error as Error).message}`,
-      { cause: error, details: { path } },
-    );
-  }
-  carry += decoder.end();
-  if (carry !== '') onLine(carry);
+  await streamLines(path, hash, onLine, () => lineNo);
   return {
     analysis: folder.result(options),
     sha256: hash.digest('hex'),
@@ -188,4 +162,42 @@ function parseLiveLine(match: RegExpExecArray): TeamEvent | undefined {
   }
   if (typeof rest !== 'object' || rest === null) return undefined;
   return { ...(rest as object), type: match[2]!, at } as TeamEvent;
+}
+
+/**
+ * Feeds the file's lines to `onLine` as it streams, hashing its bytes on the way; `lineNo` is
+ * the caller's count of lines seen. An unreadable file is `ERR_NOT_FOUND`; a line longer than
+ * `MAX_LINE` is refused rather than buffered.
+ */
+async function streamLines(
+  path: string,
+  hash: Hash,
+  onLine: (line: string) => void,
+  lineNo: () => number,
+): Promise<void> {
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  try {
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      const text = carry + decoder.write(chunk);
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+        onLine(text.slice(from, nl));
+        from = nl + 1;
+      }
+      carry = text.slice(from);
+      if (carry.length > MAX_LINE)
+        throw bad(path, lineNo() + 1, `line longer than ${MAX_LINE} characters`);
+    }
+  } catch (error) {
+    if (error instanceof TroupeError) throw error;
+    throw new TroupeError(
+      'ERR_NOT_FOUND',
+      `cannot read event log ${path}: ${(error as Error).message}`,
+      { cause: error, details: { path } },
+    );
+  }
+  carry += decoder.end();
+  if (carry !== '') onLine(carry);
 }

@@ -2,10 +2,11 @@ import { createRng, invalidArgument, SimulatedClock, type TeamEvent } from '@tro
 import type { SimEvent } from '../events.js';
 import type { TeamAnalysis } from '../report/analyze.js';
 import type { Scenario } from '../scenario.js';
+import { TurnTracker } from '../team-event-log.js';
 import { Board } from './board.js';
 import { Drivers, Parking } from './drivers.js';
 import { runUntilStopped } from './stop-rules.js';
-import { LOGGED_TYPES, logEventOf, TurnTracker } from './team-events.js';
+import { LOGGED_TYPES, logEventOf } from './team-events.js';
 import { TeamLog } from './team-log.js';
 import { wireTeam } from './team-wiring.js';
 import { applyTeamEvent, type World } from './world-reducer.js';
@@ -91,9 +92,10 @@ export async function runTeam(scenario: Scenario, options: RunTeamOptions): Prom
   const { team, names } = wired;
   const parking = new Parking();
   const world: World = { board, brains: wired.brains, emit, team: teamIndex, wake: parking.wake };
-  const turns = new TurnTracker(emit, teamIndex);
+  const turns = new TurnTracker(teamIndex);
   const onEvent = (e: TeamEvent): void => {
-    turns.observe(e);
+    const ended = turns.observe(e, e.at);
+    if (ended !== undefined) emit(ended);
     const event = logEventOf(e, teamIndex);
     if (event !== undefined) emit(event);
     applyTeamEvent(world, e);
