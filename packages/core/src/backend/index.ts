@@ -50,19 +50,22 @@ export {
 export type { LongTimeout } from './long-timeout.js';
 export { setLongTimeout } from './long-timeout.js';
 export {
+  DEFAULT_READ_LIMIT,
+  parseClaimQuery,
+  parseClaimRange,
+  parseDiscoverEntry,
+  parseDiscoveryQuery,
+  parseReadOptions,
+  parseWaitOptions,
+} from './method-inputs.js';
+export {
   checkOptionNames,
   closedError,
-  DEFAULT_READ_LIMIT,
   frozenJsonCopy,
   jsonText,
   MAX_TIMER_MS,
   optionalRecord,
   optionalSignal,
-  parseClaimQuery,
-  parseDiscoverEntry,
-  parseDiscoveryQuery,
-  parseReadOptions,
-  parseWaitOptions,
   requireClock,
   requireDelay,
   requireDuration,

@@ -1,8 +1,7 @@
+import { parseReadOptions, parseWaitOptions } from '../backend/method-inputs.js';
 import {
   closedError,
   frozenJsonCopy,
-  parseReadOptions,
-  parseWaitOptions,
   requireClock,
   requireName,
   requireRecord,
@@ -12,7 +11,7 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { abortedError } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';
 
-export { DEFAULT_READ_LIMIT } from '../backend/validate.js';
+export { DEFAULT_READ_LIMIT } from '../backend/method-inputs.js';
 
 /**
  * Options of {@link createBus}, checked once when it is called.
