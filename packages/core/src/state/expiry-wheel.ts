@@ -6,8 +6,9 @@
  * Cleanup is only memory hygiene: readers compare `expiresAt` with `clock.now()` themselves,
  * so an entry swept late (or never) is still treated as expired from its `expiresAt` on.
  */
+
+import { MAX_TIMER_MS } from '../backend/validate.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { MAX_TIMER_MS } from './validate.js';
 
 /** Fields the wheel keeps on each entry. */
 export interface WheelEntry {

@@ -1,3 +1,17 @@
+import {
+  parseClaimQuery,
+  parseClaimRange,
+  parseDiscoverEntry,
+  parseDiscoveryQuery,
+} from '../backend/method-inputs.js';
+import {
+  closedError,
+  frozenJsonCopy,
+  requireClock,
+  requireDuration,
+  requireName,
+  requireRecord,
+} from '../backend/validate.js';
 import type {
   Claim,
   ClaimQuery,
@@ -8,33 +22,12 @@ import type {
   SharedStateBackend,
 } from '../backends.js';
 import type { Clock } from '../clock.js';
-import { invalidArgument } from '../errors.js';
+import { firstAfter } from '../internal/first-after.js';
 import { ChurnMap } from './churn-map.js';
 import { ExpiryWheel, type Slot } from './expiry-wheel.js';
 import { ResourceIndex } from './resource-index.js';
-import {
-  closedError,
-  frozenJsonCopy,
-  optionalRecord,
-  requireClock,
-  requireDuration,
-  requireIndex,
-  requireName,
-  requirePositiveInteger,
-  requireRecord,
-} from './validate.js';
 
-/**
- * `end` of a claim made without one: a claim with no range is `[0, MAX_CLAIM_END]`, the whole
- * resource (`Number.MAX_SAFE_INTEGER`, so a remote backend stores it exactly).
- *
- * @example
- * ```ts
- * const result = await state.claim({ agent: 'a', resource: 'db/users' });
- * if (result.ok && result.claim.end === MAX_CLAIM_END) console.log('whole resource');
- * ```
- */
-export const MAX_CLAIM_END = Number.MAX_SAFE_INTEGER;
+export { MAX_CLAIM_END } from '../backend/method-inputs.js';
 
 /**
  * Default claim TTL when neither the request nor the options give one: 5 minutes.
@@ -157,220 +150,231 @@ export function createSharedState(options: SharedStateOptions): MemorySharedStat
     opts.defaultTtlMs === undefined
       ? DEFAULT_CLAIM_TTL_MS
       : requireDuration(opts.defaultTtlMs, 'options.defaultTtlMs');
+  return new InMemorySharedState(clock, defaultTtlMs);
+}
 
-  const resources = new ChurnMap<string, ResourceIndex<Entry>>();
-  const wheel = new ExpiryWheel<Entry>(clock, SWEEP_SLOT_MS, (entry) => drop(entry));
-  const discoveries: Discovery[] = [];
-  const discoveriesByTopic = new Map<string, Discovery[]>();
-  let lastToken = 0;
-  let entries = 0;
-  let closed = false;
+/**
+ * The shared state {@link createSharedState} returns, its options already checked.
+ *
+ * Its methods are own properties (arrow fields), as on the object the factory used to build: a
+ * wrapper may spread it (`{ ...state, claim }`) or take a method off it.
+ */
+class InMemorySharedState implements MemorySharedState {
+  readonly #clock: Clock;
+  readonly #defaultTtlMs: number;
+  readonly #resources = new ChurnMap<string, ResourceIndex<Entry>>();
+  readonly #wheel: ExpiryWheel<Entry>;
+  readonly #discoveries: Discovery[] = [];
+  readonly #discoveriesByTopic = new Map<string, Discovery[]>();
+  #lastToken = 0;
+  #entries = 0;
+  #closed = false;
+
+  constructor(clock: Clock, defaultTtlMs: number) {
+    this.#clock = clock;
+    this.#defaultTtlMs = defaultTtlMs;
+    this.#wheel = new ExpiryWheel<Entry>(clock, SWEEP_SLOT_MS, (entry) => this.#drop(entry));
+  }
+
+  readonly claim = (request: ClaimRequest): ClaimResult => {
+    if (this.#closed) throw closedError('shared state');
+    const req = requireRecord(request, 'request');
+    const agent = requireName(req.agent, 'agent');
+    const resource = requireName(req.resource, 'resource');
+    const { start, end } = parseClaimRange(req);
+    const ttlMs =
+      req.ttlMs === undefined ? this.#defaultTtlMs : requireDuration(req.ttlMs, 'ttlMs');
+
+    const now = this.#clock.now();
+    let index = this.#resources.get(resource);
+    if (index === undefined) {
+      index = new ResourceIndex();
+      this.#resources.setNew(resource, index);
+    } else {
+      const conflict = this.#clearFor(index, agent, start, end, now);
+      if (conflict !== undefined) return { ok: false, conflict: toClaim(conflict) };
+      if (!index.attached) {
+        // Every entry went while checking (expired, or our own): put the empty index back.
+        index.attached = true;
+        this.#resources.setNew(resource, index);
+      }
+    }
+    // One literal, every field set: all entries share one hidden class (class fields would
+    // add a define per field on this hot path).
+    const entry: Entry = {
+      agent,
+      resource,
+      start,
+      end,
+      token: ++this.#lastToken,
+      grantedAt: now,
+      expiresAt: now + ttlMs,
+      index,
+      dropped: false,
+      slot: undefined,
+      prev: undefined,
+      next: undefined,
+      resPrev: undefined,
+      resNext: undefined,
+    };
+    index.add(entry);
+    this.#wheel.add(entry);
+    this.#entries++;
+    return { ok: true, claim: toClaim(entry) };
+  };
+
+  readonly release = (agent: string, resource: string): boolean => {
+    if (this.#closed) throw closedError('shared state');
+    requireName(agent, 'agent');
+    requireName(resource, 'resource');
+    const entry = this.#liveEntry(agent, resource, this.#clock.now());
+    if (entry === undefined) return false;
+    this.#drop(entry);
+    return true;
+  };
+
+  readonly renew = (agent: string, resource: string, ttlMs?: number): Claim | undefined => {
+    if (this.#closed) throw closedError('shared state');
+    requireName(agent, 'agent');
+    requireName(resource, 'resource');
+    const ttl = ttlMs === undefined ? this.#defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
+    const now = this.#clock.now();
+    const entry = this.#liveEntry(agent, resource, now);
+    if (entry === undefined) return undefined;
+    this.#wheel.remove(entry);
+    entry.expiresAt = now + ttl;
+    this.#wheel.add(entry);
+    return toClaim(entry);
+  };
+
+  readonly claims = (query?: ClaimQuery): Claim[] => {
+    if (this.#closed) throw closedError('shared state');
+    const { resource, agent } = parseClaimQuery(query);
+    const now = this.#clock.now();
+    const out: Claim[] = [];
+    if (resource !== undefined) {
+      const index = this.#resources.get(resource);
+      if (index === undefined) return out;
+      if (agent !== undefined) {
+        const entry = index.byAgent(agent);
+        if (entry !== undefined && entry.expiresAt > now) out.push(toClaim(entry));
+        return out;
+      }
+      for (const entry of index.values()) {
+        if (entry.expiresAt > now) out.push(toClaim(entry));
+      }
+      return out.sort(byToken);
+    }
+    for (const index of this.#resources.values()) {
+      for (const entry of index.values()) {
+        if (entry.expiresAt > now && (agent === undefined || entry.agent === agent)) {
+          out.push(toClaim(entry));
+        }
+      }
+    }
+    return out.sort(byToken);
+  };
+
+  readonly discover = <T = unknown>(entry: {
+    agent: string;
+    topic: string;
+    content: T;
+  }): Discovery<T> => {
+    if (this.#closed) throw closedError('shared state');
+    const parsed = parseDiscoverEntry(entry);
+    const { agent, topic } = parsed;
+    const content = frozenJsonCopy(parsed.content, 'content') as T;
+    const discovery: Discovery<T> = Object.freeze({
+      seq: this.#discoveries.length + 1,
+      agent,
+      topic,
+      content,
+      at: this.#clock.now(),
+    });
+    this.#discoveries.push(discovery);
+    const byTopic = this.#discoveriesByTopic.get(topic);
+    if (byTopic === undefined) this.#discoveriesByTopic.set(topic, [discovery]);
+    else byTopic.push(discovery);
+    return discovery;
+  };
+
+  readonly discoveries = <T = unknown>(query?: DiscoveryQuery): Discovery<T>[] => {
+    if (this.#closed) throw closedError('shared state');
+    const { topic, agent, afterSeq, limit } = parseDiscoveryQuery(query);
+    const source =
+      topic === undefined ? this.#discoveries : (this.#discoveriesByTopic.get(topic) ?? []);
+    // Seqs are dense in the full list (seq = index + 1); a topic's list is sorted by seq.
+    let i = topic === undefined ? Math.min(afterSeq, source.length) : firstAfter(source, afterSeq);
+    const out: Discovery<T>[] = [];
+    for (; i < source.length && out.length < limit; i++) {
+      const d = source[i]!;
+      if (agent === undefined || d.agent === agent) out.push(d as Discovery<T>);
+    }
+    return out;
+  };
+
+  readonly close = async (): Promise<void> => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wheel.clear();
+    this.#resources.clear();
+    this.#discoveries.length = 0;
+    this.#discoveriesByTopic.clear();
+    this.#entries = 0;
+  };
+
+  readonly size = (): number => this.#entries;
+
+  /**
+   * Clears `[start, end]` of `index` for `agent`: its own entry there and expired ones go.
+   * Returns another agent's live claim overlapping the range (the conflict), if any.
+   */
+  #clearFor(
+    index: ResourceIndex<Entry>,
+    agent: string,
+    start: number,
+    end: number,
+    now: number,
+  ): Entry | undefined {
+    // One pass finds the claimant's own entry and the first other overlapping one. Each
+    // overlapping entry is the claimant's own (skipped), expired (dropped, then look
+    // again), or another agent's live claim: the conflict.
+    let other = index.scan(agent, start, end);
+    const own = index.scannedOwn;
+    index.scannedOwn = undefined; // hold no entry past this call
+    while (other !== undefined) {
+      if (other.expiresAt > now) return other;
+      this.#drop(other);
+      other = index.firstOverlap(start, end, own);
+    }
+    if (own !== undefined) this.#drop(own);
+    return undefined;
+  }
 
   /** Removes an entry from every index; the resource goes when its last entry does. */
-  function drop(entry: Entry): void {
+  #drop(entry: Entry): void {
     if (entry.dropped) return;
     entry.dropped = true;
     // The entry knows its index and is the live value for its agent: no lookups needed.
     const index = entry.index;
     index.remove(entry);
-    wheel.remove(entry);
-    entries--;
+    this.#wheel.remove(entry);
+    this.#entries--;
     if (index.size === 0) {
-      resources.deleteLive(entry.resource);
+      this.#resources.deleteLive(entry.resource);
       index.attached = false;
     }
   }
 
   /** The agent's live entry on a resource; an expired one found on the way is dropped. */
-  function liveEntry(agent: string, resource: string, now: number): Entry | undefined {
-    const entry = resources.get(resource)?.byAgent(agent);
+  #liveEntry(agent: string, resource: string, now: number): Entry | undefined {
+    const entry = this.#resources.get(resource)?.byAgent(agent);
     if (entry === undefined) return undefined;
     if (entry.expiresAt > now) return entry;
-    drop(entry);
+    this.#drop(entry);
     return undefined;
   }
-
-  return {
-    claim(request: ClaimRequest): ClaimResult {
-      if (closed) throw closedError('shared state');
-      const req = requireRecord(request, 'request');
-      const agent = requireName(req.agent, 'agent');
-      const resource = requireName(req.resource, 'resource');
-      const start = req.start === undefined ? 0 : requireIndex(req.start, 'start');
-      const end = req.end === undefined ? MAX_CLAIM_END : requireIndex(req.end, 'end');
-      if (start > end) throw invalidArgument('start must be <= end', { start, end });
-      const ttlMs = req.ttlMs === undefined ? defaultTtlMs : requireDuration(req.ttlMs, 'ttlMs');
-
-      const now = clock.now();
-      let index = resources.get(resource);
-      if (index === undefined) {
-        index = new ResourceIndex();
-        resources.setNew(resource, index);
-      } else {
-        // One pass finds the claimant's own entry and the first other overlapping one. Each
-        // overlapping entry is the claimant's own (skipped), expired (dropped, then look
-        // again), or another agent's live claim: the conflict.
-        let other = index.scan(agent, start, end);
-        const own = index.scannedOwn;
-        index.scannedOwn = undefined; // hold no entry past this call
-        while (other !== undefined) {
-          if (other.expiresAt > now) return { ok: false, conflict: toClaim(other) };
-          drop(other);
-          other = index.firstOverlap(start, end, own);
-        }
-        if (own !== undefined) drop(own);
-        if (!index.attached) {
-          // Every entry went while checking (expired, or our own): put the empty index back.
-          index.attached = true;
-          resources.setNew(resource, index);
-        }
-      }
-      // One literal, every field set: all entries share one hidden class (class fields would
-      // add a define per field on this hot path).
-      const entry: Entry = {
-        agent,
-        resource,
-        start,
-        end,
-        token: ++lastToken,
-        grantedAt: now,
-        expiresAt: now + ttlMs,
-        index,
-        dropped: false,
-        slot: undefined,
-        prev: undefined,
-        next: undefined,
-        resPrev: undefined,
-        resNext: undefined,
-      };
-      index.add(entry);
-      wheel.add(entry);
-      entries++;
-      return { ok: true, claim: toClaim(entry) };
-    },
-
-    release(agent: string, resource: string): boolean {
-      if (closed) throw closedError('shared state');
-      requireName(agent, 'agent');
-      requireName(resource, 'resource');
-      const entry = liveEntry(agent, resource, clock.now());
-      if (entry === undefined) return false;
-      drop(entry);
-      return true;
-    },
-
-    renew(agent: string, resource: string, ttlMs?: number): Claim | undefined {
-      if (closed) throw closedError('shared state');
-      requireName(agent, 'agent');
-      requireName(resource, 'resource');
-      const ttl = ttlMs === undefined ? defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
-      const now = clock.now();
-      const entry = liveEntry(agent, resource, now);
-      if (entry === undefined) return undefined;
-      wheel.remove(entry);
-      entry.expiresAt = now + ttl;
-      wheel.add(entry);
-      return toClaim(entry);
-    },
-
-    claims(query?: ClaimQuery): Claim[] {
-      if (closed) throw closedError('shared state');
-      const q = optionalRecord(query, 'query');
-      const resource = q.resource === undefined ? undefined : requireName(q.resource, 'resource');
-      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
-      const now = clock.now();
-      const out: Claim[] = [];
-      if (resource !== undefined) {
-        const index = resources.get(resource);
-        if (index === undefined) return out;
-        if (agent !== undefined) {
-          const entry = index.byAgent(agent);
-          if (entry !== undefined && entry.expiresAt > now) out.push(toClaim(entry));
-          return out;
-        }
-        for (const entry of index.values()) {
-          if (entry.expiresAt > now) out.push(toClaim(entry));
-        }
-        return out.sort(byToken);
-      }
-      for (const index of resources.values()) {
-        for (const entry of index.values()) {
-          if (entry.expiresAt > now && (agent === undefined || entry.agent === agent)) {
-            out.push(toClaim(entry));
-          }
-        }
-      }
-      return out.sort(byToken);
-    },
-
-    discover<T = unknown>(entry: { agent: string; topic: string; content: T }): Discovery<T> {
-      if (closed) throw closedError('shared state');
-      const e = requireRecord(entry, 'entry');
-      const agent = requireName(e.agent, 'agent');
-      const topic = requireName(e.topic, 'topic');
-      if (!('content' in e)) throw invalidArgument('content is required');
-      const content = frozenJsonCopy(e.content, 'content') as T;
-      const discovery: Discovery<T> = Object.freeze({
-        seq: discoveries.length + 1,
-        agent,
-        topic,
-        content,
-        at: clock.now(),
-      });
-      discoveries.push(discovery);
-      const byTopic = discoveriesByTopic.get(topic);
-      if (byTopic === undefined) discoveriesByTopic.set(topic, [discovery]);
-      else byTopic.push(discovery);
-      return discovery;
-    },
-
-    discoveries<T = unknown>(query?: DiscoveryQuery): Discovery<T>[] {
-      if (closed) throw closedError('shared state');
-      const q = optionalRecord(query, 'query');
-      const topic = q.topic === undefined ? undefined : requireName(q.topic, 'topic');
-      const agent = q.agent === undefined ? undefined : requireName(q.agent, 'agent');
-      const afterSeq = q.afterSeq === undefined ? 0 : requireIndex(q.afterSeq, 'afterSeq');
-      const limit =
-        q.limit === undefined ? Number.POSITIVE_INFINITY : requirePositiveInteger(q.limit, 'limit');
-      const source = topic === undefined ? discoveries : (discoveriesByTopic.get(topic) ?? []);
-      // Seqs are dense in the full list (seq = index + 1); a topic's list is sorted by seq.
-      let i =
-        topic === undefined ? Math.min(afterSeq, source.length) : firstAfter(source, afterSeq);
-      const out: Discovery<T>[] = [];
-      for (; i < source.length && out.length < limit; i++) {
-        const d = source[i]!;
-        if (agent === undefined || d.agent === agent) out.push(d as Discovery<T>);
-      }
-      return out;
-    },
-
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      wheel.clear();
-      resources.clear();
-      discoveries.length = 0;
-      discoveriesByTopic.clear();
-      entries = 0;
-    },
-
-    size(): number {
-      return entries;
-    },
-  };
 }
 
 /** Grant order: tokens increase with every grant. */
 const byToken = (a: Claim, b: Claim): number => a.token - b.token;
-
-/** Index of the first entry with `seq > afterSeq` in a seq-sorted list. */
-function firstAfter(list: readonly { seq: number }[], afterSeq: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.seq <= afterSeq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
