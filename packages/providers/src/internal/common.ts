@@ -3,9 +3,9 @@ import type { JsonSchema, ModelRequest, ModelUsage, ToolSpec } from '@troupe/cor
 import type { Pricing } from '../pricing.js';
 import { costOf } from '../pricing.js';
 import { malformedResponse } from './failure.js';
+import type { Body } from './response-body.js';
 import type { SseEvent } from './sse.js';
 import { SseParser } from './sse.js';
-import type { Body } from './transport.js';
 
 /**
  * Reads a body as SSE, calling `onEvent` for each event as it completes. A stream that ends in

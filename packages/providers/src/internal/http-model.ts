@@ -3,8 +3,9 @@
 import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
 import type { ResolvedOptions } from '../options.js';
 import { describeErrorBody, estimateRequestTokens } from './common.js';
+import type { Body } from './response-body.js';
 import { secretsOf } from './scrub.js';
-import type { Body, ReadContext } from './transport.js';
+import type { ReadContext } from './transport.js';
 import { send } from './transport.js';
 import { validateRequest } from './validate-request.js';
 

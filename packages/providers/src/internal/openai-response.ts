@@ -22,7 +22,8 @@ import {
   readSse,
 } from './common.js';
 import { failureFromProviderError, malformedResponse } from './failure.js';
-import type { Body, ReadContext } from './transport.js';
+import type { Body } from './response-body.js';
+import type { ReadContext } from './transport.js';
 
 const FINISH: Readonly<Record<string, StopReason>> = {
   stop: 'end',

@@ -24,7 +24,8 @@ import {
 } from './common.js';
 import { failureFromProviderError, malformedResponse } from './failure.js';
 import { dataUrl } from './openai-request.js';
-import type { Body, ReadContext } from './transport.js';
+import type { Body } from './response-body.js';
+import type { ReadContext } from './transport.js';
 
 /** Key of this protocol's opaque fields in `providerData`. */
 export const RESPONSES = 'openai-responses';

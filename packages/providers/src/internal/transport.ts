@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import type { Clock, RateLimitFeedback } from '@troupe/core';
 import { abortedError, TroupeError } from '@troupe/core';
 import type { Dispatcher } from 'undici';
@@ -7,24 +6,11 @@ import type { ResolvedOptions } from '../options.js';
 import { providerPool } from '../pool.js';
 import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
 import { AttemptFailure, failureFromStatus } from './failure.js';
+import type { Body, BodyWatch } from './response-body.js';
+import { WatchedBody } from './response-body.js';
 import { scrub } from './scrub.js';
 import type { Timer } from './timer.js';
 import { arm, disarm } from './timer.js';
-
-/**
- * A response body, read once through one of its two methods. Both restart the idle watchdog on
- * every chunk. Reading is event-driven ('data'/'end'): async iteration of a stream costs an
- * iterator, a generator and a few promises per chunk, which showed in the per-call profile.
- */
-export interface Body {
-  /** The whole body as text (decoded once; bodies beyond 64 MiB are cut). */
-  text(): Promise<string>;
-  /**
-   * Calls `onChunk` for each chunk, resolving at the end. If `onChunk` throws, reading stops
-   * and the promise rejects with what it threw (the call then tears the request down).
-   */
-  each(onChunk: (chunk: Buffer) => void): Promise<void>;
-}
 
 /** What a reader may do while it consumes a successful response. */
 export interface ReadContext {
@@ -49,8 +35,6 @@ export interface Exchange<T> {
   read(body: Body, context: ReadContext): Promise<T>;
 }
 
-/** Bodies are buffered up to this size; a bigger one is drained and truncated (then malformed). */
-const MAX_BODY = 64 * 1024 * 1024;
 const noop = (): void => {};
 /** The abort reason for tearing down a failed call's leftovers (shared: no per-call stack trace). */
 const TEARDOWN = new TroupeError('ERR_ABORTED', 'model request torn down after a failure');
@@ -135,43 +119,123 @@ export async function send<T>(
   onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined,
 ): Promise<T> {
   if (signal?.aborted) throw abortedError(signal, 'model request');
-  const { clock } = options;
-  const call = new CallSignal();
-  let outcome: TroupeError | undefined;
-  let settle: (error: TroupeError) => void = noop;
-  const stopped = new Promise<never>((_, reject) => {
-    settle = reject;
-  });
-  stopped.catch(noop);
-  const stop = (error: TroupeError): void => {
-    if (outcome !== undefined) return;
-    outcome = error;
-    settle(error);
+  return new ProviderCall(options, exchange, signal, onRateLimit).run();
+}
+
+/** One call's state: its deadlines, its teardown signal and how it ended early, if it did. */
+class ProviderCall<T> implements BodyWatch {
+  readonly #options: ResolvedOptions;
+  readonly #exchange: Exchange<T>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined;
+  readonly #clock: Clock;
+  readonly #call = new CallSignal();
+  #outcome: TroupeError | undefined;
+  #settle: (error: TroupeError) => void = noop;
+  readonly #stopped: Promise<never>;
+  readonly #onAbort: () => void;
+  readonly #total: Timer | undefined;
+  readonly #startedAt: number;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(
+    options: ResolvedOptions,
+    exchange: Exchange<T>,
+    signal: AbortSignal | undefined,
+    onRateLimit: ((feedback: RateLimitFeedback) => void) | undefined,
+  ) {
+    this.#options = options;
+    this.#exchange = exchange;
+    this.#signal = signal;
+    this.#onRateLimit = onRateLimit;
+    const clock = options.clock;
+    this.#clock = clock;
+    this.#stopped = new Promise<never>((_, reject) => {
+      this.#settle = reject;
+    });
+    this.#stopped.catch(noop);
+    this.#onAbort = () => this.#stop(abortedError(signal, 'model request'));
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#total = arm(
+      clock,
+      () => this.#stop(timeoutError('total', options.timeoutMs)),
+      options.timeoutMs,
+    );
+    this.#startedAt = clock.now();
+    this.#dispatcher = options.dispatcher ?? providerPool(exchange.origin, options.connections);
+  }
+
+  async run(): Promise<T> {
+    let succeeded = false;
+    try {
+      const result = await Promise.race([this.#attempts(), this.#stopped]);
+      succeeded = true;
+      return result;
+    } catch (error) {
+      throw scrub(error, this.#exchange.secrets);
+    } finally {
+      disarm(this.#clock, this.#total);
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      // After a failure, whatever is still in flight (a body a reader gave up on) is torn down
+      // with its socket. Not after a success: the body is consumed, and `abort()` without a
+      // reason builds a DOMException with a stack trace, which cost ~10 µs a call.
+      if (!succeeded && this.#outcome === undefined) setImmediate(() => this.#call.abort(TEARDOWN));
+    }
+  }
+
+  #stop(error: TroupeError): void {
+    if (this.#outcome !== undefined) return;
+    this.#outcome = error;
+    this.#settle(error);
     // The caller hears first; the teardown (undici aborting the request and destroying its
     // socket, which was measured at up to ~90 ms under load) runs right after, in its own turn.
-    setImmediate(() => call.abort(error));
-  };
-  const onAbort = (): void => stop(abortedError(signal, 'model request'));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const total = arm(clock, () => stop(timeoutError('total', options.timeoutMs)), options.timeoutMs);
-  const startedAt = clock.now();
-  const dispatcher = options.dispatcher ?? providerPool(exchange.origin, options.connections);
+    setImmediate(() => this.#call.abort(error));
+  }
 
-  const once = async (progress: { emitted: boolean }): Promise<T> => {
+  async #attempts(): Promise<T> {
+    const options = this.#options;
+    for (let attempt = 0; ; attempt++) {
+      const progress = { emitted: false };
+      let failure: AttemptFailure | undefined;
+      try {
+        return await this.#once(progress);
+      } catch (error) {
+        if (this.#outcome !== undefined) throw this.#outcome;
+        failure = classify(error, this.#exchange.origin);
+        if (failure === undefined) throw error;
+      }
+      const tries = attempt + 1;
+      if (!failure.retryable || progress.emitted || attempt >= options.maxRetries) {
+        throw withAttempts(failure.error, tries);
+      }
+      const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
+      if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
+      // A wait that would outlast the call's own deadline fails now instead of timing out later.
+      if (this.#clock.now() + delayMs >= this.#startedAt + options.timeoutMs)
+        throw withAttempts(failure.error, tries);
+      options.onRetry?.({ attempt: tries, delayMs, error: failure.error });
+      await sleep(this.#clock, delayMs, this.#call);
+    }
+  }
+
+  async #once(progress: { emitted: boolean }): Promise<T> {
+    const { clock } = this;
+    const options = this.#options;
+    const exchange = this.#exchange;
     const firstByte = arm(
       clock,
-      () => stop(timeoutError('first-byte', options.firstByteTimeoutMs)),
+      () => this.#stop(timeoutError('first-byte', options.firstByteTimeoutMs)),
       options.firstByteTimeoutMs,
     );
     let response: Dispatcher.ResponseData;
     try {
-      response = await dispatcher.request({
+      response = await this.#dispatcher.request({
         origin: exchange.origin,
         path: exchange.path,
         method: 'POST',
         headers: exchange.headers,
         body: exchange.body,
-        signal: call,
+        signal: this.#call,
         // Our clock owns every deadline; undici's own real-time ones would race it.
         headersTimeout: 0,
         bodyTimeout: 0,
@@ -179,34 +243,36 @@ export async function send<T>(
     } finally {
       disarm(clock, firstByte);
     }
-    const body = watch(response.body);
+    const body = new WatchedBody(response.body, this);
     try {
       const headers = response.headers;
-      if (onRateLimit !== undefined) {
+      if (this.#onRateLimit !== undefined) {
         const feedback = parseRateLimitHeaders(headers, clock);
-        if (hasFeedback(feedback)) onRateLimit(capFeedback(feedback, options.maxRetryAfterMs));
+        if (hasFeedback(feedback))
+          this.#onRateLimit(capFeedback(feedback, options.maxRetryAfterMs));
       }
       const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
-      return await answer(response.statusCode, headers, requestId, body, progress);
+      return await this.#answer(response.statusCode, headers, requestId, body, progress);
     } catch (error) {
       // A failed attempt's leftover body must not hold a pooled connection while a retry runs:
       // destroying an unfinished one makes undici drop its socket (a finished one is untouched).
       response.body.destroy();
       throw error;
     }
-  };
+  }
 
-  const answer = async (
+  async #answer(
     status: number,
     headers: Dispatcher.ResponseData['headers'],
     requestId: string | undefined,
     body: Body,
     progress: { emitted: boolean },
-  ): Promise<T> => {
+  ): Promise<T> {
+    const exchange = this.#exchange;
     if (status >= 300) {
       const text = await body.text();
       const { message, type, code } = exchange.describeError(text);
-      const retryAfterMs = parseRetryAfter(headers, clock);
+      const retryAfterMs = parseRetryAfter(headers, this.#clock);
       const should = firstHeader(headers, 'x-should-retry');
       const details: Record<string, unknown> = { status, provider: exchange.provider };
       if (requestId !== undefined) details.requestId = requestId;
@@ -227,114 +293,23 @@ export async function send<T>(
         progress.emitted = true;
       },
     });
-  };
+  }
 
-  // Wraps a body so that every chunk restarts the idle watchdog. One timer, re-armed lazily
-  // (when it fires early it sleeps the remainder), instead of clear+set per chunk.
-  const watch = (stream: Readable): Body => {
-    // A sink for errors after reading stopped (a leftover body destroyed on teardown): without
-    // a listener, a stream's 'error' event would be an uncaught exception.
-    stream.on('error', noop);
-    const each = (onChunk: (chunk: Buffer) => void): Promise<void> =>
-      new Promise<void>((resolve, reject) => {
-        const idle = options.idleTimeoutMs;
-        let last = clock.now();
-        let timer: Timer | undefined;
-        let done = false;
-        const check = (): void => {
-          const quiet = clock.now() - last;
-          if (quiet >= idle) stop(timeoutError('idle', idle));
-          else timer = arm(clock, check, idle - quiet);
-        };
-        const finish = (error?: unknown): void => {
-          if (done) return;
-          done = true;
-          disarm(clock, timer);
-          stream.off('data', onData);
-          stream.off('end', onEnd);
-          stream.off('error', finish);
-          stream.off('close', onClose);
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        const onData = (chunk: Buffer): void => {
-          last = clock.now();
-          try {
-            onChunk(chunk);
-          } catch (error) {
-            finish(error);
-          }
-        };
-        const onEnd = (): void => finish();
-        // Destroyed without an error event (an abort, say): the outcome explains it.
-        const onClose = (): void =>
-          finish(
-            outcome ??
-              new TroupeError('ERR_PROVIDER_UNAVAILABLE', 'response body closed early', {
-                details: { reason: 'connection' },
-              }),
-          );
-        timer = arm(clock, check, idle);
-        stream.on('data', onData);
-        stream.once('end', onEnd);
-        stream.once('error', finish);
-        stream.once('close', onClose);
-      });
-    return {
-      each,
-      async text() {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        await each((chunk) => {
-          if (size < MAX_BODY) chunks.push(chunk);
-          size += chunk.length;
-        });
-        return chunks.length === 1
-          ? (chunks[0] as Buffer).toString('utf8')
-          : Buffer.concat(chunks).toString('utf8');
-      },
-    };
-  };
+  // BodyWatch: what a watched body asks of its call.
+  get clock(): Clock {
+    return this.#clock;
+  }
 
-  const attempts = async (): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
-      const progress = { emitted: false };
-      let failure: AttemptFailure | undefined;
-      try {
-        return await once(progress);
-      } catch (error) {
-        if (outcome !== undefined) throw outcome;
-        failure = classify(error, exchange.origin);
-        if (failure === undefined) throw error;
-      }
-      const tries = attempt + 1;
-      if (!failure.retryable || progress.emitted || attempt >= options.maxRetries) {
-        throw withAttempts(failure.error, tries);
-      }
-      const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
-      if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
-      // A wait that would outlast the call's own deadline fails now instead of timing out later.
-      if (clock.now() + delayMs >= startedAt + options.timeoutMs)
-        throw withAttempts(failure.error, tries);
-      options.onRetry?.({ attempt: tries, delayMs, error: failure.error });
-      await sleep(clock, delayMs, call);
-    }
-  };
+  get idleTimeoutMs(): number {
+    return this.#options.idleTimeoutMs;
+  }
 
-  let succeeded = false;
-  try {
-    const result = await Promise.race([attempts(), stopped]);
-    succeeded = true;
-    return result;
-  } catch (error) {
-    throw scrub(error, exchange.secrets);
-  } finally {
-    disarm(clock, total);
-    signal?.removeEventListener('abort', onAbort);
-    // After a failure, whatever is still in flight (a body a reader gave up on) is torn down
-    // with its socket. Not after a success: the body is consumed, and `abort()` without a
-    // reason builds a DOMException with a stack trace, which cost ~10 µs a call.
-    if (!succeeded && outcome === undefined) setImmediate(() => call.abort(TEARDOWN));
+  onIdle(): void {
+    this.#stop(timeoutError('idle', this.#options.idleTimeoutMs));
+  }
+
+  outcome(): TroupeError | undefined {
+    return this.#outcome;
   }
 }
 
