@@ -281,6 +281,14 @@ describe('createOpenAIEmbedder', () => {
       expect(isTroupeError(error, 'ERR_INVALID_ARGUMENT'), JSON.stringify(options)).toBe(true);
       expect((error as Error).message).toMatch(name);
     }
+    const error = (() => {
+      try {
+        createOpenAIEmbedder({ ...base, maxRetries: 1.5 });
+      } catch (e) {
+        return e as TroupeError;
+      }
+    })();
+    expect(error?.details?.field).toBe('createOpenAIEmbedder options.maxRetries');
   });
 });
 

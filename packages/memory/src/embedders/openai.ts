@@ -1,5 +1,10 @@
 import type { Lease, LimiterBackend, RateLimitFeedback } from '@troupe/core';
-import { DEFAULT_LEASE_TIMEOUT_MS, invalidArgument, TroupeError } from '@troupe/core';
+import {
+  DEFAULT_LEASE_TIMEOUT_MS,
+  invalidArgument,
+  isTroupeError,
+  TroupeError,
+} from '@troupe/core';
 import type { EmbeddingsModel, OpenAIEmbeddingsOptions } from '@troupe/providers';
 import { openaiEmbeddings } from '@troupe/providers';
 import { z } from 'zod';
@@ -154,6 +159,40 @@ async function embedBatch(
 }
 
 /**
+ * The provider side: every option this package does not read itself goes to `openaiEmbeddings`,
+ * whose refusals are renamed after this factory's options (`details.field` names the option).
+ */
+function embeddingsModel(
+  options: OpenAIEmbedderOptions,
+  parsed: z.output<typeof ownSchema>,
+): EmbeddingsModel {
+  const {
+    dimensions: _dimensions,
+    sendDimensions: _sendDimensions,
+    batchSize: _batchSize,
+    timeoutMs: _timeoutMs,
+    limiter: _limiter,
+    limiterKey: _limiterKey,
+    leaseTimeoutMs: _leaseTimeoutMs,
+    ...providerOptions
+  } = options;
+  try {
+    return openaiEmbeddings({
+      ...providerOptions,
+      timeoutMs: parsed.timeoutMs ?? 60_000,
+      ...(parsed.sendDimensions ? { dimensions: parsed.dimensions } : {}),
+    });
+  } catch (error) {
+    if (!isTroupeError(error, 'ERR_INVALID_ARGUMENT')) throw error;
+    const option = /^[\w.-]+/.exec(error.message)?.[0] ?? '';
+    throw invalidArgument(`${WHAT}.${error.message}`, {
+      ...error.details,
+      field: `${WHAT}.${option}`,
+    });
+  }
+}
+
+/**
  * An {@link Embedder} for any OpenAI-compatible server: `POST {baseURL}/embeddings` with
  * `{ model, input }`, built on `@troupe/providers`' `openaiEmbeddings` and so on the chat
  * providers' transport: the shared undici pool per origin, deadlines on `clock`, retries with
@@ -179,16 +218,7 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
   const parsed = parseStrictOptions(ownSchema, options, WHAT, PROVIDER_OPTIONS);
   const admit = admission(parsed);
   const { dimensions } = parsed;
-  const forward: Record<string, unknown> = {};
-  for (const name of PROVIDER_OPTIONS) {
-    const value = (options as unknown as Record<string, unknown>)[name];
-    if (value !== undefined) forward[name] = value;
-  }
-  const model = openaiEmbeddings({
-    ...(forward as unknown as OpenAIEmbeddingsOptions),
-    timeoutMs: parsed.timeoutMs ?? 60_000,
-    ...(parsed.sendDimensions ? { dimensions } : {}),
-  });
+  const model = embeddingsModel(options, parsed);
   const batchSize = parsed.batchSize ?? 256;
 
   return {
