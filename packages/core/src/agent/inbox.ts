@@ -11,6 +11,40 @@ export class Inbox {
   #steered: Mail[] = [];
   /** Highest mailbox seq accepted (queued, handled or taken): a redelivered mail is dropped. */
   accepted = 0;
+  /** Last mailbox seq taken into history as a user message. */
+  #taken = 0;
+  /** The context key where `wait_messages` keeps the last seq it took from this inbox. */
+  readonly toolCursorKey: string;
+
+  constructor(agent: string) {
+    this.toolCursorKey = `cursor:inbox:${agent}`;
+  }
+
+  /** Last seq handled: taken into history by a run, or by `wait_messages` (in `context`). */
+  cursor(context: Readonly<Record<string, unknown>>): number {
+    const byTool = context[this.toolCursorKey];
+    return typeof byTool === 'number' && byTool > this.#taken ? byTool : this.#taken;
+  }
+
+  /** Takes `mails` into history: the new last seq taken, or undefined when it did not move. */
+  take(mails: readonly Mail[]): number | undefined {
+    const last = mails[mails.length - 1];
+    if (last === undefined || last.seq <= this.#taken) return undefined;
+    this.#taken = last.seq;
+    return last.seq;
+  }
+
+  /** Starts the count over at `seq` (the mailbox topic restarted). */
+  rebase(seq: number): void {
+    this.#taken = seq;
+    this.accepted = seq;
+  }
+
+  /** A stored session's last taken seq; nothing at or below the cursor is accepted again. */
+  restore(taken: number, context: Readonly<Record<string, unknown>>): void {
+    this.#taken = taken;
+    this.accepted = Math.max(this.accepted, this.cursor(context));
+  }
 
   get empty(): boolean {
     return this.#queue.length === 0 && this.#steered.length === 0;
