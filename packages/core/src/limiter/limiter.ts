@@ -1,21 +1,26 @@
 import {
-  checkCapacity,
   feedbackPause,
   NANOS_PER_USD,
   parseKeys,
   parseWeight,
   type Weight,
 } from '../backend/limiter-options.js';
-import { requireName } from '../backend/validate.js';
+import { closedError, requireName } from '../backend/validate.js';
 import type {
   AcquireOptions,
   LimiterUsage,
-  LimitReason,
   RateLimitFeedback,
   TryAcquireOptions,
 } from '../backends.js';
 import type { Clock } from '../clock.js';
-import { abortedError, TroupeError } from '../errors.js';
+import { abortedError, type TroupeError } from '../errors.js';
+import {
+  admissible,
+  checkStatesCapacity,
+  queueRefusal,
+  rateLimitedError,
+  refusalOf,
+} from './admission.js';
 import { KeyState, type Waiter } from './key-state.js';
 import { type LeaseOwner, MemoryLease } from './lease.js';
 import { parseLimiterOptions } from './options.js';
@@ -25,13 +30,11 @@ import type {
   RateLimiterOptions,
   RateLimiterResult,
 } from './types.js';
-import { REASONS, type RuleWindow } from './window.js';
-
-type Refusal = { readonly ok: false; readonly reason: LimitReason; readonly retryAfterMs: number };
+import type { RuleWindow } from './window.js';
 
 const NO_STATES: readonly KeyState[] = Object.freeze([]);
 
-const closedError = (): TroupeError => new TroupeError('ERR_CLOSED', 'the rate limiter is closed');
+const closed = (): TroupeError => closedError('the rate limiter');
 
 /**
  * Creates the in-memory sliding-window rate limiter. See `packages/core/docs/limiter.md`.
@@ -71,7 +74,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   }
 
   tryAcquire(keys: string | readonly string[], options?: TryAcquireOptions): RateLimiterResult {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw closed();
     const weight = this.#weight;
     parseWeight(options, weight, false);
     const now = this.#clock.now();
@@ -81,19 +84,19 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
     }
     const names = parseKeys(keys);
     const states = this.#existing(names);
-    this.#checkCapacity(states, weight);
+    checkStatesCapacity(states, weight);
     for (let i = 0; i < states.length; i++) {
-      if (states[i]!.first !== undefined) return this.#queueRefusal(states, weight, now);
+      if (states[i]!.first !== undefined) return queueRefusal(states, weight, now);
     }
-    if (this.#admissible(states, weight, now)) {
+    if (admissible(states, weight, now)) {
       return { ok: true, lease: this.#admit(names, states, weight, now) };
     }
-    return this.#refusal(states, weight, now);
+    return refusalOf(states, weight, now);
   }
 
   acquire(keys: string | readonly string[], options?: AcquireOptions): Promise<RateLimiterLease> {
     try {
-      if (this.#closed) throw closedError();
+      if (this.#closed) throw closed();
       parseWeight(options, this.#weight, true);
       const signal = options?.signal;
       if (signal?.aborted) {
@@ -109,14 +112,14 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
       const names = parseKeys(keys);
       const maxWaitMs = options?.maxWaitMs ?? Number.POSITIVE_INFINITY;
       const existing = this.#existing(names);
-      this.#checkCapacity(existing, weight);
+      checkStatesCapacity(existing, weight);
       if (
         existing.every((state) => state.first === undefined) &&
-        this.#admissible(existing, weight, now)
+        admissible(existing, weight, now)
       ) {
         return Promise.resolve(this.#admit(names, existing, weight, now));
       }
-      if (maxWaitMs <= 0) throw this.#rateLimited(names, 0, this.#refusal(existing, weight, now));
+      if (maxWaitMs <= 0) throw rateLimitedError(names, 0, refusalOf(existing, weight, now));
       // Unruled keys get a state too, so later requests on them queue behind this waiter.
       const states = names.map((key) => this.#stateFor(key));
       return new Promise<RateLimiterLease>((resolve, reject) => {
@@ -152,7 +155,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   }
 
   usage(key: string): LimiterUsage {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw closed();
     requireName(key, 'key');
     const window = this.#states.get(key)?.window;
     if (window === undefined) return { requests: 0, tokens: 0, costUsd: 0 };
@@ -165,7 +168,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   }
 
   observe(key: string, feedback: RateLimitFeedback): void {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw closed();
     requireName(key, 'key');
     const pause = feedbackPause(
       feedback,
@@ -184,7 +187,7 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const waiter of [...this.#waiters]) this.#giveUp(waiter, closedError(), false);
+    for (const waiter of [...this.#waiters]) this.#giveUp(waiter, closed(), false);
   }
 
   /** Called by a lease after it settled or cancelled: capacity may have come back. */
@@ -257,25 +260,6 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
     return state;
   }
 
-  #checkCapacity(states: readonly KeyState[], weight: Weight): void {
-    for (let i = 0; i < states.length; i++) {
-      const window = states[i]!.window;
-      if (window !== undefined) checkCapacity(window, weight);
-    }
-  }
-
-  #admissible(states: readonly KeyState[], weight: Weight, now: number): boolean {
-    for (let i = 0; i < states.length; i++) {
-      const state = states[i]!;
-      if (state.pausedRequestsUntil > now || state.pausedTokensUntil > now) return false;
-      const window = state.window;
-      if (window === undefined) continue;
-      window.evict(now);
-      if (!window.admits(weight.requests, weight.tokens, weight.cost)) return false;
-    }
-    return true;
-  }
-
   #admit(
     names: readonly string[],
     states: readonly KeyState[],
@@ -288,57 +272,6 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
         ? (states[0]!.window?.push(now, requests, tokens, cost) ?? -1)
         : states.map((state) => state.window?.push(now, requests, tokens, cost) ?? -1);
     return new MemoryLease(this, names, states, seqs, now, requests, tokens, cost);
-  }
-
-  /**
-   * Why a weight does not fit, and the exact wait until it does (assuming nothing else is
-   * admitted): the largest wait over every key and dimension, since all must fit at once and
-   * each only gets better with time. Ties report requests, then tokens, then budget.
-   */
-  #refusal(states: readonly KeyState[], weight: Weight, now: number): Refusal {
-    let reason: LimitReason = 'requests';
-    let wait = 0;
-    for (const state of states) {
-      const window = state.window;
-      window?.evict(now);
-      for (let d = 0 as 0 | 1 | 2; d <= 2; d = (d + 1) as 0 | 1 | 2) {
-        const amount = d === 0 ? weight.requests : d === 1 ? weight.tokens : weight.cost;
-        let ms = window === undefined ? 0 : window.waitMs(d, amount, now);
-        const paused =
-          d === 0 ? state.pausedRequestsUntil : d === 1 ? state.pausedTokensUntil : now;
-        if (paused - now > ms) ms = paused - now;
-        if (ms > wait) {
-          wait = ms;
-          reason = REASONS[d]!;
-        }
-      }
-    }
-    return { ok: false, reason, retryAfterMs: wait };
-  }
-
-  /**
-   * `tryAcquire` on a key with waiters never jumps the queue. The refusal reports the larger
-   * of its own wait and the wait of the waiter the queue is stuck behind: a lower bound.
-   */
-  #queueRefusal(states: readonly KeyState[], weight: Weight, now: number): Refusal {
-    let best = this.#admissible(states, weight, now)
-      ? undefined
-      : this.#refusal(states, weight, now);
-    for (const state of states) {
-      let waiter = state.first?.waiter;
-      if (waiter === undefined) continue;
-      // Follow the chain of "blocked behind" to a waiter at the head of all its queues.
-      // Terminates: each step goes to a strictly earlier waiter.
-      for (;;) {
-        const node: { state: KeyState } | undefined = waiter.nodes.find((n) => n.state.first !== n);
-        if (node === undefined) break;
-        waiter = node.state.first!.waiter;
-      }
-      if (this.#admissible(waiter.states, waiter.weight, now)) continue;
-      const refusal = this.#refusal(waiter.states, waiter.weight, now);
-      if (best === undefined || refusal.retryAfterMs > best.retryAfterMs) best = refusal;
-    }
-    return best ?? { ok: false, reason: 'requests', retryAfterMs: 0 };
   }
 
   // -- waiters --------------------------------------------------------------------------------
@@ -356,12 +289,12 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
       const waiter = todo.pop()!.first?.waiter;
       if (waiter === undefined || !waiter.nodes.every((node) => node.state.first === node))
         continue;
-      if (this.#admissible(waiter.states, waiter.weight, now)) {
+      if (admissible(waiter.states, waiter.weight, now)) {
         this.#remove(waiter);
         waiter.resolve(this.#admit(waiter.keys, waiter.states, waiter.weight, now));
         todo.push(...waiter.states);
       } else {
-        this.#arm(waiter, now, now + this.#refusal(waiter.states, waiter.weight, now).retryAfterMs);
+        this.#arm(waiter, now, now + refusalOf(waiter.states, waiter.weight, now).retryAfterMs);
       }
     }
   }
@@ -386,16 +319,8 @@ class MemoryRateLimiter implements RateLimiter, LeaseOwner {
     this.#pump(waiter.states);
     if (waiter.done) return;
     const now = this.#clock.now();
-    const refusal = this.#refusal(waiter.states, waiter.weight, now);
-    this.#giveUp(waiter, this.#rateLimited(waiter.keys, now - waiter.since, refusal));
-  }
-
-  #rateLimited(keys: readonly string[], waitedMs: number, refusal: Refusal): TroupeError {
-    return new TroupeError(
-      'ERR_RATE_LIMITED',
-      `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
-      { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
-    );
+    const refusal = refusalOf(waiter.states, waiter.weight, now);
+    this.#giveUp(waiter, rateLimitedError(waiter.keys, now - waiter.since, refusal));
   }
 
   #giveUp(waiter: Waiter, error: TroupeError, pump = true): void {

@@ -1,7 +1,6 @@
 import { DEFAULT_MAX_FEEDBACK_PAUSE_MS, parseRules } from '../backend/limiter-options.js';
-import { requireClock, requireDuration } from '../backend/validate.js';
+import { requireClock, requireDuration, requireRecord } from '../backend/validate.js';
 import type { Clock } from '../clock.js';
-import { invalidArgument } from '../errors.js';
 import { RuleWindow } from './window.js';
 
 const OPTION_NAMES: ReadonlySet<string> = new Set(['clock', 'rules', 'maxFeedbackPauseMs']);
@@ -12,10 +11,7 @@ export function parseLimiterOptions(options: unknown): {
   windows: RuleWindow[];
   maxFeedbackPauseMs: number;
 } {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalidArgument('options must be an object', { options });
-  }
-  const record = options as Record<string, unknown>;
+  const record = requireRecord(options, 'options');
   const clock = requireClock(record.clock);
   const windows = parseRules(record, OPTION_NAMES).map(
     (spec) =>
