@@ -1,16 +1,10 @@
-import { checkOptionNames } from '../backend/validate.js';
-import type { TimerHandle } from '../clock.js';
-import { invalidArgument } from '../errors.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { checkLogEntry } from './checks.js';
-import {
-  LOG_OPTIONS,
-  type SessionLog,
-  type SessionLogOptions,
-  type SessionLogStats,
-} from './log-types.js';
+import { type LogSettings, parseLogOptions } from './log-options.js';
+import type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
 import { redactSecrets } from './redact.js';
-import { type Backoff, parseRetry, report, reportClosed, retryable } from './retry.js';
-import type { SessionLogEntry } from './types.js';
+import { report, reportClosed, retryable } from './retry.js';
+import type { SessionLogEntry, SessionStore } from './types.js';
 
 export type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
 
@@ -62,126 +56,232 @@ interface Waiter {
  * ```
  */
 export function createSessionLog(options: SessionLogOptions): SessionLog {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('options must be an object');
-  checkOptionNames(options as unknown as Record<string, unknown>, LOG_OPTIONS, 'session log');
-  const { store, clock, flushIntervalMs = 500, maxBatch = 1_000, onError } = options;
-  const maxPending = options.maxPending ?? maxBatch * 10;
-  if (typeof store?.appendLog !== 'function')
-    throw invalidArgument('options.store must be a SessionStore');
-  if (typeof clock?.setTimeout !== 'function')
-    throw invalidArgument('options.clock must be a Clock');
-  if (!(Number.isFinite(flushIntervalMs) && flushIntervalMs >= 0)) {
-    throw invalidArgument('options.flushIntervalMs must be a non-negative finite number', {
-      flushIntervalMs,
-    });
-  }
-  if (!(Number.isSafeInteger(maxBatch) && maxBatch >= 1)) {
-    throw invalidArgument('options.maxBatch must be a positive integer', { maxBatch });
-  }
-  if (!(Number.isSafeInteger(maxPending) && maxPending >= 1)) {
-    throw invalidArgument('options.maxPending must be a positive integer', { maxPending });
-  }
-  if (onError !== undefined && typeof onError !== 'function') {
-    throw invalidArgument('options.onError must be a function');
-  }
-  const backoff: Backoff = parseRetry(options.retry);
-  // Only flushSync and backpressure use it: rounds always go through appendLog, the one async contract.
-  const writeSync = store.appendLogSync?.bind(store);
+  return new BatchedSessionLog(parseLogOptions(options));
+}
 
-  let buffer: SessionLogEntry[] = [];
+/**
+ * The log {@link createSessionLog} returns, its options already checked. Its public methods
+ * are own properties (arrow fields), as on the object the factory used to build: `flush` and
+ * `flushSync` may be taken off it.
+ */
+class BatchedSessionLog implements SessionLog {
+  readonly #store: SessionStore;
+  readonly #clock: Clock;
+  readonly #settings: LogSettings;
+  // Only flushSync and backpressure use it: rounds always go through appendLog, the one async contract.
+  readonly #writeSync: ((entries: readonly SessionLogEntry[]) => void) | undefined;
+  #buffer: SessionLogEntry[] = [];
   /** The round in progress: its entries from `offset` on are not written yet. */
-  let current: Round | undefined;
-  let writing = false;
-  let timer: TimerHandle | undefined;
-  let lastRoundAt = Number.NEGATIVE_INFINITY;
-  let attempts = 0;
+  #current: Round | undefined;
+  #writing = false;
+  #timer: TimerHandle | undefined;
+  #lastRoundAt = Number.NEGATIVE_INFINITY;
+  #attempts = 0;
   /** The last write failed: backpressure waits for the retries instead of failing each append. */
-  let failing = false;
-  let waiters: Waiter[] = [];
-  let closing: Promise<void> | undefined;
-  const stats = { appended: 0, written: 0, batches: 0, errors: 0, dropped: 0 };
+  #failing = false;
+  #waiters: Waiter[] = [];
+  #closing: Promise<void> | undefined;
+  readonly #stats = { appended: 0, written: 0, batches: 0, errors: 0, dropped: 0 };
   /** Entries per transaction now: halved by each failure, doubled back by each success. */
-  let chunkSize = maxBatch;
+  #chunkSize: number;
+
+  constructor(settings: LogSettings) {
+    this.#settings = settings;
+    this.#store = settings.store;
+    this.#clock = settings.clock;
+    this.#writeSync = settings.store.appendLogSync?.bind(settings.store);
+    this.#chunkSize = settings.maxBatch;
+  }
+
+  readonly append = (entry: SessionLogEntry): void => {
+    checkLogEntry(entry);
+    const stats = this.#stats;
+    if (this.#closing !== undefined) {
+      stats.errors++;
+      reportClosed(this.#settings.onError, 'session log', entry.sessionId, 'log');
+      return;
+    }
+    this.#buffer.push(entry);
+    stats.appended++;
+    if (
+      stats.appended - this.#settled() > this.#settings.maxPending &&
+      !this.#failing &&
+      this.#writeSync !== undefined
+    ) {
+      // Backpressure: the appender outruns the store; it pays for the write itself.
+      this.flushSync();
+      return;
+    }
+    if (this.#writing) return;
+    if (this.#buffer.length >= this.#settings.maxBatch && this.#timer !== undefined) {
+      // A full batch does not wait for the interval.
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#arm(0);
+      return;
+    }
+    this.#armForInterval();
+  };
+
+  readonly flush = (): Promise<void> => {
+    const target = this.#stats.appended;
+    if (this.#settled() >= target) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ target, resolve, reject });
+      if (!this.#writing) {
+        if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+        this.#timer = undefined;
+        void this.#round();
+      }
+    });
+  };
+
+  readonly flushSync = (): boolean => {
+    const writeSync = this.#writeSync;
+    if (writeSync === undefined) return false;
+    // Take over the current round's tail after the transaction in flight (a store with
+    // appendLogSync does its appendLog work inside the call, so that one is already written).
+    let entries = this.#buffer;
+    const current = this.#current;
+    if (current !== undefined) {
+      entries = current.entries.slice(current.end, current.limit).concat(this.#buffer);
+      current.limit = current.end;
+    }
+    this.#buffer = [];
+    for (let offset = 0; offset < entries.length; ) {
+      const end = Math.min(entries.length, offset + this.#settings.maxBatch);
+      const chunk = prepare(entries, offset, end);
+      try {
+        writeSync(chunk);
+        this.#stats.written += chunk.length;
+        this.#stats.batches++;
+      } catch (error) {
+        const done = retryable(error) ? 0 : this.#salvageSync(writeSync, chunk, error);
+        if (done < chunk.length) {
+          this.#buffer = entries.slice(offset + done).concat(this.#buffer);
+          this.#failing = true;
+          this.#stats.errors++;
+          this.#report(error, chunk[0]?.sessionId, 1, false);
+          return false;
+        }
+      }
+      offset = end;
+    }
+    this.#failing = false;
+    this.#settle();
+    return true;
+  };
+
+  readonly close = (): Promise<void> => {
+    this.#closing ??= this.flush().finally(() => {
+      if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    });
+    return this.#closing;
+  };
+
+  readonly pending = (): number => this.#stats.appended - this.#settled();
+
+  readonly stats = (): SessionLogStats => ({ ...this.#stats });
+
   /**
    * After a transaction that took `ms`: a synchronous driver (a store with `appendLogSync`)
    * blocks the event loop for the whole transaction, so batches shrink until one takes at most
    * {@link SLICE_MS}, and grow back (to `maxBatch`) while they take less than half of it. An
    * async store's time is spent waiting, not blocking: its batches only grow back.
    */
-  const sliced = (ms: number): void => {
-    if (writeSync !== undefined && ms > SLICE_MS) chunkSize = Math.max(1, chunkSize >> 1);
-    else if (writeSync === undefined || ms < SLICE_MS / 2) {
-      chunkSize = Math.min(maxBatch, chunkSize * 2);
+  #sliced(ms: number): void {
+    if (this.#writeSync !== undefined && ms > SLICE_MS) {
+      this.#chunkSize = Math.max(1, this.#chunkSize >> 1);
+    } else if (this.#writeSync === undefined || ms < SLICE_MS / 2) {
+      this.#chunkSize = Math.min(this.#settings.maxBatch, this.#chunkSize * 2);
     }
-  };
+  }
+
   /** Entries no longer pending: written, or refused as invalid and skipped. */
-  const settled = (): number => stats.written + stats.dropped;
+  #settled(): number {
+    return this.#stats.written + this.#stats.dropped;
+  }
 
-  const arm = (delay: number): void => {
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      void round();
+  #arm(delay: number): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#round();
     }, delay);
-  };
+  }
 
-  const armForInterval = (): void => {
-    if (timer !== undefined) return;
-    if (waiters.length > 0) arm(0);
-    else arm(Math.max(0, lastRoundAt + flushIntervalMs - clock.now()));
-  };
+  #armForInterval(): void {
+    if (this.#timer !== undefined) return;
+    if (this.#waiters.length > 0) this.#arm(0);
+    else {
+      this.#arm(
+        Math.max(0, this.#lastRoundAt + this.#settings.flushIntervalMs - this.#clock.now()),
+      );
+    }
+  }
 
-  const settle = (error?: unknown): void => {
-    if (waiters.length === 0) return;
+  #settle(error?: unknown): void {
+    if (this.#waiters.length === 0) return;
     const keep: Waiter[] = [];
-    for (const waiter of waiters) {
+    for (const waiter of this.#waiters) {
       if (error !== undefined) waiter.reject(error);
-      else if (waiter.target <= settled()) waiter.resolve();
+      else if (waiter.target <= this.#settled()) waiter.resolve();
       else keep.push(waiter);
     }
-    waiters = keep;
-  };
+    this.#waiters = keep;
+  }
 
-  const yieldToLoop = (): Promise<void> => new Promise((resolve) => clock.setTimeout(resolve, 0));
+  #yieldToLoop(): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimeout(resolve, 0));
+  }
 
-  const round = async (): Promise<void> => {
-    if (buffer.length === 0) {
-      writing = false;
+  async #round(): Promise<void> {
+    if (this.#buffer.length === 0) {
+      this.#writing = false;
       return;
     }
-    writing = true;
-    lastRoundAt = clock.now();
-    const round: Round = { entries: buffer, offset: 0, end: 0, limit: buffer.length };
-    buffer = [];
-    current = round;
+    this.#writing = true;
+    this.#lastRoundAt = this.#clock.now();
+    const round: Round = { entries: this.#buffer, offset: 0, end: 0, limit: this.#buffer.length };
+    this.#buffer = [];
+    this.#current = round;
     while (round.offset < round.limit) {
-      round.end = Math.min(round.limit, round.offset + chunkSize);
-      const started = clock.now();
-      const chunk = prepare(round.entries, round.offset, round.end);
-      try {
-        await store.appendLog(chunk);
-        stats.written += chunk.length;
-        stats.batches++;
-        failing = false;
-        sliced(clock.now() - started);
-      } catch (error) {
-        const done = retryable(error) ? 0 : await salvage(chunk, error);
-        if (done < chunk.length) {
-          current = undefined;
-          failed(error, round.entries.slice(round.offset + done, round.limit));
-          return;
-        }
-      }
+      round.end = Math.min(round.limit, round.offset + this.#chunkSize);
+      if (!(await this.#writeChunk(round))) return;
       round.offset = round.end;
-      attempts = 0;
-      settle();
+      this.#attempts = 0;
+      this.#settle();
       // Between transactions, let the actors run (unless someone is waiting on a flush).
-      if (round.offset < round.limit && waiters.length === 0) await yieldToLoop();
+      if (round.offset < round.limit && this.#waiters.length === 0) await this.#yieldToLoop();
     }
-    current = undefined;
-    writing = false;
-    if (buffer.length > 0) armForInterval();
-  };
+    this.#current = undefined;
+    this.#writing = false;
+    if (this.#buffer.length > 0) this.#armForInterval();
+  }
+
+  /**
+   * Writes the round's `[offset, end)` as one transaction. False when it failed and the round
+   * ended (its unwritten entries back in the buffer, a retry armed or given up).
+   */
+  async #writeChunk(round: Round): Promise<boolean> {
+    const started = this.#clock.now();
+    const chunk = prepare(round.entries, round.offset, round.end);
+    try {
+      await this.#store.appendLog(chunk);
+      this.#stats.written += chunk.length;
+      this.#stats.batches++;
+      this.#failing = false;
+      this.#sliced(this.#clock.now() - started);
+    } catch (error) {
+      const done = retryable(error) ? 0 : await this.#salvage(chunk, error);
+      if (done < chunk.length) {
+        this.#current = undefined;
+        this.#failed(error, round.entries.slice(round.offset + done, round.limit));
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * A batch the store refused as invalid: writes its entries one by one and skips (reports)
@@ -189,181 +289,82 @@ export function createSessionLog(options: SessionLogOptions): SessionLog {
    * got through (written or skipped): fewer than all when a write failed for another reason,
    * and the rest is then retried as any failed batch.
    */
-  const salvage = async (chunk: SessionLogEntry[], first: unknown): Promise<number> => {
+  async #salvage(chunk: SessionLogEntry[], first: unknown): Promise<number> {
     if (chunk.length === 1) {
-      drop(chunk[0]!, first);
+      this.#drop(chunk[0]!, first);
       return 1;
     }
     for (let i = 0; i < chunk.length; i++) {
       try {
-        await store.appendLog([chunk[i]!]);
-        stats.written++;
-        stats.batches++;
+        await this.#store.appendLog([chunk[i]!]);
+        this.#stats.written++;
+        this.#stats.batches++;
       } catch (error) {
         if (retryable(error)) return i;
-        drop(chunk[i]!, error);
+        this.#drop(chunk[i]!, error);
       }
     }
     return chunk.length;
-  };
-
-  const drop = (entry: SessionLogEntry, error: unknown): void => {
-    stats.dropped++;
-    stats.errors++;
-    report(onError, error, {
-      sessionId: entry.sessionId,
-      operation: 'log',
-      attempt: 1,
-      willRetry: false,
-    });
-  };
-
-  const failed = (error: unknown, unwritten: SessionLogEntry[]): void => {
-    // Back to the front: entries keep their order across retries.
-    buffer = unwritten.concat(buffer);
-    stats.errors++;
-    attempts++;
-    failing = true;
-    chunkSize = Math.max(1, chunkSize >> 1);
-    const willRetry = retryable(error) && attempts < backoff.maxAttempts;
-    report(onError, error, {
-      sessionId: unwritten[0]?.sessionId,
-      operation: 'log',
-      attempt: attempts,
-      willRetry,
-    });
-    if (willRetry) {
-      // Still the one writer: `writing` stays set until the retry's round ends.
-      arm(backoff.delay(attempts));
-      return;
-    }
-    // Given up: the entries stay buffered for the next append or flush.
-    attempts = 0;
-    writing = false;
-    settle(error);
-  };
-
-  const flush = (): Promise<void> => {
-    const target = stats.appended;
-    if (settled() >= target) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      waiters.push({ target, resolve, reject });
-      if (!writing) {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        timer = undefined;
-        void round();
-      }
-    });
-  };
-
-  const flushSync = (): boolean => {
-    if (writeSync === undefined) return false;
-    // Take over the current round's tail after the transaction in flight (a store with
-    // appendLogSync does its appendLog work inside the call, so that one is already written).
-    let entries = buffer;
-    if (current !== undefined) {
-      entries = current.entries.slice(current.end, current.limit).concat(buffer);
-      current.limit = current.end;
-    }
-    buffer = [];
-    for (let offset = 0; offset < entries.length; ) {
-      const end = Math.min(entries.length, offset + maxBatch);
-      const chunk = prepare(entries, offset, end);
-      try {
-        writeSync(chunk);
-        stats.written += chunk.length;
-        stats.batches++;
-      } catch (error) {
-        const done = retryable(error) ? 0 : salvageSync(writeSync, chunk, error);
-        if (done < chunk.length) {
-          buffer = entries.slice(offset + done).concat(buffer);
-          failing = true;
-          stats.errors++;
-          report(onError, error, {
-            sessionId: chunk[0]?.sessionId,
-            operation: 'log',
-            attempt: 1,
-            willRetry: false,
-          });
-          return false;
-        }
-      }
-      offset = end;
-    }
-    failing = false;
-    settle();
-    return true;
-  };
+  }
 
   /** {@link salvage} for `flushSync`: entry by entry, skipping the ones refused as invalid. */
-  const salvageSync = (
+  #salvageSync(
     write: (entries: readonly SessionLogEntry[]) => void,
     chunk: SessionLogEntry[],
     first: unknown,
-  ): number => {
+  ): number {
     if (chunk.length === 1) {
-      drop(chunk[0]!, first);
+      this.#drop(chunk[0]!, first);
       return 1;
     }
     for (let i = 0; i < chunk.length; i++) {
       try {
         write([chunk[i]!]);
-        stats.written++;
-        stats.batches++;
+        this.#stats.written++;
+        this.#stats.batches++;
       } catch (error) {
         if (retryable(error)) return i;
-        drop(chunk[i]!, error);
+        this.#drop(chunk[i]!, error);
       }
     }
     return chunk.length;
-  };
+  }
 
-  return {
-    append(entry: SessionLogEntry): void {
-      checkLogEntry(entry);
-      if (closing !== undefined) {
-        stats.errors++;
-        reportClosed(onError, 'session log', entry.sessionId, 'log');
-        return;
-      }
-      buffer.push(entry);
-      stats.appended++;
-      if (stats.appended - settled() > maxPending && !failing && writeSync !== undefined) {
-        // Backpressure: the appender outruns the store; it pays for the write itself.
-        flushSync();
-        return;
-      }
-      if (writing) return;
-      if (buffer.length >= maxBatch && timer !== undefined) {
-        // A full batch does not wait for the interval.
-        clock.clearTimeout(timer);
-        timer = undefined;
-        arm(0);
-        return;
-      }
-      armForInterval();
-    },
+  #drop(entry: SessionLogEntry, error: unknown): void {
+    this.#stats.dropped++;
+    this.#stats.errors++;
+    this.#report(error, entry.sessionId, 1, false);
+  }
 
-    flush,
+  #failed(error: unknown, unwritten: SessionLogEntry[]): void {
+    // Back to the front: entries keep their order across retries.
+    this.#buffer = unwritten.concat(this.#buffer);
+    this.#stats.errors++;
+    this.#attempts++;
+    this.#failing = true;
+    this.#chunkSize = Math.max(1, this.#chunkSize >> 1);
+    const backoff = this.#settings.backoff;
+    const willRetry = retryable(error) && this.#attempts < backoff.maxAttempts;
+    this.#report(error, unwritten[0]?.sessionId, this.#attempts, willRetry);
+    if (willRetry) {
+      // Still the one writer: `writing` stays set until the retry's round ends.
+      this.#arm(backoff.delay(this.#attempts));
+      return;
+    }
+    // Given up: the entries stay buffered for the next append or flush.
+    this.#attempts = 0;
+    this.#writing = false;
+    this.#settle(error);
+  }
 
-    flushSync,
-
-    close(): Promise<void> {
-      closing ??= flush().finally(() => {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        timer = undefined;
-      });
-      return closing;
-    },
-
-    pending(): number {
-      return stats.appended - settled();
-    },
-
-    stats(): SessionLogStats {
-      return { ...stats };
-    },
-  };
+  #report(
+    error: unknown,
+    sessionId: string | undefined,
+    attempt: number,
+    willRetry: boolean,
+  ): void {
+    report(this.#settings.onError, error, { sessionId, operation: 'log', attempt, willRetry });
+  }
 }
 
 /** The entries of `[from, to)`, with secret keys removed from their data. */
