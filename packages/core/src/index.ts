@@ -77,6 +77,7 @@ export type {
   PlacementOption,
   PoolOptions,
 } from './placement/types.js';
+export { type AgentPoolOptions, configureAgentPool } from './placement/pool/agent-pool.js';
 export type { DerivedStats, Deriver } from './session/derived.js';
 export { DEFAULT_LOOK_BACK, DerivedState, defineDeriver } from './session/derived.js';
 export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';

@@ -10,7 +10,7 @@
  * @example
  * ```ts
  * const execArgv = workerExecArgv();
- * const pool = new Piscina({ filename: workerUrl.href, ...(execArgv && { execArgv }) });
+ * const worker = new Worker(workerUrl, { ...(execArgv && { execArgv }) });
  * ```
  */
 export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] | undefined {

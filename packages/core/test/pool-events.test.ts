@@ -1,9 +1,9 @@
 // Which event types pool hosts build and send: only those the coordinator's listeners take.
-// Workers load core's dist: build core first (`npx tsc -p packages/core/tsconfig.build.json`).
+// Workers load core's dist: build core first (`npx turbo run build --filter=@troupe/core`).
 
-import type { TeamEventOf } from '@troupe/core';
+import type { TeamEvent, TeamEventOf } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
-import { eventMessagesReceived } from '../src/placement/pool/host-channel.js';
+import { WorkerEvents } from '../src/placement/pool/worker-events.js';
 import { drive, makeTeam, PUPPET, script } from './fixtures/harness.js';
 
 /** One tool call, then an answer streamed in two text deltas. */
@@ -19,48 +19,59 @@ const echoThenStream = () =>
     },
   );
 
-/** Event messages per type that crossed a host's port, as a plain object. */
-const crossed = () => Object.fromEntries(eventMessagesReceived);
-
 describe('pool placement events', () => {
-  it('sends across the port only the event types someone listens to', async () => {
+  it('delivers the events listened to, deltas only while a model.delta listener is on', async () => {
     const { team, clock } = makeTeam('pool');
     try {
       const returned: string[] = [];
       team.on('tool.returned', (e) => returned.push(e.tool));
       await team.spawn(PUPPET, { name: 'p' });
-      eventMessagesReceived.clear();
-      const result = await drive(team, clock, team.send('p', echoThenStream()));
-      expect(result.text).toBe('done');
+      expect((await drive(team, clock, team.send('p', echoThenStream()))).text).toBe('done');
       expect(returned).toEqual(['echo']);
-      expect(crossed()).toEqual({ 'tool.returned': 1 });
+
+      const deltas: TeamEventOf<'model.delta'>['delta'][] = [];
+      const off = team.on('model.delta', (e) => deltas.push(e.delta));
+      await drive(team, clock, team.send('p', echoThenStream()));
+      expect(deltas.map((d) => (d.type === 'text' ? d.text : ''))).toEqual(['do', 'ne']);
+      off();
+      await drive(team, clock, team.send('p', echoThenStream()));
+      expect(returned).toEqual(['echo', 'echo', 'echo']);
     } finally {
       await team.close();
     }
   });
+});
 
-  it('starts sending deltas when a model.delta listener comes, and stops when it goes', async () => {
-    const { team, clock } = makeTeam('pool');
-    try {
-      await team.spawn(PUPPET, { name: 'p' });
-      team.on('tool.returned', () => {});
-      eventMessagesReceived.clear();
-      await drive(team, clock, team.send('p', echoThenStream()));
-      expect(crossed()).toEqual({ 'tool.returned': 1 });
+describe("a host's event sink", () => {
+  /** The sink over a port that records what it would carry. */
+  function sink(types: readonly string[]) {
+    const sent: string[] = [];
+    const events = new WorkerEvents(
+      { push: (msg) => void (msg.t === 'event' && sent.push(msg.event.type)) },
+      types,
+    );
+    return { events, sent };
+  }
+  const event = (type: TeamEvent['type']) => ({ type }) as TeamEvent;
 
-      const deltas: TeamEventOf<'model.delta'>['delta'][] = [];
-      const off = team.on('model.delta', (e) => deltas.push(e.delta));
-      eventMessagesReceived.clear();
-      await drive(team, clock, team.send('p', echoThenStream()));
-      expect(deltas.map((d) => (d.type === 'text' ? d.text : ''))).toEqual(['do', 'ne']);
-      expect(crossed()).toEqual({ 'tool.returned': 1, 'model.delta': 2 });
+  it('carries only the event types the coordinator listens to', () => {
+    const { events, sent } = sink(['tool.returned']);
+    expect([events.wants('tool.returned'), events.wants('model.delta')]).toEqual([true, false]);
+    events.emit(event('model.delta'));
+    events.emit(event('tool.returned'));
+    expect(sent).toEqual(['tool.returned']);
+  });
 
-      off();
-      eventMessagesReceived.clear();
-      await drive(team, clock, team.send('p', echoThenStream()));
-      expect(crossed()).toEqual({ 'tool.returned': 1 });
-    } finally {
-      await team.close();
-    }
+  it('follows the listened types as they change, and carries nothing when none is', () => {
+    const { events, sent } = sink([]);
+    expect(events.active).toBe(false);
+    events.emit(event('tool.returned'));
+    events.setTypes(['tool.returned', 'model.delta']);
+    events.emit(event('model.delta'));
+    events.setTypes(['*']);
+    events.emit(event('agent.started'));
+    events.setTypes(['tool.returned']);
+    events.emit(event('model.delta'));
+    expect(sent).toEqual(['model.delta', 'agent.started']);
   });
 });

@@ -1,5 +1,4 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import type { RunEnd } from '../../agent/env.js';
 import type {
   AcquireResult,
@@ -13,6 +12,7 @@ import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink } from '../../events/team-events.js';
 import type { AskRequest, TeamMember, TeamToolServices } from '../../team/team-tools.js';
 import type { TurnRecord } from '../types.js';
+import type { AgentWorker, WorkerHost } from './agent-worker.js';
 import {
   type Batch,
   type DownMsg,
@@ -39,7 +39,7 @@ export interface ChannelContext {
   onTaken(agent: string, seq: number): void;
   onFailure(agent: string, error: TroupeError): void;
   readonly afterTurn: ((agent: string, record: TurnRecord) => void) | undefined;
-  /** The host's worker died (or its task failed): its agents are gone. */
+  /** The host's worker died (exited, threw) or was stopped: its agents are gone. */
   onDeath(channel: HostChannel, error: TroupeError): void;
   /** Called after every batch from any host (wakes `settled()` waiters). */
   onActivity(): void;
@@ -56,22 +56,17 @@ type Request = DownMsg extends infer M
     : never
   : never;
 
-/**
- * Event messages received from every pool host in this process, per event type. Internal (the
- * package does not export it): tests read it to see which types cross the port
- * (packages/core/test/pool-events.test.ts).
- */
-export const eventMessagesReceived = new Map<string, number>();
-
 const STATE_METHODS = new Set(['claim', 'release', 'renew', 'claims', 'discover', 'discoveries']);
 const BUS_METHODS = new Set(['post', 'read', 'wait']);
 
 /**
- * The coordinator's end of one worker host: requests to it (spawn, send, ...), and the services
- * it calls back (state, bus, limiter with leases by id, clock timers, roster), all batched.
+ * The coordinator's end of one host (a team's agents on one {@link AgentWorker}): requests to it
+ * (spawn, send, ...), and the services it calls back (state, bus, limiter with leases by id,
+ * clock timers, roster), all batched.
  */
-export class HostChannel {
+export class HostChannel implements WorkerHost {
   readonly id: number;
+  readonly worker: AgentWorker;
   readonly agents = new Set<string>();
   alive = true;
   readonly #ctx: ChannelContext;
@@ -81,7 +76,6 @@ export class HostChannel {
   readonly #timers = new Map<number, TimerHandle>();
   readonly #leases = new Map<number, Lease>();
   readonly #aborts = new Map<number, AbortController>();
-  readonly #task: Promise<void>;
   /** Resolves on the host's last batch (or its death): nothing more will come from it. */
   readonly #finished: Promise<void>;
   #finish!: () => void;
@@ -91,11 +85,12 @@ export class HostChannel {
 
   constructor(
     id: number,
-    piscina: Piscina,
+    worker: AgentWorker,
     ctx: ChannelContext,
     init: Omit<HostInit, 'port' | 'hostId' | 'now'>,
   ) {
     this.id = id;
+    this.worker = worker;
     this.#ctx = ctx;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -105,18 +100,11 @@ export class HostChannel {
     });
     port1.on('message', (batch: Batch) => this.#onBatch(batch));
     const payload: HostInit = { ...init, port: port2, hostId: id, now: ctx.clock.now() };
-    this.#task = piscina.run(payload, { transferList: [port2] }).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#die(
-          new TroupeError(
-            'ERR_INTERNAL',
-            `pool worker of host ${id} died: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          ),
-        );
-      },
-    );
+    worker.startHost(this, payload);
+  }
+
+  workerGone(error: TroupeError): void {
+    this.#die(error);
   }
 
   /** True when the host has processed everything sent and nothing waits to be sent. */
@@ -146,11 +134,12 @@ export class HostChannel {
   async close(): Promise<void> {
     if (this.alive) {
       this.#outbox.push({ t: 'close' });
-      // The task's end and the host's last batch come on different channels: wait for both,
-      // so the turn records of runs cancelled by the close reach the saver.
-      await Promise.all([this.#task, this.#finished]);
+      // The host's last batch (or its worker's death): the turn records of runs cancelled by the
+      // close reach the saver first.
+      await this.#finished;
     }
     this.alive = false;
+    this.worker.endHost(this);
     const closed = new TroupeError('ERR_CLOSED', 'the team is closed');
     for (const pending of this.#pending.values()) pending.reject(closed);
     this.#pending.clear();
@@ -218,12 +207,9 @@ export class HostChannel {
       case 'failure':
         ctx.onFailure(msg.agent, fromWire(msg.error));
         return;
-      case 'event': {
-        const type = msg.event.type;
-        eventMessagesReceived.set(type, (eventMessagesReceived.get(type) ?? 0) + 1);
+      case 'event':
         ctx.events.emit(msg.event);
         return;
-      }
       case 'turn':
         ctx.afterTurn?.(msg.agent, msg.record);
         return;

@@ -21,8 +21,9 @@ import type {
   PoolOptions,
   SpawnRequest,
 } from '../types.js';
+import { type AgentPoolShare, acquireAgentPool, requestPoolSize } from './agent-pool.js';
+import type { AgentWorker } from './agent-worker.js';
 import { type ChannelContext, HostChannel } from './host-channel.js';
-import { acquirePool, type PoolShare } from './shared-pool.js';
 
 /** What a pool placement needs from its team. */
 export interface PoolPlacementOptions {
@@ -61,28 +62,29 @@ interface RemoteAgent {
 }
 
 /**
- * Agents in the process-wide piscina pool. Each team fills "hosts" (long-running tasks, up to
- * `agentsPerWorker` agents each) that piscina spreads over its workers; the team keeps the
- * services and a mirror of each agent's state and usage. A worker that dies takes its hosts'
- * agents with it: each is reported to the supervisor as failed, and a restart respawns it on a
- * live host (with fresh history: its old one died with the worker).
+ * Agents in the process-wide agent pool (agent-pool.ts). The team has one host on each worker
+ * its agents are placed on, and keeps the services and a mirror of each agent's state and usage.
+ * A worker holds at most `agentsPerWorker` agents, so a worker that dies takes only those: each
+ * is reported to the supervisor as failed, and a restart respawns it on a live worker (with fresh
+ * history: its old one died with the worker).
  */
 class PoolPlacement implements Placement {
   readonly kind = 'pool' as const;
   readonly #options: PoolPlacementOptions;
-  readonly #threads: number;
-  readonly #perHost: number;
+  readonly #threads: number | undefined;
+  readonly #perWorker: number;
+  /** Every host not yet closed or dead, and the live ones by worker. */
   readonly #hosts: HostChannel[] = [];
+  readonly #hostOn = new Map<AgentWorker, HostChannel>();
   readonly #agents = new Map<string, RemoteAgent>();
   readonly #ctx: ChannelContext;
-  #share: PoolShare | undefined;
+  #share: AgentPoolShare | undefined;
   #nextHost = 0;
   #wake: (() => void)[] = [];
 
   constructor(options: PoolPlacementOptions) {
-    const { threads = 2, agentsPerWorker = 1_000 } = options.pool;
-    if (!(Number.isInteger(threads) && threads > 0))
-      throw invalidArgument('placement.pool.threads must be a positive integer', { threads });
+    const { threads, agentsPerWorker = 1_000 } = options.pool;
+    requestPoolSize(threads);
     if (!(Number.isInteger(agentsPerWorker) && agentsPerWorker > 0)) {
       throw invalidArgument('placement.pool.agentsPerWorker must be a positive integer', {
         agentsPerWorker,
@@ -90,7 +92,7 @@ class PoolPlacement implements Placement {
     }
     this.#options = options;
     this.#threads = threads;
-    this.#perHost = agentsPerWorker;
+    this.#perWorker = agentsPerWorker;
     const { hooks } = options;
     this.#ctx = {
       clock: options.clock,
@@ -126,7 +128,7 @@ class PoolPlacement implements Placement {
     if (!isModuleRef(source)) {
       throw invalidArgument('pool placement spawns agents by module: { module, export }', { name });
     }
-    const host = this.#pickHost();
+    const host = this.#pickHost(name);
     const { whenBusy, leaseTimeoutMs } = request;
     const agent: RemoteAgent = {
       host,
@@ -139,12 +141,11 @@ class PoolPlacement implements Placement {
       leaseTimeoutMs,
     };
     this.#agents.set(name, agent);
-    host.agents.add(name);
     try {
       await host.request({ t: 'spawn', name, source, role, whenBusy, leaseTimeoutMs }, name);
     } catch (error) {
-      this.#agents.delete(name);
-      host.agents.delete(name);
+      if (this.#agents.get(name) === agent) this.#agents.delete(name);
+      this.#leave(host, name);
       throw error;
     }
   }
@@ -197,11 +198,10 @@ class PoolPlacement implements Placement {
       agent.state = 'idle';
       return;
     }
-    // Its worker died: spawn it afresh on a live host.
-    agent.host.agents.delete(name);
-    const host = this.#pickHost();
+    // Its worker died: spawn it afresh on a live worker.
+    this.#leave(agent.host, name);
+    const host = this.#pickHost(name);
     agent.host = host;
-    host.agents.add(name);
     await host.request(
       {
         t: 'spawn',
@@ -227,8 +227,11 @@ class PoolPlacement implements Placement {
     const agent = this.#agents.get(name);
     if (agent === undefined) return;
     this.#agents.delete(name);
-    agent.host.agents.delete(name);
-    if (agent.host.alive) await agent.host.request({ t: 'stop', agent: name }, name);
+    try {
+      if (agent.host.alive) await agent.host.request({ t: 'stop', agent: name }, name);
+    } finally {
+      this.#leave(agent.host, name);
+    }
   }
 
   state(name: string): AgentState {
@@ -284,7 +287,10 @@ class PoolPlacement implements Placement {
 
   async close(): Promise<void> {
     const hosts = this.#hosts.splice(0);
+    this.#hostOn.clear();
     await Promise.all(hosts.map((host) => host.close()));
+    // Slots are given back once the hosts have closed: an emptied worker may then be stopped.
+    for (const host of hosts) for (const name of [...host.agents]) this.#leave(host, name);
     this.#agents.clear();
     const share = this.#share;
     this.#share = undefined;
@@ -298,11 +304,28 @@ class PoolPlacement implements Placement {
     return agent;
   }
 
-  #pickHost(): HostChannel {
-    for (const host of this.#hosts) if (host.alive && host.agents.size < this.#perHost) return host;
-    this.#share ??= acquirePool(this.#threads);
+  /** The host of a worker with room for agent `name` (its slot taken), started if need be. */
+  #pickHost(name: string): HostChannel {
+    this.#share ??= acquireAgentPool(this.#threads);
+    const worker = this.#share.place(this.#perWorker, this.#hostOn.keys());
+    let host = this.#hostOn.get(worker);
+    if (host === undefined) {
+      host = this.#startHost(worker);
+      this.#hostOn.set(worker, host);
+    }
+    host.agents.add(name);
+    return host;
+  }
+
+  /** Agent `name` is no longer on `host`: its worker slot is given back. */
+  #leave(host: HostChannel, name: string): void {
+    if (!host.agents.delete(name)) return;
+    this.#share?.free(host.worker, this.#perWorker);
+  }
+
+  #startHost(worker: AgentWorker): HostChannel {
     const options = this.#options;
-    const host = new HostChannel(++this.#nextHost, this.#share.piscina, this.#ctx, {
+    const host = new HostChannel(++this.#nextHost, worker, this.#ctx, {
       clock: options.clock === systemClock ? 'system' : 'remote',
       eventTypes: options.events.wantedTypes(),
       persist: options.hooks.afterTurn !== undefined,
@@ -316,6 +339,7 @@ class PoolPlacement implements Placement {
   #onDeath(channel: HostChannel, error: TroupeError): void {
     const index = this.#hosts.indexOf(channel);
     if (index >= 0) this.#hosts.splice(index, 1);
+    if (this.#hostOn.get(channel.worker) === channel) this.#hostOn.delete(channel.worker);
     for (const name of channel.agents) {
       const agent = this.#agents.get(name);
       if (agent === undefined || agent.host !== channel) continue;
@@ -326,8 +350,8 @@ class PoolPlacement implements Placement {
 }
 
 /**
- * A placement in the process-wide piscina pool (see {@link PoolPlacement}). The pool itself is
- * created on the first spawn.
+ * A placement in the process-wide agent pool (see {@link PoolPlacement}). The pool itself is
+ * started on the first spawn; a `threads` that differs from a live pool's is refused here.
  *
  * @example
  * ```ts

@@ -112,7 +112,10 @@ export type ReplyMsg =
 
 export type Msg = DownMsg | UpMsg | ReplyMsg;
 
-/** What the host task is started with (piscina task payload). */
+/** Coordinator -> a worker thread (on its own port): start a host. `init.port` is transferred. */
+export type WorkerMsg = { readonly t: 'host'; readonly init: HostInit };
+
+/** What a host is started with. */
 export interface HostInit {
   readonly port: MessagePort;
   readonly hostId: number;

@@ -1,11 +1,11 @@
-// The piscina worker entry. Piscina loads it with require() (require(esm) on Node 20.19+), while
-// agent modules are loaded with import(): if this file statically imported core, the two loaders
-// could race on the same modules (ERR_INTERNAL_ASSERTION). So it imports nothing statically and
-// loads the host through import(), like everything else in the worker.
-import type { HostInit } from './protocol.js';
+// The agent pool's worker thread: it runs the hosts the coordinator starts on it (one per team
+// placed here), each on its own port, until the thread ends.
+import { parentPort } from 'node:worker_threads';
+import { runHost } from './host.js';
+import type { WorkerMsg } from './protocol.js';
 
-/** Runs one host until the coordinator closes it (see host.ts). */
-export default async function worker(init: HostInit): Promise<void> {
-  const { runHost } = await import('./host.js');
-  return runHost(init);
-}
+parentPort?.on('message', (msg: WorkerMsg) => {
+  // A host that fails past its own handling ends the thread (an unhandled rejection): the
+  // coordinator then reports this worker's agents as failed.
+  if (msg.t === 'host') void runHost(msg.init);
+});
