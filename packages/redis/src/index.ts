@@ -9,8 +9,8 @@ export type {
   RedisClient,
   RedisInput,
   TimeSource,
-} from './internal/connection.js';
-export { MAX_NAME_LENGTH } from './internal/connection.js';
+} from './internal/options.js';
+export { MAX_NAME_LENGTH } from './internal/options.js';
 export type { StreamRetention } from './internal/retention.js';
 export type { RedisRateLimiter, RedisRateLimiterOptions } from './limiter/limiter.js';
 export { createRedisRateLimiter } from './limiter/limiter.js';

@@ -11,7 +11,7 @@ import type {
   TryAcquireOptions,
 } from '@troupe/core';
 import type { Weight } from '@troupe/core/backend';
-import type { RedisBackendOptions } from '../internal/connection.js';
+import type { RedisBackendOptions } from '../internal/options.js';
 
 /**
  * Options of {@link createRedisRateLimiter}.
