@@ -2,8 +2,9 @@
 // that any of the team's backends in this process waits on (bus topics with waiters, the
 // limiter's wake stream), bounded in real time so that a connection that died silently is
 // replaced, and each backend re-checks its streams after every fresh connection.
-import type { Connection, RedisClient } from './connection.js';
-import { toTroupeError } from './connection.js';
+import type { Connection } from './connection.js';
+import { toTroupeError } from './errors.js';
+import type { RedisClient } from './options.js';
 
 export type StreamEntry = [id: string, fields: string[]];
 type XReadReply = [key: string, entries: StreamEntry[]][] | null;
@@ -58,36 +59,78 @@ export function teamReader(connection: Connection, base: string): TeamReader {
   }
   let reader = byBase.get(base);
   if (reader === undefined) {
-    reader = createTeamReader(connection, base, () => byBase.delete(base));
+    reader = new SharedTeamReader(connection, base, () => byBase.delete(base));
     byBase.set(base, reader);
   }
   return reader;
 }
 
-function createTeamReader(connection: Connection, base: string, forget: () => void): TeamReader {
-  const { client } = connection;
-  const clients = new Set<ReaderClient>();
-  // One control stream per reader; a random suffix keeps processes apart.
-  const controlKey = `${base}rctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
-  let blocking: RedisClient | undefined;
-  let running = false;
+/** The reader of one team: one blocking connection, one XREAD loop while anyone waits. */
+class SharedTeamReader implements TeamReader {
+  readonly #connection: Connection;
+  readonly #client: RedisClient;
+  readonly #forget: () => void;
+  readonly #clients = new Set<ReaderClient>();
+  /** One control stream per reader; a random suffix keeps processes apart. */
+  readonly #controlKey: string;
+  #blocking: RedisClient | undefined;
+  #running = false;
   /** Stream -> cursor of the XREAD now in flight (undefined when none is). */
-  let watching: Map<string, string> | undefined;
-  let controlId = '0-0';
-  let wakeSent = false;
-  let needRecheck = false;
+  #watching: Map<string, string> | undefined;
+  #controlId = '0-0';
+  #wakeSent = false;
+  #needRecheck = false;
+  /** Failed reads in a row. */
+  #failures = 0;
 
-  const blockMs = (): number => {
+  constructor(connection: Connection, base: string, forget: () => void) {
+    this.#connection = connection;
+    this.#client = connection.client;
+    this.#forget = forget;
+    this.#controlKey = `${base}rctl:${Math.random().toString(36).slice(2)}${process.pid.toString(36)}`;
+  }
+
+  add(c: ReaderClient): void {
+    this.#clients.add(c);
+  }
+
+  remove(c: ReaderClient): void {
+    this.#clients.delete(c);
+    if (this.#clients.size > 0) return;
+    this.#forget();
+    this.#blocking?.disconnect();
+    this.#blocking = undefined;
+    if (this.#client.status === 'ready') this.#client.del(this.#controlKey).catch(() => {});
+  }
+
+  changed(): void {
+    if (!this.#running) {
+      void this.#loop();
+      return;
+    }
+    // Not in flight yet (the loop is between reads): the next XREAD includes it.
+    const watching = this.#watching;
+    if (watching === undefined) return;
+    for (const [key, id] of this.#wanted().cursors) {
+      const cursor = watching.get(key);
+      if (cursor === undefined || compareIds(cursor, id) > 0) {
+        this.#wake();
+        return;
+      }
+    }
+  }
+
+  #blockMs(): number {
     let ms = Number.POSITIVE_INFINITY;
-    for (const c of clients) ms = Math.min(ms, c.blockMs);
+    for (const c of this.#clients) ms = Math.min(ms, c.blockMs);
     return Number.isFinite(ms) ? ms : 5_000;
-  };
+  }
 
   /** Every client's interests merged: per stream, the lowest cursor. */
-  const wanted = (): { cursors: Map<string, string>; count: number } => {
+  #wanted(): { cursors: Map<string, string>; count: number } {
     const cursors = new Map<string, string>();
     let count = 1;
-    for (const c of clients) {
+    for (const c of this.#clients) {
       const mine = c.interests();
       if (mine.size > 0) count = Math.max(count, c.count());
       for (const [key, id] of mine) {
@@ -96,22 +139,25 @@ function createTeamReader(connection: Connection, base: string, forget: () => vo
       }
     }
     return { cursors, count };
-  };
+  }
 
   /** Makes the in-flight XREAD return so the next one covers the current interests. */
-  const wake = (): void => {
-    if (wakeSent) return;
-    wakeSent = true;
+  #wake(): void {
+    if (this.#wakeSent) return;
+    this.#wakeSent = true;
+    const client = this.#client;
+    const controlKey = this.#controlKey;
     client.xadd(controlKey, 'MAXLEN', '~', 16, '*', 'w', '1').then(
       // Housekeeping only: a connection closing meanwhile must not surface as an unhandled
       // rejection (it crashed a process closing its backends under load).
       () => client.pexpire(controlKey, 60_000).catch(() => {}),
       (error: unknown) => {
-        wakeSent = false;
-        for (const c of [...clients]) c.fail(toTroupeError(error, 'wait'));
+        this.#wakeSent = false;
+        const failed = this.#connection.failure(error, 'wait');
+        for (const c of [...this.#clients]) c.fail(failed);
       },
     );
-  };
+  }
 
   /**
    * A call on the blocking connection, bounded in real time: an XREAD's reply is due within
@@ -120,9 +166,9 @@ function createTeamReader(connection: Connection, base: string, forget: () => vo
    * clock: this bounds the network, as the command timeout does, and must work under a
    * simulated clock too.
    */
-  const bounded = <T>(on: RedisClient, call: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const limit = blockMs() * 1.5;
+  #bounded<T>(on: RedisClient, call: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const limit = this.#blockMs() * 1.5;
       const watchdog = setTimeout(() => {
         reject(new Error(`no reply from redis within ${limit} ms (connection dropped?)`));
         on.disconnect();
@@ -139,108 +185,101 @@ function createTeamReader(connection: Connection, base: string, forget: () => vo
         },
       );
     });
+  }
 
-  const deliver = (reply: XReadReply): void => {
+  #deliver(reply: XReadReply): void {
     if (reply === null) return;
     for (const [key, entries] of reply) {
-      if (key === controlKey) {
+      if (key === this.#controlKey) {
         const last = entries[entries.length - 1];
-        if (last !== undefined) controlId = last[0];
+        if (last !== undefined) this.#controlId = last[0];
         continue;
       }
-      for (const c of [...clients]) if (c.interests().has(key)) c.deliver(key, entries);
+      for (const c of [...this.#clients]) if (c.interests().has(key)) c.deliver(key, entries);
     }
-  };
+  }
 
-  const loop = async (): Promise<void> => {
-    running = true;
-    let failures = 0;
-    // A failure: bounded retries with a short real-time backoff (the server may be coming
-    // back), then every client fails its waits with ERR_BACKEND_UNAVAILABLE rather than hang.
-    const failed = async (error: unknown): Promise<boolean> => {
-      failures++;
-      if (failures >= MAX_READ_FAILURES) {
-        const unavailable = toTroupeError(error, 'wait');
-        for (const c of [...clients]) c.fail(unavailable);
-        return false;
-      }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * failures).unref?.());
-      return true;
-    };
+  /**
+   * A failure: bounded retries with a short real-time backoff (the server may be coming
+   * back), then every client fails its waits with ERR_BACKEND_UNAVAILABLE rather than hang.
+   * Resolves to whether to go on.
+   */
+  async #failed(error: unknown): Promise<boolean> {
+    this.#failures++;
+    if (this.#failures >= MAX_READ_FAILURES) {
+      const unavailable = toTroupeError(error, 'wait');
+      for (const c of [...this.#clients]) c.fail(unavailable);
+      return false;
+    }
+    const pause = RETRY_BACKOFF_MS * this.#failures;
+    await new Promise((resolve) => setTimeout(resolve, pause).unref?.());
+    return true;
+  }
+
+  /** Drops the blocking connection: the next step opens a fresh one. */
+  #drop(on: RedisClient): void {
+    on.disconnect();
+    this.#blocking = undefined;
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    this.#failures = 0;
     try {
       for (;;) {
-        const { cursors, count } = wanted();
+        const { cursors, count } = this.#wanted();
         if (cursors.size === 0) return;
-        blocking ??= connection.duplicateForBlocking();
-        const on = blocking;
-        if (needRecheck) {
-          try {
-            for (const c of [...clients]) await c.recheck((command) => bounded(on, command(on)));
-            needRecheck = false;
-          } catch (error) {
-            on.disconnect();
-            blocking = undefined;
-            if (!(await failed(error))) return;
-          }
-          continue;
-        }
-        watching = cursors;
-        wakeSent = false;
-        let reply: XReadReply;
-        try {
-          const args: (string | number)[] = ['COUNT', count, 'BLOCK', blockMs(), 'STREAMS'];
-          args.push(controlKey, ...cursors.keys(), controlId, ...cursors.values());
-          reply = await bounded(
-            on,
-            (on.xread as (...a: (string | number)[]) => Promise<XReadReply>)(...args),
-          );
-        } catch (error) {
-          watching = undefined;
-          if (clients.size === 0) return;
-          // A dead or reset connection: drop it, open a fresh one, and let every client check
-          // its streams before reading on.
-          on.disconnect();
-          blocking = undefined;
-          needRecheck = true;
-          if (!(await failed(error))) return;
-          continue;
-        }
-        failures = 0;
-        watching = undefined;
-        deliver(reply);
+        this.#blocking ??= this.#connection.duplicateForBlocking();
+        const on = this.#blocking;
+        const goOn = this.#needRecheck
+          ? await this.#recheck(on)
+          : await this.#read(on, cursors, count);
+        if (!goOn) return;
       }
     } finally {
-      running = false;
-      watching = undefined;
+      this.#running = false;
+      this.#watching = undefined;
     }
-  };
+  }
 
-  return {
-    add(c) {
-      clients.add(c);
-    },
-    remove(c) {
-      clients.delete(c);
-      if (clients.size > 0) return;
-      forget();
-      blocking?.disconnect();
-      blocking = undefined;
-      if (client.status === 'ready') client.del(controlKey).catch(() => {});
-    },
-    changed() {
-      if (!running) {
-        void loop();
-        return;
+  /** After a fresh connection, every client checks its streams before reading on. */
+  async #recheck(on: RedisClient): Promise<boolean> {
+    try {
+      for (const c of [...this.#clients]) {
+        await c.recheck((command) => this.#bounded(on, command(on)));
       }
-      // Not in flight yet (the loop is between reads): the next XREAD includes it.
-      if (watching === undefined) return;
-      for (const [key, id] of wanted().cursors) {
-        const cursor = watching.get(key);
-        if (cursor === undefined || compareIds(cursor, id) > 0) {
-          wake();
-          return;
-        }
-      }
-    },
-  };
+      this.#needRecheck = false;
+      return true;
+    } catch (error) {
+      this.#drop(on);
+      return this.#failed(error);
+    }
+  }
+
+  /** One XREAD BLOCK over every stream wanted (and the control stream); false to stop. */
+  async #read(on: RedisClient, cursors: Map<string, string>, count: number): Promise<boolean> {
+    this.#watching = cursors;
+    this.#wakeSent = false;
+    let reply: XReadReply;
+    try {
+      const args: (string | number)[] = ['COUNT', count, 'BLOCK', this.#blockMs(), 'STREAMS'];
+      args.push(this.#controlKey, ...cursors.keys(), this.#controlId, ...cursors.values());
+      reply = await this.#bounded(
+        on,
+        (on.xread as (...a: (string | number)[]) => Promise<XReadReply>)(...args),
+      );
+    } catch (error) {
+      this.#watching = undefined;
+      if (this.#clients.size === 0) return false;
+      // A dead or reset connection: drop it, open a fresh one, and let every client check
+      // its streams before reading on.
+      this.#drop(on);
+      this.#needRecheck = true;
+      return this.#failed(error);
+    }
+    this.#failures = 0;
+    this.#watching = undefined;
+    this.#deliver(reply);
+    return true;
+  }
 }
