@@ -10,15 +10,15 @@ import {
   type TeamDirectory,
   TroupeError,
 } from '@troupe/core';
-import { closedError, requireRecord } from '@troupe/core/backend';
-import {
-  defineScript,
-  type RedisBackendOptions,
-  resolveCommon,
-  type ScriptRunner,
-  toTroupeError,
-} from '../internal/connection.js';
+import { requireRecord } from '@troupe/core/backend';
+import { defineScript, type ScriptRunner } from '../internal/define-script.js';
 import { parseFrozen } from '../internal/frozen-json.js';
+import {
+  type RedisBackendOptions,
+  type ResolvedCommon,
+  resolveCommon,
+} from '../internal/options.js';
+import { RedisBackend } from '../internal/redis-backend.js';
 import {
   DEAD_HOSTS_SCRIPT,
   HEARTBEAT_SCRIPT,
@@ -106,207 +106,204 @@ const byName = (a: DirectoryEntry, b: DirectoryEntry): number =>
 export function createRedisDirectory(options: RedisDirectoryOptions): RedisDirectory {
   const record = requireRecord(options, 'options');
   const hostTtlMs = parseHostTtl(record.hostTtlMs);
-  const { connection, base, nowArg } = resolveCommon(options, 'createRedisDirectory');
-  const { client } = connection;
-  const scripts = {
-    heartbeat: defineScript(client, 'troupeDirHeartbeat', HEARTBEAT_SCRIPT),
-    register: defineScript(client, 'troupeDirRegister', REGISTER_SCRIPT),
-    unregister: defineScript(client, 'troupeDirUnregister', UNREGISTER_SCRIPT),
-    lookup: defineScript(client, 'troupeDirLookup', LOOKUP_SCRIPT),
-    hosts: defineScript(client, 'troupeDirHosts', HOSTS_SCRIPT),
-    deadHosts: defineScript(client, 'troupeDirDeadHosts', DEAD_HOSTS_SCRIPT),
-    takeOver: defineScript(client, 'troupeDirTakeOver', TAKE_OVER_SCRIPT),
-    leave: defineScript(client, 'troupeDirLeave', LEAVE_SCRIPT),
-  };
-  const hostsKey = `${base}dir:h`;
-  const agentsKey = `${base}dir:a`;
-  const definitionsKey = `${base}dir:d`;
-  const hostPrefix = `${base}dir:ha:`;
-  let closed = false;
+  return new RedisDirectoryBackend(resolveCommon(options), hostTtlMs);
+}
 
-  const run = async (
-    script: ScriptRunner,
-    keys: string[],
-    args: (string | number)[],
-    op: string,
-  ): Promise<unknown> => {
-    if (closed) throw closedError('directory');
-    try {
-      return await script(keys, args);
-    } catch (error) {
-      throw toTroupeError(error, op);
-    }
-  };
-  const open = (): void => {
-    if (closed) throw closedError('directory');
-  };
-  const call = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    open();
-    try {
-      return await fn();
-    } catch (error) {
-      throw toTroupeError(error, op);
-    }
-  };
+class RedisDirectoryBackend extends RedisBackend implements RedisDirectory {
+  readonly #hostTtlMs: number;
+  readonly #nowArg: () => string | number;
+  readonly #heartbeat: ScriptRunner;
+  readonly #register: ScriptRunner;
+  readonly #unregister: ScriptRunner;
+  readonly #lookup: ScriptRunner;
+  readonly #hosts: ScriptRunner;
+  readonly #deadHosts: ScriptRunner;
+  readonly #takeOver: ScriptRunner;
+  readonly #leave: ScriptRunner;
+  readonly #hostsKey: string;
+  readonly #agentsKey: string;
+  readonly #definitionsKey: string;
+  readonly #hostPrefix: string;
 
-  return {
-    async heartbeat(host: string): Promise<HostLease> {
-      open();
-      checkDirectoryName(host, 'host');
-      const expiresAt = Number(
-        await run(scripts.heartbeat, [hostsKey], [host, hostTtlMs, nowArg()], 'heartbeat'),
-      );
-      return Object.freeze({ host, expiresAt });
-    },
+  constructor({ connection, base, nowArg }: ResolvedCommon, hostTtlMs: number) {
+    super(connection, 'directory');
+    this.#hostTtlMs = hostTtlMs;
+    this.#nowArg = nowArg;
+    const client = this.client;
+    this.#heartbeat = defineScript(client, 'troupeDirHeartbeat', HEARTBEAT_SCRIPT);
+    this.#register = defineScript(client, 'troupeDirRegister', REGISTER_SCRIPT);
+    this.#unregister = defineScript(client, 'troupeDirUnregister', UNREGISTER_SCRIPT);
+    this.#lookup = defineScript(client, 'troupeDirLookup', LOOKUP_SCRIPT);
+    this.#hosts = defineScript(client, 'troupeDirHosts', HOSTS_SCRIPT);
+    this.#deadHosts = defineScript(client, 'troupeDirDeadHosts', DEAD_HOSTS_SCRIPT);
+    this.#takeOver = defineScript(client, 'troupeDirTakeOver', TAKE_OVER_SCRIPT);
+    this.#leave = defineScript(client, 'troupeDirLeave', LEAVE_SCRIPT);
+    this.#hostsKey = `${base}dir:h`;
+    this.#agentsKey = `${base}dir:a`;
+    this.#definitionsKey = `${base}dir:d`;
+    this.#hostPrefix = `${base}dir:ha:`;
+  }
 
-    async register(registration: DirectoryRegistration): Promise<DirectoryEntry> {
-      open();
-      const { name, host, definition } = parseRegistration(registration);
-      const reply = (await run(
-        scripts.register,
-        [hostsKey, agentsKey, definitionsKey, hostPrefix + host],
-        [name, host, definition, nowArg()],
-        'register',
-      )) as [0] | [1, string] | [2, string];
-      if (reply[0] === 0) {
-        throw new TroupeError(
-          'ERR_NOT_FOUND',
-          `host ${host} holds no live lease: heartbeat first`,
-          {
-            details: { host },
-          },
-        );
-      }
-      if (reply[0] === 1) {
-        const holder = decode(name, reply[1], 'null').host;
-        throw new TroupeError(
-          'ERR_ALREADY_EXISTS',
-          `agent ${name} already exists in this team (on host ${holder})`,
-          { details: { name, host: holder } },
-        );
-      }
-      return decode(name, `1|${reply[1]}|${host}`, definition);
-    },
+  async heartbeat(host: string): Promise<HostLease> {
+    this.open();
+    checkDirectoryName(host, 'host');
+    const expiresAt = Number(
+      await this.script(
+        this.#heartbeat,
+        [this.#hostsKey],
+        [host, this.#hostTtlMs, this.#nowArg()],
+        'heartbeat',
+      ),
+    );
+    return Object.freeze({ host, expiresAt });
+  }
 
-    async unregister(name: string, host: string): Promise<boolean> {
-      open();
-      checkDirectoryName(name, 'name');
-      checkDirectoryName(host, 'host');
-      const removed = await run(
-        scripts.unregister,
-        [agentsKey, definitionsKey, hostPrefix + host],
-        [name, host],
-        'unregister',
-      );
-      return removed === 1;
-    },
-
-    async lookup(name: string): Promise<DirectoryEntry | undefined> {
-      open();
-      checkDirectoryName(name, 'name');
-      const reply = (await run(
-        scripts.lookup,
-        [agentsKey, definitionsKey],
-        [name],
-        'lookup',
-      )) as string[];
-      return reply.length === 0 ? undefined : decode(name, reply[0]!, reply[1]!);
-    },
-
-    async agents(query?: DirectoryQuery): Promise<DirectoryEntry[]> {
-      open();
-      const { host } = parseDirectoryQuery(query);
-      return call('agents', async () => {
-        const out: DirectoryEntry[] = [];
-        const add = async (names: string[]): Promise<void> => {
-          if (names.length === 0) return;
-          const [values, definitions] = await Promise.all([
-            client.hmget(agentsKey, ...names),
-            client.hmget(definitionsKey, ...names),
-          ]);
-          names.forEach((name, i) => {
-            const value = values[i];
-            if (value === null || value === undefined) return; // left between the pages
-            const entry = decode(name, value, definitions[i] ?? 'null');
-            if (host === undefined || entry.host === host) out.push(entry);
-          });
-        };
-        // Pages of SSCAN / HSCAN: a large team never holds Redis in one long call.
-        let cursor = '0';
-        do {
-          if (host === undefined) {
-            const [next, flat] = await client.hscan(agentsKey, cursor, 'COUNT', PAGE);
-            cursor = next;
-            await add(flat.filter((_, i) => i % 2 === 0));
-          } else {
-            const [next, names] = await client.sscan(hostPrefix + host, cursor, 'COUNT', PAGE);
-            cursor = next;
-            await add(names);
-          }
-        } while (cursor !== '0');
-        // SCAN may return a name twice: keep one.
-        const unique = new Map(out.map((entry) => [entry.name, entry]));
-        return [...unique.values()].sort(byName);
+  async register(registration: DirectoryRegistration): Promise<DirectoryEntry> {
+    this.open();
+    const { name, host, definition } = parseRegistration(registration);
+    const reply = (await this.script(
+      this.#register,
+      [this.#hostsKey, this.#agentsKey, this.#definitionsKey, this.#hostPrefix + host],
+      [name, host, definition, this.#nowArg()],
+      'register',
+    )) as [0] | [1, string] | [2, string];
+    if (reply[0] === 0) {
+      throw new TroupeError('ERR_NOT_FOUND', `host ${host} holds no live lease: heartbeat first`, {
+        details: { host },
       });
-    },
+    }
+    if (reply[0] === 1) {
+      const holder = decode(name, reply[1], 'null').host;
+      throw new TroupeError(
+        'ERR_ALREADY_EXISTS',
+        `agent ${name} already exists in this team (on host ${holder})`,
+        { details: { name, host: holder } },
+      );
+    }
+    return decode(name, `1|${reply[1]}|${host}`, definition);
+  }
 
-    async hosts(): Promise<HostLease[]> {
-      const flat = (await run(scripts.hosts, [hostsKey], [nowArg()], 'hosts')) as string[];
-      const out: HostLease[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        out.push(Object.freeze({ host: flat[i]!, expiresAt: Number(flat[i + 1]) }));
-      }
-      return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    },
+  async unregister(name: string, host: string): Promise<boolean> {
+    this.open();
+    checkDirectoryName(name, 'name');
+    checkDirectoryName(host, 'host');
+    const removed = await this.script(
+      this.#unregister,
+      [this.#agentsKey, this.#definitionsKey, this.#hostPrefix + host],
+      [name, host],
+      'unregister',
+    );
+    return removed === 1;
+  }
 
-    async deadHosts(): Promise<string[]> {
-      const out: string[] = [];
-      for (;;) {
-        const [seen, dead] = (await run(
-          scripts.deadHosts,
-          [hostsKey],
-          [nowArg(), hostPrefix, PAGE],
-          'deadHosts',
-        )) as [number, string[]];
-        out.push(...dead);
-        // A full page of dead hosts that all still hold agents cannot shrink: stop there.
-        if (seen < PAGE || dead.length === seen) break;
-      }
-      return [...new Set(out)].sort();
-    },
+  async lookup(name: string): Promise<DirectoryEntry | undefined> {
+    this.open();
+    checkDirectoryName(name, 'name');
+    const reply = (await this.script(
+      this.#lookup,
+      [this.#agentsKey, this.#definitionsKey],
+      [name],
+      'lookup',
+    )) as string[];
+    return reply.length === 0 ? undefined : decode(name, reply[0]!, reply[1]!);
+  }
 
-    async takeOver(name: string, from: string, to: string): Promise<DirectoryEntry | undefined> {
-      open();
-      checkDirectoryName(name, 'name');
-      checkDirectoryName(from, 'from');
-      checkDirectoryName(to, 'to');
-      const value = (await run(
-        scripts.takeOver,
-        [hostsKey, agentsKey, hostPrefix + from, hostPrefix + to],
-        [name, from, to, nowArg()],
-        'takeOver',
-      )) as string | null;
-      if (value === null) return undefined;
-      const definition = await call('takeOver', () => client.hget(definitionsKey, name));
-      return decode(name, value, definition ?? 'null');
-    },
+  async agents(query?: DirectoryQuery): Promise<DirectoryEntry[]> {
+    this.open();
+    const { host } = parseDirectoryQuery(query);
+    return this.call('agents', async () => {
+      const out: DirectoryEntry[] = [];
+      // Pages of SSCAN / HSCAN: a large team never holds Redis in one long call.
+      let cursor = '0';
+      do {
+        let names: string[];
+        if (host === undefined) {
+          let flat: string[];
+          [cursor, flat] = await this.client.hscan(this.#agentsKey, cursor, 'COUNT', PAGE);
+          names = flat.filter((_, i) => i % 2 === 0);
+        } else {
+          [cursor, names] = await this.client.sscan(this.#hostPrefix + host, cursor, 'COUNT', PAGE);
+        }
+        await this.#entries(names, host, out);
+      } while (cursor !== '0');
+      // SCAN may return a name twice: keep one.
+      const unique = new Map(out.map((entry) => [entry.name, entry]));
+      return [...unique.values()].sort(byName);
+    });
+  }
 
-    async leave(host: string): Promise<string[]> {
-      open();
-      checkDirectoryName(host, 'host');
-      const names = (await run(
-        scripts.leave,
-        [hostsKey, agentsKey, definitionsKey, hostPrefix + host],
-        [host],
-        'leave',
-      )) as string[];
-      return names.sort();
-    },
+  /** Adds the entries of `names` (on `host`, when given) to `out`. */
+  async #entries(names: string[], host: string | undefined, out: DirectoryEntry[]): Promise<void> {
+    if (names.length === 0) return;
+    const [values, definitions] = await Promise.all([
+      this.client.hmget(this.#agentsKey, ...names),
+      this.client.hmget(this.#definitionsKey, ...names),
+    ]);
+    names.forEach((name, i) => {
+      const value = values[i];
+      if (value === null || value === undefined) return; // left between the pages
+      const entry = decode(name, value, definitions[i] ?? 'null');
+      if (host === undefined || entry.host === host) out.push(entry);
+    });
+  }
 
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await connection.close();
-    },
-  };
+  async hosts(): Promise<HostLease[]> {
+    const flat = (await this.script(
+      this.#hosts,
+      [this.#hostsKey],
+      [this.#nowArg()],
+      'hosts',
+    )) as string[];
+    const out: HostLease[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      out.push(Object.freeze({ host: flat[i]!, expiresAt: Number(flat[i + 1]) }));
+    }
+    return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  }
+
+  async deadHosts(): Promise<string[]> {
+    const out: string[] = [];
+    for (;;) {
+      const [seen, dead] = (await this.script(
+        this.#deadHosts,
+        [this.#hostsKey],
+        [this.#nowArg(), this.#hostPrefix, PAGE],
+        'deadHosts',
+      )) as [number, string[]];
+      out.push(...dead);
+      // A full page of dead hosts that all still hold agents cannot shrink: stop there.
+      if (seen < PAGE || dead.length === seen) break;
+    }
+    return [...new Set(out)].sort();
+  }
+
+  async takeOver(name: string, from: string, to: string): Promise<DirectoryEntry | undefined> {
+    this.open();
+    checkDirectoryName(name, 'name');
+    checkDirectoryName(from, 'from');
+    checkDirectoryName(to, 'to');
+    const value = (await this.script(
+      this.#takeOver,
+      [this.#hostsKey, this.#agentsKey, this.#hostPrefix + from, this.#hostPrefix + to],
+      [name, from, to, this.#nowArg()],
+      'takeOver',
+    )) as string | null;
+    if (value === null) return undefined;
+    const definition = await this.call('takeOver', () =>
+      this.client.hget(this.#definitionsKey, name),
+    );
+    return decode(name, value, definition ?? 'null');
+  }
+
+  async leave(host: string): Promise<string[]> {
+    this.open();
+    checkDirectoryName(host, 'host');
+    const names = (await this.script(
+      this.#leave,
+      [this.#hostsKey, this.#agentsKey, this.#definitionsKey, this.#hostPrefix + host],
+      [host],
+      'leave',
+    )) as string[];
+    return names.sort();
+  }
 }
