@@ -16,16 +16,13 @@ import {
   checkMessages,
   checkSessionId,
   checkSnapshot,
-  closedError,
+  requireRecord,
   unknownVersion,
 } from '@troupe/core/backend';
-import {
-  defineScript,
-  type RedisBackendOptions,
-  resolveCommon,
-  type ScriptRunner,
-  toTroupeError,
-} from '../internal/connection.js';
+import type { Connection } from '../internal/connection.js';
+import { defineScript, type ScriptRunner } from '../internal/define-script.js';
+import { type RedisBackendOptions, resolveCommon } from '../internal/options.js';
+import { RedisBackend } from '../internal/redis-backend.js';
 import { APPEND_HISTORY_SCRIPT, APPEND_LOG_SCRIPT, SAVE_SNAPSHOT_SCRIPT } from './scripts.js';
 
 /**
@@ -78,144 +75,138 @@ function decodeLine(entry: StreamEntry): StoredLogEntry {
  * ```
  */
 export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgument('options must be an object', { options });
+  requireRecord(options, 'options');
+  const { connection, base } = resolveCommon({
+    ...options,
+    clock: options.clock ?? systemClock,
+    time: 'clock',
+  });
+  return new RedisSessionStore(connection, base);
+}
+
+class RedisSessionStore extends RedisBackend implements SessionStore {
+  readonly #base: string;
+  readonly #save: ScriptRunner;
+  readonly #history: ScriptRunner;
+  readonly #log: ScriptRunner;
+  readonly #idsKey: string;
+  readonly #logKey: string;
+
+  constructor(connection: Connection, base: string) {
+    super(connection, 'session store');
+    this.#base = base;
+    this.#save = defineScript(this.client, 'troupeSessionSave', SAVE_SNAPSHOT_SCRIPT);
+    this.#history = defineScript(this.client, 'troupeSessionHistory', APPEND_HISTORY_SCRIPT);
+    this.#log = defineScript(this.client, 'troupeSessionLog', APPEND_LOG_SCRIPT);
+    this.#idsKey = `${base}ss:ids`;
+    this.#logKey = `${base}ss:log`;
   }
-  const { connection, base } = resolveCommon(
-    { ...options, clock: options.clock ?? systemClock, time: 'clock' },
-    'createRedisSessionStore',
-  );
-  const { client } = connection;
-  const saveScript = defineScript(client, 'troupeSessionSave', SAVE_SNAPSHOT_SCRIPT);
-  const historyScript = defineScript(client, 'troupeSessionHistory', APPEND_HISTORY_SCRIPT);
-  const logScript = defineScript(client, 'troupeSessionLog', APPEND_LOG_SCRIPT);
-  const idsKey = `${base}ss:ids`;
-  const logKey = `${base}ss:log`;
-  let closed = false;
 
-  const open = (): void => {
-    if (closed) throw closedError('session store');
-  };
-  const call = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    open();
-    try {
-      return await fn();
-    } catch (error) {
-      throw toTroupeError(error, op);
-    }
-  };
-  const script = (runner: ScriptRunner, keys: string[], args: (string | number)[], op: string) =>
-    call(op, () => runner(keys, args));
+  async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
+    this.open();
+    checkSnapshot(snapshot);
+    const json = JSON.stringify(snapshot);
+    await this.script(
+      this.#save,
+      [`${this.#base}ss:s:${snapshot.sessionId}`, this.#idsKey],
+      [String(snapshot.revision), json, snapshot.sessionId],
+      'saveSnapshot',
+    );
+  }
 
-  return {
-    async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
-      open();
-      checkSnapshot(snapshot);
-      const json = JSON.stringify(snapshot);
-      await script(
-        saveScript,
-        [`${base}ss:s:${snapshot.sessionId}`, idsKey],
-        [String(snapshot.revision), json, snapshot.sessionId],
-        'saveSnapshot',
+  async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
+    this.open();
+    checkSessionId(sessionId);
+    const key = `${this.#base}ss:s:${sessionId}`;
+    const json = await this.call('loadSnapshot', () => this.client.hget(key, 'j'));
+    if (json === null) return undefined;
+    const snapshot = JSON.parse(json) as SessionSnapshot;
+    if (snapshot.version !== SESSION_FORMAT_VERSION)
+      throw unknownVersion(sessionId, snapshot.version);
+    return snapshot;
+  }
+
+  async appendHistory(
+    sessionId: string,
+    fromIndex: number,
+    messages: readonly ChatMessage[],
+  ): Promise<void> {
+    this.open();
+    checkSessionId(sessionId);
+    checkIndex(fromIndex, 'fromIndex');
+    checkMessages(messages);
+    const texts = messages.map((m) => JSON.stringify(m));
+    const length = (await this.script(
+      this.#history,
+      [`${this.#base}ss:h:${sessionId}`],
+      [fromIndex, ...texts],
+      'appendHistory',
+    )) as number;
+    if (length < 0) {
+      const stored = -1 - length;
+      throw invalidArgument(
+        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${stored} messages)`,
+        { sessionId, fromIndex, length: stored },
       );
-    },
+    }
+  }
 
-    async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
-      open();
-      checkSessionId(sessionId);
-      const json = await call('loadSnapshot', () => client.hget(`${base}ss:s:${sessionId}`, 'j'));
-      if (json === null) return undefined;
-      const snapshot = JSON.parse(json) as SessionSnapshot;
-      if (snapshot.version !== SESSION_FORMAT_VERSION)
-        throw unknownVersion(sessionId, snapshot.version);
-      return snapshot;
-    },
+  async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
+    this.open();
+    checkSessionId(sessionId);
+    checkIndex(fromIndex, 'fromIndex');
+    const key = `${this.#base}ss:h:${sessionId}`;
+    const out: ChatMessage[] = [];
+    // Pages of LRANGE: a long history never holds Redis in one call.
+    for (let from = fromIndex; ; from += PAGE) {
+      const page = await this.call('loadHistory', () =>
+        this.client.lrange(key, from, from + PAGE - 1),
+      );
+      for (const text of page) out.push(JSON.parse(text) as ChatMessage);
+      if (page.length < PAGE) return out;
+    }
+  }
 
-    async appendHistory(
-      sessionId: string,
-      fromIndex: number,
-      messages: readonly ChatMessage[],
-    ): Promise<void> {
-      open();
-      checkSessionId(sessionId);
-      checkIndex(fromIndex, 'fromIndex');
-      checkMessages(messages);
-      const texts = messages.map((m) => JSON.stringify(m));
-      const length = (await script(
-        historyScript,
-        [`${base}ss:h:${sessionId}`],
-        [fromIndex, ...texts],
-        'appendHistory',
-      )) as number;
-      if (length < 0) {
-        const stored = -1 - length;
-        throw invalidArgument(
-          `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${stored} messages)`,
-          { sessionId, fromIndex, length: stored },
-        );
-      }
-    },
+  async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
+    this.open();
+    if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+    for (const [i, entry] of entries.entries()) checkLogEntry(entry, `entries[${i}]`);
+    if (entries.length === 0) return;
+    const keys = [`${this.#base}ss:seq`, this.#logKey];
+    const args: string[] = [];
+    for (const entry of entries) {
+      keys.push(`${this.#base}ss:l:${entry.sessionId}`);
+      args.push(
+        entry.sessionId,
+        entry.type,
+        String(entry.at),
+        JSON.stringify(entry.data) ?? 'null',
+      );
+    }
+    await this.script(this.#log, keys, args, 'appendLog');
+  }
 
-    async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
-      open();
-      checkSessionId(sessionId);
-      checkIndex(fromIndex, 'fromIndex');
-      const key = `${base}ss:h:${sessionId}`;
-      const out: ChatMessage[] = [];
-      // Pages of LRANGE: a long history never holds Redis in one call.
-      for (let from = fromIndex; ; from += PAGE) {
-        const page = await call('loadHistory', () => client.lrange(key, from, from + PAGE - 1));
-        for (const text of page) out.push(JSON.parse(text) as ChatMessage);
-        if (page.length < PAGE) return out;
-      }
-    },
+  async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
+    this.open();
+    checkLogQuery(query);
+    const key =
+      query.sessionId === undefined ? this.#logKey : `${this.#base}ss:l:${query.sessionId}`;
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const out: StoredLogEntry[] = [];
+    let from = (query.afterSeq ?? 0) + 1;
+    while (out.length < limit) {
+      const count = Math.min(PAGE, limit - out.length);
+      const page = (await this.call('readLog', () =>
+        this.client.xrange(key, `${from}-0`, '+', 'COUNT', count),
+      )) as StreamEntry[];
+      for (const entry of page) out.push(decodeLine(entry));
+      if (page.length < count) break;
+      from = out[out.length - 1]!.seq + 1;
+    }
+    return out;
+  }
 
-    async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
-      open();
-      if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
-      for (const [i, entry] of entries.entries()) checkLogEntry(entry, `entries[${i}]`);
-      if (entries.length === 0) return;
-      const keys = [`${base}ss:seq`, logKey];
-      const args: string[] = [];
-      for (const entry of entries) {
-        keys.push(`${base}ss:l:${entry.sessionId}`);
-        args.push(
-          entry.sessionId,
-          entry.type,
-          String(entry.at),
-          JSON.stringify(entry.data) ?? 'null',
-        );
-      }
-      await script(logScript, keys, args, 'appendLog');
-    },
-
-    async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
-      open();
-      checkLogQuery(query);
-      const key = query.sessionId === undefined ? logKey : `${base}ss:l:${query.sessionId}`;
-      const limit = query.limit ?? Number.POSITIVE_INFINITY;
-      const out: StoredLogEntry[] = [];
-      let from = (query.afterSeq ?? 0) + 1;
-      while (out.length < limit) {
-        const count = Math.min(PAGE, limit - out.length);
-        const page = (await call('readLog', () =>
-          client.xrange(key, `${from}-0`, '+', 'COUNT', count),
-        )) as StreamEntry[];
-        for (const entry of page) out.push(decodeLine(entry));
-        if (page.length < count) break;
-        from = out[out.length - 1]!.seq + 1;
-      }
-      return out;
-    },
-
-    async listSessions(): Promise<string[]> {
-      return call('listSessions', () => client.zrange(idsKey, 0, -1));
-    },
-
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await connection.close();
-    },
-  };
+  async listSessions(): Promise<string[]> {
+    return this.call('listSessions', () => this.client.zrange(this.#idsKey, 0, -1));
+  }
 }
