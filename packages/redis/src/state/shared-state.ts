@@ -3,32 +3,32 @@ import {
   type ClaimQuery,
   type ClaimRequest,
   type ClaimResult,
+  DEFAULT_CLAIM_TTL_MS,
   type Discovery,
   type DiscoveryQuery,
-  invalidArgument,
-  MAX_CLAIM_END,
   type SharedStateBackend,
 } from '@troupe/core';
 import {
-  closedError,
   jsonText,
   parseClaimQuery,
+  parseClaimRange,
   parseDiscoverEntry,
   parseDiscoveryQuery,
+  requireDelay,
   requireDuration,
-  requireIndex,
   requireRecord,
 } from '@troupe/core/backend';
+import { defineScript, type ScriptRunner } from '../internal/define-script.js';
+import { parseFrozen } from '../internal/frozen-json.js';
 import {
-  defineScript,
   type RedisBackendOptions,
+  type ResolvedCommon,
   requireKeyName,
   resolveCommon,
-  type ScriptRunner,
-  toTroupeError,
-} from '../internal/connection.js';
-import { parseFrozen } from '../internal/frozen-json.js';
+} from '../internal/options.js';
+import { RedisBackend } from '../internal/redis-backend.js';
 import { parseRetention, type StreamRetention } from '../internal/retention.js';
+import { decodeClaim, decodeDiscovery, type StreamEntry } from './codec.js';
 import {
   CLAIM_SCRIPT,
   DISCOVER_SCRIPT,
@@ -60,37 +60,6 @@ export interface RedisSharedStateOptions extends RedisBackendOptions {
   readonly gcMarginMs?: number;
   /** How many discoveries (and how old) Redis keeps, all and per topic. Default: all. */
   readonly retention?: StreamRetention;
-}
-
-/** Resources listed per script call by `claims()` without a resource: a page stays sub-ms. */
-const LIST_PAGE = 100;
-
-function decodeClaim(agent: string, resource: string, value: string): Claim {
-  const [start = '0', end = '0', token = '0', grantedAt = '0', expiresAt = '0'] = value.split('|');
-  return Object.freeze({
-    agent,
-    resource,
-    start: Number(start),
-    end: Number(end),
-    token: Number(token),
-    grantedAt: Number(grantedAt),
-    expiresAt: Number(expiresAt),
-  });
-}
-
-type StreamEntry = [id: string, fields: string[]];
-
-function decodeDiscovery(entry: StreamEntry): Discovery {
-  const [id, fields] = entry;
-  const map = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  return Object.freeze({
-    seq: Number(id.slice(0, id.indexOf('-'))),
-    agent: map.get('a') ?? '',
-    topic: map.get('t') ?? '',
-    content: parseFrozen(map.get('c') ?? 'null'),
-    at: Number(map.get('at') ?? 0),
-  });
 }
 
 /**
@@ -138,221 +107,247 @@ export interface RedisSharedState extends SharedStateBackend {
  * ```
  */
 export function createRedisSharedState(options: RedisSharedStateOptions): RedisSharedState {
-  requireRecord(options, 'options');
+  const record = requireRecord(options, 'options');
   const defaultTtlMs =
-    options.defaultTtlMs === undefined
-      ? 300_000
-      : requireDuration(options.defaultTtlMs, 'options.defaultTtlMs');
-  const gcMarginMs = options.gcMarginMs ?? 60_000;
-  if (!(typeof gcMarginMs === 'number' && Number.isFinite(gcMarginMs) && gcMarginMs >= 0)) {
-    throw invalidArgument('options.gcMarginMs must be a non-negative finite number', {
-      gcMarginMs,
-    });
+    record.defaultTtlMs === undefined
+      ? DEFAULT_CLAIM_TTL_MS
+      : requireDuration(record.defaultTtlMs, 'options.defaultTtlMs');
+  const gcMarginMs =
+    record.gcMarginMs === undefined
+      ? 60_000
+      : requireDelay(record.gcMarginMs, 'options.gcMarginMs');
+  const retention = parseRetention(record.retention);
+  return new RedisSharedStateBackend(resolveCommon(options), {
+    defaultTtlMs,
+    gcMarginMs,
+    retention,
+  });
+}
+
+/** Resources listed per script call by `claims()` without a resource: a page stays sub-ms. */
+const LIST_PAGE = 100;
+
+/** Discoveries read per XRANGE. */
+const DISCOVERY_BATCH = 1_000;
+
+interface StateSettings {
+  readonly defaultTtlMs: number;
+  readonly gcMarginMs: number;
+  readonly retention: { readonly maxCount: number; readonly maxAgeMs: number };
+}
+
+class RedisSharedStateBackend extends RedisBackend implements RedisSharedState {
+  readonly #clock: ResolvedCommon['clock'];
+  readonly #base: string;
+  readonly #nowArg: () => string | number;
+  readonly #settings: StateSettings;
+  readonly #claim: ScriptRunner;
+  readonly #renewOrRelease: ScriptRunner;
+  readonly #listPage: ScriptRunner;
+  readonly #listResource: ScriptRunner;
+  readonly #discover: ScriptRunner;
+  readonly #setKey: string;
+  readonly #tokenKey: string;
+
+  constructor({ connection, clock, base, nowArg }: ResolvedCommon, settings: StateSettings) {
+    super(connection, 'shared state');
+    this.#clock = clock;
+    this.#base = base;
+    this.#nowArg = nowArg;
+    this.#settings = settings;
+    const client = this.client;
+    this.#claim = defineScript(client, 'troupeStateClaim', CLAIM_SCRIPT);
+    this.#renewOrRelease = defineScript(client, 'troupeStateRenew', RENEW_OR_RELEASE_SCRIPT);
+    this.#listPage = defineScript(client, 'troupeStateListPage', LIST_PAGE_SCRIPT);
+    this.#listResource = defineScript(client, 'troupeStateListResource', LIST_RESOURCE_SCRIPT);
+    this.#discover = defineScript(client, 'troupeStateDiscover', DISCOVER_SCRIPT);
+    this.#setKey = `${base}cr`;
+    this.#tokenKey = `${base}tok`;
   }
-  const retention = parseRetention(options.retention);
-  const { connection, clock, base, nowArg } = resolveCommon(options, 'createRedisSharedState');
-  const { client } = connection;
-  const claimScript = defineScript(client, 'troupeStateClaim', CLAIM_SCRIPT);
-  const renewScript = defineScript(client, 'troupeStateRenew', RENEW_OR_RELEASE_SCRIPT);
-  const listScript = defineScript(client, 'troupeStateListPage', LIST_PAGE_SCRIPT);
-  const listResourceScript = defineScript(client, 'troupeStateListResource', LIST_RESOURCE_SCRIPT);
-  const discoverScript = defineScript(client, 'troupeStateDiscover', DISCOVER_SCRIPT);
-  const setKey = `${base}cr`;
-  const tokenKey = `${base}tok`;
-  const resourceKey = (resource: string): string => `${base}c:${resource}`;
-  const indexKey = (resource: string): string => `${base}ci:${resource}`;
-  let closed = false;
 
-  const open = (): void => {
-    if (closed) throw closedError('shared state');
-  };
-  const run = async (
-    script: ScriptRunner,
-    keys: string[],
-    args: (string | number)[],
-    op: string,
-  ): Promise<unknown> => {
-    open();
+  #resourceKey(resource: string): string {
+    return `${this.#base}c:${resource}`;
+  }
+
+  #indexKey(resource: string): string {
+    return `${this.#base}ci:${resource}`;
+  }
+
+  #ttlOf(ttlMs: unknown): number {
+    return ttlMs === undefined ? this.#settings.defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.open();
+    const { agent, resource, start, end, ttlMs } = this.#parseClaim(request);
+    const now = this.#clock.now();
+    // Called directly (no `script` wrapper): one async frame less on every claim.
+    let reply: number | [token: number, now: string] | [agent: string, value: string];
     try {
-      return await script(keys, args);
+      reply = (await this.#claim(
+        [this.#resourceKey(resource), this.#indexKey(resource), this.#setKey, this.#tokenKey],
+        [agent, start, end, this.#nowArg(), ttlMs, this.#settings.gcMarginMs, resource],
+      )) as number | [number, string] | [string, string];
     } catch (error) {
-      throw toTroupeError(error, op);
+      throw this.failure(error, 'claim');
     }
-  };
-  const ttlOf = (ttlMs: unknown): number =>
-    ttlMs === undefined ? defaultTtlMs : requireDuration(ttlMs, 'ttlMs');
+    // Granted: the token alone (clock time: the rest is what we sent), or the token and the
+    // server's time.
+    if (typeof reply === 'number' || typeof reply[0] === 'number') {
+      const grantedAt = typeof reply === 'number' ? now : Number(reply[1]);
+      const token = typeof reply === 'number' ? reply : (reply[0] as number);
+      const expiresAt = grantedAt + ttlMs;
+      return {
+        ok: true,
+        claim: Object.freeze({ agent, resource, start, end, token, grantedAt, expiresAt }),
+      };
+    }
+    return { ok: false, conflict: decodeClaim(reply[0], resource, reply[1] as string) };
+  }
 
-  return {
-    async claim(request: ClaimRequest): Promise<ClaimResult> {
-      open();
-      const req = requireRecord(request, 'request');
-      const agent = requireKeyName(req.agent, 'agent');
-      const resource = requireKeyName(req.resource, 'resource');
-      const start = req.start === undefined ? 0 : requireIndex(req.start, 'start');
-      const end = req.end === undefined ? MAX_CLAIM_END : requireIndex(req.end, 'end');
-      if (start > end) throw invalidArgument('start must be <= end', { start, end });
-      const ttlMs = ttlOf(req.ttlMs);
-      const now = clock.now();
-      // Called directly (no `run` wrapper): one async frame less on every claim.
-      let reply: number | [token: number, now: string] | [agent: string, value: string];
-      try {
-        reply = (await claimScript(
-          [resourceKey(resource), indexKey(resource), setKey, tokenKey],
-          [agent, start, end, nowArg(), ttlMs, gcMarginMs, resource],
-        )) as number | [number, string] | [string, string];
-      } catch (error) {
-        throw toTroupeError(error, 'claim');
+  /** A claim request, checked: names bounded as key parts, range and TTL as core checks them. */
+  #parseClaim(
+    request: ClaimRequest,
+  ): Pick<Claim, 'agent' | 'resource' | 'start' | 'end'> & { ttlMs: number } {
+    const req = requireRecord(request, 'request');
+    const agent = requireKeyName(req.agent, 'agent');
+    const resource = requireKeyName(req.resource, 'resource');
+    const { start, end } = parseClaimRange(req);
+    return { agent, resource, start, end, ttlMs: this.#ttlOf(req.ttlMs) };
+  }
+
+  async release(agent: string, resource: string): Promise<boolean> {
+    const reply = await this.#renewOrReleaseCall(agent, resource, '', 'release');
+    return reply[0] === 1;
+  }
+
+  async renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined> {
+    const reply = await this.#renewOrReleaseCall(agent, resource, ttlMs, 'renew');
+    return reply[0] === 1 ? decodeClaim(agent, resource, reply[1] ?? '') : undefined;
+  }
+
+  /** Renews (a TTL) or releases (`''`) one claim. */
+  async #renewOrReleaseCall(
+    agent: string,
+    resource: string,
+    ttlMs: number | '' | undefined,
+    operation: 'renew' | 'release',
+  ): Promise<[number, string?]> {
+    this.open();
+    requireKeyName(agent, 'agent');
+    requireKeyName(resource, 'resource');
+    const ttl = ttlMs === '' ? '' : this.#ttlOf(ttlMs);
+    return (await this.script(
+      this.#renewOrRelease,
+      [this.#resourceKey(resource), this.#indexKey(resource), this.#setKey],
+      [agent, this.#nowArg(), ttl, this.#settings.gcMarginMs, resource],
+      operation,
+    )) as [number, string?];
+  }
+
+  async claims(query?: ClaimQuery): Promise<Claim[]> {
+    this.open();
+    const { resource, agent } = parseClaimQuery(query);
+    const out =
+      resource === undefined
+        ? await this.#allClaims(agent)
+        : await this.#resourceClaims(resource, agent);
+    // Tokens are grant order across the whole store.
+    return out.sort((a, b) => a.token - b.token);
+  }
+
+  /** Only this resource's hash is read. */
+  async #resourceClaims(resource: string, agent: string | undefined): Promise<Claim[]> {
+    const flat = (await this.script(
+      this.#listResource,
+      [this.#resourceKey(resource)],
+      [this.#nowArg()],
+      'claims',
+    )) as string[];
+    const out: Claim[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (agent === undefined || flat[i] === agent)
+        out.push(decodeClaim(flat[i]!, resource, flat[i + 1]!));
+    }
+    return out;
+  }
+
+  /**
+   * Page by page over the resource set (SSCAN), one short script per page: listing 50k
+   * claims never holds Redis for more than a page's worth. Not one snapshot: a claim made
+   * or released during the walk may or may not be listed.
+   */
+  async #allClaims(agent: string | undefined): Promise<Claim[]> {
+    const out: Claim[] = [];
+    const seen = new Set<string>();
+    let cursor = '0';
+    do {
+      let page: string[];
+      [cursor, page] = await this.call('claims', () =>
+        this.client.sscan(this.#setKey, cursor, 'COUNT', LIST_PAGE),
+      );
+      const fresh = page.filter((r) => !seen.has(r));
+      if (fresh.length === 0) continue;
+      const keys = [this.#setKey];
+      for (const r of fresh) {
+        seen.add(r);
+        keys.push(this.#resourceKey(r), this.#indexKey(r));
       }
-      // Granted: the token alone (clock time: the rest is what we sent), or the token and the
-      // server's time.
-      if (typeof reply === 'number' || typeof reply[0] === 'number') {
-        const grantedAt = typeof reply === 'number' ? now : Number(reply[1]);
-        return {
-          ok: true,
-          claim: Object.freeze({
-            agent,
-            resource,
-            start,
-            end,
-            token: typeof reply === 'number' ? reply : (reply[0] as number),
-            grantedAt,
-            expiresAt: grantedAt + ttlMs,
-          }),
-        };
+      const flat = (await this.script(
+        this.#listPage,
+        keys,
+        [this.#nowArg(), agent === undefined ? '' : `=${agent}`, ...fresh],
+        'claims',
+      )) as string[];
+      for (let i = 0; i + 2 < flat.length; i += 3)
+        out.push(decodeClaim(flat[i]!, flat[i + 1]!, flat[i + 2]!));
+    } while (cursor !== '0');
+    return out;
+  }
+
+  async discover<T = unknown>(entry: {
+    agent: string;
+    topic: string;
+    content: T;
+  }): Promise<Discovery<T>> {
+    this.open();
+    const { agent, topic, content } = parseDiscoverEntry(entry);
+    requireKeyName(agent, 'agent');
+    requireKeyName(topic, 'topic');
+    const text = jsonText(content, 'content');
+    const at = this.#clock.now();
+    const { maxCount, maxAgeMs } = this.#settings.retention;
+    const seq = (await this.script(
+      this.#discover,
+      [`${this.#base}dseq`, `${this.#base}d`, `${this.#base}dt:${topic}`],
+      [agent, topic, text, at, maxCount, maxAgeMs],
+      'discover',
+    )) as number;
+    return Object.freeze({ seq, agent, topic, content: parseFrozen(text) as T, at });
+  }
+
+  async discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]> {
+    this.open();
+    const { topic, agent, afterSeq, limit: want } = parseDiscoveryQuery(query);
+    const key = topic === undefined ? `${this.#base}d` : `${this.#base}dt:${topic}`;
+    const out: Discovery<T>[] = [];
+    let from = afterSeq + 1;
+    // Seqs are the stream ids, so XRANGE starts right after afterSeq; an agent filter reads
+    // on in batches until it has `limit` matches or the stream ends.
+    while (out.length < want) {
+      const batch =
+        agent === undefined ? Math.min(want - out.length, DISCOVERY_BATCH) : DISCOVERY_BATCH;
+      const entries = (await this.call('discoveries', () =>
+        this.client.xrange(key, `${from}-0`, '+', 'COUNT', batch),
+      )) as StreamEntry[];
+      for (const entry of entries) {
+        const discovery = decodeDiscovery(entry) as Discovery<T>;
+        if (agent === undefined || discovery.agent === agent) out.push(discovery);
+        if (out.length >= want) break;
       }
-      return { ok: false, conflict: decodeClaim(reply[0], resource, reply[1] as string) };
-    },
-
-    async release(agent: string, resource: string): Promise<boolean> {
-      open();
-      requireKeyName(agent, 'agent');
-      requireKeyName(resource, 'resource');
-      const reply = (await run(
-        renewScript,
-        [resourceKey(resource), indexKey(resource), setKey],
-        [agent, nowArg(), '', gcMarginMs, resource],
-        'release',
-      )) as [number, string?];
-      return reply[0] === 1;
-    },
-
-    async renew(agent: string, resource: string, ttlMs?: number): Promise<Claim | undefined> {
-      open();
-      requireKeyName(agent, 'agent');
-      requireKeyName(resource, 'resource');
-      const ttl = ttlOf(ttlMs);
-      const reply = (await run(
-        renewScript,
-        [resourceKey(resource), indexKey(resource), setKey],
-        [agent, nowArg(), ttl, gcMarginMs, resource],
-        'renew',
-      )) as [number, string?];
-      return reply[0] === 1 ? decodeClaim(agent, resource, reply[1] ?? '') : undefined;
-    },
-
-    async claims(query?: ClaimQuery): Promise<Claim[]> {
-      open();
-      const { resource, agent } = parseClaimQuery(query);
-      if (resource !== undefined) {
-        // Only this resource's hash is read; sorting by token gives grant order.
-        const flat = (await run(
-          listResourceScript,
-          [resourceKey(resource)],
-          [nowArg()],
-          'claims',
-        )) as string[];
-        const out: Claim[] = [];
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          if (agent === undefined || flat[i] === agent)
-            out.push(decodeClaim(flat[i]!, resource, flat[i + 1]!));
-        }
-        return out.sort((a, b) => a.token - b.token);
-      }
-      // Page by page over the resource set (SSCAN), one short script per page: listing 50k
-      // claims never holds Redis for more than a page's worth. Not one snapshot: a claim made
-      // or released during the walk may or may not be listed.
-      const out: Claim[] = [];
-      const seen = new Set<string>();
-      let cursor = '0';
-      do {
-        let page: string[];
-        try {
-          [cursor, page] = await client.sscan(setKey, cursor, 'COUNT', LIST_PAGE);
-        } catch (error) {
-          throw toTroupeError(error, 'claims');
-        }
-        const fresh = page.filter((r) => !seen.has(r));
-        if (fresh.length === 0) continue;
-        const keys = [setKey];
-        for (const r of fresh) {
-          seen.add(r);
-          keys.push(resourceKey(r), indexKey(r));
-        }
-        const flat = (await run(
-          listScript,
-          keys,
-          [nowArg(), agent === undefined ? '' : `=${agent}`, ...fresh],
-          'claims',
-        )) as string[];
-        for (let i = 0; i + 2 < flat.length; i += 3)
-          out.push(decodeClaim(flat[i]!, flat[i + 1]!, flat[i + 2]!));
-      } while (cursor !== '0');
-      // Tokens are grant order across the whole store.
-      out.sort((a, b) => a.token - b.token);
-      return out;
-    },
-
-    async discover<T = unknown>(entry: {
-      agent: string;
-      topic: string;
-      content: T;
-    }): Promise<Discovery<T>> {
-      open();
-      const { agent, topic, content } = parseDiscoverEntry(entry);
-      requireKeyName(agent, 'agent');
-      requireKeyName(topic, 'topic');
-      const text = jsonText(content, 'content');
-      const at = clock.now();
-      const seq = (await run(
-        discoverScript,
-        [`${base}dseq`, `${base}d`, `${base}dt:${topic}`],
-        [agent, topic, text, at, retention.maxCount, retention.maxAgeMs],
-        'discover',
-      )) as number;
-      return Object.freeze({ seq, agent, topic, content: parseFrozen(text) as T, at });
-    },
-
-    async discoveries<T = unknown>(query?: DiscoveryQuery): Promise<Discovery<T>[]> {
-      open();
-      const { topic, agent, afterSeq, limit: want } = parseDiscoveryQuery(query);
-      const key = topic === undefined ? `${base}d` : `${base}dt:${topic}`;
-      const out: Discovery<T>[] = [];
-      let from = afterSeq + 1;
-      // Seqs are the stream ids, so XRANGE starts right after afterSeq; an agent filter reads
-      // on in batches until it has `limit` matches or the stream ends.
-      while (out.length < want) {
-        const batch = agent === undefined ? Math.min(want - out.length, 1_000) : 1_000;
-        let entries: StreamEntry[];
-        try {
-          entries = (await client.xrange(key, `${from}-0`, '+', 'COUNT', batch)) as StreamEntry[];
-        } catch (error) {
-          throw toTroupeError(error, 'discoveries');
-        }
-        for (const entry of entries) {
-          const discovery = decodeDiscovery(entry) as Discovery<T>;
-          if (agent === undefined || discovery.agent === agent) out.push(discovery);
-          if (out.length >= want) break;
-        }
-        if (entries.length < batch) break;
-        from = decodeDiscovery(entries[entries.length - 1]!).seq + 1;
-      }
-      return out;
-    },
-
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await connection.close();
-    },
-  };
+      if (entries.length < batch) break;
+      from = decodeDiscovery(entries[entries.length - 1]!).seq + 1;
+    }
+    return out;
+  }
 }
