@@ -1,0 +1,39 @@
+// The admission script's replies and the errors and numbers built from them.
+import { TroupeError } from '@troupe/core';
+import { parseKeys } from '@troupe/core/backend';
+import { requireKeyName } from '../internal/options.js';
+import type { AdmitReply, RawAdmitReply, Refusal } from './types.js';
+
+/** A number the scripts wrote: 'inf' is +infinity. */
+export const num = (text: string): number =>
+  text === 'inf' ? Number.POSITIVE_INFINITY : Number(text);
+
+/** A limit as the scripts read it: 'inf' for +infinity. */
+export const limitText = (n: number): string => (Number.isFinite(n) ? String(n) : 'inf');
+
+/** The keys of a call, checked as core checks them, and bounded as Redis key parts. */
+export function keyNames(keys: string | readonly string[]): readonly string[] {
+  const names = parseKeys(keys);
+  for (const name of names) requireKeyName(name, 'keys');
+  return names;
+}
+
+/** The admission script's reply as a list: its compact fast-path answers expanded. */
+export function normalReply(raw: RawAdmitReply, id: string): AdmitReply {
+  if (raw === 1) return [1, id];
+  if (typeof raw === 'string') return [1, id, raw];
+  return raw;
+}
+
+/** `ERR_RATE_LIMITED` for a wait that ended refused. */
+export function rateLimited(
+  keys: readonly string[],
+  waitedMs: number,
+  refusal: Refusal,
+): TroupeError {
+  return new TroupeError(
+    'ERR_RATE_LIMITED',
+    `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
+    { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
+  );
+}
