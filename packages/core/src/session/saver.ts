@@ -1,126 +1,34 @@
 import { checkOptionNames } from '../backend/validate.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { invalidArgument } from '../errors.js';
-import type { ChatMessage } from '../model.js';
 import { checkIndex, checkSnapshot } from './checks.js';
+import { addRange, mergeRanges, type Range } from './history-ranges.js';
 import { redactSecrets } from './redact.js';
 import {
   type Backoff,
   parseRetry,
-  type RetryOptions,
   report,
   reportClosed,
   retryable,
   type WriteErrorHandler,
 } from './retry.js';
+import {
+  DEFAULT_COALESCE_MS,
+  type HistoryRange,
+  SAVER_OPTIONS,
+  type SessionSaver,
+  type SessionSaverOptions,
+  type SessionSaverStats,
+} from './saver-types.js';
 import type { SessionSnapshot, SessionStore } from './types.js';
 
-/**
- * The saver's default coalescing window: see {@link SessionSaverOptions.coalesceMs}.
- *
- * @example
- * ```ts
- * createSessionSaver({ store, clock, coalesceMs: DEFAULT_COALESCE_MS / 2 });
- * ```
- */
-export const DEFAULT_COALESCE_MS = 100;
-
-/**
- * Messages at positions `fromIndex, fromIndex + 1, ...` of a session's history.
- *
- * @example
- * ```ts
- * saver.schedule(snapshot, { fromIndex: 10, messages: history.slice(10) });
- * ```
- */
-export interface HistoryRange {
-  readonly fromIndex: number;
-  readonly messages: readonly ChatMessage[];
-}
-
-/**
- * Options for {@link createSessionSaver}.
- *
- * @example
- * ```ts
- * const options: SessionSaverOptions = { store, clock, coalesceMs: 50, retry: { maxAttempts: 3 } };
- * ```
- */
-export interface SessionSaverOptions {
-  readonly store: SessionStore;
-  readonly clock: Clock;
-  /**
-   * How long a scheduled save waits before writing, so a burst of saves becomes one write
-   * (default 100 ms). It bounds how many writes a busy session costs (at most one per window,
-   * whatever the store's speed) and how much a crash can lose (the last window's turns).
-   * 0 writes on the clock's next tick, after the caller's current work.
-   */
-  readonly coalesceMs?: number;
-  readonly retry?: RetryOptions;
-  /** Store errors, reported here and never thrown at the caller of `schedule`. */
-  readonly onError?: WriteErrorHandler;
-}
-
-/**
- * Counters since the saver was created.
- *
- * @example
- * ```ts
- * const { snapshotWrites, stale, errors } = saver.stats();
- * ```
- */
-export interface SessionSaverStats {
-  /** `schedule` calls accepted. */
-  readonly scheduled: number;
-  /** `store.saveSnapshot` calls that succeeded. */
-  readonly snapshotWrites: number;
-  /** `store.appendHistory` calls that succeeded. */
-  readonly historyWrites: number;
-  /** Snapshots dropped because one with a higher revision was already scheduled. */
-  readonly stale: number;
-  /** Store errors seen (each reported to `onError`). */
-  readonly errors: number;
-  /** Sessions with a save queued or in flight. */
-  readonly pendingSessions: number;
-}
-
-/**
- * Saves agents' sessions in the background. See {@link createSessionSaver}.
- *
- * @example
- * ```ts
- * const saver: SessionSaver = createSessionSaver({ store, clock });
- * saver.schedule(snapshot);
- * await saver.save(snapshot.sessionId);
- * ```
- */
-export interface SessionSaver {
-  /**
-   * Queues a save and returns at once, never touching the store on the caller's stack.
-   * `history` is the range of messages added since the last schedule.
-   */
-  schedule(snapshot: SessionSnapshot, history?: HistoryRange): void;
-  /** Resolves once everything scheduled for the session before this call is durable. */
-  save(sessionId: string): Promise<void>;
-  /** `save` for every session with queued work. */
-  flush(): Promise<void>;
-  /** Flushes, then refuses further schedules (reported to `onError` as `ERR_CLOSED`). */
-  close(): Promise<void>;
-  stats(): SessionSaverStats;
-}
-
-const SAVER_OPTIONS: ReadonlySet<string> = new Set([
-  'store',
-  'clock',
-  'coalesceMs',
-  'retry',
-  'onError',
-]);
-
-interface Range {
-  fromIndex: number;
-  messages: ChatMessage[];
-}
+export {
+  DEFAULT_COALESCE_MS,
+  type HistoryRange,
+  type SessionSaver,
+  type SessionSaverOptions,
+  type SessionSaverStats,
+} from './saver-types.js';
 
 interface Waiter {
   gen: number;
@@ -168,6 +76,19 @@ interface Slot {
  * ```
  */
 export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
+  return new BackgroundSaver(parseSaverOptions(options));
+}
+
+interface SaverSettings {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly coalesceMs: number;
+  readonly onError: WriteErrorHandler | undefined;
+  readonly backoff: Backoff;
+}
+
+/** Checks `createSessionSaver`'s options once, naming the offending option. */
+function parseSaverOptions(options: SessionSaverOptions): SaverSettings {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
   checkOptionNames(options as unknown as Record<string, unknown>, SAVER_OPTIONS, 'session saver');
@@ -185,111 +106,237 @@ export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
   if (onError !== undefined && typeof onError !== 'function') {
     throw invalidArgument('options.onError must be a function');
   }
-  const backoff: Backoff = parseRetry(options.retry);
+  return { store, clock, coalesceMs, onError, backoff: parseRetry(options.retry) };
+}
 
-  const slots = new Map<string, Slot>();
-  const stats = { scheduled: 0, snapshotWrites: 0, historyWrites: 0, stale: 0, errors: 0 };
-  let closing: Promise<void> | undefined;
+/** What one write takes off a slot's queue. */
+interface Job {
+  readonly snapshot: SessionSnapshot | undefined;
+  readonly ranges: Range[];
+  readonly gen: number;
+}
 
-  const hasQueued = (slot: Slot): boolean => slot.snapshot !== undefined || slot.ranges.length > 0;
+/**
+ * The saver {@link createSessionSaver} returns, its options already checked. Its public
+ * methods are own properties (arrow fields), as on the object the factory used to build.
+ */
+class BackgroundSaver implements SessionSaver {
+  readonly #settings: SaverSettings;
+  readonly #store: SessionStore;
+  readonly #clock: Clock;
+  readonly #slots = new Map<string, Slot>();
+  readonly #stats = { scheduled: 0, snapshotWrites: 0, historyWrites: 0, stale: 0, errors: 0 };
+  #closing: Promise<void> | undefined;
 
-  const start = (slot: Slot): void => {
+  constructor(settings: SaverSettings) {
+    this.#settings = settings;
+    this.#store = settings.store;
+    this.#clock = settings.clock;
+  }
+
+  readonly schedule = (snapshot: SessionSnapshot, history?: HistoryRange): void => {
+    checkSnapshot(snapshot);
+    if (history !== undefined) {
+      if (typeof history !== 'object' || history === null)
+        throw invalidArgument('history must be an object');
+      checkIndex(history.fromIndex, 'history.fromIndex');
+      if (!Array.isArray(history.messages))
+        throw invalidArgument('history.messages must be an array');
+    }
+    if (this.#closing !== undefined) {
+      this.#stats.errors++;
+      reportClosed(this.#settings.onError, 'session saver', snapshot.sessionId, 'snapshot');
+      return;
+    }
+    this.#stats.scheduled++;
+    const slot = this.#slotFor(snapshot.sessionId);
+    slot.gen++;
+    if (snapshot.revision > slot.maxRevision) {
+      slot.maxRevision = snapshot.revision;
+      slot.snapshot = snapshot;
+    } else {
+      this.#stats.stale++;
+    }
+    if (history !== undefined && history.messages.length > 0) {
+      // Copied: the caller may keep appending to its own array.
+      addRange(slot.ranges, history.fromIndex, history.messages);
+    }
+    if (!slot.writing && slot.timer === undefined) {
+      slot.timer = this.#clock.setTimeout(() => {
+        slot.timer = undefined;
+        if (!slot.writing) this.#start(slot);
+      }, this.#settings.coalesceMs);
+    }
+  };
+
+  readonly save = (sessionId: string): Promise<void> => {
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      return Promise.reject(invalidArgument('sessionId must be a non-empty string', { sessionId }));
+    }
+    return this.#save(sessionId);
+  };
+
+  readonly flush = async (): Promise<void> => {
+    await Promise.all([...this.#slots.keys()].map((sessionId) => this.#save(sessionId)));
+  };
+
+  readonly close = (): Promise<void> => {
+    this.#closing ??= this.flush().finally(() => {
+      for (const slot of this.#slots.values()) {
+        if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
+        slot.timer = undefined;
+      }
+    });
+    return this.#closing;
+  };
+
+  readonly stats = (): SessionSaverStats => ({ ...this.#stats, pendingSessions: this.#slots.size });
+
+  #slotFor(sessionId: string): Slot {
+    let slot = this.#slots.get(sessionId);
+    if (slot === undefined) {
+      slot = {
+        sessionId,
+        snapshot: undefined,
+        ranges: [],
+        maxRevision: Number.NEGATIVE_INFINITY,
+        gen: 0,
+        durableGen: 0,
+        writing: false,
+        attempts: 0,
+        timer: undefined,
+        waiters: [],
+      };
+      this.#slots.set(sessionId, slot);
+    }
+    return slot;
+  }
+
+  #save(sessionId: string): Promise<void> {
+    const slot = this.#slots.get(sessionId);
+    if (slot === undefined || slot.durableGen >= slot.gen) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      slot.waiters.push({ gen: slot.gen, resolve, reject });
+      // An explicit save does not wait for the coalescing timer.
+      if (!slot.writing) this.#start(slot);
+    });
+  }
+
+  #start(slot: Slot): void {
     if (slot.timer !== undefined) {
-      clock.clearTimeout(slot.timer);
+      this.#clock.clearTimeout(slot.timer);
       slot.timer = undefined;
     }
     slot.writing = true;
-    const job = { snapshot: slot.snapshot, ranges: slot.ranges, gen: slot.gen };
+    const job: Job = { snapshot: slot.snapshot, ranges: slot.ranges, gen: slot.gen };
     slot.snapshot = undefined;
     slot.ranges = [];
-    void write(slot, job);
-  };
+    void this.#write(slot, job);
+  }
 
-  const write = async (
-    slot: Slot,
-    job: { snapshot: SessionSnapshot | undefined; ranges: Range[]; gen: number },
-  ): Promise<void> => {
+  async #write(slot: Slot, job: Job): Promise<void> {
+    // Ranges written so far: a failure requeues the rest.
+    const progress = { written: 0 };
     let refused: unknown;
-    let i = 0;
     try {
-      for (; i < job.ranges.length; i++) {
-        const range = job.ranges[i]!;
-        try {
-          // What a model put into tool arguments (or a text) can hold a credential: the stored
-          // copy is redacted like the context; the agent's live history keeps what it saw.
-          await store.appendHistory(slot.sessionId, range.fromIndex, redactSecrets(range.messages));
-          stats.historyWrites++;
-        } catch (error) {
-          if (retryable(error)) throw error;
-          refused = fail(slot, error, 'history', false);
-        }
-      }
-      if (job.snapshot !== undefined) {
-        const snapshot = job.snapshot;
-        const context = redactSecrets(snapshot.context);
-        try {
-          await store.saveSnapshot(
-            context === snapshot.context ? snapshot : { ...snapshot, context },
-          );
-          stats.snapshotWrites++;
-        } catch (error) {
-          if (retryable(error)) throw error;
-          refused = fail(slot, error, 'snapshot', false);
-        }
-      }
+      refused = await this.#writeJob(slot, job, progress);
     } catch (error) {
-      // Requeue what was not written, in front of anything scheduled meanwhile (always newer).
-      slot.ranges = mergeRanges(job.ranges.slice(i), slot.ranges);
-      slot.snapshot ??= job.snapshot;
-      slot.attempts++;
-      const willRetry = slot.attempts < backoff.maxAttempts;
-      fail(slot, error, i < job.ranges.length ? 'history' : 'snapshot', willRetry);
-      if (willRetry) {
-        slot.timer = clock.setTimeout(() => {
-          slot.timer = undefined;
-          start(slot);
-        }, backoff.delay(slot.attempts));
-        return;
-      }
-      // Given up: the data stays queued for the next schedule, save or flush.
-      slot.attempts = 0;
-      slot.writing = false;
-      settle(slot, slot.gen, error);
+      this.#retry(slot, job, progress.written, error);
       return;
     }
     slot.attempts = 0;
     slot.writing = false;
     slot.durableGen = Math.max(slot.durableGen, job.gen);
-    settle(slot, job.gen, refused);
+    this.#settle(slot, job.gen, refused);
     // Work queued while this write ran was already coalesced: write it straight away.
-    if (hasQueued(slot)) {
-      start(slot);
+    if (slot.snapshot !== undefined || slot.ranges.length > 0) {
+      this.#start(slot);
       return;
     }
     // Schedules since the write started queued nothing (stale snapshots): all durable.
     slot.durableGen = slot.gen;
-    settle(slot, slot.gen, undefined);
-    slots.delete(slot.sessionId);
-  };
+    this.#settle(slot, slot.gen, undefined);
+    this.#slots.delete(slot.sessionId);
+  }
 
-  const fail = (
+  /**
+   * Writes the job's history, then its snapshot. Throws a retryable error; returns the last
+   * error the store refused (reported, not retried), if any.
+   */
+  async #writeJob(slot: Slot, job: Job, progress: { written: number }): Promise<unknown> {
+    let refused: unknown;
+    for (; progress.written < job.ranges.length; progress.written++) {
+      const range = job.ranges[progress.written]!;
+      try {
+        // What a model put into tool arguments (or a text) can hold a credential: the stored
+        // copy is redacted like the context; the agent's live history keeps what it saw.
+        await this.#store.appendHistory(
+          slot.sessionId,
+          range.fromIndex,
+          redactSecrets(range.messages),
+        );
+        this.#stats.historyWrites++;
+      } catch (error) {
+        if (retryable(error)) throw error;
+        refused = this.#fail(slot, error, 'history', false);
+      }
+    }
+    if (job.snapshot !== undefined) {
+      const snapshot = job.snapshot;
+      const context = redactSecrets(snapshot.context);
+      try {
+        await this.#store.saveSnapshot(
+          context === snapshot.context ? snapshot : { ...snapshot, context },
+        );
+        this.#stats.snapshotWrites++;
+      } catch (error) {
+        if (retryable(error)) throw error;
+        refused = this.#fail(slot, error, 'snapshot', false);
+      }
+    }
+    return refused;
+  }
+
+  /** After a retryable failure: requeues what was not written and retries with backoff. */
+  #retry(slot: Slot, job: Job, written: number, error: unknown): void {
+    // Requeue what was not written, in front of anything scheduled meanwhile (always newer).
+    slot.ranges = mergeRanges(job.ranges.slice(written), slot.ranges);
+    slot.snapshot ??= job.snapshot;
+    slot.attempts++;
+    const backoff = this.#settings.backoff;
+    const willRetry = slot.attempts < backoff.maxAttempts;
+    this.#fail(slot, error, written < job.ranges.length ? 'history' : 'snapshot', willRetry);
+    if (willRetry) {
+      slot.timer = this.#clock.setTimeout(() => {
+        slot.timer = undefined;
+        this.#start(slot);
+      }, backoff.delay(slot.attempts));
+      return;
+    }
+    // Given up: the data stays queued for the next schedule, save or flush.
+    slot.attempts = 0;
+    slot.writing = false;
+    this.#settle(slot, slot.gen, error);
+  }
+
+  #fail(
     slot: Slot,
     error: unknown,
     operation: 'snapshot' | 'history',
     willRetry: boolean,
-  ) => {
-    stats.errors++;
-    report(onError, error, {
+  ): unknown {
+    this.#stats.errors++;
+    report(this.#settings.onError, error, {
       sessionId: slot.sessionId,
       operation,
       attempt: slot.attempts || 1,
       willRetry,
     });
     return error;
-  };
+  }
 
   /** Resolves (or, with an error, rejects) the waiters a finished write covered. */
-  const settle = (slot: Slot, gen: number, error: unknown): void => {
+  #settle(slot: Slot, gen: number, error: unknown): void {
     if (slot.waiters.length === 0) return;
     const keep: Waiter[] = [];
     for (const waiter of slot.waiters) {
@@ -298,142 +345,5 @@ export function createSessionSaver(options: SessionSaverOptions): SessionSaver {
       else waiter.reject(error);
     }
     slot.waiters = keep;
-  };
-
-  const save = (sessionId: string): Promise<void> => {
-    const slot = slots.get(sessionId);
-    if (slot === undefined || slot.durableGen >= slot.gen) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      slot.waiters.push({ gen: slot.gen, resolve, reject });
-      // An explicit save does not wait for the coalescing timer.
-      if (!slot.writing) start(slot);
-    });
-  };
-
-  const flush = async (): Promise<void> => {
-    await Promise.all([...slots.keys()].map(save));
-  };
-
-  return {
-    schedule(snapshot: SessionSnapshot, history?: HistoryRange): void {
-      checkSnapshot(snapshot);
-      if (history !== undefined) {
-        if (typeof history !== 'object' || history === null)
-          throw invalidArgument('history must be an object');
-        checkIndex(history.fromIndex, 'history.fromIndex');
-        if (!Array.isArray(history.messages))
-          throw invalidArgument('history.messages must be an array');
-      }
-      if (closing !== undefined) {
-        stats.errors++;
-        reportClosed(onError, 'session saver', snapshot.sessionId, 'snapshot');
-        return;
-      }
-      stats.scheduled++;
-      let slot = slots.get(snapshot.sessionId);
-      if (slot === undefined) {
-        slot = {
-          sessionId: snapshot.sessionId,
-          snapshot: undefined,
-          ranges: [],
-          maxRevision: Number.NEGATIVE_INFINITY,
-          gen: 0,
-          durableGen: 0,
-          writing: false,
-          attempts: 0,
-          timer: undefined,
-          waiters: [],
-        };
-        slots.set(snapshot.sessionId, slot);
-      }
-      slot.gen++;
-      if (snapshot.revision > slot.maxRevision) {
-        slot.maxRevision = snapshot.revision;
-        slot.snapshot = snapshot;
-      } else {
-        stats.stale++;
-      }
-      if (history !== undefined && history.messages.length > 0) {
-        // Copied: the caller may keep appending to its own array.
-        addRange(slot.ranges, history.fromIndex, history.messages);
-      }
-      if (!slot.writing && slot.timer === undefined) {
-        const ready = slot;
-        ready.timer = clock.setTimeout(() => {
-          ready.timer = undefined;
-          if (!ready.writing) start(ready);
-        }, coalesceMs);
-      }
-    },
-
-    save(sessionId: string): Promise<void> {
-      if (typeof sessionId !== 'string' || sessionId.length === 0) {
-        return Promise.reject(
-          invalidArgument('sessionId must be a non-empty string', { sessionId }),
-        );
-      }
-      return save(sessionId);
-    },
-
-    flush,
-
-    close(): Promise<void> {
-      closing ??= flush().finally(() => {
-        for (const slot of slots.values()) {
-          if (slot.timer !== undefined) clock.clearTimeout(slot.timer);
-          slot.timer = undefined;
-        }
-      });
-      return closing;
-    },
-
-    stats(): SessionSaverStats {
-      return { ...stats, pendingSessions: slots.size };
-    },
-  };
-}
-
-/** Adds messages to ordered ranges, merging overlaps; the common append extends the last one. */
-function addRange(ranges: Range[], fromIndex: number, messages: readonly ChatMessage[]): void {
-  const last = ranges.at(-1);
-  if (
-    last !== undefined &&
-    fromIndex >= last.fromIndex &&
-    fromIndex <= last.fromIndex + last.messages.length
-  ) {
-    // Positions already queued keep their first message, as the store keeps stored ones.
-    for (let j = last.fromIndex + last.messages.length - fromIndex; j < messages.length; j++) {
-      last.messages.push(messages[j]!);
-    }
-    return;
   }
-  ranges.push({ fromIndex, messages: messages.slice() });
-  if (last !== undefined && fromIndex < last.fromIndex) {
-    const merged = mergeRanges(ranges, []);
-    ranges.length = 0;
-    ranges.push(...merged);
-  }
-}
-
-/** Merges two range lists into one ordered list (positions hold the same message in both). */
-function mergeRanges(first: Range[], second: Range[]): Range[] {
-  if (second.length === 0 && first.length <= 1) return first;
-  if (first.length === 0 && second.length <= 1) return second;
-  const all = [...first, ...second].sort((a, b) => a.fromIndex - b.fromIndex);
-  const out: Range[] = [];
-  for (const range of all) {
-    const last = out.at(-1);
-    if (last === undefined || range.fromIndex > last.fromIndex + last.messages.length) {
-      out.push({ fromIndex: range.fromIndex, messages: range.messages.slice() });
-      continue;
-    }
-    for (
-      let j = last.fromIndex + last.messages.length - range.fromIndex;
-      j < range.messages.length;
-      j++
-    ) {
-      last.messages.push(range.messages[j]!);
-    }
-  }
-  return out;
 }
