@@ -1,10 +1,12 @@
 import { isTroupeError } from '@troupe/core';
 import {
   closeSimulationPools,
-  defaultScenarioPath,
   loadScenarioFile,
   loadTeamScenarioFile,
   parseTeamScenario,
+  refactorTeamModulePath,
+  refactorTeamScenarioPath,
+  type SimulationResult,
   writeSimulation,
 } from '@troupe/sim';
 import { intFlag, parse, UsageError } from './args.js';
@@ -14,8 +16,10 @@ export const simUsage = `troupe sim [scenario.json] [--seed N] [--teams N] [--th
 troupe sim --team team.mjs [--scenario s.json] [--seed N] [--teams N] [--threads N] [--out DIR]
 troupe sim --replay DIR [--scenario what-if.json] [--teams N] [--threads N] [--out DIR]
 
-  Runs a scenario on simulated time (default: the shipped refactor-200 scenario) and writes
-  events.jsonl, summary.json and report.html into --out (default troupe-out/<scenario>-seed<N>).
+  Runs a team on simulated time and writes events.jsonl, summary.json and report.html into
+  --out (default troupe-out/<scenario>-seed<N>). With no scenario it runs the shipped refactor
+  team module (refactor-team.mjs with refactor-team.json, as --team does); a scenario file
+  runs the built-in refactor engine on it (the shipped one is refactor-200.json).
   --team simulates a team module (the one \`troupe run\` takes) with policy models, stubs and
   faults from --scenario. --replay replays a run recorded with \`troupe run --record DIR\`
   (same hash every time; --scenario adds what-ifs: limits, faults, clones). --teams runs
@@ -25,22 +29,21 @@ troupe sim --replay DIR [--scenario what-if.json] [--teams N] [--threads N] [--o
 const pad = (text: string, width: number) => text.padEnd(width);
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** `troupe sim`: returns the exit code. */
-export async function simCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parse({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      seed: { type: 'string' },
-      teams: { type: 'string' },
-      threads: { type: 'string' },
-      out: { type: 'string' },
-      team: { type: 'string' },
-      replay: { type: 'string' },
-      scenario: { type: 'string' },
-      'no-progress': { type: 'boolean' },
-    },
-  });
+const simOptions = {
+  seed: { type: 'string' },
+  teams: { type: 'string' },
+  threads: { type: 'string' },
+  out: { type: 'string' },
+  team: { type: 'string' },
+  replay: { type: 'string' },
+  scenario: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+} as const;
+
+type SimFlags = ReturnType<typeof parse<{ options: typeof simOptions }>>['values'];
+
+/** What to simulate, from the flags: every file is read and validated before anything runs. */
+async function simJob(values: SimFlags, positionals: readonly string[]) {
   if (positionals.length > 1) throw new UsageError('troupe sim takes at most one scenario file');
   const { team: module, replay } = values;
   if (module !== undefined && replay !== undefined)
@@ -49,19 +52,31 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
     throw new UsageError('with --team or --replay, give the scenario as --scenario FILE');
   if (module === undefined && replay === undefined && values.scenario !== undefined)
     throw new UsageError(
-      '--scenario goes with --team or --replay (a refactor scenario is the positional file)',
+      '--scenario goes with --team or --replay (a refactor-engine scenario is the positional file)',
     );
-  // Validate everything before anything is written.
   const teamScenario = async (name: string) =>
     values.scenario === undefined
       ? parseTeamScenario({ name })
       : await loadTeamScenarioFile(values.scenario);
-  const job =
-    replay !== undefined
-      ? { recording: replay, scenario: await teamScenario('replay') }
-      : module !== undefined
-        ? { module, scenario: await teamScenario('team') }
-        : { scenario: await loadScenarioFile(positionals[0] ?? defaultScenarioPath) };
+  if (replay !== undefined) return { recording: replay, scenario: await teamScenario('replay') };
+  if (module !== undefined) return { module, scenario: await teamScenario('team') };
+  const file = positionals[0];
+  if (file !== undefined) return { scenario: await loadScenarioFile(file) };
+  // The default: the shipped refactor team module, simulated as `--team` simulates any module.
+  return {
+    module: refactorTeamModulePath,
+    scenario: await loadTeamScenarioFile(refactorTeamScenarioPath),
+  };
+}
+
+/** `troupe sim`: returns the exit code. */
+export async function simCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parse({
+    args: argv,
+    allowPositionals: true,
+    options: simOptions,
+  });
+  const job = await simJob(values, positionals);
   const { scenario } = job;
   const seed = intFlag('seed', values.seed, scenario.seed);
   const teams = intFlag('teams', values.teams, 1, 1);
@@ -85,11 +100,18 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
     { description: scenario.description },
   ).finally(closeSimulationPools);
 
+  for (const [k, v] of summaryRows(result, files.report)) out.write(`${pad(k, 26)}${v}\n`);
+  return 0;
+}
+
+/** The table `troupe sim` prints: what ran, how it ended, the totals, the hash, the report. */
+function summaryRows(result: SimulationResult, report: string): [string, string][] {
+  const { seed, teams, threads } = result;
   const t = result.analysis.totals;
-  const rows: [string, string][] = [
+  return [
     [
       'scenario',
-      `${scenario.name} (seed ${seed}, ${teams} team${teams === 1 ? '' : 's'}, ${threads || 'no'} worker thread${threads === 1 ? '' : 's'})`,
+      `${result.scenario} (seed ${seed}, ${teams} team${teams === 1 ? '' : 's'}, ${threads || 'no'} worker thread${threads === 1 ? '' : 's'})`,
     ],
     [
       'finished',
@@ -113,10 +135,8 @@ export async function simCommand(argv: string[], out: NodeJS.WritableStream): Pr
     ['restarts / failed agents', `${num(t.agentRestarts)} / ${num(t.agentFailures)}`],
     ['event log sha256', result.hash],
     ['peak RSS', peakRss()],
-    ['report', files.report],
+    ['report', report],
   ];
-  for (const [k, v] of rows) out.write(`${pad(k, 26)}${v}\n`);
-  return 0;
 }
 
 /** The process's peak resident set size (all threads), as `troupe sim` prints it. */

@@ -66,7 +66,10 @@ export {
 export { writeSimulation } from './write-simulation.js';
 
 /**
- * Path of the shipped default scenario: 8 agents refactor a 200-file synthetic codebase.
+ * Path of the built-in refactor engine's shipped scenario: 8 agents refactor a 200-file
+ * synthetic codebase, picking regions from one coordinated board (`troupe sim refactor-200.json`,
+ * {@link runSimulation}). `troupe sim` with no scenario runs the refactor team module instead
+ * ({@link refactorTeamModulePath}).
  *
  * @example
  * ```ts
@@ -75,4 +78,34 @@ export { writeSimulation } from './write-simulation.js';
  */
 export const defaultScenarioPath: string = fileURLToPath(
   new URL('../scenarios/refactor-200.json', import.meta.url),
+);
+
+/**
+ * Path of the shipped refactor team module: 7 refactorers and a reviewer with an edit tool, the
+ * limits and budget of refactor-200, written for `troupe run`. With
+ * {@link refactorTeamScenarioPath} it is what `troupe sim` (and `npm start` in the repository)
+ * simulates by default, through {@link runTeamSimulation} as `troupe sim --team` does.
+ *
+ * @example
+ * ```ts
+ * const scenario = await loadTeamScenarioFile(refactorTeamScenarioPath);
+ * const result = await runTeamSimulation({ module: refactorTeamModulePath, scenario });
+ * ```
+ */
+export const refactorTeamModulePath: string = fileURLToPath(
+  new URL('../scenarios/refactor-team.mjs', import.meta.url),
+);
+
+/**
+ * Path of the team scenario shipped with {@link refactorTeamModulePath}: each agent's stochastic
+ * policy (latency, tokens, which tools, when to message and answer) and the faults of
+ * refactor-200 (429s, 5xx, timeouts, crashes), seed 1.
+ *
+ * @example
+ * ```ts
+ * const scenario = await loadTeamScenarioFile(refactorTeamScenarioPath);
+ * ```
+ */
+export const refactorTeamScenarioPath: string = fileURLToPath(
+  new URL('../scenarios/refactor-team.json', import.meta.url),
 );
