@@ -28,8 +28,10 @@ export interface TopKRequest {
 }
 
 /**
- * Worker threads that split large vector scans. Give one to a store as `pool`; several stores
- * may share it. Close it yourself when done: stores never close a pool they were given.
+ * A handle on the process's one vector pool: worker threads that split large vector scans. Every
+ * handle of the process shares the same threads (and their task queue), so stores given
+ * different handles never start a pool each. Close each handle when done (stores never close a
+ * pool they were given); the threads stop when the last handle closes.
  *
  * @example
  * ```ts
@@ -41,13 +43,14 @@ export interface TopKRequest {
  * ```
  */
 export interface VectorPool {
+  /** The size of the process's vector pool. */
   readonly threads: number;
   /**
    * The k best cosines, best first, ties to the earlier candidate: `indices` are positions in
    * `request.slots`. Identical to a single-thread scan of the same request.
    */
   topK(request: TopKRequest): Promise<TopK>;
-  /** Stops the workers; later calls reject with `ERR_CLOSED`. Idempotent. */
+  /** Gives the handle back; later calls reject with `ERR_CLOSED`. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -62,11 +65,15 @@ export type { TopK };
  * ```
  */
 export interface VectorPoolOptions {
-  /** Worker threads; default 2. */
+  /**
+   * The size of the process's vector pool (default 2). It is set by the handle that starts the
+   * pool; while the pool is live, another size is refused with `ERR_INVALID_ARGUMENT`.
+   */
   readonly threads?: number;
   /**
    * The compiled worker (`dist/internal/vector-worker.js`). Defaults to the one next to this
-   * module, or, when running from TypeScript sources, the one in the package's `dist`.
+   * module, or, when running from TypeScript sources, the one in the package's `dist`. Like
+   * `threads`, it cannot differ from the live pool's.
    */
   readonly workerFile?: string | URL;
 }
@@ -85,9 +92,56 @@ function defaultWorkerFile(): string {
   return fileURLToPath(url);
 }
 
+/** The piscina of this process while some handle is open. */
+interface SharedPool {
+  readonly piscina: Piscina;
+  readonly threads: number;
+  readonly workerFile: string;
+  handles: number;
+}
+
+let live: SharedPool | undefined;
+
+/** The live pool if its size and worker are the ones asked for; a new one when none is live. */
+function sharedPool(threads: number | undefined, workerFile: string | undefined): SharedPool {
+  if (live !== undefined) {
+    if (threads !== undefined && threads !== live.threads) {
+      throw invalidArgument(
+        `createVectorPool options.threads is ${threads}, but the live vector pool's size is ` +
+          `${live.threads}: the size changes only once every handle has closed`,
+        { threads, liveThreads: live.threads },
+      );
+    }
+    if (workerFile !== undefined && workerFile !== live.workerFile) {
+      throw invalidArgument(
+        "createVectorPool options.workerFile differs from the live vector pool's",
+        { workerFile, liveWorkerFile: live.workerFile },
+      );
+    }
+    return live;
+  }
+  const size = threads ?? 2;
+  const filename = workerFile ?? defaultWorkerFile();
+  const execArgv = workerExecArgv();
+  live = {
+    piscina: new Piscina({
+      filename,
+      minThreads: size,
+      maxThreads: size,
+      // Only when a test runner added the source condition (see workerExecArgv).
+      ...(execArgv !== undefined && { execArgv }),
+    }),
+    threads: size,
+    workerFile: filename,
+    handles: 0,
+  };
+  return live;
+}
+
 /**
- * Starts a {@link VectorPool} on piscina. Each request is cut into one slice per thread; each
- * worker scans its slice over the shared matrix and returns its own top k, merged here.
+ * A handle on the process's {@link VectorPool}, started on piscina by the first handle. Each
+ * request is cut into one slice per thread; each worker scans its slice over the shared matrix
+ * and returns its own top k, merged here. Requests of every handle share piscina's queue.
  *
  * @example
  * ```ts
@@ -98,16 +152,10 @@ function defaultWorkerFile(): string {
  */
 export function createVectorPool(options: VectorPoolOptions = {}): VectorPool {
   const parsed = parseStrictOptions(optionsSchema, options, 'createVectorPool options');
-  const threads = parsed.threads ?? 2;
-  const workerFile = parsed.workerFile ?? defaultWorkerFile();
-  const execArgv = workerExecArgv();
-  const piscina = new Piscina({
-    filename: workerFile instanceof URL ? workerFile.href : workerFile,
-    minThreads: threads,
-    maxThreads: threads,
-    // Only when a test runner added the source condition (see workerExecArgv).
-    ...(execArgv !== undefined && { execArgv }),
-  });
+  const file = parsed.workerFile;
+  const shared = sharedPool(parsed.threads, file instanceof URL ? fileURLToPath(file) : file);
+  shared.handles++;
+  const { piscina, threads } = shared;
   let closed = false;
 
   return {
@@ -138,6 +186,8 @@ export function createVectorPool(options: VectorPoolOptions = {}): VectorPool {
     async close() {
       if (closed) return;
       closed = true;
+      if (--shared.handles > 0) return;
+      if (live === shared) live = undefined;
       await piscina.close();
     },
   };

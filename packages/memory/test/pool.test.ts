@@ -23,6 +23,26 @@ function sentence(rng: ReturnType<typeof createRng>): string {
   return Array.from({ length: 6 }, () => WORDS[rng.int(0, WORDS.length - 1)]).join(' ');
 }
 
+/** The error `fn` throws (undefined when it returns). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** One candidate row of 4 dimensions, equal to the query. */
+function tinyRequest() {
+  const matrix = new SharedArrayBuffer(16);
+  new Float32Array(matrix).set([1, 0, 0, 0]);
+  const norms = new SharedArrayBuffer(8);
+  new Float64Array(norms)[0] = 1;
+  const query = Float32Array.of(1, 0, 0, 0);
+  return { matrix, norms, dims: 4, query, queryNorm: 1, slots: Int32Array.of(0), k: 1 };
+}
+
 const summary = (hits: SearchResult[]) =>
   hits.map((h) => [h.entry.id, h.score, h.vectorRank, h.keywordRank]);
 
@@ -123,26 +143,46 @@ describe('vector pool', () => {
     expect(Array.from(top.indices)).toEqual(naive.slice(0, 12).map((x) => x.i));
   });
 
-  it('a closed pool rejects with ERR_CLOSED and close is idempotent', async () => {
-    const own = createVectorPool({ threads: 1, workerFile: WORKER });
+  it('a closed handle rejects with ERR_CLOSED, close is idempotent, other handles go on', async () => {
+    const own = createVectorPool({ workerFile: WORKER });
+    expect(own.threads).toBe(2);
     await own.close();
     await own.close();
-    const error = await own
-      .topK({
-        matrix: new SharedArrayBuffer(16),
-        norms: new SharedArrayBuffer(8),
-        dims: 4,
-        query: new Float32Array(4),
-        queryNorm: 1,
-        slots: new Int32Array(1),
-        k: 1,
-      })
-      .catch((e: unknown) => e);
+    const error = await own.topK(tinyRequest()).catch((e: unknown) => e);
     expect(isTroupeError(error, 'ERR_CLOSED')).toBe(true);
+    expect(Array.from((await pool.topK(tinyRequest())).indices)).toEqual([0]);
+  });
+
+  it('refuses another size or worker while the pool is live, naming it and the live one', () => {
+    const size = thrown(() => createVectorPool({ threads: 1, workerFile: WORKER }));
+    expect(isTroupeError(size, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((size as Error).message).toMatch(
+      /^createVectorPool options\.threads is 1, but the live vector pool's size is 2/,
+    );
+    const worker = thrown(() => createVectorPool({ workerFile: `${WORKER}.other.js` }));
+    expect(isTroupeError(worker, 'ERR_INVALID_ARGUMENT')).toBe(true);
+    expect((worker as Error).message).toMatch(/options\.workerFile differs/);
   });
 
   it('refuses bad options naming them', () => {
     expect(() => createVectorPool({ threads: 0 })).toThrow(/threads/);
     expect(() => createVectorPool({ thread: 2 } as never)).toThrow(/options\.thread is not/);
+  });
+});
+
+describe('the process vector pool', () => {
+  it('is shared by every handle, and takes a new size once every handle has closed', async () => {
+    const first = createVectorPool({ threads: 1, workerFile: WORKER });
+    const second = createVectorPool({ workerFile: WORKER });
+    expect([first.threads, second.threads]).toEqual([1, 1]);
+    await first.close();
+    // The pool lives on for the handle still open, with its size.
+    expect(Array.from((await second.topK(tinyRequest())).indices)).toEqual([0]);
+    expect(() => createVectorPool({ threads: 3, workerFile: WORKER })).toThrow(/size is 1/);
+    await second.close();
+    const resized = createVectorPool({ threads: 3, workerFile: WORKER });
+    expect(resized.threads).toBe(3);
+    expect(Array.from((await resized.topK(tinyRequest())).indices)).toEqual([0]);
+    await resized.close();
   });
 });
