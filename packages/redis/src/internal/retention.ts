@@ -1,5 +1,4 @@
-import { invalidArgument } from '@troupe/core';
-import { optionalRecord } from '@troupe/core/backend';
+import { optionalRecord, requireDuration, requirePositiveInteger } from '@troupe/core/backend';
 
 /**
  * How much of a stream (bus topic, discoveries) Redis keeps: at most `maxCount` entries
@@ -19,21 +18,14 @@ export interface StreamRetention {
 /** `{ maxCount, maxAgeMs }` with 0 meaning unbounded, checked and named. */
 export function parseRetention(value: unknown): { maxCount: number; maxAgeMs: number } {
   const record = optionalRecord(value, 'options.retention');
-  const maxCount = record.maxCount ?? 0;
-  if (
-    record.maxCount !== undefined &&
-    !(Number.isSafeInteger(maxCount) && (maxCount as number) > 0)
-  ) {
-    throw invalidArgument('options.retention.maxCount must be a positive integer', { maxCount });
-  }
-  const maxAgeMs = record.maxAgeMs ?? 0;
-  if (
-    record.maxAgeMs !== undefined &&
-    !(typeof maxAgeMs === 'number' && Number.isFinite(maxAgeMs) && maxAgeMs > 0)
-  ) {
-    throw invalidArgument('options.retention.maxAgeMs must be a positive finite number', {
-      maxAgeMs,
-    });
-  }
-  return { maxCount: maxCount as number, maxAgeMs: maxAgeMs as number };
+  return {
+    maxCount:
+      record.maxCount === undefined
+        ? 0
+        : requirePositiveInteger(record.maxCount, 'options.retention.maxCount'),
+    maxAgeMs:
+      record.maxAgeMs === undefined
+        ? 0
+        : requireDuration(record.maxAgeMs, 'options.retention.maxAgeMs'),
+  };
 }
