@@ -1,21 +1,24 @@
 import {
   type Clock,
+  type ContextOptions,
   type Model,
   type ModelRequest,
   type ModelResponse,
   type Rng,
-  type ToolCall,
   TroupeError,
 } from '@troupe/core';
 import type { SimEvent } from '../events.js';
 import type { RecordedModelCall } from '../record/recording.js';
 import { faultInjector, sleep } from './faults.js';
-import { argsFromSchema } from './json-args.js';
+import { answerWith, type Decision, PolicyDecider } from './policy-decider.js';
+import { requestTokens } from './request-tokens.js';
+import { isSummaryRequest, summaryAnswer } from './summary-call.js';
 import type { PolicyInput, ScriptStep, TeamScenario } from './team-scenario.js';
 
 /** An agent's policy with every default filled in. */
 export interface Policy {
   readonly latencyMs: { readonly median: number; readonly p95: number };
+  /** No longer drawn: a call's input tokens are measured from its request (see requestTokens). */
   readonly inputTokens: readonly [number, number];
   readonly outputTokens: readonly [number, number];
   readonly answerAfterTurns: readonly [number, number];
@@ -24,6 +27,8 @@ export interface Policy {
   readonly script: readonly ScriptStep[] | undefined;
   readonly inputPricePerMTok: number;
   readonly outputPricePerMTok: number;
+  /** The agent's context policy from the scenario, over its definition's (field by field). */
+  readonly context: ContextOptions | undefined;
 }
 
 /** The policy of `agent`: its own entry over the scenario's default over the built-in one. */
@@ -40,6 +45,11 @@ export function policyFor(scenario: TeamScenario, agent: string): Policy {
     script: own.script ?? base.script,
     inputPricePerMTok: own.inputPricePerMTok ?? base.inputPricePerMTok ?? 3,
     outputPricePerMTok: own.outputPricePerMTok ?? base.outputPricePerMTok ?? 15,
+    context:
+      own.context === undefined && base.context === undefined
+        ? undefined
+        : // Parsed JSON: optional fields are absent, never present as undefined.
+          ({ ...base.context, ...own.context } as ContextOptions),
   };
 }
 
@@ -65,17 +75,6 @@ export interface PolicyModelOptions {
   readonly replay?: readonly RecordedModelCall[];
 }
 
-/** Turns of the current run so far: assistant messages since the last user message. */
-function turnInRun(request: ModelRequest): number {
-  let n = 0;
-  for (let i = request.messages.length - 1; i >= 0; i--) {
-    const role = request.messages[i]!.role;
-    if (role === 'user') break;
-    if (role === 'assistant') n++;
-  }
-  return n;
-}
-
 /**
  * The policy model of one simulated agent of a team module: a scripted list of steps, or a
  * stochastic policy (latency, tokens, when to answer, when to message another agent, which of
@@ -85,26 +84,9 @@ function turnInRun(request: ModelRequest): number {
  * agent's own seeded rng, so runs are deterministic.
  */
 export function createPolicyModel(options: PolicyModelOptions): Model {
-  const {
-    agent,
-    policy,
-    others,
-    ownTools,
-    faults: f,
-    clock,
-    rng,
-    emit,
-    team,
-    calls,
-    replay,
-  } = options;
-  let replayed = 0;
+  const { agent, policy, faults: f, clock, rng, emit, team, calls, replay } = options;
   const { median, p95 } = policy.latencyMs;
   const sigma = median > 0 ? Math.log(Math.max(p95, median) / median) / 1.645 : 0;
-  const draw = ([min, max]: readonly [number, number]) => rng.int(Math.round(min), Math.round(max));
-  let answerAt = 0;
-  let step = 0;
-
   const latency = (): number => {
     if (median <= 0) return 0;
     const u = 1 - rng.next();
@@ -113,106 +95,35 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
   };
   const failed = (code: string, fault: string) =>
     emit({ t: clock.now(), team, type: 'model.failed', agent, code, fault });
-
   const faults = faultInjector({ agent, faults: f, clock, rng, failed });
-
-  const call = (name: string, args: unknown, i = 0): ToolCall => ({
-    id: `${agent}-${calls.count}-${i}`,
-    name,
-    arguments: args,
-  });
-  const answer = (text: string) => ({ text, toolCalls: [] as ToolCall[], stopReason: 'end' });
-  const tools = (calls: ToolCall[]) => ({ text: '', toolCalls: calls, stopReason: 'tool_calls' });
-
-  function scripted(request: ModelRequest, script: readonly ScriptStep[]) {
-    const next = script[step];
-    if (next === undefined) return answer('Done.');
-    step++;
-    if ('answer' in next) return answer(next.answer);
-    if ('message' in next)
-      return tools([call('post_message', { to: next.to, body: next.message })]);
-    const spec = request.tools.find((t) => t.name === next.tool);
-    return tools([
-      call(next.tool, next.args ?? (spec ? argsFromSchema(spec.parameters, rng) : {})),
-    ]);
-  }
-
-  function stochastic(request: ModelRequest) {
-    const turn = turnInRun(request);
-    if (turn === 0) answerAt = draw(policy.answerAfterTurns);
-    if (turn + 1 >= answerAt) return answer(`${agent}: done after ${turn + 1} turns.`);
-    const available = new Set(request.tools.map((t) => t.name));
-    if (
-      others.length > 0 &&
-      available.has('post_message') &&
-      rng.next() < policy.messageProbability
-    ) {
-      const to = others[rng.int(0, others.length - 1)]!;
-      return tools([
-        call('post_message', { to, body: `${agent} to ${to}: progress at turn ${turn + 1}` }),
-      ]);
-    }
-    const weights = Object.entries(
-      policy.tools ?? Object.fromEntries(ownTools.map((t) => [t, 1])),
-    ).filter(([name, w]) => w > 0 && available.has(name));
-    const total = weights.reduce((sum, [, w]) => sum + w, 0);
-    if (total === 0) return answer(`${agent}: nothing to call.`);
-    // A weighted pick: the first tool whose cumulative weight passes the roll.
-    let roll = rng.next() * total;
-    let name = weights[weights.length - 1]![0];
-    for (const [candidate, w] of weights) {
-      roll -= w;
-      if (roll < 0) {
-        name = candidate;
-        break;
-      }
-    }
-    const spec = request.tools.find((t) => t.name === name)!;
-    return tools([call(name, argsFromSchema(spec.parameters, rng))]);
-  }
-
-  async function replayCall(started: number, request: ModelRequest): Promise<ModelResponse> {
-    const recorded = replay![replayed++];
-    await sleep(clock, recorded?.latencyMs ?? 0, request.signal);
-    if (recorded?.error) {
-      failed(recorded.error.code, 'recorded');
-      throw new TroupeError(recorded.error.code as 'ERR_INTERNAL', recorded.error.message);
-    }
-    const response = recorded?.response ?? {
-      ...answer('(the recording ends here)'),
-      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    };
-    const { inputTokens, outputTokens } = response.usage;
-    emit({
-      t: clock.now(),
-      team,
-      type: 'model.answered',
-      agent,
-      latencyMs: clock.now() - started,
-      inputTokens,
-      outputTokens,
-      costUsd: response.usage.costUsd ?? 0,
-    });
-    return response as ModelResponse;
-  }
+  const decider = new PolicyDecider(options);
+  const replayer = replay === undefined ? undefined : new Replayer(options, replay, failed);
+  const meanOutput = (policy.outputTokens[0] + policy.outputTokens[1]) / 2;
 
   return {
     id: `policy:${agent}`,
-    estimateTokens: () =>
-      (policy.inputTokens[0] +
-        policy.inputTokens[1] +
-        policy.outputTokens[0] +
-        policy.outputTokens[1]) /
-      2,
+    estimateTokens: (request) => requestTokens(request) + meanOutput,
     async generate(request): Promise<ModelResponse> {
       const started = clock.now();
       calls.count++;
       await faults(request);
-      if (replay !== undefined) return replayCall(started, request);
+      if (replayer !== undefined) return replayer.next(started, request);
       await sleep(clock, latency(), request.signal);
-      const decided = policy.script ? scripted(request, policy.script) : stochastic(request);
-      const inputTokens = draw(policy.inputTokens);
-      const outputTokens = draw(policy.outputTokens);
+      // Billed as sent: a context policy that trims the view shows in the input tokens.
+      const inputTokens = requestTokens(request);
+      let decided: Decision;
+      let outputTokens = rng.int(
+        Math.round(policy.outputTokens[0]),
+        Math.round(policy.outputTokens[1]),
+      );
+      if (isSummaryRequest(request)) {
+        // A compaction's summary call: a summary of bounded size, never a turn of the agent.
+        const summary = summaryAnswer(agent, request, outputTokens);
+        decided = answerWith(summary.text);
+        outputTokens = summary.outputTokens;
+      } else {
+        decided = decider.decide(request);
+      }
       const costUsd =
         Math.round(
           inputTokens * policy.inputPricePerMTok + outputTokens * policy.outputPricePerMTok,
@@ -230,4 +141,40 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
       return { ...decided, usage: { inputTokens, outputTokens, costUsd } } as ModelResponse;
     },
   };
+}
+
+/** Answers a replay's calls with the recorded exchanges, in order. */
+class Replayer {
+  #replayed = 0;
+  constructor(
+    private readonly o: PolicyModelOptions,
+    private readonly calls: readonly RecordedModelCall[],
+    private readonly failed: (code: string, fault: string) => void,
+  ) {}
+
+  async next(started: number, request: ModelRequest): Promise<ModelResponse> {
+    const { clock, emit, team, agent } = this.o;
+    const recorded = this.calls[this.#replayed++];
+    await sleep(clock, recorded?.latencyMs ?? 0, request.signal);
+    if (recorded?.error) {
+      this.failed(recorded.error.code, 'recorded');
+      throw new TroupeError(recorded.error.code as 'ERR_INTERNAL', recorded.error.message);
+    }
+    const response = recorded?.response ?? {
+      ...answerWith('(the recording ends here)'),
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    };
+    const { inputTokens, outputTokens } = response.usage;
+    emit({
+      t: clock.now(),
+      team,
+      type: 'model.answered',
+      agent,
+      latencyMs: clock.now() - started,
+      inputTokens,
+      outputTokens,
+      costUsd: response.usage.costUsd ?? 0,
+    });
+    return response as ModelResponse;
+  }
 }

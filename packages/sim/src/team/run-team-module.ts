@@ -1,6 +1,7 @@
 import {
   type AgentDefinition,
   type AgentOptions,
+  type ContextOptions,
   createBus,
   createIds,
   createRateLimiter,
@@ -241,9 +242,10 @@ function simulatedAgent(
   { definition, name, source }: ReturnType<typeof withClones>[number],
   w: World,
 ): AgentDefinition {
+  const policy = policyFor(w.scenario, name);
   const model = createPolicyModel({
     agent: name,
-    policy: policyFor(w.scenario, name),
+    policy,
     others: w.names.filter((n) => n !== name),
     ownTools: definition.tools.map((t) => t.name),
     faults: w.scenario.faults,
@@ -261,5 +263,29 @@ function simulatedAgent(
       : replayTools(definition.tools, w.replay.tools.get(source), stubbed, w.clock);
   // The definition's own options, with the policy model and the tools in place.
   const { kind: _kind, ...own } = definition;
-  return defineAgent({ ...(defined(own) as unknown as AgentOptions), model, tools });
+  const context = simulatedContext(definition.context, policy.context);
+  return defineAgent({
+    ...(defined(own) as unknown as AgentOptions),
+    model,
+    tools,
+    ...(context === undefined ? {} : { context }),
+  });
+}
+
+/**
+ * The agent's context policy in the simulation: the scenario's fields over the module's. A
+ * summary model the module names is a real one: the policy model writes summaries instead.
+ */
+function simulatedContext(
+  own: ContextOptions | undefined,
+  scenario: ContextOptions | undefined,
+): ContextOptions | undefined {
+  if (own === undefined && scenario === undefined) return undefined;
+  const merged = { ...own, ...scenario };
+  const { summarize } = merged;
+  if (typeof summarize === 'object' && summarize.model !== undefined) {
+    const { model: _real, ...rest } = summarize;
+    return { ...merged, summarize: rest };
+  }
+  return merged;
 }

@@ -15,6 +15,26 @@ const stepSchema = z.union([
   z.strictObject({ message: z.string(), to: z.string().min(1) }),
 ]);
 
+const positiveInt = z.number().int().positive();
+
+/**
+ * An agent's context policy, as JSON: core's `context` option less what only code can give (a
+ * tokenizer, a summary model, a pin predicate). Summaries are written by the agent's policy model.
+ */
+const contextSchema = z.strictObject({
+  maxInputTokens: positiveInt.optional(),
+  reserveOutputTokens: positiveInt.optional(),
+  summarize: z
+    .union([
+      z.boolean(),
+      z.strictObject({ maxTokens: positiveInt.optional(), instructions: z.string().optional() }),
+    ])
+    .optional(),
+  pinned: z.strictObject({ first: z.number().int().nonnegative().optional() }).optional(),
+  keepRatio: z.number().gt(0).lt(1).optional(),
+  promptCache: z.boolean().optional(),
+});
+
 /** How an agent's policy model behaves: every field optional, over the scenario's defaults. */
 const policySchema = z.strictObject({
   /** Model latency, lognormal with this median and 95th percentile. */
@@ -22,7 +42,12 @@ const policySchema = z.strictObject({
     .strictObject({ median: nonNegative, p95: nonNegative })
     .refine((l) => l.p95 >= l.median, { message: 'p95 must be at least the median' })
     .optional(),
+  /**
+   * Ignored (kept so older scenarios still parse): a call's input tokens are measured from the
+   * request it sends (about 4 characters a token), so the agent's context policy shows in cost.
+   */
   inputTokens: range.optional(),
+  /** Output tokens per call (a compaction's summary: at most its `maxTokens`). */
   outputTokens: range.optional(),
   /** Turns of a run before the agent answers, drawn per run. */
   answerAfterTurns: range.optional(),
@@ -34,6 +59,12 @@ const policySchema = z.strictObject({
   script: z.array(stepSchema).optional(),
   inputPricePerMTok: nonNegative.optional(),
   outputPricePerMTok: nonNegative.optional(),
+  /**
+   * The agent's context policy (`defineAgent({ context })`), field by field over the module's:
+   * e.g. `{ "maxInputTokens": 8000 }` to see what a bounded prompt costs and how often it
+   * compacts. An agent's entry is merged over the default `policy.context`.
+   */
+  context: contextSchema.optional(),
 });
 
 /** A stub for a tool that touches the world: same name and schema, a canned result. */
