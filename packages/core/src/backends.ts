@@ -388,5 +388,13 @@ export interface BusBackend {
   post<T = unknown>(topic: string, message: { from: string; body: T }): Promise<{ seq: number }>;
   read<T = unknown>(topic: string, options?: ReadOptions): Promise<Message<T>[]>;
   wait<T = unknown>(topic: string, options?: WaitOptions): Promise<Message<T>[]>;
+  /**
+   * Optional: the caller no longer needs the messages of `topic` up to `throughSeq`, so the bus
+   * may drop them (seqs never change; a read from before them starts at the first one kept).
+   * A team calls it on each agent's mailbox as the agent handles its messages, so a long-lived
+   * team's in-memory bus stays bounded. A bus shared by processes, whose messages must outlive
+   * a host until its sessions are saved, leaves it out and bounds itself by its own retention.
+   */
+  trim?(topic: string, throughSeq: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import {
 } from '../backend/validate.js';
 import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { abortedError } from '../errors.js';
+import { abortedError, invalidArgument } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';
 
 export { DEFAULT_READ_LIMIT } from '../backend/method-inputs.js';
@@ -52,13 +52,18 @@ export interface MemoryBus extends BusBackend {
 }
 
 /**
- * A topic's messages (`seq` n at index n - 1) and its pending waiters, in an intrusive doubly
- * linked list: a post walks it without allocating an iterator, and a waiter that times out or
- * aborts unlinks itself in O(1). New waiters go at `tail`, so a post wakes them oldest first.
+ * A topic's messages (`seq` n at index n - 1 - base) and its pending waiters, in an intrusive
+ * doubly linked list: a post walks it without allocating an iterator, and a waiter that times
+ * out or aborts unlinks itself in O(1). New waiters go at `tail`, so a post wakes them oldest
+ * first. `trim` drops messages from the front in batches (`base` counts the dropped ones).
  */
 interface Topic {
   readonly name: string;
-  readonly messages: Message[];
+  messages: Message[];
+  /** Messages dropped from the front by `trim`: `messages[0]` has seq `base + 1`. */
+  base: number;
+  /** Seqs up to this one may be dropped (`trim`); dropped in batches of {@link TRIM_BATCH}. */
+  trimTo: number;
   head: Waiter | undefined;
   tail: Waiter | undefined;
   waiting: number;
@@ -80,10 +85,12 @@ interface Waiter {
 
 /**
  * Creates the in-memory bus: ordered messages per topic (`seq` from 1) and blocking waits that
- * the post itself wakes, with no polling. Messages are kept for the life of the bus.
+ * the post itself wakes, with no polling. Messages are kept for the life of the bus, unless
+ * `trim` says they are no longer needed (a team trims each agent's mailbox as it handles it).
  *
  * `read` and the immediate path of `wait` slice by index (seqs are dense, so message `seq` is
- * at index `seq - 1`): cost is the number of messages returned, not the topic's length.
+ * at index `seq - 1` less the trimmed ones): cost is the number of messages returned, not the
+ * topic's length.
  * Bodies must be JSON values; the bus stores a deeply frozen copy.
  *
  * @example
@@ -99,10 +106,16 @@ export function createBus(options: BusOptions): MemoryBus {
   return new InMemoryBus(requireClock(opts.clock));
 }
 
-const slice = (messages: Message[] | undefined, afterSeq: number, limit: number): Message[] =>
-  messages === undefined || messages.length <= afterSeq
-    ? []
-    : messages.slice(afterSeq, afterSeq + limit);
+/** Trimmed messages are dropped once this many are due (amortized O(1) per message). */
+const TRIM_BATCH = 64;
+
+/** Up to `limit` messages after `afterSeq` (a trimmed seq reads from the first one kept). */
+function slice(topic: Topic | undefined, afterSeq: number, limit: number): Message[] {
+  if (topic === undefined) return [];
+  const from = Math.max(0, afterSeq - topic.base);
+  const { messages } = topic;
+  return messages.length <= from ? [] : messages.slice(from, from + limit);
+}
 
 /**
  * The bus {@link createBus} returns, its options already checked.
@@ -132,7 +145,7 @@ class InMemoryBus implements MemoryBus {
     const body = frozenJsonCopy(m.body, 'body');
     const record = this.#topicFor(topic);
     const messages = record.messages;
-    const seq = messages.length + 1;
+    const seq = record.base + messages.length + 1;
     const stored: Message = Object.freeze({ seq, topic, from, body, at: this.#clock.now() });
     messages.push(stored);
     // Wake every waiter whose afterSeq this seq passes, oldest first, each with its own slice;
@@ -143,7 +156,7 @@ class InMemoryBus implements MemoryBus {
       if (waiter.afterSeq < seq) {
         this.#detach(waiter);
         waiter.resolve(
-          waiter.afterSeq === seq - 1 ? [stored] : slice(messages, waiter.afterSeq, waiter.limit),
+          waiter.afterSeq === seq - 1 ? [stored] : slice(record, waiter.afterSeq, waiter.limit),
         );
       }
       waiter = next;
@@ -158,7 +171,22 @@ class InMemoryBus implements MemoryBus {
     if (this.#closed) throw closedError('bus');
     requireName(topic, 'topic');
     const { afterSeq, limit } = parseReadOptions(options);
-    return slice(this.#topics.get(topic)?.messages, afterSeq, limit) as Message<T>[];
+    return slice(this.#topics.get(topic), afterSeq, limit) as Message<T>[];
+  };
+
+  readonly trim = async (topic: string, throughSeq: number): Promise<void> => {
+    if (this.#closed) throw closedError('bus');
+    requireName(topic, 'topic');
+    if (!(Number.isSafeInteger(throughSeq) && throughSeq >= 0))
+      throw invalidArgument('throughSeq must be a non-negative integer', { throughSeq });
+    const record = this.#topics.get(topic);
+    if (record === undefined || throughSeq <= record.trimTo) return;
+    // Never past the last message: the next post's seq stays where it is.
+    record.trimTo = Math.min(throughSeq, record.base + record.messages.length);
+    const due = record.trimTo - record.base;
+    if (due < TRIM_BATCH) return;
+    record.messages = record.messages.slice(due);
+    record.base = record.trimTo;
   };
 
   // Not `async`: the returned promise is the waiter's own, so a post wakes the caller in one
@@ -177,7 +205,7 @@ class InMemoryBus implements MemoryBus {
     }
     if (signal?.aborted) return Promise.reject(abortedError(signal, 'wait'));
     // A post between the caller's read and this wait is already stored: return it now.
-    const ready = slice(this.#topics.get(topic)?.messages, afterSeq, limit);
+    const ready = slice(this.#topics.get(topic), afterSeq, limit);
     if (ready.length > 0 || timeoutMs === 0) return Promise.resolve(ready as Message<T>[]);
     return new Promise<Message<T>[]>((resolve, reject) => {
       const waiter = this.#enqueue(topic, afterSeq, limit, resolve as Waiter['resolve'], reject);
@@ -225,7 +253,15 @@ class InMemoryBus implements MemoryBus {
   #topicFor(name: string): Topic {
     let topic = this.#topics.get(name);
     if (topic === undefined) {
-      topic = { name, messages: [], head: undefined, tail: undefined, waiting: 0 };
+      topic = {
+        name,
+        messages: [],
+        base: 0,
+        trimTo: 0,
+        head: undefined,
+        tail: undefined,
+        waiting: 0,
+      };
       this.#topics.set(name, topic);
     }
     return topic;
@@ -271,7 +307,8 @@ class InMemoryBus implements MemoryBus {
       else waiter.next.prev = waiter.prev;
       waiter.prev = undefined;
       waiter.next = undefined;
-      if (--topic.waiting === 0 && topic.messages.length === 0) this.#topics.delete(topic.name);
+      if (--topic.waiting === 0 && topic.messages.length === 0 && topic.base === 0)
+        this.#topics.delete(topic.name);
     }
     if (waiter.timer !== undefined) {
       this.#clock.clearTimeout(waiter.timer);

@@ -189,13 +189,18 @@ export function wireTeam(
   const messaging = messagingFor(options, ids, { remote, tracer: watch.tracer }, exists);
   const { activity } = messaging;
   // Filled below: the placement's hooks reach supervision and sessions, built after it.
-  const late: { supervision?: Supervision; sessions?: SessionPlacement | undefined } = {};
+  const late: {
+    supervision?: Supervision;
+    mailboxes?: Mailboxes;
+    sessions?: SessionPlacement | undefined;
+  } = {};
   const { persistence } = watch;
   const hooks: PlacementHooks = {
     onState: () => activity.notify(),
     onFailure: (name, error) => late.supervision?.failed(name, error),
     onRunEnd: (name, end) => {
       late.supervision?.handled(name, end.mails);
+      late.mailboxes?.handled(name, end.mails);
       messaging.runEnded(name, end);
       late.sessions?.ended(name);
     },
@@ -230,6 +235,7 @@ export function wireTeam(
   const host: Placement = sessions ?? placed;
   const delivery = deliveryFor(options, config, { host, members, messaging, hub: watch.hub });
   late.supervision = delivery.supervision;
+  late.mailboxes = delivery.mailboxes;
   return { ...watch, remote, messaging, host, sessions, ...delivery };
 }
 
