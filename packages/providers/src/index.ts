@@ -21,6 +21,8 @@ export {
   providerPool,
 } from './pool.js';
 export type { Pricing } from './pricing.js';
-export { costOf } from './pricing.js';
+export { costOf, validatePricing } from './pricing.js';
 export type { HeaderBag } from './rate-limit-headers.js';
 export { parseDuration, parseRateLimitHeaders, parseRetryAfter } from './rate-limit-headers.js';
+export type { RetryPolicy } from './retry-policy.js';
+export { backoffDelay, retryPolicy } from './retry-policy.js';

@@ -5,6 +5,8 @@ import type { Dispatcher } from 'undici';
 import { DEFAULT_CONNECTIONS } from './pool.js';
 import type { Pricing } from './pricing.js';
 import { validatePricing } from './pricing.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { retryPolicy } from './retry-policy.js';
 
 /**
  * What `onRetry` hears before each retry's wait.
@@ -75,15 +77,11 @@ export interface ProviderOptions {
 }
 
 /** {@link ProviderOptions} after validation, defaults filled in. */
-export interface ResolvedOptions {
+export interface ResolvedOptions extends RetryPolicy {
   readonly clock: Clock;
   readonly timeoutMs: number;
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly maxRetries: number;
-  readonly retryBaseDelayMs: number;
-  readonly retryMaxDelayMs: number;
-  readonly maxRetryAfterMs: number;
   readonly rng: Rng;
   readonly connections: number;
   readonly dispatcher: Dispatcher | undefined;
@@ -99,27 +97,6 @@ function duration(name: string, value: number | undefined, fallback: number): nu
     throw invalidArgument(`${name} must be a positive number of milliseconds (or Infinity)`, {
       [name]: value,
     });
-  }
-  return value;
-}
-
-function nonNegative(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  integer = false,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw invalidArgument(
-      `${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`,
-      { [name]: value },
-    );
   }
   return value;
 }
@@ -222,10 +199,7 @@ export function resolveOptions(options: ProviderOptions): ResolvedOptions {
     timeoutMs: duration('timeoutMs', options.timeoutMs, 300_000),
     firstByteTimeoutMs: duration('firstByteTimeoutMs', options.firstByteTimeoutMs, 120_000),
     idleTimeoutMs: duration('idleTimeoutMs', options.idleTimeoutMs, 60_000),
-    maxRetries: nonNegative('maxRetries', options.maxRetries, 2, true),
-    retryBaseDelayMs: nonNegative('retryBaseDelayMs', options.retryBaseDelayMs, 500),
-    retryMaxDelayMs: nonNegative('retryMaxDelayMs', options.retryMaxDelayMs, 8_000),
-    maxRetryAfterMs: nonNegative('maxRetryAfterMs', options.maxRetryAfterMs, 60_000),
+    ...retryPolicy(options),
     rng: options.rng ?? createRng(seed),
     connections,
     dispatcher: options.dispatcher,

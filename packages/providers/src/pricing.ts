@@ -17,7 +17,16 @@ export interface Pricing {
   readonly cacheWritePerMTok?: number;
 }
 
-/** Checks a pricing table once, at construction. */
+/**
+ * Checks a pricing table once, at construction: every price a non-negative finite number, the
+ * cache prices optional. Throws `ERR_INVALID_ARGUMENT` naming the offending price.
+ *
+ * @example
+ * ```ts
+ * validatePricing({ inputPerMTok: 3, outputPerMTok: 15 }); // fine
+ * validatePricing({ inputPerMTok: -1, outputPerMTok: 15 }); // throws: pricing.inputPerMTok must be …
+ * ```
+ */
 export function validatePricing(pricing: Pricing | undefined): void {
   if (pricing === undefined) return;
   if (typeof pricing !== 'object' || pricing === null)

@@ -76,6 +76,8 @@ export function parseRetryAfter(
  * `x-ratelimit-remaining-{requests,tokens}` / `x-ratelimit-reset-{requests,tokens}` (durations),
  * Anthropic `anthropic-ratelimit-{requests,tokens}-{remaining,reset}` (RFC 3339 times, turned
  * into durations with `clock`), and `retry-after` / `retry-after-ms`. Only fields present are set.
+ * With `maxWaitMs`, no wait is longer than that (one answer with `retry-after: 999999999` must
+ * not pause a limiter key for years).
  *
  * @example
  * ```ts
@@ -86,6 +88,7 @@ export function parseRetryAfter(
 export function parseRateLimitHeaders(
   headers: HeaderBag,
   clock: Clock = systemClock,
+  maxWaitMs = Number.POSITIVE_INFINITY,
 ): RateLimitFeedback {
   const out: {
     remainingRequests?: number;
@@ -106,14 +109,14 @@ export function parseRateLimitHeaders(
   const resetRequests =
     duration(header(headers, 'x-ratelimit-reset-requests')) ??
     until(header(headers, 'anthropic-ratelimit-requests-reset'), clock);
-  if (resetRequests !== undefined) out.resetRequestsMs = resetRequests;
+  if (resetRequests !== undefined) out.resetRequestsMs = Math.min(resetRequests, maxWaitMs);
   const resetTokens =
     duration(header(headers, 'x-ratelimit-reset-tokens')) ??
     until(header(headers, 'anthropic-ratelimit-tokens-reset'), clock) ??
     until(header(headers, 'anthropic-ratelimit-input-tokens-reset'), clock);
-  if (resetTokens !== undefined) out.resetTokensMs = resetTokens;
+  if (resetTokens !== undefined) out.resetTokensMs = Math.min(resetTokens, maxWaitMs);
   const retryAfter = parseRetryAfter(headers, clock);
-  if (retryAfter !== undefined) out.retryAfterMs = retryAfter;
+  if (retryAfter !== undefined) out.retryAfterMs = Math.min(retryAfter, maxWaitMs);
   return out;
 }
 

@@ -12,6 +12,28 @@ import type { FakeModelServer } from '@troupe/providers/testing';
 import { createFakeModelServer } from '@troupe/providers/testing';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+describe('parseRateLimitHeaders with maxWaitMs', () => {
+  it('caps every wait but leaves remaining counts alone', () => {
+    const clock = new SimulatedClock(0);
+    const feedback = parseRateLimitHeaders(
+      {
+        'x-ratelimit-remaining-requests': '5000000',
+        'x-ratelimit-reset-requests': '2h',
+        'x-ratelimit-reset-tokens': '20ms',
+        'retry-after': '999999999',
+      },
+      clock,
+      60_000,
+    );
+    expect(feedback).toEqual({
+      remainingRequests: 5_000_000,
+      resetRequestsMs: 60_000,
+      resetTokensMs: 20,
+      retryAfterMs: 60_000,
+    });
+  });
+});
+
 describe('parseDuration', () => {
   it.each([
     ['6m0s', 360_000],

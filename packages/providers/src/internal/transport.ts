@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { ResolvedOptions } from '../options.js';
 import { providerPool } from '../pool.js';
 import { hasFeedback, parseRateLimitHeaders, parseRetryAfter } from '../rate-limit-headers.js';
+import { backoffDelay } from '../retry-policy.js';
 import { AttemptFailure, failureFromStatus } from './failure.js';
 import type { Body, BodyWatch } from './response-body.js';
 import { WatchedBody } from './response-body.js';
@@ -208,7 +209,7 @@ class ProviderCall<T> implements BodyWatch {
       if (!failure.retryable || progress.emitted || attempt >= options.maxRetries) {
         throw withAttempts(failure.error, tries);
       }
-      const delayMs = failure.retryAfterMs ?? backoff(options, attempt);
+      const delayMs = failure.retryAfterMs ?? backoffDelay(options, tries, options.rng);
       if (delayMs > options.maxRetryAfterMs) throw withAttempts(failure.error, tries);
       // A wait that would outlast the call's own deadline fails now instead of timing out later.
       if (this.#clock.now() + delayMs >= this.#startedAt + options.timeoutMs)
@@ -247,9 +248,8 @@ class ProviderCall<T> implements BodyWatch {
     try {
       const headers = response.headers;
       if (this.#onRateLimit !== undefined) {
-        const feedback = parseRateLimitHeaders(headers, clock);
-        if (hasFeedback(feedback))
-          this.#onRateLimit(capFeedback(feedback, options.maxRetryAfterMs));
+        const feedback = parseRateLimitHeaders(headers, clock, options.maxRetryAfterMs);
+        if (hasFeedback(feedback)) this.#onRateLimit(feedback);
       }
       const requestId = firstHeader(headers, 'x-request-id') ?? firstHeader(headers, 'request-id');
       return await this.#answer(response.statusCode, headers, requestId, body, progress);
@@ -311,29 +311,6 @@ class ProviderCall<T> implements BodyWatch {
   outcome(): TroupeError | undefined {
     return this.#outcome;
   }
-}
-
-/**
- * Backoff before retry `attempt + 1`, as the official SDKs compute it: exponential from the
- * base, capped, then shortened by up to a quarter at random (jitter).
- */
-function backoff(options: ResolvedOptions, attempt: number): number {
-  const ceiling = Math.min(options.retryMaxDelayMs, options.retryBaseDelayMs * 2 ** attempt);
-  return ceiling * (1 - options.rng.next() * 0.25);
-}
-
-/**
- * Feedback as the limiter may hear it: no wait longer than `maxRetryAfterMs` (one answer with
- * `retry-after: 999999999` must not pause a key for years).
- */
-function capFeedback(feedback: RateLimitFeedback, max: number): RateLimitFeedback {
-  const out: {
-    -readonly [K in keyof RateLimitFeedback]: RateLimitFeedback[K];
-  } = { ...feedback };
-  if (out.retryAfterMs !== undefined) out.retryAfterMs = Math.min(out.retryAfterMs, max);
-  if (out.resetRequestsMs !== undefined) out.resetRequestsMs = Math.min(out.resetRequestsMs, max);
-  if (out.resetTokensMs !== undefined) out.resetTokensMs = Math.min(out.resetTokensMs, max);
-  return out;
 }
 
 function sleep(clock: Clock, ms: number, signal: CallSignal): Promise<void> {
