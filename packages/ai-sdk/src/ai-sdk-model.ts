@@ -1,13 +1,12 @@
 import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider';
 import type { Clock, Model, ModelRequest, ModelResponse, RateLimitFeedback } from '@troupe/core';
 import { abortedError, createRng, invalidArgument, systemClock } from '@troupe/core';
-import type { Pricing } from './internal/answer.js';
+import type { Pricing } from '@troupe/providers';
+import { backoffDelay, retryPolicy, validatePricing } from '@troupe/providers';
 import { Answer, readStream } from './internal/answer.js';
 import type { Failure } from './internal/failure.js';
 import { failureOf, feedbackOf } from './internal/failure.js';
 import { callOptions } from './internal/prompt.js';
-
-export type { Pricing } from './internal/answer.js';
 
 /**
  * Options for {@link aiSdkModel}.
@@ -63,26 +62,6 @@ const OPTION_NAMES = new Set([
   'stream',
 ]);
 
-function nonNegative(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  integer = false,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    (integer && !Number.isInteger(value))
-  )
-    throw invalidArgument(
-      `${name} must be a non-negative ${integer ? 'integer' : 'finite number'}`,
-      { [name]: value },
-    );
-  return value;
-}
-
 function checkOptions(options: AiSdkModelOptions): void {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('options must be an object');
@@ -113,22 +92,7 @@ function checkOptions(options: AiSdkModelOptions): void {
         option: name,
       });
   }
-  const pricing = options.pricing;
-  if (pricing !== undefined) {
-    for (const key of [
-      'inputPerMTok',
-      'outputPerMTok',
-      'cacheReadPerMTok',
-      'cacheWritePerMTok',
-    ] as const) {
-      const value = pricing[key];
-      if (value === undefined && key.startsWith('cache')) continue;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        throw invalidArgument(`pricing.${key} must be a non-negative finite number`, {
-          [key]: value,
-        });
-    }
-  }
+  validatePricing(options.pricing);
 }
 
 function checkRequest(request: ModelRequest): void {
@@ -202,10 +166,8 @@ export function aiSdkModel(options: AiSdkModelOptions): Model {
   checkOptions(options);
   const { model, pricing, providerOptions } = options;
   const clock = options.clock ?? systemClock;
-  const maxRetries = nonNegative('maxRetries', options.maxRetries, 2, true);
-  const baseDelay = nonNegative('retryBaseDelayMs', options.retryBaseDelayMs, 500);
-  const maxDelay = nonNegative('retryMaxDelayMs', options.retryMaxDelayMs, 8_000);
-  const maxRetryAfterMs = nonNegative('maxRetryAfterMs', options.maxRetryAfterMs, 60_000);
+  const retry = retryPolicy(options);
+  const { maxRetries, maxRetryAfterMs } = retry;
   const rng = createRng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const headers = options.headers === undefined ? undefined : { ...options.headers };
   const streamMode = options.stream ?? 'auto';
@@ -257,8 +219,7 @@ export function aiSdkModel(options: AiSdkModelOptions): Model {
       }
       report(request, failure.headers);
       if (!failure.retryable || progress.emitted || tries > maxRetries) throw failure.error;
-      const ceiling = Math.min(maxDelay, baseDelay * 2 ** (tries - 1));
-      const delay = failure.retryAfterMs ?? ceiling * (1 - rng.next() * 0.25);
+      const delay = failure.retryAfterMs ?? backoffDelay(retry, tries, rng);
       if (delay > maxRetryAfterMs) throw failure.error;
       await sleep(clock, delay, request.signal);
     }

@@ -7,16 +7,10 @@ import type {
   SharedV3ProviderMetadata,
 } from '@ai-sdk/provider';
 import type { ModelDelta, ModelResponse, ModelUsage, StopReason, ToolCall } from '@troupe/core';
+import type { Pricing } from '@troupe/providers';
+import { costOf } from '@troupe/providers';
 import type { KeptData } from './prompt.js';
 import { AI_SDK } from './prompt.js';
-
-/** Prices in USD per million tokens (the same shape as `@troupe/providers`' `Pricing`). */
-export interface Pricing {
-  readonly inputPerMTok: number;
-  readonly outputPerMTok: number;
-  readonly cacheReadPerMTok?: number;
-  readonly cacheWritePerMTok?: number;
-}
 
 const STOP: Readonly<Record<string, StopReason>> = {
   stop: 'end',
@@ -48,16 +42,7 @@ export function usageOf(
   const write = usage?.inputTokens.cacheWrite;
   if (read !== undefined) out.cacheReadTokens = read;
   if (write !== undefined) out.cacheWriteTokens = write;
-  if (pricing !== undefined) {
-    const r = read ?? 0;
-    const w = write ?? 0;
-    out.costUsd =
-      (Math.max(0, out.inputTokens - r - w) * pricing.inputPerMTok +
-        r * (pricing.cacheReadPerMTok ?? pricing.inputPerMTok) +
-        w * (pricing.cacheWritePerMTok ?? pricing.inputPerMTok) +
-        out.outputTokens * pricing.outputPerMTok) /
-      1_000_000;
-  }
+  if (pricing !== undefined) out.costUsd = costOf(out, pricing);
   return out;
 }
 

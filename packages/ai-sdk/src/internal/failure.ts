@@ -2,50 +2,24 @@
 import { APICallError } from '@ai-sdk/provider';
 import type { Clock, RateLimitFeedback } from '@troupe/core';
 import { TroupeError } from '@troupe/core';
+import type { HeaderBag } from '@troupe/providers';
+import { parseRateLimitHeaders, parseRetryAfter } from '@troupe/providers';
 
 type Headers = Record<string, string | undefined> | undefined;
 
-function header(headers: Headers, name: string): string | undefined {
-  if (headers === undefined) return undefined;
-  const direct = headers[name];
-  if (direct !== undefined) return direct;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
-  return undefined;
-}
-
-function count(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-const UNIT: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
-
-/** `1s`, `6m0s`, `20ms` (OpenAI-style), a bare number of seconds, or an RFC 3339 time. */
-function duration(text: string | undefined, clock: Clock): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const value = text.trim();
-  if (/^\d+(?:\.\d+)?$/.test(value)) return Number(value) * 1_000;
-  if (/^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(value)) {
-    let ms = 0;
-    for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s)/g))
-      ms += Number(n) * (UNIT[unit as string] ?? 0);
-    return ms;
+/**
+ * Headers as `@troupe/providers`' parsers read them: lower-case names. A provider package built
+ * on fetch gives them so already; one that does not is read case-insensitively (an exact
+ * lower-case name wins over another spelling).
+ */
+function lowerCased(headers: Headers): HeaderBag {
+  const out: Record<string, string | undefined> = {};
+  if (headers === undefined) return out;
+  for (const [key, value] of Object.entries(headers)) {
+    const name = key.toLowerCase();
+    if (key === name || out[name] === undefined) out[name] = value;
   }
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - clock.now());
-}
-
-/** `retry-after-ms`, else `retry-after` (seconds or an HTTP date). */
-export function retryAfterOf(headers: Headers, clock: Clock): number | undefined {
-  const ms = count(header(headers, 'retry-after-ms'));
-  if (ms !== undefined) return ms;
-  const after = header(headers, 'retry-after');
-  if (after === undefined || after.trim() === '') return undefined;
-  const seconds = Number(after);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
-  const at = Date.parse(after);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - clock.now());
+  return out;
 }
 
 /**
@@ -58,36 +32,9 @@ export function feedbackOf(
   clock: Clock,
   maxMs: number,
 ): RateLimitFeedback | undefined {
-  const out: { -readonly [K in keyof RateLimitFeedback]: RateLimitFeedback[K] } = {};
-  const cap = (ms: number | undefined): number | undefined =>
-    ms === undefined ? undefined : Math.min(ms, maxMs);
-  const remainingRequests =
-    count(header(headers, 'x-ratelimit-remaining-requests')) ??
-    count(header(headers, 'anthropic-ratelimit-requests-remaining'));
-  const remainingTokens =
-    count(header(headers, 'x-ratelimit-remaining-tokens')) ??
-    count(header(headers, 'anthropic-ratelimit-tokens-remaining'));
-  const resetRequestsMs = cap(
-    duration(
-      header(headers, 'x-ratelimit-reset-requests') ??
-        header(headers, 'anthropic-ratelimit-requests-reset'),
-      clock,
-    ),
-  );
-  const resetTokensMs = cap(
-    duration(
-      header(headers, 'x-ratelimit-reset-tokens') ??
-        header(headers, 'anthropic-ratelimit-tokens-reset'),
-      clock,
-    ),
-  );
-  const retryAfterMs = cap(retryAfterOf(headers, clock));
-  if (remainingRequests !== undefined) out.remainingRequests = remainingRequests;
-  if (remainingTokens !== undefined) out.remainingTokens = remainingTokens;
-  if (resetRequestsMs !== undefined) out.resetRequestsMs = resetRequestsMs;
-  if (resetTokensMs !== undefined) out.resetTokensMs = resetTokensMs;
-  if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
-  return Object.keys(out).length === 0 ? undefined : out;
+  if (headers === undefined) return undefined;
+  const feedback = parseRateLimitHeaders(lowerCased(headers), clock, maxMs);
+  return Object.keys(feedback).length === 0 ? undefined : feedback;
 }
 
 const CONTEXT_LENGTH =
@@ -122,7 +69,10 @@ export function failureOf(error: unknown, clock: Clock, provider: string): Failu
     const text = `${error.message} ${error.responseBody ?? ''}`;
     const details: Record<string, unknown> = { provider };
     if (status !== undefined) details.status = status;
-    const retryAfterMs = retryAfterOf(error.responseHeaders, clock);
+    const retryAfterMs =
+      error.responseHeaders === undefined
+        ? undefined
+        : parseRetryAfter(lowerCased(error.responseHeaders), clock);
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
     const code =
       status === 401 || status === 403
