@@ -95,6 +95,9 @@ export const systemClock: Clock = Object.freeze({
   },
 });
 
+/** Cleared timers a heap may hold beyond its live ones before it is rebuilt without them. */
+const COMPACT_SLACK = 64;
+
 interface SimTimer {
   readonly __troupeTimer: true;
   due: number;
@@ -111,8 +114,9 @@ const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmedia
  * `runUntilIdle` let promise continuations settle between timers, so code awaiting a timer
  * runs before the next one fires, exactly as it would live.
  *
- * Timers live in a binary heap: setting and firing are O(log n), clearing is O(1) (the
- * entry is marked and skipped when it reaches the top). Any finite delay works; a timer of
+ * Timers live in a binary heap: setting and firing are O(log n), clearing is O(1) amortized
+ * (the entry is marked and skipped when it reaches the top; once cleared entries outnumber live
+ * ones the heap is rebuilt without them, so a clock that does not move stays bounded). Any finite delay works; a timer of
  * `Infinity` never fires (it stays pending until cleared, and `runUntilIdle` does not wait
  * for it), as on {@link systemClock}. Negative or NaN delays fire at the current time.
  *
@@ -153,6 +157,7 @@ export class SimulatedClock implements Clock {
     if (timer.__troupeTimer === true && timer.fn !== undefined) {
       timer.fn = undefined;
       this.#live--;
+      if (this.#heap.length > 2 * this.#live + COMPACT_SLACK) this.#compact();
     }
   }
 
@@ -241,6 +246,13 @@ export class SimulatedClock implements Clock {
     fn();
   }
 
+  /** Rebuilds the heap from its live timers (O(n)); the firing order is unchanged. */
+  #compact(): void {
+    const heap = this.#heap.filter((timer) => timer.fn !== undefined);
+    this.#heap = heap;
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+  }
+
   #dropCleared(): void {
     while (this.#heap.length > 0 && this.#heap[0]!.fn === undefined) this.#pop();
   }
@@ -267,7 +279,13 @@ export class SimulatedClock implements Clock {
     const last = heap.pop();
     if (top === undefined || last === undefined || heap.length === 0) return top;
     heap[0] = last;
-    let i = 0;
+    this.#siftDown(0);
+    return top;
+  }
+
+  #siftDown(from: number): void {
+    const heap = this.#heap;
+    let i = from;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -278,6 +296,5 @@ export class SimulatedClock implements Clock {
       [heap[i], heap[best]] = [heap[best]!, heap[i]!];
       i = best;
     }
-    return top;
   }
 }

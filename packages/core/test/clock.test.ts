@@ -1,4 +1,4 @@
-import { SimulatedClock, systemClock, TroupeError } from '@troupe/core';
+import { createRng, SimulatedClock, systemClock, TroupeError } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
 
 describe('SimulatedClock', () => {
@@ -96,5 +96,32 @@ describe('systemClock', () => {
     const before = Date.now();
     const now = systemClock.now();
     expect(now).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('SimulatedClock with many cleared timers', () => {
+  it('fires the live ones in due order, ties in the order set, however many were cleared', async () => {
+    const clock = new SimulatedClock();
+    const rng = createRng('clear-heavy');
+    const fired: number[] = [];
+    const expected: { due: number; id: number }[] = [];
+    for (let round = 0; round < 20; round++) {
+      const handles = [];
+      for (let i = 0; i < 100; i++) {
+        const id = round * 100 + i;
+        const due = Math.floor(rng.next() * 50);
+        handles.push({ id, due, handle: clock.setTimeout(() => fired.push(id), due) });
+      }
+      // Clear most of them, so the heap is rebuilt several times on the way.
+      for (const timer of handles) {
+        if (rng.next() < 0.8) clock.clearTimeout(timer.handle);
+        else expected.push({ due: timer.due, id: timer.id });
+      }
+    }
+    expect(clock.pending()).toBe(expected.length);
+    await clock.advance(100);
+    expected.sort((a, b) => a.due - b.due || a.id - b.id);
+    expect(fired).toEqual(expected.map((timer) => timer.id));
+    expect(clock.pending()).toBe(0);
   });
 });
