@@ -201,70 +201,15 @@ class Call implements ScriptCall {
  */
 export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
   const { steps, clock, latencyMs = 0, failures, usage = DEFAULT_USAGE, record = true } = options;
-  if (!Array.isArray(steps) && typeof steps !== 'function') {
-    throw invalidArgument('steps must be an array of steps or a function');
-  }
-  if (typeof latencyMs === 'number' && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
-    throw invalidArgument('latencyMs must be a non-negative finite number', { latencyMs });
-  }
-  if (latencyMs !== 0 && clock === undefined)
-    throw invalidArgument('clock is required with latencyMs');
-  if (clock !== undefined && typeof clock.setTimeout !== 'function')
-    throw invalidArgument('clock must be a Clock');
-  const probability = failures?.probability ?? 0;
-  if (!(probability >= 0 && probability <= 1)) {
-    throw invalidArgument('failures.probability must be between 0 and 1', { probability });
-  }
-  const failAt = new Set(failures?.at ?? []);
-  const rng = probability > 0 ? createRng(failures?.seed ?? 0) : undefined;
-  const failCode: ErrorCode = failures?.code ?? 'ERR_PROVIDER_UNAVAILABLE';
+  const probability = checkScriptOptions(options);
+  const script = new Script(steps, usage, {
+    at: new Set(failures?.at ?? []),
+    probability,
+    rng: probability > 0 ? createRng(failures?.seed ?? 0) : undefined,
+    code: failures?.code ?? 'ERR_PROVIDER_UNAVAILABLE',
+  });
   const requests: RecordedRequest[] = [];
   let calls = 0;
-  let nextCallId = 0;
-
-  const pick = (request: ModelRequest, index: number): ScriptedStep | undefined =>
-    Array.isArray(steps)
-      ? (steps as readonly ScriptedStep[])[index]
-      : (steps as (r: ModelRequest, c: ScriptCall) => ScriptedStep)(
-          request,
-          new Call(request, index),
-        );
-
-  const answer = (
-    request: ModelRequest,
-    step: ScriptedStep | undefined,
-    index: number,
-  ): ModelResponse => {
-    if (failAt.has(index) || (rng !== undefined && rng.next() < probability)) {
-      throw new TroupeError(failCode, `scripted failure at call ${index}`, { details: { index } });
-    }
-    if (step === undefined) return { text: '', toolCalls: NO_CALLS, usage, stopReason: 'end' };
-    if (step.error !== undefined) throw step.error;
-    const onDelta = request.onDelta;
-    if (onDelta !== undefined && step.deltas !== undefined) {
-      for (const delta of step.deltas) onDelta(delta);
-    }
-    const scripted = step.toolCalls;
-    let toolCalls = NO_CALLS;
-    if (scripted !== undefined && scripted.length > 0) {
-      const made: ToolCall[] = new Array(scripted.length);
-      for (let i = 0; i < scripted.length; i++) {
-        const call = scripted[i]!;
-        made[i] = {
-          id: call.id ?? `call_${nextCallId++}`,
-          name: call.name,
-          arguments: call.arguments ?? {},
-        };
-      }
-      toolCalls = made;
-    }
-    return {
-      text: step.text ?? '',
-      toolCalls,
-      usage: step.usage === undefined ? usage : { ...usage, ...step.usage },
-      stopReason: step.stopReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'end'),
-    };
-  };
 
   const model: ScriptedModel = {
     id: options.id ?? 'scripted',
@@ -281,38 +226,140 @@ export function scriptedModel(options: ScriptedModelOptions): ScriptedModel {
       if (record) requests.push({ ...request, messages: request.messages.slice() });
       let step: ScriptedStep | undefined;
       try {
-        step = pick(request, index);
+        step = script.pick(request, index);
       } catch (error) {
         return Promise.reject(error);
       }
       const delay =
         step?.latencyMs ?? (typeof latencyMs === 'number' ? latencyMs : latencyMs(index));
+      const answer = (): ModelResponse => script.answer(request, step, index);
       if (delay === 0 || clock === undefined) {
         // Answered synchronously: an abort cannot land in between, so the signal is not read.
         try {
-          return Promise.resolve(answer(request, step, index));
+          return Promise.resolve(answer());
         } catch (error) {
           return Promise.reject(error);
         }
       }
-      const signal = request.signal;
-      if (signal?.aborted) return Promise.reject(abortedError(signal, 'model call'));
-      return new Promise<ModelResponse>((resolve, reject) => {
-        const onAbort = (): void => {
-          clock.clearTimeout(timer);
-          reject(abortedError(signal, 'model call'));
-        };
-        const timer = clock.setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          try {
-            resolve(answer(request, step, index));
-          } catch (error) {
-            reject(error);
-          }
-        }, delay);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      return answerAfter(clock, delay, request.signal, answer);
     },
   };
   return model;
+}
+
+/** Checks the options `scriptedModel` reads up front; returns the failure probability. */
+function checkScriptOptions(options: ScriptedModelOptions): number {
+  const { steps, clock, latencyMs = 0, failures } = options;
+  if (!Array.isArray(steps) && typeof steps !== 'function') {
+    throw invalidArgument('steps must be an array of steps or a function');
+  }
+  if (typeof latencyMs === 'number' && !(Number.isFinite(latencyMs) && latencyMs >= 0)) {
+    throw invalidArgument('latencyMs must be a non-negative finite number', { latencyMs });
+  }
+  if (latencyMs !== 0 && clock === undefined)
+    throw invalidArgument('clock is required with latencyMs');
+  if (clock !== undefined && typeof clock.setTimeout !== 'function')
+    throw invalidArgument('clock must be a Clock');
+  const probability = failures?.probability ?? 0;
+  if (!(probability >= 0 && probability <= 1)) {
+    throw invalidArgument('failures.probability must be between 0 and 1', { probability });
+  }
+  return probability;
+}
+
+/** `answer()` after `delay` ms on `clock`, unless `signal` aborts first. */
+function answerAfter(
+  clock: Clock,
+  delay: number,
+  signal: AbortSignal | undefined,
+  answer: () => ModelResponse,
+): Promise<ModelResponse> {
+  if (signal?.aborted) return Promise.reject(abortedError(signal, 'model call'));
+  return new Promise<ModelResponse>((resolve, reject) => {
+    const onAbort = (): void => {
+      clock.clearTimeout(timer);
+      reject(abortedError(signal, 'model call'));
+    };
+    const timer = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      try {
+        resolve(answer());
+      } catch (error) {
+        reject(error);
+      }
+    }, delay);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Injected failures, checked. */
+interface Failures {
+  readonly at: ReadonlySet<number>;
+  readonly probability: number;
+  readonly rng: { next(): number } | undefined;
+  readonly code: ErrorCode;
+}
+
+/** The steps of one scripted model and what they turn into: answers, failures, call ids. */
+class Script {
+  readonly #steps: ScriptedModelOptions['steps'];
+  readonly #usage: ModelUsage;
+  readonly #failures: Failures;
+  #nextCallId = 0;
+
+  constructor(steps: ScriptedModelOptions['steps'], usage: ModelUsage, failures: Failures) {
+    this.#steps = steps;
+    this.#usage = usage;
+    this.#failures = failures;
+  }
+
+  pick(request: ModelRequest, index: number): ScriptedStep | undefined {
+    const steps = this.#steps;
+    return Array.isArray(steps)
+      ? (steps as readonly ScriptedStep[])[index]
+      : (steps as (r: ModelRequest, c: ScriptCall) => ScriptedStep)(
+          request,
+          new Call(request, index),
+        );
+  }
+
+  answer(request: ModelRequest, step: ScriptedStep | undefined, index: number): ModelResponse {
+    const failures = this.#failures;
+    if (
+      failures.at.has(index) ||
+      (failures.rng !== undefined && failures.rng.next() < failures.probability)
+    ) {
+      throw new TroupeError(failures.code, `scripted failure at call ${index}`, {
+        details: { index },
+      });
+    }
+    const usage = this.#usage;
+    if (step === undefined) return { text: '', toolCalls: NO_CALLS, usage, stopReason: 'end' };
+    if (step.error !== undefined) throw step.error;
+    const onDelta = request.onDelta;
+    if (onDelta !== undefined && step.deltas !== undefined) {
+      for (const delta of step.deltas) onDelta(delta);
+    }
+    const toolCalls = this.#toolCalls(step.toolCalls);
+    return {
+      text: step.text ?? '',
+      toolCalls,
+      usage: step.usage === undefined ? usage : { ...usage, ...step.usage },
+      stopReason: step.stopReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'end'),
+    };
+  }
+
+  #toolCalls(scripted: readonly ScriptedToolCall[] | undefined): readonly ToolCall[] {
+    if (scripted === undefined || scripted.length === 0) return NO_CALLS;
+    const made: ToolCall[] = new Array(scripted.length);
+    for (let i = 0; i < scripted.length; i++) {
+      const call = scripted[i]!;
+      made[i] = {
+        id: call.id ?? `call_${this.#nextCallId++}`,
+        name: call.name,
+        arguments: call.arguments ?? {},
+      };
+    }
+    return made;
+  }
 }
