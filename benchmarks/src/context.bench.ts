@@ -9,9 +9,12 @@
  *   whole round trip (mailbox, lease, view, model), the fastest of five blocks of 20 calls. On
  *   a team without a store: the SQLite store writes from a worker thread of the same process,
  *   and its CPU is the store's, not the view's.
- * - Heap of an agent with a SQLite session store: heap after a full GC with the agents, less heap
- *   after they are stopped (the team, its bus and its session log stay), per agent: 40 agents
- *   after 100 messages each, 4 agents after 10,000 each; every save durable first.
+ * - Heap of an agent with a SQLite session store: the live data on the heap (a heap snapshot's
+ *   objects, without JIT code and VM internals, see lib/live-heap.ts) with the agents, less the
+ *   same after they are stopped (the team, its bus and its session log stay), per agent: 4
+ *   agents after 100 messages each against 4 agents after 10,000 each; every save durable
+ *   first. (`heapUsed` swings by tens of KiB with compiled code and leftover garbage, more than
+ *   an agent holds.)
  *
  * The model answers at once and counts its input cheaply (characters / 4 plus 4 a message), so
  * what grows with the conversation is the runtime's own work. Informational: the same agent with
@@ -36,7 +39,8 @@ import {
   type Team,
 } from '@troupe/core';
 import { createSqliteSessionStore } from '@troupe/sqlite';
-import { figure, heading, heapUsed, ratio } from './lib/harness.js';
+import { figure, heading, ratio } from './lib/harness.js';
+import { liveHeapBytes } from './lib/live-heap.js';
 
 const BUDGET = 2_500;
 const EARLY = 100;
@@ -127,10 +131,7 @@ async function cpuPerCall(team: Team, from: number): Promise<number> {
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-/**
- * Heap per agent after `messages` messages each: with the agents, less without them, over
- * `agents` agents (more agents for the small figure, so a few KiB of noise do not decide it).
- */
+/** Live heap data per agent after `messages` messages each: with the agents, less without. */
 async function agentHeap(
   dir: string,
   messages: number,
@@ -151,10 +152,10 @@ async function agentHeap(
   // Reading the history waits until every save is durable: no write backlog is measured.
   for (const name of names) await team.history(name);
   await team.settled();
-  const withAgents = heapUsed();
+  const withAgents = await liveHeapBytes();
   for (const name of names) await team.stop(name);
   await team.settled();
-  const without = heapUsed();
+  const without = await liveHeapBytes();
   await close();
   return (withAgents - without) / agents;
 }
@@ -194,7 +195,7 @@ export default async function run(): Promise<void> {
     ratio('input tokens per call, message 10,000 / message 100', late / early, { max: 1.2 });
     ratio('CPU per call, message 10,000 / message 100', lateCpu / earlyCpu, { max: 1.5 });
 
-    const small = await agentHeap(dir, EARLY, 40, context);
+    const small = await agentHeap(dir, EARLY, 4, context);
     const large = await agentHeap(dir, LATE, 4, context);
     figure('agent heap after 100 messages', `${(small / 1024).toFixed(0)} KiB`);
     figure('agent heap after 10,000 messages', `${(large / 1024).toFixed(0)} KiB`);
