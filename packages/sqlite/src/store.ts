@@ -15,42 +15,18 @@ import {
   checkLogEntry,
   checkLogQuery,
   checkMessages,
-  checkOptionNames,
   checkSessionId,
   checkSnapshot,
   unknownVersion,
 } from '@troupe/core/backend';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
+import { LogWriter } from './log-writer.js';
 import { prepareDatabase } from './schema.js';
-
-/**
- * Options for {@link createSqliteSessionStore}.
- *
- * @example
- * ```ts
- * createSqliteSessionStore({ path: 'troupe.db', busyTimeoutMs: 10_000, synchronous: 'FULL' });
- * ```
- */
-export interface SqliteSessionStoreOptions {
-  /** Database file; created if missing. `':memory:'` works but is gone on close. */
-  readonly path: string;
-  /** How long a write waits for another process's lock before failing (default 5000 ms). */
-  readonly busyTimeoutMs?: number;
-  /**
-   * `'NORMAL'` (default): commits survive a process crash; an OS crash or power loss may lose
-   * the last few. `'FULL'`: every commit is fsynced, also surviving power loss, but slower.
-   */
-  readonly synchronous?: 'NORMAL' | 'FULL';
-  /**
-   * Where WAL checkpoints run. `'worker'` (default for files): on a second connection in a
-   * worker thread, every few thousand rows written, so the event loop never waits for a
-   * checkpoint's copy and fsyncs (25-45 ms each here); SQLite's own auto-checkpoint stays on as
-   * a backstop at 40 MB of WAL. `'inline'`: SQLite's default, on the writing connection every
-   * ~4 MB of WAL.
-   */
-  readonly checkpoint?: 'worker' | 'inline';
-}
+import type { Statements } from './statements.js';
+import { prepareStatements } from './statements.js';
+import type { SqliteSessionStoreOptions } from './store-options.js';
+import { parseStoreOptions } from './store-options.js';
 
 /**
  * A {@link SessionStore} on SQLite, plus what only SQLite can offer.
@@ -70,22 +46,9 @@ export interface SqliteSessionStore extends SessionStore {
   checkpoint(): Promise<void>;
 }
 
-const LOG_ROWS_PER_INSERT = 32;
 /** Rows written (log lines, messages, snapshots) between two checkpoint requests (~1 MB). */
 const CHECKPOINT_EVERY_ROWS = 5_000;
 const BACKSTOP_PAGES = 10_000;
-
-interface Row {
-  version: number;
-  body: string;
-}
-interface LogRow {
-  seq: number;
-  session_id: string;
-  type: string;
-  at: number;
-  data: string;
-}
 
 /**
  * A {@link SessionStore} on SQLite (better-sqlite3): WAL journal, `synchronous=NORMAL`, every
@@ -110,33 +73,7 @@ interface LogRow {
  * ```
  */
 export function createSqliteSessionStore(options: SqliteSessionStoreOptions): SqliteSessionStore {
-  if (typeof options !== 'object' || options === null)
-    throw invalidArgument('options must be an object');
-  checkOptionNames(
-    options as unknown as Record<string, unknown>,
-    STORE_OPTIONS,
-    'SQLite session store',
-  );
-  const { path, busyTimeoutMs = 5_000, synchronous = 'NORMAL' } = options;
-  if (typeof path !== 'string' || path.length === 0) {
-    throw invalidArgument('options.path must be a non-empty string', { path });
-  }
-  if (!(Number.isSafeInteger(busyTimeoutMs) && busyTimeoutMs >= 0)) {
-    throw invalidArgument('options.busyTimeoutMs must be a non-negative integer', {
-      busyTimeoutMs,
-    });
-  }
-  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
-    throw invalidArgument("options.synchronous must be 'NORMAL' or 'FULL'", { synchronous });
-  }
-  const inMemory = path === ':memory:' || path.startsWith('file::memory:');
-  const checkpointMode = options.checkpoint ?? (inMemory ? 'inline' : 'worker');
-  if (checkpointMode !== 'worker' && checkpointMode !== 'inline') {
-    throw invalidArgument("options.checkpoint must be 'worker' or 'inline'", {
-      checkpoint: checkpointMode,
-    });
-  }
-
+  const { path, busyTimeoutMs, synchronous, checkpoint, inMemory } = parseStoreOptions(options);
   let db: Database.Database;
   try {
     db = new Database(path, { timeout: busyTimeoutMs });
@@ -150,132 +87,94 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
     throw isTroupeError(error) ? error : unavailable(error, `cannot prepare ${path}`);
   }
   let checkpointer: Checkpointer | undefined;
-  if (checkpointMode === 'worker' && !inMemory) {
+  if (checkpoint === 'worker' && !inMemory) {
     // SQLite's own checkpoint only as a backstop (10,000 pages, ~40 MB), should the worker lag.
     db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
     checkpointer = new Checkpointer(path, busyTimeoutMs, CHECKPOINT_EVERY_ROWS);
   }
+  return new SqliteStore(path, db, checkpointer);
+}
 
-  // Prepared once: a statement per query shape.
-  const upsertSnapshot = db.prepare<[string, number, number, string]>(
-    `INSERT INTO snapshots (session_id, version, revision, body) VALUES (?, ?, ?, ?)
-     ON CONFLICT (session_id) DO UPDATE SET version = excluded.version,
-       revision = excluded.revision, body = excluded.body
-     WHERE excluded.revision > snapshots.revision`,
-  );
-  const selectSnapshot = db.prepare<[string], Row>(
-    'SELECT version, body FROM snapshots WHERE session_id = ?',
-  );
-  const selectSessions = db
-    .prepare<[], string>('SELECT session_id FROM snapshots ORDER BY session_id')
-    .pluck();
-  const historyLength = db
-    .prepare<[string], number>(
-      'SELECT COALESCE(MAX(position) + 1, 0) FROM history WHERE session_id = ?',
-    )
-    .pluck();
-  const insertMessage = db.prepare<[string, number, string]>(
-    'INSERT OR IGNORE INTO history (session_id, position, message) VALUES (?, ?, ?)',
-  );
-  const selectHistory = db
-    .prepare<[string, number], string>(
-      'SELECT message FROM history WHERE session_id = ? AND position >= ? ORDER BY position',
-    )
-    .pluck();
-  const insertLog = db.prepare<[number, string, number, string]>(
-    'INSERT INTO log (session_ref, type, at, data) VALUES (?, ?, ?, ?)',
-  );
-  const insertSessionRef = db.prepare<[string]>(
-    'INSERT OR IGNORE INTO sessions (session_id) VALUES (?)',
-  );
-  const selectSessionRef = db
-    .prepare<[string], number>('SELECT ref FROM sessions WHERE session_id = ?')
-    .pluck();
-  // One statement inserting LOG_ROWS_PER_INSERT rows: the per-statement cost of
-  // better-sqlite3 (~1 µs) is paid once per group, not per row (2.4x the rows/s of
-  // one-row inserts on this machine; 32 beat 16 and 64).
-  const insertLogGroup = db.prepare<unknown[]>(
-    `INSERT INTO log (session_ref, type, at, data) VALUES ${Array(LOG_ROWS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`,
-  );
-  // LIMIT -1 is SQLite for "no limit".
-  const selectLog = db.prepare<[number, number], LogRow>(
-    `SELECT l.seq, s.session_id, l.type, l.at, l.data FROM log l JOIN sessions s ON s.ref = l.session_ref
-     WHERE l.seq > ? ORDER BY l.seq LIMIT ?`,
-  );
-  const selectSessionLog = db.prepare<[number, number, number], Omit<LogRow, 'session_id'>>(
-    'SELECT seq, type, at, data FROM log WHERE session_ref = ? AND seq > ? ORDER BY seq LIMIT ?',
-  );
+class SqliteStore implements SqliteSessionStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #statements: Statements;
+  readonly #log: LogWriter;
+  readonly #checkpointer: Checkpointer | undefined;
+  readonly #appendMessages: Database.Transaction<
+    (sessionId: string, fromIndex: number, messages: readonly string[]) => void
+  >;
+  #closed = false;
 
-  const appendMessages = db.transaction(
-    (sessionId: string, fromIndex: number, messages: readonly string[]) => {
-      const length = historyLength.get(sessionId) ?? 0;
-      if (fromIndex > length) {
-        throw invalidArgument(
-          `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${length} messages)`,
-          { sessionId, fromIndex, length },
-        );
-      }
-      for (let i = length - fromIndex; i < messages.length; i++) {
-        insertMessage.run(sessionId, fromIndex + i, messages[i]!);
-      }
-    },
-  );
-  // Session id -> ref, filled lazily. Refs are never reassigned, so entries stay valid (also
-  // across processes sharing the file); a failed transaction clears the map, since refs it
-  // inserted were rolled back.
-  const refs = new Map<string, number>();
-  const sessionRef = (sessionId: string): number => {
-    let ref = refs.get(sessionId);
-    if (ref === undefined) {
-      insertSessionRef.run(sessionId);
-      ref = selectSessionRef.get(sessionId)!;
-      refs.set(sessionId, ref);
-    }
-    return ref;
-  };
-  const groupParams = new Array<unknown>(LOG_ROWS_PER_INSERT * 4);
-  const insertRows = db.transaction((params: unknown[]) => {
-    // Session ids become refs inside the transaction (a new one is inserted with the rows).
-    for (let i = 0; i < params.length; i += 4) params[i] = sessionRef(params[i] as string);
-    const rows = params.length / 4;
-    let row = 0;
-    for (; row + LOG_ROWS_PER_INSERT <= rows; row += LOG_ROWS_PER_INSERT) {
-      for (let j = 0; j < groupParams.length; j++) groupParams[j] = params[row * 4 + j];
-      insertLogGroup.run(groupParams);
-    }
-    for (; row < rows; row++) {
-      const at = row * 4;
-      insertLog.run(
-        params[at] as number,
-        params[at + 1] as string,
-        params[at + 2] as number,
-        params[at + 3] as string,
+  constructor(path: string, db: Database.Database, checkpointer: Checkpointer | undefined) {
+    this.path = path;
+    this.#db = db;
+    this.#statements = prepareStatements(db);
+    this.#log = new LogWriter(db, this.#statements);
+    this.#checkpointer = checkpointer;
+    this.#appendMessages = db.transaction(
+      (sessionId: string, fromIndex: number, messages: readonly string[]) =>
+        this.#insertMessages(sessionId, fromIndex, messages),
+    );
+  }
+
+  async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
+    this.#run(() => {
+      checkSnapshot(snapshot);
+      this.#statements.upsertSnapshot.run(
+        snapshot.sessionId,
+        snapshot.version,
+        snapshot.revision,
+        JSON.stringify(snapshot),
       );
-    }
-  });
+      this.#checkpointer?.wrote(1);
+    });
+  }
 
-  const appendRows = (params: unknown[]): void => {
-    try {
-      insertRows(params);
-    } catch (error) {
-      refs.clear();
-      throw error;
-    }
-  };
+  async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
+    return this.#run(() => {
+      checkSessionId(sessionId, 'sessionId');
+      const row = this.#statements.selectSnapshot.get(sessionId);
+      if (row === undefined) return undefined;
+      if (row.version !== SESSION_FORMAT_VERSION) {
+        throw unknownVersion(sessionId, row.version);
+      }
+      return JSON.parse(row.body) as SessionSnapshot;
+    });
+  }
 
-  let closed = false;
-  // Every method: closed check, then the work, with driver errors made TroupeErrors.
-  const run = <T>(work: () => T): T => {
-    if (closed) throw new TroupeError('ERR_CLOSED', 'session store is closed');
-    try {
-      return work();
-    } catch (error) {
-      throw isTroupeError(error) ? error : unavailable(error, `session store ${path} failed`);
-    }
-  };
+  async appendHistory(
+    sessionId: string,
+    fromIndex: number,
+    messages: readonly ChatMessage[],
+  ): Promise<void> {
+    this.#run(() => {
+      checkSessionId(sessionId, 'sessionId');
+      checkIndex(fromIndex, 'fromIndex');
+      checkMessages(messages);
+      const texts = messages.map((message) => JSON.stringify(message));
+      this.#appendMessages(sessionId, fromIndex, texts);
+      this.#checkpointer?.wrote(texts.length);
+    });
+  }
 
-  const appendLogSync = (entries: readonly SessionLogEntry[]): void =>
-    run(() => {
+  async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
+    return this.#run(() => {
+      checkSessionId(sessionId, 'sessionId');
+      checkIndex(fromIndex, 'fromIndex');
+      return this.#statements.selectHistory
+        .all(sessionId, fromIndex)
+        .map((text) => JSON.parse(text) as ChatMessage);
+    });
+  }
+
+  async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
+    this.appendLogSync(entries);
+  }
+
+  // A property, not a method: callers may hold it detached (an exit handler).
+  readonly appendLogSync = (entries: readonly SessionLogEntry[]): void =>
+    this.#run(() => {
       if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
       // Validate and serialize all before the transaction: a bad entry writes nothing.
       // Flat parameters, four per row, ready for the multi-row insert.
@@ -289,116 +188,77 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
         params[i * 4 + 3] = JSON.stringify(entry.data) ?? 'null';
       }
       if (entries.length > 0) {
-        appendRows(params);
-        checkpointer?.wrote(entries.length);
+        this.#log.append(params);
+        this.#checkpointer?.wrote(entries.length);
       }
     });
-  return {
-    path,
 
-    async saveSnapshot(snapshot: SessionSnapshot): Promise<void> {
-      run(() => {
-        checkSnapshot(snapshot);
-        upsertSnapshot.run(
-          snapshot.sessionId,
-          snapshot.version,
-          snapshot.revision,
-          JSON.stringify(snapshot),
-        );
-        checkpointer?.wrote(1);
-      });
-    },
-
-    async loadSnapshot(sessionId: string): Promise<SessionSnapshot | undefined> {
-      return run(() => {
-        checkSessionId(sessionId, 'sessionId');
-        const row = selectSnapshot.get(sessionId);
-        if (row === undefined) return undefined;
-        if (row.version !== SESSION_FORMAT_VERSION) {
-          throw unknownVersion(sessionId, row.version);
-        }
-        return JSON.parse(row.body) as SessionSnapshot;
-      });
-    },
-
-    async appendHistory(sessionId: string, fromIndex: number, messages: readonly ChatMessage[]) {
-      run(() => {
-        checkSessionId(sessionId, 'sessionId');
-        checkIndex(fromIndex, 'fromIndex');
-        checkMessages(messages);
-        const texts = messages.map((message) => JSON.stringify(message));
-        appendMessages(sessionId, fromIndex, texts);
-        checkpointer?.wrote(texts.length);
-      });
-    },
-
-    async loadHistory(sessionId: string, fromIndex = 0): Promise<ChatMessage[]> {
-      return run(() => {
-        checkSessionId(sessionId, 'sessionId');
-        checkIndex(fromIndex, 'fromIndex');
-        return selectHistory
-          .all(sessionId, fromIndex)
-          .map((text) => JSON.parse(text) as ChatMessage);
-      });
-    },
-
-    async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
-      appendLogSync(entries);
-    },
-
-    appendLogSync,
-
-    async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
-      return run(() => {
-        checkLogQuery(query);
-        const { sessionId, afterSeq = 0, limit = -1 } = query;
-        if (sessionId === undefined) {
-          return selectLog.all(afterSeq, limit).map((row) => ({
-            seq: row.seq,
-            sessionId: row.session_id,
-            type: row.type,
-            at: row.at,
-            data: JSON.parse(row.data) as unknown,
-          }));
-        }
-        const ref = refs.get(sessionId) ?? selectSessionRef.get(sessionId);
-        if (ref === undefined) return [];
-        return selectSessionLog.all(ref, afterSeq, limit).map((row) => ({
+  async readLog(query: LogQuery = {}): Promise<StoredLogEntry[]> {
+    return this.#run(() => {
+      checkLogQuery(query);
+      const { sessionId, afterSeq = 0, limit = -1 } = query;
+      if (sessionId === undefined) {
+        return this.#statements.selectLog.all(afterSeq, limit).map((row) => ({
           seq: row.seq,
-          sessionId,
+          sessionId: row.session_id,
           type: row.type,
           at: row.at,
           data: JSON.parse(row.data) as unknown,
         }));
-      });
-    },
+      }
+      const ref = this.#log.knownRef(sessionId);
+      if (ref === undefined) return [];
+      return this.#statements.selectSessionLog.all(ref, afterSeq, limit).map((row) => ({
+        seq: row.seq,
+        sessionId,
+        type: row.type,
+        at: row.at,
+        data: JSON.parse(row.data) as unknown,
+      }));
+    });
+  }
 
-    async listSessions(): Promise<string[]> {
-      return run(() => selectSessions.all());
-    },
+  async listSessions(): Promise<string[]> {
+    return this.#run(() => this.#statements.selectSessions.all());
+  }
 
-    async checkpoint(): Promise<void> {
-      if (closed) throw new TroupeError('ERR_CLOSED', 'session store is closed');
-      if (checkpointer !== undefined) return checkpointer.checkpoint();
-      run(() => db.pragma('wal_checkpoint(PASSIVE)'));
-    },
+  async checkpoint(): Promise<void> {
+    if (this.#closed) throw new TroupeError('ERR_CLOSED', 'session store is closed');
+    if (this.#checkpointer !== undefined) return this.#checkpointer.checkpoint();
+    this.#run(() => this.#db.pragma('wal_checkpoint(PASSIVE)'));
+  }
 
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      // The worker's connection first: the last connection to close checkpoints the WAL fully.
-      await checkpointer?.close();
-      db.close();
-    },
-  };
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // The worker's connection first: the last connection to close checkpoints the WAL fully.
+    await this.#checkpointer?.close();
+    this.#db.close();
+  }
+
+  // Every method: closed check, then the work, with driver errors made TroupeErrors.
+  #run<T>(work: () => T): T {
+    if (this.#closed) throw new TroupeError('ERR_CLOSED', 'session store is closed');
+    try {
+      return work();
+    } catch (error) {
+      throw isTroupeError(error) ? error : unavailable(error, `session store ${this.path} failed`);
+    }
+  }
+
+  #insertMessages(sessionId: string, fromIndex: number, messages: readonly string[]): void {
+    const length = this.#statements.historyLength.get(sessionId) ?? 0;
+    if (fromIndex > length) {
+      throw invalidArgument(
+        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${length} messages)`,
+        { sessionId, fromIndex, length },
+      );
+    }
+    for (let i = length - fromIndex; i < messages.length; i++) {
+      this.#statements.insertMessage.run(sessionId, fromIndex + i, messages[i]!);
+    }
+  }
 }
-
-const STORE_OPTIONS: ReadonlySet<string> = new Set([
-  'path',
-  'busyTimeoutMs',
-  'synchronous',
-  'checkpoint',
-]);
 
 function unavailable(error: unknown, message: string): TroupeError {
   const code = (error as { code?: unknown } | null)?.code;
