@@ -1,9 +1,11 @@
 // A server that stops answering: every command still settles, as ERR_BACKEND_UNAVAILABLE,
-// once `commandTimeoutMs` has passed (the backends bound commands with one timer per client).
+// once `commandTimeoutMs` has passed (ioredis's own `commandTimeout` on the clients the
+// backends open); a wait blocked in XREAD is not cut short by that bound.
 import { createServer, type Server, type Socket } from 'node:net';
 import { isTroupeError, SimulatedClock } from '@troupe/core';
 import { createRedisBus, createRedisRateLimiter, createRedisSharedState } from '@troupe/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueTeam, useRedisServer } from './helpers/server.js';
 
 // Answers the client's ready check (INFO), then nothing: a hung server on a live connection.
 let server: Server;
@@ -55,5 +57,26 @@ describe('redis backends against a server that never answers', () => {
       expect(reason.message).toMatch(/timed out/);
     }
     await Promise.all([state.close(), limiter.close(), bus.close()]);
+  });
+});
+
+const ctx = useRedisServer();
+/** Real time a wait stays blocked: many command timeouts (and past the reader giving up after three failed reads), under one block time. */
+const BLOCKED_MS = 1_000;
+
+describe('the command timeout and blocking reads', () => {
+  it('leaves a wait blocked in XREAD longer than commandTimeoutMs to be woken by a post', async () => {
+    const team = uniqueTeam();
+    const clock = new SimulatedClock();
+    const reader = createRedisBus({ redis: ctx.server.url, clock, team, commandTimeoutMs: 50 });
+    const writer = createRedisBus({ redis: ctx.server.url, clock, team });
+    try {
+      const waiting = reader.wait('t', { afterSeq: 0, timeoutMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, BLOCKED_MS));
+      await writer.post('t', { from: 'w', body: 'late' });
+      expect((await waiting).map((m) => m.body)).toEqual(['late']);
+    } finally {
+      await Promise.all([reader.close(), writer.close()]);
+    }
   });
 });
