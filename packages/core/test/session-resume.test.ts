@@ -10,8 +10,19 @@ import {
   SimulatedClock,
 } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
+import { validateResidency } from '../src/session/residency.js';
 
 describe('residency options', () => {
+  it('are checked by one function: values, and a store when either is set', () => {
+    expect(validateResidency({ idleTtlMs: 1_000, maxActive: 2 }, true)).toEqual({
+      idleTtlMs: 1_000,
+      maxActive: 2,
+    });
+    expect(validateResidency({}, false)).toEqual({});
+    expect(() => validateResidency({ maxActive: 3 }, false)).toThrow(/need a store/);
+    expect(() => validateResidency({ maxActive: 1.5 }, true)).toThrow(/maxActive/);
+  });
+
   it('rejects idleTtlMs and maxActive without a store, and bad values, naming the option', () => {
     const clock = new SimulatedClock();
     const base = {

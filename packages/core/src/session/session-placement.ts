@@ -1,53 +1,21 @@
 import type { ApprovalDecision } from '../agent/approval-record.js';
 import type { Mail } from '../agent/mail.js';
 import { type UsageCounter, usageSnapshot } from '../agent/usage.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { hasTrimmed, untrim } from '../context/trimmed.js';
-import { invalidArgument, TroupeError } from '../errors.js';
+import { TroupeError } from '../errors.js';
 import type { AgentState, Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
 import type { Placement, SpawnRequest } from '../placement/types.js';
+import { type Entry, LiveAgents } from './live-agents.js';
+import type { ResidencyOptions, ResidencyStats } from './residency.js';
 import { loadSession, type RestoredSession } from './resume.js';
 import type { SessionSaver } from './saver.js';
 import type { SessionStore } from './types.js';
 
-/**
- * How many agents a team keeps live. Both off by default: every agent stays live.
- *
- * @example
- * ```ts
- * createTeam({ ...services, store, idleTtlMs: 600_000, maxActive: 100 });
- * ```
- */
-export interface ResidencyOptions {
-  /** An agent idle this long is saved and its actor stopped; its next message brings it back. */
-  readonly idleTtlMs?: number;
-  /** At most this many live actors: the least recently used idle ones are passivated first. */
-  readonly maxActive?: number;
-}
-
-/**
- * Live and passive agents, and how sends found them.
- *
- * @example
- * ```ts
- * const { live, passive, hits, misses, evictions } = team.residency();
- * ```
- */
-export interface ResidencyStats {
-  /** Agents with a live actor. */
-  readonly live: number;
-  /** Agents saved and stopped, brought back by their next message. */
-  readonly passive: number;
-  /** Sends that found their agent live. */
-  readonly hits: number;
-  /** Sends that had to bring their agent back from its session. */
-  readonly misses: number;
-  /** Agents passivated so far (idle TTL or the `maxActive` bound). */
-  readonly evictions: number;
-  /** Agents restored from a stored session at spawn (resume). */
-  readonly resumed: number;
-}
+// Kept at this path for the modules that import them from here.
+export type { ResidencyOptions, ResidencyStats } from './residency.js';
+export { validateResidency } from './residency.js';
 
 /**
  * What the wrapper needs from the team.
@@ -64,44 +32,8 @@ export interface SessionPlacementDeps {
   readonly sessionId: (agent: string) => string;
   /** Called with a restored session's revision: later snapshots must go above it. */
   readonly seedRevision: (agent: string, revision: number) => void;
+  /** Checked already (`validateResidency`): createTeam checks it once. */
   readonly residency?: ResidencyOptions;
-}
-
-type Status = 'live' | 'activating' | 'passivating' | 'passive';
-
-interface Entry {
-  readonly request: SpawnRequest;
-  status: Status;
-  /** Deliveries waiting for an activation, chained in arrival order. */
-  waiting: Promise<void>;
-  activation: Promise<void> | undefined;
-  idleTimer: TimerHandle | undefined;
-  /** Usage and derived states while passive (the actor is gone). */
-  usage: Usage | undefined;
-  derived: Record<string, unknown> | undefined;
-}
-
-/**
- * Validates residency options once, naming the option.
- *
- * @example
- * ```ts
- * const residency = validateResidency({ idleTtlMs: 60_000, maxActive: 100 });
- * ```
- */
-export function validateResidency(options: ResidencyOptions | undefined): ResidencyOptions {
-  if (options === undefined) return {};
-  const { idleTtlMs, maxActive } = options;
-  if (idleTtlMs !== undefined && !(Number.isFinite(idleTtlMs) && idleTtlMs > 0)) {
-    throw invalidArgument('idleTtlMs must be a positive finite number', { idleTtlMs });
-  }
-  if (maxActive !== undefined && !(Number.isSafeInteger(maxActive) && maxActive >= 1)) {
-    throw invalidArgument('maxActive must be a positive integer', { maxActive });
-  }
-  return {
-    ...(idleTtlMs === undefined ? {} : { idleTtlMs }),
-    ...(maxActive === undefined ? {} : { maxActive }),
-  };
 }
 
 /**
@@ -109,9 +41,6 @@ export function validateResidency(options: ResidencyOptions | undefined): Reside
  * with a stored session resumes it (history, context, usage; dangling tool calls closed), and,
  * with {@link ResidencyOptions}, idle agents are saved and stopped, and come back from their
  * session on their next message. Never passivates an agent in the middle of a run.
- *
- * Live agents are kept in least-recently-used order in a Map (delete + set on each use), so
- * touching an agent and finding the eviction candidate are O(1) amortized.
  *
  * @example
  * ```ts
@@ -123,11 +52,9 @@ export class SessionPlacement implements Placement {
   readonly kind: 'inline' | 'pool';
   readonly #inner: Placement;
   readonly #deps: SessionPlacementDeps;
-  readonly #idleTtlMs: number | undefined;
-  readonly #maxActive: number;
   readonly #entries = new Map<string, Entry>();
   /** Entries with an actor (live, activating), least recently used first. */
-  readonly #lru = new Map<string, Entry>();
+  readonly #live: LiveAgents;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
@@ -138,13 +65,14 @@ export class SessionPlacement implements Placement {
     this.kind = inner.kind;
     this.#inner = inner;
     this.#deps = deps;
-    const residency = validateResidency(deps.residency);
+    const residency = deps.residency ?? {};
     // Passivation needs a placement that can load a session back into an agent.
     const canRestore = typeof inner.restore === 'function';
-    this.#idleTtlMs = canRestore ? residency.idleTtlMs : undefined;
-    this.#maxActive = canRestore
-      ? (residency.maxActive ?? Number.POSITIVE_INFINITY)
-      : Number.POSITIVE_INFINITY;
+    this.#live = new LiveAgents(
+      deps.clock,
+      canRestore ? residency.idleTtlMs : undefined,
+      canRestore ? (residency.maxActive ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+    );
   }
 
   stats(): ResidencyStats {
@@ -185,7 +113,7 @@ export class SessionPlacement implements Placement {
       },
     );
     await entry.activation;
-    this.#touch(entry);
+    this.#live.touch(entry);
     this.#armIdle(entry);
     this.#enforceMax(entry);
   }
@@ -248,8 +176,8 @@ export class SessionPlacement implements Placement {
   }
 
   #handOver(entry: Entry, mails: readonly Mail[]): void {
-    this.#touch(entry);
-    this.#clearIdle(entry);
+    this.#live.touch(entry);
+    this.#live.clearIdle(entry);
     this.#enforceMax(entry);
     this.#inner.deliver(entry.request.name, mails);
   }
@@ -298,8 +226,8 @@ export class SessionPlacement implements Placement {
     const entry = this.#entries.get(name);
     if (entry === undefined) return;
     this.#entries.delete(name);
-    this.#lru.delete(name);
-    this.#clearIdle(entry);
+    this.#live.delete(name);
+    this.#live.clearIdle(entry);
     if (entry.status !== 'passive') await this.#inner.stop(name);
   }
 
@@ -369,9 +297,9 @@ export class SessionPlacement implements Placement {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const entry of this.#entries.values()) this.#clearIdle(entry);
+    for (const entry of this.#entries.values()) this.#live.clearIdle(entry);
     this.#entries.clear();
-    this.#lru.clear();
+    this.#live.clear();
     await this.#inner.close();
   }
 
@@ -425,40 +353,19 @@ export class SessionPlacement implements Placement {
     return entry.activation;
   }
 
-  #touch(entry: Entry): void {
-    const name = entry.request.name;
-    this.#lru.delete(name);
-    this.#lru.set(name, entry);
-  }
-
   #armIdle(entry: Entry): void {
-    if (this.#idleTtlMs === undefined || !this.#inner.quiet(entry.request.name)) return;
-    this.#clearIdle(entry);
-    entry.idleTimer = this.#deps.clock.setTimeout(() => {
-      entry.idleTimer = undefined;
+    if (!this.#live.idles || !this.#inner.quiet(entry.request.name)) return;
+    this.#live.armIdle(entry, () => {
       if (entry.status === 'live' && this.#inner.quiet(entry.request.name))
         void this.#passivate(entry);
-    }, this.#idleTtlMs);
-  }
-
-  #clearIdle(entry: Entry): void {
-    if (entry.idleTimer === undefined) return;
-    this.#deps.clock.clearTimeout(entry.idleTimer);
-    entry.idleTimer = undefined;
+    });
   }
 
   /** Passivates least recently used idle agents while more than `maxActive` are live. */
   #enforceMax(keep: Entry | undefined): void {
-    if (this.#lru.size <= this.#maxActive) return;
-    let excess = this.#lru.size - this.#maxActive;
-    for (const entry of this.#lru.values()) {
-      if (excess === 0) break;
-      // Never one in the middle of a run, never the one being used right now.
-      if (entry === keep || entry.status !== 'live' || !this.#inner.quiet(entry.request.name))
-        continue;
-      excess--;
-      void this.#passivate(entry);
-    }
+    // Never one in the middle of a run, never the one being used right now.
+    const idle = (entry: Entry) => entry.status === 'live' && this.#inner.quiet(entry.request.name);
+    for (const entry of this.#live.excess(keep, idle)) void this.#passivate(entry);
   }
 
   /** Saves the session (durably), then stops the actor, unless a send came in meanwhile. */
@@ -466,8 +373,8 @@ export class SessionPlacement implements Placement {
     const name = entry.request.name;
     if (this.#inner.state(name) === 'failed') return;
     entry.status = 'passivating';
-    this.#lru.delete(name);
-    this.#clearIdle(entry);
+    this.#live.delete(name);
+    this.#live.clearIdle(entry);
     const usage = this.#inner.usage(name);
     let derived: Record<string, unknown> | undefined;
     try {
@@ -479,7 +386,7 @@ export class SessionPlacement implements Placement {
       // rather than lose its state.
       if (entry.status === 'passivating') {
         entry.status = 'live';
-        this.#touch(entry);
+        this.#live.touch(entry);
       }
       return;
     }
