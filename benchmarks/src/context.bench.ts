@@ -61,8 +61,10 @@ interface Counting extends Model {
   summaries: number;
 }
 
-function countingModel(): Counting {
+/** `record: false` keeps no per-call figures (the heap figures must not count the bench's own). */
+function countingModel(record = true): Counting {
   const inputs: number[] = [];
+  let calls = 0;
   const model: Counting = {
     id: 'bench',
     inputs,
@@ -71,10 +73,10 @@ function countingModel(): Counting {
       const inputTokens = count(request);
       const summary = request.system === DEFAULT_SUMMARY_INSTRUCTIONS;
       if (summary) model.summaries++;
-      else inputs.push(inputTokens);
+      else if (record) inputs.push(inputTokens);
       const text = summary
         ? 'The user reported numbered figures; each was acknowledged and filed.'
-        : `Filed ${inputs.length}.`;
+        : `Filed ${++calls}.`;
       return { text, toolCalls: [], usage: { inputTokens, outputTokens: 8 }, stopReason: 'end' };
     },
   };
@@ -144,7 +146,7 @@ async function agentHeap(
   const names = Array.from({ length: agents }, (_, i) => `ada${i}`);
   for (const name of names) {
     await team.spawn(
-      defineAgent({ name, instructions: 'File figures.', model: countingModel(), context }),
+      defineAgent({ name, instructions: 'File figures.', model: countingModel(false), context }),
       { name },
     );
   }
