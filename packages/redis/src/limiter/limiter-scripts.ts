@@ -1,5 +1,5 @@
-// The limiter's calls to Redis: its scripts, the KEYS and ARGV of each, and the count of calls
-// in flight (for `idle()`).
+// The limiter's calls to Redis: its Lua scripts (./scripts/), the KEYS and ARGV of each, and
+// the count of calls in flight (for `idle()`).
 import type { Clock } from '@troupe/core';
 import type { RuleSpec, Weight } from '@troupe/core/backend';
 import type { Connection } from '../internal/connection.js';

@@ -22,8 +22,8 @@ import {
 import { requireKeyName, resolveCommon } from '../internal/options.js';
 import { RedisBackend } from '../internal/redis-backend.js';
 import { teamReader } from '../internal/team-reader.js';
-import { LimiterScripts } from './admission.js';
 import { RedisLease } from './lease.js';
+import { LimiterScripts } from './limiter-scripts.js';
 import { keyNames, normalReply, num, rateLimited } from './replies.js';
 import type { RedisRateLimiter, RedisRateLimiterOptions, Waiter } from './types.js';
 import { type QueueOwner, WaitQueue } from './wait-queue.js';

@@ -3,8 +3,8 @@
 import { abortedError, type Clock, type Lease } from '@troupe/core';
 import type { Weight } from '@troupe/core/backend';
 import type { ReaderClient, TeamReader } from '../internal/team-reader.js';
-import type { LimiterScripts } from './admission.js';
 import { memberOf } from './lease.js';
+import type { LimiterScripts } from './limiter-scripts.js';
 import { num, rateLimited } from './replies.js';
 import type { AdmitReply, Waiter } from './types.js';
 
