@@ -1,12 +1,5 @@
 // Reading Messages API answers: whole `message` objects and SSE event streams.
-import type {
-  ModelDelta,
-  ModelRequest,
-  ModelResponse,
-  ModelUsage,
-  StopReason,
-  ToolCall,
-} from '@troupe/core';
+import type { ModelRequest, ModelResponse, ModelUsage, StopReason, ToolCall } from '@troupe/core';
 import type { ResolvedOptions } from '../options.js';
 import type { Json } from './common.js';
 import {
@@ -21,6 +14,7 @@ import {
 } from './common.js';
 import { failureFromProviderError, malformedResponse } from './failure.js';
 import type { Body } from './response-body.js';
+import { StreamedText } from './streamed-text.js';
 import type { ReadContext } from './transport.js';
 
 const STOP: Readonly<Record<string, StopReason>> = {
@@ -155,7 +149,7 @@ export async function readStream(
 /** One streamed message, assembled event by event. */
 class StreamedMessage {
   readonly #context: ReadContext;
-  readonly #onDelta: ModelRequest['onDelta'];
+  readonly #out: StreamedText;
   readonly #blocks = new Map<number, Block>();
   readonly #calls: Block[] = [];
   readonly #parts: UsageParts = {
@@ -164,15 +158,15 @@ class StreamedMessage {
     cacheRead: undefined,
     cacheWrite: undefined,
   };
-  readonly #thinking: Thinking = { text: '', blocks: [] };
-  #text = '';
+  /** Thinking blocks as they will be sent back (the text is in `#out.reasoning`). */
+  readonly #thinkingBlocks: Json[] = [];
   #stop: unknown;
   #started = false;
   #done = false;
 
   constructor(context: ReadContext, onDelta: ModelRequest['onDelta']) {
     this.#context = context;
-    this.#onDelta = onDelta;
+    this.#out = new StreamedText(context, onDelta);
   }
 
   /** Handles one SSE event's data; `true` ends the stream. */
@@ -222,12 +216,12 @@ class StreamedMessage {
     }));
     return withThinking(
       {
-        text: this.#text,
+        text: this.#out.text,
         toolCalls,
         usage: usageOf(this.#parts, options),
         stopReason: stopOf(this.#stop),
       },
-      this.#thinking,
+      { text: this.#out.reasoning, blocks: this.#thinkingBlocks },
     );
   }
 
@@ -253,11 +247,12 @@ class StreamedMessage {
     const delta = asObject(payload.delta);
     if (block === undefined || delta === undefined) return;
     if (delta.type === 'text_delta' && block.kind === 'text') {
-      this.#emitText(asString(delta.text) ?? '');
+      this.#out.addText(asString(delta.text) ?? '');
     } else if (delta.type === 'input_json_delta' && block.kind === 'tool_use') {
       const piece = asString(delta.partial_json) ?? '';
       block.json += piece;
-      if (piece !== '') this.#emit({ type: 'tool-call', index: block.call, argumentsDelta: piece });
+      if (piece !== '')
+        this.#out.emit({ type: 'tool-call', index: block.call, argumentsDelta: piece });
     } else if (delta.type === 'thinking_delta' && block.kind === 'thinking') {
       this.#emitThinking(block, asString(delta.thinking) ?? '');
     } else if (delta.type === 'signature_delta' && block.raw !== undefined) {
@@ -280,7 +275,7 @@ class StreamedMessage {
     this.#blocks.set(index, block);
     if (kind === 'tool_use') {
       this.#calls.push(block);
-      this.#emit({
+      this.#out.emit({
         type: 'tool-call',
         index: block.call,
         id: block.id,
@@ -288,31 +283,18 @@ class StreamedMessage {
         argumentsDelta: '',
       });
     } else if (kind === 'text') {
-      this.#emitText(asString(start?.text) ?? '');
+      this.#out.addText(asString(start?.text) ?? '');
     } else if (kind === 'thinking' && block.raw !== undefined) {
       if (type === 'redacted_thinking') block.raw.thinking = undefined;
-      this.#thinking.blocks.push(block.raw);
+      this.#thinkingBlocks.push(block.raw);
       this.#emitThinking(block, asString(start?.thinking) ?? '');
     }
-  }
-
-  #emit(delta: ModelDelta): void {
-    if (this.#onDelta === undefined) return;
-    this.#context.markEmitted();
-    this.#onDelta(delta);
-  }
-
-  #emitText(piece: string): void {
-    if (piece === '') return;
-    this.#text += piece;
-    this.#emit({ type: 'text', text: piece });
   }
 
   #emitThinking(block: Block, piece: string): void {
     if (piece === '' || block.raw === undefined) return;
     block.raw.thinking = `${asString(block.raw.thinking) ?? ''}${piece}`;
-    this.#thinking.text += piece;
-    this.#emit({ type: 'reasoning', text: piece });
+    this.#out.addReasoning(piece);
   }
 }
 

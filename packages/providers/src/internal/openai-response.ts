@@ -1,7 +1,6 @@
 // Reading Chat Completions answers: whole `chat.completion` objects and chunk streams, with the
 // quirks of the compatible servers people run (Ollama, vLLM, DeepSeek, Qwen, Mistral, Gemini).
 import type {
-  ModelDelta,
   ModelRequest,
   ModelResponse,
   ModelUsage,
@@ -23,6 +22,7 @@ import {
 } from './common.js';
 import { failureFromProviderError, malformedResponse } from './failure.js';
 import type { Body } from './response-body.js';
+import { StreamedText } from './streamed-text.js';
 import type { ReadContext } from './transport.js';
 
 const FINISH: Readonly<Record<string, StopReason>> = {
@@ -211,9 +211,7 @@ export async function readStream(
 /** One streamed chat completion, assembled chunk by chunk. */
 class StreamedCompletion {
   readonly #context: ReadContext;
-  readonly #onDelta: ModelRequest['onDelta'];
-  #text = '';
-  #reasoning = '';
+  readonly #out: StreamedText;
   /** The server sent `reasoning_content` (DeepSeek), which must go back next turn. */
   #reasoningContent = false;
   readonly #calls: PartialCall[] = [];
@@ -227,7 +225,7 @@ class StreamedCompletion {
 
   constructor(context: ReadContext, onDelta: ModelRequest['onDelta']) {
     this.#context = context;
-    this.#onDelta = onDelta;
+    this.#out = new StreamedText(context, onDelta);
   }
 
   /** Handles one SSE event's data; `true` ends the stream. */
@@ -247,10 +245,10 @@ class StreamedCompletion {
     const delta = asObject(choice.delta);
     if (delta === undefined) return undefined;
     const content = contentOf(delta.content);
-    this.#emitReasoning(content.reasoning);
+    this.#out.addReasoning(content.reasoning);
     if (typeof delta.reasoning_content === 'string') this.#reasoningContent = true;
-    this.#emitReasoning(reasoningOf(delta));
-    this.#emitText(content.text);
+    this.#out.addReasoning(reasoningOf(delta));
+    this.#out.addText(content.text);
     for (const raw of asArray(delta.tool_calls)) {
       const part = asObject(raw);
       if (part !== undefined) this.#callPart(part);
@@ -276,16 +274,16 @@ class StreamedCompletion {
     });
     const roundTrip =
       this.#reasoningContent && toolCalls.length > 0
-        ? { reasoning_content: this.#reasoning }
+        ? { reasoning_content: this.#out.reasoning }
         : undefined;
     return withExtras(
       {
-        text: this.#text,
+        text: this.#out.text,
         toolCalls,
         usage: priced(this.#usage, options.pricing),
         stopReason: stopOf(this.#finish),
       },
-      this.#reasoning,
+      this.#out.reasoning,
       roundTrip,
     );
   }
@@ -303,7 +301,7 @@ class StreamedCompletion {
     slot.args += args;
     const extra = extraFields(part);
     if (extra !== undefined) slot.extra = { ...slot.extra, ...extra };
-    this.#emit({
+    this.#out.emit({
       type: 'tool-call',
       index: slot.position,
       ...(id === undefined ? {} : { id }),
@@ -325,23 +323,5 @@ class StreamedCompletion {
       if (index !== undefined) this.#byIndex.set(index, slot);
     }
     return slot;
-  }
-
-  #emit(delta: ModelDelta): void {
-    if (this.#onDelta === undefined) return;
-    this.#context.markEmitted();
-    this.#onDelta(delta);
-  }
-
-  #emitText(piece: string): void {
-    if (piece === '') return;
-    this.#text += piece;
-    this.#emit({ type: 'text', text: piece });
-  }
-
-  #emitReasoning(piece: string): void {
-    if (piece === '') return;
-    this.#reasoning += piece;
-    this.#emit({ type: 'reasoning', text: piece });
   }
 }

@@ -25,6 +25,7 @@ import {
 import { failureFromProviderError, malformedResponse } from './failure.js';
 import { dataUrl } from './openai-request.js';
 import type { Body } from './response-body.js';
+import { StreamedText } from './streamed-text.js';
 import type { ReadContext } from './transport.js';
 
 /** Key of this protocol's opaque fields in `providerData`. */
@@ -200,15 +201,10 @@ export async function readResponsesStream(
   request: ModelRequest,
   options: ResolvedOptions,
 ): Promise<ModelResponse> {
-  const onDelta = request.onDelta;
+  const out = new StreamedText(context, request.onDelta);
   // Output index of each function call to its position among this answer's calls.
   const callAt = new Map<number, number>();
   let result: ModelResponse | undefined;
-  const emit = (delta: Parameters<NonNullable<ModelRequest['onDelta']>>[0]): void => {
-    if (onDelta === undefined) return;
-    context.markEmitted();
-    onDelta(delta);
-  };
   await readSse(body, 'openai', (event) => {
     const payload = asObject(parseJson(event.data, 'openai', context.requestId));
     if (payload === undefined) throw malformedResponse('openai stream sent a non-object event');
@@ -216,12 +212,12 @@ export async function readResponsesStream(
     switch (type) {
       case 'response.output_text.delta': {
         const piece = asString(payload.delta) ?? '';
-        if (piece !== '') emit({ type: 'text', text: piece });
+        if (piece !== '') out.emit({ type: 'text', text: piece });
         break;
       }
       case 'response.reasoning_summary_text.delta': {
         const piece = asString(payload.delta) ?? '';
-        if (piece !== '') emit({ type: 'reasoning', text: piece });
+        if (piece !== '') out.emit({ type: 'reasoning', text: piece });
         break;
       }
       case 'response.output_item.added': {
@@ -229,7 +225,7 @@ export async function readResponsesStream(
         if (item?.type !== 'function_call') break;
         const index = callAt.size;
         callAt.set(asNumber(payload.output_index) ?? -1, index);
-        emit({
+        out.emit({
           type: 'tool-call',
           index,
           id: asString(item.call_id) ?? '',
@@ -242,7 +238,7 @@ export async function readResponsesStream(
         const index = callAt.get(asNumber(payload.output_index) ?? -1);
         const piece = asString(payload.delta) ?? '';
         if (index !== undefined && piece !== '')
-          emit({ type: 'tool-call', index, argumentsDelta: piece });
+          out.emit({ type: 'tool-call', index, argumentsDelta: piece });
         break;
       }
       case 'response.completed':
