@@ -31,16 +31,18 @@ export {
 } from '../session/checks.js';
 export type { JsonLimits } from './json-value.js';
 export { checkJsonValue, jsonProblem, MAX_JSON_DEPTH } from './json-value.js';
+export {
+  DEFAULT_MAX_FEEDBACK_PAUSE_MS,
+  feedbackPause,
+  parseFeedback,
+} from './limiter-feedback.js';
 export type { RuleSpec, Weight } from './limiter-options.js';
 export {
   checkCapacity,
-  DEFAULT_MAX_FEEDBACK_PAUSE_MS,
-  feedbackPause,
   MAX_COST_USD,
   MAX_COUNTER,
   MAX_LIMIT_UNITS,
   NANOS_PER_USD,
-  parseFeedback,
   parseKeys,
   parseRules,
   parseSettle,

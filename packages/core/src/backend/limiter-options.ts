@@ -1,8 +1,11 @@
 // Validation of rate limiter options and calls, shared by every LimiterBackend (the in-memory
 // limiter and @troupe/redis): same checks, same messages, same codes.
-import type { LimitReason, RateLimitFeedback, RateLimitRule } from '../backends.js';
+import type { LimitReason, RateLimitRule } from '../backends.js';
 import { invalidArgument, TroupeError } from '../errors.js';
-import { checkOptionNames } from './validate.js';
+import { checkOptionNames, requireRecord } from './validate.js';
+
+// Kept at this path for the modules that import it from here.
+export { DEFAULT_MAX_FEEDBACK_PAUSE_MS } from './limiter-feedback.js';
 
 /**
  * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are
@@ -52,27 +55,7 @@ export const MAX_COST_USD = 1_000_000;
  */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
 
-/**
- * Default longest pause provider feedback may put on a key (`retryAfterMs`, a reset time):
- * 5 minutes. A `retry-after: 999999999` pauses the key this long, not for 31 years. Set per
- * limiter with the `maxFeedbackPauseMs` option.
- *
- * @example
- * ```ts
- * createRateLimiter({ clock, rules, maxFeedbackPauseMs: DEFAULT_MAX_FEEDBACK_PAUSE_MS * 2 });
- * ```
- */
-export const DEFAULT_MAX_FEEDBACK_PAUSE_MS = 300_000;
-
 const RULE_FIELDS = new Set(['key', 'windowMs', 'requests', 'tokens', 'budgetUsd']);
-const FEEDBACK_FIELDS = new Set([
-  'remainingRequests',
-  'remainingTokens',
-  'resetRequestsMs',
-  'resetTokensMs',
-  'retryAfterMs',
-]);
-
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -81,9 +64,6 @@ const isPositive = (value: unknown): value is number =>
 
 const isPositiveInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-
-const isNonNegative = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 /** A count of requests or tokens in one weight or settle: an integer in [0, MAX_LIMIT_UNITS]. */
 const isUnits = (value: unknown): value is number =>
@@ -251,10 +231,10 @@ export function parseWeight(options: unknown, out: Weight, allowWait: boolean): 
   out.tokens = 0;
   out.cost = 0;
   if (options === undefined) return;
-  if (!isObject(options)) throw invalidArgument('options must be an object', { options });
+  const record = requireRecord(options, 'options');
   // for-in over a small literal is cheaper than Object.keys (no array) and sees every field.
-  for (const name in options) {
-    const value = options[name];
+  for (const name in record) {
+    const value = record[name];
     switch (name) {
       case 'requests':
       case 'tokens':
@@ -325,30 +305,6 @@ export function parseSettle(actual: unknown): { tokens?: number; cost?: number }
 }
 
 /**
- * Validates provider feedback (every field a non-negative number).
- *
- * @example
- * ```ts
- * parseFeedback({ remainingRequests: 0, resetRequestsMs: 20_000 });
- * ```
- */
-export function parseFeedback(feedback: unknown): RateLimitFeedback {
-  if (!isObject(feedback)) throw invalidArgument('feedback must be an object', { feedback });
-  for (const name in feedback) {
-    const value = feedback[name];
-    if (!FEEDBACK_FIELDS.has(name)) {
-      throw invalidArgument(`feedback.${name} is not a feedback field`, { option: name });
-    }
-    if (value !== undefined && !isNonNegative(value)) {
-      throw invalidArgument(`feedback.${name} must be a non-negative finite number`, {
-        [name]: value,
-      });
-    }
-  }
-  return feedback as RateLimitFeedback;
-}
-
-/**
  * Refuses a weight larger than a rule's whole limit on some dimension: it could never be
  * admitted, so it is `ERR_LIMIT_EXCEEDS_CAPACITY` at once instead of a wait. The first
  * dimension over (requests, tokens, budget) is named.
@@ -388,46 +344,4 @@ export function checkCapacity(rule: RuleSpec, weight: Weight): void {
     `${reason} ${asked} is more than key '${rule.key}' allows in total (${limit})`,
     { details: { key: rule.key, reason, limit, requested: asked } },
   );
-}
-
-/**
- * When a key's admissions pause after provider feedback: `requestsUntil` and `tokensUntil` are
- * clock times (`-Infinity` when that dimension does not pause). `retryAfterMs` pauses requests;
- * a remaining count of 0 pauses its dimension until its reset, or for the rule's window when
- * the provider gave no reset. No pause reaches past `now + maxPauseMs` (default
- * {@link DEFAULT_MAX_FEEDBACK_PAUSE_MS}): one absurd `retry-after` cannot stop a key for years.
- * Returns `undefined` when nothing pauses past `now`.
- *
- * @example
- * ```ts
- * const pause = feedbackPause({ remainingTokens: 0 }, clock.now(), 60_000);
- * if (pause !== undefined) console.log(pause.tokensUntil); // now + 60000
- * ```
- */
-export function feedbackPause(
-  feedback: unknown,
-  now: number,
-  windowMs: number | undefined,
-  maxPauseMs: number = DEFAULT_MAX_FEEDBACK_PAUSE_MS,
-): { requestsUntil: number; tokensUntil: number } | undefined {
-  const { remainingRequests, remainingTokens, resetRequestsMs, resetTokensMs, retryAfterMs } =
-    parseFeedback(feedback);
-  const fallback = windowMs !== undefined && Number.isFinite(windowMs) ? windowMs : undefined;
-  let requestsUntil = Number.NEGATIVE_INFINITY;
-  let tokensUntil = Number.NEGATIVE_INFINITY;
-  if (retryAfterMs !== undefined) requestsUntil = now + retryAfterMs;
-  if (remainingRequests === 0) {
-    const reset = resetRequestsMs ?? fallback;
-    if (reset !== undefined) requestsUntil = Math.max(requestsUntil, now + reset);
-  }
-  if (remainingTokens === 0) {
-    const reset = resetTokensMs ?? fallback;
-    if (reset !== undefined) tokensUntil = now + reset;
-  }
-  if (requestsUntil <= now && tokensUntil <= now) return undefined;
-  const latest = now + maxPauseMs;
-  return {
-    requestsUntil: Math.min(requestsUntil, latest),
-    tokensUntil: Math.min(tokensUntil, latest),
-  };
 }

@@ -1,10 +1,5 @@
-import {
-  feedbackPause,
-  NANOS_PER_USD,
-  parseKeys,
-  parseWeight,
-  type Weight,
-} from '../backend/limiter-options.js';
+import { feedbackPause } from '../backend/limiter-feedback.js';
+import { NANOS_PER_USD, parseKeys, parseWeight, type Weight } from '../backend/limiter-options.js';
 import { closedError, requireName } from '../backend/validate.js';
 import type {
   AcquireOptions,

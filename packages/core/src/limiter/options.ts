@@ -1,4 +1,5 @@
-import { DEFAULT_MAX_FEEDBACK_PAUSE_MS, parseRules } from '../backend/limiter-options.js';
+import { DEFAULT_MAX_FEEDBACK_PAUSE_MS } from '../backend/limiter-feedback.js';
+import { parseRules } from '../backend/limiter-options.js';
 import { requireClock, requireDuration, requireRecord } from '../backend/validate.js';
 import type { Clock } from '../clock.js';
 import { RuleWindow } from './window.js';
