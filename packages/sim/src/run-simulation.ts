@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { invalidArgument } from '@troupe/core';
+import { holdPool } from './internal/pools.js';
 import type { TeamJobSpec } from './internal/run-one.js';
 import { runTeamsInOrder } from './internal/schedule.js';
 import type { Analysis } from './report/analyze.js';
@@ -89,8 +90,10 @@ export interface SimulationResult {
  * pool, each deterministic in its own thread, and merges them in team order: the same
  * scenario, seed and team count give the same log and hash whatever the thread count. Teams
  * are folded into the analysis as they arrive and dropped; with `eventLog` their lines are
- * streamed out too, so memory does not grow with `teams`. Worker pools are kept per thread
- * count and reused by later calls; {@link closeSimulationPools} ends them.
+ * streamed out too, so memory does not grow with `teams`. The process keeps one worker pool,
+ * reused by later calls and resized when one asks for another thread count; while a
+ * simulation runs on it, another asking for a different count is refused with `ERR_CONFLICT`.
+ * {@link closeSimulationPools} ends it.
  *
  * @example
  * ```ts
@@ -219,37 +222,44 @@ async function simulate(
     logHash.update(text);
     if (!eventLog.write(text)) await once(eventLog, 'drain');
   };
-  await runTeamsInOrder(
-    {
-      spec,
-      seed,
-      teams,
-      threads,
-      collectEvents: collectEvents || eventLog !== undefined,
-      asText: eventLog !== undefined,
-    },
-    async (result: WorkerTeamResult) => {
-      eventCount += result.eventCount;
-      merger.add(result.analysis, result.team);
-      perTeam.push({
-        team: result.team,
-        hash: result.hash,
-        finish: result.finish,
-        modelCalls: result.modelCalls,
-        simulatedMs: result.analysis.totals.simulatedMs,
-      });
-      teamHashes.update(result.hash);
-      if (collectEvents) {
-        for (const line of result.lines) {
-          logHash.update(line);
-          logHash.update('\n');
-          lines.push(line);
+  // The process's one pool, held at this size until the last team is in (another size asked
+  // for meanwhile is refused, not started beside it).
+  const release = threads > 0 ? holdPool(threads) : undefined;
+  try {
+    await runTeamsInOrder(
+      {
+        spec,
+        seed,
+        teams,
+        threads,
+        collectEvents: collectEvents || eventLog !== undefined,
+        asText: eventLog !== undefined,
+      },
+      async (result: WorkerTeamResult) => {
+        eventCount += result.eventCount;
+        merger.add(result.analysis, result.team);
+        perTeam.push({
+          team: result.team,
+          hash: result.hash,
+          finish: result.finish,
+          modelCalls: result.modelCalls,
+          simulatedMs: result.analysis.totals.simulatedMs,
+        });
+        teamHashes.update(result.hash);
+        if (collectEvents) {
+          for (const line of result.lines) {
+            logHash.update(line);
+            logHash.update('\n');
+            lines.push(line);
+          }
         }
-      }
-      options.onTeamDone?.(perTeam.length, teams);
-      await write(result.text ?? '');
-    },
-  );
+        options.onTeamDone?.(perTeam.length, teams);
+        await write(result.text ?? '');
+      },
+    );
+  } finally {
+    release?.();
+  }
   const streamed = collectEvents || eventLog !== undefined;
   const analysis = merger.result();
   return {

@@ -1,9 +1,13 @@
-// runSimulation's kept worker pools: reuse across calls, batching, closeSimulationPools.
+// runSimulation's kept worker pool (one per process, resized between simulations): reuse across
+// calls, batching, refusal of another size while in use, closeSimulationPools.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closeSimulationPools, parseScenario, runSimulation } from '@troupe/sim';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+// Worker pools on a shared 2-core machine: a named bound per test rather than the 5 s default.
+vi.setConfig({ testTimeout: 60_000 });
 
 const tiny = parseScenario({
   name: 'tiny-teams',
@@ -38,6 +42,20 @@ describe('simulation worker pools', () => {
       hashes.add(run.hash);
     }
     expect(hashes.size).toBe(1);
+  });
+
+  it('one pool per process: another size is refused while a simulation runs on it', async () => {
+    const running = runSimulation({ scenario: tiny, seed: 3, teams: 8, threads: 2 });
+    // The same size shares the pool; another would close it under the running simulation.
+    const same = runSimulation({ scenario: tiny, seed: 3, teams: 8, threads: 2 });
+    await expect(
+      runSimulation({ scenario: tiny, seed: 3, teams: 8, threads: 1 }),
+    ).rejects.toMatchObject({ code: 'ERR_CONFLICT' });
+    const [first, second] = await Promise.all([running, same]);
+    expect(second.hash).toBe(first.hash);
+    // Once it ended, the pool resizes to the new count and gives the same log.
+    const resized = await runSimulation({ scenario: tiny, seed: 3, teams: 8, threads: 1 });
+    expect(resized.hash).toBe(first.hash);
   });
 
   it('runs again on fresh workers after closeSimulationPools', async () => {
