@@ -120,7 +120,7 @@ export interface DiscoveryQuery {
 
 /**
  * Claims on resources and shared discoveries, one entry each.
- * See DESIGN.md "Shared state" for every rule.
+ * See packages/core/docs/shared-state.md for every rule.
  *
  * Results are {@link MaybePromise}s: the in-memory backend answers at once, a remote one with
  * a promise; `await` every call and both read the same. Bad input (`ERR_INVALID_ARGUMENT`) and

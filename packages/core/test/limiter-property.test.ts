@@ -23,7 +23,7 @@ type Outcome =
 
 const DIMENSIONS: readonly LimitReason[] = ['requests', 'tokens', 'budget'];
 
-/** Straight from DESIGN.md, as slow and obvious as possible. */
+/** Straight from docs/limiter.md, as slow and obvious as possible. */
 class ReferenceLimiter {
   readonly admissions: Admission[] = [];
   readonly pausedRequests = new Map<string, number>();

@@ -12,7 +12,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 describe('applyUpdates', () => {
-  describe('order (DESIGN.md examples)', () => {
+  describe('order (docs/updates.md examples)', () => {
     it('set [9,8] then append 1 gives [9,8,1]', () => {
       const next = applyUpdates({}, [
         { op: 'set', key: 'xs', value: [9, 8] },

@@ -45,7 +45,7 @@ export interface AgentDefaults {
  * (never children of one xstate parent). Also the engine of each pool worker host.
  */
 export class InlinePlacement implements Placement {
-  readonly kind: 'inline' | 'pool' = 'inline';
+  readonly kind = 'inline' as const;
   readonly #agents = new Map<string, AgentRuntime>();
   readonly #services: InlineServices;
   readonly #env: AgentEnv;

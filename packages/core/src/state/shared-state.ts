@@ -129,7 +129,7 @@ function toClaim(entry: Entry): Claim {
 
 /**
  * Creates the in-memory shared state: claims on resources (with fencing tokens and TTLs) and
- * shared discoveries. Every rule of DESIGN.md "Shared state" holds; see docs/shared-state.md.
+ * shared discoveries. Every rule of docs/shared-state.md holds.
  *
  * Cost: `claim` is O(log k) for k claims on that resource (independent of other resources),
  * `release` and expiry are O(1) apart from the O(log k) range index update, `claims()` is

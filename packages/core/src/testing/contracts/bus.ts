@@ -58,7 +58,7 @@ async function settle(): Promise<void> {
 const seqs = (messages: readonly Message[]): number[] => messages.map((m) => m.seq);
 
 /**
- * The contract every {@link BusBackend} passes: every rule of DESIGN.md "Bus". `setup` runs
+ * The contract every {@link BusBackend} passes: every rule of packages/core/docs/bus.md. `setup` runs
  * before each test and must return a fresh, empty bus bound to a `SimulatedClock` (which the
  * bus uses for `at` and for wait timeouts); `cleanup` (if any) runs after it.
  *

@@ -80,7 +80,7 @@ const codeOfTracked = (tracked: Tracked<unknown>): string =>
   isTroupeError(tracked.error) ? tracked.error.code : `${tracked.state}`;
 
 /**
- * The rate limiter contract (DESIGN.md "Rate limiter"): every rule any {@link LimiterBackend}
+ * The rate limiter contract (packages/core/docs/limiter.md): every rule any {@link LimiterBackend}
  * must keep. Runs against the in-memory limiter here and against Redis in `@troupe/redis`.
  * Every call is awaited (a remote backend is async) and time moves only through
  * `await clock.advance(ms)`.

@@ -46,7 +46,7 @@ const plain = (claim: Claim | undefined): Claim | undefined =>
   claim === undefined ? undefined : { ...claim };
 
 /**
- * The contract every {@link SharedStateBackend} passes: every rule of DESIGN.md "Shared state".
+ * The contract every {@link SharedStateBackend} passes: every rule of packages/core/docs/shared-state.md.
  * `setup` runs before each test and must return a fresh, empty backend bound to a
  * `SimulatedClock`; `cleanup` (if any) runs after it. Every call is `await`ed and nothing
  * assumes either synchronous or asynchronous answers, so the in-memory backend (which answers
