@@ -29,6 +29,12 @@ async function run(example: string): Promise<string> {
   return stdout;
 }
 
+/**
+ * Each example is a fresh Node process that loads the built packages: seconds on a loaded
+ * machine, past vitest's default 5 s.
+ */
+const EXAMPLE_TIMEOUT_MS = 30_000;
+
 describe('README examples', () => {
   // The examples are plain JavaScript in ts blocks, run on the built packages.
   const built = (): void => {
@@ -41,18 +47,26 @@ describe('README examples', () => {
     }
   };
 
-  it('claims, acquires, posts and wakes as its comments say', async () => {
-    built();
-    const stdout = await run(readmeExamples()[0]!);
-    expect(stdout).toMatch(/claimed with token \d+/);
-    expect(stdout).toContain("[ { file: 'src/app.ts' } ]");
-  });
+  it(
+    'claims, acquires, posts and wakes as its comments say',
+    async () => {
+      built();
+      const stdout = await run(readmeExamples()[0]!);
+      expect(stdout).toMatch(/claimed with token \d+/);
+      expect(stdout).toContain("[ { file: 'src/app.ts' } ]");
+    },
+    EXAMPLE_TIMEOUT_MS,
+  );
 
-  it('registers an agent once team-wide and keeps its history, as its comments say', async () => {
-    built();
-    const stdout = await run(readmeExamples()[1]!);
-    expect(stdout).toContain('ERR_ALREADY_EXISTS');
-    expect(stdout).toContain('ada lives on host-a');
-    expect(stdout).toContain('history: 1 message(s)');
-  });
+  it(
+    'registers an agent once team-wide and keeps its history, as its comments say',
+    async () => {
+      built();
+      const stdout = await run(readmeExamples()[1]!);
+      expect(stdout).toContain('ERR_ALREADY_EXISTS');
+      expect(stdout).toContain('ada lives on host-a');
+      expect(stdout).toContain('history: 1 message(s)');
+    },
+    EXAMPLE_TIMEOUT_MS,
+  );
 });
