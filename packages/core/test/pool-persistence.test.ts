@@ -1,4 +1,4 @@
-// The persistence suite of teams with agents in the piscina pool, plus what only a pool can do:
+// The persistence suite of teams with agents in the agent pool, plus what only a pool can do:
 // lose a worker. Workers load core's dist: build core first
 // (`npx tsc -p packages/core/tsconfig.build.json`).
 import {

@@ -1,5 +1,5 @@
-// The shared agent/team suite in the piscina pool, plus what only a pool can do: lose a worker.
-// Workers load core's dist: build core first (`npx tsc -p packages/core/tsconfig.build.json`).
+// The shared agent/team suite in the agent pool, plus what only a pool can do: lose a worker.
+// Workers load core's dist: build core first (`npx turbo run build --filter=@troupe/core`).
 
 import { agentSessionId, createMemorySessionStore, defineAgent } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
@@ -45,7 +45,7 @@ describe('pool placement', () => {
     } finally {
       await team.close();
     }
-  });
+  }, 30_000); // the restarts wait for a new worker to boot (the live one is full)
 
   it('refuses a definition object: a pool spawns agents by module', async () => {
     const { team } = makeTeam('pool');

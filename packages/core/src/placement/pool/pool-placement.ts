@@ -267,8 +267,10 @@ class PoolPlacement implements Placement {
     return this.#get(name).host.request({ t: 'derived', agent: name }, name);
   }
 
+  /** False for an agent this placement no longer holds (stopped, or the team closed). */
   lost(name: string): boolean {
-    return !this.#get(name).host.alive;
+    const agent = this.#agents.get(name);
+    return agent !== undefined && !agent.host.alive;
   }
 
   /** Resolves when every host has processed all it was sent and nothing is queued either way. */
