@@ -1,53 +1,19 @@
 import { z } from 'zod';
 import { jsonProblem } from '../backend/json-value.js';
-import type { Clock, TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../clock.js';
 import { TroupeError } from '../errors.js';
 import type { ToolOutcome } from '../events/team-events.js';
-import type { ChatMessage, ToolCall } from '../model.js';
+import type { ToolCall } from '../model.js';
+import { CallContext, type CallHost } from './call-context.js';
 import type { ContextUpdate } from './context-update.js';
-import { type AnyTool, isToolResultWithUpdates, type ToolContext } from './define-tool.js';
+import { type AnyTool, isToolResultWithUpdates } from './define-tool.js';
 import { ARGUMENT_LIMITS, errorText, updatesProblem } from './tool-bounds.js';
 import type { ToolSet } from './tool-set.js';
+import type { ToolMessage, ToolTurn, ToolTurnEnv } from './tool-turn-types.js';
 
 export { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_ARGUMENT_DEPTH } from './tool-bounds.js';
-
-/** A tool result message, as appended to history. */
-export type ToolMessage = Extract<ChatMessage, { role: 'tool' }>;
-
-/** What the calls of one turn reach: the agent's context and where to report. */
-export interface ToolTurnEnv {
-  readonly agent: string;
-  readonly clock: Clock;
-  /** The agent's context now. */
-  context(): Readonly<Record<string, unknown>>;
-  /** Applies one call's updates to the agent's context (called in call order). */
-  update(updates: readonly ContextUpdate[]): void;
-  /** Set when someone listens: told of each call as it starts and ends. */
-  readonly observer?: ToolObserver | undefined;
-}
-
-/**
- * Hooks for events about tool calls. Every call is reported, whatever its outcome: a call
- * refused before it ran (unknown tool, a tool the role denies, invalid arguments) is `called`
- * and then `returned` at once with `isError` and its `outcome`.
- */
-export interface ToolObserver {
-  called(call: ToolCall): void;
-  returned(call: ToolCall, isError: boolean, durationMs: number, outcome: ToolOutcome): void;
-}
-
-/** The calls of one turn: their results in call order, and a way to abandon them. */
-export interface ToolTurn {
-  /** Results in call order; resolves with `undefined` when the turn was aborted. */
-  readonly done: Promise<ToolMessage[] | undefined>;
-  /**
-   * The results when every call finished synchronously (plain, non-async tools): the caller can
-   * skip awaiting `done`. Undefined otherwise.
-   */
-  readonly results: ToolMessage[] | undefined;
-  /** Abandons the turn: aborts every call's signal and clears its timers. */
-  abort(reason: unknown): void;
-}
+// The agent's modules import the turn's shapes from here, beside runToolCalls.
+export type { ToolMessage, ToolObserver, ToolTurn, ToolTurnEnv } from './tool-turn-types.js';
 
 /** Microtask hops a tool may take before its timeout timer is armed (see `#attempt`). */
 const ARM_TIMEOUT_AFTER_HOPS = 8;
@@ -69,43 +35,7 @@ function resultText(value: unknown): string {
   return JSON.stringify(value) ?? '';
 }
 
-/** One call's context. The AbortController is made only if the tool reads `signal`. */
-class CallContext implements ToolContext {
-  readonly callId: string;
-  #turn: Turn;
-  #index: number;
-  #controller: AbortController | undefined;
-
-  constructor(turn: Turn, callId: string, index: number) {
-    this.#turn = turn;
-    this.callId = callId;
-    this.#index = index;
-  }
-  get agent(): string {
-    return this.#turn.env.agent;
-  }
-  get clock(): Clock {
-    return this.#turn.env.clock;
-  }
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#turn.aborted) this.#controller.abort(this.#turn.reason);
-    }
-    return this.#controller.signal;
-  }
-  get context(): Readonly<Record<string, unknown>> {
-    return this.#turn.env.context();
-  }
-  afterEarlierCalls(): Promise<Readonly<Record<string, unknown>>> {
-    return this.#turn.whenApplied(this.#index);
-  }
-  abort(reason: unknown): void {
-    this.#controller?.abort(reason);
-  }
-}
-
-class Turn implements ToolTurn {
+class Turn implements ToolTurn, CallHost {
   readonly env: ToolTurnEnv;
   aborted = false;
   reason: unknown;
