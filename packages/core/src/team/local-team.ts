@@ -52,7 +52,7 @@ export class LocalTeam implements TeamSelf {
     const ids = options.ids ?? createIds();
     const distributed = parseDistributed(options.distributed, options, ids);
     this.#parts = wireTeam(options, config, ids, distributed, this);
-    this.placement = this.#parts.host.kind;
+    this.placement = this.#parts.agents.kind;
   }
 
   /** A name this process does not host, in a distributed team: another host may have it. */
@@ -66,12 +66,12 @@ export class LocalTeam implements TeamSelf {
   }
 
   #info(name: string, member: Member): AgentInfo {
-    const { host, supervision } = this.#parts;
-    const u = host.usage(name);
+    const { agents, supervision } = this.#parts;
+    const u = agents.usage(name);
     return {
       name,
       role: member.role?.name,
-      state: supervision.isRestarting(name) ? 'restarting' : host.state(name),
+      state: supervision.isRestarting(name) ? 'restarting' : agents.state(name),
       restarts: supervision.restarts(name),
       usage: {
         requests: u.requests,
@@ -89,14 +89,14 @@ export class LocalTeam implements TeamSelf {
    * the bus (a fresh in-memory bus, or one trimmed past it) starts over from the topic's start.
    */
   async #openMailbox(name: string): Promise<void> {
-    const { host, mailboxes } = this.#parts;
-    let cursor = await host.cursor(name);
+    const { agents, mailboxes } = this.#parts;
+    let cursor = await agents.cursor(name);
     if (cursor > 0) {
       const [probe] = await this.#options.bus.read(inboxTopic(name), {
         afterSeq: cursor - 1,
         limit: 1,
       });
-      if (probe?.seq !== cursor) cursor = await host.cursor(name, 0);
+      if (probe?.seq !== cursor) cursor = await agents.cursor(name, 0);
     }
     mailboxes.open(name, cursor);
   }
@@ -116,10 +116,10 @@ export class LocalTeam implements TeamSelf {
     checkLeaseTimeout(leaseTimeoutMs, 'leaseTimeoutMs', name);
     const member: Member = { role };
     this.members.add(name, member);
-    const { remote, host, mailboxes, hub } = this.#parts;
+    const { remote, agents, mailboxes, hub } = this.#parts;
     try {
       await remote?.register(name, source, spawnOptions);
-      await host.spawn({ name, role, source, whenBusy, leaseTimeoutMs });
+      await agents.spawn({ name, role, source, whenBusy, leaseTimeoutMs });
       await this.#openMailbox(name);
     } catch (error) {
       this.members.delete(name);
@@ -190,28 +190,28 @@ export class LocalTeam implements TeamSelf {
 
   async cancel(name: string): Promise<boolean> {
     this.members.require(name);
-    return this.#parts.host.cancel(name);
+    return this.#parts.agents.cancel(name);
   }
 
   async approve(runId: string, callId: string): Promise<void> {
     const name = approvalTarget(runId, callId);
     this.members.require(name);
-    return this.#parts.host.decide(name, runId, callId, { approved: true });
+    return this.#parts.agents.decide(name, runId, callId, { approved: true });
   }
 
   async reject(runId: string, callId: string, reason: string): Promise<void> {
     const name = approvalTarget(runId, callId, reason ?? null);
     this.members.require(name);
-    return this.#parts.host.decide(name, runId, callId, { approved: false, reason });
+    return this.#parts.agents.decide(name, runId, callId, { approved: false, reason });
   }
 
   async stop(name: string): Promise<void> {
     this.members.require(name);
     this.members.delete(name);
-    const { remote, host, mailboxes, supervision, hub, messaging } = this.#parts;
+    const { remote, agents, mailboxes, supervision, hub, messaging } = this.#parts;
     mailboxes.close(name);
     await remote?.unregister(name);
-    await host.stop(name);
+    await agents.stop(name);
     await supervision.stopped(name);
     if (hub.active) hub.emit({ type: 'agent.stopped', at: this.clock.now(), agent: name });
     messaging.activity.notify();
@@ -231,12 +231,12 @@ export class LocalTeam implements TeamSelf {
 
   async history(name: string): Promise<ChatMessage[]> {
     this.members.require(name);
-    return this.#parts.host.history(name);
+    return this.#parts.agents.history(name);
   }
 
   async context(name: string): Promise<Readonly<Record<string, unknown>>> {
     this.members.require(name);
-    return this.#parts.host.context(name);
+    return this.#parts.agents.context(name);
   }
 
   events(streamOptions?: EventStreamOptions) {
@@ -255,7 +255,7 @@ export class LocalTeam implements TeamSelf {
   }
 
   settled(): Promise<void> {
-    return this.#parts.host.settled();
+    return this.#parts.agents.settled();
   }
 
   async resume(source: AgentSource | ((agent: string) => AgentSource | undefined)) {
@@ -277,7 +277,7 @@ export class LocalTeam implements TeamSelf {
 
   async derived(name: string): Promise<Record<string, unknown>> {
     this.members.require(name);
-    return (await this.#parts.host.derived?.(name)) ?? {};
+    return (await this.#parts.agents.derived?.(name)) ?? {};
   }
 
   residency(): ResidencyStats {
@@ -295,7 +295,7 @@ export class LocalTeam implements TeamSelf {
     parts.mailboxes.closeAll();
     parts.supervision.close();
     try {
-      await parts.host.close();
+      await parts.agents.close();
     } finally {
       this.members.clear();
       // Messages no run took before the close: answered as cancelled, like the runs it stopped.

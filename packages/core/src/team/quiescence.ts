@@ -9,7 +9,8 @@ import type { IdleOptions } from './types.js';
 /** What quiescence looks at. */
 export interface QuiescenceDeps {
   readonly clock: Clock;
-  readonly host: Placement;
+  /** Where the team's agents run (its placement, behind sessions with a store). */
+  readonly agents: Placement;
   readonly mailboxes: Mailboxes;
   readonly activity: Activity;
   /** Work the placement does not see (a restart under way). */
@@ -71,7 +72,7 @@ export class Quiescence {
   }
 
   async #wait(signal: AbortSignal | undefined): Promise<void> {
-    const { host, mailboxes, activity } = this.#deps;
+    const { agents, mailboxes, activity } = this.#deps;
     let stop: Promise<never> | undefined;
     if (signal !== undefined) {
       stop = new Promise<never>((_, reject) => {
@@ -83,7 +84,7 @@ export class Quiescence {
     for (;;) {
       if (this.#deps.closed()) return;
       const next = activity.next();
-      await (stop === undefined ? host.settled() : Promise.race([host.settled(), stop]));
+      await (stop === undefined ? agents.settled() : Promise.race([agents.settled(), stop]));
       if (this.#quiet()) {
         const drained = mailboxes.drained();
         if ((await (stop === undefined ? drained : Promise.race([drained, stop]))) && this.#quiet())
@@ -94,9 +95,9 @@ export class Quiescence {
   }
 
   #quiet(): boolean {
-    const { host, mailboxes } = this.#deps;
+    const { agents, mailboxes } = this.#deps;
     if (this.#deps.busy() || !mailboxes.caughtUp()) return false;
-    for (const name of this.#deps.members()) if (!host.quiet(name)) return false;
+    for (const name of this.#deps.members()) if (!agents.quiet(name)) return false;
     return true;
   }
 }

@@ -14,7 +14,8 @@ export interface SupervisionDeps {
   readonly config: Required<SupervisionOptions>;
   readonly clock: Clock;
   readonly events: EventHub;
-  readonly host: Placement;
+  /** Where the team's agents run (its placement, behind sessions with a store). */
+  readonly agents: Placement;
   readonly state: SharedStateBackend;
   readonly mailboxes: Mailboxes;
   readonly activity: Activity;
@@ -82,7 +83,7 @@ export class Supervision {
   }
 
   failed(name: string, error: TroupeError): void {
-    const { clock, events, host } = this.#deps;
+    const { clock, events, agents } = this.#deps;
     if (!this.#deps.isMember(name) || this.#gaveUp.has(name)) return;
     const decision = this.#supervisor.decide(name, clock.now(), error);
     if (events.active) {
@@ -97,8 +98,8 @@ export class Supervision {
     }
     if (!decision.restart) {
       this.#gaveUp.add(name);
-      const lost = host.lost?.(name) === true;
-      host.markFailed(name);
+      const lost = agents.lost?.(name) === true;
+      agents.markFailed(name);
       // What its lost actor had taken but not answered comes round again, to be refused.
       if (lost) this.#deps.mailboxes.rewind(name, this.#handled.get(name) ?? 0);
       void this.#releaseClaims(name);
@@ -151,14 +152,14 @@ export class Supervision {
   }
 
   #restart(name: string, restarts: number, cause: TroupeError): void {
-    const { host, clock, events } = this.#deps;
+    const { agents, clock, events } = this.#deps;
     if (!this.#deps.isMember(name)) {
       this.restarting--;
       this.#restartingNames.delete(name);
       return;
     }
-    const lost = host.lost?.(name) === true;
-    host.restart(name).then(
+    const lost = agents.lost?.(name) === true;
+    agents.restart(name).then(
       async () => {
         // Its actor died with what it had queued: deliver again what no run answered.
         if (lost) await this.#redeliver(name, cause);

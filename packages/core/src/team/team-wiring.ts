@@ -42,7 +42,7 @@ export interface TeamParts {
   readonly remote: DistributedHost | undefined;
   readonly messaging: Messaging;
   /** Where the agents run: the placement, behind the session placement when there is a store. */
-  readonly host: Placement;
+  readonly agents: Placement;
   readonly sessions: SessionPlacement | undefined;
   readonly mailboxes: Mailboxes;
   readonly supervision: Supervision;
@@ -232,15 +232,15 @@ export function wireTeam(
           residency: config.residency,
         });
   late.sessions = sessions;
-  const host: Placement = sessions ?? placed;
-  const delivery = deliveryFor(options, config, { host, members, messaging, hub: watch.hub });
+  const agents: Placement = sessions ?? placed;
+  const delivery = deliveryFor(options, config, { agents, members, messaging, hub: watch.hub });
   late.supervision = delivery.supervision;
   late.mailboxes = delivery.mailboxes;
-  return { ...watch, remote, messaging, host, sessions, ...delivery };
+  return { ...watch, remote, messaging, agents, sessions, ...delivery };
 }
 
 interface DeliveryDeps {
-  readonly host: Placement;
+  readonly agents: Placement;
   readonly members: Members;
   readonly messaging: Messaging;
   readonly hub: EventHub;
@@ -250,7 +250,7 @@ interface DeliveryDeps {
 function deliveryFor(
   options: TeamOptions,
   config: TeamConfig,
-  { host, members, messaging, hub }: DeliveryDeps,
+  { agents, members, messaging, hub }: DeliveryDeps,
 ): Pick<TeamParts, 'mailboxes' | 'supervision' | 'quiescence'> {
   const { clock, bus, state } = options;
   const { activity } = messaging;
@@ -258,7 +258,7 @@ function deliveryFor(
     bus,
     clock,
     deliver: (name, mails) => {
-      if (members.has(name)) host.deliver(name, mails);
+      if (members.has(name)) agents.deliver(name, mails);
     },
     onError: () => activity.notify(),
     onActivity: () => activity.notify(),
@@ -267,7 +267,7 @@ function deliveryFor(
     config: config.supervision,
     clock,
     events: hub,
-    host,
+    agents,
     state,
     mailboxes,
     activity,
@@ -284,7 +284,7 @@ function deliveryFor(
   });
   const quiescence = new Quiescence({
     clock,
-    host,
+    agents,
     mailboxes,
     activity,
     busy: () => supervision.restarting > 0,
