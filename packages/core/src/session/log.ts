@@ -290,15 +290,11 @@ class BatchedSessionLog implements SessionLog {
    * and the rest is then retried as any failed batch.
    */
   async #salvage(chunk: SessionLogEntry[], first: unknown): Promise<number> {
-    if (chunk.length === 1) {
-      this.#drop(chunk[0]!, first);
-      return 1;
-    }
+    if (chunk.length === 1) return this.#skip(chunk[0]!, first);
     for (let i = 0; i < chunk.length; i++) {
       try {
         await this.#store.appendLog([chunk[i]!]);
-        this.#stats.written++;
-        this.#stats.batches++;
+        this.#wroteOne();
       } catch (error) {
         if (retryable(error)) return i;
         this.#drop(chunk[i]!, error);
@@ -313,21 +309,29 @@ class BatchedSessionLog implements SessionLog {
     chunk: SessionLogEntry[],
     first: unknown,
   ): number {
-    if (chunk.length === 1) {
-      this.#drop(chunk[0]!, first);
-      return 1;
-    }
+    if (chunk.length === 1) return this.#skip(chunk[0]!, first);
     for (let i = 0; i < chunk.length; i++) {
       try {
         write([chunk[i]!]);
-        this.#stats.written++;
-        this.#stats.batches++;
+        this.#wroteOne();
       } catch (error) {
         if (retryable(error)) return i;
         this.#drop(chunk[i]!, error);
       }
     }
     return chunk.length;
+  }
+
+  /** One entry written on its own (salvaging a refused batch). */
+  #wroteOne(): void {
+    this.#stats.written++;
+    this.#stats.batches++;
+  }
+
+  /** The one entry of a refused batch: skipped, so one entry got through. */
+  #skip(entry: SessionLogEntry, error: unknown): 1 {
+    this.#drop(entry, error);
+    return 1;
   }
 
   #drop(entry: SessionLogEntry, error: unknown): void {

@@ -1,3 +1,4 @@
+import type { Usage } from '../events/team-events.js';
 import type { ChatMessage } from '../model.js';
 
 /**
@@ -17,21 +18,14 @@ import type { ChatMessage } from '../model.js';
 export const SESSION_FORMAT_VERSION = 1;
 
 /**
- * Totals an agent accumulated in a session.
+ * Totals an agent accumulated in a session: the same fields as a team's {@link Usage}.
  *
  * @example
  * ```ts
  * const none: UsageTotals = { requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
  * ```
  */
-export interface UsageTotals {
-  readonly requests: number;
-  readonly inputTokens: number;
-  readonly outputTokens: number;
-  readonly cacheReadTokens: number;
-  readonly cacheWriteTokens: number;
-  readonly costUsd: number;
-}
+export type UsageTotals = Usage;
 
 /**
  * An agent's state at the end of a turn. History is stored separately, append-only.
