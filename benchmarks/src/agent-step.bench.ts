@@ -144,25 +144,35 @@ function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
 }
 
-export default async function agentStep(): Promise<void> {
-  heading(
-    `Agent step overhead: ${MODEL_CALLS_PER_RUN} model calls + ${TOOL_CALLS_PER_RUN} tool calls per run, the same async zero-latency model and tool for all`,
-  );
+interface Field {
+  readonly floor: Contestant;
+  readonly peers: Contestant[];
+  readonly troupe: Contestant;
+  /** Informational: spawn + run + stop per run, for callers that make an agent per task. */
+  readonly troupeFresh: Contestant;
+  /** Informational: every team event built and delivered (nothing is built while no one listens). */
+  readonly troupeListened: Contestant;
+  /**
+   * Tracing turned on (`tracing: true`) with no tracer provider registered, against tracing
+   * compiled out (`tracing: false`: no tracer, no listener). No provider is registered here.
+   */
+  readonly troupeTracingOn: Contestant;
+  readonly troupeTracingOff: Contestant;
+  readonly all: Contestant[];
+}
+
+function field(): Field {
   const floor = createFloor();
   const peers = [createOpenAIAgents(), createLangGraph()];
   const troupe = createTroupe();
-  // Informational: spawn + run + stop per run, for callers that make an agent per task.
   const troupeFresh = createTroupe({ rotateEvery: 1 });
-  // Informational: every team event built and delivered (nothing is built while no one listens).
   const troupeListened = createTroupe({ listen: true });
-  // Tracing: turned on (`tracing: true`) with no tracer provider registered, against tracing
-  // compiled out (`tracing: false`: no tracer, no listener). No provider is registered here.
   const troupeTracingOn = createTroupe({
     tracing: true,
     name: 'troupe (tracing: true, no provider)',
   });
   const troupeTracingOff = createTroupe({ tracing: false, name: 'troupe (tracing: false)' });
-  const contestants: Contestant[] = [
+  const all = [
     floor,
     ...peers,
     troupe,
@@ -171,17 +181,22 @@ export default async function agentStep(): Promise<void> {
     troupeTracingOn,
     troupeTracingOff,
   ];
+  return {
+    floor,
+    peers,
+    troupe,
+    troupeFresh,
+    troupeListened,
+    troupeTracingOn,
+    troupeTracingOff,
+    all,
+  };
+}
 
-  for (const contestant of contestants) await verify(contestant);
-  figure(
-    'checked',
-    `each contestant made ${MODEL_CALLS_PER_RUN} model calls and ${TOOL_CALLS_PER_RUN} tool calls in one run`,
-  );
-  figure(
-    'troupe agent rotation',
-    `a fresh agent every ${ROTATE_EVERY} runs (bounds session history; spawn + stop are timed)`,
-  );
-
+/** Times every contestant (best of rounds) and prints the table; per step, mean and median. */
+async function timeSteps(
+  contestants: Contestant[],
+): Promise<{ mean: (c: Contestant) => number; median: (c: Contestant) => number }> {
   const timings = await bestOf(
     TIMING_ROUNDS,
     Object.fromEntries(contestants.map((c) => [c.name, () => c.run()])),
@@ -195,21 +210,25 @@ export default async function agentStep(): Promise<void> {
   // agent rotation, a peer's slow path) that a median would hide, and every run pays it. The
   // median per step is printed beside it.
   table(contestants.map((c) => timings[c.name]).filter((m) => m !== undefined));
-  const stepUs = new Map<Contestant, number>();
   for (const contestant of contestants) {
     const timing = timings[contestant.name];
     if (timing === undefined) throw new Error(`no timing for ${contestant.name}`);
-    stepUs.set(contestant, timing.meanUs / STEPS_PER_RUN);
     figure(
       `${contestant.name} per step`,
       `${fmtUs(timing.meanUs / STEPS_PER_RUN)} mean, ${fmtUs(timing.p50Us / STEPS_PER_RUN)} median (${Math.round(1e6 / timing.meanUs).toLocaleString('en-US')} runs/s)`,
     );
   }
+  return {
+    mean: (c) => (timings[c.name]?.meanUs ?? Number.NaN) / STEPS_PER_RUN,
+    median: (c) => (timings[c.name]?.p50Us ?? Number.NaN) / STEPS_PER_RUN,
+  };
+}
 
+/** Heap per in-flight run of each contestant, printed. */
+async function heapFigures(contestants: Contestant[]): Promise<Map<Contestant, HeapFigures>> {
   collectGarbage();
   const heap = new Map<Contestant, HeapFigures>();
-  // The fresh-agent variant holds runs in flight exactly like `troupe` (one agent per lane).
-  for (const contestant of [floor, ...peers, troupe]) {
+  for (const contestant of contestants) {
     const figures = await heapPerInFlightRun(contestant);
     heap.set(contestant, figures);
     figure(
@@ -217,43 +236,67 @@ export default async function agentStep(): Promise<void> {
       `${kb(figures.perRun)}${contestant.lanes ? ` (of which ${kb(figures.perLane)} is the idle agent it runs on)` : ''}`,
     );
   }
+  return heap;
+}
 
-  const step = (c: Contestant): number => stepUs.get(c) ?? Number.NaN;
-  const fastestPeer = peers.reduce((best, peer) => (step(peer) < step(best) ? peer : best));
+function stepRatios(f: Field, step: (c: Contestant) => number, median: (c: Contestant) => number) {
+  const fastestPeer = f.peers.reduce((best, peer) => (step(peer) < step(best) ? peer : best));
   ratio(
     `agent step: fastest peer (${fastestPeer.name}) / troupe`,
-    step(fastestPeer) / step(troupe),
+    step(fastestPeer) / step(f.troupe),
     { min: SPEEDUP_GOAL },
   );
-  ratio('agent step: troupe / floor (informational)', step(troupe) / step(floor));
+  ratio('agent step: troupe / floor (informational)', step(f.troupe) / step(f.floor));
   ratio(
     `agent step: fastest peer / troupe with a fresh agent per run (informational)`,
-    step(fastestPeer) / step(troupeFresh),
+    step(fastestPeer) / step(f.troupeFresh),
   );
   ratio(
     'agent step: fastest peer / troupe with an event listener (informational)',
-    step(fastestPeer) / step(troupeListened),
+    step(fastestPeer) / step(f.troupeListened),
   );
   // Both run the same code per step (tracing found no provider when the team was made): the
   // median is compared, since the mean's GC tail on this shared machine would be all noise.
-  const medianStep = (c: Contestant): number =>
-    (timings[c.name]?.p50Us ?? Number.NaN) / STEPS_PER_RUN;
   ratio(
     'agent step: troupe with tracing on and no provider registered / tracing compiled out (medians)',
-    medianStep(troupeTracingOn) / medianStep(troupeTracingOff),
+    median(f.troupeTracingOn) / median(f.troupeTracingOff),
     { max: TRACING_OFF_GOAL },
   );
-  const troupeHeap = heap.get(troupe)?.perRun ?? Number.NaN;
+}
+
+function heapRatios(f: Field, heap: Map<Contestant, HeapFigures>): void {
+  const troupeHeap = heap.get(f.troupe)?.perRun ?? Number.NaN;
   ratio(
     `heap per in-flight run: troupe / ${kb(HEAP_BUDGET_BYTES)} budget`,
     troupeHeap / HEAP_BUDGET_BYTES,
     { max: 1 },
   );
-  for (const peer of peers) {
+  for (const peer of f.peers) {
     ratio(
       `heap per in-flight run: ${peer.name} / troupe (informational)`,
       (heap.get(peer)?.perRun ?? Number.NaN) / troupeHeap,
     );
   }
-  for (const contestant of contestants) await contestant.close?.();
+}
+
+export default async function agentStep(): Promise<void> {
+  heading(
+    `Agent step overhead: ${MODEL_CALLS_PER_RUN} model calls + ${TOOL_CALLS_PER_RUN} tool calls per run, the same async zero-latency model and tool for all`,
+  );
+  const f = field();
+  for (const contestant of f.all) await verify(contestant);
+  figure(
+    'checked',
+    `each contestant made ${MODEL_CALLS_PER_RUN} model calls and ${TOOL_CALLS_PER_RUN} tool calls in one run`,
+  );
+  figure(
+    'troupe agent rotation',
+    `a fresh agent every ${ROTATE_EVERY} runs (bounds session history; spawn + stop are timed)`,
+  );
+  const steps = await timeSteps(f.all);
+  // The fresh-agent variant holds runs in flight exactly like `troupe` (one agent per lane).
+  const heap = await heapFigures([f.floor, ...f.peers, f.troupe]);
+  stepRatios(f, steps.mean, steps.median);
+  heapRatios(f, heap);
+  for (const contestant of f.all) await contestant.close?.();
 }

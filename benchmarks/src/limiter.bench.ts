@@ -142,13 +142,14 @@ const perOp = (m: Measured, batch: number, name = m.name): Measured => ({
   opsPerSec: m.opsPerSec * batch,
 });
 
-export default async function limiterBench(): Promise<void> {
-  heading(
-    `admission with N admissions in the window (per admission; batches of ${BATCH} where marked)`,
-  );
-  const tasks: Record<string, () => unknown> = {};
-  const batches: Record<string, number> = {};
+/** Timed jobs by name, with how many admissions one call of each makes. */
+interface Jobs {
+  readonly tasks: Record<string, () => unknown>;
+  readonly batches: Record<string, number>;
+}
 
+/** Synchronous admissions: Troupe at each window size, and with a settle. */
+function syncJobs({ tasks, batches }: Jobs): void {
   for (const size of SIZES) {
     const { clock, limiter } = troupeAt(size);
     const name = `troupe tryAcquire, ${size.toLocaleString('en-US')} in window`;
@@ -173,6 +174,10 @@ export default async function limiterBench(): Promise<void> {
       }
     };
   }
+}
+
+/** The floor (a fixed-window counter in a Map), sync like Troupe's tryAcquire. */
+function floorJob({ tasks, batches }: Jobs): void {
   {
     const clock = { t: 0 };
     const floor = new FixedWindowCounter(1_000, 1e12, 1e13);
@@ -184,6 +189,10 @@ export default async function limiterBench(): Promise<void> {
       }
     };
   }
+}
+
+/** Asynchronous admissions: Troupe's awaited tryAcquire and acquire, and the async peer. */
+function asyncJobs({ tasks, batches }: Jobs): void {
   {
     const { clock, limiter } = troupeAt(100_000);
     const name = 'troupe await tryAcquire, 100,000 in window';
@@ -206,6 +215,18 @@ export default async function limiterBench(): Promise<void> {
       }
     };
   }
+  {
+    const rlf = new RateLimiterMemory({ points: 1e12, duration: 60 });
+    const name = 'rate-limiter-flexible await consume';
+    batches[name] = BATCH;
+    tasks[name] = async () => {
+      for (let i = 0; i < BATCH; i++) await rlf.consume('k', TOKENS);
+    };
+  }
+}
+
+/** The straw man, informational: a limiter that filters the whole array per call. */
+function naiveJobs({ tasks, batches }: Jobs): void {
   for (const size of SIZES) {
     const { clock, naive } = naiveAt(size);
     const name = `naive filter-the-array, ${size.toLocaleString('en-US')} in window`;
@@ -216,15 +237,10 @@ export default async function limiterBench(): Promise<void> {
       for (let i = 0; i < batch; i++) if (!naive.tryAcquire(++clock.t, TOKENS)) fail('naive');
     };
   }
-  {
-    const rlf = new RateLimiterMemory({ points: 1e12, duration: 60 });
-    const name = 'rate-limiter-flexible await consume';
-    batches[name] = BATCH;
-    tasks[name] = async () => {
-      for (let i = 0; i < BATCH; i++) await rlf.consume('k', TOKENS);
-    };
-  }
+}
 
+/** Per-admission figures of each job (its median: this 2-core machine is shared). */
+async function measureJobs({ tasks, batches }: Jobs): Promise<(name: string) => number> {
   const raw = await measure(tasks);
   const rows = Object.fromEntries(
     Object.entries(raw).map(([name, m]) => {
@@ -234,12 +250,23 @@ export default async function limiterBench(): Promise<void> {
   );
   table(Object.values(rows));
 
-  const us = (name: string): number => {
+  return (name) => {
     const row = rows[name];
     if (row === undefined) throw new Error(`no timing for ${name}`);
-    // The median: this 2-core machine is shared, and a stray GC or neighbour skews the mean.
     return row.p50Us;
   };
+}
+
+export default async function limiterBench(): Promise<void> {
+  heading(
+    `admission with N admissions in the window (per admission; batches of ${BATCH} where marked)`,
+  );
+  const jobs: Jobs = { tasks: {}, batches: {} };
+  syncJobs(jobs);
+  floorJob(jobs);
+  asyncJobs(jobs);
+  naiveJobs(jobs);
+  const us = await measureJobs(jobs);
   const at100 = us('troupe tryAcquire, 100 in window');
   const at100k = us('troupe tryAcquire, 100,000 in window');
   ratio('limiter admission 100,000 vs 100 in window', at100k / at100, { max: 1.5 });
