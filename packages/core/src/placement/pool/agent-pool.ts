@@ -76,21 +76,22 @@ export function requestPoolSize(threads: number | undefined): void {
 /**
  * The workers of the process. Agents go to a worker with room: first one of `preferred` (where
  * the team already has a host), else the least loaded; when all are full, a new worker starts.
- * A worker that dies is replaced while fewer than `threads` live.
+ * Workers that died are replaced on the next placement, up to `threads` (not at once: a worker
+ * that cannot start, e.g. without core's dist, would be started again and again).
  */
 class AgentPool {
   readonly threads: number;
   users = 0;
   readonly #workers: AgentWorker[] = [];
   #nextId = 0;
-  #closed = false;
 
   constructor(threads: number) {
     this.threads = threads;
-    for (let i = 0; i < threads; i++) this.#start();
   }
 
   place(limit: number, preferred: Iterable<AgentWorker>): AgentWorker {
+    // The first placement starts the `threads` workers; later ones replace those that died.
+    while (this.#workers.length < this.threads) this.#start();
     let chosen: AgentWorker | undefined;
     for (const worker of preferred) {
       if (worker.hasRoom(limit)) {
@@ -116,7 +117,6 @@ class AgentPool {
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
     await Promise.all(this.#workers.map((worker) => worker.stop()));
   }
 
@@ -129,7 +129,6 @@ class AgentPool {
   #gone(worker: AgentWorker): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
-    if (!this.#closed && this.#workers.length < this.threads) this.#start();
   }
 }
 
