@@ -81,192 +81,214 @@ function print(results: Record<string, Measured>): void {
   table(Object.values(results));
 }
 
+type FakeServer = Awaited<ReturnType<typeof createFakeModelServer>>;
+
+const request = {
+  messages: [{ role: 'user' as const, content: 'What is the answer?' }],
+  tools: [],
+};
+const body = JSON.stringify({ model: 'bench', messages: request.messages });
+const path = '/v1/chat/completions';
+const headers = { 'content-type': 'application/json', accept: 'application/json' };
+const streamed = { ...request, onDelta: () => {} };
+
+/** The contestants over the network: raw undici and fetch, and both providers. */
+function networkClients(server: FakeServer) {
+  const rawPool = new Pool(server.url, { connections: 20, pipelining: 1 });
+  const unpooledAgent = new Agent({ pipelining: 0 });
+  return {
+    openai: openaiCompatible({ baseURL: server.openaiBaseURL, model: 'bench' }),
+    claude: anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'k', model: 'bench' }),
+    unpooled: openaiCompatible({
+      baseURL: server.openaiBaseURL,
+      model: 'bench',
+      dispatcher: unpooledAgent,
+    }),
+    async rawUndici(): Promise<unknown> {
+      const response = await rawPool.request({
+        origin: server.url,
+        path,
+        method: 'POST',
+        headers,
+        body,
+      });
+      return response.body.json();
+    },
+    async rawFetch(): Promise<unknown> {
+      const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body });
+      return response.json();
+    },
+    async close(): Promise<void> {
+      await rawPool.close();
+      await unpooledAgent.close();
+    },
+  };
+}
+
+type NetworkClients = ReturnType<typeof networkClients>;
+
+async function oneAtATime(c: NetworkClients): Promise<Record<string, Measured>> {
+  const { openai, claude, unpooled, rawUndici, rawFetch } = c;
+  heading('one call at a time (small answer)');
+  const one = await interleaved({
+    'raw undici Pool.request (floor)': { block: 50, run: rawUndici },
+    'raw fetch': { block: 50, run: rawFetch },
+    'openaiCompatible, pooled': { block: 50, run: () => openai.generate(request) },
+    'anthropic, pooled': { block: 50, run: () => claude.generate(request) },
+    'openaiCompatible, streamed': { block: 50, run: () => openai.generate(streamed) },
+    'anthropic, streamed': { block: 50, run: () => claude.generate(streamed) },
+    'openaiCompatible, unpooled (socket per call)': {
+      block: 10,
+      run: () => unpooled.generate(request),
+    },
+  });
+  print(one);
+  const floor = one['raw undici Pool.request (floor)']!.p50Us;
+  ratio('openaiCompatible vs raw undici request', one['openaiCompatible, pooled']!.p50Us / floor, {
+    max: OVERHEAD_GOAL,
+  });
+  ratio('anthropic vs raw undici request', one['anthropic, pooled']!.p50Us / floor, {
+    max: OVERHEAD_GOAL,
+  });
+  ratio(
+    'openaiCompatible vs raw fetch',
+    one['openaiCompatible, pooled']!.p50Us / one['raw fetch']!.p50Us,
+    { max: 1 },
+  );
+  ratio(
+    'unpooled vs pooled (cost of a socket per call)',
+    one['openaiCompatible, unpooled (socket per call)']!.p50Us /
+      one['openaiCompatible, pooled']!.p50Us,
+    {
+      min: 1.2,
+    },
+  );
+
+  return one;
+}
+
+async function inParallel(c: NetworkClients, one: Record<string, Measured>): Promise<void> {
+  const { openai, claude, rawUndici } = c;
+  heading(`${PARALLEL} calls in parallel`);
+  const batch = (call: () => Promise<unknown>) => () =>
+    Promise.all(Array.from({ length: PARALLEL }, call));
+  const many = await interleaved({
+    [`raw undici Pool.request x${PARALLEL}`]: { block: 2, run: batch(rawUndici) },
+    [`openaiCompatible x${PARALLEL}`]: { block: 2, run: batch(() => openai.generate(request)) },
+    [`anthropic streamed x${PARALLEL}`]: {
+      block: 2,
+      run: batch(() => claude.generate(streamed)),
+    },
+  });
+  print(many);
+  ratio(
+    `openaiCompatible vs raw undici, ${PARALLEL} in parallel`,
+    many[`openaiCompatible x${PARALLEL}`]!.p50Us /
+      many[`raw undici Pool.request x${PARALLEL}`]!.p50Us,
+    { max: OVERHEAD_GOAL },
+  );
+  ratio(
+    `${PARALLEL} in parallel vs ${PARALLEL} one at a time (pool concurrency)`,
+    many[`openaiCompatible x${PARALLEL}`]!.p50Us /
+      (PARALLEL * one['openaiCompatible, pooled']!.p50Us),
+    { max: 1 },
+  );
+}
+
+/** The providers' own work per call, against a stub dispatcher that answers at once. */
+async function clientWorkAlone(): Promise<void> {
+  heading('client work alone (a stub dispatcher answers at once, no socket)');
+  const answers: Record<string, Buffer> = {
+    '/v1/chat/completions': Buffer.from(
+      JSON.stringify({
+        id: 'c',
+        object: 'chat.completion',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'The answer is 42.' },
+            finish_reason: 'stop',
+          },
+        ],
+        usage: { prompt_tokens: 20, completion_tokens: 6 },
+      }),
+    ),
+    '/v1/messages': Buffer.from(
+      JSON.stringify({
+        id: 'm',
+        type: 'message',
+        role: 'assistant',
+        content: [{ type: 'text', text: 'The answer is 42.' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 20, output_tokens: 6 },
+      }),
+    ),
+  };
+  const canned = (bytes: Buffer): Readable => {
+    const stream = new Readable({ read() {} });
+    stream.push(bytes);
+    stream.push(null);
+    return stream;
+  };
+  const cannedHeaders = { 'content-type': 'application/json', 'x-request-id': 'req_1' };
+  // Only `request`, the one method the providers call: undici's MockAgent costs ~150 µs a
+  // request itself (interceptor matching) and would drown what is measured here.
+  const stub = {
+    request: async (options: { path: string }) => ({
+      statusCode: 200,
+      headers: cannedHeaders,
+      body: canned(answers[options.path] as Buffer),
+    }),
+  } as unknown as Dispatcher;
+  const origin = 'http://model.test';
+  const stubbedOpenAI = openaiCompatible({
+    baseURL: `${origin}/v1`,
+    model: 'bench',
+    dispatcher: stub,
+  });
+  const stubbedClaude = anthropic({
+    baseURL: origin,
+    apiKey: 'k',
+    model: 'bench',
+    dispatcher: stub,
+  });
+  const rawStubbed = async (): Promise<unknown> => {
+    const response = await stub.request({ origin, path, method: 'POST', headers, body });
+    let text = '';
+    for await (const chunk of response.body) text += (chunk as Buffer).toString('utf8');
+    return JSON.parse(text);
+  };
+  const alone = await interleaved({
+    'raw stub request + JSON.parse (floor)': { block: 500, run: rawStubbed },
+    'openaiCompatible on the stub': { block: 500, run: () => stubbedOpenAI.generate(request) },
+    'anthropic on the stub': { block: 500, run: () => stubbedClaude.generate(request) },
+  });
+  print(alone);
+  const stubFloor = alone['raw stub request + JSON.parse (floor)']!.p50Us;
+  // The providers' own work per call (mapping, JSON, timers, abort wiring, header parsing)
+  // in µs is the difference; the ratio keeps it within a small multiple of undici's own.
+  ratio(
+    'openaiCompatible vs raw request, no network',
+    alone['openaiCompatible on the stub']!.p50Us / stubFloor,
+    {
+      max: CLIENT_GOAL,
+    },
+  );
+  ratio('anthropic vs raw request, no network', alone['anthropic on the stub']!.p50Us / stubFloor, {
+    max: CLIENT_GOAL,
+  });
+}
+
 export default async function providersBench(): Promise<void> {
   const reply = { text: 'The answer is 42.', usage: { inputTokens: 20, outputTokens: 6 } };
   const server = await createFakeModelServer({ replies: () => reply });
-  const request = {
-    messages: [{ role: 'user' as const, content: 'What is the answer?' }],
-    tools: [],
-  };
-  const body = JSON.stringify({ model: 'bench', messages: request.messages });
-  const path = '/v1/chat/completions';
-  const headers = { 'content-type': 'application/json', accept: 'application/json' };
-  const rawPool = new Pool(server.url, { connections: 20, pipelining: 1 });
-  const unpooledAgent = new Agent({ pipelining: 0 });
-  const openai = openaiCompatible({ baseURL: server.openaiBaseURL, model: 'bench' });
-  const claude = anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'k', model: 'bench' });
-  const unpooled = openaiCompatible({
-    baseURL: server.openaiBaseURL,
-    model: 'bench',
-    dispatcher: unpooledAgent,
-  });
-  const streamed = { ...request, onDelta: () => {} };
-
-  const rawUndici = async (): Promise<unknown> => {
-    const response = await rawPool.request({
-      origin: server.url,
-      path,
-      method: 'POST',
-      headers,
-      body,
-    });
-    return response.body.json();
-  };
-  const rawFetch = async (): Promise<unknown> => {
-    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body });
-    return response.json();
-  };
-
+  const clients = networkClients(server);
   try {
-    heading('one call at a time (small answer)');
-    const one = await interleaved({
-      'raw undici Pool.request (floor)': { block: 50, run: rawUndici },
-      'raw fetch': { block: 50, run: rawFetch },
-      'openaiCompatible, pooled': { block: 50, run: () => openai.generate(request) },
-      'anthropic, pooled': { block: 50, run: () => claude.generate(request) },
-      'openaiCompatible, streamed': { block: 50, run: () => openai.generate(streamed) },
-      'anthropic, streamed': { block: 50, run: () => claude.generate(streamed) },
-      'openaiCompatible, unpooled (socket per call)': {
-        block: 10,
-        run: () => unpooled.generate(request),
-      },
-    });
-    print(one);
-    const floor = one['raw undici Pool.request (floor)']!.p50Us;
-    ratio(
-      'openaiCompatible vs raw undici request',
-      one['openaiCompatible, pooled']!.p50Us / floor,
-      { max: OVERHEAD_GOAL },
-    );
-    ratio('anthropic vs raw undici request', one['anthropic, pooled']!.p50Us / floor, {
-      max: OVERHEAD_GOAL,
-    });
-    ratio(
-      'openaiCompatible vs raw fetch',
-      one['openaiCompatible, pooled']!.p50Us / one['raw fetch']!.p50Us,
-      { max: 1 },
-    );
-    ratio(
-      'unpooled vs pooled (cost of a socket per call)',
-      one['openaiCompatible, unpooled (socket per call)']!.p50Us /
-        one['openaiCompatible, pooled']!.p50Us,
-      {
-        min: 1.2,
-      },
-    );
-
-    heading(`${PARALLEL} calls in parallel`);
-    const batch = (call: () => Promise<unknown>) => () =>
-      Promise.all(Array.from({ length: PARALLEL }, call));
-    const many = await interleaved({
-      [`raw undici Pool.request x${PARALLEL}`]: { block: 2, run: batch(rawUndici) },
-      [`openaiCompatible x${PARALLEL}`]: { block: 2, run: batch(() => openai.generate(request)) },
-      [`anthropic streamed x${PARALLEL}`]: {
-        block: 2,
-        run: batch(() => claude.generate(streamed)),
-      },
-    });
-    print(many);
-    ratio(
-      `openaiCompatible vs raw undici, ${PARALLEL} in parallel`,
-      many[`openaiCompatible x${PARALLEL}`]!.p50Us /
-        many[`raw undici Pool.request x${PARALLEL}`]!.p50Us,
-      { max: OVERHEAD_GOAL },
-    );
-    ratio(
-      `${PARALLEL} in parallel vs ${PARALLEL} one at a time (pool concurrency)`,
-      many[`openaiCompatible x${PARALLEL}`]!.p50Us /
-        (PARALLEL * one['openaiCompatible, pooled']!.p50Us),
-      { max: 1 },
-    );
-
-    heading('client work alone (a stub dispatcher answers at once, no socket)');
-    const answers: Record<string, Buffer> = {
-      '/v1/chat/completions': Buffer.from(
-        JSON.stringify({
-          id: 'c',
-          object: 'chat.completion',
-          choices: [
-            {
-              index: 0,
-              message: { role: 'assistant', content: 'The answer is 42.' },
-              finish_reason: 'stop',
-            },
-          ],
-          usage: { prompt_tokens: 20, completion_tokens: 6 },
-        }),
-      ),
-      '/v1/messages': Buffer.from(
-        JSON.stringify({
-          id: 'm',
-          type: 'message',
-          role: 'assistant',
-          content: [{ type: 'text', text: 'The answer is 42.' }],
-          stop_reason: 'end_turn',
-          usage: { input_tokens: 20, output_tokens: 6 },
-        }),
-      ),
-    };
-    const canned = (bytes: Buffer): Readable => {
-      const stream = new Readable({ read() {} });
-      stream.push(bytes);
-      stream.push(null);
-      return stream;
-    };
-    const cannedHeaders = { 'content-type': 'application/json', 'x-request-id': 'req_1' };
-    // Only `request`, the one method the providers call: undici's MockAgent costs ~150 µs a
-    // request itself (interceptor matching) and would drown what is measured here.
-    const stub = {
-      request: async (options: { path: string }) => ({
-        statusCode: 200,
-        headers: cannedHeaders,
-        body: canned(answers[options.path] as Buffer),
-      }),
-    } as unknown as Dispatcher;
-    const origin = 'http://model.test';
-    const stubbedOpenAI = openaiCompatible({
-      baseURL: `${origin}/v1`,
-      model: 'bench',
-      dispatcher: stub,
-    });
-    const stubbedClaude = anthropic({
-      baseURL: origin,
-      apiKey: 'k',
-      model: 'bench',
-      dispatcher: stub,
-    });
-    const rawStubbed = async (): Promise<unknown> => {
-      const response = await stub.request({ origin, path, method: 'POST', headers, body });
-      let text = '';
-      for await (const chunk of response.body) text += (chunk as Buffer).toString('utf8');
-      return JSON.parse(text);
-    };
-    const alone = await interleaved({
-      'raw stub request + JSON.parse (floor)': { block: 500, run: rawStubbed },
-      'openaiCompatible on the stub': { block: 500, run: () => stubbedOpenAI.generate(request) },
-      'anthropic on the stub': { block: 500, run: () => stubbedClaude.generate(request) },
-    });
-    print(alone);
-    const stubFloor = alone['raw stub request + JSON.parse (floor)']!.p50Us;
-    // The providers' own work per call (mapping, JSON, timers, abort wiring, header parsing)
-    // in µs is the difference; the ratio keeps it within a small multiple of undici's own.
-    ratio(
-      'openaiCompatible vs raw request, no network',
-      alone['openaiCompatible on the stub']!.p50Us / stubFloor,
-      {
-        max: CLIENT_GOAL,
-      },
-    );
-    ratio(
-      'anthropic vs raw request, no network',
-      alone['anthropic on the stub']!.p50Us / stubFloor,
-      {
-        max: CLIENT_GOAL,
-      },
-    );
+    const one = await oneAtATime(clients);
+    await inParallel(clients, one);
+    await clientWorkAlone();
   } finally {
-    await rawPool.close();
-    await unpooledAgent.close();
+    await clients.close();
     await closeProviderPools();
     await server.close();
   }
