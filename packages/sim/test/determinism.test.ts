@@ -15,6 +15,12 @@ const small = parseScenario({
   faults: { rateLimited: 0.05, serverError: 0.03, timeout: 0.01, crash: 0.01 },
 });
 
+/**
+ * Starting two worker threads that load the engine, then running the teams on them: about a
+ * second on a quiet machine, several on a loaded 2-core one (vitest's 5 s default is too tight).
+ */
+const POOL_TIMEOUT_MS = 60_000;
+
 describe('simulation determinism', () => {
   it('the same scenario and seed give a byte-identical event log', async () => {
     const a = await runTeam(small, { seed: 7 });
@@ -31,13 +37,17 @@ describe('simulation determinism', () => {
     expect(c.hash).not.toBe(a.hash);
   });
 
-  it('the whole log hash is the same inline and across worker threads', async () => {
-    const inline = await runSimulation({ scenario: small, seed: 3, teams: 3, threads: 0 });
-    const pooled = await runSimulation({ scenario: small, seed: 3, teams: 3, threads: 2 });
-    expect(pooled.hash).toBe(inline.hash);
-    expect(pooled.lines).toEqual(inline.lines);
-    expect(new Set(inline.perTeam.map((t) => t.hash)).size).toBe(3);
-  });
+  it(
+    'the whole log hash is the same inline and across worker threads',
+    async () => {
+      const inline = await runSimulation({ scenario: small, seed: 3, teams: 3, threads: 0 });
+      const pooled = await runSimulation({ scenario: small, seed: 3, teams: 3, threads: 2 });
+      expect(pooled.hash).toBe(inline.hash);
+      expect(pooled.lines).toEqual(inline.lines);
+      expect(new Set(inline.perTeam.map((t) => t.hash)).size).toBe(3);
+    },
+    POOL_TIMEOUT_MS,
+  );
 
   it('every region of the workload gets done exactly once', async () => {
     const result = await runTeam(small, { seed: 11 });
