@@ -55,4 +55,17 @@ describe('a context policy in a simulated team', () => {
     expect(input(bounded)).toBeLessThan(input(unbounded) / 2);
     expect(bounded.result.analysis.totals.modelCalls).toBe(bounded.answered.length);
   });
+
+  it("uses the module's own policy, with the policy model writing its summaries", async () => {
+    const own = fileURLToPath(
+      new URL('./fixtures/context-team-own-summarizer.mjs', import.meta.url),
+    );
+    const result = await runTeamSimulation({ module: own, scenario: scenario(), threads: 0 });
+    const log = result.lines.map((l) => JSON.parse(l) as SimEvent);
+    const answered = log.filter((e) => e.type === 'model.answered').length;
+    const turns = log.filter((e) => e.type === 'turn.started').length;
+    expect(result.perTeam[0]!.finish).toBe('idle');
+    expect(log.some((e) => e.type === 'agent.failed')).toBe(false);
+    expect(answered).toBeGreaterThan(turns);
+  });
 });
