@@ -59,23 +59,51 @@ async function time(op: Op, n: number, out: number[]): Promise<void> {
   }
 }
 
-export default async function redisBench(): Promise<void> {
+/** The server, raw ioredis clients, and the Redis and in-memory backends compared. */
+async function openRig() {
   const server = await startRedisServer();
-  const raw = new Redis(server.port, '127.0.0.1');
   const clock = systemClock;
   const redisOptions = { redis: { host: '127.0.0.1', port: server.port }, clock, team: 'bench' };
-  const state = createRedisSharedState(redisOptions);
-  const memState = createSharedState({ clock });
   const rules = [{ key: 'api', windowMs: 1_000, requests: 1_000_000_000 }];
-  const limiter = createRedisRateLimiter({ ...redisOptions, rules });
-  const memLimiter = createRateLimiter({ clock, rules });
-  const waiterBus = createRedisBus(redisOptions);
-  const localBus = createRedisBus(redisOptions);
-  const rawReader = new Redis(server.port, '127.0.0.1');
-  const rawWriter = new Redis(server.port, '127.0.0.1');
-  const posterBus = createRedisBus(redisOptions);
-  const memBus = createBus({ clock });
-  await raw.set('bench:key', 'value');
+  const rig = {
+    server,
+    raw: new Redis(server.port, '127.0.0.1'),
+    rawReader: new Redis(server.port, '127.0.0.1'),
+    rawWriter: new Redis(server.port, '127.0.0.1'),
+    state: createRedisSharedState(redisOptions),
+    memState: createSharedState({ clock }),
+    limiter: createRedisRateLimiter({ ...redisOptions, rules }),
+    memLimiter: createRateLimiter({ clock, rules }),
+    waiterBus: createRedisBus(redisOptions),
+    posterBus: createRedisBus(redisOptions),
+    localBus: createRedisBus(redisOptions),
+    memBus: createBus({ clock }),
+    async close(): Promise<void> {
+      await Promise.all([
+        rig.state.close(),
+        rig.limiter.close(),
+        rig.waiterBus.close(),
+        rig.posterBus.close(),
+        rig.localBus.close(),
+        rig.memState.close(),
+        rig.memLimiter.close(),
+        rig.memBus.close(),
+      ]);
+      rig.raw.disconnect();
+      rig.rawReader.disconnect();
+      rig.rawWriter.disconnect();
+      await server.stop();
+    },
+  };
+  await rig.raw.set('bench:key', 'value');
+  return rig;
+}
+
+type Rig = Awaited<ReturnType<typeof openRig>>;
+
+/** One-call operations: raw round trips, the floor script, claims and admissions. */
+async function operations(rig: Rig): Promise<Record<string, Op>> {
+  const { raw, state, memState, limiter, memLimiter } = rig;
   const returnOne = (await raw.script('LOAD', 'return 1')) as string;
   // An admission's three calls, nothing else: the floor of any exact sliding window in Redis.
   const admitFloor = (await raw.script(
@@ -89,11 +117,7 @@ return 1`,
   let floorTrim = 0;
 
   let claimN = 0;
-  let redisSeq = 0;
-  let memSeq = 0;
-  let localSeq = 0;
-  let rawLast = '0-0';
-  const ops: Record<string, Op> = {
+  return {
     'raw PING (one round trip)': async () => {
       await raw.ping();
     },
@@ -125,8 +149,17 @@ return 1`,
       memLimiter.tryAcquire('api');
     },
   };
+}
 
-  // Wake: only the post-to-continuation span is timed; the waiter is set up before t0.
+type Wake = (n: number, out: number[]) => Promise<void>;
+
+/** Post-to-woken latencies: only the post-to-continuation span is timed (waiters set up first). */
+function wakes(rig: Rig): Record<string, Wake> {
+  const { raw, rawReader, rawWriter, waiterBus, posterBus, localBus, memBus } = rig;
+  let redisSeq = 0;
+  let memSeq = 0;
+  let localSeq = 0;
+  let rawLast = '0-0';
   async function redisWake(n: number, out: number[]): Promise<void> {
     for (let i = 0; i < n; i++) {
       const woke = waiterBus.wait('wake', { afterSeq: redisSeq }).then(() => performance.now());
@@ -173,28 +206,31 @@ return 1`,
     }
   }
 
+  return {
+    'raw XADD -> XREAD BLOCK wake': rawWake,
+    'redis wake, other connection': redisWake,
+    'redis wake, same bus': localWake,
+    'memory wake (post -> woken)': memWake,
+  };
+}
+
+/** Median µs of every operation and wake, sampled in alternating rounds after a warm-up. */
+async function medians(
+  ops: Record<string, Op>,
+  wake: Record<string, Wake>,
+): Promise<Record<string, number>> {
   heading(
     `Redis backends vs one round trip and vs in-memory, ${OPS.toLocaleString('en-US')} ops each`,
   );
   const samples: Record<string, number[]> = {};
-  for (const name of Object.keys(ops)) samples[name] = [];
-  samples['raw XADD -> XREAD BLOCK wake'] = [];
-  samples['redis wake, other connection'] = [];
-  samples['redis wake, same bus'] = [];
-  samples['memory wake (post -> woken)'] = [];
+  for (const name of [...Object.keys(ops), ...Object.keys(wake)]) samples[name] = [];
   for (const op of Object.values(ops)) await time(op, WARMUP, []);
-  await redisWake(WARMUP / 4, []);
-  await localWake(WARMUP / 4, []);
-  await rawWake(WARMUP / 4, []);
-  await memWake(WARMUP, []);
+  for (const [name, fn] of Object.entries(wake))
+    await fn(name.startsWith('memory') ? WARMUP : WARMUP / 4, []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, op] of Object.entries(ops)) await time(op, OPS / ROUNDS, samples[name]!);
-    await rawWake(OPS / ROUNDS, samples['raw XADD -> XREAD BLOCK wake']!);
-    await redisWake(OPS / ROUNDS, samples['redis wake, other connection']!);
-    await localWake(OPS / ROUNDS, samples['redis wake, same bus']!);
-    await memWake(OPS / ROUNDS, samples['memory wake (post -> woken)']!);
+    for (const [name, fn] of Object.entries(wake)) await fn(OPS / ROUNDS, samples[name]!);
   }
-
   const med: Record<string, number> = {};
   for (const [name, values] of Object.entries(samples)) {
     values.sort((a, b) => a - b);
@@ -204,6 +240,10 @@ return 1`,
       `median ${fmtUs(median(values)).padStart(10)}   p99 ${fmtUs(p99(values)).padStart(10)}`,
     );
   }
+  return med;
+}
+
+function latencyRatios(med: Record<string, number>): void {
   const rtt = med['raw PING (one round trip)']!;
   ratio('redis claim vs one round trip (PING)', med['redis claim']! / rtt, { max: GOAL });
   ratio('redis admission vs one round trip (PING)', med['redis admission (tryAcquire)']! / rtt, {
@@ -247,23 +287,16 @@ return 1`,
     'redis wake (other connection) vs in-memory wake',
     med['redis wake, other connection']! / med['memory wake (post -> woken)']!,
   );
+}
 
-  await redisCpu(raw, { state, limiter, waiterBus, posterBus });
-
-  await Promise.all([
-    state.close(),
-    limiter.close(),
-    waiterBus.close(),
-    posterBus.close(),
-    localBus.close(),
-    memState.close(),
-    memLimiter.close(),
-    memBus.close(),
-  ]);
-  raw.disconnect();
-  rawReader.disconnect();
-  rawWriter.disconnect();
-  await server.stop();
+export default async function redisBench(): Promise<void> {
+  const rig = await openRig();
+  try {
+    latencyRatios(await medians(await operations(rig), wakes(rig)));
+    await redisCpu(rig.raw, rig);
+  } finally {
+    await rig.close();
+  }
 }
 
 /** Top-level commands an operation sends; commands a script runs are inside its EVALSHA. */
