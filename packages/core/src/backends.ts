@@ -7,11 +7,6 @@
 /**
  * A value or a promise of it: in-memory backends answer at once, remote ones later.
  * `await` works on both.
- *
- * @example
- * ```ts
- * const result = await state.claim({ agent: 'ada', resource: 'a.ts' }); // MaybePromise<ClaimResult>
- * ```
  */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -22,12 +17,6 @@ export type MaybePromise<T> = T | Promise<T>;
 /**
  * A live claim: `agent` holds `[start, end]` (inclusive) of `resource` until `expiresAt`.
  * `token` is a fencing token, strictly increasing across the store.
- *
- * @example
- * ```ts
- * const result = await state.claim({ agent: 'ada', resource: 'a.ts', start: 1, end: 40 });
- * if (result.ok) console.log(result.claim.token, result.claim.expiresAt);
- * ```
  */
 export interface Claim {
   readonly agent: string;
@@ -43,11 +32,6 @@ export interface Claim {
 /**
  * What `claim()` asks for. No `start`/`end` means the whole resource; `ttlMs` defaults to
  * the store's `defaultTtlMs`.
- *
- * @example
- * ```ts
- * const request: ClaimRequest = { agent: 'ada', resource: 'src/auth.ts', start: 1, end: 40, ttlMs: 60_000 };
- * ```
  */
 export interface ClaimRequest {
   readonly agent: string;
@@ -59,12 +43,6 @@ export interface ClaimRequest {
 
 /**
  * A conflict is an expected outcome, not an error: `conflict` is the live claim in the way.
- *
- * @example
- * ```ts
- * const result = await state.claim({ agent: 'bob', resource: 'src/auth.ts', start: 30, end: 60 });
- * if (!result.ok) console.log(`held by ${result.conflict.agent} until ${result.conflict.expiresAt}`);
- * ```
  */
 export type ClaimResult =
   | { readonly ok: true; readonly claim: Claim }
@@ -72,12 +50,6 @@ export type ClaimResult =
 
 /**
  * A shared finding; `seq` is strictly increasing from 1 in insertion order.
- *
- * @example
- * ```ts
- * const found = await state.discover({ agent: 'ada', topic: 'auth', content: 'tokens checked twice' });
- * console.log(found.seq); // 1
- * ```
  */
 export interface Discovery<T = unknown> {
   readonly seq: number;
@@ -89,11 +61,6 @@ export interface Discovery<T = unknown> {
 
 /**
  * Which live claims `claims()` lists: those on `resource`, those of `agent`, or both.
- *
- * @example
- * ```ts
- * const mine = await state.claims({ agent: 'ada' });
- * ```
  */
 export interface ClaimQuery {
   readonly resource?: string;
@@ -103,11 +70,6 @@ export interface ClaimQuery {
 /**
  * Which discoveries `discoveries()` lists, oldest first: filter by topic or agent, page with
  * `afterSeq` and `limit`.
- *
- * @example
- * ```ts
- * const page = await state.discoveries({ topic: 'auth', afterSeq: lastSeen, limit: 50 });
- * ```
  */
 export interface DiscoveryQuery {
   readonly topic?: string;
@@ -179,23 +141,12 @@ export interface RateLimitRule {
 
 /**
  * Which limit refused an admission.
- *
- * @example
- * ```ts
- * const tried = limiter.tryAcquire('openai', { tokens: 2_000 });
- * if (!tried.ok && tried.reason === 'budget') console.log('out of money');
- * ```
  */
 export type LimitReason = 'requests' | 'tokens' | 'budget';
 
 /**
  * The weight of one admission: requests (default 1), estimated tokens and estimated cost.
  * Settle the lease with actual use later.
- *
- * @example
- * ```ts
- * const tried = limiter.tryAcquire(['openai', 'team'], { tokens: 1_500, costUsd: 0.01 });
- * ```
  */
 export interface TryAcquireOptions {
   /** Estimated tokens; settle later with the actual count. Default 0. */
@@ -209,11 +160,6 @@ export interface TryAcquireOptions {
 /**
  * {@link TryAcquireOptions} plus how long to wait: `maxWaitMs` (then `ERR_RATE_LIMITED`) and an
  * abort `signal` (then `ERR_ABORTED`).
- *
- * @example
- * ```ts
- * const lease = await limiter.acquire('openai', { tokens: 1_500, maxWaitMs: 10_000, signal });
- * ```
  */
 export interface AcquireOptions extends TryAcquireOptions {
   readonly signal?: AbortSignal;
@@ -247,12 +193,6 @@ export interface Lease {
 
 /**
  * What `tryAcquire` answers: a lease, or why not and when to try again.
- *
- * @example
- * ```ts
- * const tried = limiter.tryAcquire('openai');
- * if (!tried.ok) setTimeout(retry, tried.retryAfterMs);
- * ```
  */
 export type AcquireResult =
   | { readonly ok: true; readonly lease: Lease }
@@ -260,11 +200,6 @@ export type AcquireResult =
 
 /**
  * What a key used in its current window (cost over the limiter's life for lifetime budgets).
- *
- * @example
- * ```ts
- * const { requests, tokens, costUsd } = await limiter.usage('openai');
- * ```
  */
 export interface LimiterUsage {
   readonly requests: number;
@@ -275,11 +210,6 @@ export interface LimiterUsage {
 /**
  * What a provider learned about its own limits from response headers: a limiter uses it to
  * slow down before the provider refuses. All fields optional; times are relative durations.
- *
- * @example
- * ```ts
- * limiter.observe('openai', { remainingRequests: 0, resetRequestsMs: 1_200 }); // pause the key
- * ```
  */
 export interface RateLimitFeedback {
   readonly remainingRequests?: number;
@@ -325,12 +255,6 @@ export interface LimiterBackend {
 
 /**
  * A posted message; `seq` counts from 1 per topic.
- *
- * @example
- * ```ts
- * const [first] = await bus.read<string>('progress');
- * console.log(first?.seq, first?.from, first?.body);
- * ```
  */
 export interface Message<T = unknown> {
   readonly seq: number;
@@ -342,11 +266,6 @@ export interface Message<T = unknown> {
 
 /**
  * Which messages `read` returns: those with `seq > afterSeq`, at most `limit`, oldest first.
- *
- * @example
- * ```ts
- * const next = await bus.read('progress', { afterSeq: lastSeq, limit: 20 });
- * ```
  */
 export interface ReadOptions {
   /** Only messages with `seq > afterSeq`. Default 0. */
@@ -358,11 +277,6 @@ export interface ReadOptions {
 /**
  * {@link ReadOptions} plus how long to wait: `timeoutMs` (then `[]`) and an abort `signal`
  * (then `ERR_ABORTED`).
- *
- * @example
- * ```ts
- * const messages = await bus.wait('progress', { afterSeq: lastSeq, timeoutMs: 20_000, signal });
- * ```
  */
 export interface WaitOptions extends ReadOptions {
   /** Resolve with `[]` after this long. Default: wait until a post or an abort. */

@@ -62,11 +62,6 @@ export const ErrorCodes = [
 
 /**
  * One of {@link ErrorCodes}.
- *
- * @example
- * ```ts
- * const retryable: readonly ErrorCode[] = ['ERR_TIMEOUT', 'ERR_PROVIDER_UNAVAILABLE'];
- * ```
  */
 export type ErrorCode = (typeof ErrorCodes)[number];
 

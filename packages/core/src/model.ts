@@ -8,11 +8,6 @@ import type { RateLimitFeedback } from './backends.js';
 
 /**
  * A tool call the model asked for. `arguments` is the parsed JSON object it sent.
- *
- * @example
- * ```ts
- * const call: ToolCall = { id: 'call_1', name: 'claim_region', arguments: { resource: 'a.ts' } };
- * ```
  */
 export interface ToolCall {
   readonly id: string;
@@ -29,21 +24,11 @@ export interface ToolCall {
 /**
  * Opaque provider fields that must round-trip: keyed by wire protocol, each value JSON. Copy it
  * from a {@link ModelResponse} onto the assistant message you append to history.
- *
- * @example
- * ```ts
- * const data: ProviderData = { openai: { reasoning_content: 'The user wants…' } };
- * ```
  */
 export type ProviderData = { readonly [protocol: string]: unknown };
 
 /**
  * An image in a user message: base64 `data` or a `url` (exactly one).
- *
- * @example
- * ```ts
- * const part: ImagePart = { type: 'image', mediaType: 'image/png', data: 'iVBORw0KGgo…' };
- * ```
  */
 export interface ImagePart {
   readonly type: 'image';
@@ -55,11 +40,6 @@ export interface ImagePart {
 
 /**
  * A document in a user message (a PDF or plain text): base64 `data` or a `url` (exactly one).
- *
- * @example
- * ```ts
- * const part: DocumentPart = { type: 'document', mediaType: 'application/pdf', data: pdfBase64, filename: 'spec.pdf' };
- * ```
  */
 export interface DocumentPart {
   readonly type: 'document';
@@ -150,11 +130,6 @@ export type ChatMessage =
 
 /**
  * A JSON Schema object, as produced by zod's `toJSONSchema`.
- *
- * @example
- * ```ts
- * const schema: JsonSchema = { type: 'object', properties: { file: { type: 'string' } } };
- * ```
  */
 export type JsonSchema = { readonly [key: string]: unknown };
 
@@ -180,13 +155,6 @@ export interface ToolSpec {
 /**
  * Incremental output while a response streams: a fragment of text, or a fragment of one tool
  * call's arguments (its `id` and `name` arrive with its first fragment).
- *
- * @example
- * ```ts
- * const onDelta = (delta: ModelDelta) => {
- *   if (delta.type === 'text') process.stdout.write(delta.text);
- * };
- * ```
  */
 export type ModelDelta =
   | { readonly type: 'text'; readonly text: string }
@@ -227,11 +195,6 @@ export interface ResponseFormat {
 
 /**
  * Which tools a model may or must call.
- *
- * @example
- * ```ts
- * const choice: ToolChoice = { type: 'tool', name: 'submit_answer' };
- * ```
  */
 export type ToolChoice =
   | 'auto'
@@ -279,11 +242,6 @@ export interface ModelRequest {
 /**
  * What one call used. `inputTokens` includes cached input; the cache fields say how much of it
  * was read from or written to the provider's prompt cache.
- *
- * @example
- * ```ts
- * const usage: ModelUsage = { inputTokens: 1_200, outputTokens: 80, cacheReadTokens: 1_000 };
- * ```
  */
 export interface ModelUsage {
   readonly inputTokens: number;
@@ -297,11 +255,6 @@ export interface ModelUsage {
 /**
  * Why the model stopped: it finished (`end`), wants tools run (`tool_calls`), hit its output
  * limit (`max_tokens`), was filtered (`content_filter`), or anything else a provider reports.
- *
- * @example
- * ```ts
- * if (response.stopReason === 'max_tokens') console.warn('answer was cut short');
- * ```
  */
 export type StopReason = 'end' | 'tool_calls' | 'max_tokens' | 'content_filter' | 'other';
 

@@ -11,11 +11,6 @@ import { type OutputSpec, outputSpec } from './output.js';
 
 /**
  * What {@link defineAgent} takes.
- *
- * @example
- * ```ts
- * const options: AgentOptions = { name: 'a', instructions: 'Help.', model, tools: [add], maxTurns: 5 };
- * ```
  */
 export interface AgentOptions<TSchema extends z.ZodType | undefined = undefined> {
   /** The definition's name (a spawned agent gets its own name in the team). */
@@ -101,13 +96,6 @@ const AGENT_OPTIONS: ReadonlySet<string> = new Set([
 
 /**
  * A validated, frozen agent definition: spawn it as many times as you like.
- *
- * @example
- * ```ts
- * const definition: AgentDefinition = defineAgent({ name: 'a', instructions: '', model });
- * await team.spawn(definition, { name: 'a1' });
- * await team.spawn(definition, { name: 'a2' });
- * ```
  */
 export interface AgentDefinition<TOutput = unknown> {
   readonly kind: 'troupe.agent';

@@ -8,11 +8,6 @@ import type { Mail } from './mail.js';
  * arrival order, every queued message in one turn; `'interrupt'` stops the run in progress and
  * starts a new one on the message; `'steer'` adds it to the running conversation before the next
  * model call.
- *
- * @example
- * ```ts
- * const reviewer = defineAgent({ name: 'reviewer', instructions, model, whenBusy: 'steer' });
- * ```
  */
 export type WhenBusy = 'queue' | 'interrupt' | 'steer';
 

@@ -5,21 +5,11 @@ import type { ChatMessage } from '../model.js';
  * How a message reached an agent: a plain message (`post_message`, `team.post`), a task whose
  * answer someone awaits (`team.send`, `team.run`), a question from another agent (`ask_agent`)
  * or a task passed on (`handoff`).
- *
- * @example
- * ```ts
- * const awaited = (kind: MailKind) => kind !== 'message';
- * ```
  */
 export type MailKind = 'message' | 'send' | 'ask' | 'handoff';
 
 /**
  * One message of an agent's mailbox, as its actor receives it.
- *
- * @example
- * ```ts
- * const mail: Mail = { seq: 3, id: undefined, kind: 'message', from: 'planner', text: 'Take b.ts', at: 0 };
- * ```
  */
 export interface Mail {
   /** Its position in the mailbox topic (`inbox:<agent>`): handled at most once. */
@@ -37,11 +27,6 @@ export interface Mail {
 /**
  * The body of an awaited message on the bus. A plain message's body is its text (a string), so
  * code reading `inbox:<agent>` directly sees what was posted.
- *
- * @example
- * ```ts
- * await bus.post(inboxTopic('ada'), { from: 'lead', body: { kind: 'send', id: 'r1', text: 'Review a.ts' } });
- * ```
  */
 export interface MailEnvelope {
   readonly kind: Exclude<MailKind, 'message'>;

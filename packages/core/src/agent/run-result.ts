@@ -2,12 +2,6 @@ import type { ErrorInfo, RunStatus, Usage } from '../events/team-events.js';
 
 /**
  * How a run ended: the value `team.send()` resolves with.
- *
- * @example
- * ```ts
- * const result = await team.send('ada', 'Summarise the diff');
- * if (result.status === 'failed') console.warn(result.error?.code);
- * ```
  * Failures are values too (status
  * `failed` with `error`), so a caller never needs a try/catch for an agent's fault.
  *

@@ -4,11 +4,6 @@
  * Matched by the longest prefix of the model name (the part of `Model.id` after `provider:`),
  * so dated and suffixed names (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-5@20250929`) find
  * their family.
- *
- * @example
- * ```ts
- * const known = modelWindow('openai:gpt-4o-mini'); // { window: 128000, maxOutput: 16384 }
- * ```
  */
 export interface ModelWindow {
   readonly window: number;

@@ -7,21 +7,11 @@ import { modelWindow } from './model-windows.js';
  * Counts the tokens of a text with a real tokenizer (tiktoken's `encode(text).length`, say).
  * Without one, the runtime estimates about 4 characters a token and calibrates the estimate
  * with the input tokens each call reports.
- *
- * @example
- * ```ts
- * const tokenizer: Tokenizer = (text) => encoder.encode(text).length;
- * ```
  */
 export type Tokenizer = (text: string) => number;
 
 /**
  * How compaction summarises the turns that leave the window.
- *
- * @example
- * ```ts
- * const summarize: SummarizeOptions = { model: cheapModel, maxTokens: 800 };
- * ```
  */
 export interface SummarizeOptions {
   /** The model that writes summaries (default: the agent's own). */
@@ -35,11 +25,6 @@ export interface SummarizeOptions {
 /**
  * Messages that stay in the view whatever its budget: sent first, in history order, before the
  * summary and the recent turns. A pinned assistant message keeps its tool results with it.
- *
- * @example
- * ```ts
- * const pinned: PinnedOptions = { first: 1, when: (m) => m.role === 'user' && m.from === 'lead' };
- * ```
  */
 export interface PinnedOptions {
   /** The agent's first this many turns (a turn: a message, with its tool results). Default 0. */

@@ -7,11 +7,6 @@ import type { ModelDelta } from '../model.js';
 
 /**
  * Visible states of an agent actor.
- *
- * @example
- * ```ts
- * const busy = (state: AgentState) => state !== 'idle' && state !== 'done' && state !== 'failed';
- * ```
  */
 export type AgentState =
   | 'idle'
@@ -27,11 +22,6 @@ export type AgentState =
 
 /**
  * How a run ended (see `RunResult`).
- *
- * @example
- * ```ts
- * const retry = (status: RunStatus) => status === 'interrupted';
- * ```
  */
 export type RunStatus =
   | 'completed'
@@ -45,11 +35,6 @@ export type RunStatus =
 
 /**
  * Usage totals of a run or an agent.
- *
- * @example
- * ```ts
- * const { inputTokens, outputTokens, costUsd }: Usage = team.agent('ada')!.usage;
- * ```
  */
 export interface Usage {
   readonly requests: number;
@@ -62,11 +47,6 @@ export interface Usage {
 
 /**
  * An error as events and results carry it.
- *
- * @example
- * ```ts
- * const info: ErrorInfo = { code: 'ERR_PROVIDER_UNAVAILABLE', message: 'upstream 503' };
- * ```
  */
 export interface ErrorInfo {
   readonly code: string;
@@ -79,13 +59,6 @@ export interface ErrorInfo {
  * `'timeout'`; or refused before it ran: `'invalid_arguments'` (the schema or the argument
  * bounds refused them), `'unknown_tool'`, `'denied'` (the agent's role does not allow it),
  * `'rejected'` (a person rejected the call: `team.reject`).
- *
- * @example
- * ```ts
- * team.on('tool.returned', (e) => {
- *   if (e.outcome === 'invalid_arguments') console.warn(`${e.agent} sent bad arguments to ${e.tool}`);
- * });
- * ```
  */
 export type ToolOutcome =
   | 'ok'
@@ -103,13 +76,6 @@ interface Base {
 
 /**
  * A team event: a discriminated union on `type` (see docs/agents.md for every type).
- *
- * @example
- * ```ts
- * team.on('*', (event: TeamEvent) => {
- *   if (event.type === 'claim.conflicted') console.log(event.agent, 'blocked by', event.holder);
- * });
- * ```
  */
 export type TeamEvent =
   | (Base & { readonly type: 'agent.started'; readonly role?: string })
@@ -233,21 +199,11 @@ export type TeamEvent =
 
 /**
  * Every event type name.
- *
- * @example
- * ```ts
- * const watched: TeamEventType[] = ['agent.failed', 'agent.restarted'];
- * ```
  */
 export type TeamEventType = TeamEvent['type'];
 
 /**
  * The event of one type.
- *
- * @example
- * ```ts
- * const log = (e: TeamEventOf<'tool.returned'>) => console.log(e.tool, e.durationMs);
- * ```
  */
 export type TeamEventOf<T extends TeamEventType> = Extract<TeamEvent, { type: T }>;
 
@@ -256,11 +212,6 @@ export type TeamEventOf<T extends TeamEventType> = Extract<TeamEvent, { type: T 
  * building an event, so observability costs one property read when off. `wants(type)`, when the
  * sink has it, says whether anyone takes that type (a sink without it wants every type while
  * `active`): see {@link sinkWants}.
- *
- * @example
- * ```ts
- * const sink: EventSink = { active: true, emit: (event) => console.log(event.type) };
- * ```
  */
 export interface EventSink {
   readonly active: boolean;

@@ -25,12 +25,6 @@ export interface AgentModuleRef {
 
 /**
  * A module export that makes one definition per spawned agent.
- *
- * @example
- * ```js
- * export const researcher = ({ name, clock }) =>
- *   defineAgent({ name, instructions: '...', model: scriptedModel({ clock, latencyMs: 50, steps }) });
- * ```
  */
 export type AgentFactory = (spawn: {
   readonly name: string;
@@ -41,31 +35,16 @@ export type AgentFactory = (spawn: {
 
 /**
  * What `team.spawn` takes: a definition (inline only) or a module reference (both placements).
- *
- * @example
- * ```ts
- * const source: AgentSource = { module: 'my-agents', export: 'researcher' };
- * ```
  */
 export type AgentSource = AgentDefinition | AgentModuleRef;
 
 /**
  * Where agents run. `'inline'` (default) or a piscina pool shared by the process.
- *
- * @example
- * ```ts
- * const placement: PlacementOption = { pool: { threads: 2, agentsPerWorker: 500 } };
- * ```
  */
 export type PlacementOption = 'inline' | { readonly pool: PoolOptions };
 
 /**
  * Options of the pool placement.
- *
- * @example
- * ```ts
- * createTeam({ ...services, placement: { pool: { threads: 4 } } });
- * ```
  */
 export interface PoolOptions {
   /** Worker threads of the process-wide pool (default 2; the first team to use it decides). */

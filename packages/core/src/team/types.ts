@@ -22,11 +22,6 @@ import type { SupervisionOptions } from './supervisor.js';
 
 /**
  * What {@link createTeam} takes.
- *
- * @example
- * ```ts
- * const options: TeamOptions = { clock, state, limiter, bus, placement: 'inline', limiterKeys: ['openai'] };
- * ```
  */
 export interface TeamOptions {
   readonly clock: Clock;
@@ -102,11 +97,6 @@ export interface TeamOptions {
 
 /**
  * What `team.spawn` takes besides the definition.
- *
- * @example
- * ```ts
- * await team.spawn(reviewer, { name: 'ada', role: { name: 'reviewer', denyTools: ['post_message'] } });
- * ```
  */
 export interface SpawnOptions {
   /** Unique in the team. */
@@ -122,11 +112,6 @@ export interface SpawnOptions {
 /**
  * Who a message is from (`team.post`, `team.send`, `team.run`): an agent's name, or anything
  * else (default `'user'`). The agent's history shows it.
- *
- * @example
- * ```ts
- * await team.post('ada', 'The build is green again', { from: 'ci' });
- * ```
  */
 export interface MessageOptions {
   readonly from?: string;
@@ -134,11 +119,6 @@ export interface MessageOptions {
 
 /**
  * Bounds of `team.idle()`.
- *
- * @example
- * ```ts
- * await team.idle({ timeoutMs: 60_000 });
- * ```
  */
 export interface IdleOptions {
   /** Reject with `ERR_TIMEOUT` after this long on the team's clock. */
@@ -148,11 +128,6 @@ export interface IdleOptions {
 
 /**
  * What `team.run` waits for and within which bounds.
- *
- * @example
- * ```ts
- * const outcome = await team.run('planner', 'Ship the fix', { until: 'idle', maxMs: 600_000, maxTurnsTotal: 200 });
- * ```
  */
 export interface TeamRunOptions extends MessageOptions {
   /** `'reply'` (default): until the agent answers; `'idle'`: until the whole team is idle. */
@@ -166,12 +141,6 @@ export interface TeamRunOptions extends MessageOptions {
 /**
  * How `team.run` ended. On `timeout` or `max_turns_total` the team is left as it is: runs in
  * progress go on until you cancel them or close the team.
- *
- * @example
- * ```ts
- * const { status, reply, answers } = await team.run('planner', 'Plan the release', { until: 'idle' });
- * for (const [agent, text] of Object.entries(answers)) console.log(agent, text);
- * ```
  */
 export interface TeamRunResult<TOutput = unknown> {
   readonly status: 'completed' | 'timeout' | 'max_turns_total';
@@ -185,11 +154,6 @@ export interface TeamRunResult<TOutput = unknown> {
 
 /**
  * One agent as `team.agents()` shows it.
- *
- * @example
- * ```ts
- * for (const { name, state, usage } of team.agents()) console.log(name, state, usage.requests);
- * ```
  */
 export interface AgentInfo<TOutput = unknown> {
   readonly name: string;
@@ -212,12 +176,6 @@ export type AgentRef<TOutput = unknown> = string | AgentInfo<TOutput>;
 
 /**
  * A supervised team of agents sharing state, a limiter and a bus. See packages/core/docs/agents.md.
- *
- * @example
- * ```ts
- * const team: Team = createTeam({ clock, state, limiter, bus });
- * const result = await team.send('ada', 'hello');
- * ```
  */
 export interface Team {
   readonly id: string;

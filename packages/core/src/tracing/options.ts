@@ -19,22 +19,11 @@ export const TRACER_NAME = '@troupe/core';
  *   costs nothing (no listener, no event built). Register the SDK before creating teams;
  * - `false`: off, whatever is registered;
  * - `{ tracer }` or `{ tracerProvider }`: that one, whatever is registered globally.
- *
- * @example
- * ```ts
- * const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
- * const team = createTeam({ ...services, tracing: { tracerProvider: provider } });
- * ```
  */
 export type TracingOption = boolean | TracingOptions;
 
 /**
  * A tracer or a provider to make one from (scope `@troupe/core`), for `createTeam({ tracing })`.
- *
- * @example
- * ```ts
- * const options: TracingOptions = { tracer: trace.getTracer('my-app') };
- * ```
  */
 export interface TracingOptions {
   readonly tracer?: Tracer;

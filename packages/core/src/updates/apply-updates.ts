@@ -2,11 +2,6 @@ import { invalidArgument, TroupeError } from '../errors.js';
 
 /**
  * An agent's context: a plain object of named values.
- *
- * @example
- * ```ts
- * const context: ContextState = { files: ['a.ts'], plan: { step: 1 } };
- * ```
  */
 export type ContextState = Readonly<Record<string, unknown>>;
 
