@@ -1,16 +1,13 @@
 // Public API of @troupe/core. Named exports only; types with `export type`.
-
 export type { AgentDefinition, AgentOptions, OutputOf } from './agent/define-agent.js';
 export { defineAgent } from './agent/define-agent.js';
 export { DEFAULT_LEASE_TIMEOUT_MS } from './agent/lease.js';
 export type { AgentInspector, WhenBusy } from './agent/machine.js';
 export type { MailEnvelope, MailKind } from './agent/mail.js';
-export { USER_SENDER } from './agent/mail.js';
-export { DEFAULT_OUTPUT_RETRIES } from './agent/output.js';
 export type { RunResult } from './agent/run-result.js';
 export type * from './backends.js';
 export type { BusOptions, MemoryBus } from './bus/bus.js';
-export { createBus, DEFAULT_READ_LIMIT } from './bus/bus.js';
+export { createBus } from './bus/bus.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { SimulatedClock, systemClock } from './clock.js';
 export type { ModelWindow } from './context/model-windows.js';
@@ -25,8 +22,6 @@ export { DEFAULT_SUMMARY_TOKENS } from './context/policy.js';
 export { DEFAULT_SUMMARY_INSTRUCTIONS, SUMMARY_HEADING } from './context/summarize.js';
 export {
   checkDirectoryName,
-  DEFAULT_HOST_TTL_MS,
-  MAX_DIRECTORY_NAME,
   parseDirectoryQuery,
   parseHostTtl,
   parseRegistration,
@@ -42,14 +37,13 @@ export type {
   TeamDirectory,
 } from './directory/types.js';
 export type { ErrorCode } from './errors.js';
-export { abortedError, ErrorCodes, invalidArgument, isTroupeError, TroupeError } from './errors.js';
+export { abortedError, invalidArgument, isTroupeError, TroupeError } from './errors.js';
 export type {
   EventListener,
   EventStream,
   EventStreamOptions,
   ListenerErrorHandler,
 } from './events/event-hub.js';
-export { DEFAULT_EVENT_BUFFER } from './events/event-hub.js';
 export type {
   AgentState,
   ErrorInfo,
@@ -70,6 +64,7 @@ export type {
 } from './limiter/index.js';
 export { createRateLimiter } from './limiter/index.js';
 export type * from './model.js';
+export { type AgentPoolOptions, configureAgentPool } from './placement/pool/agent-pool.js';
 export type {
   AgentFactory,
   AgentModuleRef,
@@ -77,9 +72,8 @@ export type {
   PlacementOption,
   PoolOptions,
 } from './placement/types.js';
-export { type AgentPoolOptions, configureAgentPool } from './placement/pool/agent-pool.js';
 export type { DerivedStats, Deriver } from './session/derived.js';
-export { DEFAULT_LOOK_BACK, DerivedState, defineDeriver } from './session/derived.js';
+export { DerivedState, defineDeriver } from './session/derived.js';
 export type { ExitProcess, FlushOnExitOptions } from './session/exit.js';
 export { flushOnExit } from './session/exit.js';
 export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/log.js';
@@ -115,13 +109,7 @@ export type { DistributedOptions } from './team/distributed/options.js';
 export { agentSessionId } from './team/persistence.js';
 export type { SupervisionOptions } from './team/supervisor.js';
 export type { AskRequest, TeamMember } from './team/team-tools.js';
-export {
-  DEFAULT_ASK_TIMEOUT_MS,
-  inboxTopic,
-  MAX_ASK_TIMEOUT_MS,
-  TEAM_TOOL_NAMES,
-  TEAM_TOPIC,
-} from './team/team-tools.js';
+export { inboxTopic } from './team/team-tools.js';
 export type {
   AgentRef,
   IdleOptions,
@@ -146,11 +134,10 @@ export type {
   JsonToolOptions,
 } from './tools/json-tool.js';
 export { defineJsonTool } from './tools/json-tool.js';
-export { DEFAULT_TOOL_FORMAT, toolSpec, toolSpecs } from './tools/schema-cache.js';
+export { toolSpec, toolSpecs } from './tools/schema-cache.js';
 export { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_ARGUMENT_DEPTH } from './tools/tool-bounds.js';
 export type { Role } from './tools/tool-set.js';
 export type { TracingOption, TracingOptions } from './tracing/options.js';
-export { TRACER_NAME } from './tracing/options.js';
 export { traceparent } from './tracing/traceparent.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
 export { applyUpdates } from './updates/apply-updates.js';
