@@ -1,9 +1,9 @@
 // The refactor team as a team module: 7 refactorers and a reviewer (a role that may not claim),
 // an edit tool over a 200-file codebase, the 120 requests/min limit and a $50 budget. Live,
 // `troupe run` gives it a real model; `troupe sim --team` replaces each agent's model with a
-// policy model from refactor-team.json. (The `troupe sim` default, refactor-200.json, runs the
-// same team on the built-in board engine, whose coordinated region picking is not a per-agent
-// policy: see packages/sim/README.md.)
+// policy model from refactor-team.json. This is what `troupe sim` (and `npm start`) runs by
+// default; refactor-200.json runs the same workload on the built-in board engine, whose
+// coordinated region picking is not a per-agent policy (see packages/sim/README.md).
 import { defineAgent, defineTool } from '@troupe/core';
 import { z } from 'zod';
 
