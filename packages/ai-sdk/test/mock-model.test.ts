@@ -249,6 +249,34 @@ describe('aiSdkModel with MockLanguageModelV3', () => {
     expect(heard).toEqual([{ remainingTokens: 900 }]);
   });
 
+  it('reads rate-limit headers whatever their case, Anthropic reset times on the clock, waits capped', async () => {
+    const clock = new SimulatedClock(Date.parse('2026-03-01T12:00:00Z'));
+    const mock = new MockLanguageModelV3({
+      doGenerate: {
+        content: [{ type: 'text', text: 'ok' }],
+        finishReason: stop,
+        usage: usage(1, 1),
+        warnings: [],
+        response: {
+          headers: {
+            'Anthropic-RateLimit-Requests-Remaining': '49',
+            'anthropic-ratelimit-tokens-reset': '2026-03-01T12:00:30Z',
+            'anthropic-ratelimit-requests-reset': '2026-03-01T13:00:00Z',
+          },
+        },
+      },
+    });
+    const heard: RateLimitFeedback[] = [];
+    await aiSdkModel({ model: mock, clock, maxRetryAfterMs: 60_000 }).generate({
+      messages: [{ role: 'user', content: 'go' }],
+      tools: [],
+      onRateLimit: (f) => heard.push(f),
+    });
+    expect(heard).toEqual([
+      { remainingRequests: 49, resetRequestsMs: 60_000, resetTokensMs: 30_000 },
+    ]);
+  });
+
   it('retries a retryable API error on the clock, honouring retry-after, capped feedback', async () => {
     const clock = new SimulatedClock();
     let calls = 0;
