@@ -130,7 +130,7 @@ export class HostChannel implements WorkerHost {
     if (this.alive) this.#outbox.push(msg);
   }
 
-  /** Asks the host to stop its agents and end its task. */
+  /** Asks the host to stop its agents and close; resolves on its last batch (or its death). */
   async close(): Promise<void> {
     if (this.alive) {
       this.#outbox.push({ t: 'close' });
