@@ -1,39 +1,17 @@
-import { createServer, type Server } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ModelRequest, RateLimitFeedback } from '@troupe/core';
 import { isTroupeError, SimulatedClock, systemClock } from '@troupe/core';
-import {
-  anthropic,
-  closeProviderPools,
-  openaiCompatible,
-  openaiResponses,
-} from '@troupe/providers';
+import { anthropic, openaiCompatible, openaiResponses } from '@troupe/providers';
 import fc from 'fast-check';
 import type { Dispatcher } from 'undici';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { rawServerPerTest } from './raw-server.js';
 
 // Regressions of the hardening issue's provider items: capped feedback, scrubbed credentials,
 // bounded SSE, validated requests and strict options.
 
-let server: Server | undefined;
-afterEach(async () => {
-  const current = server;
-  server = undefined;
-  if (current !== undefined) {
-    current.closeAllConnections();
-    await new Promise((resolve) => current.close(resolve));
-  }
-});
-afterAll(() => closeProviderPools());
-
-/** A raw server answering every request with `handler`. */
-async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
-  server = createServer(handler);
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
-}
+/** A raw server answering every request with a handler. */
+const serve = rawServerPerTest();
 
 const ask: ModelRequest = { messages: [{ role: 'user', content: 'hi' }], tools: [] };
 

@@ -1,26 +1,17 @@
-import { createServer, type Server } from 'node:http';
 import type { ModelDelta } from '@troupe/core';
-import { anthropic, closeProviderPools, openaiCompatible } from '@troupe/providers';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { anthropic, openaiCompatible } from '@troupe/providers';
+import { describe, expect, it } from 'vitest';
+import { rawServerPerTest } from './raw-server.js';
 
 // Hand-framed answers from a bare node:http server: CRLF line endings, comments, a multi-byte
 // character split across writes, and writes of a few bytes each, which real proxies produce.
 
-let server: Server | undefined;
-afterEach(async () => {
-  const current = server;
-  server = undefined;
-  if (current !== undefined) {
-    current.closeAllConnections();
-    await new Promise((resolve) => current.close(resolve));
-  }
-});
-afterAll(() => closeProviderPools());
+const start = rawServerPerTest();
 
 /** Serves `frames` as one SSE body, written `pieceSize` bytes at a time with a pause between. */
 async function serve(frames: string, pieceSize: number): Promise<string> {
   const bytes = Buffer.from(frames, 'utf8');
-  server = createServer((req, res) => {
+  return start((req, res) => {
     req.resume();
     req.on('end', async () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -32,10 +23,6 @@ async function serve(frames: string, pieceSize: number): Promise<string> {
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
 }
 
 const chunk = (delta: object, finish: string | null = null) =>
