@@ -2,7 +2,12 @@ import type { LanguageModelV3, SharedV3ProviderOptions } from '@ai-sdk/provider'
 import type { Clock, Model, ModelRequest, ModelResponse, RateLimitFeedback } from '@troupe/core';
 import { abortedError, createRng, invalidArgument, systemClock } from '@troupe/core';
 import type { Pricing } from '@troupe/providers';
-import { backoffDelay, retryPolicy, validatePricing } from '@troupe/providers';
+import {
+  backoffDelay,
+  estimateRequestTokens,
+  retryPolicy,
+  validatePricing,
+} from '@troupe/providers';
 import { Answer, readStream } from './internal/answer.js';
 import type { Failure } from './internal/failure.js';
 import { failureOf, feedbackOf } from './internal/failure.js';
@@ -104,25 +109,6 @@ function checkRequest(request: ModelRequest): void {
     throw invalidArgument('request.onDelta must be a function');
   if (request.onRateLimit !== undefined && typeof request.onRateLimit !== 'function')
     throw invalidArgument('request.onRateLimit must be a function');
-}
-
-/**
- * About four characters a token (an image or a document part about a thousand tokens), plus the
- * output allowance: a limiter's up-front reservation, corrected by the usage the call reports.
- */
-function estimate(request: ModelRequest): number {
-  let chars = request.system?.length ?? 0;
-  for (const message of request.messages) {
-    if (message.role === 'user' && message.parts !== undefined && message.parts.length > 0) {
-      for (const part of message.parts) chars += part.type === 'text' ? part.text.length : 4_000;
-    } else chars += message.content.length;
-    if (message.role === 'assistant')
-      for (const call of message.toolCalls ?? [])
-        chars += JSON.stringify(call.arguments ?? {}).length;
-  }
-  for (const tool of request.tools)
-    chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
-  return Math.ceil(chars / 4) + (request.maxOutputTokens ?? 0);
 }
 
 /** Waits `ms` on the clock; an abort ends the wait at once. */
@@ -228,7 +214,7 @@ export function aiSdkModel(options: AiSdkModelOptions): Model {
   return {
     id: options.id ?? `${provider}:${model.modelId}`,
     toolFormat: 'json-schema',
-    estimateTokens: estimate,
+    estimateTokens: (request) => estimateRequestTokens(request, request.maxOutputTokens ?? 0),
     generate(request: ModelRequest): Promise<ModelResponse> {
       try {
         checkRequest(request);

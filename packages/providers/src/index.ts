@@ -26,3 +26,4 @@ export type { HeaderBag } from './rate-limit-headers.js';
 export { parseDuration, parseRateLimitHeaders, parseRetryAfter } from './rate-limit-headers.js';
 export type { RetryPolicy } from './retry-policy.js';
 export { backoffDelay, retryPolicy } from './retry-policy.js';
+export { estimateRequestTokens } from './token-estimate.js';

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { JsonSchema, ModelRequest, ModelUsage, ToolSpec } from '@troupe/core';
+import type { JsonSchema, ModelUsage, ToolSpec } from '@troupe/core';
 import type { Pricing } from '../pricing.js';
 import { costOf } from '../pricing.js';
 import { malformedResponse } from './failure.js';
@@ -81,39 +81,6 @@ export function parseToolArguments(text: string): unknown {
 /** Fills `costUsd` from the pricing table, when there is one. */
 export function priced(usage: ModelUsage, pricing: Pricing | undefined): ModelUsage {
   return pricing === undefined ? usage : { ...usage, costUsd: costOf(usage, pricing) };
-}
-
-/** About four characters a token: good enough for a limiter's up-front reservation. */
-export function estimateRequestTokens(request: ModelRequest, outputTokens: number): number {
-  let chars = request.system?.length ?? 0;
-  for (const message of request.messages) {
-    if (message.role === 'user' && message.parts !== undefined && message.parts.length > 0) {
-      // Parts are sent instead of `content`. An image or a page costs on the order of a
-      // thousand tokens; text parts count as text.
-      for (const part of message.parts) chars += part.type === 'text' ? part.text.length : 4_000;
-    } else {
-      chars += message.content.length;
-    }
-    if (message.role === 'assistant' && message.toolCalls !== undefined) {
-      for (const call of message.toolCalls)
-        chars += call.name.length + JSON.stringify(call.arguments ?? {}).length;
-    }
-  }
-  return Math.ceil((chars + toolChars(request.tools)) / 4) + outputTokens;
-}
-
-// Tool lists repeat every turn: their size is measured once per list.
-const toolSizes = new WeakMap<readonly ToolSpec[], number>();
-
-function toolChars(tools: readonly ToolSpec[]): number {
-  let chars = toolSizes.get(tools);
-  if (chars === undefined) {
-    chars = 0;
-    for (const tool of tools)
-      chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length;
-    toolSizes.set(tools, chars);
-  }
-  return chars;
 }
 
 /** A plain-object view of unknown JSON, for defensive field access. */

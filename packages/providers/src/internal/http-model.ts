@@ -2,7 +2,8 @@
 // body, pick streaming or not, and go through `send` with the right headers.
 import type { Model, ModelRequest, ModelResponse } from '@troupe/core';
 import type { ResolvedOptions } from '../options.js';
-import { describeErrorBody, estimateRequestTokens } from './common.js';
+import { estimateRequestTokens } from '../token-estimate.js';
+import { describeErrorBody } from './common.js';
 import type { Body } from './response-body.js';
 import { secretsOf } from './scrub.js';
 import type { ReadContext } from './transport.js';
