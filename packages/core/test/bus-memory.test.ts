@@ -11,6 +11,14 @@ describe('createBus (memory)', () => {
     expect(codeOf(() => createBus({ clock: Date } as never))).toBe('ERR_INVALID_ARGUMENT');
   });
 
+  it('keeps its methods on the bus itself: a wrapper may spread it or take a method off it', async () => {
+    const bus = createBus({ clock: new SimulatedClock() });
+    const { post } = bus;
+    const wrapped = { ...bus };
+    await post('t', { from: 'x', body: 1 });
+    expect((await wrapped.read('t')).map((m) => m.body)).toEqual([1]);
+  });
+
   it('returns frozen messages', async () => {
     const bus = createBus({ clock: new SimulatedClock() });
     await bus.post('t', { from: 'x', body: { list: [1] } });

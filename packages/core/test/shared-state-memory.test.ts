@@ -52,6 +52,14 @@ describe('createSharedState (memory)', () => {
     }
   });
 
+  it('keeps its methods on the state itself: a wrapper may spread it or take a method off it', () => {
+    const state = createSharedState({ clock: new SimulatedClock() });
+    const { claim } = state;
+    const wrapped = { ...state };
+    expect(claim({ agent: 'a', resource: 'r' }).ok).toBe(true);
+    expect(wrapped.claims().map((c) => c.agent)).toEqual(['a']);
+  });
+
   it('defaults the claim TTL to 5 minutes', async () => {
     const state = createSharedState({ clock: new SimulatedClock() });
     const result = await state.claim({ agent: 'a', resource: 'f' });
