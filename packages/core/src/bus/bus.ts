@@ -3,15 +3,14 @@ import {
   closedError,
   frozenJsonCopy,
   requireClock,
+  requireIndex,
   requireName,
   requireRecord,
 } from '../backend/validate.js';
 import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
 import type { Clock, TimerHandle } from '../clock.js';
-import { abortedError, invalidArgument } from '../errors.js';
+import { abortedError } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';
-
-export { DEFAULT_READ_LIMIT } from '../backend/method-inputs.js';
 
 /**
  * Options of {@link createBus}, checked once when it is called.
@@ -177,8 +176,7 @@ class InMemoryBus implements MemoryBus {
   readonly trim = async (topic: string, throughSeq: number): Promise<void> => {
     if (this.#closed) throw closedError('bus');
     requireName(topic, 'topic');
-    if (!(Number.isSafeInteger(throughSeq) && throughSeq >= 0))
-      throw invalidArgument('throughSeq must be a non-negative integer', { throughSeq });
+    requireIndex(throughSeq, 'throughSeq');
     const record = this.#topics.get(topic);
     if (record === undefined || throughSeq <= record.trimTo) return;
     // Never past the last message: the next post's seq stays where it is.
