@@ -7,9 +7,9 @@ import type { TeamToolServices } from './team-tools.js';
 import { andThen, toolError } from './tool-outcome.js';
 
 /** Default `timeoutMs` of `ask_agent`: 10 minutes. */
-export const DEFAULT_ASK_TIMEOUT_MS = 600_000;
+const DEFAULT_ASK_TIMEOUT_MS = 600_000;
 /** Longest `ask_agent` wait: 1 hour. */
-export const MAX_ASK_TIMEOUT_MS = 3_600_000;
+const MAX_ASK_TIMEOUT_MS = 3_600_000;
 
 // Input schemas are made once per module, not per team: the schema cache (tools/schema-cache.ts)
 // keys JSON Schema conversions by schema, so every team's tools hit it.

@@ -16,15 +16,8 @@ import { andThen, toolError } from './tool-outcome.js';
  * ```
  */
 export const inboxTopic = (agent: string): string => `inbox:${agent}`;
-/**
- * The topic `post_message` uses without `to` or `topic`.
- *
- * @example
- * ```ts
- * const broadcasts = await bus.read(TEAM_TOPIC);
- * ```
- */
-export const TEAM_TOPIC = 'team';
+/** The topic `post_message` uses without `to` or `topic`. */
+const TEAM_TOPIC = 'team';
 /** The context key where `wait_messages` keeps its read position on a topic. */
 const cursorKey = (topic: string): string => `cursor:${topic}`;
 

@@ -6,8 +6,7 @@ import { delegationTools } from './delegation-tools.js';
 import { messageTools } from './message-tools.js';
 import { stateTools } from './state-tools.js';
 
-export { DEFAULT_ASK_TIMEOUT_MS, MAX_ASK_TIMEOUT_MS } from './delegation-tools.js';
-export { inboxTopic, TEAM_TOPIC } from './message-tools.js';
+export { inboxTopic } from './message-tools.js';
 
 /**
  * One line of `list_team`.
