@@ -91,6 +91,6 @@ describe('the agent pool size', () => {
       ),
     ).toBe(true);
     const unknown = thrown(() => configureAgentPool({ threads: 2, size: 4 } as never));
-    expect((unknown as Error).message).toMatch(/options\.size is not an option/);
+    expect((unknown as Error).message).toMatch(/options\.size is not a configureAgentPool option/);
   });
 });

@@ -1,3 +1,4 @@
+import { checkOptionNames } from '../../backend/validate.js';
 import { invalidArgument } from '../../errors.js';
 import { AgentWorker } from './agent-worker.js';
 
@@ -15,6 +16,7 @@ export interface AgentPoolOptions {
 }
 
 const DEFAULT_THREADS = 2;
+const OPTIONS: ReadonlySet<string> = new Set(['threads']);
 
 /** The size the next pool starts with. */
 let size = DEFAULT_THREADS;
@@ -58,10 +60,7 @@ function setPoolSize(threads: unknown, option: string): void {
 export function configureAgentPool(options: AgentPoolOptions): void {
   if (typeof options !== 'object' || options === null)
     throw invalidArgument('configureAgentPool options must be an object');
-  for (const key of Object.keys(options)) {
-    if (key !== 'threads')
-      throw invalidArgument(`configureAgentPool options.${key} is not an option`, { key });
-  }
+  checkOptionNames({ ...options }, OPTIONS, 'configureAgentPool');
   setPoolSize(options.threads, 'configureAgentPool options.threads');
 }
 
