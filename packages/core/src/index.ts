@@ -20,13 +20,6 @@ export type {
 } from './context/policy.js';
 export { DEFAULT_SUMMARY_TOKENS } from './context/policy.js';
 export { DEFAULT_SUMMARY_INSTRUCTIONS, SUMMARY_HEADING } from './context/summarize.js';
-export {
-  checkDirectoryName,
-  parseDirectoryQuery,
-  parseHostTtl,
-  parseRegistration,
-  requireBoundedName,
-} from './directory/checks.js';
 export type { MemoryDirectoryOptions } from './directory/memory-directory.js';
 export { createMemoryDirectory } from './directory/memory-directory.js';
 export type {
@@ -80,6 +73,7 @@ export type { SessionLog, SessionLogOptions, SessionLogStats } from './session/l
 export { createSessionLog } from './session/log.js';
 export { createMemorySessionStore } from './session/memory-store.js';
 export { isSecretKey, redactSecrets } from './session/redact.js';
+export type { ResidencyOptions, ResidencyStats } from './session/residency.js';
 export type { RestoredSession } from './session/resume.js';
 export { closeDanglingToolCalls, loadSession, RESUMED_TOOL_RESULT } from './session/resume.js';
 export type { RetryOptions, WriteErrorHandler, WriteErrorInfo } from './session/retry.js';
@@ -90,7 +84,6 @@ export type {
   SessionSaverStats,
 } from './session/saver.js';
 export { createSessionSaver, DEFAULT_COALESCE_MS } from './session/saver.js';
-export type { ResidencyOptions, ResidencyStats } from './session/session-placement.js';
 export type {
   LogQuery,
   SessionLogEntry,
@@ -98,8 +91,8 @@ export type {
   SessionStore,
   StoredLogEntry,
   UsageTotals,
-} from './session.js';
-export { SESSION_FORMAT_VERSION } from './session.js';
+} from './session/types.js';
+export { SESSION_FORMAT_VERSION } from './session/types.js';
 export type { MemorySharedState, SharedStateOptions } from './state/shared-state.js';
 export { createSharedState, DEFAULT_CLAIM_TTL_MS, MAX_CLAIM_END } from './state/shared-state.js';
 export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-team.js';

@@ -1,6 +1,5 @@
 import {
   type ChatMessage,
-  invalidArgument,
   isTroupeError,
   type LogQuery,
   SESSION_FORMAT_VERSION,
@@ -12,11 +11,12 @@ import {
 } from '@troupe/core';
 import {
   checkIndex,
-  checkLogEntry,
+  checkLogEntries,
   checkLogQuery,
   checkMessages,
   checkSessionId,
   checkSnapshot,
+  historyGapError,
   unknownVersion,
 } from '@troupe/core/backend';
 import Database from 'better-sqlite3';
@@ -175,13 +175,12 @@ class SqliteStore implements SqliteSessionStore {
   // A property, not a method: callers may hold it detached (an exit handler).
   readonly appendLogSync = (entries: readonly SessionLogEntry[]): void =>
     this.#run(() => {
-      if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+      checkLogEntries(entries);
       // Validate and serialize all before the transaction: a bad entry writes nothing.
       // Flat parameters, four per row, ready for the multi-row insert.
       const params = new Array<unknown>(entries.length * 4);
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
-        checkLogEntry(entry, `entries[${i}]`);
         params[i * 4] = entry.sessionId;
         params[i * 4 + 1] = entry.type;
         params[i * 4 + 2] = entry.at;
@@ -249,10 +248,7 @@ class SqliteStore implements SqliteSessionStore {
   #insertMessages(sessionId: string, fromIndex: number, messages: readonly string[]): void {
     const length = this.#statements.historyLength.get(sessionId) ?? 0;
     if (fromIndex > length) {
-      throw invalidArgument(
-        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${length} messages)`,
-        { sessionId, fromIndex, length },
-      );
+      throw historyGapError(sessionId, fromIndex, length);
     }
     for (let i = length - fromIndex; i < messages.length; i++) {
       this.#statements.insertMessage.run(sessionId, fromIndex + i, messages[i]!);

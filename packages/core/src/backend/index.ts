@@ -20,13 +20,26 @@
  *
  * @packageDocumentation
  */
+
+export {
+  checkDirectoryName,
+  DEFAULT_HOST_TTL_MS,
+  MAX_DIRECTORY_NAME,
+  parseDirectoryQuery,
+  parseHostTtl,
+  parseRegistration,
+  requireBoundedName,
+} from '../directory/checks.js';
+export { rateLimitedError } from '../limiter/admission.js';
 export {
   checkIndex,
+  checkLogEntries,
   checkLogEntry,
   checkLogQuery,
   checkMessages,
   checkSessionId,
   checkSnapshot,
+  historyGapError,
   unknownVersion,
 } from '../session/checks.js';
 export type { JsonLimits } from './json-value.js';

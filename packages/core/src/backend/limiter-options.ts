@@ -5,7 +5,6 @@ import { invalidArgument, TroupeError } from '../errors.js';
 import { checkOptionNames, requireRecord } from './validate.js';
 
 // Kept at this path for the modules that import it from here.
-export { DEFAULT_MAX_FEEDBACK_PAUSE_MS } from './limiter-feedback.js';
 
 /**
  * Costs are kept as integers in nano-dollars (1e-9 USD) so that sums, settles and refunds are

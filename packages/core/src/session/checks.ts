@@ -139,6 +139,26 @@ export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
 }
 
 /**
+ * `SessionStore.appendLog`'s argument: an array whose every entry passes {@link checkLogEntry}
+ * (named `entries[i]` in errors). Check all before storing any: a bad entry writes nothing.
+ */
+export function checkLogEntries(entries: readonly SessionLogEntry[]): void {
+  if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+  for (let i = 0; i < entries.length; i++) checkLogEntry(entries[i]!, `entries[${i}]`);
+}
+
+/**
+ * The error (`ERR_INVALID_ARGUMENT`) for `appendHistory(sessionId, fromIndex, …)` whose
+ * `fromIndex` is past the `length` messages the session has: it would leave a gap.
+ */
+export function historyGapError(sessionId: string, fromIndex: number, length: number): TroupeError {
+  return invalidArgument(
+    `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${length} messages)`,
+    { sessionId, fromIndex, length },
+  );
+}
+
+/**
  * The filters of `SessionStore.readLog(query)`.
  *
  * @example

@@ -1,15 +1,15 @@
 import { checkOptionNames, requireRecord } from '../backend/validate.js';
-import { invalidArgument } from '../errors.js';
 import { firstAfter } from '../internal/first-after.js';
 import type { ChatMessage } from '../model.js';
 import {
   checkIndex,
-  checkLogEntry,
+  checkLogEntries,
   checkLogQuery,
   checkMessages,
   checkSessionId,
   checkSnapshot,
   closedError,
+  historyGapError,
   unknownVersion,
 } from './checks.js';
 import {
@@ -94,12 +94,7 @@ class MemorySessionStore implements SessionStore {
     checkIndex(fromIndex, 'fromIndex');
     checkMessages(messages);
     const history = this.#sessions.get(sessionId)?.history ?? [];
-    if (fromIndex > history.length) {
-      throw invalidArgument(
-        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${history.length} messages)`,
-        { sessionId, fromIndex, length: history.length },
-      );
-    }
+    if (fromIndex > history.length) throw historyGapError(sessionId, fromIndex, history.length);
     const fresh = messages.slice(history.length - fromIndex).map((m) => JSON.stringify(m));
     if (fresh.length > 0) this.#session(sessionId).history.push(...fresh);
   };
@@ -122,8 +117,7 @@ class MemorySessionStore implements SessionStore {
 
   readonly appendLogSync = (entries: readonly SessionLogEntry[]): void => {
     this.#open();
-    if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
-    for (const [i, entry] of entries.entries()) checkLogEntry(entry, `entries[${i}]`);
+    checkLogEntries(entries);
     // Serialize everything before storing anything: all or none.
     const rows = entries.map((entry) => ({
       sessionId: entry.sessionId,

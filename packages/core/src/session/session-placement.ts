@@ -14,8 +14,6 @@ import type { SessionSaver } from './saver.js';
 import type { SessionStore } from './types.js';
 
 // Kept at this path for the modules that import them from here.
-export type { ResidencyOptions, ResidencyStats } from './residency.js';
-export { validateResidency } from './residency.js';
 
 /**
  * What the wrapper needs from the team.

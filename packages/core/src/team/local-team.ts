@@ -10,7 +10,7 @@ import { createIds } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import { checkOptionNames } from '../options.js';
 import type { AgentSource } from '../placement/types.js';
-import type { ResidencyStats } from '../session/session-placement.js';
+import type { ResidencyStats } from '../session/residency.js';
 import type { FollowOptions } from './distributed/events.js';
 import { parseDistributed } from './distributed/options.js';
 import type { TeamConfig } from './options.js';

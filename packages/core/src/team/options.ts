@@ -9,7 +9,7 @@ import {
 import { invalidArgument } from '../errors.js';
 import { createIds } from '../ids.js';
 import { checkOptionNames } from '../options.js';
-import { validateResidency } from '../session/session-placement.js';
+import { validateResidency } from '../session/residency.js';
 import { type Role, validateRole } from '../tools/tool-set.js';
 import { resolveTracer } from '../tracing/options.js';
 import { type SupervisionOptions, validateSupervision } from './supervisor.js';
@@ -141,14 +141,7 @@ export function validateTeamOptions(options: TeamOptions): TeamConfig {
   );
   const supervision = validateSupervision(options.supervision);
   const roles = checkRoles(options.roles);
-  const residency = validateResidency({
-    ...(options.idleTtlMs === undefined ? {} : { idleTtlMs: options.idleTtlMs }),
-    ...(options.maxActive === undefined ? {} : { maxActive: options.maxActive }),
-  });
-  check(
-    store !== undefined || (residency.idleTtlMs === undefined && residency.maxActive === undefined),
-    'idleTtlMs and maxActive need a store (passivated agents live in their sessions)',
-  );
+  const residency = validateResidency(options, store !== undefined);
   const id = options.id ?? (options.ids ?? createIds()).next('team', 12);
   check(typeof id === 'string' && id.length > 0, 'id must be a non-empty string');
   const tracer = resolveTracer(options.tracing);

@@ -57,26 +57,6 @@ export interface TeamToolServices {
 }
 
 /**
- * Names of the tools every agent gets.
- *
- * @example
- * ```ts
- * const readOnly: Role = { name: 'reader', allowTools: TEAM_TOOL_NAMES.filter((n) => n.startsWith('list')) };
- * ```
- */
-export const TEAM_TOOL_NAMES = [
-  'claim_region',
-  'release_region',
-  'share_discovery',
-  'list_discoveries',
-  'post_message',
-  'wait_messages',
-  'list_team',
-  'ask_agent',
-  'handoff',
-] as const;
-
-/**
  * The team tools over `services`: claims and discoveries on the shared state, messages on the
  * bus, the roster. A conflict or an empty wait is a normal result, not an error. `wait_messages`
  * keeps its read position per topic in the agent's context (`cursor:<topic>`), so an agent
@@ -88,7 +68,8 @@ export const TEAM_TOOL_NAMES = [
  * ```
  */
 export function createTeamTools(services: TeamToolServices): readonly AnyTool[] {
-  // In TEAM_TOOL_NAMES order.
+  // claim_region, release_region, share_discovery, list_discoveries, post_message,
+  // wait_messages, list_team, ask_agent, handoff.
   return Object.freeze([
     ...stateTools(services),
     ...messageTools(services),

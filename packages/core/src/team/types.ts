@@ -10,7 +10,7 @@ import type { IdGenerator } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import type { AgentSource, PlacementOption } from '../placement/types.js';
 import type { WriteErrorHandler } from '../session/retry.js';
-import type { ResidencyStats } from '../session/session-placement.js';
+import type { ResidencyStats } from '../session/residency.js';
 import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
 import type { TracingOption } from '../tracing/options.js';

@@ -1,16 +1,18 @@
 import {
-  checkDirectoryName,
   type DirectoryEntry,
   type DirectoryQuery,
   type DirectoryRegistration,
   type HostLease,
-  parseDirectoryQuery,
-  parseHostTtl,
-  parseRegistration,
   type TeamDirectory,
   TroupeError,
 } from '@troupe/core';
-import { requireRecord } from '@troupe/core/backend';
+import {
+  checkDirectoryName,
+  parseDirectoryQuery,
+  parseHostTtl,
+  parseRegistration,
+  requireRecord,
+} from '@troupe/core/backend';
 import { defineScript, type ScriptRunner } from '../internal/define-script.js';
 import { parseFrozen } from '../internal/frozen-json.js';
 import {

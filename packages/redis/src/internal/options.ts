@@ -1,6 +1,12 @@
 // The options every Redis backend takes, checked once at construction.
-import { type Clock, invalidArgument, requireBoundedName, systemClock } from '@troupe/core';
-import { requireClock, requireDuration, requireName, requireRecord } from '@troupe/core/backend';
+import { type Clock, invalidArgument, systemClock } from '@troupe/core';
+import {
+  requireBoundedName,
+  requireClock,
+  requireDuration,
+  requireName,
+  requireRecord,
+} from '@troupe/core/backend';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { type Connection, openConnection } from './connection.js';
 

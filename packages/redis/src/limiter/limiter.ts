@@ -15,6 +15,7 @@ import {
   parseRules,
   parseWeight,
   type RuleSpec,
+  rateLimitedError,
   requireDuration,
   requireRecord,
   type Weight,
@@ -24,7 +25,7 @@ import { RedisBackend } from '../internal/redis-backend.js';
 import { teamReader } from '../internal/team-reader.js';
 import { RedisLease } from './lease.js';
 import { LimiterScripts } from './limiter-scripts.js';
-import { keyNames, normalReply, num, rateLimited } from './replies.js';
+import { keyNames, normalReply, num } from './replies.js';
 import type { RedisRateLimiter, RedisRateLimiterOptions, Waiter } from './types.js';
 import { type QueueOwner, WaitQueue } from './wait-queue.js';
 
@@ -189,7 +190,7 @@ class Limiter extends RedisBackend implements RedisRateLimiter, QueueOwner {
     const mode = this.#queue.hasQueued(names) ? 'peek' : 'try';
     const reply = await this.#scripts.admit(names, weight, mode, '', now);
     if (reply[0] === 1) return this.leaseOf(names, weight, reply, now);
-    throw rateLimited(names, 0, { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) });
+    throw rateLimitedError(names, 0, { ok: false, reason: reply[1], retryAfterMs: num(reply[2]) });
   }
 
   async usage(key: string): Promise<LimiterUsage> {

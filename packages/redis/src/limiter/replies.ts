@@ -1,8 +1,7 @@
-// The admission script's replies and the errors and numbers built from them.
-import { TroupeError } from '@troupe/core';
+// The admission script's replies and the numbers built from them.
 import { parseKeys } from '@troupe/core/backend';
 import { requireKeyName } from '../internal/options.js';
-import type { AdmitReply, RawAdmitReply, Refusal } from './types.js';
+import type { AdmitReply, RawAdmitReply } from './types.js';
 
 /** A number the scripts wrote: 'inf' is +infinity. */
 export const num = (text: string): number =>
@@ -23,17 +22,4 @@ export function normalReply(raw: RawAdmitReply, id: string): AdmitReply {
   if (raw === 1) return [1, id];
   if (typeof raw === 'string') return [1, id, raw];
   return raw;
-}
-
-/** `ERR_RATE_LIMITED` for a wait that ended refused. */
-export function rateLimited(
-  keys: readonly string[],
-  waitedMs: number,
-  refusal: Refusal,
-): TroupeError {
-  return new TroupeError(
-    'ERR_RATE_LIMITED',
-    `rate limited on ${keys.join(', ')} (${refusal.reason}) after waiting ${waitedMs} ms`,
-    { details: { keys, waitedMs, reason: refusal.reason, retryAfterMs: refusal.retryAfterMs } },
-  );
 }

@@ -1,11 +1,11 @@
 // The waits of one Redis limiter: a local FIFO per key, tickets in the cross-process queue,
 // and the timers and wakes that make each head waiter retry exactly when it may pass.
 import { abortedError, type Clock, type Lease } from '@troupe/core';
-import type { Weight } from '@troupe/core/backend';
+import { rateLimitedError, type Weight } from '@troupe/core/backend';
 import type { ReaderClient, TeamReader } from '../internal/team-reader.js';
 import { memberOf } from './lease.js';
 import type { LimiterScripts } from './limiter-scripts.js';
-import { num, rateLimited } from './replies.js';
+import { num } from './replies.js';
 import type { AdmitReply, Waiter } from './types.js';
 
 /** What the queue needs of its limiter. */
@@ -227,7 +227,10 @@ export class WaitQueue {
   #lastAttempt(waiter: Waiter, at: number): void {
     const expiresAt = waiter.expiresAt!;
     if (at >= expiresAt || !this.#isHead(waiter)) {
-      this.giveUp(waiter, rateLimited(waiter.keys, expiresAt - waiter.since, waiter.lastRefusal));
+      this.giveUp(
+        waiter,
+        rateLimitedError(waiter.keys, expiresAt - waiter.since, waiter.lastRefusal),
+      );
       return;
     }
     this.#retry(waiter, expiresAt);
@@ -310,7 +313,7 @@ export class WaitQueue {
       this.#retry(waiter, at);
       return;
     }
-    this.giveUp(waiter, rateLimited(waiter.keys, at - waiter.since, waiter.lastRefusal));
+    this.giveUp(waiter, rateLimitedError(waiter.keys, at - waiter.since, waiter.lastRefusal));
   }
 
   giveUp(waiter: Waiter, error: unknown, pump = true): void {

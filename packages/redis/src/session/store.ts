@@ -1,6 +1,5 @@
 import {
   type ChatMessage,
-  invalidArgument,
   type LogQuery,
   SESSION_FORMAT_VERSION,
   type SessionLogEntry,
@@ -11,11 +10,12 @@ import {
 } from '@troupe/core';
 import {
   checkIndex,
-  checkLogEntry,
+  checkLogEntries,
   checkLogQuery,
   checkMessages,
   checkSessionId,
   checkSnapshot,
+  historyGapError,
   requireRecord,
   unknownVersion,
 } from '@troupe/core/backend';
@@ -144,10 +144,7 @@ class RedisSessionStore extends RedisBackend implements SessionStore {
     )) as number;
     if (length < 0) {
       const stored = -1 - length;
-      throw invalidArgument(
-        `fromIndex ${fromIndex} is past the end of session ${sessionId}'s history (${stored} messages)`,
-        { sessionId, fromIndex, length: stored },
-      );
+      throw historyGapError(sessionId, fromIndex, stored);
     }
   }
 
@@ -169,8 +166,7 @@ class RedisSessionStore extends RedisBackend implements SessionStore {
 
   async appendLog(entries: readonly SessionLogEntry[]): Promise<void> {
     this.open();
-    if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
-    for (const [i, entry] of entries.entries()) checkLogEntry(entry, `entries[${i}]`);
+    checkLogEntries(entries);
     if (entries.length === 0) return;
     const keys = [`${this.#base}ss:seq`, this.#logKey];
     const args: string[] = [];

@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MAX_FEEDBACK_PAUSE_MS,
-  MAX_COST_USD,
-  MAX_LIMIT_UNITS,
-} from '../../backend/limiter-options.js';
+import { DEFAULT_MAX_FEEDBACK_PAUSE_MS } from '../../backend/limiter-feedback.js';
+import { MAX_COST_USD, MAX_LIMIT_UNITS } from '../../backend/limiter-options.js';
 import type { Lease, LimiterBackend, RateLimitRule } from '../../backends.js';
 import type { SimulatedClock } from '../../clock.js';
 import { isTroupeError } from '../../errors.js';

@@ -3,7 +3,7 @@ import type { Claim, ClaimRequest, SharedStateBackend } from '../../backends.js'
 import type { SimulatedClock } from '../../clock.js';
 import type { ErrorCode } from '../../errors.js';
 import { TroupeError } from '../../errors.js';
-import { MAX_CLAIM_END } from '../../state/shared-state.js';
+import { MAX_CLAIM_END } from '../../backend/method-inputs.js';
 
 /**
  * What a shared-state contract `setup` returns: a fresh backend bound to `clock`.
