@@ -1,6 +1,6 @@
 /**
  * Pool placement: 1,000 agents each running a 9-step run (5 model calls, 4 tool calls) at once,
- * on a 2-thread piscina pool against inline in the coordinator thread. Two tools: a trivial one
+ * on a 2-thread agent pool (worker threads) against inline in the coordinator thread. Two tools: a trivial one
  * (pure orchestration: the pool pays a batched round trip per lease, so inline should win) and a
  * CPU-bound one (~100 µs of work per call: the pool's second thread should pay off). The agent
  * definitions are exported from this module so pool workers can load them by specifier.

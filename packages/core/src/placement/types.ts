@@ -39,7 +39,7 @@ export type AgentFactory = (spawn: {
 export type AgentSource = AgentDefinition | AgentModuleRef;
 
 /**
- * Where agents run. `'inline'` (default) or a piscina pool shared by the process.
+ * Where agents run. `'inline'` (default) or the process's agent pool of worker threads.
  */
 export type PlacementOption = 'inline' | { readonly pool: PoolOptions };
 
@@ -47,9 +47,16 @@ export type PlacementOption = 'inline' | { readonly pool: PoolOptions };
  * Options of the pool placement.
  */
 export interface PoolOptions {
-  /** Worker threads of the process-wide pool (default 2; the first team to use it decides). */
+  /**
+   * Size of the process-wide agent pool: sets it when no pool is live (like
+   * `configureAgentPool`); refused with `ERR_INVALID_ARGUMENT` while a live pool has another
+   * size. Omitted: the process's size (default 2).
+   */
   readonly threads?: number;
-  /** Agents per worker host before another host is started (default 1,000). */
+  /**
+   * Agents on one worker thread at most, across teams (default 1,000); when every worker is
+   * full another starts. A worker's death takes only its own agents.
+   */
   readonly agentsPerWorker?: number;
 }
 
