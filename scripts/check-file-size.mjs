@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 const MAX_LINES = 400;
 const SOURCE = /^(packages\/[^/]+\/src|benchmarks\/src|scripts|examples)\/.*\.(ts|mts|mjs|js)$/;
-const EXEMPT = [/\/test\//, /\.test\.ts$/, /\/src\/testing\/contracts\//, /\/src\/testing\/contract\.ts$/];
+const EXEMPT = [/\/test\//, /\.test\.ts$/, /\/src\/testing\/contracts\//];
 
 const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
   encoding: 'utf8',
