@@ -65,9 +65,19 @@ export interface SimulationResult {
   readonly teams: number;
   readonly threads: number;
   /**
-   * SHA-256 of the event log: with events collected or streamed, of exactly the bytes of
-   * `events.jsonl` (every line plus its newline, teams in order); otherwise of the teams'
-   * hashes in order.
+   * SHA-256 of the event log as `events.jsonl` holds it (every line plus its newline, teams in
+   * order), when the log was collected or streamed to `eventLog`; absent when it was neither.
+   */
+  readonly logHash?: string;
+  /**
+   * SHA-256 of the teams' own log hashes (`perTeam[i].hash`, as hex text, in team order):
+   * present whether or not the log was kept, and the same for the same scenario, seed and team
+   * count whatever the thread count.
+   */
+  readonly teamsHash: string;
+  /**
+   * `logHash` when the log was collected or streamed, else `teamsHash`. Read `logHash` or
+   * `teamsHash` to know which one you have.
    */
   readonly hash: string;
   /** The event log's lines, teams in order (empty when not collected). */
@@ -260,14 +270,18 @@ async function simulate(
   } finally {
     release?.();
   }
-  const streamed = collectEvents || eventLog !== undefined;
+  const logged = collectEvents || eventLog !== undefined;
   const analysis = merger.result();
+  const teamsHash = teamHashes.digest('hex');
+  const fileHash = logged ? logHash.digest('hex') : undefined;
   return {
     scenario: scenario.name,
     seed,
     teams,
     threads,
-    hash: streamed ? logHash.digest('hex') : teamHashes.digest('hex'),
+    hash: fileHash ?? teamsHash,
+    ...(fileHash === undefined ? {} : { logHash: fileHash }),
+    teamsHash,
     lines,
     eventCount,
     analysis,
