@@ -134,4 +134,3 @@ export type { TracingOption, TracingOptions } from './tracing/options.js';
 export { traceparent } from './tracing/traceparent.js';
 export type { ContextState, ContextUpdate } from './updates/apply-updates.js';
 export { applyUpdates } from './updates/apply-updates.js';
-export { workerExecArgv } from './worker-argv.js';

@@ -1,4 +1,4 @@
-import { workerExecArgv } from '@troupe/core';
+import { workerExecArgv } from '@troupe/core/backend';
 import { describe, expect, it } from 'vitest';
 
 describe('workerExecArgv', () => {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { invalidArgument, TroupeError, workerExecArgv } from '@troupe/core';
+import { invalidArgument, TroupeError } from '@troupe/core';
+import { workerExecArgv } from '@troupe/core/backend';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { mergeTopK, type TopK } from './internal/top-k.js';

@@ -1,6 +1,7 @@
 /**
  * `@troupe/core/backend`: input checks and small helpers for implementers of
- * `SharedStateBackend`, `LimiterBackend`, `BusBackend` and `SessionStore`.
+ * `SharedStateBackend`, `LimiterBackend`, `BusBackend`, `SessionStore` and `TeamDirectory`, and
+ * for packages that start worker threads of their own (`workerExecArgv`).
  *
  * Every backend must refuse bad input identically (the same `ERR_INVALID_ARGUMENT` messages,
  * before anything is stored) so that one contract suite holds for all of them. The in-memory
@@ -42,6 +43,7 @@ export {
   historyGapError,
   unknownVersion,
 } from '../session/checks.js';
+export { workerExecArgv } from '../worker-argv.js';
 export type { JsonLimits } from './json-value.js';
 export { checkJsonValue, jsonProblem, MAX_JSON_DEPTH } from './json-value.js';
 export {

@@ -1,4 +1,5 @@
-import { TroupeError, workerExecArgv } from '@troupe/core';
+import { TroupeError } from '@troupe/core';
+import { workerExecArgv } from '@troupe/core/backend';
 import { Piscina } from 'piscina';
 import type { TeamTask, WorkerTeamResult } from '../worker.js';
 
