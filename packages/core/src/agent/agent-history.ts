@@ -19,11 +19,15 @@ export class AgentHistory {
   #savedUpTo = 0;
   /** History positions before this one are trimmed (in the store, out of the view). */
   #trimmedUpTo = 0;
-  /** State derived from history (the definition's `derive`), kept current per message. */
-  readonly #derived: DerivedState;
+  /**
+   * State derived from history (the definition's `derive`), kept current per message; none for
+   * an agent that derives nothing (most: an idle agent is kept small).
+   */
+  readonly #derived: DerivedState | undefined;
 
   constructor(derive: Readonly<Record<string, Deriver>> | undefined) {
-    this.#derived = new DerivedState(derive);
+    this.#derived =
+      derive === undefined || Object.keys(derive).length === 0 ? undefined : new DerivedState(derive);
   }
 
   /** True when messages were added since the last save. */
@@ -49,12 +53,13 @@ export class AgentHistory {
       if (message.seq !== undefined && message.seq > cursor) cursor = message.seq;
     }
     this.#savedUpTo = stored;
-    this.#derived.rebuild(this.messages);
+    this.#derived?.rebuild(this.messages);
     return { runs, cursor };
   }
 
   /** The derived states, current with the history (folds in only messages not seen yet). */
   derivedValues(): Record<string, unknown> {
+    if (this.#derived === undefined) return {};
     this.#derived.observe(this.messages);
     return this.#derived.values();
   }
@@ -65,7 +70,7 @@ export class AgentHistory {
    * (before `firstKept()`) leaves memory. O(1) amortized per message.
    */
   afterTurn(save: ((fromIndex: number) => void) | undefined, firstKept: () => number): void {
-    if (!this.#derived.empty) this.#derived.observe(this.messages);
+    this.#derived?.observe(this.messages);
     if (save === undefined) return;
     const from = this.#savedUpTo;
     this.#savedUpTo = this.messages.length;
