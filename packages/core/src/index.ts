@@ -83,7 +83,7 @@ export type {
   SessionSaverOptions,
   SessionSaverStats,
 } from './session/saver.js';
-export { createSessionSaver, DEFAULT_COALESCE_MS } from './session/saver.js';
+export { createSessionSaver } from './session/saver.js';
 export type {
   LogQuery,
   SessionLogEntry,
@@ -99,7 +99,6 @@ export type { AgentInfo, SpawnOptions, Team, TeamOptions } from './team/create-t
 export { createTeam } from './team/create-team.js';
 export type { FollowOptions } from './team/distributed/events.js';
 export type { DistributedOptions } from './team/distributed/options.js';
-export { agentSessionId } from './team/persistence.js';
 export type { SupervisionOptions } from './team/supervisor.js';
 export type { AskRequest, TeamMember } from './team/team-tools.js';
 export { inboxTopic } from './team/team-tools.js';
@@ -127,7 +126,7 @@ export type {
   JsonToolOptions,
 } from './tools/json-tool.js';
 export { defineJsonTool } from './tools/json-tool.js';
-export { toolSpec, toolSpecs } from './tools/schema-cache.js';
+export { toolSpec } from './tools/schema-cache.js';
 export { MAX_TOOL_ARGUMENT_CHARS, MAX_TOOL_ARGUMENT_DEPTH } from './tools/tool-bounds.js';
 export type { Role } from './tools/tool-set.js';
 export type { TracingOption, TracingOptions } from './tracing/options.js';

@@ -2,7 +2,6 @@
 // lose a worker. Workers load core's dist: build core first
 // (`npx tsc -p packages/core/tsconfig.build.json`).
 import {
-  agentSessionId,
   createBus,
   createMemorySessionStore,
   createRateLimiter,
@@ -11,6 +10,7 @@ import {
   SimulatedClock,
 } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
+import { agentSessionId } from '../src/team/persistence.js';
 import { drive, placementOption } from './fixtures/harness.js';
 import { NOTER, persistenceSuite } from './fixtures/persist-suite/suite.js';
 

@@ -1,9 +1,10 @@
 // The shared agent/team suite in the agent pool, plus what only a pool can do: lose a worker.
 // Workers load core's dist: build core first (`npx turbo run build --filter=@troupe/core`).
 
-import { agentSessionId, createMemorySessionStore, defineAgent } from '@troupe/core';
+import { createMemorySessionStore, defineAgent } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing';
 import { describe, expect, it } from 'vitest';
+import { agentSessionId } from '../src/team/persistence.js';
 import { agentSuite } from './fixtures/agent-suite.js';
 import { drive, makeTeam, PUPPET, script, TEAMMATE } from './fixtures/harness.js';
 

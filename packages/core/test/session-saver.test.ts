@@ -1,11 +1,11 @@
 import {
   createSessionSaver,
-  DEFAULT_COALESCE_MS,
   isTroupeError,
   SimulatedClock,
   type WriteErrorInfo,
 } from '@troupe/core';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_COALESCE_MS } from '../src/session/saver-types.js';
 import { instrumentedStore, msg, snap } from './session-helpers.js';
 
 const SLOW_MS = 300;

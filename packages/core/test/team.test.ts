@@ -1,5 +1,4 @@
 import {
-  agentSessionId,
   createBus,
   createMemorySessionStore,
   createRateLimiter,
@@ -14,6 +13,7 @@ import {
 import { scriptedModel } from '@troupe/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { agentSessionId } from '../src/team/persistence.js';
 import { makeTeam } from './fixtures/harness.js';
 
 const talker = (text = 'hi') =>

@@ -5,11 +5,11 @@ import {
   defineTool,
   toolResult,
   toolSpec,
-  toolSpecs,
 } from '@troupe/core';
 import { scriptedModel } from '@troupe/core/testing/doubles';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
+import { toolSpecs } from '../src/tools/schema-cache.js';
 
 const add = defineTool({
   name: 'add',
