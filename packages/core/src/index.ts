@@ -5,7 +5,7 @@ export { DEFAULT_LEASE_TIMEOUT_MS } from './agent/lease.js';
 export type { AgentInspector, WhenBusy } from './agent/machine.js';
 export type { MailEnvelope, MailKind } from './agent/mail.js';
 export type { RunResult } from './agent/run-result.js';
-export type * from './backends.js';
+export type * from './backend/interfaces.js';
 export type { BusOptions, MemoryBus } from './bus/bus.js';
 export { createBus } from './bus/bus.js';
 export type { Clock, TimerHandle } from './clock.js';

@@ -1,4 +1,4 @@
-import type { RateLimitFeedback } from './backends.js';
+import type { RateLimitFeedback } from './backend/interfaces.js';
 
 /**
  * The model boundary. `@troupe/providers` implements {@link Model} over HTTP; the scripted

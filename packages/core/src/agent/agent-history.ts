@@ -27,7 +27,9 @@ export class AgentHistory {
 
   constructor(derive: Readonly<Record<string, Deriver>> | undefined) {
     this.#derived =
-      derive === undefined || Object.keys(derive).length === 0 ? undefined : new DerivedState(derive);
+      derive === undefined || Object.keys(derive).length === 0
+        ? undefined
+        : new DerivedState(derive);
   }
 
   /** True when messages were added since the last save. */

@@ -1,4 +1,4 @@
-import type { LimiterBackend } from '../backends.js';
+import type { LimiterBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import type { ContextOptions } from '../context/policy.js';
 import type { TroupeError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { AcquireResult } from '../backends.js';
+import type { AcquireResult } from '../backend/interfaces.js';
 import { isTroupeError, TroupeError } from '../errors.js';
 import { sinkWants } from '../events/team-events.js';
 import type { AgentRuntime } from './agent-runtime.js';

@@ -1,4 +1,4 @@
-import type { AcquireResult, Lease, LimiterBackend } from '../backends.js';
+import type { AcquireResult, Lease, LimiterBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError, type TroupeError } from '../errors.js';
 import { pause } from '../internal/pause.js';

@@ -1,4 +1,4 @@
-import type { Message } from '../backends.js';
+import type { Message } from '../backend/interfaces.js';
 import type { ChatMessage } from '../model.js';
 
 /**

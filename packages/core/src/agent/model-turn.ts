@@ -1,4 +1,4 @@
-import type { RateLimitFeedback } from '../backends.js';
+import type { RateLimitFeedback } from '../backend/interfaces.js';
 import type { CompactionCall } from '../context/context-window.js';
 import { isTroupeError, TroupeError } from '../errors.js';
 import { sinkWants } from '../events/team-events.js';

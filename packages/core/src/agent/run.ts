@@ -1,4 +1,4 @@
-import type { Lease } from '../backends.js';
+import type { Lease } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { type ErrorCode, isTroupeError, TroupeError } from '../errors.js';
 import {

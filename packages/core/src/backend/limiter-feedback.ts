@@ -1,7 +1,8 @@
 // Provider feedback to a rate limiter (remaining counts, resets, retry-after), shared by every
 // LimiterBackend: how it is checked, and how long it pauses a key.
-import type { RateLimitFeedback } from '../backends.js';
+
 import { invalidArgument } from '../errors.js';
+import type { RateLimitFeedback } from './interfaces.js';
 import { requireRecord } from './validate.js';
 
 /**

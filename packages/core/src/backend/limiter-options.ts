@@ -1,7 +1,8 @@
 // Validation of rate limiter options and calls, shared by every LimiterBackend (the in-memory
 // limiter and @troupe/redis): same checks, same messages, same codes.
-import type { LimitReason, RateLimitRule } from '../backends.js';
+
 import { invalidArgument, TroupeError } from '../errors.js';
+import type { LimitReason, RateLimitRule } from './interfaces.js';
 import { checkOptionNames, requireRecord } from './validate.js';
 
 // Kept at this path for the modules that import it from here.

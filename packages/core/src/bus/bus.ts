@@ -1,3 +1,4 @@
+import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backend/interfaces.js';
 import { parseReadOptions, parseWaitOptions } from '../backend/method-inputs.js';
 import {
   closedError,
@@ -7,7 +8,6 @@ import {
   requireName,
   requireRecord,
 } from '../backend/validate.js';
-import type { BusBackend, Message, ReadOptions, WaitOptions } from '../backends.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { abortedError } from '../errors.js';
 import { ChurnMap } from '../state/churn-map.js';

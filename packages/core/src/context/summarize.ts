@@ -1,6 +1,6 @@
 import { waitForLease } from '../agent/lease.js';
 import { settleLease } from '../agent/run.js';
-import type { LimiterBackend } from '../backends.js';
+import type { LimiterBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import type { ChatMessage, Model, ModelUsage } from '../model.js';
 

@@ -1,4 +1,4 @@
-import type { MaybePromise } from '../backends.js';
+import type { MaybePromise } from '../backend/interfaces.js';
 
 /**
  * Where an agent lives: its name, the host (process) that runs it, and how to load it

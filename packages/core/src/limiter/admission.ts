@@ -1,7 +1,8 @@
 // Admission decisions of the in-memory limiter over its key states: whether a weight fits now,
 // and if not, why and for how long. Pure functions of the states, the weight and the time.
+
+import type { LimitReason } from '../backend/interfaces.js';
 import { checkCapacity, type Weight } from '../backend/limiter-options.js';
-import type { LimitReason } from '../backends.js';
 import { TroupeError } from '../errors.js';
 import type { KeyState } from './key-state.js';
 import { REASONS } from './window.js';

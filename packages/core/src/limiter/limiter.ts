@@ -1,12 +1,12 @@
-import { feedbackPause } from '../backend/limiter-feedback.js';
-import { NANOS_PER_USD, parseKeys, parseWeight, type Weight } from '../backend/limiter-options.js';
-import { closedError, requireName } from '../backend/validate.js';
 import type {
   AcquireOptions,
   LimiterUsage,
   RateLimitFeedback,
   TryAcquireOptions,
-} from '../backends.js';
+} from '../backend/interfaces.js';
+import { feedbackPause } from '../backend/limiter-feedback.js';
+import { NANOS_PER_USD, parseKeys, parseWeight, type Weight } from '../backend/limiter-options.js';
+import { closedError, requireName } from '../backend/validate.js';
 import type { Clock } from '../clock.js';
 import { abortedError, type TroupeError } from '../errors.js';
 import {

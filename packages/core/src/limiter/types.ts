@@ -7,7 +7,7 @@ import type {
   RateLimitFeedback,
   RateLimitRule,
   TryAcquireOptions,
-} from '../backends.js';
+} from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 
 /**

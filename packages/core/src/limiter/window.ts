@@ -1,5 +1,5 @@
+import type { LimitReason } from '../backend/interfaces.js';
 import { MAX_COUNTER } from '../backend/limiter-options.js';
-import type { LimitReason } from '../backends.js';
 
 /** Dimension order; ties between equal waits are reported in this order. */
 export const REASONS: readonly LimitReason[] = ['requests', 'tokens', 'budget'];

@@ -5,7 +5,7 @@ import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { Mail } from '../agent/mail.js';
 import type { Handoff } from '../agent/run.js';
 import { usageSnapshot } from '../agent/usage.js';
-import type { LimiterBackend } from '../backends.js';
+import type { LimiterBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import type { ContextOptions } from '../context/policy.js';
 import { TroupeError } from '../errors.js';

@@ -1,3 +1,12 @@
+import type {
+  Claim,
+  ClaimQuery,
+  ClaimRequest,
+  ClaimResult,
+  Discovery,
+  DiscoveryQuery,
+  SharedStateBackend,
+} from '../backend/interfaces.js';
 import {
   parseClaimQuery,
   parseClaimRange,
@@ -12,15 +21,6 @@ import {
   requireName,
   requireRecord,
 } from '../backend/validate.js';
-import type {
-  Claim,
-  ClaimQuery,
-  ClaimRequest,
-  ClaimResult,
-  Discovery,
-  DiscoveryQuery,
-  SharedStateBackend,
-} from '../backends.js';
 import type { Clock } from '../clock.js';
 import { firstAfter } from '../internal/first-after.js';
 import { ChurnMap } from './churn-map.js';

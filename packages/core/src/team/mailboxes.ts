@@ -1,5 +1,5 @@
 import { type Mail, mailFromMessage } from '../agent/mail.js';
-import type { BusBackend } from '../backends.js';
+import type { BusBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError } from '../errors.js';
 import { pause } from '../internal/pause.js';

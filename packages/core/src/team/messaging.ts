@@ -2,7 +2,7 @@ import type { RunEnd } from '../agent/env.js';
 import { type MailEnvelope, USER_SENDER } from '../agent/mail.js';
 import { failedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
-import type { BusBackend } from '../backends.js';
+import type { BusBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { abortedError, TroupeError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';

@@ -1,6 +1,6 @@
 // The team tools over the shared state: claims on regions of resources, and discoveries.
 import { z } from 'zod';
-import type { ClaimRequest, ClaimResult } from '../backends.js';
+import type { ClaimRequest, ClaimResult } from '../backend/interfaces.js';
 import { type EventSink, sinkWants } from '../events/team-events.js';
 import { type AnyTool, defineTool, type ToolContext } from '../tools/define-tool.js';
 import type { TeamToolServices } from './team-tools.js';

@@ -1,5 +1,5 @@
 import type { Mail } from '../agent/mail.js';
-import type { SharedStateBackend } from '../backends.js';
+import type { SharedStateBackend } from '../backend/interfaces.js';
 import type { Clock, TimerHandle } from '../clock.js';
 import { TroupeError } from '../errors.js';
 import type { EventHub } from '../events/event-hub.js';

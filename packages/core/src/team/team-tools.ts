@@ -1,5 +1,5 @@
 import type { RunResult } from '../agent/run-result.js';
-import type { BusBackend, MaybePromise, SharedStateBackend } from '../backends.js';
+import type { BusBackend, MaybePromise, SharedStateBackend } from '../backend/interfaces.js';
 import type { AgentState, EventSink } from '../events/team-events.js';
 import type { AnyTool } from '../tools/define-tool.js';
 import { delegationTools } from './delegation-tools.js';

@@ -1,6 +1,6 @@
 // What every team tool shares: answering synchronously when its backend did, and tool errors
 // that name their code first.
-import type { MaybePromise } from '../backends.js';
+import type { MaybePromise } from '../backend/interfaces.js';
 import { TroupeError } from '../errors.js';
 
 /**

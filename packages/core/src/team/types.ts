@@ -1,7 +1,7 @@
 import type { AgentDefinition } from '../agent/define-agent.js';
 import type { AgentInspector, WhenBusy } from '../agent/machine.js';
 import type { RunResult } from '../agent/run-result.js';
-import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backends.js';
+import type { BusBackend, LimiterBackend, SharedStateBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import type { ContextOptions } from '../context/policy.js';
 import type { EventListener, EventStream, EventStreamOptions } from '../events/event-hub.js';
@@ -9,8 +9,8 @@ import type { AgentState, TeamEvent, TeamEventType, Usage } from '../events/team
 import type { IdGenerator } from '../ids.js';
 import type { ChatMessage } from '../model.js';
 import type { AgentSource, PlacementOption } from '../placement/types.js';
-import type { WriteErrorHandler } from '../session/retry.js';
 import type { ResidencyStats } from '../session/residency.js';
+import type { WriteErrorHandler } from '../session/retry.js';
 import type { SessionStore } from '../session/types.js';
 import type { Role } from '../tools/tool-set.js';
 import type { TracingOption } from '../tracing/options.js';

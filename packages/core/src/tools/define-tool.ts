@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import type { MaybePromise } from '../backend/interfaces.js';
 import { checkOptionNames } from '../backend/validate.js';
-import type { MaybePromise } from '../backends.js';
 import type { Clock } from '../clock.js';
 import { invalidArgument } from '../errors.js';
 import type { ContextUpdate } from './context-update.js';

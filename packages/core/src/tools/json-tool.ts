@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MaybePromise } from '../backends.js';
+import type { MaybePromise } from '../backend/interfaces.js';
 import { invalidArgument } from '../errors.js';
 import type { JsonSchema } from '../model.js';
 import { defineTool, type Tool, type ToolContext } from './define-tool.js';

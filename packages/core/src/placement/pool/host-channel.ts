@@ -6,7 +6,7 @@ import type {
   Lease,
   LimiterBackend,
   SharedStateBackend,
-} from '../../backends.js';
+} from '../../backend/interfaces.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink } from '../../events/team-events.js';

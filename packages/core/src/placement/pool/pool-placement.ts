@@ -3,7 +3,7 @@ import type { RunEnd } from '../../agent/env.js';
 import type { Mail } from '../../agent/mail.js';
 import { closedResult } from '../../agent/run.js';
 import { addTotals, newUsage, type UsageCounter } from '../../agent/usage.js';
-import type { BusBackend, LimiterBackend, SharedStateBackend } from '../../backends.js';
+import type { BusBackend, LimiterBackend, SharedStateBackend } from '../../backend/interfaces.js';
 import { type Clock, systemClock } from '../../clock.js';
 import { invalidArgument, TroupeError } from '../../errors.js';
 import type { EventHub } from '../../events/event-hub.js';

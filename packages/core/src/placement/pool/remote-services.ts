@@ -11,7 +11,7 @@ import type {
   SharedStateBackend,
   TryAcquireOptions,
   WaitOptions,
-} from '../../backends.js';
+} from '../../backend/interfaces.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { abortedError, type TroupeError } from '../../errors.js';
 import type { TeamMember, TeamToolServices } from '../../team/team-tools.js';

@@ -1,4 +1,4 @@
-import type { BusBackend, Message } from '../../backends.js';
+import type { BusBackend, Message } from '../../backend/interfaces.js';
 import type { Clock } from '../../clock.js';
 import type { TeamDirectory } from '../../directory/types.js';
 import { invalidArgument, isTroupeError, TroupeError } from '../../errors.js';

@@ -1,4 +1,4 @@
-import type { BusBackend, Message, SharedStateBackend } from '../../backends.js';
+import type { BusBackend, Message, SharedStateBackend } from '../../backend/interfaces.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { DirectoryEntry } from '../../directory/types.js';
 import { isTroupeError, TroupeError } from '../../errors.js';

@@ -1,7 +1,7 @@
 import { mailFromMessage } from '../../agent/mail.js';
 import type { RunResult } from '../../agent/run-result.js';
 import { newUsage, usageSnapshot } from '../../agent/usage.js';
-import type { Message } from '../../backends.js';
+import type { Message } from '../../backend/interfaces.js';
 import type { ChatMessage } from '../../model.js';
 
 /** How many of the last handled mailbox messages a take-over answers again. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BusBackend, Message } from '../../backends.js';
+import type { BusBackend, Message } from '../../backend/interfaces.js';
 import type { SimulatedClock } from '../../clock.js';
 import type { ErrorCode } from '../../errors.js';
 import { TroupeError } from '../../errors.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Lease, LimiterBackend, RateLimitRule } from '../../backend/interfaces.js';
 import { DEFAULT_MAX_FEEDBACK_PAUSE_MS } from '../../backend/limiter-feedback.js';
 import { MAX_COST_USD, MAX_LIMIT_UNITS } from '../../backend/limiter-options.js';
-import type { Lease, LimiterBackend, RateLimitRule } from '../../backends.js';
 import type { SimulatedClock } from '../../clock.js';
 import { isTroupeError } from '../../errors.js';
 

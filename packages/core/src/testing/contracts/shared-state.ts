@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Claim, ClaimRequest, SharedStateBackend } from '../../backends.js';
+import type { Claim, ClaimRequest, SharedStateBackend } from '../../backend/interfaces.js';
+import { MAX_CLAIM_END } from '../../backend/method-inputs.js';
 import type { SimulatedClock } from '../../clock.js';
 import type { ErrorCode } from '../../errors.js';
 import { TroupeError } from '../../errors.js';
-import { MAX_CLAIM_END } from '../../backend/method-inputs.js';
 
 /**
  * What a shared-state contract `setup` returns: a fresh backend bound to `clock`.
