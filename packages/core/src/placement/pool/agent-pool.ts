@@ -74,7 +74,7 @@ export function requestPoolSize(threads: number | undefined): void {
 
 /**
  * The workers of the process. Agents go to a worker with room: first one of `preferred` (where
- * the team already has a host), else the least loaded; when all are full, a new worker starts.
+ * the team already has agents), else the least loaded; when all are full, a new worker starts.
  * Workers that died are replaced on the next placement, up to `threads` (not at once: a worker
  * that cannot start, e.g. without core's dist, would be started again and again).
  */

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { TroupeError } from '../../errors.js';
 import { workerExecArgv } from '../../worker-argv.js';
-import type { HostInit, WorkerMsg } from './protocol.js';
+import type { WorkerMsg, WorkerTeamInit } from './protocol.js';
 
 /**
  * The worker entry in core's dist. Under a TypeScript runner this module is src/…/*.ts; workers
@@ -16,17 +16,17 @@ function workerUrl(): URL {
   return new URL('./worker.js', here);
 }
 
-/** A host running on an {@link AgentWorker}: told when the worker goes. */
-export interface WorkerHost {
-  /** The worker died (exited, threw) or was stopped: the host and its agents are gone. */
+/** A team running on an {@link AgentWorker}: told when the worker goes. */
+export interface WorkerTeam {
+  /** The worker died (exited, threw) or was stopped: the team and its agents are gone. */
   workerGone(error: TroupeError): void;
 }
 
 /**
- * One worker thread of the agent pool. It runs hosts (one per team placed on it) and counts the
+ * One worker thread of the agent pool. It runs teams (one per team placed on it) and counts the
  * agents on it across teams: it takes a new agent only while that count is below the smallest
  * `agentsPerWorker` among the agents it holds and the new one. Its death (an exit, an uncaught
- * error) ends only its own hosts.
+ * error) ends only its own teams.
  */
 export class AgentWorker {
   readonly id: number;
@@ -34,7 +34,7 @@ export class AgentWorker {
   #agents = 0;
   /** `agentsPerWorker` -> agents placed on this worker under that limit. */
   readonly #limits = new Map<number, number>();
-  readonly #hosts = new Set<WorkerHost>();
+  readonly #teams = new Set<WorkerTeam>();
   readonly #worker: Worker;
   readonly #onGone: (worker: AgentWorker) => void;
 
@@ -46,7 +46,7 @@ export class AgentWorker {
       // Only when a test runner added the source condition (see workerExecArgv).
       ...(execArgv !== undefined && { execArgv }),
     });
-    // The hosts' ports hold the process while teams use them; an idle worker does not.
+    // The teams' ports hold the process while teams use them; an idle worker does not.
     this.#worker.unref();
     let thrown: unknown;
     this.#worker.on('error', (error) => {
@@ -97,19 +97,19 @@ export class AgentWorker {
     else this.#limits.set(limit, placed - 1);
   }
 
-  /** Starts a host on this worker; `init.port` is transferred to it. */
-  startHost(host: WorkerHost, init: HostInit): void {
-    this.#hosts.add(host);
-    const msg: WorkerMsg = { t: 'host', init };
+  /** Starts a team on this worker; `init.port` is transferred to it. */
+  startTeam(team: WorkerTeam, init: WorkerTeamInit): void {
+    this.#teams.add(team);
+    const msg: WorkerMsg = { t: 'team', init };
     this.#worker.postMessage(msg, [init.port]);
   }
 
-  /** The host has closed: the worker no longer tells it anything. */
-  endHost(host: WorkerHost): void {
-    this.#hosts.delete(host);
+  /** The team has closed: the worker no longer tells it anything. */
+  endTeam(team: WorkerTeam): void {
+    this.#teams.delete(team);
   }
 
-  /** Stops the thread; its remaining hosts are told it is gone (with `ERR_CLOSED`). */
+  /** Stops the thread; its remaining teams are told it is gone (with `ERR_CLOSED`). */
   async stop(): Promise<void> {
     this.#gone(new TroupeError('ERR_CLOSED', `pool worker ${this.id} stopped`));
     await this.#worker.terminate();
@@ -118,9 +118,9 @@ export class AgentWorker {
   #gone(error: TroupeError): void {
     if (!this.#alive) return;
     this.#alive = false;
-    const hosts = [...this.#hosts];
-    this.#hosts.clear();
+    const teams = [...this.#teams];
+    this.#teams.clear();
     this.#onGone(this);
-    for (const host of hosts) host.workerGone(error);
+    for (const team of teams) team.workerGone(error);
   }
 }

@@ -23,7 +23,7 @@ import type {
 } from '../types.js';
 import { type AgentPoolShare, acquireAgentPool, requestPoolSize } from './agent-pool.js';
 import type { AgentWorker } from './agent-worker.js';
-import { type ChannelContext, HostChannel } from './host-channel.js';
+import { type ChannelContext, TeamChannel } from './team-channel.js';
 
 /** What a pool placement needs from its team. */
 export interface PoolPlacementOptions {
@@ -34,7 +34,7 @@ export interface PoolPlacementOptions {
   readonly bus: BusBackend;
   readonly events: EventHub;
   roster(): Promise<TeamMember[]>;
-  /** What the hosts' team tools reach in the coordinator (who exists, asks). */
+  /** What the worker teams' team tools reach in the coordinator (who exists, asks). */
   readonly team: Pick<TeamToolServices, 'exists' | 'ask'>;
   readonly limiterKeys: readonly string[] | undefined;
   readonly defaults: AgentDefaults | undefined;
@@ -49,7 +49,7 @@ const BUSY = new Set<AgentState>([
 ]);
 
 interface RemoteAgent {
-  host: HostChannel;
+  channel: TeamChannel;
   readonly source: AgentModuleRef;
   readonly role: Role | undefined;
   state: AgentState;
@@ -62,7 +62,7 @@ interface RemoteAgent {
 }
 
 /**
- * Agents in the process-wide agent pool (agent-pool.ts). The team has one host on each worker
+ * Agents in the process-wide agent pool (agent-pool.ts). The team has one worker team (and a channel to it) on each worker
  * its agents are placed on, and keeps the services and a mirror of each agent's state and usage.
  * A worker holds at most `agentsPerWorker` agents, so a worker that dies takes only those: each
  * is reported to the supervisor as failed, and a restart respawns it on a live worker (with fresh
@@ -73,13 +73,13 @@ class PoolPlacement implements Placement {
   readonly #options: PoolPlacementOptions;
   readonly #threads: number | undefined;
   readonly #perWorker: number;
-  /** Every host not yet closed or dead, and the live ones by worker. */
-  readonly #hosts: HostChannel[] = [];
-  readonly #hostOn = new Map<AgentWorker, HostChannel>();
+  /** Every channel not yet closed or dead, and the live ones by worker. */
+  readonly #channels: TeamChannel[] = [];
+  readonly #channelOn = new Map<AgentWorker, TeamChannel>();
   readonly #agents = new Map<string, RemoteAgent>();
   readonly #ctx: ChannelContext;
   #share: AgentPoolShare | undefined;
-  #nextHost = 0;
+  #nextChannel = 0;
   #wake: (() => void)[] = [];
 
   constructor(options: PoolPlacementOptions) {
@@ -119,7 +119,7 @@ class PoolPlacement implements Placement {
       },
     };
     options.events.watchTypes((types) => {
-      for (const host of this.#hosts) host.tell({ t: 'events', types });
+      for (const channel of this.#channels) channel.tell({ t: 'events', types });
     });
   }
 
@@ -128,10 +128,10 @@ class PoolPlacement implements Placement {
     if (!isModuleRef(source)) {
       throw invalidArgument('pool placement spawns agents by module: { module, export }', { name });
     }
-    const host = this.#pickHost(name);
+    const channel = this.#pickChannel(name);
     const { whenBusy, leaseTimeoutMs } = request;
     const agent: RemoteAgent = {
-      host,
+      channel,
       source,
       role,
       state: 'idle',
@@ -142,10 +142,10 @@ class PoolPlacement implements Placement {
     };
     this.#agents.set(name, agent);
     try {
-      await host.request({ t: 'spawn', name, source, role, whenBusy, leaseTimeoutMs }, name);
+      await channel.request({ t: 'spawn', name, source, role, whenBusy, leaseTimeoutMs }, name);
     } catch (error) {
       if (this.#agents.get(name) === agent) this.#agents.delete(name);
-      this.#leave(host, name);
+      this.#leave(channel, name);
       throw error;
     }
   }
@@ -157,17 +157,17 @@ class PoolPlacement implements Placement {
       return;
     }
     // A dead worker's agent gets these again from its mailbox after its restart.
-    agent.host.tell({ t: 'deliver', agent: name, mails });
+    agent.channel.tell({ t: 'deliver', agent: name, mails });
   }
 
   cursor(name: string, rebase?: number): Promise<number> {
-    return this.#get(name).host.request<number>({ t: 'cursor', agent: name, rebase }, name);
+    return this.#get(name).channel.request<number>({ t: 'cursor', agent: name, rebase }, name);
   }
 
   quiet(name: string): boolean {
     const agent = this.#agents.get(name);
     if (agent === undefined) return true;
-    return !BUSY.has(agent.state) && agent.host.quiet;
+    return !BUSY.has(agent.state) && agent.channel.quiet;
   }
 
   #ended(name: string, end: RunEnd): void {
@@ -178,7 +178,7 @@ class PoolPlacement implements Placement {
 
   cancel(name: string): Promise<boolean> {
     const agent = this.#get(name);
-    return agent.host.request<boolean>({ t: 'cancel', agent: name }, name);
+    return agent.channel.request<boolean>({ t: 'cancel', agent: name }, name);
   }
 
   async decide(
@@ -188,21 +188,21 @@ class PoolPlacement implements Placement {
     decision: ApprovalDecision,
   ): Promise<void> {
     const agent = this.#get(name);
-    await agent.host.request({ t: 'decide', agent: name, runId, callId, decision }, name);
+    await agent.channel.request({ t: 'decide', agent: name, runId, callId, decision }, name);
   }
 
   async restart(name: string): Promise<void> {
     const agent = this.#get(name);
-    if (agent.host.alive) {
-      await agent.host.request({ t: 'restart', agent: name }, name);
+    if (agent.channel.alive) {
+      await agent.channel.request({ t: 'restart', agent: name }, name);
       agent.state = 'idle';
       return;
     }
     // Its worker died: spawn it afresh on a live worker.
-    this.#leave(agent.host, name);
-    const host = this.#pickHost(name);
-    agent.host = host;
-    await host.request(
+    this.#leave(agent.channel, name);
+    const channel = this.#pickChannel(name);
+    agent.channel = channel;
+    await channel.request(
       {
         t: 'spawn',
         name,
@@ -220,7 +220,7 @@ class PoolPlacement implements Placement {
     const agent = this.#get(name);
     agent.state = 'failed';
     agent.failedForGood = true;
-    agent.host.tell({ t: 'markFailed', agent: name });
+    agent.channel.tell({ t: 'markFailed', agent: name });
   }
 
   async stop(name: string): Promise<void> {
@@ -228,9 +228,9 @@ class PoolPlacement implements Placement {
     if (agent === undefined) return;
     this.#agents.delete(name);
     try {
-      if (agent.host.alive) await agent.host.request({ t: 'stop', agent: name }, name);
+      if (agent.channel.alive) await agent.channel.request({ t: 'stop', agent: name }, name);
     } finally {
-      this.#leave(agent.host, name);
+      this.#leave(agent.channel, name);
     }
   }
 
@@ -243,11 +243,11 @@ class PoolPlacement implements Placement {
   }
 
   history(name: string): Promise<ChatMessage[]> {
-    return this.#get(name).host.request<ChatMessage[]>({ t: 'history', agent: name }, name);
+    return this.#get(name).channel.request<ChatMessage[]>({ t: 'history', agent: name }, name);
   }
 
   context(name: string): Promise<Readonly<Record<string, unknown>>> {
-    return this.#get(name).host.request({ t: 'context', agent: name }, name);
+    return this.#get(name).channel.request({ t: 'context', agent: name }, name);
   }
 
   /**
@@ -256,7 +256,7 @@ class PoolPlacement implements Placement {
    */
   async restore(name: string, session: RestoredSession): Promise<void> {
     const agent = this.#get(name);
-    await agent.host.request({ t: 'restore', agent: name, session }, name);
+    await agent.channel.request({ t: 'restore', agent: name, session }, name);
     // Replaced, not added to: after its worker died, the mirror still holds the lost totals.
     Object.assign(agent.usage, newUsage());
     addTotals(agent.usage, session.usage);
@@ -264,23 +264,23 @@ class PoolPlacement implements Placement {
 
   /** Derived states live where the derivers do, in the worker: they come back as clones. */
   derived(name: string): Promise<Record<string, unknown>> {
-    return this.#get(name).host.request({ t: 'derived', agent: name }, name);
+    return this.#get(name).channel.request({ t: 'derived', agent: name }, name);
   }
 
   /** False for an agent this placement no longer holds (stopped, or the team closed). */
   lost(name: string): boolean {
     const agent = this.#agents.get(name);
-    return agent !== undefined && !agent.host.alive;
+    return agent !== undefined && !agent.channel.alive;
   }
 
-  /** Resolves when every host has processed all it was sent and nothing is queued either way. */
+  /** Resolves when every channel has processed all it was sent and nothing is queued either way. */
   async settled(): Promise<void> {
     for (;;) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.#hosts.every((host) => host.quiet)) {
+      if (this.#channels.every((channel) => channel.quiet)) {
         // Replies to the last batch may still be on their way through our own microtasks.
         await new Promise((resolve) => setImmediate(resolve));
-        if (this.#hosts.every((host) => host.quiet)) return;
+        if (this.#channels.every((channel) => channel.quiet)) return;
         continue;
       }
       await new Promise<void>((resolve) => this.#wake.push(resolve));
@@ -288,11 +288,12 @@ class PoolPlacement implements Placement {
   }
 
   async close(): Promise<void> {
-    const hosts = this.#hosts.splice(0);
-    this.#hostOn.clear();
-    await Promise.all(hosts.map((host) => host.close()));
-    // Slots are given back once the hosts have closed: an emptied worker may then be stopped.
-    for (const host of hosts) for (const name of [...host.agents]) this.#leave(host, name);
+    const channels = this.#channels.splice(0);
+    this.#channelOn.clear();
+    await Promise.all(channels.map((channel) => channel.close()));
+    // Slots are given back once the channels have closed: an emptied worker may then be stopped.
+    for (const channel of channels)
+      for (const name of [...channel.agents]) this.#leave(channel, name);
     this.#agents.clear();
     const share = this.#share;
     this.#share = undefined;
@@ -306,45 +307,45 @@ class PoolPlacement implements Placement {
     return agent;
   }
 
-  /** The host of a worker with room for agent `name` (its slot taken), started if need be. */
-  #pickHost(name: string): HostChannel {
+  /** The channel of a worker with room for agent `name` (its slot taken), started if need be. */
+  #pickChannel(name: string): TeamChannel {
     this.#share ??= acquireAgentPool(this.#threads);
-    const worker = this.#share.place(this.#perWorker, this.#hostOn.keys());
-    let host = this.#hostOn.get(worker);
-    if (host === undefined) {
-      host = this.#startHost(worker);
-      this.#hostOn.set(worker, host);
+    const worker = this.#share.place(this.#perWorker, this.#channelOn.keys());
+    let channel = this.#channelOn.get(worker);
+    if (channel === undefined) {
+      channel = this.#startTeam(worker);
+      this.#channelOn.set(worker, channel);
     }
-    host.agents.add(name);
-    return host;
+    channel.agents.add(name);
+    return channel;
   }
 
-  /** Agent `name` is no longer on `host`: its worker slot is given back. */
-  #leave(host: HostChannel, name: string): void {
-    if (!host.agents.delete(name)) return;
-    this.#share?.free(host.worker, this.#perWorker);
+  /** Agent `name` is no longer on `channel`: its worker slot is given back. */
+  #leave(channel: TeamChannel, name: string): void {
+    if (!channel.agents.delete(name)) return;
+    this.#share?.free(channel.worker, this.#perWorker);
   }
 
-  #startHost(worker: AgentWorker): HostChannel {
+  #startTeam(worker: AgentWorker): TeamChannel {
     const options = this.#options;
-    const host = new HostChannel(++this.#nextHost, worker, this.#ctx, {
+    const channel = new TeamChannel(++this.#nextChannel, worker, this.#ctx, {
       clock: options.clock === systemClock ? 'system' : 'remote',
       eventTypes: options.events.wantedTypes(),
       persist: options.hooks.afterTurn !== undefined,
       limiterKeys: options.limiterKeys,
       defaults: options.defaults,
     });
-    this.#hosts.push(host);
-    return host;
+    this.#channels.push(channel);
+    return channel;
   }
 
-  #onDeath(channel: HostChannel, error: TroupeError): void {
-    const index = this.#hosts.indexOf(channel);
-    if (index >= 0) this.#hosts.splice(index, 1);
-    if (this.#hostOn.get(channel.worker) === channel) this.#hostOn.delete(channel.worker);
+  #onDeath(channel: TeamChannel, error: TroupeError): void {
+    const index = this.#channels.indexOf(channel);
+    if (index >= 0) this.#channels.splice(index, 1);
+    if (this.#channelOn.get(channel.worker) === channel) this.#channelOn.delete(channel.worker);
     for (const name of channel.agents) {
       const agent = this.#agents.get(name);
-      if (agent === undefined || agent.host !== channel) continue;
+      if (agent === undefined || agent.channel !== channel) continue;
       agent.state = 'failed';
       this.#options.hooks.onFailure(name, error);
     }

@@ -11,7 +11,7 @@ import type { AgentDefaults } from '../inline.js';
 import type { AgentModuleRef, TurnRecord } from '../types.js';
 
 /**
- * The coordinator <-> worker-host protocol. Each side sends arrays of small messages, batched per
+ * The coordinator <-> worker-team protocol. Each side sends arrays of small messages, batched per
  * event-loop turn (one postMessage per turn, not per message: a cross-thread hop costs ~100 µs
  * alone, a message in a batch well under 1 µs). `now` is the coordinator clock when sent; `ack`
  * is the last batch the sender has fully processed (the coordinator's quiescence check).
@@ -30,10 +30,10 @@ export interface WireError {
   readonly details?: Record<string, unknown>;
 }
 
-/** Services a host reaches in the coordinator. */
+/** Services a worker team reaches in the coordinator. */
 export type Service = 'state' | 'bus' | 'limiter' | 'roster' | 'team';
 
-/** Coordinator -> host. */
+/** Coordinator -> worker team. */
 export type DownMsg =
   | {
       readonly t: 'spawn';
@@ -73,11 +73,11 @@ export type DownMsg =
       readonly decision: ApprovalDecision;
     }
   | { readonly t: 'timer'; readonly id: number; readonly at: number }
-  /** The event types the coordinator's listeners take (`'*'`: all); hosts build only these. */
+  /** The event types the coordinator's listeners take (`'*'`: all); worker teams build only these. */
   | { readonly t: 'events'; readonly types: readonly string[] }
   | { readonly t: 'close' };
 
-/** Host -> coordinator. */
+/** Worker team -> coordinator. */
 export type UpMsg =
   | {
       readonly t: 'call';
@@ -100,7 +100,7 @@ export type UpMsg =
   | { readonly t: 'failure'; readonly agent: string; readonly error: WireError }
   | { readonly t: 'event'; readonly event: TeamEvent }
   | { readonly t: 'turn'; readonly agent: string; readonly record: TurnRecord }
-  /** The host's last batch: everything it had to say (turn records of cancelled runs) is in. */
+  /** The worker team's last batch: everything it had to say (turn records of cancelled runs) is in. */
   | { readonly t: 'closed' }
   | { readonly t: 'ended'; readonly agent: string; readonly end: RunEnd }
   | { readonly t: 'taken'; readonly agent: string; readonly seq: number };
@@ -112,17 +112,17 @@ export type ReplyMsg =
 
 export type Msg = DownMsg | UpMsg | ReplyMsg;
 
-/** Coordinator -> a worker thread (on its own port): start a host. `init.port` is transferred. */
-export type WorkerMsg = { readonly t: 'host'; readonly init: HostInit };
+/** Coordinator -> a worker thread (on its own port): start a worker team. `init.port` is transferred. */
+export type WorkerMsg = { readonly t: 'team'; readonly init: WorkerTeamInit };
 
-/** What a host is started with. */
-export interface HostInit {
+/** What a worker team is started with. */
+export interface WorkerTeamInit {
   readonly port: MessagePort;
-  readonly hostId: number;
+  readonly channelId: number;
   /** `system` runs timers in the worker; `remote` proxies every timer to the coordinator's clock. */
   readonly clock: 'system' | 'remote';
   readonly now: number;
-  /** The event types wanted when the host starts (see the `events` message). */
+  /** The event types wanted when the worker team starts (see the `events` message). */
   readonly eventTypes: readonly string[];
   readonly persist: boolean;
   readonly limiterKeys: readonly string[] | undefined;

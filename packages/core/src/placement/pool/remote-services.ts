@@ -23,7 +23,7 @@ interface Pending {
 }
 
 /**
- * The host's side of service calls: each call is a message in the next batch and a promise
+ * The worker team's side of service calls: each call is a message in the next batch and a promise
  * settled by the coordinator's reply. An aborted call rejects at once and tells the coordinator.
  */
 export class RpcClient {
@@ -76,7 +76,7 @@ export class RpcClient {
     else pending.reject(fromWire(msg.error));
   }
 
-  /** Rejects every pending call (the host is closing). */
+  /** Rejects every pending call (the worker team is closing). */
   failAll(error: TroupeError): void {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();

@@ -2,7 +2,7 @@ import type { EventSink, TeamEvent, TeamEventType } from '../../events/team-even
 import type { Outbox } from './protocol.js';
 
 /**
- * The host's event sink: it mirrors which types the coordinator's listeners take, so emitters
+ * The worker team's event sink: it mirrors which types the coordinator's listeners take, so emitters
  * build (and the port carries) only those; model deltas stay off unless someone listens to them.
  */
 export class WorkerEvents implements EventSink {

@@ -1,4 +1,4 @@
-// One "host" per (team, worker): a team's agents on one worker thread of the agent pool. Runs in
+// One "worker team" per (team, worker): a team's agents on one worker thread of the agent pool. Runs in
 // the worker (worker.ts, from core's dist); agents come from module specifiers (plain JS Node
 // can import).
 import { type Clock, systemClock } from '../../clock.js';
@@ -10,10 +10,10 @@ import type { TurnRecord } from '../types.js';
 import {
   type Batch,
   type DownMsg,
-  type HostInit,
   Outbox,
   type ReplyMsg,
   toWire,
+  type WorkerTeamInit,
 } from './protocol.js';
 import {
   RemoteClock,
@@ -69,9 +69,9 @@ function batchTurns(outbox: Outbox): (agent: string, record: TurnRecord) => void
   };
 }
 
-/** The host's agents: an {@link InlinePlacement} whose services are proxies of the coordinator's. */
-function hostAgents(
-  init: HostInit,
+/** The worker team's agents: an {@link InlinePlacement} whose services are proxies of the coordinator's. */
+function workerTeamAgents(
+  init: WorkerTeamInit,
   outbox: Outbox,
   clock: Clock,
   rpc: RpcClient,
@@ -108,7 +108,7 @@ function hostAgents(
   return agents;
 }
 
-/** What a host does on the coordinator's requests (the messages with a `rid`). */
+/** What a worker team does on the coordinator's requests (the messages with a `rid`). */
 function request(
   agents: InlinePlacement,
   msg: Extract<DownMsg, { rid: number }>,
@@ -144,17 +144,17 @@ function request(
 }
 
 /**
- * Runs one host until the coordinator says `close`: agents run in an {@link InlinePlacement}
+ * Runs one worker team until the coordinator says `close`: agents run in an {@link InlinePlacement}
  * whose services are proxies of the coordinator's (state, bus, limiter, clock, roster).
  */
-export function runHost(init: HostInit): Promise<void> {
+export function runWorkerTeam(init: WorkerTeamInit): Promise<void> {
   const { port } = init;
   let remoteClock: RemoteClock | undefined;
   const outbox = new Outbox(port, () => (remoteClock ?? systemClock).now());
   remoteClock = init.clock === 'remote' ? new RemoteClock(outbox, init.now) : undefined;
   const rpc = new RpcClient(outbox);
   const events = new WorkerEvents(outbox, init.eventTypes);
-  const agents = hostAgents(init, outbox, remoteClock ?? systemClock, rpc, events);
+  const agents = workerTeamAgents(init, outbox, remoteClock ?? systemClock, rpc, events);
 
   return new Promise<void>((resolve) => {
     const close = async (): Promise<void> => {

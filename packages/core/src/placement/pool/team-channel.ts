@@ -12,19 +12,19 @@ import { TroupeError } from '../../errors.js';
 import type { AgentState, EventSink } from '../../events/team-events.js';
 import type { AskRequest, TeamMember, TeamToolServices } from '../../team/team-tools.js';
 import type { TurnRecord } from '../types.js';
-import type { AgentWorker, WorkerHost } from './agent-worker.js';
+import type { AgentWorker, WorkerTeam } from './agent-worker.js';
 import {
   type Batch,
   type DownMsg,
   fromWire,
-  type HostInit,
   Outbox,
   type ReplyMsg,
   toWire,
   type UpMsg,
+  type WorkerTeamInit,
 } from './protocol.js';
 
-/** What a host's channel serves and reports to, in the coordinator. */
+/** What a worker team's channel serves and reports to, in the coordinator. */
 export interface ChannelContext {
   readonly clock: Clock;
   readonly state: SharedStateBackend;
@@ -32,16 +32,16 @@ export interface ChannelContext {
   readonly limiter: LimiterBackend;
   readonly events: EventSink;
   roster(): Promise<TeamMember[]>;
-  /** Who exists and asks (`ask_agent`), served for the host's team tools. */
+  /** Who exists and asks (`ask_agent`), served for the worker team's team tools. */
   readonly team: Pick<TeamToolServices, 'exists' | 'ask'>;
   onState(agent: string, state: AgentState): void;
   onRunEnd(agent: string, end: RunEnd): void;
   onTaken(agent: string, seq: number): void;
   onFailure(agent: string, error: TroupeError): void;
   readonly afterTurn: ((agent: string, record: TurnRecord) => void) | undefined;
-  /** The host's worker died (exited, threw) or was stopped: its agents are gone. */
-  onDeath(channel: HostChannel, error: TroupeError): void;
-  /** Called after every batch from any host (wakes `settled()` waiters). */
+  /** The worker team's worker died (exited, threw) or was stopped: its agents are gone. */
+  onDeath(channel: TeamChannel, error: TroupeError): void;
+  /** Called after every batch from any channel (wakes `settled()` waiters). */
   onActivity(): void;
 }
 
@@ -60,11 +60,11 @@ const STATE_METHODS = new Set(['claim', 'release', 'renew', 'claims', 'discover'
 const BUS_METHODS = new Set(['post', 'read', 'wait']);
 
 /**
- * The coordinator's end of one host (a team's agents on one {@link AgentWorker}): requests to it
+ * The coordinator's end of one channel (a team's agents on one {@link AgentWorker}): requests to it
  * (spawn, send, ...), and the services it calls back (state, bus, limiter with leases by id,
  * clock timers, roster), all batched.
  */
-export class HostChannel implements WorkerHost {
+export class TeamChannel implements WorkerTeam {
   readonly id: number;
   readonly worker: AgentWorker;
   readonly agents = new Set<string>();
@@ -76,7 +76,7 @@ export class HostChannel implements WorkerHost {
   readonly #timers = new Map<number, TimerHandle>();
   readonly #leases = new Map<number, Lease>();
   readonly #aborts = new Map<number, AbortController>();
-  /** Resolves on the host's last batch (or its death): nothing more will come from it. */
+  /** Resolves on the worker team's last batch (or its death): nothing more will come from it. */
   readonly #finished: Promise<void>;
   #finish!: () => void;
   #nextRid = 0;
@@ -87,7 +87,7 @@ export class HostChannel implements WorkerHost {
     id: number,
     worker: AgentWorker,
     ctx: ChannelContext,
-    init: Omit<HostInit, 'port' | 'hostId' | 'now'>,
+    init: Omit<WorkerTeamInit, 'port' | 'channelId' | 'now'>,
   ) {
     this.id = id;
     this.worker = worker;
@@ -99,22 +99,22 @@ export class HostChannel implements WorkerHost {
       this.#finish = resolve;
     });
     port1.on('message', (batch: Batch) => this.#onBatch(batch));
-    const payload: HostInit = { ...init, port: port2, hostId: id, now: ctx.clock.now() };
-    worker.startHost(this, payload);
+    const payload: WorkerTeamInit = { ...init, port: port2, channelId: id, now: ctx.clock.now() };
+    worker.startTeam(this, payload);
   }
 
   workerGone(error: TroupeError): void {
     this.#die(error);
   }
 
-  /** True when the host has processed everything sent and nothing waits to be sent. */
+  /** True when the channel has processed everything sent and nothing waits to be sent. */
   get quiet(): boolean {
     return !this.alive || (this.#outbox.pending === 0 && this.#acked === this.#outbox.sent);
   }
 
   request<T>(msg: Request, _agent: string): Promise<T> {
     if (!this.alive) {
-      return Promise.reject(new TroupeError('ERR_INTERNAL', `pool host ${this.id} is gone`));
+      return Promise.reject(new TroupeError('ERR_INTERNAL', `pool channel ${this.id} is gone`));
     }
     const rid = ++this.#nextRid;
     return new Promise<T>((resolve, reject) => {
@@ -130,16 +130,16 @@ export class HostChannel implements WorkerHost {
     if (this.alive) this.#outbox.push(msg);
   }
 
-  /** Asks the host to stop its agents and close; resolves on its last batch (or its death). */
+  /** Asks the channel to stop its agents and close; resolves on its last batch (or its death). */
   async close(): Promise<void> {
     if (this.alive) {
       this.#outbox.push({ t: 'close' });
-      // The host's last batch (or its worker's death): the turn records of runs cancelled by the
+      // The worker team's last batch (or its worker's death): the turn records of runs cancelled by the
       // close reach the saver first.
       await this.#finished;
     }
     this.alive = false;
-    this.worker.endHost(this);
+    this.worker.endTeam(this);
     const closed = new TroupeError('ERR_CLOSED', 'the team is closed');
     for (const pending of this.#pending.values()) pending.reject(closed);
     this.#pending.clear();
@@ -329,7 +329,7 @@ export class HostChannel implements WorkerHost {
     this.#ctx.onActivity();
   }
 
-  /** Gives back what the host held in the coordinator: timers, leases, waits. */
+  /** Gives back what the channel held in the coordinator: timers, leases, waits. */
   #release(): void {
     for (const handle of this.#timers.values()) this.#ctx.clock.clearTimeout(handle);
     this.#timers.clear();
@@ -339,7 +339,7 @@ export class HostChannel implements WorkerHost {
     }
     this.#leases.clear();
     for (const controller of this.#aborts.values())
-      controller.abort(new TroupeError('ERR_CLOSED', 'pool host closed'));
+      controller.abort(new TroupeError('ERR_CLOSED', 'pool channel closed'));
     this.#aborts.clear();
     this.#outbox.close();
     this.#port.close();
