@@ -10,7 +10,7 @@ export type {
   EmbeddingsResponse,
   OpenAIEmbeddingsOptions,
 } from './openai-embeddings.js';
-export { openaiEmbeddings } from './openai-embeddings.js';
+export { OPENAI_EMBEDDINGS_OPTIONS, openaiEmbeddings } from './openai-embeddings.js';
 export type { OpenAIResponsesOptions } from './openai-responses.js';
 export { openaiResponses } from './openai-responses.js';
 export type { ProviderOptions, RetryInfo } from './options.js';

@@ -11,6 +11,7 @@ import {
   parseBaseURL,
   requireString,
   resolveOptions,
+  SHARED_OPTIONS,
 } from './options.js';
 
 /**
@@ -81,6 +82,15 @@ export interface EmbeddingsModel {
 }
 
 const OWN_OPTIONS = ['baseURL', 'apiKey', 'model', 'dimensions'];
+
+/**
+ * Every option name {@link openaiEmbeddings} takes: its own and the shared provider options
+ * but `stream` and `pricing`. For wrappers that pass options on and check names up front.
+ */
+export const OPENAI_EMBEDDINGS_OPTIONS: readonly string[] = Object.freeze([
+  ...OWN_OPTIONS,
+  ...SHARED_OPTIONS.filter((name) => name !== 'stream' && name !== 'pricing'),
+]);
 
 function estimate(input: readonly string[]): number {
   let chars = 0;

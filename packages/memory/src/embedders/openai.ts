@@ -6,7 +6,7 @@ import {
   TroupeError,
 } from '@troupe/core';
 import type { EmbeddingsModel, OpenAIEmbeddingsOptions } from '@troupe/providers';
-import { openaiEmbeddings } from '@troupe/providers';
+import { OPENAI_EMBEDDINGS_OPTIONS, openaiEmbeddings } from '@troupe/providers';
 import { z } from 'zod';
 import { parseStrictOptions } from '../internal/validate.js';
 import type { Embedder } from './embedder.js';
@@ -64,25 +64,13 @@ const ownSchema = z.object({
   leaseTimeoutMs: z.number().positive().optional(),
 });
 
-/** The names `openaiEmbeddings` takes besides those above (it checks their values). */
-const PROVIDER_OPTIONS = [
-  'baseURL',
-  'apiKey',
-  'model',
-  'clock',
-  'firstByteTimeoutMs',
-  'idleTimeoutMs',
-  'maxRetries',
-  'retryBaseDelayMs',
-  'retryMaxDelayMs',
-  'maxRetryAfterMs',
-  'rng',
-  'seed',
-  'connections',
-  'dispatcher',
-  'headers',
-  'onRetry',
-];
+/**
+ * The names `openaiEmbeddings` takes besides those above (it checks their values); `id` is not
+ * one an embedder takes.
+ */
+const PROVIDER_OPTIONS = OPENAI_EMBEDDINGS_OPTIONS.filter(
+  (name) => name !== 'id' && !(name in ownSchema.shape),
+);
 
 const WHAT = 'createOpenAIEmbedder options';
 
