@@ -14,7 +14,9 @@ describe('pool placement', () => {
   it('loses only the dead worker’s agents, and the supervisor restarts them', async () => {
     const { team, clock } = makeTeam('pool', { supervision: { maxRestarts: 1, windowMs: 60_000 } });
     try {
-      const names = ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'];
+      // Agents go to the least loaded worker: spawned alternately, the a's share one worker
+      // and the b's the other.
+      const names = ['a0', 'b0', 'a1', 'b1', 'a2', 'b2', 'a3', 'b3'];
       for (const name of names) await team.spawn(PUPPET, { name });
       const failed: string[] = [];
       const restarted: string[] = [];

@@ -73,8 +73,8 @@ export function requestPoolSize(threads: number | undefined): void {
 }
 
 /**
- * The workers of the process. Agents go to a worker with room: first one of `preferred` (where
- * the team already has agents), else the least loaded; when all are full, a new worker starts.
+ * The workers of the process. Agents go to the least loaded worker with room (on a tie, one of
+ * `preferred`, where the team already has agents); when all are full, a new worker starts.
  * Workers that died are replaced on the next placement, up to `threads` (not at once: a worker
  * that cannot start, e.g. without core's dist, would be started again and again).
  */
@@ -91,18 +91,18 @@ class AgentPool {
   place(limit: number, preferred: Iterable<AgentWorker>): AgentWorker {
     // The first placement starts the `threads` workers; later ones replace those that died.
     while (this.#workers.length < this.threads) this.#start();
+    // The least loaded worker with room, so a team's agents spread over the threads; on a tie,
+    // one where the team already is (one channel fewer).
+    const mine = new Set(preferred);
     let chosen: AgentWorker | undefined;
-    for (const worker of preferred) {
-      if (worker.hasRoom(limit)) {
+    for (const worker of this.#workers) {
+      if (!worker.hasRoom(limit)) continue;
+      if (
+        chosen === undefined ||
+        worker.agents < chosen.agents ||
+        (worker.agents === chosen.agents && mine.has(worker) && !mine.has(chosen))
+      )
         chosen = worker;
-        break;
-      }
-    }
-    if (chosen === undefined) {
-      for (const worker of this.#workers) {
-        if (worker.hasRoom(limit) && (chosen === undefined || worker.agents < chosen.agents))
-          chosen = worker;
-      }
     }
     chosen ??= this.#start();
     chosen.take(limit);
