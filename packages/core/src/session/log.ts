@@ -12,7 +12,7 @@ export type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types
  * Longest a transaction on a synchronous driver should hold the event loop, ms: batches are
  * sized to it (see `sliced`), so actors keep running while a large backlog is written.
  */
-const SLICE_MS = 4;
+const SLICE_MS = 1.5;
 
 /** A write round: `[offset, end)` is the transaction in flight, `[end, limit)` still to write. */
 interface Round {
