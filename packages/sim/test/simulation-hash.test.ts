@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
 import { parseScenario, runSimulation } from '@troupe/sim';
+import { describe, expect, it } from 'vitest';
 
 const scenario = parseScenario({
   name: 'tiny',
