@@ -4,6 +4,7 @@ export { defineAgent } from './agent/define-agent.js';
 export { DEFAULT_LEASE_TIMEOUT_MS } from './agent/lease.js';
 export type { AgentInspector, WhenBusy } from './agent/machine.js';
 export type { MailEnvelope, MailKind } from './agent/mail.js';
+export { inboxTopic } from './agent/mail.js';
 export type { RunResult } from './agent/run-result.js';
 export type * from './backend/interfaces.js';
 export type { BusOptions, MemoryBus } from './bus/bus.js';
@@ -101,7 +102,6 @@ export type { FollowOptions } from './team/distributed/events.js';
 export type { DistributedOptions } from './team/distributed/options.js';
 export type { SupervisionOptions } from './team/supervisor.js';
 export type { AskRequest, TeamMember } from './team/team-tools.js';
-export { inboxTopic } from './team/team-tools.js';
 export type {
   AgentRef,
   IdleOptions,

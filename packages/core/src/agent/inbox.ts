@@ -1,4 +1,4 @@
-import type { Mail } from './mail.js';
+import { inboxTopic, type Mail, topicCursorKey } from './mail.js';
 
 /**
  * The mailbox messages an agent holds: the ones queued for its next run and the ones steered
@@ -17,7 +17,7 @@ export class Inbox {
   readonly toolCursorKey: string;
 
   constructor(agent: string) {
-    this.toolCursorKey = `cursor:inbox:${agent}`;
+    this.toolCursorKey = topicCursorKey(inboxTopic(agent));
   }
 
   /** Last seq handled: taken into history by a run, or by `wait_messages` (in `context`). */

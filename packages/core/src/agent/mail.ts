@@ -6,6 +6,19 @@ import type { ChatMessage } from '../model.js';
  * answer someone awaits (`team.send`, `team.run`), a question from another agent (`ask_agent`)
  * or a task passed on (`handoff`).
  */
+/**
+ * The bus topic of an agent's inbox (`post_message({ to })` posts there).
+ *
+ * @example
+ * ```ts
+ * await bus.post(inboxTopic('ada'), { from: 'lead', body: 'please review' });
+ * ```
+ */
+export const inboxTopic = (agent: string): string => `inbox:${agent}`;
+
+/** The context key where `wait_messages` keeps its read position on a topic. */
+export const topicCursorKey = (topic: string): string => `cursor:${topic}`;
+
 export type MailKind = 'message' | 'send' | 'ask' | 'handoff';
 
 /**

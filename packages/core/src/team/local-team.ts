@@ -1,5 +1,6 @@
 import { approvalTarget } from '../agent/approval-record.js';
 import { checkLeaseTimeout, checkWhenBusy } from '../agent/define-agent.js';
+import { inboxTopic } from '../agent/mail.js';
 import { closedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
 import type { Clock } from '../clock.js';
@@ -16,7 +17,6 @@ import { parseDistributed } from './distributed/options.js';
 import type { TeamConfig } from './options.js';
 import { type Member, Members, nameOf, sender } from './team-members.js';
 import { runAndWait } from './team-run.js';
-import { inboxTopic } from './team-tools.js';
 import { type TeamParts, type TeamSelf, wireTeam } from './team-wiring.js';
 import type {
   AgentInfo,

@@ -1,9 +1,8 @@
-import { type Mail, mailFromMessage } from '../agent/mail.js';
+import { inboxTopic, type Mail, mailFromMessage } from '../agent/mail.js';
 import type { BusBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError } from '../errors.js';
 import { pause } from '../internal/pause.js';
-import { inboxTopic } from './team-tools.js';
 
 /** What the mailboxes deliver to and report to. */
 export interface MailboxesDeps {

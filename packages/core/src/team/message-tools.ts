@@ -1,25 +1,14 @@
 // The team tools over the bus: posting to a teammate, a topic or the team, and waiting for
 // messages.
 import { z } from 'zod';
-import { mailFromMessage } from '../agent/mail.js';
+import { inboxTopic, mailFromMessage, topicCursorKey } from '../agent/mail.js';
 import { sinkWants } from '../events/team-events.js';
 import { type AnyTool, defineTool, type ToolContext, toolResult } from '../tools/define-tool.js';
 import type { TeamToolServices } from './team-tools.js';
 import { andThen, toolError } from './tool-outcome.js';
 
-/**
- * The bus topic of an agent's inbox (`post_message({ to })` posts there).
- *
- * @example
- * ```ts
- * await bus.post(inboxTopic('ada'), { from: 'lead', body: 'please review' });
- * ```
- */
-export const inboxTopic = (agent: string): string => `inbox:${agent}`;
 /** The topic `post_message` uses without `to` or `topic`. */
 const TEAM_TOPIC = 'team';
-/** The context key where `wait_messages` keeps its read position on a topic. */
-const cursorKey = (topic: string): string => `cursor:${topic}`;
 
 // Input schemas are made once per module, not per team: the schema cache (tools/schema-cache.ts)
 // keys JSON Schema conversions by schema, so every team's tools hit it.
@@ -70,7 +59,7 @@ export function messageTools(services: TeamToolServices): AnyTool[] {
     input: waitInput,
     async run({ topic, timeoutMs }, ctx) {
       const target = topic ?? inboxTopic(ctx.agent);
-      const key = cursorKey(target);
+      const key = topicCursorKey(target);
       const cursor = ctx.context[key];
       let afterSeq = typeof cursor === 'number' ? cursor : 0;
       // Its own mailbox: after what its runs took too (the mailbox delivers the rest as runs).

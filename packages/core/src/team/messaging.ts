@@ -1,5 +1,5 @@
 import type { RunEnd } from '../agent/env.js';
-import { type MailEnvelope, USER_SENDER } from '../agent/mail.js';
+import { inboxTopic, type MailEnvelope, USER_SENDER } from '../agent/mail.js';
 import { failedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
 import type { BusBackend } from '../backend/interfaces.js';
@@ -8,7 +8,7 @@ import { abortedError, TroupeError } from '../errors.js';
 import type { IdGenerator } from '../ids.js';
 import type { TracedMessage } from '../tracing/team-tracer.js';
 import { type AskWait, Replies, WaitGraph } from './replies.js';
-import { type AskRequest, inboxTopic } from './team-tools.js';
+import type { AskRequest } from './team-tools.js';
 
 /** What the team's messaging needs. */
 export interface MessagingDeps {

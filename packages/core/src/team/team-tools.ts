@@ -6,8 +6,6 @@ import { delegationTools } from './delegation-tools.js';
 import { messageTools } from './message-tools.js';
 import { stateTools } from './state-tools.js';
 
-export { inboxTopic } from './message-tools.js';
-
 /**
  * One line of `list_team`.
  *

@@ -1,5 +1,5 @@
 import type { AgentDefinition } from '../agent/define-agent.js';
-import { mailFromMessage } from '../agent/mail.js';
+import { inboxTopic, mailFromMessage } from '../agent/mail.js';
 import { failedResult } from '../agent/run.js';
 import { EventHub } from '../events/event-hub.js';
 import type { IdGenerator } from '../ids.js';
@@ -20,7 +20,7 @@ import { agentSessionId, TeamPersistence } from './persistence.js';
 import { Quiescence } from './quiescence.js';
 import { Supervision } from './supervision.js';
 import type { Members } from './team-members.js';
-import { createTeamTools, inboxTopic, type TeamToolServices } from './team-tools.js';
+import { createTeamTools, type TeamToolServices } from './team-tools.js';
 import type { AgentInfo, SpawnOptions, TeamOptions } from './types.js';
 
 /** What the wiring calls back into: the team object itself. */

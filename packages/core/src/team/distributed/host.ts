@@ -1,3 +1,4 @@
+import { inboxTopic } from '../../agent/mail.js';
 import type { BusBackend, Message, SharedStateBackend } from '../../backend/interfaces.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { DirectoryEntry } from '../../directory/types.js';
@@ -9,7 +10,6 @@ import { pause } from '../../internal/pause.js';
 import type { ChatMessage } from '../../model.js';
 import { isModuleRef } from '../../placement/load-agent.js';
 import type { AgentModuleRef, AgentSource } from '../../placement/types.js';
-import { inboxTopic } from '../team-tools.js';
 import type { AgentInfo, SpawnOptions } from '../types.js';
 import { EventRelay, type FollowOptions } from './events.js';
 import type { DistributedConfig } from './options.js';
