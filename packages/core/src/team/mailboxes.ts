@@ -40,8 +40,6 @@ const MAX_BACKOFF_MS = 5_000;
 export class Mailboxes {
   readonly #deps: MailboxesDeps;
   readonly #boxes = new Map<string, Box>();
-  /** Per agent, the seq its mailbox is trimmed through (bus.trim). */
-  readonly #trimmed = new Map<string, number>();
 
   constructor(deps: MailboxesDeps) {
     this.#deps = deps;
@@ -65,16 +63,14 @@ export class Mailboxes {
   /**
    * The agent handled `mails` (their run ended): its mailbox may drop what came before the last
    * of them, on a bus that can (`bus.trim`). The last one stays: it anchors the agent's cursor
-   * when the agent is spawned again on this bus (create-team's `openMailbox` probes it).
+   * when the agent is spawned again on this bus (local-team's `#openMailbox` probes it).
    */
   handled(agent: string, mails: readonly Mail[]): void {
     const { bus } = this.#deps;
     const last = mails[mails.length - 1];
     if (bus.trim === undefined || last === undefined || !this.#boxes.has(agent)) return;
-    const through = last.seq - 1;
-    if (through <= (this.#trimmed.get(agent) ?? 0)) return;
-    this.#trimmed.set(agent, through);
-    bus.trim(inboxTopic(agent), through).catch(() => {
+    // A seq at or below what the bus already trimmed changes nothing there.
+    bus.trim(inboxTopic(agent), last.seq - 1).catch(() => {
       // A closed or failing bus: trimming is an optimisation; the messages simply stay.
     });
   }
@@ -96,7 +92,6 @@ export class Mailboxes {
     const box = this.#boxes.get(agent);
     if (box === undefined) return;
     this.#boxes.delete(agent);
-    this.#trimmed.delete(agent);
     box.closed = true;
     box.controller.abort();
   }
