@@ -5,7 +5,7 @@ import { closedResult } from '../agent/run.js';
 import type { RunResult } from '../agent/run-result.js';
 import type { Clock } from '../clock.js';
 import { invalidArgument, isTroupeError } from '../errors.js';
-import type { EventStreamOptions } from '../events/event-hub.js';
+import type { EventListener, EventStreamOptions } from '../events/event-hub.js';
 import type { TeamEventType } from '../events/team-events.js';
 import { createIds } from '../ids.js';
 import type { ChatMessage } from '../model.js';
@@ -250,8 +250,8 @@ export class LocalTeam implements TeamSelf {
     return remote.follow(agent, followOptions);
   }
 
-  on<T extends TeamEventType | '*'>(type: T, listener: Parameters<TeamParts['hub']['on']>[1]) {
-    return this.#parts.hub.on(type, listener as never);
+  on<T extends TeamEventType | '*'>(type: T, listener: EventListener<T>): () => void {
+    return this.#parts.hub.on(type, listener);
   }
 
   settled(): Promise<void> {
