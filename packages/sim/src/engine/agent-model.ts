@@ -1,5 +1,4 @@
 import {
-  abortedError,
   type Clock,
   type Model,
   type ModelRequest,
@@ -9,6 +8,7 @@ import {
   TroupeError,
 } from '@troupe/core';
 import type { SimEvent } from '../events.js';
+import { sleep } from '../internal/sleep.js';
 import type { Scenario } from '../scenario.js';
 import { requestTokens } from '../team/request-tokens.js';
 import { isSummaryRequest, summaryAnswer } from '../team/summary-call.js';
@@ -46,25 +46,6 @@ const CODES = {
   timeout: 'ERR_TIMEOUT',
   server_error: 'ERR_PROVIDER_UNAVAILABLE',
 } as const;
-
-function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(signal, 'model call'));
-      return;
-    }
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      reject(abortedError(signal, 'model call'));
-    };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * The scripted model of one simulated agent: a policy over the synthetic codebase. It picks an

@@ -1,27 +1,8 @@
-import { abortedError, type Clock, type ModelRequest, type Rng, TroupeError } from '@troupe/core';
+import { type Clock, type ModelRequest, type Rng, TroupeError } from '@troupe/core';
+import { sleep } from '../internal/sleep.js';
 import type { TeamScenario } from './team-scenario.js';
 
 const MAX_ATTEMPTS = 6;
-
-/** Waits `ms` on `clock`; rejects with `ERR_ABORTED` when `signal` aborts. */
-export function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(signal, 'model call'));
-      return;
-    }
-    const onAbort = () => {
-      clock.clearTimeout(handle);
-      reject(abortedError(signal, 'model call'));
-    };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 const FAULT_CODES = {
   rate_limited: 'ERR_PROVIDER_RATE_LIMITED',

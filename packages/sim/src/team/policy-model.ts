@@ -8,8 +8,9 @@ import {
   TroupeError,
 } from '@troupe/core';
 import type { SimEvent } from '../events.js';
+import { sleep } from '../internal/sleep.js';
 import type { RecordedModelCall } from '../record/recording.js';
-import { faultInjector, sleep } from './faults.js';
+import { faultInjector } from './faults.js';
 import { answerWith, type Decision, PolicyDecider } from './policy-decider.js';
 import { requestTokens } from './request-tokens.js';
 import { isSummaryRequest, summaryAnswer } from './summary-call.js';
