@@ -18,12 +18,10 @@ import {
   TroupeError,
 } from '@troupe/core';
 import type { TeamRunResult } from '../engine/run-team.js';
+import { TeamLog } from '../engine/team-log.js';
 import type { SimEvent } from '../events.js';
-import { LogHasher } from '../hash.js';
 import { LiveEventConverter } from '../live-events.js';
-import { logLine } from '../log-line.js';
 import type { Recording } from '../record/recording.js';
-import { TeamAnalyzer } from '../report/team-analyzer.js';
 import { runUntilQuiet } from './drive.js';
 import { agentEntries, loadTeamSpec } from './load-module.js';
 import { createPolicyModel, policyFor } from './policy-model.js';
@@ -107,7 +105,10 @@ export async function runTeamModule(
   const teamIndex = options.team ?? 0;
   const rng = createRng(`${options.seed}:${teamIndex}`);
   const clock = new SimulatedClock(0);
-  const log = new TeamLog(options.collectEvents ?? true, options.timelines ?? true);
+  const log = new TeamLog({
+    collect: options.collectEvents ?? true,
+    timelines: options.timelines ?? true,
+  });
   const emit = log.emit;
   const { replay } = options;
   const spec = await loadTeamSpec(module, placeholder, clock);
@@ -175,28 +176,6 @@ export async function runTeamModule(
     analysis: log.analyzer.result(),
     finish: outcome,
     modelCalls: calls.count,
-  };
-}
-
-/** One team's event log as it is written: hashed, analysed, and kept when collected. */
-class TeamLog {
-  readonly hasher = new LogHasher();
-  readonly analyzer: TeamAnalyzer;
-  readonly lines: string[] = [];
-  count = 0;
-  readonly #collect: boolean;
-
-  constructor(collect: boolean, timelines: boolean) {
-    this.#collect = collect;
-    this.analyzer = new TeamAnalyzer({ timelines });
-  }
-
-  readonly emit = (event: SimEvent): void => {
-    const line = logLine(event);
-    this.hasher.add(line);
-    this.analyzer.add(event);
-    this.count++;
-    if (this.#collect) this.lines.push(line);
   };
 }
 
