@@ -129,19 +129,26 @@ export function createPolicyModel(options: PolicyModelOptions): Model {
         Math.round(
           inputTokens * policy.inputPricePerMTok + outputTokens * policy.outputPricePerMTok,
         ) / 1e6;
-      emit({
-        t: clock.now(),
-        team,
-        type: 'model.answered',
-        agent,
-        latencyMs: clock.now() - started,
-        inputTokens,
-        outputTokens,
-        costUsd,
-      });
+      answered(options, started, { inputTokens, outputTokens, costUsd });
       return { ...decided, usage: { inputTokens, outputTokens, costUsd } } as ModelResponse;
     },
   };
+}
+
+/** Logs one answered call: its latency since `started`, its tokens and cost. */
+function answered(
+  { clock, emit, team, agent }: PolicyModelOptions,
+  started: number,
+  usage: { inputTokens: number; outputTokens: number; costUsd: number },
+): void {
+  emit({
+    t: clock.now(),
+    team,
+    type: 'model.answered',
+    agent,
+    latencyMs: clock.now() - started,
+    ...usage,
+  });
 }
 
 /** Answers a replay's calls with the recorded exchanges, in order. */
@@ -154,7 +161,7 @@ class Replayer {
   ) {}
 
   async next(started: number, request: ModelRequest): Promise<ModelResponse> {
-    const { clock, emit, team, agent } = this.o;
+    const { clock } = this.o;
     const recorded = this.calls[this.#replayed++];
     await sleep(clock, recorded?.latencyMs ?? 0, request.signal);
     if (recorded?.error) {
@@ -165,17 +172,8 @@ class Replayer {
       ...answerWith('(the recording ends here)'),
       usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     };
-    const { inputTokens, outputTokens } = response.usage;
-    emit({
-      t: clock.now(),
-      team,
-      type: 'model.answered',
-      agent,
-      latencyMs: clock.now() - started,
-      inputTokens,
-      outputTokens,
-      costUsd: response.usage.costUsd ?? 0,
-    });
+    const { inputTokens, outputTokens, costUsd = 0 } = response.usage;
+    answered(this.o, started, { inputTokens, outputTokens, costUsd });
     return response as ModelResponse;
   }
 }
