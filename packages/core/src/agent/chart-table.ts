@@ -34,8 +34,31 @@ export interface ChartEntry {
 /** Event fields that are payload for actions, never read by a guard. */
 const PAYLOAD = new Set(['type', 'mails', 'error']);
 
-const table = new Map<string, ChartEntry>();
+/**
+ * The table, as a trie: one level per part of the key (state, whenBusy, event type, the two
+ * guard answers, then each guard-read field's name and value in the event's order). A lookup
+ * walks existing strings through maps instead of building a key string per event: the chart
+ * takes several steps per model call, and that string was garbage every time.
+ */
+interface Node {
+  entry: ChartEntry | undefined;
+  children: Map<string, Node> | undefined;
+}
+
+const root: Node = { entry: undefined, children: undefined };
+/** Start entries, by whenBusy then the queue's answer. */
+const starts = new Map<string, ChartEntry>();
 const values = new Map<string, unknown>();
+const FLAGS = ['00', '01', '10', '11'] as const;
+
+function child(node: Node, label: string): Node {
+  let next = node.children?.get(label);
+  if (next === undefined) {
+    next = { entry: undefined, children: undefined };
+    (node.children ??= new Map()).set(label, next);
+  }
+  return next;
+}
 
 function keyOf(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -71,29 +94,26 @@ export function chartStep(
 ): ChartEntry {
   const queued = effects.hasQueued();
   const turnsLeft = effects.turnsLeft();
-  let lookup = `${key}|${whenBusy}|${event.type}|${queued ? 1 : 0}${turnsLeft ? 1 : 0}`;
+  let node = child(child(child(root, key), whenBusy), event.type);
+  node = child(node, FLAGS[(queued ? 2 : 0) + (turnsLeft ? 1 : 0)]!);
   for (const field in event) {
     if (!PAYLOAD.has(field))
-      lookup += `|${field}=${String((event as Record<string, unknown>)[field])}`;
+      node = child(child(node, field), String((event as Record<string, unknown>)[field]));
   }
-  let entry = table.get(lookup);
-  if (entry === undefined) {
-    entry = derive(key, whenBusy, event, queued, turnsLeft);
-    table.set(lookup, entry);
-  }
-  return entry;
+  node.entry ??= derive(key, whenBusy, event, queued, turnsLeft);
+  return node.entry;
 }
 
 /** The chart's start: its initial state, after the eventless transitions it takes at once. */
 export function chartStart(whenBusy: WhenBusy, effects: AgentEffects): ChartEntry {
   const queued = effects.hasQueued();
-  const lookup = `start|${whenBusy}|${queued ? 1 : 0}`;
-  let entry = table.get(lookup);
+  const lookup = queued ? `${whenBusy}|1` : whenBusy;
+  let entry = starts.get(lookup);
   if (entry === undefined) {
     const input: AgentMachineInput = { effects: probeEffects(queued, false), whenBusy };
     const [first, actions] = initialTransition(agentMachine, input);
     entry = entryOf(first.value, first.status, actions);
-    table.set(lookup, entry);
+    starts.set(lookup, entry);
   }
   return entry;
 }
