@@ -55,7 +55,8 @@ function child(node: Node, label: string): Node {
   let next = node.children?.get(label);
   if (next === undefined) {
     next = { entry: undefined, children: undefined };
-    (node.children ??= new Map()).set(label, next);
+    node.children ??= new Map();
+    node.children.set(label, next);
   }
   return next;
 }
