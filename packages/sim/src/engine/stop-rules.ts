@@ -27,8 +27,11 @@ export async function runUntilStopped(
     },
   );
   const { board, calls, stop } = world;
+  // The team settles once here; after that, `clock.advance` itself lets every promise
+  // continuation run after each timer it fires (an inline team is all continuations), so a
+  // `team.settled()` per step would only add a macrotask turn (and its garbage) per timer.
+  await team.settled();
   for (;;) {
-    await team.settled();
     // A driver only throws on a bug (team.send resolves every agent fault as a value).
     if (driverFailure) throw driverFailure.error;
     if (driversDone) return board.complete ? 'work-done' : 'no-progress';
