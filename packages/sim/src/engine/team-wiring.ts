@@ -1,7 +1,6 @@
 import {
   type AgentDefinition,
   createBus,
-  createIds,
   createRateLimiter,
   createSharedState,
   createTeam,
@@ -16,6 +15,7 @@ import type { SimEvent } from '../events.js';
 import type { Scenario } from '../scenario.js';
 import { type AgentBrain, createAgentModel } from './agent-model.js';
 import type { Board } from './board.js';
+import { seededIds } from './seeded-ids.js';
 
 /** Drops keys whose value is undefined (zod's optional outputs) for exact optional types. */
 function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
@@ -69,7 +69,7 @@ export function wireTeam(ctx: WiringContext): WiredTeam {
   const team = createTeam({
     clock,
     id: `team-${ctx.team}`,
-    ids: createIds({ seed: `${ctx.seed}:${ctx.team}:ids` }),
+    ids: seededIds(`${ctx.seed}:${ctx.team}:ids`),
     state: createSharedState({ clock }),
     limiter: createRateLimiter({ clock, rules: scenario.limits.map(defined) }),
     bus: createBus({ clock }),
