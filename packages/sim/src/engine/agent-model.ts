@@ -100,7 +100,12 @@ class AgentModel implements Model {
       brain.task = board.pickOpen(rng);
     }
     const latencyMs = this.#latency();
-    if (latencyMs > 0) await sleep(clock, latencyMs, request.signal);
+    // Not `request.signal`: reading it makes the run an AbortController (which Node keeps past
+    // young-generation collections: every one is promoted, with what it holds), and nothing
+    // here needs it. The engine interrupts and cancels no run before the team closes (drivers
+    // send one task at a time into queueing agents), and once it closes the clock stops: a
+    // call still sleeping then is dropped with its team, as an aborted one would be.
+    if (latencyMs > 0) await sleep(clock, latencyMs, undefined);
     const answer = this.#decide();
     const b = this.#b;
     const inputTokens = this.#draw(b.inputTokens);
