@@ -54,6 +54,92 @@ export function jsonProblem(value: unknown, limits: JsonLimits = {}): string | u
   // Fast path for the common leaves.
   const leaf = leafProblem(value);
   if (leaf !== null) return leaf === undefined ? undefined : `is ${leaf}`;
+  // Most values are fine: a recursive walk that allocates nothing says so. Only a value it
+  // doubts takes the iterative walk below, which finds and names the problem.
+  if (maxDepth <= MAX_JSON_DEPTH && !walking) {
+    walking = true;
+    // Kept a small integer, so updating it allocates nothing (a larger bound, or none, counts
+    // as 2^30 here; a value past that takes the iterative walk, which counts exactly).
+    budget = Math.min(maxBytes, QUICK_BUDGET);
+    let fine: boolean;
+    try {
+      fine = fits(value, 0, maxDepth);
+    } finally {
+      walking = false;
+    }
+    if (fine) return undefined;
+  }
+  return slowProblem(value, maxDepth, maxBytes);
+}
+
+// The quick walk's state. Module-level, so a walk allocates nothing: a getter that runs
+// jsonProblem again while a walk is under way (`walking`) gets the iterative walk instead.
+let walking = false;
+let budget = 0;
+const QUICK_BUDGET = 2 ** 30 - 1;
+/** The objects on the current path (a cycle is one met again): `path[0..depth)`. */
+const path: object[] = [];
+
+/**
+ * A recursive check that a value is storable, counting its size as {@link jsonProblem} does:
+ * false at the first doubt (a bad leaf, a cycle, too deep, too large). Recursion is bounded
+ * by `maxDepth` (at most {@link MAX_JSON_DEPTH}), so it cannot overflow.
+ */
+function fits(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return spend(value.length + 2);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return spend(8);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return spend(8);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return spend(16);
+  if (depth >= maxDepth) return false;
+  for (let i = 0; i < depth; i++) if (path[i] === value) return false;
+  path[depth] = value;
+  const fine = Array.isArray(value)
+    ? arrayFits(value, depth + 1, maxDepth)
+    : recordFits(value as Record<string, unknown>, depth + 1, maxDepth);
+  path[depth] = EMPTY;
+  return fine;
+}
+
+/** Counts `bytes` against the budget: false once it is spent. */
+function spend(bytes: number): boolean {
+  budget -= bytes;
+  return budget >= 0;
+}
+
+/** What a released path slot holds: nothing the caller's values could be. */
+const EMPTY: object = Object.freeze({});
+
+function arrayFits(items: readonly unknown[], depth: number, maxDepth: number): boolean {
+  if (!spend(2 + items.length)) return false;
+  for (let i = 0; i < items.length; i++) if (!fits(items[i], depth, maxDepth)) return false;
+  return true;
+}
+
+function recordFits(record: Record<string, unknown>, depth: number, maxDepth: number): boolean {
+  if (!spend(2)) return false;
+  // for-in with an own-property check visits what Object.keys lists, in the same order,
+  // without building the array.
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const child = record[key];
+    if (child === undefined) continue;
+    if (!spend(key.length + 4) || !fits(child, depth, maxDepth)) return false;
+  }
+  return true;
+}
+
+/** {@link jsonProblem}'s walk that names the problem: iterative, whatever the depth. */
+function slowProblem(value: unknown, maxDepth: number, maxBytes: number): string | undefined {
   let bytes = 0;
   // Depth-first with an explicit stack: `open` holds the objects on the current path (a cycle
   // is an object met again while still open); an exit marker closes one.
