@@ -1,4 +1,4 @@
-import { checkJsonValue } from '../backend/json-value.js';
+import { checkJsonValue, jsonProblem } from '../backend/json-value.js';
 import { invalidArgument, TroupeError } from '../errors.js';
 
 export { closedError } from '../backend/validate.js';
@@ -113,7 +113,7 @@ export function checkMessages(messages: readonly ChatMessage[]): void {
     if (typeof message !== 'object' || message === null || typeof message.role !== 'string') {
       throw invalidArgument(`messages[${i}] must be a chat message with a role`, { index: i });
     }
-    checkJsonValue(message, `messages[${i}]`);
+    if (jsonProblem(message) !== undefined) checkJsonValue(message, `messages[${i}]`);
   }
 }
 
@@ -127,15 +127,30 @@ export function checkMessages(messages: readonly ChatMessage[]): void {
  * ```
  */
 export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
+  checkEntry(entry, name, -1);
+}
+
+// The name (`entries[index]`, or `base` for a negative index) is built only for an error
+// message: checking a valid entry allocates nothing.
+function checkEntry(entry: SessionLogEntry, base: string, index: number): void {
   if (typeof entry !== 'object' || entry === null)
-    throw invalidArgument(`${name} must be an object`);
-  checkSessionId(entry.sessionId, `${name}.sessionId`);
+    throw invalidArgument(`${entryName(base, index)} must be an object`);
+  if (typeof entry.sessionId !== 'string' || entry.sessionId.length === 0) {
+    checkSessionId(entry.sessionId, `${entryName(base, index)}.sessionId`);
+  }
   if (typeof entry.type !== 'string' || entry.type.length === 0) {
-    throw invalidArgument(`${name}.type must be a non-empty string`, { type: entry.type });
+    throw invalidArgument(`${entryName(base, index)}.type must be a non-empty string`, {
+      type: entry.type,
+    });
   }
   if (!Number.isFinite(entry.at))
-    throw invalidArgument(`${name}.at must be a finite number`, { at: entry.at });
-  checkJsonValue(entry.data, `${name}.data`);
+    throw invalidArgument(`${entryName(base, index)}.at must be a finite number`, { at: entry.at });
+  if (jsonProblem(entry.data) !== undefined)
+    checkJsonValue(entry.data, `${entryName(base, index)}.data`);
+}
+
+function entryName(base: string, index: number): string {
+  return index < 0 ? base : `${base}[${index}]`;
 }
 
 /**
@@ -144,7 +159,7 @@ export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
  */
 export function checkLogEntries(entries: readonly SessionLogEntry[]): void {
   if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
-  for (let i = 0; i < entries.length; i++) checkLogEntry(entries[i]!, `entries[${i}]`);
+  for (let i = 0; i < entries.length; i++) checkEntry(entries[i]!, 'entries', i);
 }
 
 /**

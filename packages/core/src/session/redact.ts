@@ -169,25 +169,28 @@ function redact(value: unknown, depth: number): unknown {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const source = value as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
-  const keys = Object.keys(source);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  // for-in with an own-property check: Object.keys' keys, in its order, without the array.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     const item = source[key];
     if (isSecretKey(key, item)) {
-      out ??= copyKeys(source, keys, i);
+      out ??= copyUntil(source, key);
       continue;
     }
     const clean = redact(item, depth + 1);
-    if (clean !== item) out ??= copyKeys(source, keys, i);
+    if (clean !== item) out ??= copyUntil(source, key);
     if (out !== undefined) setKey(out, key, clean);
   }
   return out ?? value;
 }
 
-/** A plain copy of the first `count` properties (all of them clean so far). */
-function copyKeys(source: Record<string, unknown>, keys: readonly string[], count: number) {
+/** A plain copy of the own properties before `stop` (all of them clean so far). */
+function copyUntil(source: Record<string, unknown>, stop: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < count; i++) setKey(out, keys[i]!, source[keys[i]!]);
+  for (const key in source) {
+    if (key === stop) break;
+    if (Object.hasOwn(source, key)) setKey(out, key, source[key]);
+  }
   return out;
 }
 
