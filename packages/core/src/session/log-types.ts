@@ -18,9 +18,10 @@ export interface SessionLogOptions {
   readonly flushIntervalMs?: number;
   /**
    * Most entries per transaction (default 1000). A bigger backlog is written as several
-   * transactions in the same round, yielding to the event loop between them; on a synchronous
-   * driver each transaction is also kept to about 4 ms (smaller batches while they take
-   * longer), so one write never blocks the loop for long.
+   * transactions in the same round, yielding to the event loop between them; batches are also
+   * sized so that the `appendLog` call itself holds the loop at most about 0.5 ms (all of the
+   * transaction on a synchronous driver, the validating and serializing on one that writes
+   * elsewhere), so one write never blocks the loop for long.
    */
   readonly maxBatch?: number;
   /**
