@@ -26,9 +26,14 @@ export class LogWriter {
     try {
       this.#insertRows(params);
     } catch (error) {
-      this.#refs.clear();
+      this.forgetRefs();
       throw error;
     }
+  }
+
+  /** Forgets the cached refs: a transaction that inserted some rolled back. */
+  forgetRefs(): void {
+    this.#refs.clear();
   }
 
   /** A session's ref, if it has written a log line (here or in another process). */

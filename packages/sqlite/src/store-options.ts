@@ -21,13 +21,19 @@ export interface SqliteSessionStoreOptions {
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
   /**
-   * Where WAL checkpoints run. `'worker'` (default for files): on a second connection in a
-   * worker thread, every few thousand rows written, so the event loop never waits for a
-   * checkpoint's copy and fsyncs (25-45 ms each here); SQLite's own auto-checkpoint stays on as
-   * a backstop at 40 MB of WAL. `'inline'`: SQLite's default, on the writing connection every
-   * ~4 MB of WAL.
+   * Where WAL checkpoints run. `'worker'` (default for files): on a connection of their own in
+   * a worker thread, every few thousand rows written, so no writer waits for a checkpoint's
+   * copy and fsyncs (25-45 ms each here); SQLite's own auto-checkpoint stays on as a backstop at
+   * 40 MB of WAL. `'inline'`: SQLite's default, on the writing connection every ~4 MB of WAL.
    */
   readonly checkpoint?: 'worker' | 'inline';
+  /**
+   * Where writes run. `'worker'` (default for files): in a writer thread with its own
+   * connection, so a commit never holds the event loop; the thread commits what queued up
+   * while its last transaction ran as one transaction. `'inline'` (the only choice for
+   * `':memory:'`): inside each call, on the calling thread.
+   */
+  readonly writer?: 'worker' | 'inline';
 }
 
 /** {@link SqliteSessionStoreOptions} after validation, defaults filled in. */
@@ -36,6 +42,7 @@ export interface StoreSettings {
   readonly busyTimeoutMs: number;
   readonly synchronous: 'NORMAL' | 'FULL';
   readonly checkpoint: 'worker' | 'inline';
+  readonly writer: 'worker' | 'inline';
   /** An in-memory database (no file, so no checkpoint worker). */
   readonly inMemory: boolean;
 }
@@ -45,6 +52,7 @@ const STORE_OPTIONS: ReadonlySet<string> = new Set([
   'busyTimeoutMs',
   'synchronous',
   'checkpoint',
+  'writer',
 ]);
 
 /** Validates the options, naming the offending one. */
@@ -73,5 +81,15 @@ export function parseStoreOptions(options: SqliteSessionStoreOptions): StoreSett
   if (checkpoint !== 'worker' && checkpoint !== 'inline') {
     throw invalidArgument("options.checkpoint must be 'worker' or 'inline'", { checkpoint });
   }
-  return { path, busyTimeoutMs, synchronous, checkpoint, inMemory };
+  const writer = options.writer ?? (inMemory ? 'inline' : 'worker');
+  if (writer !== 'worker' && writer !== 'inline') {
+    throw invalidArgument("options.writer must be 'worker' or 'inline'", { writer });
+  }
+  if (writer === 'worker' && inMemory) {
+    throw invalidArgument(
+      "options.writer 'worker' needs a database file: an in-memory database is private to its connection",
+      { writer, path },
+    );
+  }
+  return { path, busyTimeoutMs, synchronous, checkpoint, writer, inMemory };
 }
