@@ -21,6 +21,7 @@ import {
 } from '@troupe/core/backend';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
+import { packEntries } from './log-pack.js';
 import { prepareDatabase } from './schema.js';
 import type { SqliteSessionStoreOptions, StoreSettings } from './store-options.js';
 import { parseStoreOptions } from './store-options.js';
@@ -188,7 +189,7 @@ class SqliteStore implements SqliteSessionStore {
     const op = this.#run((): WriteOp => {
       if (!this.#writer.elsewhere) return logOp(entries);
       checkLogEntries(entries);
-      return { kind: 'packedLog', rows: entries.length, packed: packEntries(entries) };
+      return { kind: 'packedLog', packed: packEntries(entries) };
     });
     if (entries.length > 0) await this.#commit(op);
   }
@@ -278,43 +279,6 @@ class SqliteStore implements SqliteSessionStore {
     }
     return isTroupeError(error) ? error : unavailable(error, `session store ${this.path} failed`);
   }
-}
-
-/** Entries per piece of a packed log write at most, and the piece size to stay near. */
-const PIECE_ENTRIES = 256;
-const PIECE_CHARS = 48 * 1024;
-
-/**
- * The entries as JSON array texts of `{ sessionId, type, at, data }`, for the writer thread.
- * Each text is one native `JSON.stringify` call, and texts stay near {@link PIECE_CHARS}: a
- * message holding one string of a few hundred KB costs ~10x more per byte to post than one
- * holding the same bytes in pieces of tens of KB (measured here: 250 KB, 0.9 ms against
- * 0.08 ms), and posting values one by one costs ~4x more than pieces.
- */
-function packEntries(entries: readonly SessionLogEntry[]): string[] {
-  const pieces: string[] = [];
-  let size = PIECE_ENTRIES;
-  for (let at = 0; at < entries.length; ) {
-    const group = entries.slice(at, at + size);
-    const text = JSON.stringify(group.every(onlyEntryKeys) ? group : group.map(justEntry));
-    pieces.push(text);
-    at += group.length;
-    if (text.length > PIECE_CHARS && size > 1) size >>= 1;
-    else if (text.length < PIECE_CHARS / 4 && size < PIECE_ENTRIES) size <<= 1;
-  }
-  return pieces;
-}
-
-// An entry with other keys is sent without them: they are not stored, and need not be JSON.
-function justEntry({ sessionId, type, at, data }: SessionLogEntry): SessionLogEntry {
-  return { sessionId, type, at, data };
-}
-
-function onlyEntryKeys(entry: SessionLogEntry): boolean {
-  for (const key in entry) {
-    if (key !== 'sessionId' && key !== 'type' && key !== 'at' && key !== 'data') return false;
-  }
-  return true;
 }
 
 /** The log write for `entries`, validated and serialized: a bad entry refuses them all. */

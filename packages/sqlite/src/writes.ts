@@ -1,6 +1,7 @@
 // The store's writes against one connection: the same code runs on the main thread (inline
 // writer, synchronous writes) and in the writer thread. Input arrives validated and serialized.
 import type Database from 'better-sqlite3';
+import { type PackedEntries, unpackEntries } from './log-pack.js';
 import { LogWriter } from './log-writer.js';
 import { prepareStatements, type Statements } from './statements.js';
 
@@ -12,10 +13,9 @@ export type WriteOp =
       readonly params: unknown[];
     }
   | {
-      /** Log entries as JSON array texts, in order: what crosses to the writer thread. */
+      /** Log entries as a few strings: what crosses to the writer thread. */
       readonly kind: 'packedLog';
-      readonly rows: number;
-      readonly packed: readonly string[];
+      readonly packed: PackedEntries;
     }
   | {
       readonly kind: 'history';
@@ -35,7 +35,7 @@ export type WriteOp =
 /** Rows a write adds (for checkpoint pacing). */
 export function rowsOf(op: WriteOp): number {
   if (op.kind === 'log') return op.params.length / 4;
-  if (op.kind === 'packedLog') return op.rows;
+  if (op.kind === 'packedLog') return op.packed.rows;
   if (op.kind === 'history') return op.texts.length;
   return 1;
 }
@@ -86,7 +86,7 @@ export class Writes {
     if (op.kind === 'log') {
       if (op.params.length > 0) this.#log.append(op.params);
     } else if (op.kind === 'packedLog') {
-      if (op.rows > 0) this.#log.append(unpack(op.packed));
+      if (op.packed.rows > 0) this.#log.append(unpackEntries(op.packed));
     } else if (op.kind === 'history') {
       this.#history(op.sessionId, op.fromIndex, op.texts);
     } else {
@@ -106,21 +106,4 @@ export class Writes {
       this.#statements.insertMessage.run(sessionId, fromIndex + i, texts[i]!);
     }
   }
-}
-
-/** The log entries of a `packedLog` write (see `packEntries`) as flat row parameters. */
-function unpack(packed: readonly string[]): unknown[] {
-  const params: unknown[] = [];
-  for (const text of packed) {
-    const entries = JSON.parse(text) as {
-      sessionId: string;
-      type: string;
-      at: number;
-      data?: unknown;
-    }[];
-    for (const entry of entries) {
-      params.push(entry.sessionId, entry.type, entry.at, JSON.stringify(entry.data) ?? 'null');
-    }
-  }
-  return params;
 }

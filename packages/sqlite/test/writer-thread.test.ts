@@ -8,6 +8,7 @@ import { sampleSnapshot, sessionStoreContract } from '@troupe/core/testing';
 import { createSqliteSessionStore } from '@troupe/sqlite';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { packEntries } from '../src/log-pack.js';
 import { prepareDatabase } from '../src/schema.js';
 import { WorkerWriter } from '../src/worker-writer.js';
 import { Writes } from '../src/writes.js';
@@ -73,6 +74,22 @@ describe('createSqliteSessionStore: the writer thread', () => {
       Array.from({ length: 504 }, (_, i) => i + 1),
     );
     expect(await store.loadHistory('s1')).toEqual([{ role: 'user', content: 'hi' }]);
+    await store.close();
+  });
+
+  it('round-trips a large batch of large entries (sent in pieces)', async () => {
+    const store = createSqliteSessionStore({ path: freshPath() });
+    const entries = Array.from({ length: 1_200 }, (_, i) => ({
+      sessionId: `s${i % 7}`,
+      type: i % 2 === 0 ? 'even' : 'odd\nline',
+      at: i + 0.5,
+      data: i % 5 === 0 ? null : { i, pad: 'x'.repeat(i % 3 === 0 ? 2_000 : 10), nl: 'a\nb' },
+    }));
+    await store.appendLog(entries);
+    const stored = await store.readLog({ limit: 5_000 });
+    expect(stored.map(({ sessionId, type, at, data }) => ({ sessionId, type, at, data }))).toEqual(
+      entries,
+    );
     await store.close();
   });
 
@@ -177,11 +194,10 @@ describe('WorkerWriter, when its thread dies', () => {
     const first = writer.write({ kind: 'log', params: ['s', 'first', 1, '{}'] });
     const second = writer.write({
       kind: 'packedLog',
-      rows: 2,
-      packed: [
-        JSON.stringify([{ sessionId: 's', type: 'second', at: 2, data: { n: 2 } }]),
-        JSON.stringify([{ sessionId: 's', type: 'third', at: 3 }]),
-      ],
+      packed: packEntries([
+        { sessionId: 's', type: 'second', at: 2, data: { n: 2, text: 'two\nlines' } },
+        { sessionId: 's', type: 'third', at: 3, data: undefined },
+      ]),
     });
     await Promise.all([first, second]);
     await writer.write({
@@ -197,7 +213,7 @@ describe('WorkerWriter, when its thread dies', () => {
     await writer.close();
     expect(db.prepare('SELECT type, data FROM log ORDER BY seq').all()).toEqual([
       { type: 'first', data: '{}' },
-      { type: 'second', data: '{"n":2}' },
+      { type: 'second', data: '{"n":2,"text":"two\\nlines"}' },
       { type: 'third', data: 'null' },
     ]);
     expect(db.prepare('SELECT COUNT(*) AS n FROM history').get()).toEqual({ n: 1 });
