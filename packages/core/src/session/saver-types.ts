@@ -39,10 +39,11 @@ export interface SessionSaverOptions {
   readonly store: SessionStore;
   readonly clock: Clock;
   /**
-   * How long a scheduled save waits before writing, so a burst of saves becomes one write
-   * (default 100 ms). It bounds how many writes a busy session costs (at most one per window,
-   * whatever the store's speed) and how much a crash can lose (the last window's turns).
-   * 0 writes on the clock's next tick, after the caller's current work.
+   * The coalescing window (default 100 ms): a scheduled save waits at most this long before
+   * writing, so a burst of saves becomes one write; one window serves all sessions, and
+   * windows start at least this far apart. It bounds how many writes a busy session costs
+   * (at most one per window, whatever the store's speed) and how much a crash can lose (the
+   * last window's turns). 0 writes on the clock's next tick, after the caller's current work.
    */
   readonly coalesceMs?: number;
   readonly retry?: RetryOptions;

@@ -50,6 +50,7 @@ interface Slot {
   /** A write runs, or waits out a retry backoff: at most one per session. */
   writing: boolean;
   attempts: number;
+  /** The retry backoff's timer. */
   timer: TimerHandle | undefined;
   waiters: Waiter[];
 }
@@ -57,7 +58,9 @@ interface Slot {
 /**
  * A background saver for agent sessions, built so persistence never slows an actor down.
  *
- * - `schedule` only queues: the store is called later, from a clock timer.
+ * - `schedule` only queues: the store is called later, from a clock timer, when the current
+ *   coalescing window (`coalesceMs`, shared by all sessions) ends. The saves due together go
+ *   to the store together, so a store can commit them as one.
  * - Saves coalesce per session: at most one write is in flight per session, and while it
  *   runs, later schedules replace the queued snapshot (10 rapid saves cost at most 2 writes).
  * - A snapshot is never replaced by one with a lower revision, in the queue or in the store.
@@ -125,6 +128,9 @@ class BackgroundSaver implements SessionSaver {
   readonly #store: SessionStore;
   readonly #clock: Clock;
   readonly #slots = new Map<string, Slot>();
+  /** Sessions waiting for the coalescing window to end. */
+  readonly #due = new Set<Slot>();
+  #window: TimerHandle | undefined;
   readonly #stats = { scheduled: 0, snapshotWrites: 0, historyWrites: 0, stale: 0, errors: 0 };
   #closing: Promise<void> | undefined;
 
@@ -161,11 +167,12 @@ class BackgroundSaver implements SessionSaver {
       // Copied: the caller may keep appending to its own array.
       addRange(slot.ranges, history.fromIndex, history.messages);
     }
-    if (!slot.writing && slot.timer === undefined) {
-      slot.timer = this.#clock.setTimeout(() => {
-        slot.timer = undefined;
-        if (!slot.writing) this.#start(slot);
-      }, this.#settings.coalesceMs);
+    if (!slot.writing) {
+      // One window for every session: the saves that fall due together go to the store
+      // together (a store may commit them as one), and windows start at least coalesceMs apart,
+      // so no session is written more than once a window.
+      this.#due.add(slot);
+      this.#window ??= this.#clock.setTimeout(() => this.#windowEnded(), this.#settings.coalesceMs);
     }
   };
 
@@ -182,6 +189,8 @@ class BackgroundSaver implements SessionSaver {
 
   readonly close = (): Promise<void> => {
     this.#closing ??= this.flush().finally(() => {
+      if (this.#window !== undefined) this.#clock.clearTimeout(this.#window);
+      this.#window = undefined;
       for (const slot of this.#slots.values()) {
         if (slot.timer !== undefined) this.#clock.clearTimeout(slot.timer);
         slot.timer = undefined;
@@ -222,7 +231,15 @@ class BackgroundSaver implements SessionSaver {
     });
   }
 
+  #windowEnded(): void {
+    this.#window = undefined;
+    const due = [...this.#due];
+    this.#due.clear();
+    for (const slot of due) if (!slot.writing) this.#start(slot);
+  }
+
   #start(slot: Slot): void {
+    this.#due.delete(slot);
     if (slot.timer !== undefined) {
       this.#clock.clearTimeout(slot.timer);
       slot.timer = undefined;
