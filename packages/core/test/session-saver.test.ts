@@ -31,6 +31,41 @@ describe('createSessionSaver', () => {
     expect(await inner.loadHistory('s1')).toEqual([msg('a')]);
   });
 
+  it('writes the saves of all sessions due in one window together, windows coalesceMs apart', async () => {
+    const clock = new SimulatedClock();
+    const { store, inner } = instrumentedStore(clock);
+    const writtenAt = new Map<string, number[]>();
+    const watched = {
+      ...store,
+      saveSnapshot: async (snapshot: Parameters<typeof store.saveSnapshot>[0]) => {
+        writtenAt.set(snapshot.sessionId, [
+          ...(writtenAt.get(snapshot.sessionId) ?? []),
+          clock.now(),
+        ]);
+        await store.saveSnapshot(snapshot);
+      },
+    };
+    const shared = createSessionSaver({ store: watched, clock, coalesceMs: 100 });
+    shared.schedule(snap(1, {}, 'a'));
+    await clock.advance(60);
+    shared.schedule(snap(1, {}, 'b')); // joins the window that ends at 100
+    await clock.advance(40);
+    expect(writtenAt).toEqual(
+      new Map([
+        ['a', [100]],
+        ['b', [100]],
+      ]),
+    );
+    await clock.advance(10);
+    shared.schedule(snap(2, {}, 'a')); // a new window: 110 + 100
+    await clock.advance(99);
+    expect(writtenAt.get('a')).toEqual([100]);
+    await clock.advance(1);
+    expect(writtenAt.get('a')).toEqual([100, 210]);
+    expect((await inner.loadSnapshot('a'))?.revision).toBe(2);
+    await shared.close();
+  });
+
   it('with coalesceMs 0 writes on the next clock tick', async () => {
     const clock = new SimulatedClock();
     const { store, inner } = instrumentedStore(clock);
