@@ -106,8 +106,8 @@ export class WorkerWriter implements Writer {
     if (this.#settledThrough >= this.#nextId - 1 || this.#gone) {
       return Promise.resolve();
     }
-    // A read waits for the writes before it: have them committed now, not at the next interval.
-    // Never fails: should the thread be gone, the read runs on what is on disk.
+    // A read waits for the writes called before it: the thread answers this marker once they
+    // are settled. Never fails: should the thread be gone, the read runs on what is on disk.
     return this.#post((id) => ({ id, flush: true })).catch(() => undefined);
   }
 
