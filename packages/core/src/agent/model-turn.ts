@@ -9,6 +9,7 @@ import type { AnswerKind } from './machine.js';
 import { checkOutput } from './output.js';
 import type { Run } from './run.js';
 import { asTroupeError, cancelLease, settleLease } from './run.js';
+import { runRequest } from './run-request.js';
 import { addUsage } from './usage.js';
 
 /**
@@ -230,32 +231,8 @@ export class ModelTurn {
   }
 
   #request(run: Run): ModelRequest {
-    if (run.request !== undefined) return run.request;
-    const agent = this.#agent;
-    const definition = agent.definition;
-    const onRateLimit = this.#rateLimitHook();
-    const request = {
-      system: definition.instructions,
-      // The context view (pinned turns, summary, recent turns), not the whole history.
-      get messages() {
-        return agent.contextWindow.messages(agent.history);
-      },
-      tools: agent.specs,
-      get signal() {
-        return run.signal;
-      },
-      get onDelta() {
-        return run.onDelta;
-      },
-      ...(onRateLimit === undefined ? {} : { onRateLimit }),
-      ...(definition.maxOutputTokens === undefined
-        ? {}
-        : { maxOutputTokens: definition.maxOutputTokens }),
-      ...(definition.temperature === undefined ? {} : { temperature: definition.temperature }),
-      ...(definition.output === undefined ? {} : { responseFormat: definition.output.format }),
-    } as ModelRequest;
-    run.request = request;
-    return request;
+    run.request ??= runRequest(this.#agent, run, this.#rateLimitHook());
+    return run.request;
   }
 
   /** Rate-limit feedback from the model goes to the provider's limiter key. */
