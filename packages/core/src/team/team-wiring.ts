@@ -137,13 +137,22 @@ function placementFor({ options, config, hub, services, hooks }: PlacementDeps):
     context: config.context,
   };
   if (placement === 'inline') {
+    // Named field by field, not `{ ...services, handOff, handled }`: V8 gives an object built
+    // by a spread and then extended a hidden class of its own, in old space, which keeps the
+    // whole team alive through young-generation collections (one team per simulated team).
+    const { state, bus, events, roster, exists, ask } = services;
     const inline: InlinePlacement = new InlinePlacement(
       {
         clock,
         limiter,
         events: hub,
         teamTools: createTeamTools({
-          ...services,
+          state,
+          bus,
+          events,
+          roster,
+          exists,
+          ask,
           handOff: (from, to, message) => inline.handOff(from, { to, message }),
           handled: (agent) => inline.handled(agent),
         }),
@@ -236,7 +245,22 @@ export function wireTeam(
   const delivery = deliveryFor(options, config, { agents, members, messaging, hub: watch.hub });
   late.supervision = delivery.supervision;
   late.mailboxes = delivery.mailboxes;
-  return { ...watch, remote, messaging, agents, sessions, ...delivery };
+  // Field by field, not spreads (see placementFor).
+  const { hub, tracer, stopFlushOnExit } = watch;
+  const { mailboxes, supervision, quiescence } = delivery;
+  return {
+    hub,
+    tracer,
+    persistence,
+    stopFlushOnExit,
+    remote,
+    messaging,
+    agents,
+    sessions,
+    mailboxes,
+    supervision,
+    quiescence,
+  };
 }
 
 interface DeliveryDeps {
