@@ -5,6 +5,11 @@ import { Worker } from 'node:worker_threads';
 // dist; it loads better-sqlite3 from the path the main thread resolved.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Below the event loop's CPU priority where the OS allows it, as the writer thread.
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isSafeInteger(tid) && tid > 0) require('node:os').setPriority(tid, 10);
+} catch {}
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 parentPort.on('message', (message) => {
