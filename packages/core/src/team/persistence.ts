@@ -65,6 +65,9 @@ export const PERSISTED_EVENT_TYPES: readonly TeamEventType[] = Object.freeze(
  */
 export const agentSessionId = (teamId: string, agent: string): string => `${teamId}/${agent}`;
 
+/** Agents whose session ids a {@link TeamPersistence} keeps at most. */
+const MAX_CACHED_SESSION_IDS = 4_096;
+
 /**
  * A team's persistence: after each turn a snapshot (the saver removes secrets) plus the new
  * history, queued without blocking the agent; every persisted team event (all but
@@ -77,6 +80,7 @@ export class TeamPersistence {
   readonly #teamId: string;
   readonly #clock: Clock;
   readonly #revisions = new Map<string, number>();
+  readonly #sessionIds = new Map<string, string>();
   readonly #onError: WriteErrorHandler | undefined;
 
   constructor(options: {
@@ -116,7 +120,7 @@ export class TeamPersistence {
   afterTurn(agent: string, record: TurnRecord): void {
     const revision = (this.#revisions.get(agent) ?? 0) + 1;
     this.#revisions.set(agent, revision);
-    const sessionId = agentSessionId(this.#teamId, agent);
+    const sessionId = this.#sessionOf(agent);
     const { context, dropped } = storableContext(record.context);
     if (dropped.length > 0) {
       const error = invalidArgument(
@@ -152,12 +156,24 @@ export class TeamPersistence {
 
   /** Logs one event; one the log refuses (data JSON cannot hold) is reported, never thrown. */
   event(event: TeamEvent): void {
-    const sessionId = 'agent' in event ? agentSessionId(this.#teamId, event.agent) : this.#teamId;
+    const sessionId = 'agent' in event ? this.#sessionOf(event.agent) : this.#teamId;
     try {
       this.log.append({ sessionId, type: event.type, at: event.at, data: event });
     } catch (error) {
       report(this.#onError, error, { sessionId, operation: 'log', attempt: 1, willRetry: false });
     }
+  }
+
+  /** An agent's session id, built once per agent rather than once per event. */
+  #sessionOf(agent: string): string {
+    let sessionId = this.#sessionIds.get(agent);
+    if (sessionId === undefined) {
+      sessionId = agentSessionId(this.#teamId, agent);
+      // Bounded: a team that churns through many agents starts the cache over.
+      if (this.#sessionIds.size >= MAX_CACHED_SESSION_IDS) this.#sessionIds.clear();
+      this.#sessionIds.set(agent, sessionId);
+    }
+    return sessionId;
   }
 
   /** Flushes and closes both: everything scheduled so far is durable afterwards. */
