@@ -1,7 +1,7 @@
 import { ContextWindow } from '../context/context-window.js';
 import { resolveContextPolicy } from '../context/policy.js';
 import type { ToolSpec } from '../model.js';
-import { toolSpecs } from '../tools/schema-cache.js';
+import { toolSetSpecs } from '../tools/schema-cache.js';
 import type { AgentSpec } from './env.js';
 import { DEFAULT_LEASE_TIMEOUT_MS } from './lease.js';
 import type { WhenBusy } from './machine.js';
@@ -18,7 +18,7 @@ export interface AgentSettings {
 
 export function agentSettings(spec: AgentSpec): AgentSettings {
   const { definition } = spec;
-  const specs = toolSpecs(spec.tools.list, definition.model.toolFormat);
+  const specs = toolSetSpecs(spec.tools, definition.model.toolFormat);
   const policy = resolveContextPolicy(
     definition.context,
     spec.context,

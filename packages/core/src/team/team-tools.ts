@@ -2,6 +2,7 @@ import type { RunResult } from '../agent/run-result.js';
 import type { BusBackend, MaybePromise, SharedStateBackend } from '../backend/interfaces.js';
 import type { AgentState, EventSink } from '../events/team-events.js';
 import type { AnyTool } from '../tools/define-tool.js';
+import { teamToolList } from '../tools/tool-set.js';
 import { delegationTools } from './delegation-tools.js';
 import { messageTools } from './message-tools.js';
 import { stateTools } from './state-tools.js';
@@ -68,7 +69,7 @@ export interface TeamToolServices {
 export function createTeamTools(services: TeamToolServices): readonly AnyTool[] {
   // claim_region, release_region, share_discovery, list_discoveries, post_message,
   // wait_messages, list_team, ask_agent, handoff.
-  return Object.freeze([
+  return teamToolList([
     ...stateTools(services),
     ...messageTools(services),
     ...delegationTools(services),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { JsonSchema, ToolSpec } from '../model.js';
 import type { AnyTool } from './define-tool.js';
 import { rawJsonSchemaOf } from './json-tool.js';
+import type { ToolSet } from './tool-set.js';
 
 /**
  * The format a model asks for when it does not say (`Model.toolFormat`).
@@ -102,6 +103,36 @@ export function toolSpecs(
   if (specs === undefined) {
     specs = Object.freeze(tools.map((tool) => toolSpec(tool, format)));
     byFormat.set(format, specs);
+  }
+  return specs;
+}
+
+/**
+ * The specs of a tool set in `format`, kept on the set (made once per set and format). Built
+ * from the per-schema conversion cache, not the per-tool one: a team's tools are made per team,
+ * and per-tool WeakMap entries would keep each team alive through young-generation collections.
+ *
+ * @example
+ * ```ts
+ * const specs = toolSetSpecs(resolveToolSet(definition.tools, teamTools, role), 'openai');
+ * ```
+ */
+export function toolSetSpecs(
+  set: ToolSet,
+  format: string = DEFAULT_TOOL_FORMAT,
+): readonly ToolSpec[] {
+  let specs = set.specs.get(format);
+  if (specs === undefined) {
+    specs = Object.freeze(
+      set.list.map((tool) =>
+        Object.freeze({
+          name: tool.name,
+          description: tool.description,
+          parameters: jsonSchemaOf(tool.input, format),
+        }),
+      ),
+    );
+    set.specs.set(format, specs);
   }
   return specs;
 }

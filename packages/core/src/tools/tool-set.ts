@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors.js';
+import type { ToolSpec } from '../model.js';
 import type { AnyTool } from './define-tool.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ToolSet {
   readonly byName: ReadonlyMap<string, AnyTool>;
   /** Tools the role forbids: name -> the refusal the model sees. */
   readonly refusals: ReadonlyMap<string, string>;
+  /** The specs of `list` per tool format, made at the first use (schema-cache's toolSetSpecs). */
+  readonly specs: Map<string, readonly ToolSpec[]>;
 }
 
 /**
@@ -52,11 +55,57 @@ export function validateRole(role: unknown, option = 'role'): Role {
   return role as Role;
 }
 
-// Agents of one definition and role share one ToolSet (and so one cached spec list).
-const cache = new WeakMap<
-  readonly AnyTool[],
-  WeakMap<readonly AnyTool[], Map<Role | null, ToolSet>>
->();
+type ByRole = Map<Role | null, ToolSet>;
+
+/** Where a team's tool list keeps the tool sets made from it (see {@link teamToolList}). */
+const SETS = Symbol('toolSets');
+
+interface TeamToolList {
+  readonly [SETS]?: Map<readonly AnyTool[], ByRole>;
+}
+
+// Agents of one definition and role share one ToolSet (and so one spec list). Team tool lists
+// made by teamToolList keep their sets themselves, so the sets go with the team; any other list
+// is keyed weakly here. (A WeakMap entry whose key is young survives V8's young-generation
+// collections with its value until a full one: a team's sets there kept the whole team alive.)
+const cache = new WeakMap<readonly AnyTool[], WeakMap<readonly AnyTool[], ByRole>>();
+
+/**
+ * Freezes a team's tool list with room for the tool sets resolved against it: they live and
+ * die with the list (and the team), in no process-wide table.
+ *
+ * @example
+ * ```ts
+ * const teamTools = teamToolList([...stateTools(services), ...messageTools(services)]);
+ * ```
+ */
+export function teamToolList(tools: AnyTool[]): readonly AnyTool[] {
+  Object.defineProperty(tools, SETS, { value: new Map<readonly AnyTool[], ByRole>() });
+  return Object.freeze(tools);
+}
+
+function setsFor(own: readonly AnyTool[], team: readonly AnyTool[]): ByRole {
+  const owned = (team as TeamToolList)[SETS];
+  if (owned !== undefined) {
+    let byRole = owned.get(own);
+    if (byRole === undefined) {
+      byRole = new Map();
+      owned.set(own, byRole);
+    }
+    return byRole;
+  }
+  let byTeam = cache.get(own);
+  if (byTeam === undefined) {
+    byTeam = new WeakMap();
+    cache.set(own, byTeam);
+  }
+  let byRole = byTeam.get(team);
+  if (byRole === undefined) {
+    byRole = new Map();
+    byTeam.set(team, byRole);
+  }
+  return byRole;
+}
 
 /**
  * The tool set for an agent's own tools plus the team's, filtered by its role. Later tools
@@ -73,16 +122,7 @@ export function resolveToolSet(
   team: readonly AnyTool[],
   role: Role | undefined,
 ): ToolSet {
-  let byTeam = cache.get(own);
-  if (byTeam === undefined) {
-    byTeam = new WeakMap();
-    cache.set(own, byTeam);
-  }
-  let byRole = byTeam.get(team);
-  if (byRole === undefined) {
-    byRole = new Map();
-    byTeam.set(team, byRole);
-  }
+  const byRole = setsFor(own, team);
   const key = role ?? null;
   let set = byRole.get(key);
   if (set === undefined) {
@@ -107,5 +147,5 @@ function build(own: readonly AnyTool[], team: readonly AnyTool[], role: Role | u
     byName.set(tool.name, tool);
     list.push(tool);
   }
-  return Object.freeze({ list: Object.freeze(list), byName, refusals });
+  return Object.freeze({ list: Object.freeze(list), byName, refusals, specs: new Map() });
 }
