@@ -105,6 +105,24 @@ export function createBus(options: BusOptions): MemoryBus {
   return new InMemoryBus(requireClock(opts.clock));
 }
 
+/** Marks the `wait` of an in-memory bus (see {@link isMemoryBusWait}). */
+const MEMORY_WAIT = Symbol('troupe.memoryBusWait');
+
+/**
+ * True when `wait` is an in-memory bus's own `wait` (a wrapper's is not). Of a signal, that
+ * `wait` reads only `aborted` and `reason` and adds and removes one `'abort'` listener: the
+ * team's mailboxes end their waits on such a bus with a small signal of their own instead of an
+ * AbortController each (team/mailbox-signal.ts).
+ *
+ * @example
+ * ```ts
+ * isMemoryBusWait(createBus({ clock }).wait); // true
+ * ```
+ */
+export function isMemoryBusWait(wait: unknown): boolean {
+  return typeof wait === 'function' && (wait as { [MEMORY_WAIT]?: true })[MEMORY_WAIT] === true;
+}
+
 /** Trimmed messages are dropped once this many are due (amortized O(1) per message). */
 const TRIM_BATCH = 64;
 
@@ -131,6 +149,7 @@ class InMemoryBus implements MemoryBus {
 
   constructor(clock: Clock) {
     this.#clock = clock;
+    Object.defineProperty(this.wait, MEMORY_WAIT, { value: true });
   }
 
   readonly post = async <T = unknown>(

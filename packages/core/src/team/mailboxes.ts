@@ -3,6 +3,7 @@ import type { BusBackend } from '../backend/interfaces.js';
 import type { Clock } from '../clock.js';
 import { isTroupeError } from '../errors.js';
 import { pause } from '../internal/pause.js';
+import { type MailboxStop, mailboxStop } from './mailbox-signal.js';
 
 /** What the mailboxes deliver to and report to. */
 export interface MailboxesDeps {
@@ -24,7 +25,7 @@ interface Box {
   /** Parked in `bus.wait` with nothing newer to hand over. */
   waiting: boolean;
   closed: boolean;
-  controller: AbortController;
+  readonly stop: MailboxStop;
 }
 
 const MAX_BATCH = 1_000;
@@ -59,7 +60,7 @@ export class Mailboxes {
       readSeq: afterSeq,
       waiting: false,
       closed: false,
-      controller: new AbortController(),
+      stop: mailboxStop(this.#deps.bus),
     };
     this.#boxes.set(agent, box);
     void this.#pump(box);
@@ -98,7 +99,7 @@ export class Mailboxes {
     if (box === undefined) return;
     this.#boxes.delete(agent);
     box.closed = true;
-    abortQuietly(box.controller);
+    abortQuietly(box.stop);
   }
 
   closeAll(): void {
@@ -133,14 +134,14 @@ export class Mailboxes {
         batch = await bus.wait(box.topic, {
           afterSeq: box.readSeq,
           limit: MAX_BATCH,
-          signal: box.controller.signal,
+          signal: box.stop.signal,
         });
       } catch (error) {
         box.waiting = false;
         if (box.closed) return;
         if (isTroupeError(error) && error.code === 'ERR_CLOSED') return;
         this.#deps.onError(box.agent, error);
-        await pause(clock, backoff, box.controller.signal);
+        await pause(clock, backoff, box.stop.signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
@@ -162,11 +163,11 @@ export class Mailboxes {
  * `closed` and returns), so it is made without a stack: capturing one per mailbox was most of
  * the cost of closing a small team.
  */
-function abortQuietly(controller: AbortController): void {
+function abortQuietly(stop: MailboxStop): void {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    controller.abort(CLOSED);
+    stop.abort(CLOSED);
   } finally {
     Error.stackTraceLimit = limit;
   }
