@@ -87,6 +87,7 @@ export type {
 export { createSessionSaver } from './session/saver.js';
 export type {
   LogQuery,
+  SerializedLogEntry,
   SessionLogEntry,
   SessionSnapshot,
   SessionStore,

@@ -5,7 +5,9 @@ import {
   type ExitProcess,
   flushOnExit,
   isTroupeError,
+  type SerializedLogEntry,
   type SessionLogEntry,
+  type SessionStore,
   SimulatedClock,
   type WriteErrorInfo,
 } from '@troupe/core';
@@ -21,6 +23,32 @@ const line = (n: number, data: unknown = { n }): SessionLogEntry => ({
 });
 
 describe('createSessionLog', () => {
+  it('hands a store with appendLogJson each entry serialized at append, secrets removed', async () => {
+    const clock = new SimulatedClock();
+    const inner = createMemorySessionStore();
+    const received: SerializedLogEntry[][] = [];
+    const store: SessionStore = {
+      ...inner,
+      appendLog: () => Promise.reject(new Error('appendLog must not be called')),
+      appendLogJson: async (entries) => {
+        received.push([...entries]);
+      },
+    };
+    const log = createSessionLog({ store, clock });
+    const data = { n: 1, apiKey: 'sk-live-0123456789abcdefghij', nested: { ok: true } };
+    log.append(line(1, data));
+    data.n = 2; // after append: what was appended is what is written
+    log.append({ sessionId: 's1', type: 'tick', at: 2, data: undefined });
+    await log.flush();
+    expect(
+      received.flat().map(({ sessionId, type, at, json }) => ({ sessionId, type, at, json })),
+    ).toEqual([
+      { sessionId: 's1', type: 'tick', at: 1, json: '{"n":1,"nested":{"ok":true}}' },
+      { sessionId: 's1', type: 'tick', at: 2, json: 'null' },
+    ]);
+    await log.close();
+  });
+
   it('buffers appends without touching the store', () => {
     const clock = new SimulatedClock();
     const { store, calls } = instrumentedStore(clock);

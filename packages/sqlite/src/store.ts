@@ -3,6 +3,8 @@ import {
   isTroupeError,
   type LogQuery,
   SESSION_FORMAT_VERSION,
+  invalidArgument,
+  type SerializedLogEntry,
   type SessionLogEntry,
   type SessionSnapshot,
   type SessionStore,
@@ -17,11 +19,12 @@ import {
   checkSessionId,
   checkSnapshot,
   historyGapError,
+  MAX_JSON_DEPTH,
   unknownVersion,
 } from '@troupe/core/backend';
 import Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
-import { packEntries } from './log-pack.js';
+import { checkLogText, InvalidLogText, packEntries, packSerialized } from './log-pack.js';
 import { prepareDatabase } from './schema.js';
 import type { SqliteSessionStoreOptions, StoreSettings } from './store-options.js';
 import { parseStoreOptions } from './store-options.js';
@@ -41,6 +44,8 @@ import { HistoryGap, type WriteOp, Writes } from './writes.js';
 export interface SqliteSessionStore extends SessionStore {
   /** Writes log lines in one transaction before returning: safe inside an `exit` handler. */
   appendLogSync(entries: readonly SessionLogEntry[]): void;
+  /** Log lines whose data is JSON text already (the session log's way in); text is checked. */
+  appendLogJson(entries: readonly SerializedLogEntry[]): Promise<void>;
   /** The file this store writes. */
   readonly path: string;
   /** Runs a WAL checkpoint now (in the worker, when there is one) and resolves when done. */
@@ -95,7 +100,7 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
     db.close();
     throw isTroupeError(error) ? error : unavailable(error, `cannot prepare ${path}`);
   }
-  const writes = new Writes(db);
+  const writes = new Writes(db, MAX_JSON_DEPTH);
   return new SqliteStore(path, db, writes, openWriter(settings, db, writes));
 }
 
@@ -114,7 +119,7 @@ function openWriter(settings: StoreSettings, db: Database.Database, writes: Writ
   const autoCheckpointPages =
     checkpointer === undefined ? SQLITE_AUTOCHECKPOINT_PAGES : BACKSTOP_PAGES;
   return new WorkerWriter(
-    { path, busyTimeoutMs, synchronous, autoCheckpointPages },
+    { path, busyTimeoutMs, synchronous, autoCheckpointPages, maxJsonDepth: MAX_JSON_DEPTH },
     writes,
     checkpointer,
   );
@@ -190,6 +195,17 @@ class SqliteStore implements SqliteSessionStore {
       if (!this.#writer.elsewhere) return logOp(entries);
       checkLogEntries(entries);
       return { kind: 'packedLog', packed: packEntries(entries) };
+    });
+    if (entries.length > 0) await this.#commit(op);
+  }
+
+  async appendLogJson(entries: readonly SerializedLogEntry[]): Promise<void> {
+    const op = this.#run((): WriteOp => {
+      checkSerializedEntries(entries);
+      if (this.#writer.elsewhere) return { kind: 'packedLog', packed: packSerialized(entries) };
+      // Written here: the text is checked here too.
+      entries.forEach((entry, row) => checkLogText(entry.json, row, MAX_JSON_DEPTH));
+      return { kind: 'log', params: entries.flatMap((e) => [e.sessionId, e.type, e.at, e.json]) };
     });
     if (entries.length > 0) await this.#commit(op);
   }
@@ -277,7 +293,27 @@ class SqliteStore implements SqliteSessionStore {
     if (error instanceof HistoryGap) {
       return historyGapError(error.sessionId, error.fromIndex, error.length);
     }
+    if (error instanceof InvalidLogText) return invalidArgument(error.message);
     return isTroupeError(error) ? error : unavailable(error, `session store ${this.path} failed`);
+  }
+}
+
+/** `appendLogJson`'s entries: as log entries, with JSON text for data (checked where written). */
+function checkSerializedEntries(entries: readonly SerializedLogEntry[]): void {
+  if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (typeof entry !== 'object' || entry === null) {
+      throw invalidArgument(`entries[${i}] must be an object`);
+    }
+    checkSessionId(entry.sessionId, `entries[${i}].sessionId`);
+    if (typeof entry.type !== 'string' || entry.type.length === 0) {
+      throw invalidArgument(`entries[${i}].type must be a non-empty string`);
+    }
+    if (!Number.isFinite(entry.at))
+      throw invalidArgument(`entries[${i}].at must be a finite number`);
+    if (typeof entry.json !== 'string')
+      throw invalidArgument(`entries[${i}].json must be a string`);
   }
 }
 

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TroupeError } from '@troupe/core';
 import type { Checkpointer } from './checkpointer.js';
+import { InvalidLogText } from './log-pack.js';
 import type { Writer } from './writer.js';
 import type { WriteFailure, WriterInit, WriterReply, WriterRequest } from './writer-protocol.js';
 import { HistoryGap, rowsOf, type WriteOp, type Writes } from './writes.js';
@@ -217,6 +218,7 @@ function toError(failure: WriteFailure): Error {
     const { sessionId, fromIndex, length } = failure.gap;
     return new HistoryGap(sessionId, fromIndex, length);
   }
+  if (failure.invalid === true) return new InvalidLogText(failure.message);
   const error = new Error(failure.message);
   if (failure.sqliteCode !== undefined) Object.assign(error, { code: failure.sqliteCode });
   return error;

@@ -6,6 +6,8 @@ export interface WriterInit {
   readonly path: string;
   readonly busyTimeoutMs: number;
   readonly synchronous: 'NORMAL' | 'FULL';
+  /** How deep log data given as JSON text may nest (`MAX_JSON_DEPTH`). */
+  readonly maxJsonDepth: number;
   /** SQLite's auto-checkpoint threshold on the writer's connection, in pages. */
   readonly autoCheckpointPages: number;
   /** One BigInt64: the id of the last request settled (committed or refused). */
@@ -25,6 +27,8 @@ export interface WriteFailure {
   readonly message: string;
   /** The driver's error code (`SQLITE_FULL`, ...), when it had one. */
   readonly sqliteCode?: string;
+  /** Log data text the store refuses (see `InvalidLogText`). */
+  readonly invalid?: true;
   /** A history append past the end (see `HistoryGap`). */
   readonly gap?: {
     readonly sessionId: string;

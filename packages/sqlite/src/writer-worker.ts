@@ -5,6 +5,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { InvalidLogText } from './log-pack.js';
 import type { WriteFailure, WriterInit, WriterReply, WriterRequest } from './writer-protocol.js';
 import { HistoryGap, type WriteOp, Writes } from './writes.js';
 
@@ -22,7 +23,7 @@ const settled = new BigInt64Array(init.settled);
 const db = new Database(init.path, { timeout: init.busyTimeoutMs });
 db.pragma(`synchronous = ${init.synchronous}`);
 db.pragma(`wal_autocheckpoint = ${init.autoCheckpointPages}`);
-const writes = new Writes(db);
+const writes = new Writes(db, init.maxJsonDepth);
 
 type Numbered = { readonly id: number; readonly op: WriteOp };
 
@@ -46,6 +47,7 @@ function describe(error: unknown): WriteFailure {
     const { sessionId, fromIndex, length } = error;
     return { message: error.message, gap: { sessionId, fromIndex, length } };
   }
+  if (error instanceof InvalidLogText) return { message: error.message, invalid: true };
   const code = (error as { code?: unknown } | null)?.code;
   return {
     message: String((error as Error | null)?.message ?? error),

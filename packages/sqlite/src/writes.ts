@@ -59,7 +59,11 @@ export class Writes {
     (sessionId: string, fromIndex: number, texts: readonly string[]) => void
   >;
 
-  constructor(db: Database.Database) {
+  readonly #maxDepth: number;
+
+  /** `maxDepth`: how deep log data given as JSON text may nest (`MAX_JSON_DEPTH`). */
+  constructor(db: Database.Database, maxDepth: number) {
+    this.#maxDepth = maxDepth;
     this.#statements = prepareStatements(db);
     this.#log = new LogWriter(db, this.#statements);
     this.#history = db.transaction(
@@ -80,13 +84,14 @@ export class Writes {
 
   /**
    * Writes `op` in one transaction (a savepoint, when called inside one). Throws
-   * {@link HistoryGap} for a history append past the end, or the driver's error.
+   * {@link HistoryGap} for a history append past the end, `InvalidLogText` for log data text
+   * that is not JSON, or the driver's error.
    */
   apply(op: WriteOp): void {
     if (op.kind === 'log') {
       if (op.params.length > 0) this.#log.append(op.params);
     } else if (op.kind === 'packedLog') {
-      if (op.packed.rows > 0) this.#log.append(unpackEntries(op.packed));
+      if (op.packed.rows > 0) this.#log.append(unpackEntries(op.packed, this.#maxDepth));
     } else if (op.kind === 'history') {
       this.#history(op.sessionId, op.fromIndex, op.texts);
     } else {

@@ -180,6 +180,39 @@ describe('createSqliteSessionStore: the writer thread', () => {
   });
 });
 
+describe('appendLogJson: log entries with their data as JSON text', () => {
+  for (const writer of ['worker', 'inline'] as const) {
+    it(`stores the text as the data, and refuses text that is not JSON (${writer} writer)`, async () => {
+      const store = createSqliteSessionStore({ path: freshPath(), writer });
+      await store.appendLogJson([
+        { sessionId: 's1', type: 'a', at: 1, json: '{"n":1,"text":"x\\ny"}' },
+        { sessionId: 's2', type: 'b', at: 2, json: ' [1, {"deep": [true]}]\n' },
+      ]);
+      const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
+      for (const json of ['{"n":', 'undefined', deep]) {
+        await expect(
+          store.appendLogJson([
+            { sessionId: 's1', type: 'ok', at: 3, json: '1' },
+            { sessionId: 's1', type: 'bad', at: 4, json },
+          ]),
+        ).rejects.toSatisfy(
+          (error) =>
+            isTroupeError(error, 'ERR_INVALID_ARGUMENT') &&
+            /entries\[1\]\.json/.test(String(error)),
+        );
+      }
+      await expect(
+        store.appendLogJson([{ sessionId: '', type: 'a', at: 1, json: '1' }]),
+      ).rejects.toSatisfy((error) => isTroupeError(error, 'ERR_INVALID_ARGUMENT'));
+      expect(await store.readLog()).toEqual([
+        { seq: 1, sessionId: 's1', type: 'a', at: 1, data: { n: 1, text: 'x\ny' } },
+        { seq: 2, sessionId: 's2', type: 'b', at: 2, data: [1, { deep: [true] }] },
+      ]);
+      await store.close();
+    });
+  }
+});
+
 describe('WorkerWriter, when its thread dies', () => {
   it('runs what the thread did not commit, and every later write, on the main connection', async () => {
     const path = freshPath();
@@ -187,8 +220,14 @@ describe('WorkerWriter, when its thread dies', () => {
     prepareDatabase(db, path, 'NORMAL');
     // A directory as the thread's database: it cannot open it, and dies at start.
     const writer = new WorkerWriter(
-      { path: dir, busyTimeoutMs: 100, synchronous: 'NORMAL', autoCheckpointPages: 1_000 },
-      new Writes(db),
+      {
+        path: dir,
+        busyTimeoutMs: 100,
+        synchronous: 'NORMAL',
+        autoCheckpointPages: 1_000,
+        maxJsonDepth: 256,
+      },
+      new Writes(db, 256),
       undefined,
     );
     const first = writer.write({ kind: 'log', params: ['s', 'first', 1, '{}'] });

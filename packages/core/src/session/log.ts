@@ -3,9 +3,9 @@ import type { Clock, TimerHandle } from '../clock.js';
 import { checkLogEntry } from './checks.js';
 import { type LogSettings, parseLogOptions } from './log-options.js';
 import type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
-import { redactSecrets } from './redact.js';
+import { bufferedLine, type LogLine, withData } from './log-lines.js';
 import { report, reportClosed, retryable } from './retry.js';
-import type { SessionLogEntry, SessionStore } from './types.js';
+import type { SerializedLogEntry, SessionLogEntry, SessionStore } from './types.js';
 
 export type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
 
@@ -18,7 +18,7 @@ const SLICE_MS = 0.5;
 
 /** A write round: `[offset, end)` is the transaction in flight, `[end, limit)` still to write. */
 interface Round {
-  readonly entries: SessionLogEntry[];
+  readonly entries: LogLine[];
   offset: number;
   end: number;
   limit: number;
@@ -72,7 +72,11 @@ class BatchedSessionLog implements SessionLog {
   readonly #settings: LogSettings;
   // Only flushSync and backpressure use it: rounds always go through appendLog, the one async contract.
   readonly #writeSync: ((entries: readonly SessionLogEntry[]) => void) | undefined;
-  #buffer: SessionLogEntry[] = [];
+  /** The store takes entries serialized (`appendLogJson`): they are, at append. */
+  readonly #json: boolean;
+  /** `appendLogJson` (buffered entries then all carry `json`), else `appendLog`. */
+  readonly #write: (entries: readonly LogLine[]) => Promise<void>;
+  #buffer: LogLine[] = [];
   /** The round in progress: its entries from `offset` on are not written yet. */
   #current: Round | undefined;
   #writing = false;
@@ -92,6 +96,12 @@ class BatchedSessionLog implements SessionLog {
     this.#store = settings.store;
     this.#clock = settings.clock;
     this.#writeSync = settings.store.appendLogSync?.bind(settings.store);
+    const { store } = settings;
+    this.#json = typeof store.appendLogJson === 'function';
+    this.#write = this.#json
+      ? (entries) =>
+          store.appendLogJson!(entries as readonly (SessionLogEntry & SerializedLogEntry)[])
+      : (entries) => store.appendLog(entries);
     this.#chunkSize = settings.maxBatch;
   }
 
@@ -103,10 +113,9 @@ class BatchedSessionLog implements SessionLog {
       reportClosed(this.#settings.onError, 'session log', entry.sessionId, 'log');
       return;
     }
-    // Redacted here, not when written: the work is spread over the appends instead of piling
-    // up in a write round, which holds the event loop.
-    const data = redactSecrets(entry.data);
-    this.#buffer.push(data === entry.data ? entry : { ...entry, data });
+    // Redacted (and serialized, for a store that takes JSON) here, not in a write round that
+    // would hold the event loop for all of it at once.
+    this.#buffer.push(bufferedLine(entry, this.#json));
     stats.appended++;
     if (
       stats.appended - this.#settled() > this.#settings.maxPending &&
@@ -144,8 +153,7 @@ class BatchedSessionLog implements SessionLog {
   readonly flushSync = (): boolean => {
     const writeSync = this.#writeSync;
     if (writeSync === undefined) return false;
-    // Take over the current round's tail after the transaction in flight (a store with
-    // appendLogSync does its appendLog work inside the call, so that one is already written).
+    // Take over the current round's tail after the transaction in flight (already written).
     let entries = this.#buffer;
     const current = this.#current;
     if (current !== undefined) {
@@ -155,7 +163,7 @@ class BatchedSessionLog implements SessionLog {
     this.#buffer = [];
     for (let offset = 0; offset < entries.length; ) {
       const end = Math.min(entries.length, offset + this.#settings.maxBatch);
-      const chunk = entries.slice(offset, end);
+      const chunk = entries.slice(offset, end).map(withData);
       try {
         writeSync(chunk);
         this.#stats.written += chunk.length;
@@ -269,15 +277,13 @@ class BatchedSessionLog implements SessionLog {
    * ended (its unwritten entries back in the buffer, a retry armed or given up).
    */
   async #writeChunk(round: Round): Promise<boolean> {
-    // Only the call's synchronous part is timed: that is what holds the event loop (all of it
-    // for a store that writes inside the call, the serializing for one that writes elsewhere).
-    // On the host's monotonic clock, not the team's: the real loop is held whatever the team's
-    // clock says, and Date.now() is too coarse for a sub-ms slice. Chunk sizes never change
-    // what is written, nor its order.
+    // The call's synchronous part holds the event loop: timed on the host's monotonic clock
+    // (the real loop is held whatever the team's clock says; Date.now() is too coarse). Chunk
+    // sizes never change what is written, nor its order.
     const started = performance.now();
     const chunk = round.entries.slice(round.offset, round.end);
     try {
-      const written = this.#store.appendLog(chunk);
+      const written = this.#write(chunk);
       const held = performance.now() - started;
       await written;
       this.#sliced(held);
@@ -305,7 +311,7 @@ class BatchedSessionLog implements SessionLog {
     if (chunk.length === 1) return this.#skip(chunk[0]!, first);
     for (let i = 0; i < chunk.length; i++) {
       try {
-        await this.#store.appendLog([chunk[i]!]);
+        await this.#write([chunk[i]!]);
         this.#wroteOne();
       } catch (error) {
         if (retryable(error)) return i;

@@ -73,6 +73,24 @@ export interface SessionLogEntry {
 }
 
 /**
+ * A session log entry whose data is already JSON text, as a session log hands it to
+ * {@link SessionStore.appendLogJson}: `json` is the text of `JSON.stringify(data)` (`'null'`
+ * for `undefined`), of a value the log has checked and redacted.
+ *
+ * @example
+ * ```ts
+ * const entry: SerializedLogEntry = { sessionId: 's1', type: 'tick', at: 5, json: '{"n":1}' };
+ * ```
+ */
+export interface SerializedLogEntry {
+  readonly sessionId: string;
+  readonly type: string;
+  readonly at: number;
+  /** The entry's data as JSON text. */
+  readonly json: string;
+}
+
+/**
  * A stored log line with its store-assigned sequence number (from 1).
  *
  * @example
@@ -136,6 +154,14 @@ export interface SessionStore {
    * driver (SQLite) provide it so a session log can flush inside a process `exit` handler.
    */
   appendLogSync?(entries: readonly SessionLogEntry[]): void;
+  /**
+   * Optional: {@link appendLog} for entries whose data is already JSON text. A session log
+   * uses it when present, serializing each entry as it is appended, so that work is spread
+   * over the appends instead of piling up in a write round that holds the event loop. Stores
+   * that keep JSON text (SQLite) provide it. Text that is not JSON, or nests deeper than
+   * `MAX_JSON_DEPTH`, is refused with `ERR_INVALID_ARGUMENT` and nothing is written.
+   */
+  appendLogJson?(entries: readonly SerializedLogEntry[]): Promise<void>;
   /** Log lines in `seq` order. */
   readLog(query?: LogQuery): Promise<StoredLogEntry[]>;
   /** Session ids with a snapshot. */
