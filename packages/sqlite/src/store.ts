@@ -1,9 +1,9 @@
 import {
   type ChatMessage,
+  invalidArgument,
   isTroupeError,
   type LogQuery,
   SESSION_FORMAT_VERSION,
-  invalidArgument,
   type SerializedLogEntry,
   type SessionLogEntry,
   type SessionSnapshot,
@@ -204,7 +204,9 @@ class SqliteStore implements SqliteSessionStore {
       checkSerializedEntries(entries);
       if (this.#writer.elsewhere) return { kind: 'packedLog', packed: packSerialized(entries) };
       // Written here: the text is checked here too.
-      entries.forEach((entry, row) => checkLogText(entry.json, row, MAX_JSON_DEPTH));
+      for (let row = 0; row < entries.length; row++) {
+        checkLogText(entries[row]!.json, row, MAX_JSON_DEPTH);
+      }
       return { kind: 'log', params: entries.flatMap((e) => [e.sessionId, e.type, e.at, e.json]) };
     });
     if (entries.length > 0) await this.#commit(op);

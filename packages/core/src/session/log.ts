@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../clock.js';
 import { checkLogEntry } from './checks.js';
+import { bufferedLine, type LogLine, withData } from './log-lines.js';
 import { type LogSettings, parseLogOptions } from './log-options.js';
 import type { SessionLog, SessionLogOptions, SessionLogStats } from './log-types.js';
-import { bufferedLine, type LogLine, withData } from './log-lines.js';
 import { report, reportClosed, retryable } from './retry.js';
 import type { SerializedLogEntry, SessionLogEntry, SessionStore } from './types.js';
 
