@@ -16,6 +16,7 @@ import {
   checkLogEntries,
   checkLogQuery,
   checkMessages,
+  checkSerializedLogEntries,
   checkSessionId,
   checkSnapshot,
   historyGapError,
@@ -106,13 +107,14 @@ export function createSqliteSessionStore(options: SqliteSessionStoreOptions): Sq
 
 function openWriter(settings: StoreSettings, db: Database.Database, writes: Writes): Writer {
   const { path, busyTimeoutMs, synchronous, checkpoint, writer, inMemory } = settings;
-  let checkpointer: Checkpointer | undefined;
-  if (checkpoint === 'worker' && !inMemory) {
-    checkpointer = new Checkpointer(path, busyTimeoutMs, CHECKPOINT_EVERY_ROWS);
-    db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-  }
+  const checkpointer =
+    checkpoint === 'worker' && !inMemory
+      ? new Checkpointer(path, busyTimeoutMs, CHECKPOINT_EVERY_ROWS)
+      : undefined;
+  const inline = new InlineWriter(writes, checkpointer, () => db.pragma('wal_checkpoint(PASSIVE)'));
   if (writer === 'inline') {
-    return new InlineWriter(writes, checkpointer, () => db.pragma('wal_checkpoint(PASSIVE)'));
+    if (checkpointer !== undefined) db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    return inline;
   }
   // This connection then writes only synchronous appends (or all, should the thread die).
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
@@ -120,8 +122,7 @@ function openWriter(settings: StoreSettings, db: Database.Database, writes: Writ
     checkpointer === undefined ? SQLITE_AUTOCHECKPOINT_PAGES : BACKSTOP_PAGES;
   return new WorkerWriter(
     { path, busyTimeoutMs, synchronous, autoCheckpointPages, maxJsonDepth: MAX_JSON_DEPTH },
-    writes,
-    checkpointer,
+    inline,
   );
 }
 
@@ -201,7 +202,7 @@ class SqliteStore implements SqliteSessionStore {
 
   async appendLogJson(entries: readonly SerializedLogEntry[]): Promise<void> {
     const op = this.#run((): WriteOp => {
-      checkSerializedEntries(entries);
+      checkSerializedLogEntries(entries);
       if (this.#writer.elsewhere) return { kind: 'packedLog', packed: packSerialized(entries) };
       // Written here: the text is checked here too.
       for (let row = 0; row < entries.length; row++) {
@@ -297,25 +298,6 @@ class SqliteStore implements SqliteSessionStore {
     }
     if (error instanceof InvalidLogText) return invalidArgument(error.message);
     return isTroupeError(error) ? error : unavailable(error, `session store ${this.path} failed`);
-  }
-}
-
-/** `appendLogJson`'s entries: as log entries, with JSON text for data (checked where written). */
-function checkSerializedEntries(entries: readonly SerializedLogEntry[]): void {
-  if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    if (typeof entry !== 'object' || entry === null) {
-      throw invalidArgument(`entries[${i}] must be an object`);
-    }
-    checkSessionId(entry.sessionId, `entries[${i}].sessionId`);
-    if (typeof entry.type !== 'string' || entry.type.length === 0) {
-      throw invalidArgument(`entries[${i}].type must be a non-empty string`);
-    }
-    if (!Number.isFinite(entry.at))
-      throw invalidArgument(`entries[${i}].at must be a finite number`);
-    if (typeof entry.json !== 'string')
-      throw invalidArgument(`entries[${i}].json must be a string`);
   }
 }
 

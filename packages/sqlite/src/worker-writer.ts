@@ -4,11 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TroupeError } from '@troupe/core';
-import type { Checkpointer } from './checkpointer.js';
 import { InvalidLogText } from './log-pack.js';
-import type { Writer } from './writer.js';
+import type { InlineWriter, Writer } from './writer.js';
 import type { WriteFailure, WriterInit, WriterReply, WriterRequest } from './writer-protocol.js';
-import { HistoryGap, rowsOf, type WriteOp, type Writes } from './writes.js';
+import { HistoryGap, rowsOf, type WriteOp } from './writes.js';
 
 /** The thread's program: from sources (a test runner), the built one. */
 function workerUrl(): URL {
@@ -30,10 +29,9 @@ export class WorkerWriter implements Writer {
   readonly elsewhere = true;
   readonly #worker: Worker;
   readonly #settled: BigInt64Array;
-  /** The main thread's connection: synchronous writes, and every write once the thread is gone. */
-  readonly #main: Writes;
+  /** Writes on the main thread's connection: synchronous ones, and all once the thread is gone. */
+  readonly #main: InlineWriter;
   readonly #syncTimeoutMs: number;
-  readonly #checkpointer: Checkpointer | undefined;
   #nextId = 1;
   #settledThrough = 0;
   readonly #pending = new Map<number, Pending>();
@@ -44,13 +42,9 @@ export class WorkerWriter implements Writer {
   /** Requests made in this turn of the event loop, posted together at its end. */
   #outbox: WriterRequest[] = [];
 
-  constructor(
-    init: Omit<WriterInit, 'settled'>,
-    main: Writes,
-    checkpointer: Checkpointer | undefined,
-  ) {
+  /** `main` writes on the main connection and owns the checkpoint thread, if there is one. */
+  constructor(init: Omit<WriterInit, 'settled'>, main: InlineWriter) {
     this.#main = main;
-    this.#checkpointer = checkpointer;
     // A synchronous write waits for the thread as long as it would wait for a lock.
     this.#syncTimeoutMs = Math.max(1_000, init.busyTimeoutMs);
     const settled = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
@@ -77,18 +71,10 @@ export class WorkerWriter implements Writer {
   }
 
   write(op: WriteOp): Promise<void> {
-    if (this.#gone) {
-      try {
-        this.#main.apply(op);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      this.#checkpointer?.wrote(rowsOf(op));
-      return Promise.resolve();
-    }
+    if (this.#gone) return this.#main.write(op);
     const written = this.#post((id) => ({ id, op }));
     // Counted when asked for: the checkpoint that follows covers what is committed by then.
-    this.#checkpointer?.wrote(rowsOf(op));
+    this.#main.wrote(rowsOf(op));
     return written;
   }
 
@@ -99,8 +85,7 @@ export class WorkerWriter implements Writer {
       this.#send();
       this.#waitSettled(this.#nextId - 1);
     }
-    this.#main.apply(op);
-    this.#checkpointer?.wrote(rowsOf(op));
+    this.#main.writeSync(op);
   }
 
   idle(): Promise<void> {
@@ -113,11 +98,11 @@ export class WorkerWriter implements Writer {
   }
 
   async checkpoint(): Promise<void> {
-    if (this.#checkpointer !== undefined) {
-      await this.idle();
-      return this.#checkpointer.checkpoint();
+    if (!this.#main.checkpointsInThread && !this.#gone) {
+      return this.#post((id) => ({ id, checkpoint: true }));
     }
-    if (!this.#gone) return this.#post((id) => ({ id, checkpoint: true }));
+    await this.idle();
+    return this.#main.checkpoint();
   }
 
   async close(): Promise<void> {
@@ -130,9 +115,9 @@ export class WorkerWriter implements Writer {
       this.#send();
     }
     await this.#exited;
-    // The checkpoint thread's connection before the main one: the last to close checkpoints
-    // the WAL fully.
-    await this.#checkpointer?.close();
+    // Stops the checkpoint thread: its connection closes before the main one, the last to
+    // close, which checkpoints the WAL fully.
+    await this.#main.close();
   }
 
   #post(request: (id: number) => WriterRequest): Promise<void> {
@@ -204,7 +189,7 @@ export class WorkerWriter implements Writer {
         continue;
       }
       try {
-        this.#main.apply(op);
+        this.#main.writeSync(op);
         resolve();
       } catch (error) {
         reject(error instanceof Error ? error : new Error(String(error), { cause: thrown }));

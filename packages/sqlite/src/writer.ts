@@ -44,7 +44,17 @@ export class InlineWriter implements Writer {
 
   writeSync(op: WriteOp): void {
     this.#writes.apply(op);
-    this.#checkpointer?.wrote(rowsOf(op));
+    this.wrote(rowsOf(op));
+  }
+
+  /** Counts rows written on any connection, towards the checkpoint thread's next checkpoint. */
+  wrote(rows: number): void {
+    this.#checkpointer?.wrote(rows);
+  }
+
+  /** Checkpoints run in a thread of their own (`checkpoint: 'worker'`). */
+  get checkpointsInThread(): boolean {
+    return this.#checkpointer !== undefined;
   }
 
   idle(): Promise<void> {

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { packEntries } from '../src/log-pack.js';
 import { prepareDatabase } from '../src/schema.js';
 import { WorkerWriter } from '../src/worker-writer.js';
+import { InlineWriter } from '../src/writer.js';
 import { Writes } from '../src/writes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'troupe-sqlite-writer-'));
@@ -227,8 +228,7 @@ describe('WorkerWriter, when its thread dies', () => {
         autoCheckpointPages: 1_000,
         maxJsonDepth: 256,
       },
-      new Writes(db, 256),
-      undefined,
+      new InlineWriter(new Writes(db, 256), undefined, () => db.pragma('wal_checkpoint(PASSIVE)')),
     );
     const first = writer.write({ kind: 'log', params: ['s', 'first', 1, '{}'] });
     const second = writer.write({

@@ -38,6 +38,7 @@ export {
   checkLogEntry,
   checkLogQuery,
   checkMessages,
+  checkSerializedLogEntries,
   checkSessionId,
   checkSnapshot,
   historyGapError,

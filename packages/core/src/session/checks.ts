@@ -7,6 +7,7 @@ import type { ChatMessage } from '../model.js';
 import {
   type LogQuery,
   SESSION_FORMAT_VERSION,
+  type SerializedLogEntry,
   type SessionLogEntry,
   type SessionSnapshot,
 } from './types.js';
@@ -133,6 +134,17 @@ export function checkLogEntry(entry: SessionLogEntry, name = 'entry'): void {
 // The name (`entries[index]`, or `base` for a negative index) is built only for an error
 // message: checking a valid entry allocates nothing.
 function checkEntry(entry: SessionLogEntry, base: string, index: number): void {
+  checkEntryKeys(entry, base, index);
+  if (jsonProblem(entry.data) !== undefined)
+    checkJsonValue(entry.data, `${entryName(base, index)}.data`);
+}
+
+/** What every log entry has, serialized or not: an object with a session, a type, a time. */
+function checkEntryKeys(
+  entry: Pick<SessionLogEntry, 'sessionId' | 'type' | 'at'>,
+  base: string,
+  index: number,
+): void {
   if (typeof entry !== 'object' || entry === null)
     throw invalidArgument(`${entryName(base, index)} must be an object`);
   if (typeof entry.sessionId !== 'string' || entry.sessionId.length === 0) {
@@ -145,8 +157,6 @@ function checkEntry(entry: SessionLogEntry, base: string, index: number): void {
   }
   if (!Number.isFinite(entry.at))
     throw invalidArgument(`${entryName(base, index)}.at must be a finite number`, { at: entry.at });
-  if (jsonProblem(entry.data) !== undefined)
-    checkJsonValue(entry.data, `${entryName(base, index)}.data`);
 }
 
 function entryName(base: string, index: number): string {
@@ -160,6 +170,27 @@ function entryName(base: string, index: number): string {
 export function checkLogEntries(entries: readonly SessionLogEntry[]): void {
   if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
   for (let i = 0; i < entries.length; i++) checkEntry(entries[i]!, 'entries', i);
+}
+
+/**
+ * `SessionStore.appendLogJson`'s argument: an array of entries as {@link checkLogEntries}
+ * takes them, but with `json`, a string, for `data`. Whether that string is JSON is for the
+ * store to check where it writes (it may do so off the caller's thread).
+ *
+ * @example
+ * ```ts
+ * checkSerializedLogEntries([{ sessionId: 's1', type: 'tick', at: 1, json: '{}' }]);
+ * ```
+ */
+export function checkSerializedLogEntries(entries: readonly SerializedLogEntry[]): void {
+  if (!Array.isArray(entries)) throw invalidArgument('entries must be an array');
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    checkEntryKeys(entry, 'entries', i);
+    if (typeof entry.json !== 'string') {
+      throw invalidArgument(`entries[${i}].json must be a string`, { json: entry.json });
+    }
+  }
 }
 
 /**
