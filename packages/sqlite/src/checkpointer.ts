@@ -1,34 +1,5 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-
-// The worker's whole program. Plain CommonJS so it runs the same from sources (vitest) and from
-// dist; it loads better-sqlite3 from the path the main thread resolved.
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-// Below the event loop's CPU priority where the OS allows it, as the writer thread.
-try {
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isSafeInteger(tid) && tid > 0) require('node:os').setPriority(tid, 10);
-} catch {}
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
-parentPort.on('message', (message) => {
-  if (message === 'close') {
-    db.close();
-    parentPort.close();
-    return;
-  }
-  let error;
-  try {
-    db.pragma('wal_checkpoint(PASSIVE)');
-  } catch (caught) {
-    error = String(caught && caught.message ? caught.message : caught);
-  }
-  parentPort.postMessage(error === undefined ? { ok: true } : { ok: false, error });
-});
-`;
-
-const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+import { threadUrl } from './thread-url.js';
 
 /**
  * Runs WAL checkpoints on a second connection in a worker thread. A checkpoint copies the WAL
@@ -49,9 +20,11 @@ export class Checkpointer {
 
   constructor(path: string, busyTimeoutMs: number, everyRows: number) {
     this.#everyRows = everyRows;
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { driver, path, busyTimeoutMs } });
-    // Never what keeps a process alive.
-    this.#worker.unref();
+    // None of the parent's Node options: the thread runs one built file.
+    this.#worker = new Worker(threadUrl('checkpoint-worker.js'), {
+      workerData: { path, busyTimeoutMs },
+      execArgv: [],
+    });
     // A failed checkpoint (a busy database, say) needs no handling: the next request retries.
     this.#worker.on('message', () => {
       this.#running = false;
@@ -67,6 +40,9 @@ export class Checkpointer {
       this.#closed = true;
       this.#release();
     });
+    // Never what keeps a process alive. After the listeners: adding a 'message' listener to a
+    // worker refs it again.
+    this.#worker.unref();
   }
 
   /** Counts rows written; past `everyRows`, asks the worker for a checkpoint. */

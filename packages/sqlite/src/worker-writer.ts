@@ -5,17 +5,10 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { TroupeError } from '@troupe/core';
 import { InvalidLogText } from './log-pack.js';
+import { threadUrl } from './thread-url.js';
 import type { InlineWriter, Writer } from './writer.js';
 import type { WriteFailure, WriterInit, WriterReply, WriterRequest } from './writer-protocol.js';
 import { HistoryGap, rowsOf, type WriteOp } from './writes.js';
-
-/** The thread's program: from sources (a test runner), the built one. */
-function workerUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith('.ts'))
-    return new URL(here.replace('/src/worker-writer.ts', '/dist/writer-worker.js'));
-  return new URL('./writer-worker.js', here);
-}
 
 interface Pending {
   /** The write, kept until answered: should the thread die first, it runs here instead. */
@@ -49,14 +42,12 @@ export class WorkerWriter implements Writer {
     this.#syncTimeoutMs = Math.max(1_000, init.busyTimeoutMs);
     const settled = new SharedArrayBuffer(BigInt64Array.BYTES_PER_ELEMENT);
     this.#settled = new BigInt64Array(settled);
-    this.#worker = new Worker(workerUrl(), {
+    this.#worker = new Worker(threadUrl('writer-worker.js'), {
       workerData: { ...init, settled } satisfies WriterInit,
       // None of the parent's Node options: the thread runs one built file (and options such as
       // --input-type would stop it from starting).
       execArgv: [],
     });
-    // Held only while writes are pending: an idle store never keeps a process alive.
-    this.#worker.unref();
     this.#worker.on('message', (reply: WriterReply) => this.#settle(reply));
     let thrown: unknown;
     this.#worker.on('error', (error) => {
@@ -68,6 +59,9 @@ export class WorkerWriter implements Writer {
         resolve();
       });
     });
+    // Held only while writes are pending: an idle store never keeps a process alive. After the
+    // listeners: adding a 'message' listener to a worker refs it again.
+    this.#worker.unref();
   }
 
   write(op: WriteOp): Promise<void> {

@@ -1,23 +1,19 @@
 // The writer thread's program: applies the store's writes on its own connection, committing
 // whatever queued up while the last transaction ran in one transaction (each write in its own
 // savepoint), so the main thread never waits for SQLite.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { InvalidLogText } from './log-pack.js';
+import { lowerThreadPriority } from './thread-priority.js';
 import type { WriteFailure, WriterInit, WriterReply, WriterRequest } from './writer-protocol.js';
 import { HistoryGap, type WriteOp, Writes } from './writes.js';
-
-/** Nice value of the writer thread (0 normal, 19 lowest). */
-const WRITER_NICE = 10;
 
 /** Requests taken into one transaction at most (more when one message brings more). */
 const MAX_BATCH = 512;
 
 const port = parentPort;
 if (port === null) throw new Error('writer-worker runs only as a worker thread');
-lowerPriority();
+lowerThreadPriority();
 const init = workerData as WriterInit;
 const settled = new BigInt64Array(init.settled);
 const db = new Database(init.path, { timeout: init.busyTimeoutMs });
@@ -117,18 +113,3 @@ port.on('message', (first: WriterRequest[]) => {
   }
   handle(requests);
 });
-
-/**
- * Where the OS allows it (Linux: a thread has its own id and nice value), this thread runs at
- * a lower CPU priority than the event loop: when cores are scarce, actors run first and writes
- * wait, instead of the other way round.
- */
-function lowerPriority(): void {
-  try {
-    // "<pid>/task/<tid>"
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, WRITER_NICE);
-  } catch {
-    // Not Linux, or not allowed: the thread keeps the process's priority.
-  }
-}

@@ -164,6 +164,14 @@ describe('createSqliteSessionStore: the writer thread', () => {
     const store = createSqliteSessionStore({ path });
     expect((await store.readLog()).map((entry) => entry.at)).toEqual([1, 2]);
     await store.close();
+    for (const checkpoint of ['worker', 'inline']) {
+      const idle = await runNode(`
+        import { createSqliteSessionStore } from '@troupe/sqlite';
+        createSqliteSessionStore({ path: ${JSON.stringify(path)}, checkpoint: '${checkpoint}' });
+        console.log('opened');
+      `);
+      expect(idle).toEqual({ code: 0, out: 'opened\n' });
+    }
   });
 
   it('finishes writes already called when the process ends by itself', async () => {
