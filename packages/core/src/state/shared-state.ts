@@ -92,13 +92,8 @@ export interface MemorySharedState extends SharedStateBackend {
  * One stored claim with its index bookkeeping. Never handed out: callers get a plain copy
  * ({@link toClaim}), so a caller changing a result cannot change the store.
  */
-interface Entry {
-  readonly agent: string;
-  readonly resource: string;
-  readonly start: number;
-  readonly end: number;
-  readonly token: number;
-  readonly grantedAt: number;
+interface Entry extends Omit<Claim, 'expiresAt'> {
+  /** Moved by renewals. */
   expiresAt: number;
   readonly index: ResourceIndex<Entry>;
   /** Set once the entry left every index (release, expiry, replacement): drop is idempotent. */
